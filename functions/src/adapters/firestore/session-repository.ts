@@ -1,0 +1,122 @@
+import type { DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
+import { unavailable } from '../../domain/errors.js';
+import type { SessionEvent } from '../../domain/sessions/events.js';
+import type { Session } from '../../domain/sessions/session.js';
+import type { SessionRepository, SessionTransaction } from '../../ports/session-repository.js';
+
+/**
+ * Layout: `sessions/{sessionId}` holds the folded state (plus `updatedAt`), and
+ * `sessions/{sessionId}/events/{eventId}` every distinct event as received (plus `receivedAt`).
+ *
+ * Concurrency is optimistic: the unit of work reads without locks, then commits one batch that
+ * updates the session only if it is unchanged since it was read (its update time), creates it only if
+ * it still does not exist, and creates the event only if it is new. Every write to a session's events
+ * also writes the session, so the session's update time guards the history read as well. A lost race
+ * is retried at once with jitter. Read-write transactions would lock instead: a burst of events on one
+ * call then queues behind lock waits (on the emulator, 2 s lock time-outs per conflict).
+ */
+export const SESSIONS = 'sessions';
+export const EVENTS = 'events';
+
+const MAX_ATTEMPTS = 40;
+const FIRST_BACKOFF_MS = 5;
+const MAX_BACKOFF_MS = 500;
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+const ABORTED = 10;
+
+const isLostRace = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === ABORTED;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function toSession(data: FirebaseFirestore.DocumentData | undefined): Session | undefined {
+  if (!data) return undefined;
+  const { updatedAt: _updatedAt, ...session } = data;
+  return session as Session;
+}
+
+function toEvent(data: FirebaseFirestore.DocumentData): SessionEvent {
+  const { receivedAt: _receivedAt, ...event } = data;
+  return event as SessionEvent;
+}
+
+export class FirestoreSessionRepository implements SessionRepository {
+  constructor(private readonly db: Firestore) {}
+
+  private sessionRef(sessionId: string): DocumentReference {
+    return this.db.collection(SESSIONS).doc(sessionId);
+  }
+
+  async getSession(sessionId: string): Promise<Session | undefined> {
+    return toSession((await this.sessionRef(sessionId).get()).data());
+  }
+
+  /** Units of work on the same session in this instance run one after another: racing ourselves only costs retries. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  inTransaction<T>(sessionId: string, work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
+    const previous = this.queues.get(sessionId) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.withRetries(work),
+      () => this.withRetries(work),
+    );
+    const settled = run.catch(() => undefined);
+    this.queues.set(sessionId, settled);
+    void settled.then(() => {
+      if (this.queues.get(sessionId) === settled) this.queues.delete(sessionId);
+    });
+    return run;
+  }
+
+  private async withRetries<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(work);
+      } catch (error) {
+        if (!isLostRace(error)) throw error;
+        if (attempt >= MAX_ATTEMPTS) throw unavailable('The session is busy; retry shortly.');
+        const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt);
+        await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+      }
+    }
+  }
+
+  private async attempt<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
+    /** Update time of each session read; null when it did not exist. */
+    const readVersions = new Map<string, Timestamp | null>();
+    const writes: ((batch: FirebaseFirestore.WriteBatch) => void)[] = [];
+    const result = await work({
+      getSession: async (sessionId) => {
+        const snapshot = await this.sessionRef(sessionId).get();
+        readVersions.set(sessionId, snapshot.updateTime ?? null);
+        return toSession(snapshot.data());
+      },
+      hasEvent: async (sessionId, eventId) =>
+        (await this.sessionRef(sessionId).collection(EVENTS).doc(eventId).get()).exists,
+      listEvents: async (sessionId) =>
+        (await this.sessionRef(sessionId).collection(EVENTS).get()).docs.map((d) => toEvent(d.data())),
+      putSession: (session, updatedAt) => {
+        const version = readVersions.get(session.id);
+        if (version === undefined) throw new Error('putSession needs the session to be read first');
+        const ref = this.sessionRef(session.id);
+        const data = { ...session, updatedAt };
+        writes.push((batch) =>
+          version === null ? batch.create(ref, data) : batch.update(ref, data, { lastUpdateTime: version }),
+        );
+      },
+      putEvent: (event, receivedAt) => {
+        const ref = this.sessionRef(event.sessionId).collection(EVENTS).doc(event.eventId);
+        writes.push((batch) => batch.create(ref, { ...event, receivedAt }));
+      },
+    });
+    if (writes.length > 0) {
+      const batch = this.db.batch();
+      for (const write of writes) write(batch);
+      await batch.commit();
+    }
+    return result;
+  }
+}

@@ -1,0 +1,46 @@
+import type { SessionEvent } from '../domain/sessions/events.js';
+import { applyEvent, emptySession, mergeLate, planIngest, type Session } from '../domain/sessions/session.js';
+import type { Clock } from '../ports/clock.js';
+import type { SessionRepository } from '../ports/session-repository.js';
+
+export type IngestOutcome = 'applied' | 'replayed' | 'duplicate';
+
+export interface IngestResult {
+  outcome: IngestOutcome;
+  session: Session;
+  /** Set when this event did not fit the session's state where it falls in the order. */
+  anomaly?: string;
+}
+
+/**
+ * Records one platform event and brings the session up to date, in one transaction. A redelivered
+ * event changes nothing; an event that arrives after later ones is folded back into its place.
+ */
+export async function ingestSessionEvent(
+  deps: { sessions: SessionRepository; clock: Clock },
+  event: SessionEvent,
+): Promise<IngestResult> {
+  return deps.sessions.inTransaction(event.sessionId, async (tx) => {
+    const now = deps.clock.now();
+    const stored = await tx.getSession(event.sessionId);
+    let session: Session;
+    let outcome: IngestOutcome;
+    if (planIngest(stored, event) === 'append') {
+      session = applyEvent(stored ?? emptySession(event.sessionId), event);
+      outcome = 'applied';
+    } else {
+      // Only an event at or below the stored sequence lands here, so the session exists. Checking its
+      // id first costs one read and spares reading the whole history for the common redelivery.
+      const current = stored!;
+      if (await tx.hasEvent(event.sessionId, event.eventId)) return { outcome: 'duplicate', session: current };
+      const merged = mergeLate(event.sessionId, await tx.listEvents(event.sessionId), event);
+      if (merged.duplicate) return { outcome: 'duplicate', session: current };
+      session = merged.session;
+      outcome = 'replayed';
+    }
+    tx.putEvent(event, now);
+    tx.putSession(session, now);
+    const anomaly = session.anomalies.find((a) => a.eventId === event.eventId)?.reason;
+    return anomaly === undefined ? { outcome, session } : { outcome, session, anomaly };
+  });
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * Session events, schema version 1: what the platform (telephony, chat service, SDKs) tells us about a
+ * call or a chat. This file is the contract; `npm run schema` exports it as JSON Schema to
+ * `schemas/session-event.v1.json`.
+ *
+ * Ordering: `sequence` is assigned by the platform per session and increases with every event of that
+ * session. Delivery may duplicate or reorder events; the session state is defined as the events folded
+ * in (sequence, eventId) order, so every delivery order converges to the same state.
+ */
+export const SCHEMA_VERSION = 1 as const;
+
+/** Identifiers become Firestore document ids: no slashes, no `__x__`, bounded length. */
+export const Identifier = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/, 'must be 1-128 letters, digits or . _ : @ - (no slash)');
+
+export const Kind = z.enum(['call', 'chat']);
+export type Kind = z.infer<typeof Kind>;
+
+export const Channel = z.enum(['ivr', 'mobile', 'web', 'sms']);
+export type Channel = z.infer<typeof Channel>;
+
+export const QueueRef = z.object({
+  id: Identifier,
+  /** The menu path the consumer took, root first: ["Billing", "Refunds"]. */
+  menuPath: z.array(z.string().min(1).max(100)).min(1).max(10),
+});
+export type QueueRef = z.infer<typeof QueueRef>;
+
+export const AgentRef = z.object({
+  id: Identifier,
+  name: z.string().min(1).max(200).optional(),
+});
+export type AgentRef = z.infer<typeof AgentRef>;
+
+export const Consumer = z.object({
+  id: Identifier,
+  name: z.string().min(1).max(200).optional(),
+  anonymous: z.boolean().default(false),
+});
+
+export const CrmLink = z.object({
+  system: z.enum(['salesforce', 'zendesk', 'other']),
+  recordId: z.string().min(1).max(100),
+  url: z.url().optional(),
+});
+export type CrmLink = z.infer<typeof CrmLink>;
+
+export const ParticipantRole = z.enum(['agent', 'consumer', 'virtual_agent', 'external']);
+
+export const EndReason = z.enum([
+  'completed',
+  'consumer_left',
+  'agent_ended',
+  'abandoned',
+  'deflected',
+  'ended_by_supervisor',
+  'timed_out',
+  'failed',
+]);
+export type EndReason = z.infer<typeof EndReason>;
+
+const envelope = {
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  eventId: Identifier,
+  sessionId: Identifier,
+  sequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** Any offset is accepted; it is stored as UTC so that stored times sort as text. */
+  occurredAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString()),
+};
+
+export const SessionEvent = z.discriminatedUnion('type', [
+  z.object({
+    ...envelope,
+    type: z.literal('session.created'),
+    kind: Kind,
+    channel: Channel,
+    queue: QueueRef,
+    language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA'),
+    consumer: Consumer,
+    crm: CrmLink.optional(),
+  }),
+  z.object({ ...envelope, type: z.literal('session.assigned'), agent: AgentRef }),
+  z.object({
+    ...envelope,
+    type: z.literal('session.connected'),
+    /** Needed only when the session was not assigned first. */
+    agent: AgentRef.optional(),
+  }),
+  z.object({
+    ...envelope,
+    type: z.literal('session.transferred'),
+    to: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('queue'), queue: QueueRef }),
+      z.object({ type: z.literal('agent'), agent: AgentRef }),
+    ]),
+  }),
+  z.object({ ...envelope, type: z.literal('session.held') }),
+  z.object({ ...envelope, type: z.literal('session.resumed') }),
+  z.object({
+    ...envelope,
+    type: z.literal('participant.joined'),
+    participant: z.object({ id: Identifier, role: ParticipantRole, name: z.string().min(1).max(200).optional() }),
+  }),
+  z.object({ ...envelope, type: z.literal('participant.left'), participantId: Identifier }),
+  z.object({
+    ...envelope,
+    type: z.literal('recording.available'),
+    recording: z.object({
+      id: Identifier,
+      bucket: z.string().min(3).max(222),
+      object: z.string().min(1).max(1024),
+      generation: z.string().regex(/^\d+$/).optional(),
+      sizeBytes: z.number().int().nonnegative().optional(),
+      contentType: z.string().max(100).optional(),
+    }),
+  }),
+  z.object({ ...envelope, type: z.literal('crm.linked'), crm: CrmLink }),
+  z.object({ ...envelope, type: z.literal('session.ended'), reason: EndReason }),
+]);
+
+export type SessionEvent = z.infer<typeof SessionEvent>;
+export type SessionEventType = SessionEvent['type'];
+export type SessionEventOf<T extends SessionEventType> = Extract<SessionEvent, { type: T }>;
+
+/** The total order in which events are folded: by sequence, then by id to break platform ties. */
+export const compareEvents = (a: SessionEvent, b: SessionEvent): number =>
+  a.sequence - b.sequence || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);

@@ -1,0 +1,69 @@
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { AppError } from '../domain/errors.js';
+import { logs, traceFrom, type LogContext } from '../log.js';
+import { toHttpError } from './errors.js';
+
+export interface RouteContext {
+  req: Request;
+  params: Record<string, string>;
+  log: LogContext;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  handle: (ctx: RouteContext) => Promise<RouteResult> | RouteResult;
+}
+
+function match(pattern: string, path: string): Record<string, string> | undefined {
+  const want = pattern.split('/').filter(Boolean);
+  const got = path.split('/').filter(Boolean);
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = decodeURIComponent(got[i]!);
+    if (w.startsWith(':')) params[w.slice(1)] = g;
+    else if (w !== g) return undefined;
+  }
+  return params;
+}
+
+/** An HTTP function made of routes, with one error mapping and request-rejection logs. */
+export function httpFunction(projectId: string, routes: readonly Route[]) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const log = traceFrom(req.header('x-cloud-trace-context'), projectId);
+    const path = req.path;
+    try {
+      let allowed = false;
+      for (const route of routes) {
+        const params = match(route.path, path);
+        if (!params) continue;
+        allowed = true;
+        if (route.method !== req.method) continue;
+        const result = await route.handle({ req, params, log });
+        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+        if (result.body === undefined) res.status(result.status).end();
+        else res.status(result.status).json(result.body);
+        return;
+      }
+      throw allowed
+        ? new AppError('method_not_allowed', 405, `${req.method} is not allowed on ${path}.`)
+        : new AppError('not_found', 404, `No route for ${path}.`);
+    } catch (error) {
+      const { status, body } = toHttpError(error);
+      if (status >= 500) logs.unexpectedError(error, { operation: `${req.method} ${path}` }, log);
+      else {
+        const reason = (body.error.details as { reason?: string } | undefined)?.reason;
+        logs.requestRejected({ code: body.error.code, status, path, ...(reason ? { reason } : {}) }, log);
+      }
+      res.status(status).json(body);
+    }
+  };
+}

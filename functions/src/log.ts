@@ -1,0 +1,57 @@
+/**
+ * Structured logs for Cloud Logging: one JSON object per line on stdout, with `severity` and `message`.
+ * One named function per log event, so that what may be logged is reviewed in one place: identifiers,
+ * types, counts and reason codes — never names, phone numbers, e-mail addresses or message bodies.
+ */
+type Severity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+const ORDER: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
+
+let minimum: Severity = 'INFO';
+let sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
+
+export function configureLogs(options: { level?: Severity; sink?: (line: string) => void }) {
+  if (options.level) minimum = options.level;
+  if (options.sink) sink = options.sink;
+}
+
+export interface LogContext {
+  /** `projects/<id>/traces/<trace>` when the request carried a trace header. */
+  trace?: string;
+}
+
+function write(severity: Severity, event: string, message: string, fields: Record<string, unknown>, ctx?: LogContext) {
+  if (ORDER[severity] < ORDER[minimum]) return;
+  const entry: Record<string, unknown> = { severity, message, event, ...fields };
+  if (ctx?.trace) entry['logging.googleapis.com/trace'] = ctx.trace;
+  sink(JSON.stringify(entry));
+}
+
+/** The trace id from `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1`, for log correlation. */
+export function traceFrom(header: string | undefined, projectId: string): LogContext {
+  const traceId = header?.split('/')[0];
+  return traceId && /^[0-9a-f]{32}$/i.test(traceId) ? { trace: `projects/${projectId}/traces/${traceId}` } : {};
+}
+
+export const logs = {
+  sessionEventIngested(
+    f: { sessionId: string; eventId: string; eventType: string; outcome: string; status: string; anomaly?: string },
+    ctx?: LogContext,
+  ) {
+    write('INFO', 'session_event_ingested', `Session event ${f.eventType} ${f.outcome}`, f, ctx);
+  },
+  requestRejected(f: { code: string; status: number; reason?: string; path: string }, ctx?: LogContext) {
+    write('WARNING', 'request_rejected', `Request rejected: ${f.code}`, f, ctx);
+  },
+  poisonMessageDropped(
+    f: { messageId: string; subscription?: string; issues: { path: string; code: string }[] },
+    ctx?: LogContext,
+  ) {
+    write('ERROR', 'poison_message_dropped', 'Invalid Pub/Sub message acknowledged without processing', f, ctx);
+  },
+  unexpectedError(error: unknown, f: { operation: string }, ctx?: LogContext) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    // Stack traces name our code only; error messages from client libraries carry no payload data.
+    write('ERROR', 'unexpected_error', `${f.operation} failed: ${e.name}: ${e.message}`, { ...f, stack_trace: e.stack }, ctx);
+  },
+};
