@@ -14,11 +14,16 @@ configureLogs({ level: config.logLevel });
 
 let sessionRepository: FirestoreSessionRepository | undefined;
 const sessions = () =>
-  (sessionRepository ??= new FirestoreSessionRepository(firestoreClient(config.projectId, config.firestoreDatabaseId)));
+  (sessionRepository ??= new FirestoreSessionRepository(
+    firestoreClient(config.projectId, config.firestoreDatabaseId),
+  ));
 
 functions.http(
   'platformEvents',
-  httpFunction(config.projectId, platformEventsRoutes({ signing: config.platformSigning, sessions, clock: systemClock })),
+  httpFunction(
+    config.projectId,
+    platformEventsRoutes({ signing: config.platformSigning, sessions, clock: systemClock }),
+  ),
 );
 
 functions.cloudEvent('platformEventsPubSub', platformEventsFromPubSub({ sessions, clock: systemClock }));

@@ -20,7 +20,13 @@ export interface LogContext {
   trace?: string;
 }
 
-function write(severity: Severity, event: string, message: string, fields: Record<string, unknown>, ctx?: LogContext) {
+function write(
+  severity: Severity,
+  event: string,
+  message: string,
+  fields: Record<string, unknown>,
+  ctx?: LogContext,
+) {
   if (ORDER[severity] < ORDER[minimum]) return;
   const entry: Record<string, unknown> = { severity, message, event, ...fields };
   if (ctx?.trace) entry['logging.googleapis.com/trace'] = ctx.trace;
@@ -30,12 +36,21 @@ function write(severity: Severity, event: string, message: string, fields: Recor
 /** The trace id from `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1`, for log correlation. */
 export function traceFrom(header: string | undefined, projectId: string): LogContext {
   const traceId = header?.split('/')[0];
-  return traceId && /^[0-9a-f]{32}$/i.test(traceId) ? { trace: `projects/${projectId}/traces/${traceId}` } : {};
+  return traceId && /^[0-9a-f]{32}$/i.test(traceId)
+    ? { trace: `projects/${projectId}/traces/${traceId}` }
+    : {};
 }
 
 export const logs = {
   sessionEventIngested(
-    f: { sessionId: string; eventId: string; eventType: string; outcome: string; status: string; anomaly?: string },
+    f: {
+      sessionId: string;
+      eventId: string;
+      eventType: string;
+      outcome: string;
+      status: string;
+      anomaly?: string;
+    },
     ctx?: LogContext,
   ) {
     write('INFO', 'session_event_ingested', `Session event ${f.eventType} ${f.outcome}`, f, ctx);
@@ -47,11 +62,23 @@ export const logs = {
     f: { messageId: string; subscription?: string; issues: { path: string; code: string }[] },
     ctx?: LogContext,
   ) {
-    write('ERROR', 'poison_message_dropped', 'Invalid Pub/Sub message acknowledged without processing', f, ctx);
+    write(
+      'ERROR',
+      'poison_message_dropped',
+      'Invalid Pub/Sub message acknowledged without processing',
+      f,
+      ctx,
+    );
   },
   unexpectedError(error: unknown, f: { operation: string }, ctx?: LogContext) {
     const e = error instanceof Error ? error : new Error(String(error));
     // Stack traces name our code only; error messages from client libraries carry no payload data.
-    write('ERROR', 'unexpected_error', `${f.operation} failed: ${e.name}: ${e.message}`, { ...f, stack_trace: e.stack }, ctx);
+    write(
+      'ERROR',
+      'unexpected_error',
+      `${f.operation} failed: ${e.name}: ${e.message}`,
+      { ...f, stack_trace: e.stack },
+      ctx,
+    );
   },
 };

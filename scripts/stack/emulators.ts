@@ -19,7 +19,12 @@ export interface Emulator extends Managed {
 }
 
 function googleCloudSdkRoots(): string[] {
-  const roots = [process.env.CLOUDSDK_ROOT_DIR, '/usr/lib/google-cloud-sdk', '/usr/share/google-cloud-sdk', '/opt/google-cloud-sdk'];
+  const roots = [
+    process.env.CLOUDSDK_ROOT_DIR,
+    '/usr/lib/google-cloud-sdk',
+    '/usr/share/google-cloud-sdk',
+    '/opt/google-cloud-sdk',
+  ];
   try {
     const gcloud = execFileSync('which', ['gcloud'], { encoding: 'utf8' }).trim();
     if (gcloud) roots.push(resolve(dirname(gcloud), '..'));
@@ -54,7 +59,8 @@ function parseJavaVersion(text: string): number | undefined {
 
 /** Runs `java -version` only once: it is slow and the answer does not change. */
 let javaVersionCache: number | undefined | null = null;
-const javaVersion = () => (javaVersionCache === null ? (javaVersionCache = javaMajorVersion()) : javaVersionCache);
+const javaVersion = () =>
+  javaVersionCache === null ? (javaVersionCache = javaMajorVersion()) : javaVersionCache;
 
 function missing(what: string): Error {
   const java = javaVersion();
@@ -68,7 +74,9 @@ function missing(what: string): Error {
   );
 }
 
-export async function startFirestoreEmulator(options: { port?: number; rulesFile?: string } = {}): Promise<Emulator> {
+export async function startFirestoreEmulator(
+  options: { port?: number; rulesFile?: string } = {},
+): Promise<Emulator> {
   const port = options.port ?? (await freePort());
   const binary = findSdkBinary('platform/cloud-firestore-emulator/cloud_firestore_emulator');
   if (binary) {
@@ -85,7 +93,10 @@ export async function startPubSubEmulator(options: { port?: number } = {}): Prom
   const port = options.port ?? (await freePort());
   const binary = findSdkBinary('platform/pubsub-emulator/bin/cloud-pubsub-emulator');
   if (binary) {
-    const { child, output, managed } = startProcess('Pub/Sub emulator', binary, ['--host=127.0.0.1', `--port=${port}`]);
+    const { child, output, managed } = startProcess('Pub/Sub emulator', binary, [
+      '--host=127.0.0.1',
+      `--port=${port}`,
+    ]);
     await waitForHttp('Pub/Sub emulator', `http://127.0.0.1:${port}/`, child, output);
     return { ...managed, host: `127.0.0.1:${port}` };
   }

@@ -21,12 +21,9 @@ afterAll(() => Promise.all(instances.map((client) => client.terminate())));
 
 /** 40 moves through a call, ended: about 43 events, each of them delivered twice. */
 const scenario = (sessionId: string, seed: number) =>
-  buildScenario(
-    fc.sample(fc.nat(1000), { numRuns: 40, seed }),
-    [1_000, 60_000, 5_000, 120_000],
-    true,
-    { sessionId },
-  );
+  buildScenario(fc.sample(fc.nat(1000), { numRuns: 40, seed }), [1_000, 60_000, 5_000, 120_000], true, {
+    sessionId,
+  });
 
 describe('session events on the Firestore emulator', () => {
   it('when every event of a call arrives twice, all at once, at three instances, then nothing is lost and the state is the in-order one', async () => {

@@ -36,7 +36,13 @@ export function buildScenario(
   const next = () => {
     const gap = gapsMs[sequence % Math.max(1, gapsMs.length)] ?? 1000;
     t += gap;
-    return { schemaVersion: 1 as const, sessionId, eventId: `${sessionId}-e${sequence}`, sequence: sequence++, occurredAt: new Date(t).toISOString() };
+    return {
+      schemaVersion: 1 as const,
+      sessionId,
+      eventId: `${sessionId}-e${sequence}`,
+      sequence: sequence++,
+      occurredAt: new Date(t).toISOString(),
+    };
   };
   events.push({
     ...next(),
@@ -62,7 +68,11 @@ export function buildScenario(
     const move = moves[choice % moves.length]!;
     switch (move) {
       case 'assign':
-        events.push({ ...next(), type: 'session.assigned', agent: { id: `agent-${++agentN}`, name: 'Grace' } });
+        events.push({
+          ...next(),
+          type: 'session.assigned',
+          agent: { id: `agent-${++agentN}`, name: 'Grace' },
+        });
         status = 'assigned';
         break;
       case 'connect':
@@ -90,7 +100,11 @@ export function buildScenario(
         status = 'queued';
         break;
       case 'transferToAgent':
-        events.push({ ...next(), type: 'session.transferred', to: { type: 'agent', agent: { id: `agent-${++agentN}` } } });
+        events.push({
+          ...next(),
+          type: 'session.transferred',
+          to: { type: 'agent', agent: { id: `agent-${++agentN}` } },
+        });
         status = 'assigned';
         break;
       case 'join': {
@@ -109,11 +123,19 @@ export function buildScenario(
         events.push({
           ...next(),
           type: 'recording.available',
-          recording: { id: `rec-${++recordingN}`, bucket: 'recordings', object: `${sessionId}/${recordingN}.wav` },
+          recording: {
+            id: `rec-${++recordingN}`,
+            bucket: 'recordings',
+            object: `${sessionId}/${recordingN}.wav`,
+          },
         });
         break;
       case 'link':
-        events.push({ ...next(), type: 'crm.linked', crm: { system: 'salesforce', recordId: `500${choice}` } });
+        events.push({
+          ...next(),
+          type: 'crm.linked',
+          crm: { system: 'salesforce', recordId: `500${choice}` },
+        });
         break;
     }
   }

@@ -12,16 +12,26 @@ import {
 } from '../../functions/src/domain/sessions/session.js';
 import { arbitraryDelivery, arbitraryScenario } from '../support/session-scenarios.js';
 
-const at = (minute: number, second = 0) =>
-  new Date(Date.UTC(2026, 10, 22, 9, minute, second)).toISOString();
+const at = (minute: number, second = 0) => new Date(Date.UTC(2026, 10, 22, 9, minute, second)).toISOString();
 
 let seq = 0;
 const ev = <T extends SessionEvent['type']>(
   type: T,
   minute: number,
-  fields: Omit<Extract<SessionEvent, { type: T }>, 'type' | 'schemaVersion' | 'eventId' | 'sessionId' | 'sequence' | 'occurredAt'>,
+  fields: Omit<
+    Extract<SessionEvent, { type: T }>,
+    'type' | 'schemaVersion' | 'eventId' | 'sessionId' | 'sequence' | 'occurredAt'
+  >,
 ): SessionEvent =>
-  ({ schemaVersion: 1, eventId: `e${seq}`, sessionId: 'S', sequence: seq++, occurredAt: at(minute), type, ...fields }) as SessionEvent;
+  ({
+    schemaVersion: 1,
+    eventId: `e${seq}`,
+    sessionId: 'S',
+    sequence: seq++,
+    occurredAt: at(minute),
+    type,
+    ...fields,
+  }) as SessionEvent;
 
 const created = (minute = 0) =>
   ev('session.created', minute, {
@@ -60,15 +70,29 @@ describe('session state machine', () => {
     const s = fold('S', events);
     expect(s.status).toBe('ended');
     expect(s.agent).toEqual({ id: 'a-1', name: 'Grace' });
-    expect(s.totals).toEqual({ queueWaitMs: 120_000, talkMs: 360_000, holdMs: 60_000, holdCount: 1, transferCount: 0 });
+    expect(s.totals).toEqual({
+      queueWaitMs: 120_000,
+      talkMs: 360_000,
+      holdMs: 60_000,
+      holdCount: 1,
+      transferCount: 0,
+    });
     expect(s.endReason).toBe('completed');
     expect(s.anomalies).toEqual([]);
   });
 
   it('when a call is live, then metrics include the interval still running at "now"', () => {
     seq = 0;
-    const s = fold('S', [created(0), ev('session.connected', 4, { agent: { id: 'a-1' } }), ev('session.held', 6, {})]);
-    expect(metricsAt(s, new Date(at(9)))).toMatchObject({ queueWaitMs: 240_000, talkMs: 120_000, holdMs: 180_000 });
+    const s = fold('S', [
+      created(0),
+      ev('session.connected', 4, { agent: { id: 'a-1' } }),
+      ev('session.held', 6, {}),
+    ]);
+    expect(metricsAt(s, new Date(at(9)))).toMatchObject({
+      queueWaitMs: 240_000,
+      talkMs: 120_000,
+      holdMs: 180_000,
+    });
     // Metrics do not move once the session is over, whatever "now" is.
     const ended = applyEvent(s, ev('session.ended', 10, { reason: 'consumer_left' }));
     expect(metricsAt(ended, new Date(at(50)))).toEqual(metricsAt(ended, new Date(at(11))));
@@ -79,7 +103,9 @@ describe('session state machine', () => {
     const s = fold('S', [
       created(0),
       ev('session.connected', 1, { agent: { id: 'a-1' } }),
-      ev('session.transferred', 3, { to: { type: 'queue', queue: { id: 'q-refunds', menuPath: ['Billing', 'Refunds'] } } }),
+      ev('session.transferred', 3, {
+        to: { type: 'queue', queue: { id: 'q-refunds', menuPath: ['Billing', 'Refunds'] } },
+      }),
       ev('session.connected', 7, { agent: { id: 'a-2' } }),
       ev('session.transferred', 8, { to: { type: 'agent', agent: { id: 'a-3' } } }),
     ]);
@@ -123,7 +149,11 @@ describe('session state machine', () => {
 
   it('when an event arrives after a later one, then it is re-folded into place', () => {
     seq = 0;
-    const [c, a, conn] = [created(0), ev('session.assigned', 1, { agent: { id: 'a-1' } }), ev('session.connected', 2, {})];
+    const [c, a, conn] = [
+      created(0),
+      ev('session.assigned', 1, { agent: { id: 'a-1' } }),
+      ev('session.connected', 2, {}),
+    ];
     const store = { events: [] as SessionEvent[] } as { session?: Session; events: SessionEvent[] };
     expect(deliver(store, c!)).toBe('applied');
     expect(deliver(store, conn!)).toBe('applied');

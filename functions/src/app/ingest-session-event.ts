@@ -32,7 +32,8 @@ export async function ingestSessionEvent(
       // Only an event at or below the stored sequence lands here, so the session exists. Checking its
       // id first costs one read and spares reading the whole history for the common redelivery.
       const current = stored!;
-      if (await tx.hasEvent(event.sessionId, event.eventId)) return { outcome: 'duplicate', session: current };
+      if (await tx.hasEvent(event.sessionId, event.eventId))
+        return { outcome: 'duplicate', session: current };
       const merged = mergeLate(event.sessionId, await tx.listEvents(event.sessionId), event);
       if (merged.duplicate) return { outcome: 'duplicate', session: current };
       session = merged.session;

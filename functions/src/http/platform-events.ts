@@ -5,7 +5,12 @@ import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import { parseOrThrow } from './errors.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyPlatformSignature, type SigningPolicy } from './platform-signature.js';
+import {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyPlatformSignature,
+  type SigningPolicy,
+} from './platform-signature.js';
 import type { Route } from './router.js';
 
 /** A session event is a few hundred bytes; anything much larger is not one. */

@@ -15,7 +15,11 @@ export interface SigningPolicy {
   maxSkewSeconds: number;
 }
 
-export function signPlatformRequest(secret: string, timestampSeconds: number, rawBody: string | Buffer): string {
+export function signPlatformRequest(
+  secret: string,
+  timestampSeconds: number,
+  rawBody: string | Buffer,
+): string {
   const mac = createHmac('sha256', secret).update(`${timestampSeconds}.`).update(rawBody).digest('hex');
   return `v1=${mac}`;
 }
@@ -30,7 +34,8 @@ export function verifyPlatformSignature(
   if (!headers.signature || !headers.timestamp) throw unauthenticated('missing_signature');
   if (!/^\d{1,12}$/.test(headers.timestamp)) throw unauthenticated('malformed_timestamp');
   const timestamp = Number(headers.timestamp);
-  if (Math.abs(now.getTime() / 1000 - timestamp) > policy.maxSkewSeconds) throw unauthenticated('stale_timestamp');
+  if (Math.abs(now.getTime() / 1000 - timestamp) > policy.maxSkewSeconds)
+    throw unauthenticated('stale_timestamp');
 
   const offered = headers.signature
     .split(',')

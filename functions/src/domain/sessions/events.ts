@@ -78,7 +78,9 @@ export const SessionEvent = z.discriminatedUnion('type', [
     kind: Kind,
     channel: Channel,
     queue: QueueRef,
-    language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA'),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA'),
     consumer: Consumer,
     crm: CrmLink.optional(),
   }),
@@ -102,7 +104,11 @@ export const SessionEvent = z.discriminatedUnion('type', [
   z.object({
     ...envelope,
     type: z.literal('participant.joined'),
-    participant: z.object({ id: Identifier, role: ParticipantRole, name: z.string().min(1).max(200).optional() }),
+    participant: z.object({
+      id: Identifier,
+      role: ParticipantRole,
+      name: z.string().min(1).max(200).optional(),
+    }),
   }),
   z.object({ ...envelope, type: z.literal('participant.left'), participantId: Identifier }),
   z.object({

@@ -1,4 +1,13 @@
-import type { AgentRef, Channel, CrmLink, EndReason, Kind, QueueRef, SessionEvent, SessionEventOf } from './events.js';
+import type {
+  AgentRef,
+  Channel,
+  CrmLink,
+  EndReason,
+  Kind,
+  QueueRef,
+  SessionEvent,
+  SessionEventOf,
+} from './events.js';
 import { compareEvents } from './events.js';
 
 /**
@@ -205,7 +214,10 @@ const transitions: Handlers = {
     const transfer: Transfer = {
       at: e.occurredAt,
       from: { queueId: s.queue?.id ?? null, agentId: s.agent?.id ?? null },
-      to: e.to.type === 'queue' ? { type: 'queue', queueId: e.to.queue.id } : { type: 'agent', agentId: e.to.agent.id },
+      to:
+        e.to.type === 'queue'
+          ? { type: 'queue', queueId: e.to.queue.id }
+          : { type: 'agent', agentId: e.to.agent.id },
     };
     const totals = { ...stopped.totals, transferCount: stopped.totals.transferCount + 1 };
     const transfers = [...s.transfers, transfer];
@@ -279,7 +291,11 @@ export function applyEvent(session: Session, event: SessionEvent): Session {
           ].slice(-MAX_ANOMALIES_KEPT),
         }
       : step;
-  return { ...next, lastSequence: Math.max(session.lastSequence, event.sequence), eventCount: session.eventCount + 1 };
+  return {
+    ...next,
+    lastSequence: Math.max(session.lastSequence, event.sequence),
+    eventCount: session.eventCount + 1,
+  };
 }
 
 /** The definition of a session's state: its distinct events folded in order. */

@@ -1,0 +1,154 @@
+import type { Firestore } from '@google-cloud/firestore';
+import { FirestoreSessionRepository } from '../../functions/src/adapters/firestore/session-repository.js';
+import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
+import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+
+/**
+ * Demo data for the local stack: a support center with a queue tree, teams, people with roles,
+ * settings, and a few live calls and chats. Every document has a fixed id and sessions arrive as
+ * platform events with fixed ids, so seeding twice changes nothing.
+ */
+const weekdays = (open: string, close: string) =>
+  Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ open, close }]]));
+
+export const demoDocuments: Record<string, Record<string, unknown>> = {
+  'settings/supportCenter': {
+    name: 'Acme Support',
+    email: 'support@acme.example',
+    phone: '+15550100',
+    timeZone: 'America/New_York',
+    hours: { timeZone: 'America/New_York', weekly: weekdays('09:00', '18:00') },
+  },
+  'settings/call': { afterHoursDeflection: true, allowTransfersOutsideHours: true },
+  'settings/chat': { afterHoursDeflection: false, allowTransfersOutsideHoursWhenOff: true },
+  'teams/team-billing': { name: 'Billing team' },
+  'teams/team-support': { name: 'Technical support team' },
+  'queues/q-billing': { name: 'Billing', parentId: null, menuPath: ['Billing'], teamIds: ['team-billing'] },
+  'queues/q-refunds': {
+    name: 'Refunds',
+    parentId: 'q-billing',
+    menuPath: ['Billing', 'Refunds'],
+    teamIds: ['team-billing'],
+    channels: ['ivr', 'mobile', 'web'],
+  },
+  'queues/q-invoices': {
+    name: 'Invoices',
+    parentId: 'q-billing',
+    menuPath: ['Billing', 'Invoices'],
+    teamIds: ['team-billing'],
+    channels: ['ivr', 'web', 'sms'],
+  },
+  'queues/q-support': {
+    name: 'Technical support',
+    parentId: null,
+    menuPath: ['Technical support'],
+    teamIds: ['team-support'],
+  },
+  'queues/q-mobile-app': {
+    name: 'Mobile app',
+    parentId: 'q-support',
+    menuPath: ['Technical support', 'Mobile app'],
+    teamIds: ['team-support'],
+    channels: ['mobile', 'web'],
+    hours: { timeZone: 'Europe/Paris', weekly: weekdays('08:00', '20:00') },
+  },
+  'roles/admin': { name: 'Admin', builtIn: true },
+  'roles/manager': { name: 'Manager', builtIn: true },
+  'roles/agent': { name: 'Agent', builtIn: true },
+  'users/u-admin': { name: 'Alex Admin', email: 'admin@acme.example', roleIds: ['admin'], teamIds: [] },
+  'users/u-manager': {
+    name: 'Morgan Manager',
+    email: 'manager@acme.example',
+    roleIds: ['manager'],
+    teamIds: ['team-billing'],
+  },
+  'users/u-agent-1': {
+    name: 'Ari Agent',
+    email: 'ari@acme.example',
+    roleIds: ['agent'],
+    teamIds: ['team-billing'],
+  },
+  'users/u-agent-2': {
+    name: 'Sam Agent',
+    email: 'sam@acme.example',
+    roleIds: ['agent'],
+    teamIds: ['team-support'],
+  },
+};
+
+const at = (minutesAgo: number, now: Date) => new Date(now.getTime() - minutesAgo * 60_000).toISOString();
+
+/** Live sessions relative to `now`; their event ids are fixed, so a second seeding is all duplicates. */
+function demoEvents(now: Date): unknown[] {
+  const base = (sessionId: string, sequence: number, minutesAgo: number) => ({
+    schemaVersion: 1,
+    sessionId,
+    eventId: `${sessionId}-${sequence}`,
+    sequence,
+    occurredAt: at(minutesAgo, now),
+  });
+  const created = (
+    id: string,
+    kind: 'call' | 'chat',
+    channel: string,
+    queue: string,
+    menuPath: string[],
+    name: string,
+    minutesAgo: number,
+  ) => ({
+    ...base(id, 0, minutesAgo),
+    type: 'session.created',
+    kind,
+    channel,
+    queue: { id: queue, menuPath },
+    language: 'en',
+    consumer: { id: `c-${id}`, name, anonymous: false },
+  });
+  return [
+    created('demo-call-queued', 'call', 'ivr', 'q-refunds', ['Billing', 'Refunds'], 'Jordan Rivera', 4),
+    created('demo-call-connected', 'call', 'ivr', 'q-invoices', ['Billing', 'Invoices'], 'Casey Kim', 12),
+    {
+      ...base('demo-call-connected', 1, 10),
+      type: 'session.connected',
+      agent: { id: 'u-agent-1', name: 'Ari Agent' },
+    },
+    created(
+      'demo-chat-connected',
+      'chat',
+      'web',
+      'q-mobile-app',
+      ['Technical support', 'Mobile app'],
+      'Robin Lee',
+      7,
+    ),
+    {
+      ...base('demo-chat-connected', 1, 6),
+      type: 'session.assigned',
+      agent: { id: 'u-agent-2', name: 'Sam Agent' },
+    },
+    { ...base('demo-chat-connected', 2, 6), type: 'session.connected' },
+    created(
+      'demo-chat-queued',
+      'chat',
+      'mobile',
+      'q-mobile-app',
+      ['Technical support', 'Mobile app'],
+      'Taylor Fox',
+      2,
+    ),
+  ];
+}
+
+export async function seedDemoData(
+  db: Firestore,
+  now = new Date(),
+): Promise<{ documents: number; events: number }> {
+  const batch = db.batch();
+  for (const [path, data] of Object.entries(demoDocuments)) batch.set(db.doc(path), data);
+  await batch.commit();
+
+  const sessions = new FirestoreSessionRepository(db);
+  const events = demoEvents(now).map((e) => SessionEvent.parse(e));
+  for (const event of events) await ingestSessionEvent({ sessions, clock: { now: () => now } }, event);
+  return { documents: Object.keys(demoDocuments).length, events: events.length };
+}

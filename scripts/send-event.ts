@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { signPlatformRequest } from '../functions/src/http/platform-signature.js';
+import { localStack } from './stack/local-config.js';
+
+/**
+ * Posts one signed session event to the local platformEvents function, as the platform would.
+ * `npm run send-event` sends a new call; `npm run send-event -- event.json` sends that file.
+ */
+const file = process.argv[2];
+const sessionId = `call-${randomUUID().slice(0, 8)}`;
+const body = file
+  ? readFileSync(file, 'utf8')
+  : JSON.stringify({
+      schemaVersion: 1,
+      eventId: `${sessionId}-0`,
+      sessionId,
+      sequence: 0,
+      occurredAt: new Date().toISOString(),
+      type: 'session.created',
+      kind: 'call',
+      channel: 'ivr',
+      queue: { id: 'q-refunds', menuPath: ['Billing', 'Refunds'] },
+      language: 'en',
+      consumer: { id: 'c-demo', anonymous: true },
+    });
+const url =
+  process.env.PLATFORM_EVENTS_URL ?? `http://127.0.0.1:${localStack.ports.platformEvents}/v1/events`;
+const timestamp = Math.floor(Date.now() / 1000);
+const res = await fetch(url, {
+  method: 'POST',
+  headers: {
+    'content-type': 'application/json',
+    'x-switchboard-timestamp': String(timestamp),
+    'x-switchboard-signature': signPlatformRequest(localStack.platformSigningSecret, timestamp, body),
+  },
+  body,
+});
+console.log(`${res.status} ${await res.text()}`);
+const sent = JSON.parse(body) as { sessionId?: string };
+if (res.ok && sent.sessionId) {
+  // "Bearer owner" is the emulator's way past the security rules, for an admin's look.
+  const doc = `http://127.0.0.1:${localStack.ports.firestore}/v1/projects/${localStack.projectId}/databases/(default)/documents/sessions/${sent.sessionId}`;
+  const stored = await fetch(doc, { headers: { authorization: 'Bearer owner' } });
+  const fields = ((await stored.json()) as { fields?: { status?: { stringValue?: string } } }).fields;
+  console.log(`Firestore sessions/${sent.sessionId}: status ${fields?.status?.stringValue ?? 'not found'}`);
+  console.log(`  curl -H 'Authorization: Bearer owner' '${doc}'`);
+}
+if (!res.ok) process.exitCode = 1;

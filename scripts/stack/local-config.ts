@@ -1,0 +1,28 @@
+/**
+ * Ports and settings of the local stack. Every port can be changed through the environment
+ * (documented in the README); a port of 0 picks any free one.
+ */
+const port = (name: string, fallback: number) => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${name} must be a port number, got "${value}"`);
+  return n;
+};
+
+export const localStack = {
+  projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'demo-switchboard',
+  /** Not a secret: it signs requests to the emulators on this machine only. */
+  platformSigningSecret: process.env.PLATFORM_SIGNING_SECRET ?? 'local-platform-signing-secret-0123456789',
+  ports: {
+    firestore: port('SWITCHBOARD_FIRESTORE_PORT', 8080),
+    pubsub: port('SWITCHBOARD_PUBSUB_PORT', 8085),
+    auth: port('SWITCHBOARD_AUTH_PORT', 9099),
+    storage: port('SWITCHBOARD_STORAGE_PORT', 9199),
+    tasks: port('SWITCHBOARD_TASKS_PORT', 8123),
+    platformEvents: port('SWITCHBOARD_PLATFORM_EVENTS_PORT', 8081),
+    platformEventsPubSub: port('SWITCHBOARD_PLATFORM_EVENTS_PUBSUB_PORT', 8082),
+  },
+  platformEventsTopic: 'platform-events',
+};

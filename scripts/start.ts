@@ -1,0 +1,101 @@
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { resolve } from 'node:path';
+import { startStorageServer } from './emulators/storage-server.js';
+import { startTasksServer } from './emulators/tasks-server.js';
+import { seedDemoData } from './seed/demo-data.js';
+import {
+  startAuthEmulator,
+  startFirestoreEmulator,
+  startPubSubEmulator,
+  type Emulator,
+} from './stack/emulators.js';
+import { serveFunctions } from './stack/functions.js';
+import { localStack } from './stack/local-config.js';
+
+/**
+ * `npm start`: the whole system on this machine — the emulators, the functions served by the
+ * functions framework, demo data — until Ctrl-C, which stops everything it started.
+ */
+const stoppers: (() => Promise<void>)[] = [];
+let stopping = false;
+
+async function stopAll(code: number) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nStopping the local stack…');
+  for (const stop of stoppers.reverse()) await stop().catch((e: unknown) => console.error(e));
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+async function main() {
+  const { projectId, ports } = localStack;
+  console.log(`Starting Switchboard locally (project ${projectId})…`);
+  const track = (e: Emulator) => (stoppers.push(() => e.stop()), e);
+  const [firestore, pubsub, auth] = await Promise.all([
+    startFirestoreEmulator({ port: ports.firestore, rulesFile: resolve('firestore.rules') }).then(track),
+    startPubSubEmulator({ port: ports.pubsub }).then(track),
+    startAuthEmulator({ port: ports.auth, projectId }).then(track),
+  ]);
+  const storage = await startStorageServer({ port: ports.storage });
+  stoppers.push(() => storage.close());
+  const tasks = await startTasksServer({ port: ports.tasks });
+  stoppers.push(() => tasks.close());
+
+  Object.assign(process.env, {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    METADATA_SERVER_DETECTION: 'none',
+    FIRESTORE_EMULATOR_HOST: firestore.host,
+    PUBSUB_EMULATOR_HOST: pubsub.host,
+    FIREBASE_AUTH_EMULATOR_HOST: auth.host,
+    STORAGE_EMULATOR_HOST: storage.url,
+    CLOUD_TASKS_EMULATOR_HOST: tasks.url.replace(/^http:\/\//, ''),
+    PLATFORM_SIGNING_SECRET: localStack.platformSigningSecret,
+  });
+
+  const db = new Firestore({ projectId });
+  const seeded = await seedDemoData(db);
+  stoppers.push(() => db.terminate());
+
+  const served = await serveFunctions({
+    platformEvents: ports.platformEvents,
+    platformEventsPubSub: ports.platformEventsPubSub,
+  });
+  stoppers.push(() => served.stop());
+  const url = (name: string) => served.functions.find((f) => f.name === name)!.url;
+
+  // Platform events published on the topic reach the function the way Eventarc would deliver them.
+  const client = new PubSub({ projectId });
+  stoppers.push(() => client.close());
+  const topic = client.topic(localStack.platformEventsTopic);
+  const [topicExists] = await topic.exists();
+  if (!topicExists) await topic.create();
+  const subscription = topic.subscription(`${localStack.platformEventsTopic}-push`);
+  const pushEndpoint = `${url('platformEventsPubSub')}/projects/${projectId}/topics/${localStack.platformEventsTopic}`;
+  const [subscriptionExists] = await subscription.exists();
+  if (subscriptionExists) await subscription.modifyPushConfig({ pushEndpoint });
+  else await subscription.create({ pushConfig: { pushEndpoint } });
+
+  console.log(`
+Switchboard is up. Demo data: ${seeded.documents} documents, ${seeded.events} session events.
+
+  platformEvents (HTTP)        ${url('platformEvents')}/v1/events   health: ${url('platformEvents')}/healthz
+  platformEventsPubSub         ${url('platformEventsPubSub')}  (pushed from topic ${localStack.platformEventsTopic})
+
+  Firestore emulator           FIRESTORE_EMULATOR_HOST=${firestore.host}
+  Pub/Sub emulator             PUBSUB_EMULATOR_HOST=${pubsub.host}
+  Auth emulator                FIREBASE_AUTH_EMULATOR_HOST=${auth.host}
+  Storage server               STORAGE_EMULATOR_HOST=${storage.url}
+  Cloud Tasks server           ${tasks.url}
+
+Send a signed sample event:    npm run send-event
+Platform signing secret:       PLATFORM_SIGNING_SECRET=${localStack.platformSigningSecret}
+Press Ctrl-C to stop everything.`);
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  await stopAll(1);
+});
