@@ -20,7 +20,7 @@ const SECRET = 'bench-signing-secret-0123456789abcdef0123';
 const SESSIONS = 60;
 const MOVES_PER_SESSION = 12;
 const IN_FLIGHT = 32;
-const ROUNDS = 3;
+const ROUNDS = 4;
 
 interface Prepared {
   sessionId: string;
@@ -148,9 +148,12 @@ export async function run() {
     await throughHandler(db, prepare('warm-handler'));
     const handler: number[] = [];
     const baseline: number[] = [];
+    // Alternate which goes first, so that drift in the shared machine's load falls on both.
     for (let round = 0; round < ROUNDS; round++) {
-      baseline.push(await bareFirestore(db, prepare(`bare-${round}`)));
-      handler.push(await throughHandler(db, prepare(`handler-${round}`)));
+      const bare = () => bareFirestore(db, prepare(`bare-${round}`)).then((v) => baseline.push(v));
+      const ours = () => throughHandler(db, prepare(`handler-${round}`)).then((v) => handler.push(v));
+      if (round % 2 === 0) await bare().then(ours);
+      else await ours().then(bare);
     }
     const events = count(prepare('n'));
     report('events', 'handler_events_per_s', median(handler), {
