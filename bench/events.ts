@@ -1,5 +1,8 @@
 import { Firestore } from '@google-cloud/firestore';
-import { FirestoreSessionRepository } from '../functions/src/adapters/firestore/session-repository.js';
+import type { IngestDeps } from '../functions/src/app/ingest-session-event.js';
+import { firestoreIngestDeps } from '../functions/src/composition.js';
+import { sessionListing, type SessionListing } from '../functions/src/domain/supervision/session-listing.js';
+import type { MonitorStore } from '../functions/src/ports/supervision.js';
 import { SessionEvent } from '../functions/src/domain/sessions/events.js';
 import { emptySession, fold, applyEvent, type Session } from '../functions/src/domain/sessions/session.js';
 import { platformEventsRoutes } from '../functions/src/http/platform-events.js';
@@ -27,6 +30,7 @@ interface Prepared {
   events: SessionEvent[];
   bodies: Buffer[];
   states: Session[];
+  listings: SessionListing[];
 }
 
 function prepare(prefix: string): Prepared[] {
@@ -44,7 +48,8 @@ function prepare(prefix: string): Prepared[] {
       states.push(next);
       return next;
     }, emptySession(sessionId));
-    return { sessionId, events, states, bodies: events.map((e) => Buffer.from(JSON.stringify(e))) };
+    const listings = states.map((s) => sessionListing(s, ['team-billing']));
+    return { sessionId, events, states, listings, bodies: events.map((e) => Buffer.from(JSON.stringify(e))) };
   });
 }
 
@@ -61,17 +66,17 @@ function request(body: Buffer): RouteContext {
   };
 }
 
-function handlerFor(sessions: SessionRepository) {
+function handlerFor(ingest: IngestDeps) {
   const route = platformEventsRoutes({
     signing: { secrets: [SECRET], maxSkewSeconds: 300 },
-    sessions: () => sessions,
+    ingest: () => ingest,
     clock: { now: () => new Date() },
   }).find((r) => r.path === '/v1/events')!;
   return (body: Buffer) => route.handle(request(body));
 }
 
 async function throughHandler(db: Firestore, work: Prepared[]) {
-  const handle = handlerFor(new FirestoreSessionRepository(db));
+  const handle = handlerFor(firestoreIngestDeps(db, 60_000));
   const started = performance.now();
   await pool(work, IN_FLIGHT, async (session) => {
     for (const body of session.bodies) await handle(body);
@@ -81,12 +86,12 @@ async function throughHandler(db: Firestore, work: Prepared[]) {
 
 async function bareFirestore(db: Firestore, work: Prepared[]) {
   const started = performance.now();
-  await pool(work, IN_FLIGHT, async ({ sessionId, events, states }) => {
+  await pool(work, IN_FLIGHT, async ({ sessionId, events, states, listings }) => {
     const ref = db.collection('sessions').doc(sessionId);
     for (let i = 0; i < events.length; i++) {
       const snapshot = await ref.get();
       const batch = db.batch();
-      const data = { ...states[i]!, updatedAt: new Date() };
+      const data = { ...states[i]!, ...listings[i]!, updatedAt: new Date() };
       if (snapshot.exists) batch.update(ref, data, { lastUpdateTime: snapshot.updateTime! });
       else batch.create(ref, data);
       batch.create(ref.collection('events').doc(events[i]!.eventId), {
@@ -120,7 +125,12 @@ async function cpuPerEvent() {
       return result;
     },
   };
-  const handle = handlerFor(inMemory);
+  const handle = handlerFor({
+    sessions: inMemory,
+    queues: { teamsOfQueue: async () => ['team-billing'] },
+    monitors: { stopAll: async () => 0 } as unknown as MonitorStore,
+    clock: { now: () => new Date() },
+  });
   const work = prepare('cpu');
   for (const s of work.slice(0, 10)) for (const b of s.bodies) await handle(b); // warm up
   store.clear();
@@ -143,6 +153,9 @@ export async function run() {
   configureLogs({ level: 'ERROR' });
   await withFirestoreEmulator(async () => {
     const db = new Firestore({ projectId: `demo-bench-events-${Date.now()}` });
+    // The scenarios' queues, with a team each, as the handler looks them up for supervisors' lists.
+    for (const id of ['q-billing', 'q-refunds'])
+      await db.doc(`queues/${id}`).set({ teamIds: ['team-billing'] });
     // Warm the emulator and the client's channel before measuring.
     await bareFirestore(db, prepare('warm-bare'));
     await throughHandler(db, prepare('warm-handler'));

@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<void>> = {
   events: async () => (await import('./events.js')).run(),
+  lists: async () => (await import('./lists.js')).run(),
 };
 
 const names = process.argv.slice(2);

@@ -3,7 +3,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { resolve } from 'node:path';
 import { startStorageServer } from './emulators/storage-server.js';
 import { startTasksServer } from './emulators/tasks-server.js';
-import { seedDemoData } from './seed/demo-data.js';
+import { DEMO_PASSWORD, demoPeople, seedDemoAccounts, seedDemoData } from './seed/demo-data.js';
 import {
   startAuthEmulator,
   startFirestoreEmulator,
@@ -58,8 +58,10 @@ async function main() {
   const db = new Firestore({ projectId });
   const seeded = await seedDemoData(db);
   stoppers.push(() => db.terminate());
+  await seedDemoAccounts(auth.host, projectId);
 
   const served = await serveFunctions({
+    api: ports.api,
     platformEvents: ports.platformEvents,
     platformEventsPubSub: ports.platformEventsPubSub,
   });
@@ -70,8 +72,15 @@ async function main() {
   const client = new PubSub({ projectId });
   stoppers.push(() => client.close());
   const topic = client.topic(localStack.platformEventsTopic);
-  const [topicExists] = await topic.exists();
-  if (!topicExists) await topic.create();
+  for (const name of [localStack.platformEventsTopic, localStack.platformCommandsTopic]) {
+    const [exists] = await client.topic(name).exists();
+    if (!exists) await client.topic(name).create();
+  }
+  // Commands to the platform (listen in, barge, end) wait here for anyone to look at them.
+  const commands = client
+    .topic(localStack.platformCommandsTopic)
+    .subscription(`${localStack.platformCommandsTopic}-local`);
+  if (!(await commands.exists())[0]) await commands.create();
   const subscription = topic.subscription(`${localStack.platformEventsTopic}-push`);
   const pushEndpoint = `${url('platformEventsPubSub')}/projects/${projectId}/topics/${localStack.platformEventsTopic}`;
   const [subscriptionExists] = await subscription.exists();
@@ -81,6 +90,7 @@ async function main() {
   console.log(`
 Switchboard is up. Demo data: ${seeded.documents} documents, ${seeded.events} session events.
 
+  api (people)                 ${url('api')}/v1/…   health: ${url('api')}/healthz
   platformEvents (HTTP)        ${url('platformEvents')}/v1/events   health: ${url('platformEvents')}/healthz
   platformEventsPubSub         ${url('platformEventsPubSub')}  (pushed from topic ${localStack.platformEventsTopic})
 
@@ -90,6 +100,9 @@ Switchboard is up. Demo data: ${seeded.documents} documents, ${seeded.events} se
   Storage server               STORAGE_EMULATOR_HOST=${storage.url}
   Cloud Tasks server           ${tasks.url}
 
+Sign in (password "${DEMO_PASSWORD}"): ${demoPeople.map((p) => p.email).join(', ')}
+  TOKEN=$(npm run -s token -- manager@acme.example)
+  curl -H "Authorization: Bearer $TOKEN" '${url('api')}/v1/sessions?kind=call&state=connected'
 Send a signed sample event:    npm run send-event
 Platform signing secret:       PLATFORM_SIGNING_SECRET=${localStack.platformSigningSecret}
 Press Ctrl-C to stop everything.`);

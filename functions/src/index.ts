@@ -1,7 +1,7 @@
 import * as functions from '@google-cloud/functions-framework';
-import { firestoreClient } from './adapters/firestore/client.js';
-import { FirestoreSessionRepository } from './adapters/firestore/session-repository.js';
+import { compose } from './composition.js';
 import { loadConfig } from './config.js';
+import { apiRoutes } from './http/api.js';
 import { platformEventsRoutes } from './http/platform-events.js';
 import { httpFunction } from './http/router.js';
 import { configureLogs } from './log.js';
@@ -11,19 +11,19 @@ import { platformEventsFromPubSub } from './triggers/platform-events-pubsub.js';
 /** The only file that registers functions. Each is deployed on its own (see infra/functions.tf). */
 const config = loadConfig();
 configureLogs({ level: config.logLevel });
-
-let sessionRepository: FirestoreSessionRepository | undefined;
-const sessions = () =>
-  (sessionRepository ??= new FirestoreSessionRepository(
-    firestoreClient(config.projectId, config.firestoreDatabaseId),
-  ));
+const adapters = compose(config);
 
 functions.http(
   'platformEvents',
   httpFunction(
     config.projectId,
-    platformEventsRoutes({ signing: config.platformSigning, sessions, clock: systemClock }),
+    platformEventsRoutes({ signing: config.platformSigning, ingest: adapters.ingest, clock: systemClock }),
   ),
 );
 
-functions.cloudEvent('platformEventsPubSub', platformEventsFromPubSub({ sessions, clock: systemClock }));
+functions.cloudEvent('platformEventsPubSub', platformEventsFromPubSub({ ingest: adapters.ingest }));
+
+functions.http(
+  'api',
+  httpFunction(config.projectId, apiRoutes({ people: adapters.people(), supervision: adapters.supervision })),
+);

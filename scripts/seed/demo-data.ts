@@ -1,7 +1,9 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { FirestoreSessionRepository } from '../../functions/src/adapters/firestore/session-repository.js';
+import { firestoreIngestDeps } from '../../functions/src/composition.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
+import type { Person } from '../../functions/src/domain/access/permissions.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
 
 /**
  * Demo data for the local stack: a support center with a queue tree, teams, people with roles,
@@ -52,29 +54,48 @@ export const demoDocuments: Record<string, Record<string, unknown>> = {
     channels: ['mobile', 'web'],
     hours: { timeZone: 'Europe/Paris', weekly: weekdays('08:00', '20:00') },
   },
-  'roles/admin': { name: 'Admin', builtIn: true },
-  'roles/manager': { name: 'Manager', builtIn: true },
-  'roles/agent': { name: 'Agent', builtIn: true },
-  'users/u-admin': { name: 'Alex Admin', email: 'admin@acme.example', roleIds: ['admin'], teamIds: [] },
-  'users/u-manager': {
+  // Built-in roles (admin, manager, agent) live in the code; custom ones here.
+  'roles/trainee': {
+    name: 'Agent in training',
+    permissions: ['Monitor-Calls', 'Monitor-Chats'],
+    scope: 'assigned_teams',
+  },
+  'settings/supervision': { stuckThresholds: { queuedMinutes: 300, connectedMinutes: 480 } },
+};
+
+/** People, with the sign-in they get on the Auth emulator (password: switchboard). */
+export const demoPeople: (Person & { email: string })[] = [
+  { uid: 'u-admin', name: 'Alex Admin', email: 'admin@acme.example', roleIds: ['admin'], teamIds: [] },
+  {
+    uid: 'u-manager',
     name: 'Morgan Manager',
     email: 'manager@acme.example',
     roleIds: ['manager'],
     teamIds: ['team-billing'],
   },
-  'users/u-agent-1': {
+  {
+    uid: 'u-trainee',
+    name: 'Tess Trainee',
+    email: 'tess@acme.example',
+    roleIds: ['agent', 'trainee'],
+    teamIds: ['team-billing'],
+  },
+  {
+    uid: 'u-agent-1',
     name: 'Ari Agent',
     email: 'ari@acme.example',
     roleIds: ['agent'],
     teamIds: ['team-billing'],
   },
-  'users/u-agent-2': {
+  {
+    uid: 'u-agent-2',
     name: 'Sam Agent',
     email: 'sam@acme.example',
     roleIds: ['agent'],
     teamIds: ['team-support'],
   },
-};
+];
+export const DEMO_PASSWORD = 'switchboard';
 
 const at = (minutesAgo: number, now: Date) => new Date(now.getTime() - minutesAgo * 60_000).toISOString();
 
@@ -145,10 +166,39 @@ export async function seedDemoData(
 ): Promise<{ documents: number; events: number }> {
   const batch = db.batch();
   for (const [path, data] of Object.entries(demoDocuments)) batch.set(db.doc(path), data);
+  for (const { email, ...person } of demoPeople)
+    batch.set(db.doc(`users/${person.uid}`), {
+      name: person.name,
+      email,
+      roleIds: person.roleIds,
+      teamIds: person.teamIds,
+      ...agentListing(person),
+    });
   await batch.commit();
 
-  const sessions = new FirestoreSessionRepository(db);
+  const deps = firestoreIngestDeps(db, 0, { now: () => now });
   const events = demoEvents(now).map((e) => SessionEvent.parse(e));
-  for (const event of events) await ingestSessionEvent({ sessions, clock: { now: () => now } }, event);
-  return { documents: Object.keys(demoDocuments).length, events: events.length };
+  for (const event of events) await ingestSessionEvent(deps, event);
+  return { documents: Object.keys(demoDocuments).length + demoPeople.length, events: events.length };
+}
+
+/** Accounts on the Auth emulator with the demo people's uids; an existing one is left as it is. */
+export async function seedDemoAccounts(authHost: string, projectId: string): Promise<void> {
+  for (const person of demoPeople) {
+    const res = await fetch(
+      `http://${authHost}/identitytoolkit.googleapis.com/v1/projects/${projectId}/accounts`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer owner' },
+        body: JSON.stringify({
+          localId: person.uid,
+          email: person.email,
+          password: DEMO_PASSWORD,
+          displayName: person.name,
+        }),
+      },
+    );
+    if (!res.ok && !(await res.text()).includes('DUPLICATE'))
+      throw new Error(`Could not create the account ${person.email}: HTTP ${res.status}`);
+  }
 }

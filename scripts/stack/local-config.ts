@@ -21,8 +21,10 @@ export const localStack = {
     auth: port('SWITCHBOARD_AUTH_PORT', 9099),
     storage: port('SWITCHBOARD_STORAGE_PORT', 9199),
     tasks: port('SWITCHBOARD_TASKS_PORT', 8123),
+    api: port('SWITCHBOARD_API_PORT', 8083),
     platformEvents: port('SWITCHBOARD_PLATFORM_EVENTS_PORT', 8081),
     platformEventsPubSub: port('SWITCHBOARD_PLATFORM_EVENTS_PUBSUB_PORT', 8082),
   },
   platformEventsTopic: 'platform-events',
+  platformCommandsTopic: 'platform-commands',
 };

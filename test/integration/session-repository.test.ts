@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FirestoreSessionRepository } from '../../functions/src/adapters/firestore/session-repository.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
 import { fold } from '../../functions/src/domain/sessions/session.js';
-import { systemClock } from '../../functions/src/ports/clock.js';
+import { firestoreIngestDeps } from '../../functions/src/composition.js';
 import { buildScenario } from '../support/session-scenarios.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -14,8 +14,13 @@ const db = instances[0]!;
 const repositories = instances.map((client) => new FirestoreSessionRepository(client));
 const sessions = repositories[0]!;
 let next = 0;
-const ingest = (event: Parameters<typeof ingestSessionEvent>[1]) =>
-  ingestSessionEvent({ sessions: repositories[next++ % repositories.length]!, clock: systemClock }, event);
+const ingest = (event: Parameters<typeof ingestSessionEvent>[1]) => {
+  const instance = next++ % instances.length;
+  return ingestSessionEvent(
+    { ...firestoreIngestDeps(instances[instance]!, 60_000), sessions: repositories[instance]! },
+    event,
+  );
+};
 
 afterAll(() => Promise.all(instances.map((client) => client.terminate())));
 

@@ -15,7 +15,8 @@ type Move =
   | 'join'
   | 'leave'
   | 'record'
-  | 'link';
+  | 'link'
+  | 'message';
 
 export interface ScenarioOptions {
   sessionId?: string;
@@ -59,7 +60,7 @@ export function buildScenario(
   let participantN = 0;
   let recordingN = 0;
   for (const choice of choices) {
-    const moves: Move[] = ['join', 'record', 'link', 'transferToQueue'];
+    const moves: Move[] = ['join', 'record', 'link', 'transferToQueue', 'message'];
     if (present.size > 0) moves.push('leave');
     if (status === 'queued') moves.push('assign', 'connect');
     if (status === 'assigned') moves.push('connect', 'transferToAgent');
@@ -128,6 +129,13 @@ export function buildScenario(
             bucket: 'recordings',
             object: `${sessionId}/${recordingN}.wav`,
           },
+        });
+        break;
+      case 'message':
+        events.push({
+          ...next(),
+          type: 'message.sent',
+          message: { id: `m-${sequence}`, author: { type: 'consumer' }, text: `Hello ${choice}` },
         });
         break;
       case 'link':

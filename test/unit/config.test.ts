@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       firestoreDatabaseId: '(default)',
       platformSigning: { secrets: [SECRET], maxSkewSeconds: 300 },
       logLevel: 'INFO',
+      platformCommandsTopic: 'platform-commands',
+      directoryCacheSeconds: 60,
     });
   });
 
@@ -41,7 +43,23 @@ describe('loadConfig', () => {
     expect(message).not.toContain('short-secret');
   });
 
+  it('when the Auth emulator is configured on Cloud Run, then startup fails; locally it is accepted', () => {
+    const env = {
+      GOOGLE_CLOUD_PROJECT: 'demo-x',
+      PLATFORM_SIGNING_SECRET: SECRET,
+      FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099',
+    };
+    expect(loadConfig(env).authEmulatorHost).toBe('127.0.0.1:9099');
+    expect(() => loadConfig({ ...env, K_SERVICE: 'api' })).toThrow(/must not be set on Cloud Run/);
+  });
+
   it('when no signing secret is set, then startup fails', () => {
-    expect(() => loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x' })).toThrow(/platformSigning.secrets/);
+    expect(() => loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x' })).toThrow(
+      /PLATFORM_SIGNING_SECRET is required/,
+    );
+    expect(() => loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x', FUNCTION_TARGET: 'platformEvents' })).toThrow();
+    expect(
+      loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x', FUNCTION_TARGET: 'api' }).platformSigning.secrets,
+    ).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ describe('published JSON Schemas', () => {
     const variants = schema.oneOf ?? schema.anyOf ?? [];
     expect(variants.map((v) => v.properties.type.const).sort()).toEqual([
       'crm.linked',
+      'message.sent',
       'participant.joined',
       'participant.left',
       'recording.available',

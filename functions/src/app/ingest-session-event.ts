@@ -1,7 +1,10 @@
 import type { SessionEvent } from '../domain/sessions/events.js';
 import { applyEvent, emptySession, mergeLate, planIngest, type Session } from '../domain/sessions/session.js';
 import type { Clock } from '../ports/clock.js';
+import type { QueueDirectory } from '../ports/queues.js';
 import type { SessionRepository } from '../ports/session-repository.js';
+import type { MonitorStore } from '../ports/supervision.js';
+import { sessionListing } from '../domain/supervision/session-listing.js';
 
 export type IngestOutcome = 'applied' | 'replayed' | 'duplicate';
 
@@ -16,10 +19,22 @@ export interface IngestResult {
  * Records one platform event and brings the session up to date, in one transaction. A redelivered
  * event changes nothing; an event that arrives after later ones is folded back into its place.
  */
-export async function ingestSessionEvent(
-  deps: { sessions: SessionRepository; clock: Clock },
-  event: SessionEvent,
-): Promise<IngestResult> {
+export interface IngestDeps {
+  sessions: SessionRepository;
+  queues: QueueDirectory;
+  monitors: MonitorStore;
+  clock: Clock;
+}
+
+export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
+  const result = await record(deps, event);
+  // A session's end stops every monitor (MON-7). Also on a redelivery: an earlier attempt may have
+  // stored the end and failed before this.
+  if (result.session.status === 'ended') await deps.monitors.stopAll(event.sessionId, deps.clock.now());
+  return result;
+}
+
+function record(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
   return deps.sessions.inTransaction(event.sessionId, async (tx) => {
     const now = deps.clock.now();
     const stored = await tx.getSession(event.sessionId);
@@ -39,8 +54,9 @@ export async function ingestSessionEvent(
       session = merged.session;
       outcome = 'replayed';
     }
+    const teamIds = session.queue ? await deps.queues.teamsOfQueue(session.queue.id) : [];
     tx.putEvent(event, now);
-    tx.putSession(session, now);
+    tx.putSession(session, sessionListing(session, teamIds), now);
     const anomaly = session.anomalies.find((a) => a.eventId === event.eventId)?.reason;
     return anomaly === undefined ? { outcome, session } : { outcome, session, anomaly };
   });

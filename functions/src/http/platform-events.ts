@@ -1,9 +1,8 @@
-import { ingestSessionEvent } from '../app/ingest-session-event.js';
+import { ingestSessionEvent, type IngestDeps } from '../app/ingest-session-event.js';
 import { AppError, invalidRequest } from '../domain/errors.js';
 import { SessionEvent } from '../domain/sessions/events.js';
 import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
-import type { SessionRepository } from '../ports/session-repository.js';
 import { parseOrThrow } from './errors.js';
 import {
   SIGNATURE_HEADER,
@@ -18,7 +17,7 @@ export const MAX_EVENT_BYTES = 64 * 1024;
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
-  sessions: () => SessionRepository;
+  ingest: () => IngestDeps;
   clock: Clock;
 }
 
@@ -47,7 +46,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
           deps.clock.now(),
         );
         const event = parseOrThrow(SessionEvent, parseJsonBody(raw), 'The session event');
-        const result = await ingestSessionEvent({ sessions: deps.sessions(), clock: deps.clock }, event);
+        const result = await ingestSessionEvent(deps.ingest(), event);
         logs.sessionEventIngested(
           {
             sessionId: event.sessionId,

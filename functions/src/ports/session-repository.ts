@@ -1,5 +1,6 @@
 import type { SessionEvent } from '../domain/sessions/events.js';
 import type { Session } from '../domain/sessions/session.js';
+import type { SessionListing } from '../domain/supervision/session-listing.js';
 
 /**
  * One atomic unit of work over a session and its events. Reads come before writes (as Firestore
@@ -9,7 +10,8 @@ export interface SessionTransaction {
   getSession(sessionId: string): Promise<Session | undefined>;
   hasEvent(sessionId: string, eventId: string): Promise<boolean>;
   listEvents(sessionId: string): Promise<SessionEvent[]>;
-  putSession(session: Session, updatedAt: Date): void;
+  /** Stores the state with what supervisors' lists need of it. */
+  putSession(session: Session, listing: SessionListing, updatedAt: Date): void;
   putEvent(event: SessionEvent, receivedAt: Date): void;
 }
 

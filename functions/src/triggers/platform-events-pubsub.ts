@@ -1,10 +1,8 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { ingestSessionEvent } from '../app/ingest-session-event.js';
+import { ingestSessionEvent, type IngestDeps } from '../app/ingest-session-event.js';
 import { SessionEvent } from '../domain/sessions/events.js';
 import { zodIssues } from '../http/errors.js';
 import { logs } from '../log.js';
-import type { Clock } from '../ports/clock.js';
-import type { SessionRepository } from '../ports/session-repository.js';
 
 export interface PubSubMessagePublished {
   message?: { data?: string; messageId?: string; attributes?: Record<string, string> };
@@ -17,7 +15,7 @@ export interface PubSubMessagePublished {
  * never become valid, so it is logged as poison and acknowledged; a failure to store is thrown and
  * retried (the subscription's dead-letter policy bounds it).
  */
-export function platformEventsFromPubSub(deps: { sessions: () => SessionRepository; clock: Clock }) {
+export function platformEventsFromPubSub(deps: { ingest: () => IngestDeps }) {
   return async (cloudEvent: CloudEvent<PubSubMessagePublished>): Promise<void> => {
     const message = cloudEvent.data?.message;
     const messageId = message?.messageId ?? cloudEvent.id;
@@ -35,7 +33,7 @@ export function platformEventsFromPubSub(deps: { sessions: () => SessionReposito
     if (!parsed.success) return poison(zodIssues(parsed.error).map(({ path, code }) => ({ path, code })));
 
     const event = parsed.data;
-    const result = await ingestSessionEvent({ sessions: deps.sessions(), clock: deps.clock }, event);
+    const result = await ingestSessionEvent(deps.ingest(), event);
     logs.sessionEventIngested({
       sessionId: event.sessionId,
       eventId: event.eventId,

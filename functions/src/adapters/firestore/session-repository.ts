@@ -32,13 +32,20 @@ const isLostRace = (error: unknown) => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function toSession(data: FirebaseFirestore.DocumentData | undefined): Session | undefined {
+export function toSession(data: FirebaseFirestore.DocumentData | undefined): Session | undefined {
   if (!data) return undefined;
-  const { updatedAt: _updatedAt, ...session } = data;
+  const {
+    updatedAt: _updatedAt,
+    listState: _listState,
+    stateSince: _stateSince,
+    teamIds: _teamIds,
+    searchTokens: _searchTokens,
+    ...session
+  } = data;
   return session as Session;
 }
 
-function toEvent(data: FirebaseFirestore.DocumentData): SessionEvent {
+export function toEvent(data: FirebaseFirestore.DocumentData): SessionEvent {
   const { receivedAt: _receivedAt, ...event } = data;
   return event as SessionEvent;
 }
@@ -98,11 +105,11 @@ export class FirestoreSessionRepository implements SessionRepository {
         (await this.sessionRef(sessionId).collection(EVENTS).doc(eventId).get()).exists,
       listEvents: async (sessionId) =>
         (await this.sessionRef(sessionId).collection(EVENTS).get()).docs.map((d) => toEvent(d.data())),
-      putSession: (session, updatedAt) => {
+      putSession: (session, listing, updatedAt) => {
         const version = readVersions.get(session.id);
         if (version === undefined) throw new Error('putSession needs the session to be read first');
         const ref = this.sessionRef(session.id);
-        const data = { ...session, updatedAt };
+        const data = { ...session, ...listing, updatedAt };
         writes.push((batch) =>
           version === null ? batch.create(ref, data) : batch.update(ref, data, { lastUpdateTime: version }),
         );

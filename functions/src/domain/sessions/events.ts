@@ -124,6 +124,18 @@ export const SessionEvent = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ ...envelope, type: z.literal('crm.linked'), crm: CrmLink }),
+  z.object({
+    ...envelope,
+    type: z.literal('message.sent'),
+    message: z.object({
+      id: Identifier,
+      author: z.object({
+        type: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
+        id: Identifier.optional(),
+      }),
+      text: z.string().min(1).max(4000),
+    }),
+  }),
   z.object({ ...envelope, type: z.literal('session.ended'), reason: EndReason }),
 ]);
 

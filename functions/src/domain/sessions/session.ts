@@ -86,6 +86,9 @@ export interface Session {
   endReason: EndReason | null;
   totals: SessionTotals;
   clock: SessionClock;
+  /** Chat messages; their text stays in the events, never in the session. */
+  messageCount: number;
+  lastMessageAt: string | null;
   lastSequence: number;
   eventCount: number;
   /** Events that made no sense at their place in the order; kept (bounded) for support, never fatal. */
@@ -115,6 +118,8 @@ export function emptySession(id: string): Session {
     endReason: null,
     totals: { queueWaitMs: 0, talkMs: 0, holdMs: 0, holdCount: 0, transferCount: 0 },
     clock: { queueWaitSince: null, talkSince: null, holdSince: null },
+    messageCount: 0,
+    lastMessageAt: null,
     lastSequence: -1,
     eventCount: 0,
     anomalies: [],
@@ -262,6 +267,11 @@ const transitions: Handlers = {
   'crm.linked': (s, e) => {
     if (s.status === 'pending') return { anomaly: 'session not created yet' };
     return { ...s, crm: e.crm };
+  },
+
+  'message.sent': (s, e) => {
+    if (s.status === 'pending') return { anomaly: 'session not created yet' };
+    return { ...s, messageCount: s.messageCount + 1, lastMessageAt: e.occurredAt };
   },
 
   'session.ended': (s, e) => {

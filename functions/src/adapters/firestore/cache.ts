@@ -1,0 +1,23 @@
+/**
+ * A value per key, kept for `ttlMs` in this instance: directory data (roles, queue teams) changes
+ * rarely and is read on every request. A failed load is not kept.
+ */
+export class TtlCache<V> {
+  private readonly entries = new Map<string, { value: Promise<V>; expires: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const value = load();
+    if (this.ttlMs > 0) {
+      this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+      value.catch(() => this.entries.delete(key));
+    }
+    return value;
+  }
+}

@@ -1,0 +1,85 @@
+import { OAuth2Client } from 'google-auth-library';
+import { unauthenticated } from '../../domain/errors.js';
+import type { IdTokenVerifier, VerifiedIdentity } from '../../ports/people.js';
+
+/**
+ * Firebase Auth / Identity Platform ID tokens: RS256, signed with Google's securetoken keys, issued for
+ * this project. The Auth emulator issues unsigned tokens; they are accepted only when the emulator is
+ * configured (never on Cloud Run, see config.ts), after the same claim checks.
+ */
+const CERTS_URL = 'https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com';
+
+interface Claims {
+  sub?: string;
+  aud?: string;
+  iss?: string;
+  exp?: number;
+  auth_time?: number;
+  firebase?: { sign_in_second_factor?: string };
+}
+
+function identityOf(claims: Claims, projectId: string, nowSeconds: number): VerifiedIdentity {
+  if (claims.aud !== projectId) throw unauthenticated('token_for_another_project');
+  if (claims.iss !== `https://securetoken.google.com/${projectId}`)
+    throw unauthenticated('token_from_another_issuer');
+  if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) throw unauthenticated('token_expired');
+  if (typeof claims.sub !== 'string' || claims.sub === '' || claims.sub.length > 128)
+    throw unauthenticated('token_without_subject');
+  return { uid: claims.sub, multiFactor: Boolean(claims.firebase?.sign_in_second_factor) };
+}
+
+export class FirebaseIdTokenVerifier implements IdTokenVerifier {
+  private readonly client = new OAuth2Client();
+  private certs: { value: Record<string, string>; expires: number } | undefined;
+
+  constructor(
+    private readonly projectId: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private async publicKeys(): Promise<Record<string, string>> {
+    if (this.certs && this.certs.expires > Date.now()) return this.certs.value;
+    const res = await fetch(CERTS_URL);
+    if (!res.ok) throw new Error(`Could not fetch the token signing keys: HTTP ${res.status}`);
+    const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 3600);
+    this.certs = { value: (await res.json()) as Record<string, string>, expires: Date.now() + maxAge * 1000 };
+    return this.certs.value;
+  }
+
+  async verify(idToken: string): Promise<VerifiedIdentity> {
+    let claims: Claims;
+    try {
+      const ticket = await this.client.verifySignedJwtWithCertsAsync(
+        idToken,
+        await this.publicKeys(),
+        this.projectId,
+        [`https://securetoken.google.com/${this.projectId}`],
+      );
+      claims = (ticket.getPayload() ?? {}) as Claims;
+    } catch {
+      throw unauthenticated('invalid_token');
+    }
+    return identityOf(claims, this.projectId, Math.floor(this.now().getTime() / 1000));
+  }
+}
+
+export class AuthEmulatorIdTokenVerifier implements IdTokenVerifier {
+  constructor(
+    private readonly projectId: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async verify(idToken: string): Promise<VerifiedIdentity> {
+    const [header, payload] = idToken.split('.');
+    let claims: Claims;
+    try {
+      const alg = (JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')) as { alg?: string })
+        .alg;
+      if (alg !== 'none' && alg !== 'RS256') throw new Error('unexpected alg');
+      claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Claims;
+    } catch {
+      throw unauthenticated('invalid_token');
+    }
+    return identityOf(claims, this.projectId, Math.floor(this.now().getTime() / 1000));
+  }
+}

@@ -1,0 +1,139 @@
+import type { Actor } from '../../domain/access/permissions.js';
+import { AppError, conflict, notFound } from '../../domain/errors.js';
+import { SessionEvent } from '../../domain/sessions/events.js';
+import { ingestSessionEvent } from '../ingest-session-event.js';
+import type { ListedSession } from '../../ports/supervision.js';
+import { recordAudit, require, visibleSession, type SupervisionDeps } from './deps.js';
+import { sessionSummary } from './views.js';
+
+/** How long a supervisor has to confirm after looking at the session. */
+export const CONFIRMATION_TTL_MS = 2 * 60_000;
+
+const target = (s: ListedSession) => ({ kind: s.kind ?? 'call', teamIds: s.teamIds });
+const isLive = (s: ListedSession) => s.listState === 'queued' || s.listState === 'connected';
+
+/**
+ * END-1, step one: the supervisor asks to end a queued or connected session and gets what they are
+ * about to end, with a confirmation bound to the session as it is now.
+ */
+export async function requestEnd(deps: SupervisionDeps, actor: Actor, sessionId: string) {
+  const session = await visibleSession(deps, actor, sessionId, (s) => ({
+    type: 'session.end',
+    session: target(s),
+  }));
+  if (!isLive(session))
+    throw conflict('session_not_live', 'Only a queued or connected session can be ended.');
+  const now = deps.clock.now();
+  const confirmation = {
+    id: deps.newId(),
+    sessionId,
+    actorUid: actor.uid,
+    expectedLastSequence: session.lastSequence,
+    expiresAt: new Date(now.getTime() + CONFIRMATION_TTL_MS).toISOString(),
+    usedAt: null,
+  };
+  await deps.confirmations.create(confirmation);
+  await recordAudit(deps, {
+    actor,
+    action: 'session.end_requested',
+    session,
+    sessionId,
+    occurrence: confirmation.id,
+    at: now.toISOString(),
+  });
+  return {
+    confirmationId: confirmation.id,
+    expiresAt: confirmation.expiresAt,
+    session: sessionSummary(session, await deps.settings.stuckThresholds(), now),
+  };
+}
+
+/**
+ * END-1, step two: ends the session if it has not changed since the supervisor looked. The platform
+ * gets the end command first (its id is the confirmation's, so a retry is deduplicated); the session
+ * is then closed through the same event pipeline as the platform's own events, with the sequence
+ * after the one the supervisor saw, so whatever the platform sends meanwhile folds into one state.
+ */
+export async function confirmEnd(
+  deps: SupervisionDeps,
+  actor: Actor,
+  sessionId: string,
+  confirmationId: string,
+) {
+  const confirmation = await deps.confirmations.get(confirmationId);
+  if (!confirmation || confirmation.sessionId !== sessionId || confirmation.actorUid !== actor.uid)
+    throw notFound('The end confirmation');
+  const session = await visibleSession(deps, actor, sessionId, (s) => ({
+    type: 'session.end',
+    session: target(s),
+  }));
+  const now = deps.clock.now();
+  const thresholds = await deps.settings.stuckThresholds();
+  if (session.status === 'ended') return { ended: true, session: sessionSummary(session, thresholds, now) };
+  if (confirmation.usedAt !== null)
+    throw conflict('confirmation_used', 'This confirmation was already used.');
+  if (Date.parse(confirmation.expiresAt) <= now.getTime())
+    throw conflict('confirmation_expired', 'The confirmation expired: look at the session again.');
+  if (session.lastSequence !== confirmation.expectedLastSequence) {
+    throw new AppError(
+      'conflict',
+      409,
+      'The session changed since you looked at it: review it and confirm again.',
+      {
+        reason: 'session_changed',
+        session: sessionSummary(session, thresholds, now),
+      },
+    );
+  }
+
+  await deps.commands.publish({
+    type: 'session.end',
+    commandId: confirmation.id,
+    sessionId,
+    requestedBy: actor.uid,
+    reason: 'ended_by_supervisor',
+  });
+  const ended = SessionEvent.parse({
+    schemaVersion: 1,
+    eventId: `supervisor-end-${confirmation.id}`,
+    sessionId,
+    sequence: confirmation.expectedLastSequence + 1,
+    occurredAt: now.toISOString(),
+    type: 'session.ended',
+    reason: 'ended_by_supervisor',
+  });
+  const result = await ingestSessionEvent(deps.ingest, ended);
+  await deps.confirmations.markUsed(confirmation.id, now);
+  await recordAudit(deps, {
+    actor,
+    action: 'session.ended',
+    session,
+    sessionId,
+    occurrence: confirmation.id,
+    at: now.toISOString(),
+  });
+  const after = await deps.sessions.get(sessionId);
+  return {
+    ended: result.session.status === 'ended',
+    session: after ? sessionSummary(after, thresholds, now) : null,
+  };
+}
+
+/** The audit trail (who monitored, barged or ended what, and when), for admins; never the monitored agent's own entries. */
+export async function readAudit(
+  deps: SupervisionDeps,
+  actor: Actor,
+  filter: { sessionId?: string; actorUid?: string },
+  page: { size: number; cursor?: string },
+) {
+  require(actor, { type: 'audit.read' });
+  const entries = await deps.audit.list(filter, {
+    size: page.size,
+    ...(page.cursor ? { after: page.cursor } : {}),
+  });
+  const items = entries.slice(0, page.size);
+  return {
+    items: items.filter((e) => e.agentId !== actor.uid),
+    nextCursor: entries.length > page.size ? (items[items.length - 1]?.id ?? null) : null,
+  };
+}

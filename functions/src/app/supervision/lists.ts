@@ -1,0 +1,102 @@
+import type { Actor } from '../../domain/access/permissions.js';
+import { planAgentList } from '../../domain/supervision/agent-listing.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  planSessionList,
+  type PlanResult,
+  type SessionListFilters,
+} from '../../domain/supervision/session-listing.js';
+import { invalidRequest } from '../../domain/errors.js';
+import type { ListedSession } from '../../ports/supervision.js';
+import { require, type SupervisionDeps } from './deps.js';
+import { sessionSummary } from './views.js';
+
+export interface Page {
+  size: number;
+  cursor?: string;
+}
+
+function cursorOf<T>(text: string | undefined, decode: (t: string) => T | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  const cursor = decode(text);
+  if (!cursor)
+    throw invalidRequest('The cursor is not one this API returned.', [
+      { path: 'cursor', message: 'unknown cursor', code: 'invalid_cursor' },
+    ]);
+  return cursor;
+}
+
+function planOrThrow(result: PlanResult) {
+  if ('tooManyTeams' in result)
+    throw invalidRequest('You have too many teams to list them at once: pick a team.', [
+      { path: 'teamId', message: 'required when you have more than 30 teams', code: 'too_many_teams' },
+    ]);
+  return 'plan' in result ? result.plan : undefined;
+}
+
+/** Calls > Connected/Queued and Chats > Connected/Queued: one query per page (MON-6). */
+export async function listSessions(
+  deps: SupervisionDeps,
+  actor: Actor,
+  filters: SessionListFilters,
+  page: Page,
+) {
+  const { scope } = require(actor, { type: 'sessions.list', kind: filters.kind });
+  const after = cursorOf(page.cursor, decodeCursor);
+  const plan = planOrThrow(planSessionList(filters, scope, { size: page.size, ...(after ? { after } : {}) }));
+  const found: ListedSession[] = plan ? await deps.sessions.run(plan) : [];
+  const items = found.slice(0, page.size);
+  const last = items[items.length - 1];
+  const thresholds = await deps.settings.stuckThresholds();
+  const now = deps.clock.now();
+  return {
+    items: items.map((s) => sessionSummary(s, thresholds, now)),
+    nextCursor:
+      found.length > page.size && last?.stateSince
+        ? encodeCursor({ stateSince: last.stateSince, id: last.id })
+        : null,
+  };
+}
+
+const decodeAgentCursor = (text: string) => {
+  const cursor = decodeCursor(text);
+  return cursor ? { nameSort: cursor.stateSince, id: cursor.id } : undefined;
+};
+
+/** The Agents list with each agent's current sessions: one query for the page, one for their sessions. */
+export async function listAgents(
+  deps: SupervisionDeps,
+  actor: Actor,
+  filters: { teamId?: string; search?: string },
+  page: Page,
+) {
+  const decision = require(actor, { type: 'agents.list' });
+  const after = cursorOf(page.cursor, decodeAgentCursor);
+  const plan = planOrThrow(
+    planAgentList(filters, decision.scope, { size: page.size, ...(after ? { after } : {}) }),
+  );
+  const found = plan ? await deps.agents.run(plan) : [];
+  const agents = found.slice(0, page.size);
+  const sessions = await deps.sessions.liveSessionsOfAgents(agents.map((a) => a.uid));
+  const thresholds = await deps.settings.stuckThresholds();
+  const now = deps.clock.now();
+  const visible = (s: ListedSession) =>
+    decision.scope === 'all' || s.teamIds.some((t) => (decision.scope as readonly string[]).includes(t));
+  const last = agents[agents.length - 1];
+  return {
+    items: agents.map((agent) => {
+      const own = sessions.filter((s) => s.agent?.id === agent.uid);
+      return {
+        uid: agent.uid,
+        name: agent.name,
+        teamIds: agent.teamIds,
+        currentSessions: own.filter(visible).map((s) => sessionSummary(s, thresholds, now)),
+        // Busy elsewhere, in a team this person may not see.
+        otherSessionCount: own.filter((s) => !visible(s)).length,
+      };
+    }),
+    nextCursor:
+      found.length > page.size && last ? encodeCursor({ stateSince: last.nameSort, id: last.uid }) : null,
+  };
+}

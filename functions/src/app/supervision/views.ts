@@ -1,0 +1,55 @@
+import { isStuck, type StuckThresholds } from '../../domain/supervision/session-listing.js';
+import { metricsAt } from '../../domain/sessions/session.js';
+import type { ListedSession } from '../../ports/supervision.js';
+
+/** What a supervisor sees of a session in a list (MON-6). */
+export function sessionSummary(session: ListedSession, thresholds: StuckThresholds, now: Date) {
+  return {
+    id: session.id,
+    kind: session.kind,
+    channel: session.channel,
+    status: session.status,
+    listState: session.listState,
+    queue: session.queue ? { id: session.queue.id, issue: session.queue.menuPath.join(' > ') } : null,
+    endUser: session.consumer ? (session.consumer.name ?? session.consumer.id) : null,
+    agent: session.agent,
+    stateSince: session.stateSince,
+    inStateMs: session.stateSince ? Math.max(0, now.getTime() - Date.parse(session.stateSince)) : 0,
+    stuck: isStuck(session, thresholds, now),
+    lastSequence: session.lastSequence,
+  };
+}
+
+/** Call details (MON-4) and chat details (MON-5). */
+export function sessionDetails(
+  session: ListedSession,
+  context: { thresholds: StuckThresholds; now: Date; agentName: string | null },
+) {
+  const summary = sessionSummary(session, context.thresholds, context.now);
+  return {
+    ...summary,
+    language: session.language,
+    endUser: session.consumer
+      ? {
+          id: session.consumer.id,
+          name: session.consumer.name,
+          display: summary.endUser,
+          anonymous: session.consumer.anonymous,
+        }
+      : null,
+    agent: session.agent ? { id: session.agent.id, name: context.agentName ?? session.agent.name } : null,
+    issue: session.queue?.menuPath.join(' > ') ?? null,
+    crm: session.crm,
+    metrics: metricsAt(session, context.now),
+    transfers: session.transfers,
+    participants: session.participants,
+    timeline: {
+      createdAt: session.createdAt,
+      assignedAt: session.assignedAt,
+      connectedAt: session.connectedAt,
+      endedAt: session.endedAt,
+    },
+    endReason: session.endReason,
+    messageCount: session.messageCount,
+  };
+}

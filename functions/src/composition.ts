@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { firestoreClient } from './adapters/firestore/client.js';
+import { FirestoreDirectory } from './adapters/firestore/directory.js';
+import { FirestoreSessionRepository } from './adapters/firestore/session-repository.js';
+import {
+  FirestoreAgentQueries,
+  FirestoreAuditLog,
+  FirestoreEndConfirmations,
+  FirestoreMonitorStore,
+  FirestoreSessionQueries,
+  FirestoreSupervisionSettings,
+} from './adapters/firestore/supervision.js';
+import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from './adapters/identity/id-tokens.js';
+import { PubSubPlatformCommands } from './adapters/pubsub/platform-commands.js';
+import type { IngestDeps } from './app/ingest-session-event.js';
+import type { SupervisionDeps } from './app/supervision/deps.js';
+import type { Config } from './config.js';
+import type { PeopleDeps } from './app/authenticate.js';
+import { systemClock, type Clock } from './ports/clock.js';
+
+import type { Firestore } from '@google-cloud/firestore';
+
+/** Session event ingestion on Firestore: what platformEvents, the seed and the benchmarks share. */
+export function firestoreIngestDeps(
+  db: Firestore,
+  cacheTtlMs: number,
+  clock: Clock = systemClock,
+): IngestDeps {
+  return {
+    sessions: new FirestoreSessionRepository(db),
+    queues: new FirestoreDirectory(db, cacheTtlMs),
+    monitors: new FirestoreMonitorStore(db),
+    clock,
+  };
+}
+
+/**
+ * Builds the adapters a function needs, on first use and once per instance. Nothing here runs at
+ * import: a function that never touches Pub/Sub never loads its client.
+ */
+export function compose(config: Config, clock: Clock = systemClock) {
+  const once = <T>(make: () => T) => {
+    let value: T | undefined;
+    return () => (value ??= make());
+  };
+  const db = once(() => firestoreClient(config.projectId, config.firestoreDatabaseId));
+  const directory = once(() => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000));
+  const ingest = once((): IngestDeps => ({ ...firestoreIngestDeps(db(), 0, clock), queues: directory() }));
+  const people = once((): PeopleDeps => ({
+    idTokens: config.authEmulatorHost
+      ? new AuthEmulatorIdTokenVerifier(config.projectId, () => clock.now())
+      : new FirebaseIdTokenVerifier(config.projectId, () => clock.now()),
+    people: directory(),
+  }));
+  const supervision = once((): SupervisionDeps => ({
+    sessions: new FirestoreSessionQueries(db()),
+    agents: new FirestoreAgentQueries(db()),
+    monitors: ingest().monitors,
+    audit: new FirestoreAuditLog(db()),
+    confirmations: new FirestoreEndConfirmations(db()),
+    settings: new FirestoreSupervisionSettings(db(), config.directoryCacheSeconds * 1000),
+    people: directory(),
+    commands: new PubSubPlatformCommands(config.projectId, config.platformCommandsTopic),
+    ingest: ingest(),
+    clock,
+    newId: randomUUID,
+  }));
+  return { ingest, people, supervision };
+}

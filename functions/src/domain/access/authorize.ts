@@ -1,0 +1,73 @@
+import type { Kind } from '../sessions/events.js';
+import type { Actor, Grant, Permission } from './permissions.js';
+
+/**
+ * The one place that decides who may do what. Every denial carries a reason code that the API returns
+ * with its 403. State rules (a session must be live to be monitored…) are the use cases' business.
+ */
+export interface SessionTarget {
+  kind: Kind;
+  teamIds: readonly string[];
+}
+
+export type Action =
+  | { type: 'sessions.list'; kind: Kind }
+  | { type: 'agents.list' }
+  | { type: 'session.view'; session: SessionTarget }
+  | { type: 'session.monitor'; session: SessionTarget }
+  | { type: 'session.barge'; session: SessionTarget }
+  | { type: 'session.end'; session: SessionTarget }
+  | { type: 'audit.read' };
+
+export type Decision =
+  | { allowed: true; scope: 'all' | readonly string[] }
+  | { allowed: false; reason: string; permission?: Permission };
+
+const monitorPermission = (kind: Kind): Permission => (kind === 'call' ? 'Monitor-Calls' : 'Monitor-Chats');
+
+const scopeOf = (grant: Grant): 'all' | readonly string[] => (grant === 'all' ? 'all' : [...grant].sort());
+
+function needs(actor: Actor, permission: Permission, session?: SessionTarget): Decision {
+  const grant = actor.grants.get(permission);
+  if (!grant || (grant !== 'all' && grant.size === 0))
+    return { allowed: false, reason: 'missing_permission', permission };
+  if (session && grant !== 'all' && !session.teamIds.some((t) => grant.has(t)))
+    return { allowed: false, reason: 'outside_assigned_teams', permission };
+  return { allowed: true, scope: scopeOf(grant) };
+}
+
+/** Either monitoring permission: a union of both scopes. */
+function needsAnyMonitor(actor: Actor): Decision {
+  const calls = needs(actor, 'Monitor-Calls');
+  const chats = needs(actor, 'Monitor-Chats');
+  if (!calls.allowed)
+    return chats.allowed
+      ? chats
+      : { allowed: false, reason: 'missing_permission', permission: 'Monitor-Calls' };
+  if (!chats.allowed || calls.scope === 'all') return calls;
+  if (chats.scope === 'all') return chats;
+  return { allowed: true, scope: [...new Set([...calls.scope, ...chats.scope])].sort() };
+}
+
+export function authorize(actor: Actor, action: Action): Decision {
+  switch (action.type) {
+    case 'sessions.list':
+      return needs(actor, monitorPermission(action.kind));
+    case 'agents.list':
+      return needsAnyMonitor(actor);
+    case 'session.view':
+    case 'session.monitor':
+      return needs(actor, monitorPermission(action.session.kind), action.session);
+    case 'session.barge':
+      if (action.session.kind !== 'call') return { allowed: false, reason: 'barge_is_for_calls_only' };
+      return needs(actor, 'Barge', action.session);
+    case 'session.end':
+      return needs(actor, 'Monitor-Chats-Edit', action.session);
+    case 'audit.read': {
+      const decision = needs(actor, 'Audit-View');
+      return decision.allowed && decision.scope !== 'all'
+        ? { allowed: false, reason: 'audit_needs_all_teams', permission: 'Audit-View' }
+        : decision;
+    }
+  }
+}

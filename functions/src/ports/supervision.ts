@@ -1,0 +1,105 @@
+import type { QueryPlan, SessionListing, StuckThresholds } from '../domain/supervision/session-listing.js';
+import type { Session } from '../domain/sessions/session.js';
+
+export type ListedSession = Session & SessionListing;
+
+export interface ChatMessage {
+  id: string;
+  sequence: number;
+  sentAt: string;
+  author: { type: 'consumer' | 'agent' | 'virtual_agent' | 'system'; id?: string };
+  text: string;
+}
+
+export interface SessionQueries {
+  /** One query; returns the documents it read. */
+  run(plan: QueryPlan): Promise<ListedSession[]>;
+  get(sessionId: string): Promise<ListedSession | undefined>;
+  /** Live (queued or connected) sessions of these agents, at most 30 agents per call. */
+  liveSessionsOfAgents(agentIds: readonly string[]): Promise<ListedSession[]>;
+  messages(sessionId: string, limit: number): Promise<ChatMessage[]>;
+}
+
+export interface AgentSummary {
+  uid: string;
+  name: string;
+  teamIds: string[];
+  /** The list's sort key, for the next page's cursor. */
+  nameSort: string;
+}
+
+export interface AgentQueries {
+  run(plan: QueryPlan): Promise<AgentSummary[]>;
+}
+
+export type MonitorMode = 'listen' | 'barge';
+
+export interface Monitor {
+  sessionId: string;
+  uid: string;
+  mode: MonitorMode;
+  startedAt: string;
+  stoppedAt: string | null;
+  stopReason: 'stopped' | 'session_ended' | null;
+}
+
+/** Monitors live apart from sessions: nothing an agent or a consumer can read leads to them (MON-1). */
+export interface MonitorStore {
+  /** Starts (or upgrades to barge) this person's monitor of the session; idempotent. */
+  start(
+    sessionId: string,
+    uid: string,
+    mode: MonitorMode,
+    at: Date,
+  ): Promise<{ monitor: Monitor; changed: boolean }>;
+  /** Stops it; false when there was nothing to stop. */
+  stop(sessionId: string, uid: string, at: Date): Promise<boolean>;
+  stopAll(sessionId: string, at: Date): Promise<number>;
+  get(sessionId: string, uid: string): Promise<Monitor | undefined>;
+  activeFor(sessionId: string): Promise<Monitor[]>;
+}
+
+export type AuditAction =
+  'monitor.started' | 'monitor.stopped' | 'barge.started' | 'session.end_requested' | 'session.ended';
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  action: AuditAction;
+  actorUid: string;
+  sessionId: string;
+  kind: 'call' | 'chat';
+  /** The agent who was monitored, barged on or ended on, if any: never shown to them. */
+  agentId: string | null;
+  teamIds: string[];
+}
+
+export interface AuditLog {
+  /** Idempotent by `entry.id`. */
+  record(entry: AuditEntry): Promise<void>;
+  list(
+    filter: { sessionId?: string; actorUid?: string },
+    page: { size: number; after?: string },
+  ): Promise<AuditEntry[]>;
+}
+
+export interface EndConfirmation {
+  id: string;
+  sessionId: string;
+  actorUid: string;
+  /** The session as the supervisor saw it: ending is refused if it moved on since. */
+  expectedLastSequence: number;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+export interface EndConfirmations {
+  create(confirmation: EndConfirmation): Promise<void>;
+  get(id: string): Promise<EndConfirmation | undefined>;
+  /** Marks it used unless it already was; false when it was. */
+  markUsed(id: string, at: Date): Promise<boolean>;
+}
+
+export interface SupervisionSettings {
+  stuckThresholds(): Promise<StuckThresholds>;
+}

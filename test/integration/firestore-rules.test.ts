@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorHost, testFirestore, testProjectId } from '../support/projects.js';
+
+/**
+ * firestore.rules on the Firestore emulator, read as a client SDK would: with an ID token of an agent,
+ * of an admin, or with none. Data is written with the emulator's owner credentials.
+ */
+const projectId = testProjectId('rules');
+const db = testFirestore(projectId);
+const base = () =>
+  `http://${emulatorHost('FIRESTORE_EMULATOR_HOST')}/v1/projects/${projectId}/databases/(default)/documents`;
+
+/** An unsigned token, as the Auth emulator issues them; the Firestore emulator reads its claims. */
+const tokenFor = (uid: string) =>
+  [
+    Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url'),
+    Buffer.from(
+      JSON.stringify({
+        iss: `https://securetoken.google.com/${projectId}`,
+        aud: projectId,
+        sub: uid,
+        user_id: uid,
+        iat: Math.floor(Date.now() / 1000),
+        exp: Math.floor(Date.now() / 1000) + 3600,
+        firebase: { sign_in_provider: 'password', identities: {} },
+      }),
+    ).toString('base64url'),
+    '',
+  ].join('.');
+
+async function read(path: string, uid?: string) {
+  const res = await fetch(`${base()}/${path}`, {
+    headers: uid ? { authorization: `Bearer ${tokenFor(uid)}` } : {},
+  });
+  return res.status;
+}
+
+async function runQuery(collection: string, uid: string, where?: { field: string; value: string }) {
+  const structuredQuery: Record<string, unknown> = { from: [{ collectionId: collection }] };
+  if (where)
+    structuredQuery.where = {
+      fieldFilter: { field: { fieldPath: where.field }, op: 'EQUAL', value: { stringValue: where.value } },
+    };
+  const res = await fetch(`${base()}:runQuery`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tokenFor(uid)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ structuredQuery }),
+  });
+  return res.status;
+}
+
+beforeAll(async () => {
+  await db
+    .doc('sessions/S-ari')
+    .set({ kind: 'chat', listState: 'connected', agent: { id: 'u-ari', name: 'Ari' } });
+  await db
+    .doc('sessions/S-sam')
+    .set({ kind: 'call', listState: 'connected', agent: { id: 'u-sam', name: 'Sam' } });
+  await db.doc('sessions/S-queued').set({ kind: 'call', listState: 'queued', agent: null });
+  await db.doc('sessions/S-ari/events/e1').set({ type: 'message.sent' });
+  await db.doc('monitors/S-ari__u-manager').set({ sessionId: 'S-ari', uid: 'u-manager', active: true });
+  await db
+    .doc('audit/a1')
+    .set({ sessionId: 'S-ari', agentId: 'u-ari', actorUid: 'u-manager', action: 'monitor.started' });
+  await db.doc('users/u-admin').set({ roleIds: ['admin'] });
+});
+
+afterAll(() => db.terminate());
+
+describe('firestore.rules', () => {
+  it('when an agent reads a session they handle, then it is allowed', async () => {
+    expect(await read('sessions/S-ari', 'u-ari')).toBe(200);
+  });
+
+  it('when an agent lists the sessions they handle, then it is allowed; all sessions, denied', async () => {
+    expect(await runQuery('sessions', 'u-ari', { field: 'agent.id', value: 'u-ari' })).toBe(200);
+    expect(await runQuery('sessions', 'u-ari')).toBe(403);
+  });
+
+  it("when an agent reads another agent's session, a queued one, or anyone reads without a token, then it is denied", async () => {
+    expect(await read('sessions/S-sam', 'u-ari')).toBe(403);
+    expect(await read('sessions/S-queued', 'u-ari')).toBe(403);
+    expect(await read('sessions/S-ari')).toBe(403);
+  });
+
+  it('when an agent looks for the monitors of their own session, by id or by query, then it is denied', async () => {
+    expect(await read('monitors/S-ari__u-manager', 'u-ari')).toBe(403);
+    expect(await runQuery('monitors', 'u-ari', { field: 'sessionId', value: 'S-ari' })).toBe(403);
+  });
+
+  it("when an agent reads the audit trail or their session's events, then it is denied", async () => {
+    expect(await read('audit/a1', 'u-ari')).toBe(403);
+    expect(await runQuery('audit', 'u-ari', { field: 'agentId', value: 'u-ari' })).toBe(403);
+    expect(await read('sessions/S-ari/events/e1', 'u-ari')).toBe(403);
+  });
+
+  it('when even an admin reads monitors, audit or users directly, then it is denied: those go through the API', async () => {
+    expect(await read('monitors/S-ari__u-manager', 'u-admin')).toBe(403);
+    expect(await read('audit/a1', 'u-admin')).toBe(403);
+    expect(await read('users/u-admin', 'u-admin')).toBe(403);
+  });
+
+  it('when a client writes anything, then it is denied', async () => {
+    const res = await fetch(`${base()}/sessions/S-ari?updateMask.fieldPaths=kind`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${tokenFor('u-ari')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ fields: { kind: { stringValue: 'call' } } }),
+    });
+    expect(res.status).toBe(403);
+  });
+});
