@@ -67,9 +67,13 @@ resource "google_cloudfunctions2_function" "platform_events" {
     # Reached by the platform over the internet; who may call is decided by the signature check and
     # by the allUsers invoker grant in iam.tf.
     ingress_settings   = "ALLOW_ALL"
-    available_memory   = "256M"
-    timeout_seconds    = 60
-    min_instance_count = 0
+    # Many requests per instance: the handlers wait on Firestore, the instance serialises events of
+    # one session itself, and per-instance caches pay off. Concurrency above 1 needs a whole CPU.
+    available_cpu                    = "1"
+    available_memory                 = "512M"
+    max_instance_request_concurrency = 80
+    timeout_seconds                  = 60
+    min_instance_count               = 0
     # A ceiling on cost and on the write rate a burst can push at Firestore; raise it with evidence.
     max_instance_count = 10
 
@@ -177,11 +181,13 @@ resource "google_cloudfunctions2_function" "api" {
     service_account_email = google_service_account.api_runtime.email
     # Called from people's browsers; who may call is decided by the ID token check in code and by
     # the allUsers invoker grant in iam.tf.
-    ingress_settings   = "ALLOW_ALL"
-    available_memory   = "256M"
-    timeout_seconds    = 60
-    min_instance_count = 0
-    max_instance_count = 10
+    ingress_settings                 = "ALLOW_ALL"
+    available_cpu                    = "1"
+    available_memory                 = "512M"
+    max_instance_request_concurrency = 80
+    timeout_seconds                  = 60
+    min_instance_count               = 0
+    max_instance_count               = 10
 
     # No signing secret: the api checks ID tokens, not platform signatures, and its account may not
     # read the secrets.

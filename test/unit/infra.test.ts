@@ -407,6 +407,14 @@ describe('functions', () => {
     expect(block(apiFunction, 'service_config').ingress_settings).toBe('ALLOW_ALL');
   });
 
+  it('platformEvents and the api take many requests per instance, on a whole CPU', () => {
+    for (const fn of [httpFunction, apiFunction]) {
+      const service = block(fn, 'service_config');
+      expect(Number(service.max_instance_request_concurrency)).toBeGreaterThan(1);
+      expect(Number(service.available_cpu)).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('the function URLs and the commands topic are outputs', () => {
     expect(infra.outputs.get('platform_events_url')?.value).toBe(
       ref('google_cloudfunctions2_function.platform_events', 'url'),
