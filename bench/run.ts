@@ -5,6 +5,8 @@
 const benches: Record<string, () => Promise<void>> = {
   events: async () => (await import('./events.js')).run(),
   lists: async () => (await import('./lists.js')).run(),
+  deflection: async () => (await import('./deflection.js')).run(),
+  hours: async () => (await import('./hours.js')).run(),
 };
 
 const names = process.argv.slice(2);

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { firestoreClient } from './adapters/firestore/client.js';
+import { FirestoreDeflectionSettings } from './adapters/firestore/deflection-settings.js';
+import { FirestoreAgentPresence } from './adapters/firestore/presence.js';
+import { DeflectionEngine } from './app/deflection/engine.js';
 import { FirestoreDirectory } from './adapters/firestore/directory.js';
 import { FirestoreSessionRepository } from './adapters/firestore/session-repository.js';
 import {
@@ -65,5 +68,14 @@ export function compose(config: Config, clock: Clock = systemClock) {
     clock,
     newId: randomUUID,
   }));
-  return { ingest, people, supervision };
+  const deflection = once(() => {
+    const settings = new FirestoreDeflectionSettings(db());
+    return {
+      settings,
+      // Saves are seen at once through the version listener; the time limit is only a safety net.
+      engine: new DeflectionEngine(settings, 5 * 60_000, () => clock.now().getTime()),
+      presence: new FirestoreAgentPresence(db()),
+    };
+  });
+  return { ingest, people, supervision, deflection };
 }

@@ -17,7 +17,13 @@ functions.http(
   'platformEvents',
   httpFunction(
     config.projectId,
-    platformEventsRoutes({ signing: config.platformSigning, ingest: adapters.ingest, clock: systemClock }),
+    platformEventsRoutes({
+      signing: config.platformSigning,
+      ingest: adapters.ingest,
+      deflection: () => adapters.deflection().engine,
+      presence: () => adapters.deflection().presence,
+      clock: systemClock,
+    }),
   ),
 );
 
@@ -25,5 +31,12 @@ functions.cloudEvent('platformEventsPubSub', platformEventsFromPubSub({ ingest: 
 
 functions.http(
   'api',
-  httpFunction(config.projectId, apiRoutes({ people: adapters.people(), supervision: adapters.supervision })),
+  httpFunction(
+    config.projectId,
+    apiRoutes({
+      people: adapters.people(),
+      supervision: adapters.supervision,
+      deflection: adapters.deflection,
+    }),
+  ),
 );

@@ -13,25 +13,79 @@ import { agentListing } from '../../functions/src/domain/supervision/agent-listi
 const weekdays = (open: string, close: string) =>
   Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ open, close }]]));
 
+const tts = (text: string) => ({ type: 'tts', text });
+
 export const demoDocuments: Record<string, Record<string, unknown>> = {
   'settings/supportCenter': {
     name: 'Acme Support',
     email: 'support@acme.example',
     phone: '+15550100',
-    timeZone: 'America/New_York',
-    hours: { timeZone: 'America/New_York', weekly: weekdays('09:00', '18:00') },
+    defaultLanguage: 'en',
+    hours: {
+      timeZone: 'America/New_York',
+      weekly: weekdays('09:00', '18:00'),
+      exceptions: [
+        { date: '2026-12-25', hours: 'closed', name: 'Christmas Day' },
+        { date: '2026-12-24', hours: [{ open: '09:00', close: '13:00' }], name: 'Christmas Eve' },
+      ],
+    },
+    customHours: [
+      {
+        scope: { queueId: 'q-support' },
+        hours: { timeZone: 'Europe/Paris', weekly: weekdays('08:00', '20:00') },
+      },
+    ],
   },
-  'settings/call': { afterHoursDeflection: true, allowTransfersOutsideHours: true },
-  'settings/chat': { afterHoursDeflection: false, allowTransfersOutsideHoursWhenOff: true },
+  'settings/call': {
+    afterHoursDeflection: true,
+    allowTransfersOutsideHours: true,
+    ivr: { type: 'message' },
+    sdk: { scheduledCall: true, email: true, phone: { number: '+15550199' }, voicemail: true },
+  },
+  'settings/chat': { afterHoursDeflection: true, allowTransfersOutsideHoursWhenOff: false, email: true },
+  'languages/en': {
+    enabled: true,
+    prompts: {
+      afterHours: tts('Thank you for calling Acme. We are closed; please call again during business hours.'),
+      voicemail: tts('Please leave a message after the tone and we will call you back.'),
+      voicemailBlockedNumber: tts('Your number is hidden: please enter it so that we can call you back.'),
+      voicemailAskNumber: tts('Please enter your phone number, then press the pound key.'),
+      voicemailNumberEntered: tts('Thank you. We will call you back at this number.'),
+      emailDeflection: tts('We are closed. Write to us and we will answer by e-mail.'),
+    },
+  },
+  'languages/fr': {
+    enabled: true,
+    prompts: {
+      afterHours: tts(
+        'Merci de votre appel. Nous sommes fermés ; rappelez-nous pendant nos heures d’ouverture.',
+      ),
+      voicemail: tts('Laissez un message après le bip, nous vous rappellerons.'),
+      voicemailBlockedNumber: tts(
+        'Votre numéro est masqué : composez-le pour que nous puissions vous rappeler.',
+      ),
+      voicemailAskNumber: tts('Composez votre numéro de téléphone, puis la touche dièse.'),
+      voicemailNumberEntered: tts('Merci. Nous vous rappellerons à ce numéro.'),
+      emailDeflection: tts('Nous sommes fermés. Écrivez-nous, nous vous répondrons par e-mail.'),
+    },
+  },
   'teams/team-billing': { name: 'Billing team' },
   'teams/team-support': { name: 'Technical support team' },
-  'queues/q-billing': { name: 'Billing', parentId: null, menuPath: ['Billing'], teamIds: ['team-billing'] },
+  'queues/q-billing': {
+    name: 'Billing',
+    parentId: null,
+    menuPath: ['Billing'],
+    teamIds: ['team-billing'],
+    assignedAgentIds: ['u-agent-1'],
+  },
   'queues/q-refunds': {
     name: 'Refunds',
     parentId: 'q-billing',
     menuPath: ['Billing', 'Refunds'],
     teamIds: ['team-billing'],
     channels: ['ivr', 'mobile', 'web'],
+    scheduledCalls: { enabled: true, slotMinutes: 30, horizonDays: 7 },
+    deflection: { ivr: { type: 'voicemail' } },
   },
   'queues/q-invoices': {
     name: 'Invoices',
@@ -39,6 +93,7 @@ export const demoDocuments: Record<string, Record<string, unknown>> = {
     menuPath: ['Billing', 'Invoices'],
     teamIds: ['team-billing'],
     channels: ['ivr', 'web', 'sms'],
+    deflection: { sms: { enabled: true, text: 'We are closed. We will answer your message from 9:00.' } },
   },
   'queues/q-support': {
     name: 'Technical support',
@@ -52,8 +107,10 @@ export const demoDocuments: Record<string, Record<string, unknown>> = {
     menuPath: ['Technical support', 'Mobile app'],
     teamIds: ['team-support'],
     channels: ['mobile', 'web'],
-    hours: { timeZone: 'Europe/Paris', weekly: weekdays('08:00', '20:00') },
+    deflection: { mobile: { email: true, phone: { number: '+15550142' }, voicemail: true } },
   },
+  'queues/q-night': { name: 'Night line', parentId: null, menuPath: ['Night line'], virtualAgent: 'always' },
+  'settings/deflectionVersion': { version: 1 },
   // Built-in roles (admin, manager, agent) live in the code; custom ones here.
   'roles/trainee': {
     name: 'Agent in training',

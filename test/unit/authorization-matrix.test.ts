@@ -129,6 +129,11 @@ const matrix: [string, Action, Record<Who, string>][] = [
     { admin: 'ok', manager: OUTSIDE, agent: MISSING, trainee: MISSING, closer: 'ok', teamless: MISSING },
   ],
   [
+    'edit settings',
+    { type: 'settings.edit' },
+    { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
+  ],
+  [
     'read the audit trail',
     { type: 'audit.read' },
     { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
@@ -160,6 +165,20 @@ describe('authorization matrix', () => {
     expect(authorize(people.admin, { type: 'sessions.list', kind: 'call' })).toEqual({
       allowed: true,
       scope: 'all',
+    });
+  });
+
+  it("a team-scoped Settings-Edit does not cover the support center: settings are everyone's", () => {
+    const scoped = new Map(roles).set('editor', {
+      name: 'Editor',
+      permissions: ['Settings-Edit'],
+      scope: 'assigned_teams',
+    });
+    const editor = resolveActor({ uid: 'e', name: 'E', roleIds: ['editor'], teamIds: ['team-a'] }, scoped);
+    expect(authorize(editor, { type: 'settings.edit' })).toEqual({
+      allowed: false,
+      reason: 'settings_need_all_teams',
+      permission: 'Settings-Edit',
     });
   });
 

@@ -11,6 +11,21 @@ import {
   stopMonitoring,
 } from '../app/supervision/monitoring.js';
 import { Channel, Identifier, Kind } from '../domain/sessions/events.js';
+import { DeflectionEngine } from '../app/deflection/engine.js';
+import { readSettings, saveSettings } from '../app/deflection/settings.js';
+import { require } from '../app/supervision/deps.js';
+import {
+  CallSettings,
+  ChatSettings,
+  Language,
+  LanguageSettings,
+  QueueSettings,
+  SupportCenter,
+} from '../domain/deflection/settings.js';
+import type { DeflectionSettingsStore, SettingsSection } from '../ports/deflection-settings.js';
+import type { AgentPresence } from '../ports/presence.js';
+import { listTransferTargets } from '../app/deflection/transfers.js';
+import { DeflectionQuestion } from './deflection-question.js';
 import { parseOrThrow } from './errors.js';
 import type { Route, RouteContext } from './router.js';
 
@@ -18,6 +33,7 @@ import type { Route, RouteContext } from './router.js';
 export interface ApiDeps {
   people: PeopleDeps;
   supervision: () => SupervisionDeps;
+  deflection: () => { settings: DeflectionSettingsStore; engine: DeflectionEngine; presence: AgentPresence };
 }
 
 const PageSize = z.coerce.number().int().min(1).max(100).default(25);
@@ -175,6 +191,109 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         return {
           status: 200,
           body: await listAgents(deps.supervision(), actor, defined({ teamId: q.teamId, search: q.q }), page),
+        };
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/settings/deflection',
+      handle: asPerson(async (_ctx, actor) => ({
+        status: 200,
+        body: await readSettings(deps.deflection().settings, actor),
+      })),
+    },
+    ...(
+      [
+        [
+          '/v1/settings/support-center',
+          (body: unknown) => ({
+            section: 'supportCenter',
+            value: parseOrThrow(SupportCenter, body, 'The support center details'),
+          }),
+        ],
+        [
+          '/v1/settings/call',
+          (body: unknown) => ({
+            section: 'call',
+            value: parseOrThrow(CallSettings, body, 'The call settings'),
+          }),
+        ],
+        [
+          '/v1/settings/chat',
+          (body: unknown) => ({
+            section: 'chat',
+            value: parseOrThrow(ChatSettings, body, 'The chat settings'),
+          }),
+        ],
+      ] as const
+    ).map(([path, parse]): Route => ({
+      method: 'PUT',
+      path,
+      handle: asPerson(async (ctx, actor) => ({
+        status: 200,
+        body: await saveSettings(deps.deflection().settings, actor, parse(ctx.req.body) as SettingsSection),
+      })),
+    })),
+    {
+      method: 'PUT',
+      path: '/v1/settings/queues/:queueId',
+      handle: asPerson(async (ctx, actor) => {
+        const { queueId } = parseOrThrow(z.object({ queueId: Identifier }), ctx.params, 'The path');
+        const value = parseOrThrow(QueueSettings, ctx.req.body, 'The queue settings');
+        return {
+          status: 200,
+          body: await saveSettings(deps.deflection().settings, actor, {
+            section: 'queue',
+            id: queueId,
+            value,
+          }),
+        };
+      }),
+    },
+    {
+      method: 'PUT',
+      path: '/v1/settings/languages/:tag',
+      handle: asPerson(async (ctx, actor) => {
+        const { tag } = parseOrThrow(z.object({ tag: Language }), ctx.params, 'The path');
+        const value = parseOrThrow(LanguageSettings, ctx.req.body, 'The language settings');
+        return {
+          status: 200,
+          body: await saveSettings(deps.deflection().settings, actor, { section: 'language', tag, value }),
+        };
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/sessions/:sessionId/transfer-targets',
+      handle: asPerson(async (ctx, actor) => {
+        const { engine, presence } = deps.deflection();
+        const { sessions, clock } = deps.supervision();
+        return {
+          status: 200,
+          body: await listTransferTargets(
+            { sessions, engine, presence, now: () => clock.now() },
+            actor,
+            sessionId(ctx),
+          ),
+        };
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/deflection/preview',
+      handle: asPerson(async (ctx, actor) => {
+        require(actor, { type: 'settings.edit' });
+        const q = parseOrThrow(DeflectionQuestion, ctx.req.body, 'The question');
+        const at = q.at ? Date.parse(q.at) : deps.supervision().clock.now().getTime();
+        return {
+          status: 200,
+          body: await deps.deflection().engine.decide({
+            kind: q.kind,
+            channel: q.channel,
+            queueId: q.queueId,
+            language: q.language,
+            at,
+          }),
         };
       }),
     },

@@ -10,7 +10,12 @@ import {
   verifyPlatformSignature,
   type SigningPolicy,
 } from './platform-signature.js';
-import type { Route } from './router.js';
+import type { Route, RouteContext } from './router.js';
+import type { DeflectionEngine } from '../app/deflection/engine.js';
+import { z } from 'zod';
+import { Identifier } from '../domain/sessions/events.js';
+import { AgentState, type AgentPresence } from '../ports/presence.js';
+import { DeflectionQuestion } from './deflection-question.js';
 
 /** A session event is a few hundred bytes; anything much larger is not one. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -18,8 +23,12 @@ export const MAX_EVENT_BYTES = 64 * 1024;
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
   ingest: () => IngestDeps;
+  deflection: () => DeflectionEngine;
+  presence: () => AgentPresence;
   clock: Clock;
 }
+
+const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
 
 export function parseJsonBody(raw: Buffer): unknown {
   try {
@@ -30,22 +39,26 @@ export function parseJsonBody(raw: Buffer): unknown {
 }
 
 export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
+  /** Every platform route but health is signed: the body is read raw, checked, then parsed. */
+  const signedBody = (req: RouteContext['req']): unknown => {
+    const raw = req.rawBody ?? Buffer.alloc(0);
+    if (raw.length > MAX_EVENT_BYTES)
+      throw new AppError('payload_too_large', 413, `A request may be at most ${MAX_EVENT_BYTES} bytes.`);
+    verifyPlatformSignature(
+      deps.signing,
+      { signature: req.header(SIGNATURE_HEADER), timestamp: req.header(TIMESTAMP_HEADER) },
+      raw,
+      deps.clock.now(),
+    );
+    return parseJsonBody(raw);
+  };
   return [
     { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok' } }) },
     {
       method: 'POST',
       path: '/v1/events',
       handle: async ({ req, log }) => {
-        const raw = req.rawBody ?? Buffer.alloc(0);
-        if (raw.length > MAX_EVENT_BYTES)
-          throw new AppError('payload_too_large', 413, `An event may be at most ${MAX_EVENT_BYTES} bytes.`);
-        verifyPlatformSignature(
-          deps.signing,
-          { signature: req.header(SIGNATURE_HEADER), timestamp: req.header(TIMESTAMP_HEADER) },
-          raw,
-          deps.clock.now(),
-        );
-        const event = parseOrThrow(SessionEvent, parseJsonBody(raw), 'The session event');
+        const event = parseOrThrow(SessionEvent, signedBody(req), 'The session event');
         const result = await ingestSessionEvent(deps.ingest(), event);
         logs.sessionEventIngested(
           {
@@ -67,6 +80,34 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
             lastSequence: result.session.lastSequence,
             ...(result.anomaly ? { anomaly: result.anomaly } : {}),
           },
+        };
+      },
+    },
+    {
+      // The decision for one contact, now (or at `at`): open, or deflected and what to offer (AHD-2…9).
+      method: 'POST',
+      path: '/v1/deflection/decisions',
+      handle: async ({ req }) => {
+        const q = parseOrThrow(DeflectionQuestion, signedBody(req), 'The question');
+        const at = q.at ? Date.parse(q.at) : deps.clock.now().getTime();
+        return {
+          status: 200,
+          body: await deps
+            .deflection()
+            .decide({ kind: q.kind, channel: q.channel, queueId: q.queueId, language: q.language, at }),
+        };
+      },
+    },
+    {
+      // Agents' states as the platform sees them: who is logged in to take a transfer (AHD-4, AHD-7).
+      method: 'PUT',
+      path: '/v1/agents/:agentId/presence',
+      handle: async ({ req, params }) => {
+        const report = parseOrThrow(PresenceReport, signedBody(req), 'The presence report');
+        const { agentId } = parseOrThrow(z.object({ agentId: Identifier }), params, 'The path');
+        return {
+          status: 200,
+          body: await deps.presence().report(agentId, report.state, new Date(report.at)),
         };
       },
     },

@@ -17,7 +17,8 @@ export type Action =
   | { type: 'session.monitor'; session: SessionTarget }
   | { type: 'session.barge'; session: SessionTarget }
   | { type: 'session.end'; session: SessionTarget }
-  | { type: 'audit.read' };
+  | { type: 'audit.read' }
+  | { type: 'settings.edit' };
 
 export type Decision =
   | { allowed: true; scope: 'all' | readonly string[] }
@@ -63,6 +64,13 @@ export function authorize(actor: Actor, action: Action): Decision {
       return needs(actor, 'Barge', action.session);
     case 'session.end':
       return needs(actor, 'Monitor-Chats-Edit', action.session);
+    case 'settings.edit': {
+      // Settings are the whole support center's: a team-scoped grant does not cover them.
+      const decision = needs(actor, 'Settings-Edit');
+      return decision.allowed && decision.scope !== 'all'
+        ? { allowed: false, reason: 'settings_need_all_teams', permission: 'Settings-Edit' }
+        : decision;
+    }
     case 'audit.read': {
       const decision = needs(actor, 'Audit-View');
       return decision.allowed && decision.scope !== 'all'

@@ -1,0 +1,23 @@
+import type { Actor } from '../../domain/access/permissions.js';
+import { validateDeflectionConfig } from '../../domain/deflection/settings.js';
+import { invalidRequest } from '../../domain/errors.js';
+import type { DeflectionSettingsStore, SettingsSection } from '../../ports/deflection-settings.js';
+import { require } from '../supervision/deps.js';
+
+/**
+ * "Set deflection" (AHD-11): a section is saved only if the whole configuration it makes is valid;
+ * otherwise a 400 lists every problem and nothing is written.
+ */
+export async function saveSettings(store: DeflectionSettingsStore, actor: Actor, change: SettingsSection) {
+  require(actor, { type: 'settings.edit' });
+  const version = await store.save(change, (next) => {
+    const issues = validateDeflectionConfig(next);
+    if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
+  });
+  return { version };
+}
+
+export async function readSettings(store: DeflectionSettingsStore, actor: Actor) {
+  require(actor, { type: 'settings.edit' });
+  return store.load();
+}

@@ -1,0 +1,47 @@
+import type { Actor } from '../../domain/access/permissions.js';
+import { authorize } from '../../domain/access/authorize.js';
+import { agentsServing } from '../../domain/deflection/decide.js';
+import { transferTargets } from '../../domain/deflection/transfers.js';
+import { conflict, forbidden, notFound } from '../../domain/errors.js';
+import type { AgentPresence } from '../../ports/presence.js';
+import type { SessionQueries } from '../../ports/supervision.js';
+import type { DeflectionEngine } from './engine.js';
+
+/**
+ * The queues the agent handling a session may transfer it to, now (AHD-4 for calls, AHD-7 for chats).
+ * Asked by that agent, or by someone who may monitor the session.
+ */
+export async function listTransferTargets(
+  deps: { sessions: SessionQueries; engine: DeflectionEngine; presence: AgentPresence; now: () => Date },
+  actor: Actor,
+  sessionId: string,
+) {
+  const session = await deps.sessions.get(sessionId);
+  if (!session || !session.kind || !session.channel) throw notFound('The session');
+  const isItsAgent = session.agent?.id === actor.uid;
+  if (!isItsAgent) {
+    const decision = authorize(actor, {
+      type: 'session.view',
+      session: { kind: session.kind, teamIds: session.teamIds },
+    });
+    if (!decision.allowed) throw forbidden('not_the_sessions_agent');
+  }
+  if (session.listState !== 'connected')
+    throw conflict('session_not_live', 'Only a connected session can be transferred.');
+  const compiled = await deps.engine.compiled();
+  if (!compiled)
+    throw conflict('not_configured', 'Business hours and deflection settings have not been set up yet.');
+  const loggedIn = await deps.presence.loggedIn();
+  const targets = transferTargets(
+    compiled,
+    {
+      kind: session.kind,
+      channel: session.channel,
+      language: session.language ?? compiled.config.supportCenter.defaultLanguage,
+      at: deps.now().getTime(),
+      ...(session.queue ? { fromQueueId: session.queue.id } : {}),
+    },
+    (queueId) => agentsServing(compiled, queueId).filter((id) => loggedIn.has(id)).length,
+  );
+  return { targets };
+}

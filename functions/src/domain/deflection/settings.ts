@@ -1,0 +1,296 @@
+import { z } from 'zod';
+import { Channel, Identifier } from '../sessions/events.js';
+import { Schedule } from '../hours/schedule.js';
+
+/**
+ * After-hours deflection settings, as admins edit them (AHD-1 … AHD-11). Each section is a document;
+ * `validateDeflectionConfig` checks the rules that span sections, so that a save is refused whole
+ * when the combination it would make is invalid.
+ */
+export const PhoneNumber = z
+  .string()
+  .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567');
+export const Language = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA');
+
+/** Custom hours for a queue (and its sub-queues), a channel and/or a language (AHD-1). */
+export const HoursScope = z
+  .object({ queueId: Identifier.optional(), channel: Channel.optional(), language: Language.optional() })
+  .refine((s) => s.queueId || s.channel || s.language, 'name at least one of queueId, channel, language');
+export type HoursScope = z.infer<typeof HoursScope>;
+
+export const SupportCenter = z.object({
+  name: z.string().min(1).max(200),
+  email: z.email(),
+  phone: PhoneNumber.optional(),
+  defaultLanguage: Language,
+  hours: Schedule,
+  customHours: z
+    .array(z.object({ scope: HoursScope, hours: Schedule }))
+    .max(500)
+    .default([]),
+});
+export type SupportCenter = z.infer<typeof SupportCenter>;
+
+/** AHD-6: exactly one global IVR option. */
+export const IvrOption = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('queue'), queueId: Identifier }),
+  z.object({ type: z.literal('phone'), number: PhoneNumber }),
+  z.object({ type: z.literal('voicemail') }),
+  z.object({ type: z.literal('message') }),
+]);
+export type IvrOption = z.infer<typeof IvrOption>;
+
+/** AHD-5: what the mobile and web SDKs offer after hours (phone and voicemail are mobile only). */
+export const SdkOptions = z.object({
+  scheduledCall: z.boolean().default(false),
+  email: z.boolean().default(false),
+  phone: z.object({ number: PhoneNumber }).optional(),
+  voicemail: z.boolean().default(false),
+});
+
+export const CallSettings = z.object({
+  afterHoursDeflection: z.boolean(),
+  allowTransfersOutsideHours: z.boolean().default(false),
+  ivr: IvrOption.default({ type: 'message' }),
+  sdk: SdkOptions.default({ scheduledCall: false, email: false, voicemail: false }),
+});
+export type CallSettings = z.infer<typeof CallSettings>;
+
+export const ChatSettings = z.object({
+  afterHoursDeflection: z.boolean(),
+  /** AHD-7: only meaningful when deflection is off. */
+  allowTransfersOutsideHoursWhenOff: z.boolean().default(false),
+  email: z.boolean().default(false),
+});
+export type ChatSettings = z.infer<typeof ChatSettings>;
+
+/** A prompt: a recording (a reference to an uploaded file) or text-to-speech text. */
+export const Prompt = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('tts'), text: z.string().min(1).max(2000) }),
+  z.object({ type: z.literal('recording'), recordingId: Identifier }),
+]);
+export type Prompt = z.infer<typeof Prompt>;
+
+export const PromptName = z.enum([
+  'afterHours',
+  'voicemail',
+  'voicemailBlockedNumber',
+  'voicemailAskNumber',
+  'voicemailNumberEntered',
+  'emailDeflection',
+  'smsAfterHours',
+]);
+export type PromptName = z.infer<typeof PromptName>;
+
+export const LanguageSettings = z.object({
+  enabled: z.boolean(),
+  prompts: z.partialRecord(PromptName, Prompt).default({}),
+});
+export type LanguageSettings = z.infer<typeof LanguageSettings>;
+
+/** AHD-9: per-queue custom deflection for IVR, mobile and SMS queues; never web. */
+export const QueueDeflection = z
+  .object({
+    ivr: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('message'), greeting: Prompt.optional() }),
+        z.object({ type: z.literal('queue'), queueId: Identifier }),
+        z.object({ type: z.literal('phone'), number: PhoneNumber }),
+        z.object({ type: z.literal('voicemail'), greeting: Prompt.optional() }),
+      ])
+      .optional(),
+    /** Either a queue to redirect to, and nothing else, or one or more options. */
+    mobile: z
+      .object({
+        redirectQueueId: Identifier.optional(),
+        scheduledCall: z.boolean().default(false),
+        email: z.boolean().default(false),
+        phone: z.object({ number: PhoneNumber }).optional(),
+        voicemail: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    sms: z.object({ enabled: z.boolean(), text: z.string().min(1).max(1600).optional() }).optional(),
+    web: z.unknown().optional(),
+  })
+  .strict();
+export type QueueDeflection = z.infer<typeof QueueDeflection>;
+
+export const QueueSettings = z.object({
+  name: z.string().min(1).max(200),
+  parentId: Identifier.nullable().default(null),
+  menuPath: z.array(z.string().min(1).max(100)).min(1),
+  channels: z.array(Channel).default(['ivr', 'mobile', 'web', 'sms']),
+  teamIds: z.array(Identifier).default([]),
+  /** Agents assigned to the queue receive its voicemails (AHD-5, AHD-6). */
+  assignedAgentIds: z.array(Identifier).default([]),
+  virtualAgent: z.enum(['none', 'always', 'queue_hours']).default('none'),
+  scheduledCalls: z
+    .object({
+      enabled: z.boolean(),
+      slotMinutes: z.number().int().min(5).max(240).default(30),
+      horizonDays: z.number().int().min(1).max(30).default(7),
+    })
+    .default({ enabled: false, slotMinutes: 30, horizonDays: 7 }),
+  deflection: QueueDeflection.optional(),
+});
+export type QueueSettings = z.infer<typeof QueueSettings>;
+
+export interface DeflectionConfig {
+  supportCenter: SupportCenter;
+  call: CallSettings;
+  chat: ChatSettings;
+  queues: Record<string, QueueSettings>;
+  languages: Record<string, LanguageSettings>;
+}
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+  code: string;
+}
+
+/**
+ * The rules that span sections (AHD-5, 6, 8, 9, 10, 11). An empty list means the configuration may be
+ * saved; otherwise every problem is listed with the path an admin would fix.
+ */
+export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const issue = (path: string, code: string, message: string) => issues.push({ path, code, message });
+  const queueExists = (id: string) => id in config.queues;
+  const enabledLanguages = Object.entries(config.languages)
+    .filter(([, l]) => l.enabled)
+    .map(([tag]) => tag);
+  if (!enabledLanguages.includes(config.supportCenter.defaultLanguage))
+    issue(
+      'supportCenter.defaultLanguage',
+      'default_language_disabled',
+      'The default language must be an enabled language.',
+    );
+
+  /** AHD-10: an enabled option needs its prompt in every enabled language. */
+  const needPrompt = (prompt: PromptName, because: string, path: string) => {
+    for (const tag of enabledLanguages)
+      if (!config.languages[tag]?.prompts[prompt])
+        issue(
+          path,
+          'prompt_missing',
+          `${because} needs the "${prompt}" prompt in ${tag} (Languages & messages).`,
+        );
+  };
+
+  for (const [i, custom] of config.supportCenter.customHours.entries()) {
+    if (custom.scope.queueId && !queueExists(custom.scope.queueId))
+      issue(
+        `supportCenter.customHours.${i}.scope.queueId`,
+        'unknown_queue',
+        `There is no queue ${custom.scope.queueId}.`,
+      );
+    if (custom.scope.language && !(custom.scope.language in config.languages))
+      issue(
+        `supportCenter.customHours.${i}.scope.language`,
+        'unknown_language',
+        `There is no language ${custom.scope.language}.`,
+      );
+  }
+  const scopes = config.supportCenter.customHours.map((c) =>
+    JSON.stringify([c.scope.queueId ?? null, c.scope.channel ?? null, c.scope.language ?? null]),
+  );
+  scopes.forEach((scope, i) => {
+    if (scopes.indexOf(scope) !== i)
+      issue(
+        `supportCenter.customHours.${i}.scope`,
+        'duplicate_scope',
+        'Two custom hours have the same scope.',
+      );
+  });
+
+  if (config.call.afterHoursDeflection) {
+    const ivr = config.call.ivr;
+    if (ivr.type === 'queue' && !queueExists(ivr.queueId))
+      issue('call.ivr.queueId', 'unknown_queue', `There is no queue ${ivr.queueId}.`);
+    if (ivr.type === 'voicemail') {
+      needPrompt('voicemail', 'IVR voicemail deflection', 'call.ivr');
+      needPrompt('voicemailBlockedNumber', 'IVR voicemail deflection', 'call.ivr');
+      needPrompt('voicemailAskNumber', 'IVR voicemail deflection', 'call.ivr');
+      needPrompt('voicemailNumberEntered', 'IVR voicemail deflection', 'call.ivr');
+    }
+    if (ivr.type === 'message') needPrompt('afterHours', 'IVR message deflection', 'call.ivr');
+  }
+  if (config.chat.afterHoursDeflection && config.chat.email)
+    needPrompt('emailDeflection', 'Chat e-mail deflection', 'chat.email');
+  if (config.call.afterHoursDeflection && config.call.sdk.email)
+    needPrompt('emailDeflection', 'SDK e-mail deflection', 'call.sdk.email');
+
+  for (const [id, queue] of Object.entries(config.queues)) {
+    const path = `queues.${id}`;
+    if (queue.parentId !== null && !queueExists(queue.parentId))
+      issue(`${path}.parentId`, 'unknown_queue', `There is no queue ${queue.parentId}.`);
+    const d = queue.deflection;
+    if (!d) continue;
+    if (d.web !== undefined)
+      issue(
+        `${path}.deflection.web`,
+        'not_for_web',
+        'Web queues have no custom deflection: they follow the chat and call settings.',
+      );
+    const isLeaf = !Object.values(config.queues).some((q) => q.parentId === id);
+    if (!isLeaf && (d.ivr || d.mobile || d.sms))
+      issue(`${path}.deflection`, 'leaf_queues_only', 'Custom deflection applies to leaf queues only.');
+    if (d.ivr && !queue.channels.includes('ivr'))
+      issue(`${path}.deflection.ivr`, 'channel_not_served', 'This queue does not take IVR calls.');
+    if (d.mobile && !queue.channels.includes('mobile'))
+      issue(`${path}.deflection.mobile`, 'channel_not_served', 'This queue does not take mobile contacts.');
+    if (d.sms && !queue.channels.includes('sms'))
+      issue(`${path}.deflection.sms`, 'channel_not_served', 'This queue does not take SMS.');
+    if (d.ivr?.type === 'queue' && (!queueExists(d.ivr.queueId) || d.ivr.queueId === id))
+      issue(
+        `${path}.deflection.ivr.queueId`,
+        'invalid_target_queue',
+        'The target must be another existing queue.',
+      );
+    if (d.ivr?.type === 'voicemail' && !d.ivr.greeting)
+      needPrompt('voicemail', `Queue ${id} voicemail deflection`, `${path}.deflection.ivr`);
+    if (d.ivr?.type === 'message' && !d.ivr.greeting)
+      needPrompt('afterHours', `Queue ${id} message deflection`, `${path}.deflection.ivr`);
+    const mobileOptions = d.mobile
+      ? [d.mobile.scheduledCall, d.mobile.email, d.mobile.phone !== undefined, d.mobile.voicemail].filter(
+          Boolean,
+        ).length
+      : 0;
+    if (d.mobile?.redirectQueueId !== undefined) {
+      if (!queueExists(d.mobile.redirectQueueId) || d.mobile.redirectQueueId === id)
+        issue(
+          `${path}.deflection.mobile.redirectQueueId`,
+          'invalid_target_queue',
+          'The target must be another existing queue.',
+        );
+      if (mobileOptions > 0)
+        issue(
+          `${path}.deflection.mobile`,
+          'redirect_excludes_options',
+          'Redirecting to a queue excludes every other option.',
+        );
+    } else if (d.mobile) {
+      if (d.mobile.scheduledCall && !queue.scheduledCalls.enabled)
+        issue(
+          `${path}.deflection.mobile.scheduledCall`,
+          'scheduled_calls_off',
+          "Scheduled calls are off in this queue's channel settings.",
+        );
+      if (mobileOptions === 0)
+        issue(
+          `${path}.deflection.mobile`,
+          'no_option',
+          'Choose a queue to redirect to, or at least one option.',
+        );
+      if (d.mobile.email)
+        needPrompt('emailDeflection', `Queue ${id} e-mail deflection`, `${path}.deflection.mobile.email`);
+    }
+    if (d.sms?.enabled && !d.sms.text)
+      issue(`${path}.deflection.sms.text`, 'text_missing', 'An after-hours SMS needs its text.');
+  }
+  return issues;
+}

@@ -1,0 +1,287 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
+import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
+import { configureLogs } from '../../functions/src/log.js';
+import { serveFunctions } from '../../scripts/stack/functions.js';
+import { deflectionConfig } from '../support/deflection-config.js';
+import { createAccount, signIn } from '../support/people.js';
+import { AUTH_TEST_PROJECT } from '../support/projects.js';
+import { Firestore } from '@google-cloud/firestore';
+
+/**
+ * Deflection settings saved by an admin through the api, and decisions asked by the platform through
+ * platformEvents, on the emulators. A database of its own keeps it apart from the other file that
+ * signs people in to the same project.
+ */
+const projectId = AUTH_TEST_PROJECT;
+const databaseId = 'deflection-e2e';
+const SECRET = 'deflection-secret-0123456789abcdef0123456';
+const db = new Firestore({ projectId, databaseId });
+let api = '';
+let events = '';
+let stop: () => Promise<void> = async () => {};
+const tokens: Record<string, string> = {};
+
+async function put(who: string, path: string, body: unknown) {
+  const res = await fetch(`${api}${path}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function platformAsks(question: Record<string, unknown>) {
+  return signed('POST', '/v1/deflection/decisions', question);
+}
+
+async function signed(method: string, path: string, payload: unknown) {
+  const body = JSON.stringify(payload);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const res = await fetch(`${events}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      'x-switchboard-timestamp': String(timestamp),
+      'x-switchboard-signature': signPlatformRequest(SECRET, timestamp, body),
+    },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  Object.assign(process.env, {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_DATABASE_ID: databaseId,
+    PLATFORM_SIGNING_SECRET: SECRET,
+    DIRECTORY_CACHE_SECONDS: '0',
+  });
+  for (const [uid, roleIds] of [
+    ['d-admin', ['admin']],
+    ['d-manager', ['manager']],
+    ['d-agent', ['agent']],
+    ['d-other-agent', ['agent']],
+  ] as const) {
+    const person = { uid, name: uid, roleIds: [...roleIds], teamIds: ['team-a'] };
+    await db.doc(`users/${uid}`).set({ ...person, ...agentListing(person) });
+    await createAccount(projectId, uid, `${uid}@acme.example`);
+    tokens[uid] = await signIn(`${uid}@acme.example`);
+  }
+  const served = await serveFunctions({ api: 0, platformEvents: 0 });
+  configureLogs({ sink: () => {} });
+  api = served.functions.find((f) => f.name === 'api')!.url;
+  events = served.functions.find((f) => f.name === 'platformEvents')!.url;
+  stop = served.stop;
+});
+
+afterAll(async () => {
+  await stop();
+  await db.terminate();
+  delete process.env.FIRESTORE_DATABASE_ID;
+});
+
+describe('deflection settings through the api', () => {
+  it('when an admin sets everything up section by section, then the platform gets decisions from it', async () => {
+    const config = deflectionConfig();
+    for (const [tag, language] of Object.entries(config.languages))
+      expect((await put('d-admin', `/v1/settings/languages/${tag}`, language)).status).toBe(200);
+    for (const [id, queue] of Object.entries(config.queues))
+      expect((await put('d-admin', `/v1/settings/queues/${id}`, queue)).status).toBe(200);
+    expect((await put('d-admin', '/v1/settings/support-center', config.supportCenter)).status).toBe(200);
+    expect((await put('d-admin', '/v1/settings/call', config.call)).status).toBe(200);
+    expect((await put('d-admin', '/v1/settings/chat', config.chat)).status).toBe(200);
+
+    const closed = await platformAsks({
+      kind: 'call',
+      channel: 'ivr',
+      queueId: 'q-refunds',
+      language: 'en',
+      at: '2026-11-24T01:00:00Z',
+    });
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({
+      open: false,
+      deflected: true,
+      offers: [{ type: 'voicemail', deliverTo: { agentIds: ['u-agent-1'] } }],
+    });
+    const open = await platformAsks({
+      kind: 'call',
+      channel: 'ivr',
+      queueId: 'q-refunds',
+      language: 'en',
+      at: '2026-11-23T15:00:00Z',
+    });
+    expect(open.body).toMatchObject({ open: true, deflected: false });
+  });
+
+  it('when a save would make an invalid combination, then it is a 400 naming the problem and nothing changes', async () => {
+    const before = (await db.doc('settings/deflectionVersion').get()).get('version');
+    const bad = await put('d-admin', '/v1/settings/queues/q-mobile-app', {
+      ...deflectionConfig().queues['q-mobile-app'],
+      deflection: { mobile: { redirectQueueId: 'q-night', email: true } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues).toEqual([
+      {
+        path: 'queues.q-mobile-app.deflection.mobile',
+        code: 'redirect_excludes_options',
+        message: 'Redirecting to a queue excludes every other option.',
+      },
+    ]);
+    const web = await put('d-admin', '/v1/settings/queues/q-billing', {
+      ...deflectionConfig().queues['q-billing'],
+      deflection: { web: { email: true } },
+    });
+    expect(web.body.error.details.issues.map((i: { code: string }) => i.code)).toContain('not_for_web');
+    const noPrompt = await put('d-admin', '/v1/settings/languages/fr', { enabled: true, prompts: {} });
+    expect(noPrompt.status).toBe(400);
+    expect(
+      noPrompt.body.error.details.issues.every((i: { code: string }) => i.code === 'prompt_missing'),
+    ).toBe(true);
+    expect((await db.doc('settings/deflectionVersion').get()).get('version')).toBe(before);
+    expect((await db.doc('queues/q-mobile-app').get()).get('deflection')).toEqual(
+      deflectionConfig().queues['q-mobile-app']!.deflection,
+    );
+  });
+
+  it('when a section is malformed, then the 400 lists its zod issues', async () => {
+    const res = await put('d-admin', '/v1/settings/support-center', {
+      ...deflectionConfig().supportCenter,
+      hours: { timeZone: 'Mars/Olympus', weekly: {} },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toContain('hours.timeZone');
+  });
+
+  it('when a manager tries to change settings, then 403 missing_permission', async () => {
+    const res = await put('d-manager', '/v1/settings/call', deflectionConfig().call);
+    expect(res.status).toBe(403);
+    expect(res.body.error.details).toEqual({ reason: 'missing_permission', permission: 'Settings-Edit' });
+  });
+
+  it('when an admin saves, then the platform sees the change at once, and in steady state decisions read nothing', async () => {
+    const call = { ...deflectionConfig().call, ivr: { type: 'phone', number: '+15550177' } };
+    expect(
+      (await put('d-admin', '/v1/settings/call', { ...call, sdk: deflectionConfig().call.sdk })).status,
+    ).toBe(200);
+    // The version listener may take a moment to report the save.
+    let offers: unknown[] = [];
+    for (
+      let i = 0;
+      i < 50 && JSON.stringify(offers) !== JSON.stringify([{ type: 'phone', number: '+15550177' }]);
+      i++
+    ) {
+      offers = (
+        await platformAsks({
+          kind: 'call',
+          channel: 'ivr',
+          queueId: 'q-billing',
+          language: 'en',
+          at: '2026-11-24T01:00:00Z',
+        })
+      ).body.offers;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(offers).toEqual([{ type: 'phone', number: '+15550177' }]);
+  });
+
+  it('when an admin previews any date, then the same decision comes with its explanation', async () => {
+    const res = await fetch(`${api}/v1/deflection/preview`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens['d-admin']}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        kind: 'call',
+        channel: 'ivr',
+        queueId: 'q-billing',
+        language: 'en',
+        at: '2026-11-28T17:00:00Z',
+      }),
+    });
+    const body = (await res.json()) as any;
+    expect(body.explanation).toMatchObject({
+      hours: 'global',
+      timeZone: 'America/New_York',
+      rule: { weekday: 'sat', localTime: '12:00' },
+    });
+    expect(body.nextOpening).toMatchObject({ localDate: '2026-11-30', localTime: '09:00' });
+  });
+
+  it('when the platform asks about an unknown queue or without a signature, then 404 or 401', async () => {
+    expect(
+      (await platformAsks({ kind: 'call', channel: 'ivr', queueId: 'q-none', language: 'en' })).status,
+    ).toBe(404);
+    const unsigned = await fetch(`${events}/v1/deflection/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(unsigned.status).toBe(401);
+  });
+});
+
+describe('transfer lists through the api (AHD-4)', () => {
+  it("when the platform reports agents' presence, then the session's agent sees after-hours queues with logged-in agents", async () => {
+    const config = deflectionConfig();
+    // Call deflection off: after hours, a queue is listed only while its agents are logged in.
+    expect(
+      (await put('d-admin', '/v1/settings/call', { ...config.call, afterHoursDeflection: false })).status,
+    ).toBe(200);
+    const now = new Date().toISOString();
+    const event = (sequence: number, fields: Record<string, unknown>) => ({
+      schemaVersion: 1,
+      eventId: `tr-${sequence}`,
+      sessionId: 'call-transfer',
+      sequence,
+      occurredAt: now,
+      ...fields,
+    });
+    expect(
+      (
+        await signed(
+          'POST',
+          '/v1/events',
+          event(0, {
+            type: 'session.created',
+            kind: 'call',
+            channel: 'ivr',
+            queue: { id: 'q-support', menuPath: ['Support'] },
+            language: 'en',
+            consumer: { id: 'c-1', anonymous: true },
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await signed('POST', '/v1/events', event(1, { type: 'session.connected', agent: { id: 'd-agent' } })))
+        .status,
+    ).toBe(200);
+
+    const targets = async (who: string) => {
+      const res = await fetch(`${api}/v1/sessions/call-transfer/transfer-targets`, {
+        headers: { authorization: `Bearer ${tokens[who]}` },
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const ids = async () =>
+      (await targets('d-agent')).body.targets.map((t: { queueId: string }) => t.queueId);
+    expect(await ids()).not.toContain('q-refunds');
+    expect(
+      await signed('PUT', '/v1/agents/u-agent-1/presence', { state: 'available', at: now }),
+    ).toMatchObject({ status: 200, body: { applied: true } });
+    const after: string[] = await ids();
+    // Whatever the hour of the test run, Billing and Refunds (served by the agent who just logged in) are listed now.
+    expect(after).toEqual(expect.arrayContaining(['q-billing', 'q-refunds']));
+    expect(after).not.toContain('q-support'); // the session's own queue
+    // A stale report does not log the agent out.
+    expect(
+      (await signed('PUT', '/v1/agents/u-agent-1/presence', { state: 'offline', at: '2020-01-01T00:00:00Z' }))
+        .body,
+    ).toEqual({ applied: false });
+    expect(await ids()).toEqual(after);
+
+    const other = await targets('d-other-agent');
+    expect(other.status).toBe(403);
+    expect(other.body.error.details.reason).toBe('not_the_sessions_agent');
+  });
+});

@@ -1,0 +1,308 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compileDeflection,
+  decide,
+  type ContactQuestion,
+} from '../../functions/src/domain/deflection/decide.js';
+import {
+  validateDeflectionConfig,
+  type DeflectionConfig,
+} from '../../functions/src/domain/deflection/settings.js';
+import { deflectionConfig } from '../support/deflection-config.js';
+import { transferTargets } from '../../functions/src/domain/deflection/transfers.js';
+
+// Monday 23 November 2026: 10:00 in New York is 15:00Z; 20:00 in New York is Tuesday 01:00Z.
+const MON_10_NY = Date.parse('2026-11-23T15:00:00Z');
+const MON_20_NY = Date.parse('2026-11-24T01:00:00Z');
+const SAT_NOON_NY = Date.parse('2026-11-28T17:00:00Z');
+
+const ask = (q: Partial<ContactQuestion>, config: DeflectionConfig = deflectionConfig()) =>
+  decide(compileDeflection(config), {
+    kind: 'call',
+    channel: 'ivr',
+    queueId: 'q-billing',
+    language: 'en',
+    at: MON_20_NY,
+    ...q,
+  });
+
+describe('deflection decisions', () => {
+  it('when a call comes inside business hours, then it is not deflected and the decision says when it closes (AHD-2)', () => {
+    const d = ask({ at: MON_10_NY });
+    expect([d.open, d.deflected, d.offers]).toEqual([true, false, []]);
+    expect(d.nextClosing).toBe('2026-11-23T23:00:00.000Z');
+    expect(d.explanation).toMatchObject({
+      hours: 'global',
+      timeZone: 'America/New_York',
+      deflection: 'not_needed',
+    });
+  });
+
+  it('when an IVR call comes after hours with the message option, then the after-hours message plays in its language, then the call ends (AHD-6)', () => {
+    expect(ask({}).offers).toEqual([
+      { type: 'message', prompt: { type: 'tts', text: 'We are closed.' }, then: 'end_contact' },
+    ]);
+    expect(ask({ language: 'fr' }).offers).toEqual([
+      { type: 'message', prompt: { type: 'tts', text: 'Nous sommes fermés.' }, then: 'end_contact' },
+    ]);
+    expect(ask({ language: 'de' }).offers[0]).toMatchObject({ prompt: { text: 'We are closed.' } }); // the default language
+  });
+
+  it('when closed, then the next opening is given in the zone of the hours that decided', () => {
+    expect(ask({}).nextOpening).toEqual({
+      at: '2026-11-24T14:00:00.000Z',
+      localDate: '2026-11-24',
+      localTime: '09:00',
+      timeZone: 'America/New_York',
+    });
+    expect(ask({ at: SAT_NOON_NY }).nextOpening).toMatchObject({
+      localDate: '2026-11-30',
+      localTime: '09:00',
+    });
+  });
+
+  it('when deflection is off for calls, then an after-hours call is not deflected and the reason says so (AHD-3)', () => {
+    const config = deflectionConfig();
+    config.call.afterHoursDeflection = false;
+    const d = ask({}, config);
+    expect([d.open, d.deflected]).toEqual([false, false]);
+    expect(d.explanation.deflection).toBe('off');
+  });
+
+  it.each([
+    ['queue', { type: 'queue', queueId: 'q-night' }, { type: 'queue', queueId: 'q-night', queueOpen: true }],
+    ['phone number', { type: 'phone', number: '+15550177' }, { type: 'phone', number: '+15550177' }],
+  ] as const)('when the global IVR option is %s, then that is what is offered (AHD-6)', (_, ivr, offer) => {
+    const config = deflectionConfig();
+    config.call.ivr = ivr;
+    expect(ask({}, config).offers).toEqual([offer]);
+  });
+
+  it('when a leaf queue has custom IVR voicemail, then it overrides the global option and voicemails go to the nearest assigned agents (AHD-9, AHD-6)', () => {
+    const d = ask({ queueId: 'q-refunds', language: 'fr' });
+    expect(d.explanation.deflection).toBe('queue');
+    expect(d.offers).toEqual([
+      expect.objectContaining({
+        type: 'voicemail',
+        greeting: { type: 'recording', recordingId: 'rec-fr-voicemail' },
+        deliverTo: { agentIds: ['u-agent-1'] },
+      }),
+    ]);
+  });
+
+  it('when the global option is voicemail on a root queue with nobody assigned, then the voicemail goes to the CRM (AHD-6)', () => {
+    const config = deflectionConfig();
+    config.call.ivr = { type: 'voicemail' };
+    expect(
+      ask({ queueId: 'q-support', at: Date.parse('2026-11-23T21:00:00Z') }, config).offers[0],
+    ).toMatchObject({ type: 'voicemail', deliverTo: 'crm' });
+  });
+
+  it('when a mobile call comes after hours to a queue with custom mobile options, then exactly those are offered (AHD-9)', () => {
+    const d = ask({ channel: 'mobile', queueId: 'q-mobile-app', at: Date.parse('2026-11-23T21:00:00Z') });
+    expect(d.offers.map((o) => o.type)).toEqual(['email', 'phone', 'voicemail']);
+    expect(d.offers[0]).toMatchObject({ address: 'support@acme.example', includeAppAndDevice: true });
+  });
+
+  it('when a web call comes after hours, then only scheduled call and e-mail are offered: phone and voicemail are mobile only (AHD-5)', () => {
+    expect(ask({ channel: 'web', queueId: 'q-refunds' }).offers.map((o) => o.type)).toEqual([
+      'scheduled_call',
+      'email',
+    ]);
+    expect(ask({ channel: 'mobile', queueId: 'q-refunds' }).offers.map((o) => o.type)).toEqual([
+      'scheduled_call',
+      'email',
+      'phone',
+      'voicemail',
+    ]);
+    // No scheduled calls where the queue's channel settings have them off.
+    expect(ask({ channel: 'web', queueId: 'q-billing' }).offers.map((o) => o.type)).toEqual(['email']);
+  });
+
+  it('when a chat comes after hours with chat deflection and the e-mail option, then e-mail is offered (AHD-7, AHD-8)', () => {
+    const d = ask({ kind: 'chat', channel: 'web' });
+    expect(d.offers).toEqual([
+      {
+        type: 'email',
+        address: 'support@acme.example',
+        prompt: { type: 'tts', text: 'Write to us.' },
+        includeAppAndDevice: false,
+      },
+    ]);
+  });
+
+  it('when an SMS comes after hours to a queue with an after-hours message, then that text is the reply (AHD-9)', () => {
+    expect(
+      ask({ kind: 'chat', channel: 'sms', queueId: 'q-texts', at: Date.parse('2026-11-23T22:00:00Z') })
+        .offers,
+    ).toEqual([{ type: 'sms_reply', text: 'We are closed; we answer from 10:00.' }]);
+  });
+
+  it('when a queue has hours of its own, then they decide, for it and for its sub-queues (AHD-1, AHD-2)', () => {
+    // 19:30 in Paris is 13:30 in New York: the global hours are open, the Support queue's are not... yet.
+    const at = Date.parse('2026-11-23T18:30:00Z');
+    expect(ask({ queueId: 'q-mobile-app', channel: 'mobile', at }).open).toBe(true);
+    const late = Date.parse('2026-11-23T19:30:00Z'); // 20:30 in Paris, 14:30 in New York
+    const d = ask({ queueId: 'q-mobile-app', channel: 'mobile', at: late });
+    expect(d.open).toBe(false);
+    expect(d.explanation).toMatchObject({ hours: { queueId: 'q-support' }, timeZone: 'Europe/Paris' });
+    expect(ask({ queueId: 'q-billing', at: late }).open).toBe(true);
+  });
+
+  it('when queue-and-channel hours and queue hours both match, then the more specific wins; a channel alone loses to a queue', () => {
+    const at = Date.parse('2026-11-23T13:00:00Z'); // 14:00 in Paris: the Support queue is open, its web hours closed at 12:00
+    expect(ask({ queueId: 'q-mobile-app', channel: 'web', kind: 'chat', at }).explanation.hours).toEqual({
+      queueId: 'q-support',
+      channel: 'web',
+    });
+    expect(ask({ queueId: 'q-mobile-app', channel: 'mobile', at }).explanation.hours).toEqual({
+      queueId: 'q-support',
+    });
+    expect(ask({ queueId: 'q-texts', channel: 'sms', kind: 'chat', at }).explanation.hours).toEqual({
+      channel: 'sms',
+    });
+  });
+
+  it('when a queue has a 24-hour virtual agent, then it is never deflected', () => {
+    const d = ask({ queueId: 'q-night', at: SAT_NOON_NY });
+    expect([d.open, d.deflected, d.explanation.because]).toEqual([
+      true,
+      false,
+      'a 24-hour virtual agent answers this queue',
+    ]);
+  });
+});
+
+describe('deflection settings validation (AHD-9, AHD-10, AHD-11)', () => {
+  const codes = (config: DeflectionConfig) =>
+    validateDeflectionConfig(config).map((i) => `${i.path} ${i.code}`);
+
+  it('the reference configuration is valid', () => {
+    expect(codes(deflectionConfig())).toEqual([]);
+  });
+
+  it('when a mobile queue redirects to a queue and also offers options, then it is refused', () => {
+    const config = deflectionConfig();
+    config.queues['q-mobile-app']!.deflection = {
+      mobile: { redirectQueueId: 'q-night', scheduledCall: false, email: true, voicemail: false },
+    };
+    expect(codes(config)).toEqual(['queues.q-mobile-app.deflection.mobile redirect_excludes_options']);
+  });
+
+  it("when a scheduled call is offered where the queue's channel has scheduled calls off, then it is refused", () => {
+    const config = deflectionConfig();
+    config.queues['q-mobile-app']!.deflection = {
+      mobile: { scheduledCall: true, email: false, voicemail: false },
+    };
+    expect(codes(config)).toEqual([
+      'queues.q-mobile-app.deflection.mobile.scheduledCall scheduled_calls_off',
+    ]);
+  });
+
+  it('when an option is enabled without its prompt in an enabled language, then it is refused, naming the prompt and language', () => {
+    const config = deflectionConfig();
+    delete config.languages.fr!.prompts.voicemailAskNumber;
+    config.call.ivr = { type: 'voicemail' };
+    const issues = validateDeflectionConfig(config);
+    expect(issues.map((i) => i.code)).toEqual(['prompt_missing']);
+    expect(issues[0]!.message).toContain('"voicemailAskNumber" prompt in fr');
+    // A disabled language needs nothing.
+    config.languages.fr!.enabled = false;
+    expect(codes(config)).toEqual([]);
+  });
+
+  it('when a web queue is given custom deflection, then it is refused (AHD-9)', () => {
+    const config = deflectionConfig();
+    config.queues['q-billing']!.deflection = { web: { email: true } };
+    expect(codes(config)).toContain('queues.q-billing.deflection.web not_for_web');
+  });
+
+  it('when custom deflection is set on a parent queue or targets a missing queue, then it is refused', () => {
+    const config = deflectionConfig();
+    config.queues['q-billing']!.deflection = { ivr: { type: 'queue', queueId: 'q-nowhere' } };
+    expect(codes(config).sort()).toEqual([
+      'queues.q-billing.deflection leaf_queues_only',
+      'queues.q-billing.deflection.ivr.queueId invalid_target_queue',
+    ]);
+  });
+
+  it('when two custom hours have the same scope, or name a missing queue, then it is refused', () => {
+    const config = deflectionConfig();
+    config.supportCenter.customHours.push({ ...config.supportCenter.customHours[0]! });
+    config.supportCenter.customHours.push({
+      scope: { queueId: 'q-gone' },
+      hours: config.supportCenter.hours,
+    });
+    expect(codes(config).sort()).toEqual([
+      'supportCenter.customHours.3.scope duplicate_scope',
+      'supportCenter.customHours.4.scope.queueId unknown_queue',
+    ]);
+  });
+});
+
+describe('transfer lists (AHD-4, AHD-7)', () => {
+  const at = MON_20_NY; // 20:00 in New York, 02:00 in Paris: every queue is after hours but the night line
+  const withQueues = (config = deflectionConfig()) => {
+    config.queues['q-va-hours'] = {
+      ...config.queues['q-support']!,
+      name: 'Bot in hours',
+      menuPath: ['Bot in hours'],
+      virtualAgent: 'queue_hours',
+    };
+    return config;
+  };
+  const list = (
+    config: DeflectionConfig,
+    kind: 'call' | 'chat',
+    loggedIn: Record<string, number> = {},
+    when = at,
+  ) =>
+    transferTargets(
+      compileDeflection(config),
+      { kind, channel: kind === 'call' ? 'ivr' : 'web', language: 'en', at: when },
+      (q) => loggedIn[q] ?? 0,
+    ).map((t) => `${t.queueId} ${t.reason}`);
+
+  it('when calls may be transferred outside hours with deflection on, then after-hours queues show, but never one whose virtual agent keeps queue hours', () => {
+    expect(list(withQueues(), 'call')).toEqual([
+      'q-billing after_hours_deflection_on',
+      'q-refunds after_hours_deflection_on',
+      'q-night after_hours_virtual_agent_24h',
+      'q-support after_hours_deflection_on',
+    ]);
+  });
+
+  it('when call deflection is off, then an after-hours queue shows only while agents are logged in to it', () => {
+    const config = withQueues();
+    config.call.afterHoursDeflection = false;
+    expect(list(config, 'call', { 'q-refunds': 2, 'q-va-hours': 5 })).toEqual([
+      'q-refunds after_hours_agents_logged_in',
+      'q-night after_hours_virtual_agent_24h',
+    ]);
+  });
+
+  it('when transfers outside hours are not allowed, then only open queues show; inside hours, all of them', () => {
+    const config = withQueues();
+    config.call.allowTransfersOutsideHours = false;
+    expect(list(config, 'call')).toEqual([]);
+    expect(list(config, 'call', {}, MON_10_NY)).toEqual([
+      'q-billing inside_hours',
+      'q-refunds inside_hours',
+      'q-va-hours inside_hours',
+      'q-night inside_hours',
+      'q-support inside_hours',
+    ]);
+  });
+
+  it('when chat deflection is off and transfers outside hours are allowed, then the AHD-7 list; with chat deflection on, none after hours', () => {
+    const config = withQueues();
+    config.chat.afterHoursDeflection = false;
+    config.chat.allowTransfersOutsideHoursWhenOff = true;
+    expect(list(config, 'chat', { 'q-mobile-app': 1, 'q-va-hours': 3 })).toEqual([
+      'q-night after_hours_virtual_agent_24h',
+      'q-mobile-app after_hours_agents_logged_in',
+    ]);
+    config.chat.afterHoursDeflection = true;
+    expect(list(config, 'chat', { 'q-mobile-app': 1 })).toEqual([]);
+  });
+});
