@@ -76,6 +76,12 @@ function handlerFor(ingest: IngestDeps) {
     presence: () => {
       throw new Error('not asked in this benchmark');
     },
+    voicemails: () => {
+      throw new Error('not asked in this benchmark');
+    },
+    scheduledCalls: () => {
+      throw new Error('not asked in this benchmark');
+    },
     clock: { now: () => new Date() },
   }).find((r) => r.path === '/v1/events')!;
   return (body: Buffer) => route.handle(request(body));

@@ -58,11 +58,12 @@ function* agentListPlans() {
 const asc = (fieldPath: string) => ({ fieldPath, order: 'ASCENDING' as const });
 const desc = (fieldPath: string) => ({ fieldPath, order: 'DESCENDING' as const });
 
-/** Queries written by hand in the adapters (adapters/firestore/supervision.ts). */
+/** Queries written by hand in the adapters (adapters/firestore/supervision.ts, scheduled-calls.ts). */
 const fixed: CompositeIndex[] = [
   { collectionGroup: 'events', queryScope: 'COLLECTION', fields: [asc('type'), desc('sequence')] },
   { collectionGroup: 'sessions', queryScope: 'COLLECTION', fields: [asc('agent.id'), asc('listState')] },
   { collectionGroup: 'monitors', queryScope: 'COLLECTION', fields: [asc('sessionId'), asc('active')] },
+  { collectionGroup: 'scheduledCalls', queryScope: 'COLLECTION', fields: [asc('queueId'), asc('start')] },
   { collectionGroup: 'audit', queryScope: 'COLLECTION', fields: [asc('sessionId'), desc('at')] },
   { collectionGroup: 'audit', queryScope: 'COLLECTION', fields: [asc('actorUid'), desc('at')] },
   {

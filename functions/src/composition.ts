@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { firestoreClient } from './adapters/firestore/client.js';
 import { FirestoreDeflectionSettings } from './adapters/firestore/deflection-settings.js';
 import { FirestoreAgentPresence } from './adapters/firestore/presence.js';
+import { FirestoreScheduledCallBook } from './adapters/firestore/scheduled-calls.js';
+import { FirestoreVoicemailStore } from './adapters/firestore/voicemails.js';
 import { DeflectionEngine } from './app/deflection/engine.js';
 import { FirestoreDirectory } from './adapters/firestore/directory.js';
 import { FirestoreSessionRepository } from './adapters/firestore/session-repository.js';
@@ -75,6 +77,8 @@ export function compose(config: Config, clock: Clock = systemClock) {
       // Saves are seen at once through the version listener; the time limit is only a safety net.
       engine: new DeflectionEngine(settings, 5 * 60_000, () => clock.now().getTime()),
       presence: new FirestoreAgentPresence(db()),
+      voicemails: new FirestoreVoicemailStore(db()),
+      scheduledCalls: new FirestoreScheduledCallBook(db()),
     };
   });
   return { ingest, people, supervision, deflection };

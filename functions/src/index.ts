@@ -22,6 +22,8 @@ functions.http(
       ingest: adapters.ingest,
       deflection: () => adapters.deflection().engine,
       presence: () => adapters.deflection().presence,
+      voicemails: () => adapters.deflection().voicemails,
+      scheduledCalls: () => adapters.deflection().scheduledCalls,
       clock: systemClock,
     }),
   ),

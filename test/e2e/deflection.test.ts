@@ -285,3 +285,94 @@ describe('transfer lists through the api (AHD-4)', () => {
     expect(other.body.error.details.reason).toBe('not_the_sessions_agent');
   });
 });
+
+describe('voicemails (AHD-6)', () => {
+  const voicemail = (id: string, queueId: string) => ({
+    voicemailId: id,
+    channel: 'ivr',
+    queueId,
+    language: 'en',
+    callerNumber: '+15551234567',
+    recording: { bucket: 'voicemails', object: `${id}.wav`, durationSeconds: 42 },
+    leftAt: '2026-11-24T01:05:00Z',
+  });
+
+  it('when a voicemail is left on a queue served by agents, then each of them is notified, once even if it is sent twice', async () => {
+    const first = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'));
+    expect(first).toMatchObject({
+      status: 200,
+      body: { route: { type: 'agents', agentIds: ['u-agent-1'] }, duplicate: false },
+    });
+    const again = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'));
+    expect(again.body.duplicate).toBe(true);
+    const notes = await db.collection('notifications').where('voicemailId', '==', 'vm-refunds').get();
+    expect(notes.docs.map((d) => d.get('agentId'))).toEqual(['u-agent-1']);
+  });
+
+  it('when a voicemail is left on a root queue nobody serves, then it goes to the CRM outbox', async () => {
+    const res = await signed('POST', '/v1/voicemails', voicemail('vm-support', 'q-support'));
+    expect(res.body.route).toEqual({ type: 'crm' });
+    expect((await db.doc('crmOutbox/voicemail__vm-support').get()).get('deliveredAt')).toBeNull();
+  });
+
+  it('when the voicemail is malformed, then 400 and nothing is stored', async () => {
+    const res = await signed('POST', '/v1/voicemails', {
+      ...voicemail('vm-bad', 'q-refunds'),
+      callerNumber: '555-1234',
+    });
+    expect(res.status).toBe(400);
+    expect((await db.doc('voicemails/vm-bad').get()).exists).toBe(false);
+  });
+});
+
+describe('scheduled calls (AHD-5)', () => {
+  it('when two consumers book the same slot at once, then exactly one gets it and the other is told to choose again', async () => {
+    const offered = await signed('POST', '/v1/scheduled-calls/slots', {
+      queueId: 'q-refunds',
+      channel: 'mobile',
+      language: 'en',
+    });
+    expect(offered.status).toBe(200);
+    expect(offered.body.timeZone).toBe('America/New_York');
+    const slot = offered.body.slots[0].start as string;
+    const book = (bookingId: string) =>
+      signed('POST', '/v1/scheduled-calls', {
+        bookingId,
+        queueId: 'q-refunds',
+        channel: 'mobile',
+        language: 'en',
+        slotStart: slot,
+        callerNumber: '+15551230000',
+      });
+    const results = await Promise.all([book('b-1'), book('b-2'), book('b-3')]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    const winner = results.find((r) => r.status === 200)!.body.bookingId as string;
+    // The winner retrying is told it has the slot; the slot is no longer offered.
+    expect((await book(winner)).body.outcome).toBe('already_booked');
+    const after = await signed('POST', '/v1/scheduled-calls/slots', {
+      queueId: 'q-refunds',
+      channel: 'mobile',
+      language: 'en',
+    });
+    expect(after.body.slots.map((s: { start: string }) => s.start)).not.toContain(slot);
+  });
+
+  it('when a consumer asks for a time that is not a slot, or a queue without scheduled calls, then it is refused', async () => {
+    const offTheGrid = await signed('POST', '/v1/scheduled-calls', {
+      bookingId: 'b-9',
+      queueId: 'q-refunds',
+      channel: 'mobile',
+      language: 'en',
+      slotStart: '2030-01-01T03:17:00Z',
+      callerNumber: '+15551230000',
+    });
+    expect(offTheGrid.status).toBe(400);
+    const off = await signed('POST', '/v1/scheduled-calls/slots', {
+      queueId: 'q-billing',
+      channel: 'mobile',
+      language: 'en',
+    });
+    expect(off.status).toBe(409);
+    expect(off.body.error.details.reason).toBe('scheduled_calls_off');
+  });
+});

@@ -63,6 +63,8 @@ beforeAll(async () => {
     .doc('audit/a1')
     .set({ sessionId: 'S-ari', agentId: 'u-ari', actorUid: 'u-manager', action: 'monitor.started' });
   await db.doc('users/u-admin').set({ roleIds: ['admin'] });
+  await db.doc('notifications/u-ari__vm-1').set({ agentId: 'u-ari', type: 'voicemail', voicemailId: 'vm-1' });
+  await db.doc('voicemails/vm-1').set({ queueId: 'q-1', callerNumber: '+15551234567' });
 });
 
 afterAll(() => db.terminate());
@@ -98,6 +100,13 @@ describe('firestore.rules', () => {
     expect(await read('monitors/S-ari__u-manager', 'u-admin')).toBe(403);
     expect(await read('audit/a1', 'u-admin')).toBe(403);
     expect(await read('users/u-admin', 'u-admin')).toBe(403);
+  });
+
+  it("when an agent reads their own notifications, then it is allowed; another agent's, or the voicemail itself, denied", async () => {
+    expect(await read('notifications/u-ari__vm-1', 'u-ari')).toBe(200);
+    expect(await runQuery('notifications', 'u-ari', { field: 'agentId', value: 'u-ari' })).toBe(200);
+    expect(await read('notifications/u-ari__vm-1', 'u-sam')).toBe(403);
+    expect(await read('voicemails/vm-1', 'u-ari')).toBe(403);
   });
 
   it('when a client writes anything, then it is denied', async () => {

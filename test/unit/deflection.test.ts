@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compileDeflection,
   decide,
+  hoursFor,
   type ContactQuestion,
 } from '../../functions/src/domain/deflection/decide.js';
 import {
@@ -10,6 +11,7 @@ import {
 } from '../../functions/src/domain/deflection/settings.js';
 import { deflectionConfig } from '../support/deflection-config.js';
 import { transferTargets } from '../../functions/src/domain/deflection/transfers.js';
+import { freeSlots } from '../../functions/src/domain/deflection/scheduled-calls.js';
 
 // Monday 23 November 2026: 10:00 in New York is 15:00Z; 20:00 in New York is Tuesday 01:00Z.
 const MON_10_NY = Date.parse('2026-11-23T15:00:00Z');
@@ -304,5 +306,52 @@ describe('transfer lists (AHD-4, AHD-7)', () => {
     ]);
     config.chat.afterHoursDeflection = true;
     expect(list(config, 'chat', { 'q-mobile-app': 1 })).toEqual([]);
+  });
+});
+
+describe('scheduled call slots (AHD-5)', () => {
+  const compiled = compileDeflection(deflectionConfig());
+  const hours = hoursFor(compiled, { queueId: 'q-refunds', channel: 'mobile', language: 'en' });
+  const iso = (slots: { start: number }[]) => slots.map((s) => new Date(s.start).toISOString());
+
+  it('when asked on a weekday morning, then slots follow the local half hours inside the hours, until closing', () => {
+    const slots = freeSlots(hours, {
+      from: Date.parse('2026-11-23T15:10:00Z'),
+      horizonDays: 1,
+      slotMinutes: 30,
+      booked: new Set(),
+    });
+    // 10:10 in New York: the first slot is 10:30, the last 17:30 (it ends at 18:00), then Tuesday from 09:00.
+    expect(iso(slots).slice(0, 2)).toEqual(['2026-11-23T15:30:00.000Z', '2026-11-23T16:00:00.000Z']);
+    expect(iso(slots)).toContain('2026-11-23T22:30:00.000Z');
+    expect(iso(slots)).not.toContain('2026-11-23T23:00:00.000Z');
+    expect(iso(slots)).toContain('2026-11-24T14:00:00.000Z');
+    expect(slots.every((s) => s.end - s.start === 30 * 60_000)).toBe(true);
+  });
+
+  it('when a slot is booked, then it is not offered again; a weekend gives Monday', () => {
+    const from = Date.parse('2026-11-28T17:00:00Z'); // Saturday
+    const first = freeSlots(hours, { from, horizonDays: 3, slotMinutes: 30, booked: new Set() })[0]!;
+    expect(new Date(first.start).toISOString()).toBe('2026-11-30T14:00:00.000Z');
+    const next = freeSlots(hours, {
+      from,
+      horizonDays: 3,
+      slotMinutes: 30,
+      booked: new Set([first.start]),
+    })[0]!;
+    expect(new Date(next.start).toISOString()).toBe('2026-11-30T14:30:00.000Z');
+  });
+
+  it('when the clocks change, then slots stay on the local half hours', () => {
+    // New York falls back on Sunday 1 November 2026; Monday 09:00 is 14:00Z, as on the Friday before it was 13:00Z.
+    const slots = freeSlots(hours, {
+      from: Date.parse('2026-10-30T12:00:00Z'),
+      horizonDays: 4,
+      slotMinutes: 30,
+      booked: new Set(),
+    });
+    expect(iso(slots)).toContain('2026-10-30T13:00:00.000Z');
+    expect(iso(slots)).toContain('2026-11-02T14:00:00.000Z');
+    expect(iso(slots)).not.toContain('2026-11-02T13:30:00.000Z');
   });
 });

@@ -13,7 +13,13 @@ import {
 import type { Route, RouteContext } from './router.js';
 import type { DeflectionEngine } from '../app/deflection/engine.js';
 import { z } from 'zod';
-import { Identifier } from '../domain/sessions/events.js';
+import { Channel, Identifier } from '../domain/sessions/events.js';
+import { Language, PhoneNumber } from '../domain/deflection/settings.js';
+import { VoicemailLeft } from '../domain/deflection/voicemail.js';
+import type { VoicemailStore } from '../ports/voicemails.js';
+import type { ScheduledCallBook } from '../ports/scheduled-calls.js';
+import { receiveVoicemail } from '../app/deflection/voicemails.js';
+import { bookSlot, offerSlots } from '../app/deflection/scheduled-calls.js';
 import { AgentState, type AgentPresence } from '../ports/presence.js';
 import { DeflectionQuestion } from './deflection-question.js';
 
@@ -25,8 +31,18 @@ export interface PlatformEventsDeps {
   ingest: () => IngestDeps;
   deflection: () => DeflectionEngine;
   presence: () => AgentPresence;
+  voicemails: () => VoicemailStore;
+  scheduledCalls: () => ScheduledCallBook;
   clock: Clock;
 }
+
+const SlotQuestion = z.object({ queueId: Identifier, channel: Channel, language: Language });
+const BookingRequest = SlotQuestion.extend({
+  bookingId: Identifier,
+  slotStart: z.iso.datetime({ offset: true }),
+  callerNumber: PhoneNumber,
+  sessionId: Identifier.optional(),
+});
 
 const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
 
@@ -109,6 +125,40 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
           status: 200,
           body: await deps.presence().report(agentId, report.state, new Date(report.at)),
         };
+      },
+    },
+    {
+      // A voicemail left after hours: to the agents serving the queue, or to the CRM (AHD-6).
+      method: 'POST',
+      path: '/v1/voicemails',
+      handle: async ({ req }) => {
+        const voicemail = parseOrThrow(VoicemailLeft, signedBody(req), 'The voicemail');
+        const now = () => deps.clock.now();
+        return {
+          status: 200,
+          body: await receiveVoicemail(
+            { engine: deps.deflection(), voicemails: deps.voicemails(), now },
+            voicemail,
+          ),
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/scheduled-calls/slots',
+      handle: async ({ req }) => {
+        const q = parseOrThrow(SlotQuestion, signedBody(req), 'The question');
+        const deps2 = { engine: deps.deflection(), book: deps.scheduledCalls(), now: () => deps.clock.now() };
+        return { status: 200, body: await offerSlots(deps2, q) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/scheduled-calls',
+      handle: async ({ req }) => {
+        const b = parseOrThrow(BookingRequest, signedBody(req), 'The booking');
+        const deps2 = { engine: deps.deflection(), book: deps.scheduledCalls(), now: () => deps.clock.now() };
+        return { status: 200, body: await bookSlot(deps2, b) };
       },
     },
   ];

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { Identifier } from '../sessions/events.js';
+import { Language, PhoneNumber } from './settings.js';
+
+/** A voicemail left through deflection (AHD-5, AHD-6), as the platform reports it. */
+export const VoicemailLeft = z.object({
+  voicemailId: Identifier,
+  sessionId: Identifier.optional(),
+  channel: z.enum(['ivr', 'mobile']),
+  queueId: Identifier,
+  language: Language,
+  /** Absent when the caller's number is blocked and they entered none. */
+  callerNumber: PhoneNumber.optional(),
+  recording: z.object({
+    bucket: z.string().min(3).max(222),
+    object: z.string().min(1).max(1024),
+    generation: z.string().regex(/^\d+$/).optional(),
+    durationSeconds: z.number().int().min(0).max(3600),
+  }),
+  leftAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString()),
+});
+export type VoicemailLeft = z.infer<typeof VoicemailLeft>;
+
+export type VoicemailRoute = { type: 'agents'; agentIds: string[] } | { type: 'crm' };
