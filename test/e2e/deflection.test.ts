@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
-import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import { deflectionConfig } from '../support/deflection-config.js';
 import { createAccount, signIn } from '../support/people.js';
+import { sendSigned } from '../support/platform.js';
 import { AUTH_TEST_PROJECT } from '../support/projects.js';
 import { Firestore } from '@google-cloud/firestore';
 
@@ -36,17 +36,7 @@ async function platformAsks(question: Record<string, unknown>) {
 }
 
 async function signed(method: string, path: string, payload: unknown) {
-  const body = JSON.stringify(payload);
-  const timestamp = Math.floor(Date.now() / 1000);
-  const res = await fetch(`${events}${path}`, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      'x-switchboard-timestamp': String(timestamp),
-      'x-switchboard-signature': signPlatformRequest(SECRET, timestamp, body),
-    },
-    body,
-  });
+  const res = await sendSigned(`${events}${path}`, JSON.stringify(payload), { secret: SECRET, method });
   return { status: res.status, body: (await res.json()) as any };
 }
 

@@ -1,8 +1,8 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
+import { sendSigned } from '../support/platform.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
 /**
@@ -43,16 +43,9 @@ function post(
   body: string,
   options: { secret?: string; timestamp?: number; signature?: string; contentType?: string } = {},
 ) {
-  const timestamp = options.timestamp ?? now();
-  return fetch(`${platformEventsUrl}/v1/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': options.contentType ?? 'application/json',
-      'x-switchboard-timestamp': String(timestamp),
-      'x-switchboard-signature':
-        options.signature ?? signPlatformRequest(options.secret ?? PRIMARY, timestamp, body),
-    },
-    body,
+  return sendSigned(`${platformEventsUrl}/v1/events`, body, {
+    ...options,
+    secret: options.secret ?? PRIMARY,
   });
 }
 

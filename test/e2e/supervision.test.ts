@@ -1,9 +1,9 @@
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import { createAccount, signIn } from '../support/people.js';
+import { sendSigned } from '../support/platform.js';
 import { AUTH_TEST_PROJECT, testFirestore } from '../support/projects.js';
 
 /**
@@ -50,16 +50,7 @@ async function platform(
     type,
     ...fields,
   });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const res = await fetch(`${events}/v1/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-switchboard-timestamp': String(timestamp),
-      'x-switchboard-signature': signPlatformRequest(SECRET, timestamp, body),
-    },
-    body,
-  });
+  const res = await sendSigned(`${events}/v1/events`, body, { secret: SECRET });
   expect(res.status).toBe(200);
 }
 
