@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   compileDeflection,
   decide,
@@ -353,5 +354,33 @@ describe('scheduled call slots (AHD-5)', () => {
     expect(iso(slots)).toContain('2026-10-30T13:00:00.000Z');
     expect(iso(slots)).toContain('2026-11-02T14:00:00.000Z');
     expect(iso(slots)).not.toContain('2026-11-02T13:30:00.000Z');
+  });
+});
+
+describe('decisions over time (property)', () => {
+  it('a decision agrees with its own next opening and closing, at any instant, for any queue and channel', () => {
+    const compiled = compileDeflection(deflectionConfig());
+    const queues = Object.keys(compiled.config.queues).filter(
+      (id) => compiled.config.queues[id]!.virtualAgent !== 'always',
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-12-31T00:00:00Z') }),
+        fc.constantFrom(...queues),
+        fc.constantFrom('ivr' as const, 'mobile' as const, 'web' as const, 'sms' as const),
+        fc.constantFrom('call' as const, 'chat' as const),
+        (at, queueId, channel, kind) => {
+          const at_ = (t: number) => decide(compiled, { kind, channel, queueId, language: 'en', at: t });
+          const d = at_(at);
+          const change = d.open ? d.nextClosing : d.nextOpening?.at;
+          if (!change) return;
+          const t = Date.parse(change);
+          expect(t).toBeGreaterThan(at);
+          expect(at_(t).open).toBe(!d.open);
+          if (t - 60_000 > at) expect(at_(t - 60_000).open).toBe(d.open);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
