@@ -51,6 +51,16 @@ describe('deflection decisions', () => {
     expect(ask({ language: 'de' }).offers[0]).toMatchObject({ prompt: { text: 'We are closed.' } }); // the default language
   });
 
+  it("when the consumer's zone is known, then the next opening is also given on their clock", () => {
+    expect(ask({ consumerTimeZone: 'Asia/Tokyo' }).nextOpening).toEqual({
+      at: '2026-11-24T14:00:00.000Z',
+      localDate: '2026-11-24',
+      localTime: '09:00',
+      timeZone: 'America/New_York',
+      consumer: { date: '2026-11-24', time: '23:00', timeZone: 'Asia/Tokyo' },
+    });
+  });
+
   it('when closed, then the next opening is given in the zone of the hours that decided', () => {
     expect(ask({}).nextOpening).toEqual({
       at: '2026-11-24T14:00:00.000Z',

@@ -25,7 +25,7 @@ import {
 import type { DeflectionSettingsStore, SettingsSection } from '../ports/deflection-settings.js';
 import type { AgentPresence } from '../ports/presence.js';
 import { listTransferTargets } from '../app/deflection/transfers.js';
-import { DeflectionQuestion } from './deflection-question.js';
+import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { parseOrThrow } from './errors.js';
 import type { Route, RouteContext } from './router.js';
 
@@ -284,17 +284,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       handle: asPerson(async (ctx, actor) => {
         require(actor, { type: 'settings.edit' });
         const q = parseOrThrow(DeflectionQuestion, ctx.req.body, 'The question');
-        const at = q.at ? Date.parse(q.at) : deps.supervision().clock.now().getTime();
-        return {
-          status: 200,
-          body: await deps.deflection().engine.decide({
-            kind: q.kind,
-            channel: q.channel,
-            queueId: q.queueId,
-            language: q.language,
-            at,
-          }),
-        };
+        const question = contactQuestion(q, deps.supervision().clock.now());
+        return { status: 200, body: await deps.deflection().engine.decide(question) };
       }),
     },
     {

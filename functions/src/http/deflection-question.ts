@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { ContactQuestion } from '../domain/deflection/decide.js';
 import { Language } from '../domain/deflection/settings.js';
+import { TimeZone } from '../domain/hours/schedule.js';
 import { Channel, Identifier, Kind } from '../domain/sessions/events.js';
 
 /**
@@ -12,4 +14,17 @@ export const DeflectionQuestion = z.object({
   queueId: Identifier,
   language: Language,
   at: z.iso.datetime({ offset: true }).optional(),
+  consumerTimeZone: TimeZone.optional(),
 });
+
+/** The question as the domain asks it: at the given instant, or now. */
+export function contactQuestion(q: z.infer<typeof DeflectionQuestion>, now: Date): ContactQuestion {
+  return {
+    kind: q.kind,
+    channel: q.channel,
+    queueId: q.queueId,
+    language: q.language,
+    at: q.at ? Date.parse(q.at) : now.getTime(),
+    ...(q.consumerTimeZone ? { consumerTimeZone: q.consumerTimeZone } : {}),
+  };
+}

@@ -21,7 +21,7 @@ import type { ScheduledCallBook } from '../ports/scheduled-calls.js';
 import { receiveVoicemail } from '../app/deflection/voicemails.js';
 import { bookSlot, offerSlots } from '../app/deflection/scheduled-calls.js';
 import { AgentState, type AgentPresence } from '../ports/presence.js';
-import { DeflectionQuestion } from './deflection-question.js';
+import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 
 /** A session event is a few hundred bytes; anything much larger is not one. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -105,13 +105,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       path: '/v1/deflection/decisions',
       handle: async ({ req }) => {
         const q = parseOrThrow(DeflectionQuestion, signedBody(req), 'The question');
-        const at = q.at ? Date.parse(q.at) : deps.clock.now().getTime();
-        return {
-          status: 200,
-          body: await deps
-            .deflection()
-            .decide({ kind: q.kind, channel: q.channel, queueId: q.queueId, language: q.language, at }),
-        };
+        return { status: 200, body: await deps.deflection().decide(contactQuestion(q, deps.clock.now())) };
       },
     },
     {

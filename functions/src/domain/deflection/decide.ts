@@ -1,4 +1,6 @@
+import { formatTime } from '../hours/calendar.js';
 import { compileSchedule, explainAt, isOpen, nextChange, type CompiledSchedule } from '../hours/evaluate.js';
+import { localTime } from '../hours/zone-clock.js';
 import type { Channel, Kind } from '../sessions/events.js';
 import type { DeflectionConfig, HoursScope, Prompt, PromptName, QueueSettings } from './settings.js';
 
@@ -57,6 +59,8 @@ export interface ContactQuestion {
   language: string;
   /** Epoch milliseconds: now for the platform, any instant for an admin's preview. */
   at: number;
+  /** The consumer's IANA zone, when the SDK knows it: the next opening is also given on their clock. */
+  consumerTimeZone?: string;
 }
 
 /**
@@ -108,7 +112,14 @@ export interface Decision {
   open: boolean;
   deflected: boolean;
   offers: Offer[];
-  nextOpening: { at: string; localDate: string; localTime: string; timeZone: string } | null;
+  nextOpening: {
+    at: string;
+    localDate: string;
+    localTime: string;
+    timeZone: string;
+    /** The same instant on the consumer's clock ("we reopen Monday 15:00" for them). */
+    consumer?: { date: string; time: string; timeZone: string };
+  } | null;
   nextClosing: string | null;
   explanation: {
     hours: HoursScope | 'global';
@@ -271,6 +282,11 @@ function offersFor(
   return { offers, source: 'global' };
 }
 
+function onClockOf(timeZone: string, at: number) {
+  const local = localTime(timeZone, at);
+  return { date: local.date, time: formatTime(local.minuteOfDay), timeZone };
+}
+
 export function decide(compiled: CompiledDeflection, q: ContactQuestion): Decision {
   const hours = hoursFor(compiled, q);
   const change = nextChange(hours.schedule, q.at);
@@ -295,6 +311,7 @@ export function decide(compiled: CompiledDeflection, q: ContactQuestion): Decisi
             localDate: local.localDate,
             localTime: local.localTime,
             timeZone: hours.timeZone,
+            ...(q.consumerTimeZone ? { consumer: onClockOf(q.consumerTimeZone, change.nextOpening) } : {}),
           };
         })();
   const base = {
