@@ -15,7 +15,7 @@ export interface SessionQueries {
   /** One query; returns the documents it read. */
   run(plan: QueryPlan): Promise<ListedSession[]>;
   get(sessionId: string): Promise<ListedSession | undefined>;
-  /** Live (queued or connected) sessions of these agents, at most 30 agents per call. */
+  /** The connected sessions of these agents. */
   liveSessionsOfAgents(agentIds: readonly string[]): Promise<ListedSession[]>;
   messages(sessionId: string, limit: number): Promise<ChatMessage[]>;
 }

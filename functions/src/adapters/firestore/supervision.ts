@@ -51,14 +51,22 @@ export class FirestoreSessionQueries implements SessionQueries {
     return data ? (withoutUpdatedAt(data) as ListedSession) : undefined;
   }
 
+  /** Firestore takes at most 30 values in an `in` filter: a page of up to 100 agents is asked in chunks. */
   async liveSessionsOfAgents(agentIds: readonly string[]): Promise<ListedSession[]> {
-    if (agentIds.length === 0) return [];
-    const snapshot = await this.db
-      .collection(SESSIONS)
-      .where('agent.id', 'in', [...agentIds])
-      .where('listState', '==', 'connected')
-      .get();
-    return snapshot.docs.map((d) => withoutUpdatedAt(d.data()) as ListedSession);
+    const chunks: string[][] = [];
+    for (let i = 0; i < agentIds.length; i += 30) chunks.push(agentIds.slice(i, i + 30));
+    const snapshots = await Promise.all(
+      chunks.map((chunk) =>
+        this.db
+          .collection(SESSIONS)
+          .where('agent.id', 'in', chunk)
+          .where('listState', '==', 'connected')
+          .get(),
+      ),
+    );
+    return snapshots.flatMap((snapshot) =>
+      snapshot.docs.map((d) => withoutUpdatedAt(d.data()) as ListedSession),
+    );
   }
 
   async messages(sessionId: string, limit: number): Promise<ChatMessage[]> {
