@@ -1,0 +1,379 @@
+import type { KeyObject } from 'node:crypto';
+import type { Connection, HttpRequestOptions, TokenResponse } from 'jsforce';
+import {
+  CrmError,
+  type CrmClient,
+  type RecordingPart,
+  type StoredPart,
+  type UploadOutcome,
+} from '../../ports/crm.js';
+import {
+  DEFAULT_LIMIT_RETRY_AFTER_SECONDS,
+  errorCodeIn,
+  failureFromAnswer,
+  failureFromJsforce,
+  notAcknowledged,
+  parseLimitInfo,
+  permanent,
+} from './errors.js';
+import { JWT_BEARER_GRANT, privateKeyFrom, signAssertion } from './jwt.js';
+import { sendMultipart } from './multipart-upload.js';
+
+/**
+ * The CRM port on Salesforce, through jsforce 3: JWT bearer login, SOQL look-ups and session refresh
+ * through jsforce; the file itself as a hand-built multipart/form-data stream (see multipart-upload.ts).
+ *
+ * At most once (REC-6): every part carries `Recording_Part_Key__c = "<recordingId>:<partIndex>"`, an
+ * External ID + Unique text field on ContentVersion (to be created in the org). A part is looked up
+ * before it is sent; a repeat that slips through is refused by Salesforce as DUPLICATE_VALUE and
+ * confirmed by its `Checksum` (the hex MD5 of the file).
+ */
+export interface SalesforceConfig {
+  /** `https://login.salesforce.com`, `https://test.salesforce.com` or a My Domain URL; also the JWT `aud`. */
+  loginUrl: string;
+  /** Used until the token answer names the instance. */
+  instanceUrl?: string;
+  /** The connected app's consumer key (JWT `iss`). */
+  clientId: string;
+  /** The integration user (JWT `sub`). */
+  username: string;
+  /** The connected app certificate's private key, PEM (RSA). Never logged. */
+  privateKeyPem: string;
+  /** REST API version, e.g. `62.0` (jsforce would otherwise use its own, older default). */
+  apiVersion: string;
+  /**
+   * Longest wait for Salesforce, in ms (default 120 s): for an upload, the longest silence (nothing
+   * sent, nothing received); for a look-up or a token, the whole exchange. Then `not_acknowledged`.
+   */
+  requestTimeoutMs?: number;
+  /** `retryAfterSeconds` when the API limit is reached and the answer has no Retry-After (default 300). */
+  limitRetryAfterSeconds?: number;
+}
+
+export const DEFAULT_API_VERSION = '62.0';
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+/** The External ID + Unique custom field on ContentVersion that makes uploads idempotent. */
+export const PART_KEY_FIELD = 'Recording_Part_Key__c';
+/** A ContentVersion Title holds at most 255 characters. */
+const MAX_TITLE_LENGTH = 255;
+/** A refresh followed, within this time, by another 401 before any accepted request: give up. */
+const REFRESH_LOOP_WINDOW_MS = 60_000;
+
+export const partKey = (recordingId: string, partIndex: number) => `${recordingId}:${partIndex}`;
+
+const SOQL_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  "'": "\\'",
+  '"': '\\"',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+};
+
+/** A value inside a single-quoted SOQL string literal. */
+export const escapeSoqlString = (value: string) =>
+  value.replace(/[\\'"\n\r\t\b\f]/g, (c) => SOQL_ESCAPES[c]!);
+
+/** "call-1.wav (part 1 of 2)", within the 255 characters of a Title. */
+export function partTitle(part: Pick<RecordingPart, 'fileName' | 'partIndex' | 'partCount'>): string {
+  const suffix = ` (part ${part.partIndex + 1} of ${part.partCount})`;
+  return `${part.fileName.slice(0, MAX_TITLE_LENGTH - suffix.length)}${suffix}`;
+}
+
+const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+const MD5_BASE64 = /^[A-Za-z0-9+/]{22}==$/;
+
+function checkPart(part: RecordingPart) {
+  const valid =
+    part.recordingId.length > 0 &&
+    // The key is a 255-character text field; "<recordingId>:<partIndex>" splits at the last colon.
+    partKey(part.recordingId, part.partIndex).length <= 255 &&
+    Number.isInteger(part.partCount) &&
+    part.partCount >= 1 &&
+    Number.isInteger(part.partIndex) &&
+    part.partIndex >= 0 &&
+    part.partIndex < part.partCount &&
+    SALESFORCE_ID.test(part.crmRecordId) &&
+    part.fileName.length > 0 &&
+    Number.isSafeInteger(part.sizeBytes) &&
+    part.sizeBytes >= 0 &&
+    MD5_BASE64.test(part.md5Base64);
+  if (!valid) throw permanent('invalid_part');
+}
+
+interface QueryResult {
+  totalSize: number;
+  records: { Id?: unknown; Checksum?: unknown }[];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(notAcknowledged('timeout')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class SalesforceCrm implements CrmClient {
+  private readonly timeoutMs: number;
+  private readonly limitRetryAfterSeconds: number;
+  private readonly loginUrl: string;
+  private key: KeyObject | undefined;
+  private connection: Promise<Connection> | undefined;
+  private usage: { used: number; max: number } | undefined;
+  // Session refresh: one at a time, and never twice in a row for requests refused right after one.
+  private renewal: Promise<TokenResponse> | undefined;
+  private lastRefreshAt = 0;
+  private refreshesSinceAccepted = 0;
+  private lastRefreshFailure: CrmError | undefined;
+
+  constructor(private readonly config: SalesforceConfig) {
+    if (!/^\d+\.\d$/.test(config.apiVersion)) throw new Error('Salesforce apiVersion must look like 62.0.');
+    this.loginUrl = config.loginUrl.replace(/\/+$/, '');
+    this.timeoutMs = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.limitRetryAfterSeconds = config.limitRetryAfterSeconds ?? DEFAULT_LIMIT_RETRY_AFTER_SECONDS;
+  }
+
+  apiUsage(): { used: number; max: number } | undefined {
+    return this.usage && { ...this.usage };
+  }
+
+  async findPart(recordingId: string, partIndex: number): Promise<StoredPart | undefined> {
+    return this.lookup(partKey(recordingId, partIndex));
+  }
+
+  async uploadPart(part: RecordingPart): Promise<UploadOutcome> {
+    checkPart(part);
+    const key = partKey(part.recordingId, part.partIndex);
+    const stored = await this.lookup(key);
+    if (stored) return sameChecksum(stored, part);
+    try {
+      return await this.insert(part, key);
+    } catch (error) {
+      // Another attempt got there between our look-up and our insert (or an earlier one landed late).
+      if (!(error instanceof CrmError) || error.reason !== 'duplicate_value') throw error;
+      const other = await this.lookup(key);
+      if (!other) throw notAcknowledged('duplicate_not_visible');
+      return sameChecksum(other, part);
+    }
+  }
+
+  // --- session ---------------------------------------------------------------------------------
+
+  private assertion(): string {
+    this.key ??= privateKeyFrom(this.config.privateKeyPem);
+    return signAssertion(this.key, {
+      clientId: this.config.clientId,
+      username: this.config.username,
+      audience: this.loginUrl,
+    });
+  }
+
+  /** jsforce is heavy: loaded, and the session opened, on the first call, not at cold start. */
+  private connect(): Promise<Connection> {
+    this.connection ??= this.login().catch((error: unknown) => {
+      this.connection = undefined;
+      throw error;
+    });
+    return this.connection;
+  }
+
+  private async login(): Promise<Connection> {
+    const { Connection } = await import('jsforce');
+    const conn = new Connection({
+      loginUrl: this.loginUrl,
+      ...(this.config.instanceUrl ? { instanceUrl: this.config.instanceUrl } : {}),
+      version: this.config.apiVersion,
+      logLevel: 'NONE',
+      // jsforce calls this on a 401 and replays the request once the callback has a new token.
+      refreshFn: (c, callback) => {
+        this.renewShared(c).then(
+          (res) => callback(undefined, res.access_token, res),
+          (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        );
+      },
+    });
+    try {
+      await withTimeout(
+        conn.authorize({ grant_type: JWT_BEARER_GRANT, assertion: this.assertion() }),
+        this.timeoutMs,
+      );
+    } catch (error) {
+      throw this.crmFailure(error);
+    }
+    return conn;
+  }
+
+  /** One token request at a time, shared by jsforce's refreshes and our own uploads. */
+  private renewShared(conn: Connection): Promise<TokenResponse> {
+    this.renewal ??= this.renew(conn).finally(() => {
+      this.renewal = undefined;
+    });
+    return this.renewal;
+  }
+
+  private async renew(conn: Connection): Promise<TokenResponse> {
+    if (this.refreshesSinceAccepted > 0 && Date.now() - this.lastRefreshAt < REFRESH_LOOP_WINDOW_MS) {
+      // The new session was refused too: refreshing again would loop (jsforce would, forever).
+      // Give up on this request; the next one may refresh again.
+      this.refreshesSinceAccepted = 0;
+      throw (this.lastRefreshFailure = permanent('invalid_session_id'));
+    }
+    try {
+      const res = await withTimeout(
+        conn.oauth2.requestToken({ grant_type: JWT_BEARER_GRANT, assertion: this.assertion() }),
+        this.timeoutMs,
+      );
+      this.refreshesSinceAccepted += 1;
+      this.lastRefreshAt = Date.now();
+      conn.accessToken = res.access_token;
+      if (res.instance_url) conn.instanceUrl = res.instance_url;
+      this.lastRefreshFailure = undefined;
+      return res;
+    } catch (error) {
+      const failure =
+        failureFromJsforce(error, this.limitRetryAfterSeconds) ?? notAcknowledged('refresh_failed');
+      throw (this.lastRefreshFailure = failure);
+    }
+  }
+
+  /** Our own upload got a 401 for a request sent at `sentAt`: refresh unless someone already did. */
+  private async refreshAfter(conn: Connection, sentAt: number): Promise<void> {
+    if (!this.renewal && this.lastRefreshAt > sentAt) return;
+    await this.renewShared(conn);
+  }
+
+  private accepted() {
+    this.refreshesSinceAccepted = 0;
+  }
+
+  /** A jsforce error as a CrmError; anything that is not a CRM failure is returned unchanged. */
+  private crmFailure(error: unknown): unknown {
+    if (error instanceof CrmError) return error;
+    if (
+      error instanceof Error &&
+      error.message.startsWith('Unable to refresh session') &&
+      this.lastRefreshFailure
+    )
+      return this.lastRefreshFailure;
+    return failureFromJsforce(error, this.limitRetryAfterSeconds) ?? error;
+  }
+
+  private readUsage(conn: Connection) {
+    const usage = conn.limitInfo?.apiUsage;
+    if (usage) this.usage = { used: usage.used, max: usage.limit };
+  }
+
+  // --- look-up ---------------------------------------------------------------------------------
+
+  private async lookup(key: string): Promise<StoredPart | undefined> {
+    const conn = await this.connect();
+    const soql = `SELECT Id, Checksum FROM ContentVersion WHERE ${PART_KEY_FIELD} = '${escapeSoqlString(key)}'`;
+    // No retries inside jsforce: the pipeline retries with backoff (REC-2), and a call stays bounded.
+    const options: HttpRequestOptions = { timeout: this.timeoutMs, retry: { maxRetries: 0 } };
+    let result: QueryResult;
+    try {
+      result = await conn.request<QueryResult>(
+        { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` },
+        options,
+      );
+      this.accepted();
+    } catch (error) {
+      const failure = this.crmFailure(error);
+      if (
+        failure instanceof CrmError &&
+        failure.reason !== 'invalid_session_id' &&
+        failure.reason !== 'timeout'
+      )
+        this.accepted();
+      throw failure;
+    } finally {
+      this.readUsage(conn);
+    }
+    const record = result.records?.[0];
+    if (!record) return undefined;
+    const { Id, Checksum } = record;
+    if (typeof Id !== 'string' || typeof Checksum !== 'string' || !/^[0-9a-f]{32}$/i.test(Checksum))
+      throw notAcknowledged('unexpected_answer');
+    return { contentVersionId: Id, md5Base64: Buffer.from(Checksum, 'hex').toString('base64') };
+  }
+
+  // --- insert ----------------------------------------------------------------------------------
+
+  private async insert(part: RecordingPart, key: string, refreshed = false): Promise<UploadOutcome> {
+    const conn = await this.connect();
+    const token = conn.accessToken;
+    if (!token) throw permanent('no_session');
+    const url = new URL(
+      `/services/data/v${this.config.apiVersion}/sobjects/ContentVersion`,
+      conn.instanceUrl,
+    );
+    const sentAt = Date.now();
+    const answer = await sendMultipart({
+      url,
+      accessToken: token,
+      entityContent: {
+        Title: partTitle(part),
+        PathOnClient: part.fileName,
+        FirstPublishLocationId: part.crmRecordId,
+        [PART_KEY_FIELD]: key,
+      },
+      fileName: part.fileName,
+      sizeBytes: part.sizeBytes,
+      md5Base64: part.md5Base64,
+      body: part.body(),
+      idleTimeoutMs: this.timeoutMs,
+    });
+    const limitInfo = answer.headers['sforce-limit-info'];
+    const usage = parseLimitInfo(Array.isArray(limitInfo) ? limitInfo[0] : limitInfo);
+    if (usage) this.usage = usage;
+
+    if (answer.status === 401 && !refreshed) {
+      try {
+        await this.refreshAfter(conn, sentAt);
+      } catch (error) {
+        throw this.crmFailure(error);
+      }
+      return this.insert(part, key, true);
+    }
+    if (answer.status !== 401) this.accepted();
+
+    const contentType = answer.headers['content-type'];
+    if (answer.status >= 200 && answer.status < 300) {
+      const id = createdId(answer.body, contentType);
+      // Stored, but we cannot tell which record: the next attempt's look-up will find it.
+      if (!id) throw notAcknowledged('unexpected_answer');
+      return { status: 'uploaded', contentVersionId: id };
+    }
+    const retryAfter = answer.headers['retry-after'];
+    throw failureFromAnswer(
+      answer.status,
+      errorCodeIn(answer.body, contentType),
+      Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      this.limitRetryAfterSeconds,
+    );
+  }
+}
+
+function createdId(body: string, contentType: string | undefined): string | undefined {
+  if (!/json/i.test(contentType ?? '')) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; success?: unknown };
+    return parsed.success !== false && typeof parsed.id === 'string' && SALESFORCE_ID.test(parsed.id)
+      ? parsed.id
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameChecksum(stored: StoredPart, part: RecordingPart): UploadOutcome {
+  if (stored.md5Base64 !== part.md5Base64) throw permanent('checksum_mismatch');
+  return { status: 'already_there', contentVersionId: stored.contentVersionId };
+}
+
+export function createSalesforceCrm(config: SalesforceConfig): CrmClient {
+  return new SalesforceCrm(config);
+}

@@ -1,0 +1,116 @@
+import { AppError } from '../domain/errors.js';
+
+/**
+ * The CRM side of the recordings pipeline (REC-1, REC-2, REC-5, REC-6): attach one part of a call
+ * recording to the call's CRM record, at most once, and say precisely why when it could not be done.
+ */
+
+/** One part of a recording (REC-5: recordings over 50 MB go as 50 MB parts, in order). */
+export interface RecordingPart {
+  recordingId: string;
+  /** 0-based position of this part; the CRM title counts from 1: "(part 1 of 2)". */
+  partIndex: number;
+  /** How many parts the recording has (1 when it was not split). */
+  partCount: number;
+  /** The CRM record (case, task…) the file is attached to. */
+  crmRecordId: string;
+  /** The recording's file name, e.g. `call-1.wav`; the CRM title adds the part number. */
+  fileName: string;
+  /** Exact byte length of this part. */
+  sizeBytes: number;
+  /** MD5 of this part's bytes, base64 (as Cloud Storage gives it for whole objects). */
+  md5Base64: string;
+  /**
+   * Opens this part's bytes, afresh on every call: an upload that must be sent again (after a
+   * session refresh) reads it again. A Node.js Readable satisfies this. Never buffered whole.
+   */
+  body: () => AsyncIterable<Uint8Array>;
+}
+
+export type UploadOutcome = {
+  /** `already_there`: the CRM already held this part with the same checksum (REC-6: never twice). */
+  status: 'uploaded' | 'already_there';
+  /** The CRM's id of the stored file (a Salesforce ContentVersion id). */
+  contentVersionId: string;
+};
+
+/**
+ * Why an upload failed. REC-2: retry (with backoff) exactly when the CRM did not acknowledge the
+ * upload, its API limit was reached, or the file is too large for it; `permanent` is never retried.
+ */
+export type CrmFailureKind = 'not_acknowledged' | 'limit_reached' | 'too_large' | 'permanent';
+
+export interface CrmFailure {
+  kind: CrmFailureKind;
+  /** Stable, lower-case reason code (`timeout`, `request_limit_exceeded`, `entity_is_deleted`…). */
+  reason: string;
+  /** When the CRM (or the adapter) knows how long to wait before trying again. */
+  retryAfterSeconds?: number;
+}
+
+const STATUS: Record<CrmFailureKind, number> = {
+  not_acknowledged: 503,
+  limit_reached: 503,
+  too_large: 503,
+  permanent: 502,
+};
+
+/** REC-2: the three retryable cases. */
+export const isRetryable = (kind: CrmFailureKind): boolean => kind !== 'permanent';
+
+/**
+ * A CRM failure. An AppError (the system's one error type), so anything that lets it escape maps
+ * it to 503 (retryable: try again later) or 502 (permanent); the message and details carry codes only.
+ */
+export class CrmError extends AppError {
+  readonly kind: CrmFailureKind;
+  readonly reason: string;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(failure: CrmFailure) {
+    super(
+      `crm_${failure.kind}`,
+      STATUS[failure.kind],
+      `The CRM upload failed: ${failure.kind} (${failure.reason}).`,
+      {
+        kind: failure.kind,
+        reason: failure.reason,
+        ...(failure.retryAfterSeconds !== undefined ? { retryAfterSeconds: failure.retryAfterSeconds } : {}),
+      },
+    );
+    this.name = 'CrmError';
+    this.kind = failure.kind;
+    this.reason = failure.reason;
+    this.retryAfterSeconds = failure.retryAfterSeconds;
+  }
+
+  get retryable(): boolean {
+    return isRetryable(this.kind);
+  }
+
+  get failure(): CrmFailure {
+    return {
+      kind: this.kind,
+      reason: this.reason,
+      ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+    };
+  }
+}
+
+export interface StoredPart {
+  contentVersionId: string;
+  md5Base64: string;
+}
+
+export interface CrmClient {
+  /**
+   * Attaches the part to `crmRecordId`, at most once per (recordingId, partIndex): a part the CRM
+   * already has with the same checksum is `already_there`; with another checksum it is a permanent
+   * `checksum_mismatch`. Throws CrmError for every CRM failure.
+   */
+  uploadPart(part: RecordingPart): Promise<UploadOutcome>;
+  /** The part as the CRM holds it, if it does. Throws CrmError. */
+  findPart(recordingId: string, partIndex: number): Promise<StoredPart | undefined>;
+  /** The org's API usage from the latest CRM answer, if one carried it. */
+  apiUsage(): { used: number; max: number } | undefined;
+}

@@ -1,0 +1,403 @@
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SalesforceCrm,
+  type SalesforceConfig,
+} from '../../functions/src/adapters/salesforce/salesforce-crm.js';
+import { CrmError, type RecordingPart } from '../../functions/src/ports/crm.js';
+import { startSalesforceServer, type SalesforceServer } from '../support/salesforce-server.js';
+
+/**
+ * The Salesforce adapter, through the real jsforce, against a local Salesforce-compatible server
+ * (test/support/salesforce-server.ts): uploads in parts, at most once, and every failure REC-2 names.
+ */
+
+const MiB = 1024 * 1024;
+const CLIENT_ID = '3MVG9-switchboard-test-consumer-key';
+const USERNAME = 'integration@switchboard.example';
+const CASE_ID = '500000000000001AAA';
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+// --- a recording of any size, generated block by block (never held whole) ----------------------
+
+const BLOCK = 64 * 1024;
+
+function block(seed: number, index: number): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(BLOCK);
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, BLOCK / 4);
+  let x = (Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return bytes;
+}
+
+/** Bytes [start, end) of the deterministic recording `seed`. */
+async function* recordingBytes(seed: number, start: number, end: number): AsyncGenerator<Buffer> {
+  let offset = start;
+  while (offset < end) {
+    const index = Math.floor(offset / BLOCK);
+    const from = offset - index * BLOCK;
+    const to = Math.min(BLOCK, end - index * BLOCK);
+    const bytes = block(seed, index);
+    yield from === 0 && to === BLOCK ? bytes : bytes.subarray(from, to);
+    offset = index * BLOCK + to;
+  }
+}
+
+async function md5Of(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const md5 = createHash('md5');
+  for await (const chunk of chunks) md5.update(chunk);
+  return md5.digest();
+}
+
+/**
+ * A full garbage collection on demand, so that memory samples count what is held, not garbage
+ * waiting to be collected (V8 lets tens of MB of dropped chunks pile up between collections).
+ */
+function garbageCollector(): () => void {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    if (typeof gc === 'function') return gc as () => void;
+  } catch {
+    // Without it, samples include garbage: the measure only gets stricter.
+  }
+  return () => undefined;
+}
+
+let recordingSeq = 0;
+
+/** The parts of a recording of `totalBytes`, split every `partBytes` (REC-5). */
+async function partsOf(
+  totalBytes: number,
+  partBytes = 50 * MiB,
+  overrides: Partial<RecordingPart> = {},
+): Promise<RecordingPart[]> {
+  recordingSeq += 1;
+  const seed = recordingSeq;
+  const recordingId = overrides.recordingId ?? `rec-${recordingSeq}`;
+  const partCount = Math.max(1, Math.ceil(totalBytes / partBytes));
+  const parts: RecordingPart[] = [];
+  for (let i = 0; i < partCount; i++) {
+    const start = i * partBytes;
+    const end = Math.min(totalBytes, start + partBytes);
+    parts.push({
+      recordingId,
+      partIndex: i,
+      partCount,
+      crmRecordId: CASE_ID,
+      fileName: `${recordingId}.wav`,
+      sizeBytes: end - start,
+      md5Base64: (await md5Of(recordingBytes(seed, start, end))).toString('base64'),
+      body: () => Readable.from(recordingBytes(seed, start, end), { objectMode: false }),
+      ...overrides,
+    });
+  }
+  return parts;
+}
+
+async function onePart(bytes = 256 * 1024, overrides: Partial<RecordingPart> = {}) {
+  return (await partsOf(bytes, 50 * MiB, overrides))[0]!;
+}
+
+async function crmFailure(promise: Promise<unknown>): Promise<CrmError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CrmError);
+  return error as CrmError;
+}
+
+const hexOf = (md5Base64: string) => Buffer.from(md5Base64, 'base64').toString('hex');
+
+// --- the server and the adapters -----------------------------------------------------------------
+
+let server: SalesforceServer;
+let crm: SalesforceCrm;
+/** Same org, with a 500 ms time-out, for the requests that never get an answer. */
+let impatientCrm: SalesforceCrm;
+
+const configFor = (overrides: Partial<SalesforceConfig> = {}): SalesforceConfig => ({
+  loginUrl: server.url,
+  clientId: CLIENT_ID,
+  username: USERNAME,
+  privateKeyPem,
+  apiVersion: '62.0',
+  requestTimeoutMs: 30_000,
+  ...overrides,
+});
+
+beforeAll(async () => {
+  server = await startSalesforceServer({
+    publicKeyPem,
+    clientId: CLIENT_ID,
+    username: USERNAME,
+    apiUsed: 1000,
+  });
+  crm = new SalesforceCrm(configFor());
+  impatientCrm = new SalesforceCrm(configFor({ requestTimeoutMs: 500 }));
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const filesOf = (recordingId: string) =>
+  server.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${recordingId}:`));
+
+describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, REC-6)', () => {
+  it('when a 70 MB recording goes as a 50 MB and a 20 MB part, then the record gets exactly two files in order, with matching checksums and part titles, in flat memory', async () => {
+    // Log in and load jsforce first, so that the measure is the upload alone.
+    await crm.findPart('warm-up', 0);
+    const parts = await partsOf(70 * MiB);
+    expect(parts.map((p) => p.sizeBytes)).toEqual([50 * MiB, 20 * MiB]);
+
+    const gc = garbageCollector();
+    const memory = () => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const before = memory();
+    let peak = before;
+    let samples = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, memory());
+      samples += 1;
+    }, 20);
+    const outcomes = [];
+    try {
+      for (const part of parts) outcomes.push(await crm.uploadPart(part));
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, memory());
+
+    expect(outcomes.map((o) => o.status)).toEqual(['uploaded', 'uploaded']);
+    const files = filesOf(parts[0]!.recordingId);
+    expect(files.map((f) => f.Id)).toEqual(outcomes.map((o) => o.contentVersionId));
+    expect(files.map((f) => f.Title)).toEqual([
+      `${parts[0]!.recordingId}.wav (part 1 of 2)`,
+      `${parts[0]!.recordingId}.wav (part 2 of 2)`,
+    ]);
+    expect(files.map((f) => f.Checksum)).toEqual(parts.map((p) => hexOf(p.md5Base64)));
+    expect(files.map((f) => f.ContentSize)).toEqual([50 * MiB, 20 * MiB]);
+    expect(files.map((f) => f.Recording_Part_Key__c)).toEqual(
+      parts.map((p) => `${p.recordingId}:${p.partIndex}`),
+    );
+    expect(
+      files.every((f) => f.FirstPublishLocationId === CASE_ID && f.PathOnClient === parts[0]!.fileName),
+    ).toBe(true);
+    expect(files.every((f) => f.apiVersion === '62.0')).toBe(true);
+    // Neither the client nor the server (same process) ever held a part.
+    expect(samples).toBeGreaterThan(5);
+    expect(peak - before).toBeLessThan(32 * MiB);
+  });
+
+  it('when a part is sent again, then it is already_there, no second file is created, and findPart sees it', async () => {
+    const part = await onePart();
+    const first = await crm.uploadPart(part);
+    const again = await crm.uploadPart(part);
+
+    expect(first.status).toBe('uploaded');
+    expect(again).toEqual({ status: 'already_there', contentVersionId: first.contentVersionId });
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+    expect(await crm.findPart(part.recordingId, 0)).toEqual({
+      contentVersionId: first.contentVersionId,
+      md5Base64: part.md5Base64,
+    });
+    expect(await crm.findPart(part.recordingId, 1)).toBeUndefined();
+  });
+
+  it('when the connection drops after Salesforce stored the part, then it is not_acknowledged, and the retry finds it already_there: one file', async () => {
+    const part = await onePart(3 * MiB);
+    server.failNext(1, { type: 'dropAfterStore' });
+
+    const dropped = await crmFailure(crm.uploadPart(part));
+    expect(dropped.kind).toBe('not_acknowledged');
+    expect(dropped.retryable).toBe(true);
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+
+    const retried = await crm.uploadPart(part);
+    expect(retried).toEqual({ status: 'already_there', contentVersionId: filesOf(part.recordingId)[0]!.Id });
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+  });
+
+  it('when the look-up misses a part another attempt just stored, then DUPLICATE_VALUE is confirmed by checksum as already_there', async () => {
+    const part = await onePart();
+    const first = await crm.uploadPart(part);
+    server.failNext(1, { type: 'emptyQuery' });
+
+    expect(await crm.uploadPart(part)).toEqual({
+      status: 'already_there',
+      contentVersionId: first.contentVersionId,
+    });
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+  });
+
+  it('when the CRM holds the part with another checksum, then the upload fails permanently with checksum_mismatch', async () => {
+    const part = await onePart();
+    await crm.uploadPart(part);
+    const other = { ...(await onePart()), recordingId: part.recordingId, fileName: part.fileName };
+
+    const failure = await crmFailure(crm.uploadPart(other));
+    expect(failure.failure).toEqual({ kind: 'permanent', reason: 'checksum_mismatch' });
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+  });
+
+  it('when the recording id holds quotes and backslashes, then the SOQL look-up escapes them and finds the part', async () => {
+    const part = await onePart(1024, { recordingId: `it's a \\"test\\"` });
+    expect((await crm.uploadPart(part)).status).toBe('uploaded');
+    expect((await crm.uploadPart(part)).status).toBe('already_there');
+  });
+
+  it('when the source delivers other bytes than announced, then nothing is stored and the failure is permanent', async () => {
+    const part = await onePart();
+    const shorter = { ...part, sizeBytes: part.sizeBytes + 1 };
+    const otherBytes = { ...part, md5Base64: (await onePart()).md5Base64 };
+
+    expect((await crmFailure(crm.uploadPart(shorter))).failure).toEqual({
+      kind: 'permanent',
+      reason: 'source_size_mismatch',
+    });
+    expect((await crmFailure(crm.uploadPart(otherBytes))).failure).toEqual({
+      kind: 'permanent',
+      reason: 'source_checksum_mismatch',
+    });
+    expect(filesOf(part.recordingId)).toHaveLength(0);
+  });
+});
+
+describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', () => {
+  it('when the API limit is reached, then limit_reached, with Retry-After when given, else 300 s', async () => {
+    const part = await onePart();
+    server.failNext(1, { type: 'limit', retryAfterSeconds: 120 }, 'upload');
+    expect((await crmFailure(crm.uploadPart(part))).failure).toEqual({
+      kind: 'limit_reached',
+      reason: 'request_limit_exceeded',
+      retryAfterSeconds: 120,
+    });
+
+    server.failNext(1, { type: 'limit' }, 'query');
+    expect((await crmFailure(crm.uploadPart(part))).failure).toEqual({
+      kind: 'limit_reached',
+      reason: 'request_limit_exceeded',
+      retryAfterSeconds: 300,
+    });
+    expect(filesOf(part.recordingId)).toHaveLength(0);
+    expect((await crm.uploadPart(part)).status).toBe('uploaded');
+  });
+
+  it('when the session has expired, then the token is refreshed once and the upload succeeds (look-up through jsforce, upload on its own)', async () => {
+    const tokens = server.tokensIssued();
+    server.failNext(1, { type: 'expired' }, 'query');
+    expect((await crm.uploadPart(await onePart())).status).toBe('uploaded');
+    expect(server.tokensIssued()).toBe(tokens + 1);
+
+    server.failNext(1, { type: 'expired' }, 'upload');
+    const part = await onePart(2 * MiB);
+    expect((await crm.uploadPart(part)).status).toBe('uploaded');
+    expect(server.tokensIssued()).toBe(tokens + 2);
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+    expect(filesOf(part.recordingId)[0]!.Checksum).toBe(hexOf(part.md5Base64));
+  });
+
+  it('when the session is refused again right after a refresh, then the failure is permanent, and the next call logs in afresh', async () => {
+    server.failNext(2, { type: 'expired' }, 'upload');
+    expect((await crmFailure(crm.uploadPart(await onePart()))).failure).toEqual({
+      kind: 'permanent',
+      reason: 'invalid_session_id',
+    });
+
+    server.failNext(2, { type: 'expired' }, 'query');
+    expect((await crmFailure(crm.findPart('rec-any', 0))).failure).toEqual({
+      kind: 'permanent',
+      reason: 'invalid_session_id',
+    });
+
+    expect((await crm.uploadPart(await onePart())).status).toBe('uploaded');
+  });
+
+  it('when Salesforce answers with an HTML 503 page, then not_acknowledged, on the upload as on the look-up', async () => {
+    const part = await onePart();
+    server.failNext(1, { type: 'html503' }, 'upload');
+    expect((await crmFailure(crm.uploadPart(part))).failure).toEqual({
+      kind: 'not_acknowledged',
+      reason: 'http_503',
+    });
+    server.failNext(1, { type: 'html503' }, 'query');
+    expect((await crmFailure(crm.uploadPart(part))).failure).toEqual({
+      kind: 'not_acknowledged',
+      reason: 'http_503',
+    });
+    expect(filesOf(part.recordingId)).toHaveLength(0);
+  });
+
+  it('when Salesforce never answers, then not_acknowledged after the configured time-out, on the upload as on the look-up', async () => {
+    const part = await onePart(MiB);
+    await impatientCrm.findPart('warm-up', 0);
+
+    for (const on of ['upload', 'query'] as const) {
+      server.failNext(1, { type: 'hang' }, on);
+      const started = Date.now();
+      const failure = await crmFailure(impatientCrm.uploadPart(part));
+      const elapsed = Date.now() - started;
+      expect(failure.failure).toEqual({ kind: 'not_acknowledged', reason: 'timeout' });
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(5_000);
+    }
+    expect(filesOf(part.recordingId)).toHaveLength(0);
+  });
+
+  it('when the file is too large for Salesforce, then too_large (retryable)', async () => {
+    const part = await onePart(4 * MiB);
+    server.failNext(1, { type: 'tooLarge' });
+    const failure = await crmFailure(crm.uploadPart(part));
+    expect(failure.failure).toEqual({ kind: 'too_large', reason: 'request_entity_too_large' });
+    expect(failure.retryable).toBe(true);
+    expect(filesOf(part.recordingId)).toHaveLength(0);
+  });
+
+  it('when the CRM record was deleted, then the failure is permanent', async () => {
+    server.failNext(1, { type: 'deletedRecord' });
+    const failure = await crmFailure(crm.uploadPart(await onePart()));
+    expect(failure.failure).toEqual({ kind: 'permanent', reason: 'entity_is_deleted' });
+    expect(failure.retryable).toBe(false);
+
+    const goneCase = '500000000000099AAA';
+    server.deleteRecord(goneCase);
+    const onGoneCase = await crmFailure(crm.uploadPart(await onePart(1024, { crmRecordId: goneCase })));
+    expect(onGoneCase.failure).toEqual({ kind: 'permanent', reason: 'entity_is_deleted' });
+  });
+
+  it("when the private key is not the connected app's, then the login fails permanently with invalid_grant", async () => {
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const wrongKey = new SalesforceCrm(
+      configFor({ privateKeyPem: stranger.export({ type: 'pkcs8', format: 'pem' }).toString() }),
+    );
+    expect((await crmFailure(wrongKey.findPart('rec-any', 0))).failure).toEqual({
+      kind: 'permanent',
+      reason: 'invalid_grant',
+    });
+  });
+
+  it('when Salesforce reports its API usage, then apiUsage() reflects the latest Sforce-Limit-Info', async () => {
+    await crm.findPart('rec-any', 0);
+    expect(crm.apiUsage()).toEqual(server.apiUsage());
+    expect(crm.apiUsage()!.max).toBe(15_000);
+
+    await crm.uploadPart(await onePart());
+    expect(crm.apiUsage()).toEqual(server.apiUsage());
+  });
+});

@@ -1,0 +1,619 @@
+/**
+ * A small Salesforce-compatible HTTP server for tests: just what the Salesforce CRM adapter and
+ * jsforce 3 use, spoken the way Salesforce speaks it.
+ *
+ * - `POST /services/oauth2/token`, JWT bearer grant only: the assertion's RS256 signature is checked
+ *   against the configured public key, and `iss` (client id), `sub` (username), `aud` (this
+ *   server's URL, as the login URL) and `exp` (in the future, at most 5 minutes ahead) too.
+ * - `GET /services/data/vXX.X/query?q=…`: SOQL, only `SELECT <fields> FROM ContentVersion WHERE
+ *   Recording_Part_Key__c = '<escaped>'` (the adapter's look-up), anything else is MALFORMED_QUERY.
+ * - `POST /services/data/vXX.X/sobjects/ContentVersion`: multipart/form-data (`entity_content`
+ *   JSON first, `VersionData` second), parsed as it streams in: the file's MD5 and size are computed
+ *   on the fly and the bytes are dropped, so gigabytes pass through in constant memory. Stored
+ *   versions live in memory; `Recording_Part_Key__c` is unique (DUPLICATE_VALUE on a repeat).
+ *
+ * Every API answer carries `Sforce-Limit-Info: api-usage=used/max`; every API request counts one.
+ * `failNext` injects the failures the adapter must survive. Not modelled: versions of a document,
+ * sharing, other objects, SOQL beyond that one shape, the Bulk and SOAP APIs.
+ */
+import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type SalesforceFault =
+  /** 403 REQUEST_LIMIT_EXCEEDED, with `Retry-After` when `retryAfterSeconds` is given. */
+  | { type: 'limit'; retryAfterSeconds?: number }
+  /** 401 INVALID_SESSION_ID; every access token issued so far stops working. */
+  | { type: 'expired' }
+  /** 503 with an HTML maintenance page. */
+  | { type: 'html503' }
+  /** Reads the request, never answers (until the server closes). */
+  | { type: 'hang' }
+  /** Upload only: stores the file, then destroys the socket without answering. */
+  | { type: 'dropAfterStore' }
+  /** Upload only: 413 Request Entity Too Large. */
+  | { type: 'tooLarge' }
+  /** Upload only: 400 ENTITY_IS_DELETED (the record the file goes to was deleted). */
+  | { type: 'deletedRecord' }
+  /** Query only: answers no records even if one matches (a look-up racing another insert). */
+  | { type: 'emptyQuery' };
+
+export type FaultTarget = 'any' | 'query' | 'upload';
+
+export interface StoredContentVersion {
+  Id: string;
+  ContentDocumentId: string;
+  Title: string;
+  PathOnClient: string;
+  FirstPublishLocationId: string | null;
+  Recording_Part_Key__c: string | null;
+  /** Hex MD5 of the file, as Salesforce computes it. */
+  Checksum: string;
+  ContentSize: number;
+  CreatedDate: string;
+  /** The REST API version of the request that created it. */
+  apiVersion: string;
+}
+
+export interface SalesforceServerOptions {
+  /** PEM of the connected app's certificate or public key: assertions are verified with it. */
+  publicKeyPem: string;
+  clientId: string;
+  /** The one user who may log in. */
+  username: string;
+  /** The org's daily API limit, reported in Sforce-Limit-Info (default 15000). */
+  apiLimit?: number;
+  /** API requests already counted today (default 0). */
+  apiUsed?: number;
+  host?: string;
+  port?: number;
+}
+
+export interface SalesforceServer {
+  /** Both the login URL (the JWT audience) and the instance URL. */
+  url: string;
+  /** The next `count` matching API requests fail with `fault` (the token endpoint is never faulted). */
+  failNext(count: number, fault: SalesforceFault, on?: FaultTarget): void;
+  /** Stored ContentVersions, in creation order. */
+  files(): StoredContentVersion[];
+  /** Marks a record (a Case…) as deleted: files attached to it are refused with ENTITY_IS_DELETED. */
+  deleteRecord(recordId: string): void;
+  apiUsage(): { used: number; max: number };
+  /** Access tokens issued so far (the first login, then every refresh). */
+  tokensIssued(): number;
+  /** Method and path (without query string) of every request, in arrival order. */
+  requests(): { method: string; path: string }[];
+  close(): Promise<void>;
+}
+
+type ApiKind = 'query' | 'upload' | 'other';
+
+const UPLOAD_ONLY = new Set<SalesforceFault['type']>(['dropAfterStore', 'tooLarge', 'deletedRecord']);
+
+const ORG_ID = '00D000000000001AAA';
+const USER_ID = '005000000000001AAA';
+const QUERYABLE = new Set([
+  'Id',
+  'ContentDocumentId',
+  'Title',
+  'PathOnClient',
+  'FirstPublishLocationId',
+  'Recording_Part_Key__c',
+  'Checksum',
+  'ContentSize',
+  'CreatedDate',
+]);
+
+export async function startSalesforceServer(options: SalesforceServerOptions): Promise<SalesforceServer> {
+  const org = new FakeOrg(options);
+  const server = createServer((req, res) => {
+    org.handle(req, res).catch((error: unknown) => {
+      console.error('salesforce-server: unexpected error', error);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  org.url = `http://${address}:${port}`;
+  return {
+    url: org.url,
+    failNext: (count, fault, on) => org.failNext(count, fault, on),
+    files: () => org.versions.map((v) => ({ ...v })),
+    deleteRecord: (id) => void org.deletedRecords.add(id),
+    apiUsage: () => ({ used: org.used, max: org.max }),
+    tokensIssued: () => org.issued,
+    requests: () => org.log.map((r) => ({ ...r })),
+    close: () => closeServer(server),
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+class FakeOrg {
+  url = '';
+  readonly versions: StoredContentVersion[] = [];
+  readonly deletedRecords = new Set<string>();
+  readonly log: { method: string; path: string }[] = [];
+  used: number;
+  readonly max: number;
+  issued = 0;
+  private readonly publicKey: KeyObject;
+  private readonly tokens = new Set<string>();
+  private readonly faults: { fault: SalesforceFault; on: FaultTarget; remaining: number }[] = [];
+  private sequence = 0;
+
+  constructor(private readonly options: SalesforceServerOptions) {
+    this.publicKey = createPublicKey(options.publicKeyPem);
+    this.used = options.apiUsed ?? 0;
+    this.max = options.apiLimit ?? 15_000;
+  }
+
+  failNext(count: number, fault: SalesforceFault, on?: FaultTarget) {
+    const target =
+      on ?? (UPLOAD_ONLY.has(fault.type) ? 'upload' : fault.type === 'emptyQuery' ? 'query' : 'any');
+    this.faults.push({ fault, on: target, remaining: count });
+  }
+
+  private takeFault(kind: ApiKind): SalesforceFault | undefined {
+    const entry = this.faults.find((f) => f.remaining > 0 && (f.on === 'any' || f.on === kind));
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining === 0) this.faults.splice(this.faults.indexOf(entry), 1);
+    return entry.fault;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    this.log.push({ method: req.method ?? '', path: url.pathname });
+
+    if (url.pathname === '/services/oauth2/token' && req.method === 'POST') return this.token(req, res);
+
+    const api = /^\/services\/data\/v(\d+\.\d)(\/.*)$/.exec(url.pathname);
+    if (!api) return drainThen(req, () => sendJson(res, 404, [notFoundError()]));
+    const [, version, rest] = api as unknown as [string, string, string];
+    const kind: ApiKind =
+      req.method === 'GET' && rest === '/query'
+        ? 'query'
+        : req.method === 'POST' && rest === '/sobjects/ContentVersion'
+          ? 'upload'
+          : 'other';
+
+    // An upload is judged once its body is in: a request its client gave up on midway is never
+    // answered, counted, nor handed a fault meant for the next request.
+    let upload: ReceivedUpload | undefined;
+    if (kind === 'upload') {
+      upload = await receiveUpload(req);
+      if (!upload) return;
+    }
+
+    this.used += 1;
+    res.setHeader('Sforce-Limit-Info', `api-usage=${this.used}/${this.max}`);
+
+    const fault = this.takeFault(kind);
+    if (fault && fault.type !== 'emptyQuery' && fault.type !== 'dropAfterStore')
+      return this.fail(req, res, fault);
+
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token || !this.tokens.has(token))
+      return drainThen(req, () =>
+        sendJson(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]),
+      );
+
+    if (kind === 'query') return this.query(url, version, res, fault?.type === 'emptyQuery');
+    if (upload) return this.createContentVersion(req, res, version, upload, fault?.type === 'dropAfterStore');
+    return drainThen(req, () => sendJson(res, 404, [notFoundError()]));
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, fault: SalesforceFault) {
+    switch (fault.type) {
+      case 'limit':
+        if (fault.retryAfterSeconds !== undefined)
+          res.setHeader('Retry-After', String(fault.retryAfterSeconds));
+        return drainThen(req, () =>
+          sendJson(res, 403, [
+            { message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
+          ]),
+        );
+      case 'expired':
+        this.tokens.clear();
+        return drainThen(req, () =>
+          sendJson(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]),
+        );
+      case 'html503':
+        return drainThen(req, () => {
+          res.writeHead(503, { 'Content-Type': 'text/html' });
+          res.end(
+            '<html><head><title>Service Unavailable</title></head><body>Down for maintenance</body></html>',
+          );
+        });
+      case 'hang':
+        req.resume();
+        return;
+      case 'tooLarge':
+        return drainThen(req, () =>
+          sendJson(res, 413, [
+            { message: 'Request Entity Too Large', errorCode: 'REQUEST_ENTITY_TOO_LARGE' },
+          ]),
+        );
+      case 'deletedRecord':
+        return drainThen(req, () =>
+          sendJson(res, 400, [{ message: 'entity is deleted', errorCode: 'ENTITY_IS_DELETED', fields: [] }]),
+        );
+      default:
+        throw new Error(`fault ${fault.type} is not answered here`);
+    }
+  }
+
+  // --- OAuth ---------------------------------------------------------------------------------
+
+  private async token(req: IncomingMessage, res: ServerResponse) {
+    const body = await readSmallBody(req, 64 * 1024);
+    if (body === undefined) return sendJson(res, 413, { error: 'invalid_request' });
+    const params = new URLSearchParams(body);
+    if (params.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return sendJson(res, 400, {
+        error: 'unsupported_grant_type',
+        error_description: 'grant type not supported',
+      });
+    const problem = this.checkAssertion(params.get('assertion') ?? '');
+    if (problem) return sendJson(res, 400, problem);
+
+    const accessToken = `${ORG_ID}!${randomBytes(24).toString('base64url')}`;
+    this.tokens.add(accessToken);
+    this.issued += 1;
+    return sendJson(res, 200, {
+      access_token: accessToken,
+      scope: 'api',
+      instance_url: this.url,
+      id: `${this.url}/id/${ORG_ID}/${USER_ID}`,
+      token_type: 'Bearer',
+      issued_at: String(Date.now()),
+    });
+  }
+
+  private checkAssertion(assertion: string): { error: string; error_description: string } | undefined {
+    const invalid = (description: string) => ({ error: 'invalid_grant', error_description: description });
+    const parts = assertion.split('.');
+    if (parts.length !== 3) return invalid('invalid assertion');
+    const [header, payload, signature] = parts as [string, string, string];
+    let alg: unknown;
+    let claims: { iss?: unknown; sub?: unknown; aud?: unknown; exp?: unknown };
+    try {
+      alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return invalid('invalid assertion');
+    }
+    if (alg !== 'RS256') return invalid('invalid assertion');
+    const signed = verify(
+      'RSA-SHA256',
+      Buffer.from(`${header}.${payload}`),
+      this.publicKey,
+      Buffer.from(signature, 'base64url'),
+    );
+    if (!signed) return invalid('invalid assertion');
+    if (claims.iss !== this.options.clientId)
+      return { error: 'invalid_client_id', error_description: 'client identifier invalid' };
+    if (claims.aud !== this.url) return invalid('audience is invalid');
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp > now + 300)
+      return invalid('expired authorization code');
+    if (claims.sub !== this.options.username) return invalid('user hasn\u2019t approved this consumer');
+    return undefined;
+  }
+
+  // --- SOQL ----------------------------------------------------------------------------------
+
+  private query(url: URL, version: string, res: ServerResponse, pretendEmpty: boolean) {
+    const soql = url.searchParams.get('q') ?? '';
+    const m =
+      /^SELECT\s+(.+?)\s+FROM\s+ContentVersion\s+WHERE\s+Recording_Part_Key__c\s*=\s*'((?:[^'\\]|\\.)*)'\s*$/i.exec(
+        soql,
+      );
+    if (!m) return sendJson(res, 400, [{ message: 'unexpected token', errorCode: 'MALFORMED_QUERY' }]);
+    const fields = m[1]!.split(',').map((f) => f.trim());
+    const unknown = fields.find((f) => !QUERYABLE.has(f));
+    if (unknown)
+      return sendJson(res, 400, [{ message: `No such column '${unknown}'`, errorCode: 'INVALID_FIELD' }]);
+    const key = unescapeSoql(m[2]!);
+    const matches = pretendEmpty ? [] : this.versions.filter((v) => v.Recording_Part_Key__c === key);
+    return sendJson(res, 200, {
+      totalSize: matches.length,
+      done: true,
+      records: matches.map((v) => ({
+        attributes: {
+          type: 'ContentVersion',
+          url: `/services/data/v${version}/sobjects/ContentVersion/${v.Id}`,
+        },
+        ...Object.fromEntries(fields.map((f) => [f, v[f as keyof StoredContentVersion]])),
+      })),
+    });
+  }
+
+  // --- ContentVersion insert -------------------------------------------------------------------
+
+  private createContentVersion(
+    req: IncomingMessage,
+    res: ServerResponse,
+    version: string,
+    upload: ReceivedUpload,
+    dropAfterStore: boolean,
+  ) {
+    if ('error' in upload) return sendJson(res, upload.error.status, [upload.error.body]);
+    const { entity, file } = upload;
+
+    let fields: Record<string, unknown>;
+    try {
+      fields = JSON.parse(entity.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return sendJson(res, 400, [{ message: 'entity_content is not JSON', errorCode: 'JSON_PARSER_ERROR' }]);
+    }
+    const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : undefined);
+    const pathOnClient = text('PathOnClient');
+    if (!pathOnClient)
+      return sendJson(res, 400, [
+        {
+          message: 'Required fields are missing: [PathOnClient]',
+          errorCode: 'REQUIRED_FIELD_MISSING',
+          fields: ['PathOnClient'],
+        },
+      ]);
+    const recordId = text('FirstPublishLocationId') ?? null;
+    if (recordId !== null && !/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/.test(recordId))
+      return sendJson(res, 400, [
+        { message: 'invalid cross reference id', errorCode: 'INVALID_CROSS_REFERENCE_KEY', fields: [] },
+      ]);
+    if (recordId !== null && this.deletedRecords.has(recordId))
+      return sendJson(res, 400, [
+        { message: 'entity is deleted', errorCode: 'ENTITY_IS_DELETED', fields: [] },
+      ]);
+    const key = text('Recording_Part_Key__c') ?? null;
+    const existing = key === null ? undefined : this.versions.find((v) => v.Recording_Part_Key__c === key);
+    if (existing)
+      return sendJson(res, 400, [
+        {
+          message: `duplicate value found: Recording_Part_Key__c duplicates value on record with id: ${existing.Id}`,
+          errorCode: 'DUPLICATE_VALUE',
+          fields: [],
+        },
+      ]);
+
+    this.sequence += 1;
+    const stored: StoredContentVersion = {
+      Id: salesforceId('068', this.sequence),
+      ContentDocumentId: salesforceId('069', this.sequence),
+      Title: text('Title') ?? pathOnClient.replace(/\.[^.]*$/, ''),
+      PathOnClient: pathOnClient,
+      FirstPublishLocationId: recordId,
+      Recording_Part_Key__c: key,
+      Checksum: file.md5Hex,
+      ContentSize: file.size,
+      CreatedDate: new Date().toISOString(),
+      apiVersion: version,
+    };
+    this.versions.push(stored);
+    // The CRM has the file; the acknowledgement is lost on the way back.
+    if (dropAfterStore) return void req.socket.destroy();
+    return sendJson(res, 201, { id: stored.Id, success: true, errors: [] });
+  }
+}
+
+// --- receiving an upload ---------------------------------------------------------------------------
+
+type ReceivedUpload =
+  | { entity: Buffer; file: { md5Hex: string; size: number } }
+  | { error: { status: number; body: { message: string; errorCode: string } } };
+
+/**
+ * Reads a ContentVersion multipart body as it streams in: `entity_content` (JSON, kept, ≤ 1 MiB)
+ * then `VersionData` (hashed and counted, never kept). Undefined when the client went away midway.
+ */
+async function receiveUpload(req: IncomingMessage): Promise<ReceivedUpload | undefined> {
+  const invalid = (
+    message: string,
+    errorCode = 'INVALID_MULTIPART_REQUEST',
+    status = 400,
+  ): ReceivedUpload => ({
+    error: { status, body: { message, errorCode } },
+  });
+  const boundary = /^multipart\/form-data;.*\bboundary=(?:"([^"]+)"|([^;\s]+))/i.exec(
+    req.headers['content-type'] ?? '',
+  );
+  if (!boundary) {
+    req.resume();
+    await new Promise((resolve) => req.on('close', resolve));
+    return req.complete ? invalid('multipart/form-data expected', 'UNSUPPORTED_MEDIA_TYPE', 415) : undefined;
+  }
+
+  const entity: Buffer[] = [];
+  let entitySize = 0;
+  let sawEntity = false;
+  interface FileState {
+    md5: ReturnType<typeof createHash>;
+    size: number;
+    done: boolean;
+  }
+  let file: FileState | undefined;
+  let problem: string | undefined;
+  const parser = new MultipartParser(boundary[1] ?? boundary[2]!, (headers, index) => {
+    const name = /\bname="([^"]*)"/.exec(headers['content-disposition'] ?? '')?.[1];
+    if (index === 0 && name === 'entity_content') {
+      sawEntity = true;
+      return {
+        data: (chunk) => {
+          entitySize += chunk.length;
+          if (entitySize > 1024 * 1024) problem ??= 'entity_content is too large';
+          else entity.push(Buffer.from(chunk));
+        },
+        end: () => undefined,
+      };
+    }
+    if (index === 1 && name === 'VersionData') {
+      const f: FileState = { md5: createHash('md5'), size: 0, done: false };
+      file = f;
+      return {
+        data: (chunk) => {
+          f.md5.update(chunk);
+          f.size += chunk.length;
+        },
+        end: () => void (f.done = true),
+      };
+    }
+    problem ??= `unexpected part ${index}: ${name ?? '(no name)'}`;
+    return { data: () => undefined, end: () => undefined };
+  });
+
+  try {
+    for await (const chunk of req) {
+      if (problem) continue;
+      try {
+        parser.write(chunk as Buffer);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  if (!req.complete) return undefined;
+  if (problem) return invalid(problem);
+  if (!parser.complete) return invalid('multipart body is incomplete');
+  if (!sawEntity || !file?.done) return invalid('entity_content then VersionData expected');
+  return { entity: Buffer.concat(entity), file: { md5Hex: file.md5.digest('hex'), size: file.size } };
+}
+
+// --- multipart/form-data, streaming ----------------------------------------------------------------
+
+interface PartSink {
+  data(chunk: Buffer): void;
+  end(): void;
+}
+
+/**
+ * A streaming multipart/form-data parser: part bodies are handed on as they arrive, never gathered.
+ * It holds back at most the delimiter's length, in case a delimiter straddles two chunks.
+ */
+class MultipartParser {
+  private buffer: Buffer;
+  private readonly delimiter: Buffer;
+  private state: 'body' | 'afterDelimiter' | 'headers' | 'done' = 'body';
+  private sink: PartSink | undefined;
+  private parts = 0;
+
+  constructor(
+    boundary: string,
+    private readonly onPart: (headers: Record<string, string>, index: number) => PartSink,
+  ) {
+    this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
+    // The first delimiter has no CRLF before it: start as if there were one (the preamble is dropped).
+    this.buffer = Buffer.from('\r\n', 'latin1');
+  }
+
+  get complete() {
+    return this.state === 'done';
+  }
+
+  write(chunk: Buffer) {
+    if (this.state === 'done') return;
+    this.buffer = this.buffer.length > 0 ? Buffer.concat([this.buffer, chunk]) : chunk;
+    for (;;) {
+      if (this.state === 'body') {
+        const at = this.buffer.indexOf(this.delimiter);
+        if (at === -1) {
+          const keep = this.delimiter.length - 1;
+          if (this.buffer.length > keep) {
+            this.sink?.data(this.buffer.subarray(0, this.buffer.length - keep));
+            this.buffer = this.buffer.subarray(this.buffer.length - keep);
+          }
+          return;
+        }
+        this.sink?.data(this.buffer.subarray(0, at));
+        this.sink?.end();
+        this.sink = undefined;
+        this.buffer = this.buffer.subarray(at + this.delimiter.length);
+        this.state = 'afterDelimiter';
+      } else if (this.state === 'afterDelimiter') {
+        if (this.buffer.length < 2) return;
+        const next = this.buffer.toString('latin1', 0, 2);
+        if (next === '--') {
+          this.state = 'done';
+          this.buffer = Buffer.alloc(0);
+          return;
+        }
+        if (next !== '\r\n') throw new Error('malformed multipart body');
+        this.buffer = this.buffer.subarray(2);
+        this.state = 'headers';
+      } else if (this.state === 'headers') {
+        const end = this.buffer.indexOf('\r\n\r\n', 0, 'latin1');
+        if (end === -1) {
+          if (this.buffer.length > 16 * 1024) throw new Error('multipart part headers too large');
+          return;
+        }
+        const headers: Record<string, string> = {};
+        for (const line of this.buffer.toString('utf8', 0, end).split('\r\n')) {
+          const colon = line.indexOf(':');
+          if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        this.sink = this.onPart(headers, this.parts++);
+        this.buffer = this.buffer.subarray(end + 4);
+        this.state = 'body';
+      } else {
+        return;
+      }
+    }
+  }
+}
+
+// --- helpers ------------------------------------------------------------------------------------
+
+function salesforceId(prefix: string, n: number): string {
+  return `${prefix}${String(n).padStart(12, '0')}AAA`;
+}
+
+function notFoundError() {
+  return { message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' };
+}
+
+const SOQL_UNESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' };
+function unescapeSoql(literal: string): string {
+  return literal.replace(/\\(.)/g, (_, c: string) => SOQL_UNESCAPES[c] ?? c);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json;charset=UTF-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Answers only once the request body has been read, as a client streaming a large body expects. */
+function drainThen(req: IncomingMessage, answer: () => void) {
+  if (req.complete) return answer();
+  req.on('end', answer);
+  req.on('error', () => undefined);
+  req.resume();
+}
+
+async function readSmallBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
