@@ -88,7 +88,9 @@ async function call(who: Who | null, method: string, path: string, body?: unknow
 }
 
 /** The commands published since the last call, as the platform's subscription receives them. */
-async function publishedCommands(): Promise<{ type: string; sessionId: string; commandId: string }[]> {
+async function publishedCommands(
+  atLeast: number,
+): Promise<{ type: string; sessionId: string; commandId: string }[]> {
   const received: { type: string; sessionId: string; commandId: string }[] = [];
   await new Promise<void>((resolve) => {
     const onMessage = (m: { data: Buffer; ack(): void }) => {
@@ -96,10 +98,17 @@ async function publishedCommands(): Promise<{ type: string; sessionId: string; c
       m.ack();
     };
     commands.on('message', onMessage);
-    setTimeout(() => {
-      commands.removeListener('message', onMessage);
-      resolve();
-    }, 1500);
+    // Wait for the expected ones (up to 15 s on a slow machine), then a moment more for any extra.
+    const started = Date.now();
+    const check = setInterval(() => {
+      if (received.length >= atLeast || Date.now() - started > 15_000) {
+        clearInterval(check);
+        setTimeout(() => {
+          commands.removeListener('message', onMessage);
+          resolve();
+        }, 750);
+      }
+    }, 100);
   });
   return received;
 }
@@ -345,7 +354,7 @@ describe('monitoring (MON-1, 2, 3, 7) and barge', () => {
     const barged = await call('manager', 'POST', '/v1/sessions/call-a/barge');
     expect(barged.status).toBe(200);
     expect(barged.body.mode).toBe('barge');
-    const sent = await publishedCommands();
+    const sent = await publishedCommands(3);
     expect(
       sent
         .filter((c) => c.sessionId === 'call-a')
@@ -390,7 +399,7 @@ describe('ending stuck sessions (END-1, 2, 3)', () => {
       confirmationId: look.body.confirmationId,
     });
     expect(again.status).toBe(200);
-    const sent = await publishedCommands();
+    const sent = await publishedCommands(1);
     expect(sent.filter((c) => c.type === 'session.end').map((c) => [c.sessionId, c.commandId])).toEqual([
       ['call-stuck', look.body.confirmationId],
     ]);
