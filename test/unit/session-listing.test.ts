@@ -87,7 +87,7 @@ describe('session lists', () => {
   });
 
   it('a cursor round-trips, and a foreign one is refused', () => {
-    const cursor = { stateSince: '2026-11-22T05:00:00.000Z', id: 'S-1' };
+    const cursor = { sortKey: '2026-11-22T05:00:00.000Z', id: 'S-1' };
     expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
     expect(decodeCursor('not-a-cursor')).toBeUndefined();
   });
@@ -119,7 +119,7 @@ describe('firestore.indexes.json', () => {
       fc.property(
         filters,
         scope,
-        fc.option(fc.constant({ stateSince: '2026-01-01T00:00:00.000Z', id: 'S' }), { nil: undefined }),
+        fc.option(fc.constant({ sortKey: '2026-01-01T00:00:00.000Z', id: 'S' }), { nil: undefined }),
         (f, s, after) => {
           const result = planSessionList(f as SessionListFilters, s, {
             size: 25,

@@ -17,9 +17,9 @@ export interface Page {
   cursor?: string;
 }
 
-function cursorOf<T>(text: string | undefined, decode: (t: string) => T | undefined): T | undefined {
+function cursorOf(text: string | undefined) {
   if (text === undefined) return undefined;
-  const cursor = decode(text);
+  const cursor = decodeCursor(text);
   if (!cursor)
     throw invalidRequest('The cursor is not one this API returned.', [
       { path: 'cursor', message: 'unknown cursor', code: 'invalid_cursor' },
@@ -43,7 +43,7 @@ export async function listSessions(
   page: Page,
 ) {
   const { scope } = require(actor, { type: 'sessions.list', kind: filters.kind });
-  const after = cursorOf(page.cursor, decodeCursor);
+  const after = cursorOf(page.cursor);
   const plan = planOrThrow(planSessionList(filters, scope, { size: page.size, ...(after ? { after } : {}) }));
   const found: ListedSession[] = plan ? await deps.sessions.run(plan) : [];
   const items = found.slice(0, page.size);
@@ -54,15 +54,10 @@ export async function listSessions(
     items: items.map((s) => sessionSummary(s, thresholds, now)),
     nextCursor:
       found.length > page.size && last?.stateSince
-        ? encodeCursor({ stateSince: last.stateSince, id: last.id })
+        ? encodeCursor({ sortKey: last.stateSince, id: last.id })
         : null,
   };
 }
-
-const decodeAgentCursor = (text: string) => {
-  const cursor = decodeCursor(text);
-  return cursor ? { nameSort: cursor.stateSince, id: cursor.id } : undefined;
-};
 
 /** The Agents list with each agent's current sessions: one query for the page, one for their sessions. */
 export async function listAgents(
@@ -72,7 +67,7 @@ export async function listAgents(
   page: Page,
 ) {
   const decision = require(actor, { type: 'agents.list' });
-  const after = cursorOf(page.cursor, decodeAgentCursor);
+  const after = cursorOf(page.cursor);
   const plan = planOrThrow(
     planAgentList(filters, decision.scope, { size: page.size, ...(after ? { after } : {}) }),
   );
@@ -97,6 +92,6 @@ export async function listAgents(
       };
     }),
     nextCursor:
-      found.length > page.size && last ? encodeCursor({ stateSince: last.nameSort, id: last.uid }) : null,
+      found.length > page.size && last ? encodeCursor({ sortKey: last.nameSort, id: last.uid }) : null,
   };
 }

@@ -1,12 +1,12 @@
 import type { Person } from '../access/permissions.js';
 import {
   ALL_TEAMS,
+  pagedPlan,
   scopedToken,
   searchTerms,
-  visibilityFilter,
   words,
+  type Cursor,
   type PlanResult,
-  type QueryPlan,
 } from './session-listing.js';
 
 /** What the Agents list (MON-6) needs of a person, stored on `users/{uid}` next to the profile. */
@@ -35,21 +35,7 @@ export interface AgentListFilters {
 export function planAgentList(
   filters: AgentListFilters,
   scope: 'all' | readonly string[],
-  page: { size: number; after?: { nameSort: string; id: string } },
+  page: { size: number; after?: Cursor },
 ): PlanResult {
-  const visibility = visibilityFilter(filters.teamId, filters.search, scope);
-  if (!('array' in visibility)) return visibility;
-  const { array } = visibility;
-  const plan: QueryPlan = {
-    collection: 'users',
-    equals: [['isAgent', true]],
-    orderBy: [
-      ['nameSort', 'asc'],
-      ['__name__', 'asc'],
-    ],
-    limit: page.size + 1,
-  };
-  if (array) plan.array = array;
-  if (page.after) plan.startAfter = [page.after.nameSort, page.after.id];
-  return { plan };
+  return pagedPlan('users', [['isAgent', true]], 'nameSort', filters, scope, page);
 }

@@ -149,8 +149,9 @@ export interface SessionListFilters {
   search?: string;
 }
 
+/** Where a page ends: the last item's sort key (time in list, or name) and its id, for ties. */
 export interface Cursor {
-  stateSince: string;
+  sortKey: string;
   id: string;
 }
 
@@ -206,10 +207,7 @@ export function visibilityFilter(
   };
 }
 
-/**
- * The query for one page of a session list, within the actor's scope ('all' or team ids). Asks one
- * more than the page size, to know whether a next page exists.
- */
+/** The query for one page of a session list, within the actor's scope ('all' or team ids). */
 export function planSessionList(
   filters: SessionListFilters,
   scope: 'all' | readonly string[],
@@ -223,26 +221,39 @@ export function planSessionList(
   if (filters.queueId) equals.push(['queue.id', filters.queueId]);
   if (filters.agentId) equals.push(['agent.id', filters.agentId]);
 
+  return pagedPlan('sessions', equals, 'stateSince', filters, scope, page);
+}
+
+/**
+ * One page of a list, oldest-first (or A-to-Z) by `sortField` then document id, within what the actor
+ * may see. Asks one more than the page size, to know whether a next page exists.
+ */
+export function pagedPlan(
+  collection: string,
+  equals: QueryPlan['equals'],
+  sortField: string,
+  filters: { teamId?: string; search?: string },
+  scope: 'all' | readonly string[],
+  page: { size: number; after?: Cursor },
+): PlanResult {
   const visibility = visibilityFilter(filters.teamId, filters.search, scope);
   if (!('array' in visibility)) return visibility;
-  const { array } = visibility;
-
   const plan: QueryPlan = {
-    collection: 'sessions',
+    collection,
     equals,
     orderBy: [
-      ['stateSince', 'asc'],
+      [sortField, 'asc'],
       ['__name__', 'asc'],
     ],
     limit: page.size + 1,
   };
-  if (array) plan.array = array;
-  if (page.after) plan.startAfter = [page.after.stateSince, page.after.id];
+  if (visibility.array) plan.array = visibility.array;
+  if (page.after) plan.startAfter = [page.after.sortKey, page.after.id];
   return { plan };
 }
 
 export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.stateSince, cursor.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([cursor.sortKey, cursor.id])).toString('base64url');
 }
 
 export function decodeCursor(text: string): Cursor | undefined {
@@ -254,7 +265,7 @@ export function decodeCursor(text: string): Cursor | undefined {
       typeof value[0] === 'string' &&
       typeof value[1] === 'string'
     )
-      return { stateSince: value[0], id: value[1] };
+      return { sortKey: value[0], id: value[1] };
   } catch {
     /* not a cursor of ours */
   }
