@@ -73,15 +73,6 @@ function handlerFor(ingest: IngestDeps) {
     deflection: () => {
       throw new Error('not asked in this benchmark');
     },
-    presence: () => {
-      throw new Error('not asked in this benchmark');
-    },
-    voicemails: () => {
-      throw new Error('not asked in this benchmark');
-    },
-    scheduledCalls: () => {
-      throw new Error('not asked in this benchmark');
-    },
     clock: { now: () => new Date() },
   }).find((r) => r.path === '/v1/events')!;
   return (body: Buffer) => route.handle(request(body));

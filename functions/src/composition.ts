@@ -21,6 +21,8 @@ import type { IngestDeps } from './app/ingest-session-event.js';
 import type { SupervisionDeps } from './app/supervision/deps.js';
 import type { Config } from './config.js';
 import type { PeopleDeps } from './app/authenticate.js';
+import type { DeflectionDeps } from './app/deflection/deps.js';
+import type { QueueDirectory } from './ports/queues.js';
 import { systemClock, type Clock } from './ports/clock.js';
 
 import type { Firestore } from '@google-cloud/firestore';
@@ -30,10 +32,11 @@ export function firestoreIngestDeps(
   db: Firestore,
   cacheTtlMs: number,
   clock: Clock = systemClock,
+  queues: QueueDirectory = new FirestoreDirectory(db, cacheTtlMs),
 ): IngestDeps {
   return {
     sessions: new FirestoreSessionRepository(db),
-    queues: new FirestoreDirectory(db, cacheTtlMs),
+    queues,
     monitors: new FirestoreMonitorStore(db),
     clock,
   };
@@ -50,7 +53,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
   };
   const db = once(() => firestoreClient(config.projectId, config.firestoreDatabaseId));
   const directory = once(() => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000));
-  const ingest = once((): IngestDeps => ({ ...firestoreIngestDeps(db(), 0, clock), queues: directory() }));
+  const ingest = once(() => firestoreIngestDeps(db(), 0, clock, directory()));
   const people = once((): PeopleDeps => ({
     idTokens: config.authEmulatorHost
       ? new AuthEmulatorIdTokenVerifier(config.projectId, () => clock.now())
@@ -70,7 +73,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
     clock,
     newId: randomUUID,
   }));
-  const deflection = once(() => {
+  const deflection = once((): DeflectionDeps => {
     const settings = new FirestoreDeflectionSettings(db());
     return {
       settings,

@@ -20,10 +20,7 @@ functions.http(
     platformEventsRoutes({
       signing: config.platformSigning,
       ingest: adapters.ingest,
-      deflection: () => adapters.deflection().engine,
-      presence: () => adapters.deflection().presence,
-      voicemails: () => adapters.deflection().voicemails,
-      scheduledCalls: () => adapters.deflection().scheduledCalls,
+      deflection: adapters.deflection,
       clock: systemClock,
     }),
   ),
@@ -36,7 +33,7 @@ functions.http(
   httpFunction(
     config.projectId,
     apiRoutes({
-      people: adapters.people(),
+      people: adapters.people,
       supervision: adapters.supervision,
       deflection: adapters.deflection,
     }),

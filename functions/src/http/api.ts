@@ -11,7 +11,6 @@ import {
   stopMonitoring,
 } from '../app/supervision/monitoring.js';
 import { Channel, Identifier, Kind } from '../domain/sessions/events.js';
-import { DeflectionEngine } from '../app/deflection/engine.js';
 import { readSettings, saveSettings } from '../app/deflection/settings.js';
 import { require } from '../app/supervision/deps.js';
 import {
@@ -22,8 +21,8 @@ import {
   QueueSettings,
   SupportCenter,
 } from '../domain/deflection/settings.js';
-import type { DeflectionSettingsStore, SettingsSection } from '../ports/deflection-settings.js';
-import type { AgentPresence } from '../ports/presence.js';
+import type { SettingsSection } from '../ports/deflection-settings.js';
+import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { listTransferTargets } from '../app/deflection/transfers.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { parseOrThrow } from './errors.js';
@@ -31,9 +30,9 @@ import type { Route, RouteContext } from './router.js';
 
 /** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
 export interface ApiDeps {
-  people: PeopleDeps;
+  people: () => PeopleDeps;
   supervision: () => SupervisionDeps;
-  deflection: () => { settings: DeflectionSettingsStore; engine: DeflectionEngine; presence: AgentPresence };
+  deflection: () => DeflectionDeps;
 }
 
 const PageSize = z.coerce.number().int().min(1).max(100).default(25);
@@ -84,7 +83,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       ) => Promise<{ status: number; body?: unknown }>,
     ) =>
     async (ctx: RouteContext) =>
-      handle(ctx, await authenticate(deps.people, ctx.req.header('authorization')));
+      handle(ctx, await authenticate(deps.people(), ctx.req.header('authorization')));
   const sessionId = (ctx: RouteContext) => parseOrThrow(SessionParams, ctx.params, 'The path').sessionId;
 
   return [

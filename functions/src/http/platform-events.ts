@@ -11,16 +11,14 @@ import {
   type SigningPolicy,
 } from './platform-signature.js';
 import type { Route, RouteContext } from './router.js';
-import type { DeflectionEngine } from '../app/deflection/engine.js';
 import { z } from 'zod';
 import { Channel, Identifier } from '../domain/sessions/events.js';
 import { Language, PhoneNumber } from '../domain/deflection/settings.js';
 import { VoicemailLeft } from '../domain/deflection/voicemail.js';
-import type { VoicemailStore } from '../ports/voicemails.js';
-import type { ScheduledCallBook } from '../ports/scheduled-calls.js';
 import { receiveVoicemail } from '../app/deflection/voicemails.js';
 import { bookSlot, offerSlots } from '../app/deflection/scheduled-calls.js';
-import { AgentState, type AgentPresence } from '../ports/presence.js';
+import { AgentState } from '../ports/presence.js';
+import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 
 /** A session event is a few hundred bytes; anything much larger is not one. */
@@ -29,10 +27,7 @@ export const MAX_EVENT_BYTES = 64 * 1024;
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
   ingest: () => IngestDeps;
-  deflection: () => DeflectionEngine;
-  presence: () => AgentPresence;
-  voicemails: () => VoicemailStore;
-  scheduledCalls: () => ScheduledCallBook;
+  deflection: () => Pick<DeflectionDeps, 'engine' | 'presence' | 'voicemails' | 'scheduledCalls'>;
   clock: Clock;
 }
 
@@ -105,7 +100,10 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       path: '/v1/deflection/decisions',
       handle: async ({ req }) => {
         const q = parseOrThrow(DeflectionQuestion, signedBody(req), 'The question');
-        return { status: 200, body: await deps.deflection().decide(contactQuestion(q, deps.clock.now())) };
+        return {
+          status: 200,
+          body: await deps.deflection().engine.decide(contactQuestion(q, deps.clock.now())),
+        };
       },
     },
     {
@@ -117,7 +115,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         const { agentId } = parseOrThrow(z.object({ agentId: Identifier }), params, 'The path');
         return {
           status: 200,
-          body: await deps.presence().report(agentId, report.state, new Date(report.at)),
+          body: await deps.deflection().presence.report(agentId, report.state, new Date(report.at)),
         };
       },
     },
@@ -131,7 +129,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         return {
           status: 200,
           body: await receiveVoicemail(
-            { engine: deps.deflection(), voicemails: deps.voicemails(), now },
+            { engine: deps.deflection().engine, voicemails: deps.deflection().voicemails, now },
             voicemail,
           ),
         };
@@ -142,7 +140,8 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       path: '/v1/scheduled-calls/slots',
       handle: async ({ req }) => {
         const q = parseOrThrow(SlotQuestion, signedBody(req), 'The question');
-        const deps2 = { engine: deps.deflection(), book: deps.scheduledCalls(), now: () => deps.clock.now() };
+        const { engine, scheduledCalls: book } = deps.deflection();
+        const deps2 = { engine, book, now: () => deps.clock.now() };
         return { status: 200, body: await offerSlots(deps2, q) };
       },
     },
@@ -151,7 +150,8 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       path: '/v1/scheduled-calls',
       handle: async ({ req }) => {
         const b = parseOrThrow(BookingRequest, signedBody(req), 'The booking');
-        const deps2 = { engine: deps.deflection(), book: deps.scheduledCalls(), now: () => deps.clock.now() };
+        const { engine, scheduledCalls: book } = deps.deflection();
+        const deps2 = { engine, book, now: () => deps.clock.now() };
         return { status: 200, body: await bookSlot(deps2, b) };
       },
     },

@@ -56,7 +56,6 @@ export interface MonitorStore {
   stop(sessionId: string, uid: string, at: Date): Promise<boolean>;
   stopAll(sessionId: string, at: Date): Promise<number>;
   get(sessionId: string, uid: string): Promise<Monitor | undefined>;
-  activeFor(sessionId: string): Promise<Monitor[]>;
 }
 
 export type AuditAction =

@@ -161,15 +161,6 @@ export class FirestoreMonitorStore implements MonitorStore {
     const data = (await this.ref(sessionId, uid).get()).data();
     return data ? strip(data as Monitor & { active: boolean }) : undefined;
   }
-
-  async activeFor(sessionId: string): Promise<Monitor[]> {
-    const snapshot = await this.db
-      .collection('monitors')
-      .where('sessionId', '==', sessionId)
-      .where('active', '==', true)
-      .get();
-    return snapshot.docs.map((d) => strip(d.data() as Monitor & { active: boolean }));
-  }
 }
 
 const strip = ({ active: _active, ...monitor }: Monitor & { active: boolean }): Monitor => monitor;

@@ -1,4 +1,4 @@
-import { OAuth2Client } from 'google-auth-library';
+import type { OAuth2Client } from 'google-auth-library';
 import { unauthenticated } from '../../domain/errors.js';
 import type { IdTokenVerifier, VerifiedIdentity } from '../../ports/people.js';
 
@@ -29,7 +29,8 @@ function identityOf(claims: Claims, projectId: string, nowSeconds: number): Veri
 }
 
 export class FirebaseIdTokenVerifier implements IdTokenVerifier {
-  private readonly client = new OAuth2Client();
+  // google-auth-library is loaded with the first token, not at every function's cold start.
+  private client: Promise<OAuth2Client> | undefined;
   private certs: { value: Record<string, string>; expires: number } | undefined;
 
   constructor(
@@ -47,14 +48,14 @@ export class FirebaseIdTokenVerifier implements IdTokenVerifier {
   }
 
   async verify(idToken: string): Promise<VerifiedIdentity> {
+    this.client ??= import('google-auth-library').then(({ OAuth2Client }) => new OAuth2Client());
+    // Outside the try: keys that cannot be fetched are our outage (a 500 to retry), not a bad token.
+    const [client, keys] = await Promise.all([this.client, this.publicKeys()]);
     let claims: Claims;
     try {
-      const ticket = await this.client.verifySignedJwtWithCertsAsync(
-        idToken,
-        await this.publicKeys(),
-        this.projectId,
-        [`https://securetoken.google.com/${this.projectId}`],
-      );
+      const ticket = await client.verifySignedJwtWithCertsAsync(idToken, keys, this.projectId, [
+        `https://securetoken.google.com/${this.projectId}`,
+      ]);
       claims = (ticket.getPayload() ?? {}) as Claims;
     } catch {
       throw unauthenticated('invalid_token');

@@ -17,7 +17,7 @@ export class DeflectionEngine {
   private cached: { compiled: CompiledDeflection | undefined; version: number; loadedAt: number } | undefined;
   private loading: Promise<void> | undefined;
   private latestVersion = -1;
-  private unwatch: (() => void) | undefined;
+  private watching: (() => void) | undefined;
   /** How many times the configuration was read: what the benchmark reports per decision. */
   loads = 0;
 
@@ -36,7 +36,7 @@ export class DeflectionEngine {
   }
 
   async compiled(): Promise<CompiledDeflection | undefined> {
-    this.unwatch ??= this.store.watchVersion((version) => {
+    this.watching ??= this.store.watchVersion((version) => {
       this.latestVersion = Math.max(this.latestVersion, version);
     });
     if (this.stale()) {
@@ -69,10 +69,5 @@ export class DeflectionEngine {
     if (!(question.queueId in compiled.config.queues))
       throw new AppError('not_found', 404, `There is no queue ${question.queueId}.`);
     return decide(compiled, question);
-  }
-
-  stop() {
-    this.unwatch?.();
-    this.unwatch = undefined;
   }
 }

@@ -236,7 +236,4 @@ function checkSpill(ctx: z.RefinementCtx, day: unknown, next: unknown, where: Sp
     });
 }
 
-/** Parses a stored or submitted schedule; throws a ZodError naming every problem. */
-export const parseSchedule = (input: unknown): Schedule => Schedule.parse(input);
-
 export type { DayKey };

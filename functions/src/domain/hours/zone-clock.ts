@@ -314,9 +314,3 @@ export function instantOf(zone: string, localDate: string | CivilDate, minuteOfD
   const local = dayNumberOf(civil.year, civil.month, civil.day) * DAY_MS + minuteOfDay * MINUTE_MS;
   return zoneClock(zone).instantOfLocal(local);
 }
-
-/** The UTC offset of `zone` at `epochMs`, in minutes (fractional only for historical local mean times). */
-export function offsetMinutesAt(zone: string, epochMs: number): number {
-  checkInstant(epochMs);
-  return zoneClock(zone).offsetAt(epochMs) / MINUTE_MS;
-}
