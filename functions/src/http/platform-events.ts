@@ -63,6 +63,10 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
     );
     return parseJsonBody(raw);
   };
+  const scheduledCallDeps = () => {
+    const { engine, scheduledCalls } = deps.deflection();
+    return { engine, book: scheduledCalls, now: () => deps.clock.now() };
+  };
   return [
     { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok' } }) },
     {
@@ -140,9 +144,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       path: '/v1/scheduled-calls/slots',
       handle: async ({ req }) => {
         const q = parseOrThrow(SlotQuestion, signedBody(req), 'The question');
-        const { engine, scheduledCalls: book } = deps.deflection();
-        const deps2 = { engine, book, now: () => deps.clock.now() };
-        return { status: 200, body: await offerSlots(deps2, q) };
+        return { status: 200, body: await offerSlots(scheduledCallDeps(), q) };
       },
     },
     {
@@ -150,9 +152,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       path: '/v1/scheduled-calls',
       handle: async ({ req }) => {
         const b = parseOrThrow(BookingRequest, signedBody(req), 'The booking');
-        const { engine, scheduledCalls: book } = deps.deflection();
-        const deps2 = { engine, book, now: () => deps.clock.now() };
-        return { status: 200, body: await bookSlot(deps2, b) };
+        return { status: 200, body: await bookSlot(scheduledCallDeps(), b) };
       },
     },
   ];
