@@ -8,7 +8,9 @@ locals {
     "pubsub.googleapis.com",
     "firestore.googleapis.com",
     "secretmanager.googleapis.com",
+    # The recordings queue, and the sweeper's hourly tick.
     "cloudtasks.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "storage.googleapis.com",
     "firebaserules.googleapis.com",
     "logging.googleapis.com",

@@ -1,12 +1,12 @@
-# All three functions are built from the same source: the npm package at the repository root, whose
+# All six functions are built from the same source: the npm package at the repository root, whose
 # gcp-build script (run by the Node.js buildpack) compiles functions/src into functions/lib.
 
 locals {
   function_runtime = "nodejs22"
 
-  # What every function reads. DIRECTORY_CACHE_SECONDS is left at config.ts's default (60). No
-  # *_EMULATOR_HOST, ever: with the Auth emulator's variable the api would accept unsigned tokens
-  # (config.ts refuses it on Cloud Run too).
+  # What every function reads. DIRECTORY_CACHE_SECONDS and RECORDING_PART_BYTES are left at
+  # config.ts's defaults (60, and REC-5's 50 MB). No *_EMULATOR_HOST, ever: with the Auth emulator's
+  # variable the api would accept unsigned tokens (config.ts refuses it on Cloud Run too).
   runtime_environment = {
     # The Node.js runtimes of Cloud Run functions set no project variable of their own, and
     # loadConfig refuses to start without one.
@@ -15,14 +15,38 @@ locals {
     LOG_LEVEL             = upper(var.log_level)
   }
 
+  # Where recordings wait and how their tasks are made (recordings.tf): read by the three recordings
+  # functions, by both platform event entry points (a recording.available event asks for a plan task)
+  # and by the api (which serves waiting recordings to the CRM).
+  recordings_environment = {
+    RECORDINGS_BUCKET = google_storage_bucket.recordings.name
+    # The full path, projects/PROJECT/locations/REGION/queues/recordings.
+    RECORDINGS_QUEUE = google_cloud_tasks_queue.recordings.id
+    # Computed, not read from the function: see recordings.tf.
+    RECORDING_WORKER_URL            = local.recording_worker_url
+    RECORDING_TASKS_SERVICE_ACCOUNT = google_service_account.recording_tasks.email
+  }
+
+  # platformEventsPubSub, recordingReady and the sweeper need nothing else.
+  recordings_runtime_environment = merge(local.runtime_environment, local.recordings_environment)
+
   # Only platformEvents checks signatures.
-  platform_events_environment = merge(local.runtime_environment, {
+  platform_events_environment = merge(local.runtime_environment, local.recordings_environment, {
     PLATFORM_SIGNATURE_MAX_SKEW_SECONDS = tostring(var.signature_max_skew_seconds)
   })
 
   # The api publishes listen-in, barge and end commands to the platform's topic.
-  api_environment = merge(local.runtime_environment, {
+  api_environment = merge(local.runtime_environment, local.recordings_environment, {
     PLATFORM_COMMANDS_TOPIC = google_pubsub_topic.platform_commands.name
+  })
+
+  # Only the worker talks to Salesforce. Its private key is a secret (SALESFORCE_PRIVATE_KEY, below),
+  # never a plain variable.
+  recording_worker_environment = merge(local.runtime_environment, local.recordings_environment, {
+    SALESFORCE_LOGIN_URL   = var.salesforce_login_url
+    SALESFORCE_CLIENT_ID   = var.salesforce_client_id
+    SALESFORCE_USERNAME    = var.salesforce_username
+    SALESFORCE_API_VERSION = var.salesforce_api_version
   })
 }
 
@@ -104,6 +128,9 @@ resource "google_cloudfunctions2_function" "platform_events" {
     google_project_iam_member.platform_events_runtime,
     google_secret_manager_secret_iam_member.platform_events_signing_secret,
     google_secret_manager_secret_iam_member.platform_events_signing_secret_previous,
+    # A recording.available event becomes a plan task on the recordings queue.
+    google_cloud_tasks_queue_iam_member.recording_task_creators,
+    google_service_account_iam_member.recording_task_creators,
   ]
 }
 
@@ -134,8 +161,10 @@ resource "google_cloudfunctions2_function" "platform_events_pubsub" {
     min_instance_count = 0
     max_instance_count = 10
 
-    # No signing secret: this entry point checks no signature, and its account may not read it.
-    environment_variables = local.runtime_environment
+    # No signing secret: this entry point checks no signature, and its account may not read it. The
+    # recordings settings, because it ingests the same events as platformEvents, recording.available
+    # among them.
+    environment_variables = local.recordings_runtime_environment
   }
 
   event_trigger {
@@ -156,6 +185,8 @@ resource "google_cloudfunctions2_function" "platform_events_pubsub" {
     google_project_service.required["eventarc.googleapis.com"],
     google_project_iam_member.function_build,
     google_project_iam_member.platform_events_pubsub_runtime,
+    google_cloud_tasks_queue_iam_member.recording_task_creators,
+    google_service_account_iam_member.recording_task_creators,
   ]
 }
 
@@ -192,6 +223,22 @@ resource "google_cloudfunctions2_function" "api" {
     # No signing secret: the api checks ID tokens, not platform signatures, and its account may not
     # read the secrets.
     environment_variables = local.api_environment
+
+    # The keys the CRM presents to download a waiting recording (REC-4): the current one and the
+    # previous one, so that a key can be rotated without refusing a download (README.md, "Secrets").
+    secret_environment_variables {
+      key        = "CRM_DOWNLOAD_KEY"
+      project_id = var.project_id
+      secret     = google_secret_manager_secret.crm_download_key.secret_id
+      version    = "latest"
+    }
+
+    secret_environment_variables {
+      key        = "CRM_DOWNLOAD_KEY_PREVIOUS"
+      project_id = var.project_id
+      secret     = google_secret_manager_secret.crm_download_key_previous.secret_id
+      version    = "latest"
+    }
   }
 
   depends_on = [
@@ -202,5 +249,187 @@ resource "google_cloudfunctions2_function" "api" {
     google_project_iam_member.function_build,
     google_project_iam_member.api_runtime,
     google_pubsub_topic_iam_member.api_commands_publisher,
+    google_storage_bucket_iam_member.recordings_readers,
+    # Cloud Run checks at deploy time that the runtime account can read the secrets.
+    google_secret_manager_secret_iam_member.api_crm_download_key,
+    google_secret_manager_secret_iam_member.api_crm_download_key_previous,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "recording_ready" {
+  name        = "recording-ready"
+  location    = var.region
+  description = "Plans the upload of each recording written to the recordings bucket (Storage object finalized)."
+
+  build_config {
+    runtime         = local.function_runtime
+    entry_point     = "recordingReady"
+    service_account = google_service_account.function_build.id
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.function_source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email = google_service_account.recording_ready_runtime.email
+    # Eventarc's pushes count as internal traffic; nothing else needs to reach this service.
+    ingress_settings = "ALLOW_INTERNAL_ONLY"
+    # Planning reads the whole recording once, streamed, to hash its parts.
+    available_memory = "512Mi"
+    # The longest an event-triggered function may run.
+    timeout_seconds    = 540
+    min_instance_count = 0
+    max_instance_count = 10
+
+    environment_variables = local.recordings_runtime_environment
+  }
+
+  event_trigger {
+    # A Cloud Storage trigger lives in its bucket's location: var.region, as the bucket (recordings.tf).
+    trigger_region = var.region
+    event_type     = "google.cloud.storage.object.v1.finalized"
+    event_filters {
+      attribute = "bucket"
+      value     = google_storage_bucket.recordings.name
+    }
+    # A thrown error (Firestore or the queue unavailable) means "deliver again"; a repeat finds the
+    # plan made and only makes sure its tasks exist.
+    retry_policy          = "RETRY_POLICY_RETRY"
+    service_account_email = google_service_account.recording_ready_trigger.email
+  }
+
+  depends_on = [
+    google_project_service.required["cloudfunctions.googleapis.com"],
+    google_project_service.required["run.googleapis.com"],
+    google_project_service.required["cloudbuild.googleapis.com"],
+    google_project_service.required["artifactregistry.googleapis.com"],
+    google_project_service.required["eventarc.googleapis.com"],
+    google_project_iam_member.function_build,
+    google_project_iam_member.recording_ready_runtime,
+    # Eventarc cannot create a Storage trigger before the Storage service agent may publish, and
+    # its deliveries need the trigger account's eventReceiver role.
+    google_project_iam_member.storage_service_agent_publisher,
+    google_project_iam_member.recording_ready_trigger_event_receiver,
+    google_storage_bucket_iam_member.recordings_readers,
+    google_cloud_tasks_queue_iam_member.recording_task_creators,
+    google_service_account_iam_member.recording_task_creators,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "recording_worker" {
+  # Its URL is computed from this name (recordings.tf): tasks are sent there.
+  name        = local.recording_worker_name
+  location    = var.region
+  description = "Uploads recordings to the CRM one 50 MB part per task, and deletes them (Cloud Tasks target, OIDC)."
+
+  build_config {
+    runtime         = local.function_runtime
+    entry_point     = "recordingWorker"
+    service_account = google_service_account.function_build.id
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.function_source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email = google_service_account.recording_worker_runtime.email
+    # Reached by Cloud Tasks. Not public: only recording-tasks holds run.invoker on it (iam.tf), so
+    # Cloud Run refuses any other caller, and the code checks the task's OIDC token again.
+    ingress_settings = "ALLOW_ALL"
+    available_memory = "512Mi"
+    # One upload per instance: memory then holds one streamed part at a time, whatever the queue
+    # sends. The queue's 20 concurrent dispatches get 20 instances.
+    max_instance_request_concurrency = 1
+    min_instance_count               = 0
+    max_instance_count               = 20
+    # A part may take as long as a task may: Cloud Tasks' longest dispatch deadline is 30 minutes
+    # (the tasks ask for it), and a request cut short before that would be retried while it still runs.
+    timeout_seconds = 1800
+
+    environment_variables = local.recording_worker_environment
+
+    secret_environment_variables {
+      key        = "SALESFORCE_PRIVATE_KEY"
+      project_id = var.project_id
+      secret     = google_secret_manager_secret.salesforce_private_key.secret_id
+      version    = "latest"
+    }
+  }
+
+  depends_on = [
+    google_project_service.required["cloudfunctions.googleapis.com"],
+    google_project_service.required["run.googleapis.com"],
+    google_project_service.required["cloudbuild.googleapis.com"],
+    google_project_service.required["artifactregistry.googleapis.com"],
+    google_project_iam_member.function_build,
+    google_project_iam_member.recording_worker_runtime,
+    # Cloud Run checks at deploy time that the runtime account can read the secret.
+    google_secret_manager_secret_iam_member.recording_worker_salesforce_private_key,
+    google_storage_bucket_iam_member.recordings_admins,
+    google_cloud_tasks_queue_iam_member.recording_task_creators,
+    google_service_account_iam_member.recording_task_creators,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "sweeper" {
+  name        = "sweeper"
+  location    = var.region
+  description = "Hourly: purges recordings at their 7-day limit, plans or purges recordings nothing planned."
+
+  build_config {
+    runtime         = local.function_runtime
+    entry_point     = "sweeper"
+    service_account = google_service_account.function_build.id
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.function_source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email = google_service_account.sweeper_runtime.email
+    ingress_settings      = "ALLOW_INTERNAL_ONLY"
+    # Planning a recording it finds reads it whole, streamed, as recordingReady does.
+    available_memory = "512Mi"
+    # The longest an event-triggered function may run.
+    timeout_seconds    = 540
+    min_instance_count = 0
+    # One sweep at a time: a tick arriving while one runs is delivered again later.
+    max_instance_count = 1
+
+    environment_variables = local.recordings_runtime_environment
+  }
+
+  event_trigger {
+    trigger_region = var.region
+    event_type     = "google.cloud.pubsub.topic.v1.messagePublished"
+    pubsub_topic   = google_pubsub_topic.sweeper_ticks.id
+    # A failed sweep is tried again rather than waiting an hour for the next tick.
+    retry_policy          = "RETRY_POLICY_RETRY"
+    service_account_email = google_service_account.sweeper_trigger.email
+  }
+
+  depends_on = [
+    google_project_service.required["cloudfunctions.googleapis.com"],
+    google_project_service.required["run.googleapis.com"],
+    google_project_service.required["cloudbuild.googleapis.com"],
+    google_project_service.required["artifactregistry.googleapis.com"],
+    google_project_service.required["eventarc.googleapis.com"],
+    google_project_iam_member.function_build,
+    google_project_iam_member.sweeper_runtime,
+    google_storage_bucket_iam_member.recordings_admins,
+    google_cloud_tasks_queue_iam_member.recording_task_creators,
+    google_service_account_iam_member.recording_task_creators,
   ]
 }

@@ -1,6 +1,8 @@
 # One runtime identity per function, so that each holds only what its own code needs, and a
-# separate identity for the Eventarc trigger, so that only Eventarc (not the function itself, nor
-# anyone else) can invoke platformEventsPubSub.
+# separate identity per Eventarc trigger, so that only Eventarc (not the function itself, nor anyone
+# else) can invoke platformEventsPubSub, recordingReady and the sweeper. The tasks of the recordings
+# queue carry a token of their own identity, recording-tasks, the only one that may invoke
+# recordingWorker.
 
 locals {
   # Firestore reads and writes (sessions), and structured logs.
@@ -28,9 +30,54 @@ resource "google_service_account" "api_runtime" {
   depends_on = [google_project_service.required["iam.googleapis.com"]]
 }
 
+resource "google_service_account" "recording_ready_runtime" {
+  account_id   = "recording-ready-fn"
+  display_name = "recordingReady runtime"
+
+  depends_on = [google_project_service.required["iam.googleapis.com"]]
+}
+
+resource "google_service_account" "recording_worker_runtime" {
+  account_id   = "recording-worker-fn"
+  display_name = "recordingWorker runtime"
+
+  depends_on = [google_project_service.required["iam.googleapis.com"]]
+}
+
+resource "google_service_account" "sweeper_runtime" {
+  account_id   = "sweeper-fn"
+  display_name = "sweeper runtime"
+
+  depends_on = [google_project_service.required["iam.googleapis.com"]]
+}
+
 resource "google_service_account" "platform_events_trigger" {
   account_id   = "platform-events-trigger"
   display_name = "Eventarc trigger of platformEventsPubSub"
+
+  depends_on = [google_project_service.required["iam.googleapis.com"]]
+}
+
+resource "google_service_account" "recording_ready_trigger" {
+  account_id   = "recording-ready-trigger"
+  display_name = "Eventarc trigger of recordingReady"
+
+  depends_on = [google_project_service.required["iam.googleapis.com"]]
+}
+
+resource "google_service_account" "sweeper_trigger" {
+  account_id   = "sweeper-trigger"
+  display_name = "Eventarc trigger of the sweeper"
+
+  depends_on = [google_project_service.required["iam.googleapis.com"]]
+}
+
+# The identity in the OIDC token of every task on the recordings queue. It holds one thing: the right
+# to invoke recordingWorker. The functions that create tasks may act as it (below), which is what
+# lets Cloud Tasks mint its tokens for them.
+resource "google_service_account" "recording_tasks" {
+  account_id   = "recording-tasks"
+  display_name = "Cloud Tasks calling recordingWorker"
 
   depends_on = [google_project_service.required["iam.googleapis.com"]]
 }
@@ -66,6 +113,30 @@ resource "google_project_iam_member" "api_runtime" {
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.api_runtime.email}"
+}
+
+resource "google_project_iam_member" "recording_ready_runtime" {
+  for_each = toset(local.runtime_project_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.recording_ready_runtime.email}"
+}
+
+resource "google_project_iam_member" "recording_worker_runtime" {
+  for_each = toset(local.runtime_project_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.recording_worker_runtime.email}"
+}
+
+resource "google_project_iam_member" "sweeper_runtime" {
+  for_each = toset(local.runtime_project_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.sweeper_runtime.email}"
 }
 
 # The api publishes commands to the platform on this one topic, so the grant is on the topic, not on
@@ -130,4 +201,149 @@ resource "google_cloud_run_v2_service_iam_member" "platform_events_pubsub_trigge
   name     = google_cloudfunctions2_function.platform_events_pubsub.name
   role     = "roles/run.invoker"
   member   = "serviceAccount:${google_service_account.platform_events_trigger.email}"
+}
+
+# The recordings pipeline (recordings.tf). Every grant is on the queue, the bucket, the service
+# account or the service it is about, never on the project, except the two Eventarc needs for the
+# Storage trigger at the end.
+
+locals {
+  # The runtime accounts that create tasks on the recordings queue: platformEvents and
+  # platformEventsPubSub (a recording.available event asks for a plan task), recordingReady (plans and
+  # its tasks), the worker (each part asks for the next) and the sweeper (plans what was missed).
+  recording_task_creators = {
+    platform_events        = google_service_account.platform_events_runtime.email
+    platform_events_pubsub = google_service_account.platform_events_pubsub_runtime.email
+    recording_ready        = google_service_account.recording_ready_runtime.email
+    recording_worker       = google_service_account.recording_worker_runtime.email
+    sweeper                = google_service_account.sweeper_runtime.email
+  }
+
+  # Read and delete recordings: the worker (reads the parts, deletes once the CRM has them all) and the
+  # sweeper (lists the bucket, reads what it plans, purges what is overdue).
+  recordings_admins = {
+    recording_worker = google_service_account.recording_worker_runtime.email
+    sweeper          = google_service_account.sweeper_runtime.email
+  }
+
+  # Read only: recordingReady (reads a new recording to plan its parts) and the api (serves a waiting
+  # recording to the CRM, REC-4).
+  recordings_readers = {
+    recording_ready = google_service_account.recording_ready_runtime.email
+    api             = google_service_account.api_runtime.email
+  }
+}
+
+resource "google_cloud_tasks_queue_iam_member" "recording_task_creators" {
+  for_each = local.recording_task_creators
+
+  project  = var.project_id
+  location = google_cloud_tasks_queue.recordings.location
+  name     = google_cloud_tasks_queue.recordings.name
+  role     = "roles/cloudtasks.enqueuer"
+  member   = "serviceAccount:${each.value}"
+}
+
+# Creating a task whose OIDC token names recording-tasks needs iam.serviceAccounts.actAs on it.
+resource "google_service_account_iam_member" "recording_task_creators" {
+  for_each = local.recording_task_creators
+
+  service_account_id = google_service_account.recording_tasks.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${each.value}"
+}
+
+resource "google_storage_bucket_iam_member" "recordings_admins" {
+  for_each = local.recordings_admins
+
+  bucket = google_storage_bucket.recordings.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${each.value}"
+}
+
+resource "google_storage_bucket_iam_member" "recordings_readers" {
+  for_each = local.recordings_readers
+
+  bucket = google_storage_bucket.recordings.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${each.value}"
+}
+
+# The platform's identities that write recordings (none by default): create only, so they can neither
+# read a recording back nor overwrite or delete one.
+resource "google_storage_bucket_iam_member" "recordings_writers" {
+  for_each = toset(var.recordings_writers)
+
+  bucket = google_storage_bucket.recordings.name
+  role   = "roles/storage.objectCreator"
+  member = each.value
+}
+
+# The only identity allowed to invoke recordingWorker: the tasks' OIDC tokens name it.
+resource "google_cloud_run_v2_service_iam_member" "recording_worker_tasks_invoker" {
+  project  = var.project_id
+  location = google_cloudfunctions2_function.recording_worker.location
+  name     = google_cloudfunctions2_function.recording_worker.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.recording_tasks.email}"
+}
+
+# The only identity allowed to invoke recordingReady: Eventarc pushes each event with its token.
+resource "google_cloud_run_v2_service_iam_member" "recording_ready_trigger_invoker" {
+  project  = var.project_id
+  location = google_cloudfunctions2_function.recording_ready.location
+  name     = google_cloudfunctions2_function.recording_ready.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.recording_ready_trigger.email}"
+}
+
+# The only identity allowed to invoke the sweeper.
+resource "google_cloud_run_v2_service_iam_member" "sweeper_trigger_invoker" {
+  project  = var.project_id
+  location = google_cloudfunctions2_function.sweeper.location
+  name     = google_cloudfunctions2_function.sweeper.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.sweeper_trigger.email}"
+}
+
+# Only the worker may read the Salesforce key, and only the api the CRM's download keys; each granted
+# on its secret.
+resource "google_secret_manager_secret_iam_member" "recording_worker_salesforce_private_key" {
+  secret_id = google_secret_manager_secret.salesforce_private_key.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.recording_worker_runtime.email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "api_crm_download_key" {
+  secret_id = google_secret_manager_secret.crm_download_key.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.api_runtime.email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "api_crm_download_key_previous" {
+  secret_id = google_secret_manager_secret.crm_download_key_previous.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.api_runtime.email}"
+}
+
+# Eventarc's Cloud Storage triggers: the bucket's events reach Eventarc through Pub/Sub, published by
+# the project's Cloud Storage service agent, which needs the publisher role on the project (Eventarc
+# creates that topic itself, so the grant cannot name it). The trigger's own account must be allowed
+# to receive events, a role that is granted on the project only.
+data "google_storage_project_service_account" "this" {
+  project = var.project_id
+
+  depends_on = [google_project_service.required["storage.googleapis.com"]]
+}
+
+resource "google_project_iam_member" "storage_service_agent_publisher" {
+  project = var.project_id
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${data.google_storage_project_service_account.this.email_address}"
+}
+
+resource "google_project_iam_member" "recording_ready_trigger_event_receiver" {
+  project = var.project_id
+  role    = "roles/eventarc.eventReceiver"
+  member  = "serviceAccount:${google_service_account.recording_ready_trigger.email}"
 }

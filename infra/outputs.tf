@@ -42,3 +42,18 @@ output "function_source_bucket" {
   description = "Bucket holding the uploaded source archives."
   value       = google_storage_bucket.function_source.name
 }
+
+output "recordings_bucket" {
+  description = "Bucket the platform writes call recordings to (objects deleted within 7 days)."
+  value       = google_storage_bucket.recordings.name
+}
+
+output "recordings_queue" {
+  description = "Cloud Tasks queue of the recording uploads (projects/…/locations/…/queues/recordings)."
+  value       = google_cloud_tasks_queue.recordings.id
+}
+
+output "recording_worker_url" {
+  description = "URL of recordingWorker; only the recording-tasks service account may invoke it."
+  value       = google_cloudfunctions2_function.recording_worker.url
+}

@@ -84,3 +84,11 @@ resource "google_pubsub_subscription_iam_member" "platform_commands_subscribers"
   role         = "roles/pubsub.subscriber"
   member       = each.value
 }
+
+# The sweeper's hourly tick, published by Cloud Scheduler (recordings.tf) and received by the sweeper
+# through Eventarc. A tick carries nothing: every sweep looks at everything that is due.
+resource "google_pubsub_topic" "sweeper_ticks" {
+  name = "sweeper-ticks"
+
+  depends_on = [google_project_service.required["pubsub.googleapis.com"]]
+}

@@ -24,3 +24,39 @@ resource "google_secret_manager_secret" "platform_signing_secret_previous" {
 
   depends_on = [google_project_service.required["secretmanager.googleapis.com"]]
 }
+
+# The private key of the Salesforce connected app, in PEM, which recordingWorker signs its JWT bearer
+# logins with (SALESFORCE_PRIVATE_KEY). The certificate that goes with it is uploaded to the connected
+# app; the key itself only ever sits here.
+resource "google_secret_manager_secret" "salesforce_private_key" {
+  secret_id = "salesforce-private-key"
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.required["secretmanager.googleapis.com"]]
+}
+
+# The key the CRM presents to the api to download a recording that is still waiting (REC-4,
+# CRM_DOWNLOAD_KEY), and the previous one, accepted alongside it while the CRM moves to a new key:
+# the same pair and the same rotation as the platform's signing secrets.
+resource "google_secret_manager_secret" "crm_download_key" {
+  secret_id = "crm-download-key"
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.required["secretmanager.googleapis.com"]]
+}
+
+resource "google_secret_manager_secret" "crm_download_key_previous" {
+  secret_id = "crm-download-key-previous"
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.required["secretmanager.googleapis.com"]]
+}

@@ -73,3 +73,62 @@ variable "platform_commands_subscribers" {
     error_message = "platform_commands_subscribers must list IAM members such as serviceAccount:…, user:…, group:…; never allUsers or allAuthenticatedUsers."
   }
 }
+
+variable "salesforce_login_url" {
+  description = "SALESFORCE_LOGIN_URL of recordingWorker: where it logs in to Salesforce (https://test.salesforce.com for a sandbox, or the org's My Domain URL)."
+  type        = string
+  default     = "https://login.salesforce.com"
+
+  validation {
+    condition     = can(regex("^https://[^/\\s]+/?$", var.salesforce_login_url))
+    error_message = "salesforce_login_url must be an https:// origin, such as https://login.salesforce.com."
+  }
+}
+
+variable "salesforce_client_id" {
+  description = "SALESFORCE_CLIENT_ID of recordingWorker: the consumer key of the Salesforce connected app that uploads the recordings."
+  type        = string
+
+  validation {
+    condition     = trimspace(var.salesforce_client_id) != ""
+    error_message = "salesforce_client_id must not be empty."
+  }
+}
+
+variable "salesforce_username" {
+  description = "SALESFORCE_USERNAME of recordingWorker: the Salesforce user the uploads are made as (pre-authorized in the connected app)."
+  type        = string
+
+  validation {
+    condition     = trimspace(var.salesforce_username) != ""
+    error_message = "salesforce_username must not be empty."
+  }
+}
+
+variable "salesforce_api_version" {
+  description = "SALESFORCE_API_VERSION of recordingWorker: the Salesforce REST API version, such as 62.0."
+  type        = string
+  default     = "62.0"
+
+  validation {
+    # Same form as functions/src/config.ts, so that a typo fails the plan rather than every cold start.
+    condition     = can(regex("^[0-9]{2,3}\\.0$", var.salesforce_api_version))
+    error_message = "salesforce_api_version must look like 62.0."
+  }
+}
+
+variable "recordings_writers" {
+  description = "IAM members (e.g. \"serviceAccount:recorder@platform-project.iam.gserviceaccount.com\") that may write recordings to the recordings bucket (roles/storage.objectCreator: create only, never read, list or delete)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    # Anyone could fill the bucket; the bucket's public access prevention would refuse such a grant at
+    # apply time anyway, this refuses it at plan time.
+    condition = alltrue([
+      for member in var.recordings_writers :
+      can(regex("^(serviceAccount|user|group|domain|principal|principalSet):", member))
+    ])
+    error_message = "recordings_writers must list IAM members such as serviceAccount:…, user:…, group:…; never allUsers or allAuthenticatedUsers."
+  }
+}

@@ -60,8 +60,11 @@ export function findLayerViolations(srcRoot: string, files?: Map<string, string>
     for (const { fileName: specifier } of importedFiles) {
       const rule = ALLOWED[from];
       if (specifier.startsWith('.')) {
-        const to = layerOf(srcRoot, resolve(dirname(file), specifier));
-        if (!rule.layers.includes(to))
+        const target = resolve(dirname(file), specifier);
+        const to = layerOf(srcRoot, target);
+        // Use cases may report what they did: the log module is plain code with no SDK behind it.
+        const isLog = relative(srcRoot, target).replace(/\.[jt]s$/, '') === 'log';
+        if (!rule.layers.includes(to) && !(isLog && from === 'app'))
           violations.push({
             file: relative(srcRoot, file),
             imports: specifier,

@@ -58,7 +58,7 @@ function* agentListPlans() {
 const asc = (fieldPath: string) => ({ fieldPath, order: 'ASCENDING' as const });
 const desc = (fieldPath: string) => ({ fieldPath, order: 'DESCENDING' as const });
 
-/** Queries written by hand in the adapters (adapters/firestore/supervision.ts, scheduled-calls.ts). */
+/** Queries written by hand in the adapters (adapters/firestore/supervision.ts, scheduled-calls.ts, recording-plans.ts). */
 const fixed: CompositeIndex[] = [
   { collectionGroup: 'events', queryScope: 'COLLECTION', fields: [asc('type'), desc('sequence')] },
   { collectionGroup: 'sessions', queryScope: 'COLLECTION', fields: [asc('agent.id'), asc('listState')] },
@@ -71,6 +71,7 @@ const fixed: CompositeIndex[] = [
     queryScope: 'COLLECTION',
     fields: [asc('sessionId'), asc('actorUid'), desc('at')],
   },
+  { collectionGroup: 'recordings', queryScope: 'COLLECTION', fields: [asc('status'), asc('purgeAt')] },
 ];
 
 export function requiredIndexes(): CompositeIndex[] {

@@ -19,7 +19,14 @@ import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from './adapters
 import { PubSubPlatformCommands } from './adapters/pubsub/platform-commands.js';
 import type { IngestDeps } from './app/ingest-session-event.js';
 import type { SupervisionDeps } from './app/supervision/deps.js';
-import type { Config } from './config.js';
+import { recordingsConfig, type Config } from './config.js';
+import { FirestoreRecordingPlans } from './adapters/firestore/recording-plans.js';
+import { OidcCallerVerifier } from './adapters/identity/oidc-callers.js';
+import { SalesforceCrm } from './adapters/salesforce/salesforce-crm.js';
+import { GcsRecordingBlobs } from './adapters/storage/recording-blobs.js';
+import { CloudTasksRecordingTasks } from './adapters/tasks/recording-tasks.js';
+import type { RecordingsDeps } from './app/recordings/deps.js';
+import type { DownloadDeps } from './app/recordings/download.js';
 import type { PeopleDeps } from './app/authenticate.js';
 import type { DeflectionDeps } from './app/deflection/deps.js';
 import type { QueueDirectory } from './ports/queues.js';
@@ -53,7 +60,23 @@ export function compose(config: Config, clock: Clock = systemClock) {
   };
   const db = once(() => firestoreClient(config.projectId, config.firestoreDatabaseId));
   const directory = once(() => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000));
-  const ingest = once(() => firestoreIngestDeps(db(), 0, clock, directory()));
+  const recordingTasks = once(() => {
+    const r = recordingsConfig(config);
+    return new CloudTasksRecordingTasks({
+      queue: r.queue,
+      workerUrl: r.workerUrl,
+      serviceAccountEmail: r.tasksServiceAccount,
+      ...(r.tasksEmulatorHost ? { emulatorHost: r.tasksEmulatorHost } : {}),
+    });
+  });
+  const recordingsOn = () => {
+    const r = config.recordings;
+    return Boolean(r.bucket && r.queue && r.workerUrl && r.tasksServiceAccount);
+  };
+  const ingest = once((): IngestDeps => ({
+    ...firestoreIngestDeps(db(), 0, clock, directory()),
+    ...(recordingsOn() ? { recordings: recordingTasks() } : {}),
+  }));
   const people = once((): PeopleDeps => ({
     idTokens: config.authEmulatorHost
       ? new AuthEmulatorIdTokenVerifier(config.projectId, () => clock.now())
@@ -84,5 +107,51 @@ export function compose(config: Config, clock: Clock = systemClock) {
       scheduledCalls: new FirestoreScheduledCallBook(db()),
     };
   });
-  return { ingest, people, supervision, deflection };
+  const recordings = once((): RecordingsDeps => {
+    const r = recordingsConfig(config);
+    const crm = once(() => {
+      if (!config.salesforce)
+        throw new Error('The CRM is not configured: set SALESFORCE_LOGIN_URL and the rest');
+      return new SalesforceCrm(config.salesforce);
+    });
+    return {
+      plans: new FirestoreRecordingPlans(db()),
+      blobs: new GcsRecordingBlobs({
+        projectId: config.projectId,
+        ...(r.storageEmulatorHost ? { apiEndpoint: r.storageEmulatorHost } : {}),
+      }),
+      tasks: recordingTasks(),
+      crm,
+      sessions: ingest().sessions,
+      clock,
+      bucket: r.bucket,
+      partSizeBytes: r.partSizeBytes,
+    };
+  });
+  const recordingTaskCaller = once(() => {
+    const r = recordingsConfig(config);
+    return new OidcCallerVerifier({
+      audience: r.workerUrl,
+      serviceAccountEmail: r.tasksServiceAccount,
+      ...(r.tasksOidcCertsUrl ? { certsUrl: r.tasksOidcCertsUrl } : {}),
+    });
+  });
+  const downloads = once((): DownloadDeps => ({
+    plans: recordings().plans,
+    blobs: recordings().blobs,
+    sessions: supervision().sessions,
+    audit: supervision().audit,
+    clock,
+    newId: randomUUID,
+  }));
+  return {
+    ingest,
+    people,
+    supervision,
+    deflection,
+    recordings,
+    recordingTasks,
+    recordingTaskCaller,
+    downloads: recordingsOn() ? downloads : undefined,
+  };
 }

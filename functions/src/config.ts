@@ -19,6 +19,37 @@ const ConfigSchema = z.object({
   platformCommandsTopic: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name'),
   /** How long roles, queue teams and supervision settings are kept in an instance. */
   directoryCacheSeconds: z.number().int().min(0).max(3600),
+  /** The recordings pipeline; required by the functions that use it (see RECORDINGS_TARGETS). */
+  recordings: z.object({
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a bucket name')
+      .optional(),
+    queue: z
+      .string()
+      .regex(/^projects\/[^/]+\/locations\/[^/]+\/queues\/[A-Za-z0-9-]{1,100}$/, 'must be a queue path')
+      .optional(),
+    workerUrl: z.url().optional(),
+    tasksServiceAccount: z.email().optional(),
+    /** REC-5's 50 MB (10^6 bytes) and never more; smaller only to test with small files. */
+    partSizeBytes: z.number().int().min(1).max(50_000_000),
+    /** Local only: a Cloud Tasks REST endpoint (host:port) and where its OIDC keys are. */
+    tasksEmulatorHost: z.string().min(1).optional(),
+    tasksOidcCertsUrl: z.url().optional(),
+    /** Local only: the Cloud Storage endpoint, read by the client library itself. */
+    storageEmulatorHost: z.string().min(1).optional(),
+  }),
+  salesforce: z
+    .object({
+      loginUrl: z.url(),
+      clientId: z.string().min(1),
+      username: z.string().min(1),
+      privateKeyPem: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }),
+      apiVersion: z.string().regex(/^\d{2,3}\.0$/, 'must look like 62.0'),
+    })
+    .optional(),
+  /** Keys the CRM presents to download a waiting recording (REC-4): current, then previous. */
+  crmDownloadKeys: z.array(Secret).max(2),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -41,6 +72,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authEmulatorHost: env.FIREBASE_AUTH_EMULATOR_HOST || undefined,
     platformCommandsTopic: env.PLATFORM_COMMANDS_TOPIC ?? 'platform-commands',
     directoryCacheSeconds: integer(env.DIRECTORY_CACHE_SECONDS, 60),
+    recordings: {
+      bucket: env.RECORDINGS_BUCKET || undefined,
+      queue: env.RECORDINGS_QUEUE || undefined,
+      workerUrl: env.RECORDING_WORKER_URL || undefined,
+      tasksServiceAccount: env.RECORDING_TASKS_SERVICE_ACCOUNT || undefined,
+      partSizeBytes: integer(env.RECORDING_PART_BYTES, 50_000_000),
+      tasksEmulatorHost: env.TASKS_EMULATOR_HOST || undefined,
+      tasksOidcCertsUrl: env.TASKS_OIDC_CERTS_URL || undefined,
+      storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
+    },
+    salesforce: env.SALESFORCE_LOGIN_URL
+      ? {
+          loginUrl: env.SALESFORCE_LOGIN_URL,
+          clientId: env.SALESFORCE_CLIENT_ID,
+          username: env.SALESFORCE_USERNAME,
+          // Secret Manager and .env files often carry a PEM on one line with literal \n.
+          privateKeyPem: env.SALESFORCE_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+          apiVersion: env.SALESFORCE_API_VERSION ?? '62.0',
+        }
+      : undefined,
+    crmDownloadKeys: [env.CRM_DOWNLOAD_KEY, env.CRM_DOWNLOAD_KEY_PREVIOUS].filter(
+      (k): k is string => k !== undefined && k !== '',
+    ),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -57,5 +111,50 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Emulator tokens are unsigned: accepting them on Cloud Run would let anyone be anyone.
   if (parsed.data.authEmulatorHost && env.K_SERVICE)
     throw new Error('Invalid configuration:\n  FIREBASE_AUTH_EMULATOR_HOST must not be set on Cloud Run');
+  const { recordings } = parsed.data;
+  if (
+    env.K_SERVICE &&
+    (recordings.tasksEmulatorHost || recordings.tasksOidcCertsUrl || recordings.storageEmulatorHost)
+  )
+    throw new Error(
+      'Invalid configuration:\n  TASKS_EMULATOR_HOST, TASKS_OIDC_CERTS_URL and STORAGE_EMULATOR_HOST must not be set on Cloud Run',
+    );
+  const missing = missingFor(target, parsed.data);
+  if (missing.length > 0)
+    throw new Error(
+      `Invalid configuration:\n  ${missing.map((m) => `${m} is required for ${target}`).join('\n  ')}`,
+    );
   return parsed.data;
+}
+
+/** The functions that work on recordings, and what each one cannot start without. */
+export const RECORDINGS_TARGETS = ['recordingReady', 'recordingWorker', 'sweeper'] as const;
+
+function missingFor(target: string | undefined, config: Config): string[] {
+  if (!RECORDINGS_TARGETS.some((t) => t === target)) return [];
+  const r = config.recordings;
+  const missing = [
+    r.bucket ? undefined : 'RECORDINGS_BUCKET',
+    r.queue ? undefined : 'RECORDINGS_QUEUE',
+    r.workerUrl ? undefined : 'RECORDING_WORKER_URL',
+    r.tasksServiceAccount ? undefined : 'RECORDING_TASKS_SERVICE_ACCOUNT',
+  ];
+  if (target === 'recordingWorker' && !config.salesforce) missing.push('SALESFORCE_LOGIN_URL');
+  return missing.filter((m): m is string => m !== undefined);
+}
+
+/** The recordings settings, complete, for the code that needs them; a clear error when they are not. */
+export function recordingsConfig(config: Config) {
+  const r = config.recordings;
+  if (!r.bucket || !r.queue || !r.workerUrl || !r.tasksServiceAccount)
+    throw new Error(
+      'Recordings are not configured: set RECORDINGS_BUCKET, RECORDINGS_QUEUE, RECORDING_WORKER_URL and RECORDING_TASKS_SERVICE_ACCOUNT',
+    );
+  return {
+    ...r,
+    bucket: r.bucket,
+    queue: r.queue,
+    workerUrl: r.workerUrl,
+    tasksServiceAccount: r.tasksServiceAccount,
+  };
 }

@@ -7,6 +7,8 @@ import { httpFunction } from './http/router.js';
 import { configureLogs } from './log.js';
 import { systemClock } from './ports/clock.js';
 import { platformEventsFromPubSub } from './triggers/platform-events-pubsub.js';
+import { recordingReadyFromStorage, sweeperFromSchedule } from './triggers/recordings.js';
+import { recordingWorkerRoutes } from './http/recording-worker.js';
 
 /** The only file that registers functions. Each is deployed on its own (see infra/functions.tf). */
 const config = loadConfig();
@@ -36,6 +38,20 @@ functions.http(
       people: adapters.people,
       supervision: adapters.supervision,
       deflection: adapters.deflection,
+      ...(adapters.downloads ? { downloads: adapters.downloads } : {}),
+      crmDownloadKeys: config.crmDownloadKeys,
     }),
   ),
 );
+
+functions.cloudEvent('recordingReady', recordingReadyFromStorage({ recordings: adapters.recordings }));
+
+functions.http(
+  'recordingWorker',
+  httpFunction(
+    config.projectId,
+    recordingWorkerRoutes({ recordings: adapters.recordings, caller: adapters.recordingTaskCaller }),
+  ),
+);
+
+functions.cloudEvent('sweeper', sweeperFromSchedule({ recordings: adapters.recordings }));

@@ -41,6 +41,16 @@ export function traceFrom(header: string | undefined, projectId: string): LogCon
     : {};
 }
 
+/** A failed part upload: identifiers and reason codes only. */
+type UploadFailureFields = {
+  planId: string;
+  partIndex: number;
+  partCount: number;
+  kind: string;
+  reason: string;
+  crmRecordId?: string | undefined;
+};
+
 export const logs = {
   sessionEventIngested(
     f: {
@@ -69,6 +79,76 @@ export const logs = {
       f,
       ctx,
     );
+  },
+  recordingPlanned(f: {
+    planId: string;
+    source: string;
+    outcome: string;
+    status: string;
+    sizeBytes: number;
+    partCount: number;
+    crmRecordKnown: boolean;
+  }) {
+    write('INFO', 'recording_planned', `Recording upload plan ${f.outcome}`, f);
+  },
+  recordingObjectIgnored(f: { source: string; reason: string }) {
+    write('INFO', 'recording_object_ignored', `Recording announcement ignored: ${f.reason}`, f);
+  },
+  recordingTaskIgnored(f: { planId: string; why: string }) {
+    write('INFO', 'recording_task_ignored', `Recording task had nothing to do: ${f.why}`, f);
+  },
+  recordingPartUploaded(f: { planId: string; partIndex: number; partCount: number; outcome: string }) {
+    write(
+      'INFO',
+      'recording_part_uploaded',
+      `Recording part ${f.partIndex + 1} of ${f.partCount} ${f.outcome}`,
+      f,
+    );
+  },
+  recordingUploadWillRetry(f: UploadFailureFields & { retryAfterSeconds?: number | undefined }) {
+    write(
+      'WARNING',
+      'recording_upload_will_retry',
+      `Recording upload will be retried: ${f.kind} (${f.reason})`,
+      f,
+    );
+  },
+  /** A permanent failure: nothing retries it until an admin does (alert on this event). */
+  recordingUploadFailed(f: UploadFailureFields) {
+    write('ERROR', 'recording_upload_failed', `Recording upload failed for good: ${f.reason}`, f);
+  },
+  recordingWaitingForCrmRecord(f: { planId: string; sessionKnown: boolean }) {
+    write(
+      'WARNING',
+      'recording_waiting_for_crm_record',
+      'Recording waits for its call to be linked to a CRM record',
+      f,
+    );
+  },
+  recordingDeleted(f: { planId: string; partCount: number; objectWas: string }) {
+    write('INFO', 'recording_deleted', 'Recording deleted after the CRM acknowledged every part', f);
+  },
+  /** For the CRM admin: a recording deleted before the CRM had all of it (REC-3 over REC-1). */
+  recordingPurged(f: {
+    planId: string;
+    reason: string;
+    partsAcknowledged: number;
+    partCount: number;
+    crmRecordId?: string | undefined;
+    objectWas: string;
+  }) {
+    write(
+      'ERROR',
+      'recording_purged',
+      `Recording purged (${f.reason}) with ${f.partsAcknowledged} of ${f.partCount} parts in the CRM`,
+      f,
+    );
+  },
+  sweepCompleted(f: Record<string, number>) {
+    write('INFO', 'recordings_sweep_completed', 'Recordings sweep completed', f);
+  },
+  recordingDownloaded(f: { planId: string; by: 'crm_key' | 'person'; uid?: string }) {
+    write('INFO', 'recording_downloaded', 'Recording downloaded', f);
   },
   unexpectedError(error: unknown, f: { operation: string }, ctx?: LogContext) {
     const e = error instanceof Error ? error : new Error(String(error));

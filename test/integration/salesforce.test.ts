@@ -8,7 +8,7 @@ import {
   type SalesforceConfig,
 } from '../../functions/src/adapters/salesforce/salesforce-crm.js';
 import { CrmError, type RecordingPart } from '../../functions/src/ports/crm.js';
-import { startSalesforceServer, type SalesforceServer } from '../support/salesforce-server.js';
+import { startSalesforceServer, type SalesforceServer } from '../../scripts/emulators/salesforce-server.js';
 
 /**
  * The Salesforce adapter, through the real jsforce, against a local Salesforce-compatible server

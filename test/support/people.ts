@@ -31,3 +31,61 @@ export async function signIn(email: string, password = 'password-123'): Promise<
   if (!body.idToken) throw new Error(`could not sign in ${email}: ${res.status}`);
   return body.idToken;
 }
+
+/**
+ * An ID token from a sign-in with a second factor, the way the web client gets one: MFA turned on
+ * for the project, a phone enrolled (admin API), the password step, then the SMS code the emulator
+ * keeps instead of sending. The token carries `firebase.sign_in_second_factor: "phone"`.
+ */
+export async function signInWithSecondFactor(
+  projectId: string,
+  uid: string,
+  email: string,
+  password = 'password-123',
+): Promise<string> {
+  const host = emulatorHost('FIREBASE_AUTH_EMULATOR_HOST');
+  const base = `http://${host}/identitytoolkit.googleapis.com`;
+  const call = async (path: string, body: unknown, admin = false, method = 'POST') => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(admin ? { authorization: 'Bearer owner' } : {}) },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as Record<string, any>;
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json.error?.message)}`);
+    return json;
+  };
+  await call(
+    `/v2/projects/${projectId}/config?updateMask=mfa`,
+    { mfa: { state: 'ENABLED', enabledProviders: ['PHONE_SMS'] } },
+    true,
+    'PATCH',
+  );
+  await call(
+    `/v1/projects/${projectId}/accounts:update`,
+    { localId: uid, mfa: { enrollments: [{ mfaEnrollmentId: `${uid}-phone`, phoneInfo: '+15555550100' }] } },
+    true,
+  );
+  const first = await call('/v1/accounts:signInWithPassword?key=local-test-key', {
+    email,
+    password,
+    returnSecureToken: true,
+  });
+  const started = await call('/v2/accounts/mfaSignIn:start?key=local-test-key', {
+    mfaPendingCredential: first.mfaPendingCredential,
+    mfaEnrollmentId: `${uid}-phone`,
+    phoneSignInInfo: {},
+  });
+  const sessionInfo = started.phoneResponseInfo.sessionInfo as string;
+  const codes = (await (
+    await fetch(`http://${host}/emulator/v1/projects/${projectId}/verificationCodes`)
+  ).json()) as {
+    verificationCodes: { sessionInfo: string; code: string }[];
+  };
+  const code = codes.verificationCodes.find((c) => c.sessionInfo === sessionInfo)?.code;
+  const done = await call('/v2/accounts/mfaSignIn:finalize?key=local-test-key', {
+    mfaPendingCredential: first.mfaPendingCredential,
+    phoneVerificationInfo: { sessionInfo, code },
+  });
+  return done.idToken as string;
+}

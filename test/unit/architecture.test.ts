@@ -28,4 +28,17 @@ describe('the layer rule', () => {
     const text = "import { firestoreClient } from '../adapters/firestore/client.js';";
     expect(findLayerViolations(SRC_ROOT, new Map([[file, text]]))).toHaveLength(1);
   });
+
+  it('when a use case logs, then it may; the domain may not, nor may a use case reach the composition', () => {
+    const useCase = join(SRC_ROOT, 'app/recordings/bad.ts');
+    const domain = join(SRC_ROOT, 'domain/recordings/bad.ts');
+    const files = new Map([
+      [useCase, "import { logs } from '../../log.js';\nimport { compose } from '../../composition.js';"],
+      [domain, "import { logs } from '../../log.js';"],
+    ]);
+    expect(findLayerViolations(SRC_ROOT, files).map((v) => `${v.file} ${v.imports}`)).toEqual([
+      'app/recordings/bad.ts ../../composition.js',
+      'domain/recordings/bad.ts ../../log.js',
+    ]);
+  });
 });

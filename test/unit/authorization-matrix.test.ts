@@ -198,3 +198,37 @@ describe('authorization matrix', () => {
     expect(authorize(both, { type: 'session.monitor', session: call('team-z') }).allowed).toBe(true);
   });
 });
+
+describe('downloading a waiting recording (REC-4)', () => {
+  const withMfa = (roleIds: string[], teamIds: string[]) =>
+    resolveActor({ uid: `u-${roleIds.join('-')}`, name: 'P', roleIds, teamIds }, roles, true);
+  const download = (session: { kind: 'call' | 'chat'; teamIds: string[] } | null): Action => ({
+    type: 'recording.download',
+    session,
+  });
+  const outcome = (actor: Parameters<typeof authorize>[0], action: Action) => {
+    const decision = authorize(actor, action);
+    return decision.allowed ? 'ok' : decision.reason;
+  };
+
+  it('when a person signed in with a second factor may monitor the call, then they may download it', () => {
+    expect(outcome(withMfa(['admin'], []), download(call('team-b')))).toBe('ok');
+    expect(outcome(withMfa(['manager'], ['team-a']), download(call('team-a')))).toBe('ok');
+  });
+
+  it('when the same people signed in with a password only, then they may not', () => {
+    expect(outcome(people.admin, download(call('team-b')))).toBe('multi_factor_required');
+    expect(outcome(people.manager, download(call('team-a')))).toBe('multi_factor_required');
+  });
+
+  it('when the call is outside their teams, or not known at all, then a team-scoped person may not', () => {
+    expect(outcome(withMfa(['manager'], ['team-a']), download(call('team-b')))).toBe(OUTSIDE);
+    expect(outcome(withMfa(['manager'], ['team-a']), download(null))).toBe(OUTSIDE);
+    expect(outcome(withMfa(['admin'], []), download(null))).toBe('ok');
+  });
+
+  it('when a person may not monitor calls, then a second factor does not help', () => {
+    expect(outcome(withMfa(['agent'], ['team-a']), download(call('team-a')))).toBe(MISSING);
+    expect(outcome(withMfa(['closer'], []), download(call('team-a')))).toBe(MISSING);
+  });
+});

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       logLevel: 'INFO',
       platformCommandsTopic: 'platform-commands',
       directoryCacheSeconds: 60,
+      recordings: { partSizeBytes: 50_000_000 },
+      crmDownloadKeys: [],
     });
   });
 
@@ -61,5 +63,70 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x', FUNCTION_TARGET: 'api' }).platformSigning.secrets,
     ).toEqual([]);
+  });
+
+  describe('recordings', () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'demo-x', PLATFORM_SIGNING_SECRET: SECRET };
+    const recordings = {
+      RECORDINGS_BUCKET: 'acme-recordings',
+      RECORDINGS_QUEUE: 'projects/demo-x/locations/europe-west1/queues/recordings',
+      RECORDING_WORKER_URL: 'https://europe-west1-demo-x.cloudfunctions.net/recording-worker',
+      RECORDING_TASKS_SERVICE_ACCOUNT: 'recording-tasks@demo-x.iam.gserviceaccount.com',
+    };
+    const salesforce = {
+      SALESFORCE_LOGIN_URL: 'https://login.salesforce.com',
+      SALESFORCE_CLIENT_ID: 'client',
+      SALESFORCE_USERNAME: 'integration@acme.example',
+      SALESFORCE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----',
+    };
+
+    it('when the worker starts without the queue or the CRM, then startup names what is missing', () => {
+      expect(() =>
+        loadConfig({ ...base, FUNCTION_TARGET: 'recordingWorker', RECORDINGS_BUCKET: 'acme-recordings' }),
+      ).toThrow(/RECORDINGS_QUEUE is required for recordingWorker[\s\S]*SALESFORCE_LOGIN_URL is required/);
+      expect(() => loadConfig({ ...base, FUNCTION_TARGET: 'sweeper', ...recordings })).not.toThrow();
+      expect(() => loadConfig({ ...base, FUNCTION_TARGET: 'api' })).not.toThrow();
+    });
+
+    it('when everything is set, then the PEM written on one line gets its line breaks back', () => {
+      const config = loadConfig({
+        ...base,
+        FUNCTION_TARGET: 'recordingWorker',
+        ...recordings,
+        ...salesforce,
+      });
+      expect(config.salesforce?.privateKeyPem).toBe(
+        '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+      );
+      expect(config.salesforce?.apiVersion).toBe('62.0');
+      expect(config.recordings.partSizeBytes).toBe(50_000_000);
+    });
+
+    it('when parts would be over 50 MB, then the configuration is refused', () => {
+      expect(() => loadConfig({ ...base, RECORDING_PART_BYTES: '50000001' })).toThrow(/partSizeBytes/);
+      expect(loadConfig({ ...base, RECORDING_PART_BYTES: '1000' }).recordings.partSizeBytes).toBe(1000);
+    });
+
+    it('when a local Tasks or Storage endpoint is set on Cloud Run, then startup fails', () => {
+      for (const local of [
+        { TASKS_EMULATOR_HOST: '127.0.0.1:8123' },
+        { STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9199' },
+      ]) {
+        expect(() => loadConfig({ ...base, ...recordings, ...local, K_SERVICE: 'recording-worker' })).toThrow(
+          /Cloud Run/,
+        );
+        expect(() => loadConfig({ ...base, ...recordings, ...local })).not.toThrow();
+      }
+    });
+
+    it('when two CRM download keys are set, then both are accepted, current first; a short one is refused', () => {
+      const current = 'c'.repeat(40);
+      const previous = 'p'.repeat(40);
+      expect(
+        loadConfig({ ...base, CRM_DOWNLOAD_KEY: current, CRM_DOWNLOAD_KEY_PREVIOUS: previous })
+          .crmDownloadKeys,
+      ).toEqual([current, previous]);
+      expect(() => loadConfig({ ...base, CRM_DOWNLOAD_KEY: 'short' })).toThrow(/crmDownloadKeys/);
+    });
   });
 });

@@ -46,6 +46,7 @@ interface Infra {
   data: Map<string, Body>;
   variables: Map<string, Body>;
   outputs: Map<string, Body>;
+  checks: Map<string, Body>;
   locals: Map<string, unknown>;
   terraform: Body[];
   providers: Map<string, Body>;
@@ -58,6 +59,7 @@ async function loadInfra(): Promise<Infra> {
     data: new Map(),
     variables: new Map(),
     outputs: new Map(),
+    checks: new Map(),
     locals: new Map(),
     terraform: [],
     providers: new Map(),
@@ -84,6 +86,8 @@ async function loadInfra(): Promise<Infra> {
         for (const [label, body] of labelled(value, kind)) add(infra.variables, label, body);
       } else if (kind === 'output') {
         for (const [label, body] of labelled(value, kind)) add(infra.outputs, label, body);
+      } else if (kind === 'check') {
+        for (const [label, body] of labelled(value, kind)) add(infra.checks, label, body);
       } else if (kind === 'provider') {
         for (const [label, body] of labelled(value, kind)) add(infra.providers, label, body);
       } else if (kind === 'locals') {
@@ -156,15 +160,22 @@ function filesRead(expression: unknown): string[] {
 const ref = (address: string, attribute: string) => `\${${address}.${attribute}}`;
 
 /**
- * A map: a block, a whole-string reference to a local, or `merge(local.x, { KEY = expression … })`
- * (which hcl2json leaves as text): the local's entries, then the literal's, as `${expression}`.
+ * A map: a block, a whole-string reference to a local, or `merge(local.x, local.y, …, { KEY =
+ * expression … })` (which hcl2json leaves as text; the literal is optional): the locals' entries in
+ * order, then the literal's, as `${expression}`.
  */
 function mapOf(raw: unknown, what: string): Body {
   if (value(raw) !== raw) return mapOf(value(raw), what);
-  const merge = typeof raw === 'string' ? /^\$\{merge\(local\.(\w+),\s*\{([^{}]*)\}\)\}$/s.exec(raw) : null;
+  const merge =
+    typeof raw === 'string'
+      ? /^\$\{merge\(((?:\s*local\.\w+\s*,)*\s*local\.\w+\s*)(?:,\s*\{([^{}]*)\}\s*)?\)\}$/s.exec(raw)
+      : null;
   if (!merge) return asBody(raw, what);
-  const entries: Body = { ...mapOf(local(merge[1]!), `local.${merge[1]!}`) };
-  const lines = merge[2]!
+  const entries: Body = {};
+  for (const name of merge[1]!.split(',').map((part) => part.trim().replace(/^local\./, ''))) {
+    Object.assign(entries, mapOf(local(name), `local.${name}`));
+  }
+  const lines = (merge[2] ?? '')
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
@@ -187,21 +198,54 @@ function keys(node: unknown): string[] {
   return [];
 }
 
-/** A value an environment expression would take with the variables' defaults (a placeholder without one). */
+/**
+ * The value an expression would take with the variables' defaults (a placeholder without one): every
+ * `${…}` in it replaced. Knows variables, locals, upper/lower/tostring, resource names, a queue's id
+ * and a service account's e-mail, the way the provider forms them; anything else throws.
+ */
 function sample(expression: unknown): string {
-  const text = String(expression);
-  if (!text.includes('${')) return text;
-  const resourceName = /^\$\{(google_\w+\.\w+)\.name\}$/.exec(text);
-  if (resourceName) return sample(resource(resourceName[1]!).name);
-  const variable = /var\.(\w+)/.exec(text);
-  if (!variable) throw new Error(`no sample value for ${text}`);
-  const fallback = infra.variables.get(variable[1]!)?.default;
-  return fallback === undefined ? `demo-${variable[1]!.replaceAll('_', '-')}` : String(fallback);
+  return String(expression).replace(/\$\{([^{}]+)\}/g, (_, inner: string) => sampleOf(inner.trim()));
 }
+
+function sampleOf(expression: string): string {
+  const call = /^(upper|lower|tostring)\((.+)\)$/.exec(expression);
+  if (call) {
+    const inner = sampleOf(call[2]!);
+    return call[1] === 'upper' ? inner.toUpperCase() : call[1] === 'lower' ? inner.toLowerCase() : inner;
+  }
+  const variable = /^var\.(\w+)$/.exec(expression);
+  if (variable) {
+    const fallback = infra.variables.get(variable[1]!)?.default;
+    return fallback === undefined ? `demo-${variable[1]!.replaceAll('_', '-')}` : String(fallback);
+  }
+  const localName = /^local\.(\w+)$/.exec(expression);
+  if (localName) return sample(local(localName[1]!));
+  const attribute = /^(google_\w+)\.(\w+)\.(\w+)$/.exec(expression);
+  if (attribute) {
+    const [, type, label, name] = attribute;
+    const body = resource(`${type!}.${label!}`);
+    const project = sampleOf('var.project_id');
+    if (name === 'name') return sample(body.name);
+    if (type === 'google_cloud_tasks_queue' && name === 'id')
+      return `projects/${project}/locations/${sample(body.location)}/queues/${sample(body.name)}`;
+    if (type === 'google_service_account' && name === 'email')
+      return `${sample(body.account_id)}@${project}.iam.gserviceaccount.com`;
+  }
+  throw new Error(`no sample value for \${${expression}}`);
+}
+
+/** A sample value for a secret environment variable, in the form the code expects of it. */
+const sampleSecret = (key: string) =>
+  /PRIVATE_KEY/.test(key)
+    ? `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(64)}\n-----END PRIVATE KEY-----\n`
+    : 's'.repeat(32);
 
 const httpFunction = resource('google_cloudfunctions2_function.platform_events');
 const pubsubFunction = resource('google_cloudfunctions2_function.platform_events_pubsub');
 const apiFunction = resource('google_cloudfunctions2_function.api');
+const readyFunction = resource('google_cloudfunctions2_function.recording_ready');
+const workerFunction = resource('google_cloudfunctions2_function.recording_worker');
+const sweeperFunction = resource('google_cloudfunctions2_function.sweeper');
 const functions = [
   {
     address: 'google_cloudfunctions2_function.platform_events',
@@ -218,6 +262,21 @@ const functions = [
     body: apiFunction,
     entryPoint: 'api',
   },
+  {
+    address: 'google_cloudfunctions2_function.recording_ready',
+    body: readyFunction,
+    entryPoint: 'recordingReady',
+  },
+  {
+    address: 'google_cloudfunctions2_function.recording_worker',
+    body: workerFunction,
+    entryPoint: 'recordingWorker',
+  },
+  {
+    address: 'google_cloudfunctions2_function.sweeper',
+    body: sweeperFunction,
+    entryPoint: 'sweeper',
+  },
 ];
 
 const serviceAccountMember = (account: string) =>
@@ -233,6 +292,7 @@ describe('infra/ files', () => {
         'iam.tf',
         'outputs.tf',
         'pubsub.tf',
+        'recordings.tf',
         'secrets.tf',
         'variables.tf',
         'versions.tf',
@@ -260,6 +320,11 @@ describe('infra/ files', () => {
       log_level: 'INFO',
       signature_max_skew_seconds: 300,
       platform_commands_subscribers: [],
+      salesforce_login_url: 'https://login.salesforce.com',
+      salesforce_api_version: '62.0',
+      salesforce_client_id: undefined,
+      salesforce_username: undefined,
+      recordings_writers: [],
     });
     expect([...infra.variables.keys()]).toEqual(
       expect.arrayContaining(['project_id', 'source_archive_path', 'region', 'firestore_database_id']),
@@ -281,6 +346,9 @@ describe('functions', () => {
       'platformEvents',
       'platformEventsPubSub',
       'api',
+      'recordingReady',
+      'recordingWorker',
+      'sweeper',
     ]);
     for (const { body, entryPoint } of functions) {
       const build = block(body, 'build_config');
@@ -297,7 +365,14 @@ describe('functions', () => {
     // Every registration call was read: none is written in a form the pattern above misses.
     expect(registered).toHaveLength([...index.matchAll(/\bfunctions\.\w+\(/g)].length);
     expect(registered).toEqual(
-      expect.arrayContaining(['http platformEvents', 'cloudEvent platformEventsPubSub', 'http api']),
+      expect.arrayContaining([
+        'http platformEvents',
+        'cloudEvent platformEventsPubSub',
+        'http api',
+        'cloudEvent recordingReady',
+        'http recordingWorker',
+        'cloudEvent sweeper',
+      ]),
     );
     const deployed = resourcesOfType('google_cloudfunctions2_function').map(([, body]) => {
       const kind = blocks(body, 'event_trigger').length > 0 ? 'cloudEvent' : 'http';
@@ -327,26 +402,52 @@ describe('functions', () => {
     expect(trigger.retry_policy).toBe('RETRY_POLICY_RETRY');
   });
 
-  it('each function runs as its own service account, and the trigger as a fourth one', () => {
+  it('each function runs as its own service account, and each Eventarc trigger as one more', () => {
     const accounts = [
       ...functions.map(({ body }) => block(body, 'service_config').service_account_email),
-      block(pubsubFunction, 'event_trigger').service_account_email,
+      ...functions.flatMap(({ body }) =>
+        blocks(body, 'event_trigger').map((trigger) => trigger.service_account_email),
+      ),
     ];
-    expect(accounts).toEqual([
-      ref('google_service_account.platform_events_runtime', 'email'),
-      ref('google_service_account.platform_events_pubsub_runtime', 'email'),
-      ref('google_service_account.api_runtime', 'email'),
-      ref('google_service_account.platform_events_trigger', 'email'),
-    ]);
+    expect(accounts).toEqual(
+      [
+        'platform_events_runtime',
+        'platform_events_pubsub_runtime',
+        'api_runtime',
+        'recording_ready_runtime',
+        'recording_worker_runtime',
+        'sweeper_runtime',
+        'platform_events_trigger',
+        'recording_ready_trigger',
+        'sweeper_trigger',
+      ].map((account) => ref(`google_service_account.${account}`, 'email')),
+    );
   });
 
   it('the plain environment holds the non-secret settings each function needs, each one config.ts reads, from variables and resources', () => {
     const config = readFileSync(join(root, 'functions/src/config.ts'), 'utf8');
-    const common = ['FIRESTORE_DATABASE_ID', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'];
+    const common = [
+      'FIRESTORE_DATABASE_ID',
+      'GOOGLE_CLOUD_PROJECT',
+      'LOG_LEVEL',
+      'RECORDINGS_BUCKET',
+      'RECORDINGS_QUEUE',
+      'RECORDING_WORKER_URL',
+      'RECORDING_TASKS_SERVICE_ACCOUNT',
+    ];
     const expected: Record<string, string[]> = {
       platformEvents: [...common, 'PLATFORM_SIGNATURE_MAX_SKEW_SECONDS'],
       platformEventsPubSub: common,
       api: [...common, 'PLATFORM_COMMANDS_TOPIC'],
+      recordingReady: common,
+      recordingWorker: [
+        ...common,
+        'SALESFORCE_LOGIN_URL',
+        'SALESFORCE_CLIENT_ID',
+        'SALESFORCE_USERNAME',
+        'SALESFORCE_API_VERSION',
+      ],
+      sweeper: common,
     };
     for (const { body, entryPoint } of functions) {
       const environment = environmentOf(body);
@@ -373,10 +474,10 @@ describe('functions', () => {
   it('when started with the environment Terraform gives it, each function loads its configuration', () => {
     for (const { body, entryPoint } of functions) {
       const service = block(body, 'service_config');
-      const env: Record<string, string> = { FUNCTION_TARGET: entryPoint, K_SERVICE: String(body.name) };
+      const env: Record<string, string> = { FUNCTION_TARGET: entryPoint, K_SERVICE: sample(body.name) };
       for (const [key, expression] of Object.entries(environmentOf(body))) env[key] = sample(expression);
       for (const secret of blocks(service, 'secret_environment_variables'))
-        env[String(secret.key)] = 's'.repeat(32);
+        env[String(secret.key)] = sampleSecret(String(secret.key));
       expect(() => loadConfig(env), entryPoint).not.toThrow();
       const config = loadConfig(env);
       expect(config.authEmulatorHost, entryPoint).toBeUndefined();
@@ -401,10 +502,15 @@ describe('functions', () => {
     ).toThrow(/FIREBASE_AUTH_EMULATOR_HOST/);
   });
 
-  it('platformEventsPubSub accepts internal traffic only; platformEvents and the api are reachable from the internet', () => {
+  it('the event-triggered functions accept internal traffic only; the HTTP ones are reachable from the internet', () => {
+    for (const { body, entryPoint } of functions) {
+      const triggered = blocks(body, 'event_trigger').length > 0;
+      expect(block(body, 'service_config').ingress_settings, entryPoint).toBe(
+        triggered ? 'ALLOW_INTERNAL_ONLY' : 'ALLOW_ALL',
+      );
+    }
     expect(block(pubsubFunction, 'service_config').ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
-    expect(block(httpFunction, 'service_config').ingress_settings).toBe('ALLOW_ALL');
-    expect(block(apiFunction, 'service_config').ingress_settings).toBe('ALLOW_ALL');
+    expect(block(workerFunction, 'service_config').ingress_settings).toBe('ALLOW_ALL');
   });
 
   it('platformEvents and the api take many requests per instance, on a whole CPU', () => {
@@ -429,62 +535,139 @@ describe('functions', () => {
   });
 });
 
+interface Grant {
+  /** The resource, with its for_each key: `google_x_iam_member.name["key"]`. */
+  address: string;
+  type: string;
+  role: string;
+  member: string;
+  /** What the grant is on: the bucket, secret, service account, topic, subscription, service or queue name, else the project. */
+  on: string;
+}
+
+/**
+ * Every IAM grant infra/ makes (every *_iam_member), with a for_each over a local list or map
+ * expanded into one grant per entry (`each.value` replaced); a for_each over a variable stays one grant
+ * whose member is `${each.value}`.
+ */
+function allGrants(): Grant[] {
+  return [...infra.resources]
+    .filter(([address]) => /^google_\w+_iam_member\./.test(address))
+    .flatMap(([address, body]) => {
+      const type = address.split('.')[0]!;
+      const on = String(
+        body.bucket ??
+          body.secret_id ??
+          body.service_account_id ??
+          body.topic ??
+          body.subscription ??
+          body.name ??
+          body.project,
+      );
+      const overLocal = /^\$\{(?:toset\()?local\.(\w+)\)?\}$/.exec(String(body.for_each ?? ''));
+      const entries: [string, string][] = !overLocal
+        ? [['', '${each.value}']]
+        : Array.isArray(local(overLocal[1]!))
+          ? strings(local(overLocal[1]!)).map((item) => [item, item])
+          : Object.entries(asBody(local(overLocal[1]!), overLocal[1]!)).map(([key, item]) => [
+              key,
+              String(item),
+            ]);
+      return entries.map(([key, item]) => ({
+        address: key === '' ? address : `${address}["${key}"]`,
+        type,
+        role: String(body.role).replaceAll('${each.value}', item),
+        member: String(body.member).replaceAll('${each.value}', item),
+        on,
+      }));
+    });
+}
+
+const grants = allGrants();
+const grantsTo = (member: string) => grants.filter((grant) => grant.member === member);
+
 describe('secrets', () => {
   const secretVariables = (body: Body) =>
     blocks(block(body, 'service_config'), 'secret_environment_variables');
 
-  it('the signing secrets come from Secret Manager, latest version', () => {
-    const secrets = secretVariables(httpFunction);
-    expect(secrets.map((secret) => secret.key)).toEqual([
-      'PLATFORM_SIGNING_SECRET',
-      'PLATFORM_SIGNING_SECRET_PREVIOUS',
-    ]);
-    for (const secret of secrets) {
-      const declared = /^\$\{(google_secret_manager_secret\.\w+)\.secret_id\}$/.exec(String(secret.secret));
-      expect(declared, `${String(secret.key)} names a declared secret`).not.toBeNull();
-      expect(resource(declared![1]!)).toBeDefined();
-      expect(secret.version).toBe('latest');
+  /** Each function's secret variables, and the secret each comes from. */
+  const secretsByFunction: Record<string, Record<string, string>> = {
+    platformEvents: {
+      PLATFORM_SIGNING_SECRET: 'platform_signing_secret',
+      PLATFORM_SIGNING_SECRET_PREVIOUS: 'platform_signing_secret_previous',
+    },
+    platformEventsPubSub: {},
+    api: { CRM_DOWNLOAD_KEY: 'crm_download_key', CRM_DOWNLOAD_KEY_PREVIOUS: 'crm_download_key_previous' },
+    recordingReady: {},
+    recordingWorker: { SALESFORCE_PRIVATE_KEY: 'salesforce_private_key' },
+    sweeper: {},
+  };
+
+  it('each secret a function reads comes from Secret Manager, latest version, and only the functions that need one have one', () => {
+    for (const { body, entryPoint } of functions) {
+      const secrets = secretVariables(body);
+      const expected = secretsByFunction[entryPoint]!;
+      expect(secrets.map((secret) => secret.key).sort(), entryPoint).toEqual(Object.keys(expected).sort());
+      for (const secret of secrets) {
+        expect(secret.secret, String(secret.key)).toBe(
+          ref(`google_secret_manager_secret.${expected[String(secret.key)]!}`, 'secret_id'),
+        );
+        expect(secret.version).toBe('latest');
+        expect(secret.project_id).toBe('${var.project_id}');
+      }
     }
-    expect(secretVariables(pubsubFunction)).toEqual([]);
-    expect(secretVariables(apiFunction)).toEqual([]);
+    // Their names in Secret Manager (README.md, "Secrets"): two rotated pairs and the Salesforce key.
+    const secretIds = Object.fromEntries(
+      resourcesOfType('google_secret_manager_secret').map(([address, body]) => [address, body.secret_id]),
+    );
+    expect(secretIds).toEqual({
+      'google_secret_manager_secret.platform_signing_secret': 'platform-signing-secret',
+      'google_secret_manager_secret.platform_signing_secret_previous': 'platform-signing-secret-previous',
+      'google_secret_manager_secret.salesforce_private_key': 'salesforce-private-key',
+      'google_secret_manager_secret.crm_download_key': 'crm-download-key',
+      'google_secret_manager_secret.crm_download_key_previous': 'crm-download-key-previous',
+    });
   });
 
-  it('no .tf file holds a secret value', () => {
+  it('no .tf file holds a secret value, and no secret is a plain environment variable', () => {
     expect(resourcesOfType('google_secret_manager_secret_version')).toEqual([]);
     for (const [name, text] of infra.files) {
       expect(text, name).not.toMatch(/secret_data/);
     }
-    for (const { body } of functions) {
-      expect(Object.keys(environmentOf(body)).filter((key) => /SECRET/.test(key))).toEqual([]);
+    for (const { body, entryPoint } of functions) {
+      expect(
+        Object.keys(environmentOf(body)).filter((key) => /SECRET|PRIVATE|_KEY(_PREVIOUS)?$/.test(key)),
+        entryPoint,
+      ).toEqual([]);
     }
   });
 
-  it('only platformEvents may read the signing secrets, granted per secret, never project-wide', () => {
-    const grants = resourcesOfType('google_secret_manager_secret_iam_member').map(([, grant]) => {
+  it('each secret is readable by the one function that uses it, granted per secret, never project-wide', () => {
+    const accessors = resourcesOfType('google_secret_manager_secret_iam_member').map(([, grant]) => {
       expect(grant.role).toBe('roles/secretmanager.secretAccessor');
       return `${String(grant.member)} -> ${String(grant.secret_id)}`;
     });
-    const member = serviceAccountMember('platform_events_runtime');
-    expect(grants.sort()).toEqual(
-      [
-        `${member} -> ${ref('google_secret_manager_secret.platform_signing_secret', 'id')}`,
-        `${member} -> ${ref('google_secret_manager_secret.platform_signing_secret_previous', 'id')}`,
-      ].sort(),
+    const accountOf: Record<string, string> = {
+      platformEvents: 'platform_events_runtime',
+      api: 'api_runtime',
+      recordingWorker: 'recording_worker_runtime',
+    };
+    const expected = Object.entries(secretsByFunction).flatMap(([entryPoint, secrets]) =>
+      Object.values(secrets).map(
+        (secret) =>
+          `${serviceAccountMember(accountOf[entryPoint]!)} -> ${ref(`google_secret_manager_secret.${secret}`, 'id')}`,
+      ),
     );
-    const projectRoles = resourcesOfType('google_project_iam_member').flatMap(([, grant]) =>
-      strings(grant.role),
-    );
-    expect(projectRoles.filter((role) => role.includes('secretmanager'))).toEqual([]);
+    expect(expected).toHaveLength(5);
+    expect(accessors.sort()).toEqual(expected.sort());
+    expect(
+      grants.filter(
+        (grant) =>
+          grant.type !== 'google_secret_manager_secret_iam_member' && /secretmanager/.test(grant.role),
+      ),
+    ).toEqual([]);
   });
 });
-
-/** The project roles a google_project_iam_member grants, its for_each over a local list expanded. */
-function projectRoles(grant: Body): string[] {
-  if (grant.role !== '${each.value}') return [String(grant.role)];
-  const list = /^\$\{toset\(local\.(\w+)\)\}$/.exec(String(grant.for_each));
-  if (!list) throw new Error(`cannot expand for_each ${String(grant.for_each)}`);
-  return strings(local(list[1]!));
-}
 
 describe('access', () => {
   it('allUsers may invoke platformEvents and the api (both check credentials in code), and nothing else is public', () => {
@@ -507,25 +690,43 @@ describe('access', () => {
     });
     const pubsubService = ref('google_cloudfunctions2_function.platform_events_pubsub', 'name');
     expect(publicGrants.filter(([, grant]) => strings(grant).includes(pubsubService))).toEqual([]);
+    // Nothing grants anything to the public another way either (bindings, policies, ACLs).
+    expect(
+      [...infra.resources.keys()].filter((address) =>
+        /_iam_(binding|policy)\.|_access_control\./.test(address),
+      ),
+    ).toEqual([]);
   });
 
-  it('only the trigger account may invoke platformEventsPubSub', () => {
-    const invokers = resourcesOfType('google_cloud_run_v2_service_iam_member')
-      .map(([, grant]) => grant)
-      .filter(
-        (grant) => grant.name === ref('google_cloudfunctions2_function.platform_events_pubsub', 'name'),
-      );
-    expect(invokers).toEqual([
-      expect.objectContaining({
-        role: 'roles/run.invoker',
-        member: `serviceAccount:${ref('google_service_account.platform_events_trigger', 'email')}`,
-      }),
+  it('each function that is not public may be invoked by one identity only: its trigger, or for the worker the tasks', () => {
+    const invokers = (fn: string) =>
+      resourcesOfType('google_cloud_run_v2_service_iam_member')
+        .map(([, grant]) => grant)
+        .filter((grant) => grant.name === ref(`google_cloudfunctions2_function.${fn}`, 'name'))
+        .map((grant) => `${String(grant.role)} ${String(grant.member)}`);
+    expect(invokers('platform_events_pubsub')).toEqual([
+      `roles/run.invoker ${serviceAccountMember('platform_events_trigger')}`,
+    ]);
+    expect(invokers('recording_ready')).toEqual([
+      `roles/run.invoker ${serviceAccountMember('recording_ready_trigger')}`,
+    ]);
+    expect(invokers('sweeper')).toEqual([`roles/run.invoker ${serviceAccountMember('sweeper_trigger')}`]);
+    expect(invokers('recording_worker')).toEqual([
+      `roles/run.invoker ${serviceAccountMember('recording_tasks')}`,
     ]);
   });
 
   it('each runtime account holds datastore.user and logging.logWriter on the project, and no other project role', () => {
     expect(local('runtime_project_roles')).toEqual(['roles/datastore.user', 'roles/logging.logWriter']);
-    for (const account of ['platform_events_runtime', 'platform_events_pubsub_runtime', 'api_runtime']) {
+    const accounts = [
+      'platform_events_runtime',
+      'platform_events_pubsub_runtime',
+      'api_runtime',
+      'recording_ready_runtime',
+      'recording_worker_runtime',
+      'sweeper_runtime',
+    ];
+    for (const account of accounts) {
       const grant = resource(`google_project_iam_member.${account}`);
       expect(grant.for_each).toBe('${toset(local.runtime_project_roles)}');
       expect(grant.role).toBe('${each.value}');
@@ -534,37 +735,43 @@ describe('access', () => {
     const otherGrantsToRuntimeAccounts = resourcesOfType('google_project_iam_member')
       .filter(([, grant]) => /_runtime\.email\}$/.test(String(grant.member)))
       .map(([address]) => address);
-    expect(otherGrantsToRuntimeAccounts.sort()).toEqual([
-      'google_project_iam_member.api_runtime',
-      'google_project_iam_member.platform_events_pubsub_runtime',
-      'google_project_iam_member.platform_events_runtime',
-    ]);
+    expect(otherGrantsToRuntimeAccounts.sort()).toEqual(
+      accounts.map((account) => `google_project_iam_member.${account}`).sort(),
+    );
   });
 
-  it('nobody holds a Pub/Sub role on the whole project, and project IAM is only ever granted member by member', () => {
-    const roles = resourcesOfType('google_project_iam_member').flatMap(([, grant]) => projectRoles(grant));
+  it("the only Pub/Sub role on the whole project is the Cloud Storage agent's publisher (Eventarc's Storage trigger), no Storage role is, and project IAM is only ever granted member by member", () => {
+    const projectGrants = grants.filter((grant) => grant.type === 'google_project_iam_member');
+    const roles = projectGrants.map((grant) => grant.role);
     expect(roles).toEqual(
       expect.arrayContaining(['roles/datastore.user', 'roles/cloudbuild.builds.builder']),
     );
-    expect(roles.filter((role) => role.includes('pubsub'))).toEqual([]);
+    expect(
+      projectGrants.filter((grant) => grant.role.includes('pubsub')).map((grant) => grant.member),
+    ).toEqual(['serviceAccount:${data.google_storage_project_service_account.this.email_address}']);
+    expect(infra.data.has('google_storage_project_service_account.this')).toBe(true);
+    expect(
+      projectGrants.filter((grant) => /storage|cloudtasks|iam\.serviceAccount|run\./.test(grant.role)),
+    ).toEqual([]);
     for (const type of ['google_project_iam_binding', 'google_project_iam_policy']) {
       expect(resourcesOfType(type), type).toEqual([]);
     }
   });
 
-  it("the api's account may publish to platform-commands only, and holds nothing else but its project roles", () => {
-    const member = serviceAccountMember('api_runtime');
-    const grants = [...infra.resources].filter(
-      ([, body]) => body.member === member || strings(body.members).includes(member),
+  it("the api's account may publish to platform-commands, read recordings and its two download keys, and holds nothing else but its project roles", () => {
+    expect(
+      grantsTo(serviceAccountMember('api_runtime'))
+        .filter((grant) => grant.type !== 'google_project_iam_member')
+        .map((grant) => `${grant.role} on ${grant.on}`)
+        .sort(),
+    ).toEqual(
+      [
+        `roles/pubsub.publisher on ${ref('google_pubsub_topic.platform_commands', 'id')}`,
+        `roles/storage.objectViewer on ${ref('google_storage_bucket.recordings', 'name')}`,
+        `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key', 'id')}`,
+        `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key_previous', 'id')}`,
+      ].sort(),
     );
-    expect(grants.map(([address]) => address).sort()).toEqual([
-      'google_project_iam_member.api_runtime',
-      'google_pubsub_topic_iam_member.api_commands_publisher',
-    ]);
-    expect(resource('google_pubsub_topic_iam_member.api_commands_publisher')).toMatchObject({
-      topic: ref('google_pubsub_topic.platform_commands', 'id'),
-      role: 'roles/pubsub.publisher',
-    });
   });
 });
 
@@ -630,6 +837,282 @@ describe('Pub/Sub platform commands', () => {
   });
 });
 
+/** A protobuf Duration as Terraform writes it ("518400s"), in seconds; anything else throws. */
+function durationSeconds(duration: unknown): number {
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(String(duration));
+  if (!match) throw new Error(`not a duration: ${String(duration)}`);
+  return Number(match[1]);
+}
+
+const DAY = 24 * 60 * 60;
+
+describe('recordings', () => {
+  const bucket = resource('google_storage_bucket.recordings');
+  const queue = resource('google_cloud_tasks_queue.recordings');
+  const bucketName = ref('google_storage_bucket.recordings', 'name');
+  const queueId = ref('google_cloud_tasks_queue.recordings', 'id');
+  const tasksAccount = serviceAccountMember('recording_tasks');
+  const runtimeOf = (fn: string) => serviceAccountMember(`${fn}_runtime`);
+
+  describe('bucket', () => {
+    it('when an object is deleted, then soft delete keeps nothing (it would keep it 7 more days)', () => {
+      expect(block(bucket, 'soft_delete_policy')).toEqual({ retention_duration_seconds: 0 });
+    });
+
+    it('when an object is 6 days old, then the lifecycle deletes it: with up to a day of lag, within 7 days', () => {
+      const rules = blocks(bucket, 'lifecycle_rule');
+      const deletions = rules.filter((rule) => block(rule, 'action').type === 'Delete');
+      expect(deletions).toHaveLength(1);
+      const condition = block(deletions[0]!, 'condition');
+      // Age alone: any other condition would let some objects escape the rule.
+      expect(Object.keys(condition)).toEqual(['age']);
+      const age = Number(condition.age);
+      expect(age).toBeGreaterThan(0);
+      expect(age).toBeLessThanOrEqual(6);
+      expect((age + 1) * DAY).toBeLessThanOrEqual(7 * DAY);
+    });
+
+    it('is private: public access prevention enforced, uniform bucket-level access, one version per object, never destroyed with its objects', () => {
+      expect(bucket.public_access_prevention).toBe('enforced');
+      expect(bucket.uniform_bucket_level_access).toBe(true);
+      expect(block(bucket, 'versioning')).toEqual({ enabled: false });
+      expect(bucket.force_destroy).toBe(false);
+      expect(bucket.location).toBe('${var.region}');
+    });
+
+    it('only the worker and the sweeper may delete recordings, only recordingReady and the api read them, and the writers may only create them', () => {
+      const onBucket = grants
+        .filter((grant) => grant.on === bucketName)
+        .map((grant) => `${grant.type} ${grant.role} ${grant.member}`);
+      expect(onBucket.sort()).toEqual(
+        [
+          `google_storage_bucket_iam_member roles/storage.objectAdmin ${runtimeOf('recording_worker')}`,
+          `google_storage_bucket_iam_member roles/storage.objectAdmin ${runtimeOf('sweeper')}`,
+          `google_storage_bucket_iam_member roles/storage.objectViewer ${runtimeOf('recording_ready')}`,
+          `google_storage_bucket_iam_member roles/storage.objectViewer ${runtimeOf('api')}`,
+          `google_storage_bucket_iam_member roles/storage.objectCreator \${each.value}`,
+        ].sort(),
+      );
+      expect(resource('google_storage_bucket_iam_member.recordings_writers').for_each).toBe(
+        '${toset(var.recordings_writers)}',
+      );
+      // Nothing on any bucket names the public, and nothing but these grants touches this one.
+      const storageGrants = grants.filter((grant) => grant.type.startsWith('google_storage_'));
+      expect(storageGrants.filter((grant) => /all(Authenticated)?Users/.test(grant.member))).toEqual([]);
+      expect(storageGrants.filter((grant) => grant.on !== bucketName)).toEqual([]);
+    });
+
+    it('recordings_writers refuses allUsers and allAuthenticatedUsers', () => {
+      const condition = String(block(infra.variables.get('recordings_writers')!, 'validation').condition);
+      const pattern = /regex\("((?:[^"\\]|\\.)*)"/.exec(condition)?.[1];
+      expect(pattern).toBeDefined();
+      const accepts = (member: string) => new RegExp(pattern!).test(member);
+      expect(accepts('serviceAccount:recorder@platform.iam.gserviceaccount.com')).toBe(true);
+      expect(accepts('allUsers')).toBe(false);
+      expect(accepts('allAuthenticatedUsers')).toBe(false);
+    });
+  });
+
+  describe('queue', () => {
+    it("is the recordings queue, in the functions' region", () => {
+      expect(queue.name).toBe('recordings');
+      expect(queue.location).toBe('${var.region}');
+    });
+
+    it('when a task keeps failing, then it is retried without an attempt limit for less than 7 days', () => {
+      const retry = block(queue, 'retry_config');
+      expect(retry.max_attempts).toBe(-1);
+      const duration = durationSeconds(retry.max_retry_duration);
+      expect(duration).toBeGreaterThan(0);
+      expect(duration).toBeLessThan(7 * DAY);
+      expect(duration).toBe(6 * DAY);
+    });
+
+    it('backs off from 10 s, doubling 8 times, to at most an hour', () => {
+      const retry = block(queue, 'retry_config');
+      expect(durationSeconds(retry.min_backoff)).toBe(10);
+      expect(durationSeconds(retry.max_backoff)).toBe(3600);
+      expect(retry.max_doublings).toBe(8);
+      expect(durationSeconds(retry.min_backoff)).toBeLessThan(durationSeconds(retry.max_backoff));
+    });
+
+    it('dispatches at most 20 tasks at once, 5 a second, and logs every attempt', () => {
+      expect(block(queue, 'rate_limits')).toEqual({
+        max_concurrent_dispatches: 20,
+        max_dispatches_per_second: 5,
+      });
+      expect(block(queue, 'stackdriver_logging_config')).toEqual({ sampling_ratio: 1 });
+    });
+
+    it('the functions that create tasks may enqueue on this queue and act as recording-tasks, and nobody else may', () => {
+      const creators = [
+        'platform_events',
+        'platform_events_pubsub',
+        'recording_ready',
+        'recording_worker',
+        'sweeper',
+      ].map(runtimeOf);
+      const enqueuers = grants.filter((grant) => grant.role === 'roles/cloudtasks.enqueuer');
+      expect(enqueuers.map((grant) => grant.member).sort()).toEqual([...creators].sort());
+      for (const grant of enqueuers) {
+        expect(grant.type).toBe('google_cloud_tasks_queue_iam_member');
+        expect(grant.on).toBe(ref('google_cloud_tasks_queue.recordings', 'name'));
+      }
+      const actAs = grants.filter(
+        (grant) => grant.on === ref('google_service_account.recording_tasks', 'name'),
+      );
+      expect(actAs.map((grant) => `${grant.role} ${grant.member}`).sort()).toEqual(
+        creators.map((member) => `roles/iam.serviceAccountUser ${member}`).sort(),
+      );
+      // Nothing may act as recording-tasks project-wide (which would let it act as every account).
+      expect(grants.filter((grant) => /serviceAccount(User|TokenCreator)/.test(grant.role))).toEqual(actAs);
+    });
+
+    it('recording-tasks may invoke the worker and nothing else', () => {
+      expect(resource('google_service_account.recording_tasks').account_id).toBe('recording-tasks');
+      expect(grantsTo(tasksAccount).map((grant) => `${grant.role} on ${grant.on}`)).toEqual([
+        `roles/run.invoker on ${ref('google_cloudfunctions2_function.recording_worker', 'name')}`,
+      ]);
+    });
+  });
+
+  describe('functions', () => {
+    it('when a recording object is finalized in the recordings bucket, then recordingReady receives it, with retries', () => {
+      const trigger = block(readyFunction, 'event_trigger');
+      expect(trigger.event_type).toBe('google.cloud.storage.object.v1.finalized');
+      expect(blocks(trigger, 'event_filters')).toEqual([{ attribute: 'bucket', value: bucketName }]);
+      expect(trigger.retry_policy).toBe('RETRY_POLICY_RETRY');
+      // A Storage trigger must be in its bucket's location.
+      expect(trigger.trigger_region).toBe(bucket.location);
+      expect(block(readyFunction, 'service_config').timeout_seconds).toBe(540);
+      expect(block(readyFunction, 'service_config').available_memory).toBe('512Mi');
+    });
+
+    it("Eventarc's Storage trigger may work: the Storage agent publishes on the project, the trigger account receives events", () => {
+      expect(
+        grants
+          .filter((grant) => grant.type === 'google_project_iam_member')
+          .filter((grant) => ['roles/pubsub.publisher', 'roles/eventarc.eventReceiver'].includes(grant.role))
+          .map((grant) => `${grant.role} ${grant.member}`)
+          .sort(),
+      ).toEqual(
+        [
+          `roles/eventarc.eventReceiver ${serviceAccountMember('recording_ready_trigger')}`,
+          'roles/pubsub.publisher serviceAccount:${data.google_storage_project_service_account.this.email_address}',
+        ].sort(),
+      );
+    });
+
+    it('when the hourly Cloud Scheduler job publishes on sweeper-ticks, then the sweeper receives it, with retries', () => {
+      const topic = ref('google_pubsub_topic.sweeper_ticks', 'id');
+      expect(resource('google_pubsub_topic.sweeper_ticks').name).toBe('sweeper-ticks');
+      const trigger = block(sweeperFunction, 'event_trigger');
+      expect(trigger.event_type).toBe('google.cloud.pubsub.topic.v1.messagePublished');
+      expect(trigger.pubsub_topic).toBe(topic);
+      expect(trigger.retry_policy).toBe('RETRY_POLICY_RETRY');
+      expect(block(sweeperFunction, 'service_config').timeout_seconds).toBe(540);
+
+      const jobs = resourcesOfType('google_cloud_scheduler_job').map(([, job]) => job);
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]).toMatchObject({ schedule: '0 * * * *', time_zone: 'Etc/UTC', region: '${var.region}' });
+      expect(block(jobs[0]!, 'pubsub_target').topic_name).toBe(topic);
+    });
+
+    it('the worker runs one upload per instance for up to 30 minutes, on as many instances as the queue dispatches at once', () => {
+      const service = block(workerFunction, 'service_config');
+      expect(service.timeout_seconds).toBe(1800);
+      expect(service.max_instance_request_concurrency).toBe(1);
+      expect(service.available_memory).toBe('512Mi');
+      expect(Number(service.max_instance_count)).toBeGreaterThanOrEqual(
+        Number(block(queue, 'rate_limits').max_concurrent_dispatches),
+      );
+      expect(blocks(workerFunction, 'event_trigger')).toEqual([]);
+    });
+
+    it('each function that touches recordings is told the bucket, the queue, the worker URL and the tasks account', () => {
+      const expected = {
+        RECORDINGS_BUCKET: bucketName,
+        RECORDINGS_QUEUE: queueId,
+        RECORDING_WORKER_URL: '${local.recording_worker_url}',
+        RECORDING_TASKS_SERVICE_ACCOUNT: ref('google_service_account.recording_tasks', 'email'),
+      };
+      for (const fn of [
+        readyFunction,
+        workerFunction,
+        sweeperFunction,
+        apiFunction,
+        httpFunction,
+        pubsubFunction,
+      ]) {
+        expect(environmentOf(fn), String(fn.name)).toMatchObject(expected);
+      }
+      const project = sample('${var.project_id}');
+      const region = sample('${var.region}');
+      expect(sample(environmentOf(workerFunction).RECORDINGS_QUEUE)).toBe(
+        `projects/${project}/locations/${region}/queues/recordings`,
+      );
+      expect(sample(environmentOf(workerFunction).RECORDING_TASKS_SERVICE_ACCOUNT)).toBe(
+        `recording-tasks@${project}.iam.gserviceaccount.com`,
+      );
+    });
+
+    it("the worker URL is the worker's own: Cloud Functions' URL for its name, checked against the deployed URL at plan time", () => {
+      const name = sample(workerFunction.name);
+      expect(name).toBe('recording-worker');
+      expect(workerFunction.location).toBe('${var.region}');
+      expect(sample(local('recording_worker_url'))).toBe(
+        `https://${sample('${var.region}')}-${sample('${var.project_id}')}.cloudfunctions.net/${name}`,
+      );
+      expect(new URL(sample(local('recording_worker_url'))).pathname).toBe(`/${name}`);
+      const check = infra.checks.get('recording_worker_url');
+      expect(check).toBeDefined();
+      expect(block(check!, 'assert').condition).toBe(
+        '${google_cloudfunctions2_function.recording_worker.url == local.recording_worker_url}',
+      );
+    });
+
+    it('the worker is given the Salesforce settings from variables, and its private key as a secret only', () => {
+      const environment = environmentOf(workerFunction);
+      expect(environment).toMatchObject({
+        SALESFORCE_LOGIN_URL: '${var.salesforce_login_url}',
+        SALESFORCE_CLIENT_ID: '${var.salesforce_client_id}',
+        SALESFORCE_USERNAME: '${var.salesforce_username}',
+        SALESFORCE_API_VERSION: '${var.salesforce_api_version}',
+      });
+      for (const name of [
+        'salesforce_login_url',
+        'salesforce_client_id',
+        'salesforce_username',
+        'salesforce_api_version',
+      ]) {
+        expect(String(infra.variables.get(name)?.description ?? ''), name).not.toBe('');
+      }
+      expect(infra.variables.get('salesforce_api_version')?.default).toBe('62.0');
+
+      const secrets = blocks(block(workerFunction, 'service_config'), 'secret_environment_variables');
+      expect(secrets).toEqual([
+        {
+          key: 'SALESFORCE_PRIVATE_KEY',
+          project_id: '${var.project_id}',
+          secret: ref('google_secret_manager_secret.salesforce_private_key', 'secret_id'),
+          version: 'latest',
+        },
+      ]);
+      for (const { body, entryPoint } of functions) {
+        expect(Object.keys(environmentOf(body)), entryPoint).not.toContain('SALESFORCE_PRIVATE_KEY');
+      }
+    });
+
+    it('the bucket, the queue and the worker URL are outputs', () => {
+      expect(infra.outputs.get('recordings_bucket')?.value).toBe(bucketName);
+      expect(infra.outputs.get('recordings_queue')?.value).toBe(queueId);
+      expect(infra.outputs.get('recording_worker_url')?.value).toBe(
+        ref('google_cloudfunctions2_function.recording_worker', 'url'),
+      );
+    });
+  });
+});
+
 describe('APIs', () => {
   it('every API the deployment needs is enabled, and left on when the stack is destroyed', () => {
     expect(local('required_apis')).toEqual(
@@ -644,6 +1127,7 @@ describe('APIs', () => {
           'firestore',
           'secretmanager',
           'cloudtasks',
+          'cloudscheduler',
           'storage',
           'firebaserules',
           'logging',

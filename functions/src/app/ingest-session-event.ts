@@ -2,6 +2,7 @@ import type { SessionEvent } from '../domain/sessions/events.js';
 import { applyEvent, emptySession, mergeLate, planIngest, type Session } from '../domain/sessions/session.js';
 import type { Clock } from '../ports/clock.js';
 import type { QueueDirectory } from '../ports/queues.js';
+import type { RecordingTasks } from '../ports/recordings.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { MonitorStore } from '../ports/supervision.js';
 import { sessionListing } from '../domain/supervision/session-listing.js';
@@ -24,6 +25,8 @@ export interface IngestDeps {
   queues: QueueDirectory;
   monitors: MonitorStore;
   clock: Clock;
+  /** Where a recording the platform announces is sent to be planned; absent where recordings are off. */
+  recordings?: Pick<RecordingTasks, 'planRecording'>;
 }
 
 export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
@@ -31,6 +34,18 @@ export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent):
   // A session's end stops every monitor (MON-7). Also on a redelivery: an earlier attempt may have
   // stored the end and failed before this.
   if (result.session.status === 'ended') await deps.monitors.stopAll(event.sessionId, deps.clock.now());
+  // REC-1: the recording is planned through the queue (planning reads the whole object). Also on a
+  // redelivery, for the same reason as above; the task is named, so it is created once.
+  if (event.type === 'recording.available' && deps.recordings) {
+    const { bucket, object, generation, id } = event.recording;
+    await deps.recordings.planRecording({
+      bucket,
+      object,
+      ...(generation ? { generation } : {}),
+      sessionId: event.sessionId,
+      recordingId: id,
+    });
+  }
   return result;
 }
 

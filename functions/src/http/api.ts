@@ -27,12 +27,17 @@ import { listTransferTargets } from '../app/deflection/transfers.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { parseOrThrow } from './errors.js';
 import type { Route, RouteContext } from './router.js';
+import type { DownloadDeps } from '../app/recordings/download.js';
+import { recordingDownloadRoutes } from './recording-download.js';
 
 /** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
 export interface ApiDeps {
   people: () => PeopleDeps;
   supervision: () => SupervisionDeps;
   deflection: () => DeflectionDeps;
+  /** Waiting recordings (REC-4); absent where recordings are not configured. */
+  downloads?: () => DownloadDeps;
+  crmDownloadKeys?: readonly string[];
 }
 
 const PageSize = z.coerce.number().int().min(1).max(100).default(25);
@@ -86,7 +91,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       handle(ctx, await authenticate(deps.people(), ctx.req.header('authorization')));
   const sessionId = (ctx: RouteContext) => parseOrThrow(SessionParams, ctx.params, 'The path').sessionId;
 
+  const downloads = deps.downloads;
   return [
+    ...(downloads
+      ? recordingDownloadRoutes({ people: deps.people, downloads, crmKeys: deps.crmDownloadKeys ?? [] })
+      : []),
     { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok' } }) },
     {
       method: 'GET',

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { AppError } from '../domain/errors.js';
 import { logs, traceFrom, type LogContext } from '../log.js';
@@ -13,6 +15,8 @@ export interface RouteResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Bytes streamed as the body instead of JSON (a recording): never held whole in memory. */
+  stream?: AsyncIterable<Uint8Array>;
 }
 
 export interface Route {
@@ -49,7 +53,10 @@ export function httpFunction(projectId: string, routes: readonly Route[]) {
         if (route.method !== req.method) continue;
         const result = await route.handle({ req, params, log });
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
-        if (result.body === undefined) res.status(result.status).end();
+        if (result.stream) {
+          res.status(result.status);
+          await pipeline(Readable.from(result.stream), res);
+        } else if (result.body === undefined) res.status(result.status).end();
         else res.status(result.status).json(result.body);
         return;
       }
@@ -57,6 +64,12 @@ export function httpFunction(projectId: string, routes: readonly Route[]) {
         ? new AppError('method_not_allowed', 405, `${req.method} is not allowed on ${path}.`)
         : new AppError('not_found', 404, `No route for ${path}.`);
     } catch (error) {
+      if (res.headersSent) {
+        // Failed half-way through a streamed body: the caller sees a cut connection, not a whole file.
+        logs.unexpectedError(error, { operation: `${req.method} ${path}` }, log);
+        res.destroy();
+        return;
+      }
       const { status, body } = toHttpError(error);
       if (status >= 500) logs.unexpectedError(error, { operation: `${req.method} ${path}` }, log);
       else {

@@ -59,7 +59,12 @@ export interface MonitorStore {
 }
 
 export type AuditAction =
-  'monitor.started' | 'monitor.stopped' | 'barge.started' | 'session.end_requested' | 'session.ended';
+  | 'monitor.started'
+  | 'monitor.stopped'
+  | 'barge.started'
+  | 'session.end_requested'
+  | 'session.ended'
+  | 'recording.downloaded';
 
 export interface AuditEntry {
   id: string;
@@ -71,6 +76,8 @@ export interface AuditEntry {
   /** The agent who was monitored, barged on or ended on, if any: never shown to them. */
   agentId: string | null;
   teamIds: string[];
+  /** For `recording.downloaded`: which recording (its plan id). */
+  recordingPlanId?: string;
 }
 
 export interface AuditLog {

@@ -18,7 +18,9 @@ export type Action =
   | { type: 'session.barge'; session: SessionTarget }
   | { type: 'session.end'; session: SessionTarget }
   | { type: 'audit.read' }
-  | { type: 'settings.edit' };
+  | { type: 'settings.edit' }
+  /** REC-4: a call recording waiting for the CRM; `session` is null when the call is not known. */
+  | { type: 'recording.download'; session: SessionTarget | null };
 
 export type Decision =
   | { allowed: true; scope: 'all' | readonly string[] }
@@ -69,6 +71,14 @@ export function authorize(actor: Actor, action: Action): Decision {
       const decision = needs(actor, 'Settings-Edit');
       return decision.allowed && decision.scope !== 'all'
         ? { allowed: false, reason: 'settings_need_all_teams', permission: 'Settings-Edit' }
+        : decision;
+    }
+    case 'recording.download': {
+      if (!actor.multiFactor) return { allowed: false, reason: 'multi_factor_required' };
+      const decision = needs(actor, 'Monitor-Calls', action.session ?? undefined);
+      // A recording no call accounts for belongs to no team: only an all-teams grant reaches it.
+      return decision.allowed && !action.session && decision.scope !== 'all'
+        ? { allowed: false, reason: 'outside_assigned_teams', permission: 'Monitor-Calls' }
         : decision;
     }
     case 'audit.read': {

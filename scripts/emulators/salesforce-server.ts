@@ -74,6 +74,8 @@ export interface SalesforceServer {
   url: string;
   /** The next `count` matching API requests fail with `fault` (the token endpoint is never faulted). */
   failNext(count: number, fault: SalesforceFault, on?: FaultTarget): void;
+  /** Forgets the faults not injected yet. */
+  clearFaults(): void;
   /** Stored ContentVersions, in creation order. */
   files(): StoredContentVersion[];
   /** Marks a record (a Case…) as deleted: files attached to it are refused with ENTITY_IS_DELETED. */
@@ -124,6 +126,7 @@ export async function startSalesforceServer(options: SalesforceServerOptions): P
   return {
     url: org.url,
     failNext: (count, fault, on) => org.failNext(count, fault, on),
+    clearFaults: () => org.clearFaults(),
     files: () => org.versions.map((v) => ({ ...v })),
     deleteRecord: (id) => void org.deletedRecords.add(id),
     apiUsage: () => ({ used: org.used, max: org.max }),
@@ -163,6 +166,10 @@ class FakeOrg {
     const target =
       on ?? (UPLOAD_ONLY.has(fault.type) ? 'upload' : fault.type === 'emptyQuery' ? 'query' : 'any');
     this.faults.push({ fault, on: target, remaining: count });
+  }
+
+  clearFaults() {
+    this.faults.length = 0;
   }
 
   private takeFault(kind: ApiKind): SalesforceFault | undefined {

@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import type { File, FileMetadata, Storage } from '@google-cloud/storage';
+import {
+  ObjectGenerationGone,
+  type ObjectPage,
+  type RecordingBlobs,
+  type RecordingObject,
+} from '../../ports/recordings.js';
+
+/** The end of a verified read: the bytes read do not have the MD5 the plan recorded for the part. */
+export class PartChecksumMismatch extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly objectName: string,
+    readonly generation: string,
+    readonly range: { start: number; end: number },
+    readonly expectedMd5: string,
+    readonly actualMd5: string,
+    readonly bytesRead: number,
+  ) {
+    super(
+      `gs://${bucket}/${objectName}#${generation} bytes ${range.start}-${range.end}: MD5 ${actualMd5} ` +
+        `over ${bytesRead} bytes read, expected ${expectedMd5} over ${range.end - range.start + 1}`,
+    );
+    this.name = 'PartChecksumMismatch';
+  }
+}
+
+export interface GcsRecordingBlobsOptions {
+  projectId: string;
+  /** A local JSON-API server (`http://127.0.0.1:PORT`); the client then sends no credentials. */
+  apiEndpoint?: string;
+  /** Objects per `list` page; 500 by default. */
+  pageSize?: number;
+}
+
+/** The recordings bucket through `@google-cloud/storage`: reads of exact generations, streamed. */
+export class GcsRecordingBlobs implements RecordingBlobs {
+  private client: Promise<Storage> | undefined;
+  private readonly pageSize: number;
+
+  constructor(private readonly options: GcsRecordingBlobsOptions) {
+    this.pageSize = options.pageSize ?? 500;
+    if (!Number.isSafeInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > 1000)
+      throw new RangeError('pageSize must be an integer from 1 to 1000');
+  }
+
+  // The Storage client is heavy: load it on first use, not at cold start.
+  private storage(): Promise<Storage> {
+    const { projectId, apiEndpoint } = this.options;
+    this.client ??= import('@google-cloud/storage').then(
+      ({ Storage }) => new Storage({ projectId, ...(apiEndpoint ? { apiEndpoint } : {}) }),
+    );
+    return this.client;
+  }
+
+  async stat(bucket: string, name: string): Promise<RecordingObject | undefined> {
+    const file = (await this.storage()).bucket(bucket).file(name);
+    try {
+      const [metadata] = await file.getMetadata();
+      return recordingObject(bucket, metadata);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async *read(
+    bucket: string,
+    name: string,
+    generation: string,
+    range?: { start: number; end: number },
+  ): AsyncGenerator<Uint8Array> {
+    if (range) assertRange(range);
+    const file: File = (await this.storage()).bucket(bucket).file(name, { generation });
+    // Range reads cannot be validated by the client, and whole reads are hashed by our callers.
+    const stream = file.createReadStream({
+      ...(range ? { start: range.start, end: range.end } : {}),
+      validation: false,
+      decompress: false,
+    });
+    try {
+      // Pulled one chunk at a time: a consumer that stops pulling stops the download (backpressure),
+      // and one that stops iterating destroys the stream.
+      for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+    } catch (error) {
+      if (httpStatusOf(error) === 404) throw new ObjectGenerationGone(bucket, name, generation);
+      throw error;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  async *readVerified(
+    bucket: string,
+    name: string,
+    generation: string,
+    range: { start: number; end: number },
+    md5Base64: string,
+  ): AsyncGenerator<Uint8Array> {
+    const md5 = createHash('md5');
+    let bytesRead = 0;
+    for await (const chunk of this.read(bucket, name, generation, range)) {
+      md5.update(chunk);
+      bytesRead += chunk.length;
+      yield chunk;
+    }
+    const actual = md5.digest('base64');
+    if (actual !== md5Base64) {
+      throw new PartChecksumMismatch(bucket, name, generation, range, md5Base64, actual, bytesRead);
+    }
+  }
+
+  async partMd5s(bucket: string, name: string, generation: string, partSizeBytes: number): Promise<string[]> {
+    if (!Number.isSafeInteger(partSizeBytes) || partSizeBytes < 1)
+      throw new RangeError('partSizeBytes must be a positive byte count');
+    const md5s: string[] = [];
+    let md5 = createHash('md5');
+    let filled = 0;
+    for await (const chunk of this.read(bucket, name, generation)) {
+      // A chunk may straddle one or more part boundaries.
+      for (let offset = 0; offset < chunk.length;) {
+        const take = Math.min(partSizeBytes - filled, chunk.length - offset);
+        md5.update(chunk.subarray(offset, offset + take));
+        offset += take;
+        filled += take;
+        if (filled === partSizeBytes) {
+          md5s.push(md5.digest('base64'));
+          md5 = createHash('md5');
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) md5s.push(md5.digest('base64'));
+    return md5s;
+  }
+
+  async delete(bucket: string, name: string, generation: string): Promise<'deleted' | 'absent'> {
+    // The live object is deleted only if it is still that generation; a newer one under the same name
+    // fails the precondition (412) and stays.
+    const file = (await this.storage()).bucket(bucket).file(name);
+    try {
+      await file.delete({ ifGenerationMatch: generation });
+      return 'deleted';
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 404 || status === 412) return 'absent';
+      throw error;
+    }
+  }
+
+  async list(bucket: string, prefix: string, pageToken?: string): Promise<ObjectPage> {
+    const [files, next] = await (await this.storage()).bucket(bucket).getFiles({
+      prefix,
+      ...(pageToken ? { pageToken } : {}),
+      autoPaginate: false,
+      maxResults: this.pageSize,
+    });
+    const nextPageToken = next && 'pageToken' in next ? next.pageToken : undefined;
+    return {
+      objects: files.map((file) => recordingObject(bucket, { name: file.name, ...file.metadata })),
+      ...(nextPageToken ? { nextPageToken } : {}),
+    };
+  }
+}
+
+/** The client reports JSON-API failures as ApiError.code, some transport failures as GaxiosError.status. */
+function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, status } = error as { code?: unknown; status?: unknown };
+  if (typeof code === 'number') return code;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function assertRange(range: { start: number; end: number }) {
+  if (!Number.isSafeInteger(range.start) || range.start < 0 || !Number.isSafeInteger(range.end))
+    throw new RangeError('a range is two byte offsets');
+  if (range.end < range.start) throw new RangeError('an empty range cannot be read');
+}
+
+function recordingObject(bucket: string, metadata: FileMetadata): RecordingObject {
+  const { name, generation, size, timeCreated, contentType } = metadata;
+  // No defaults: a wrong size or creation time would misplan the upload or the 7-day purge.
+  if (!name || generation === undefined || size === undefined || !timeCreated)
+    throw new Error(
+      `gs://${bucket}/${name ?? ''}: the object resource lacks name, generation, size or timeCreated`,
+    );
+  const custom: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata.metadata ?? {}))
+    if (value !== null && value !== undefined) custom[key] = String(value);
+  return {
+    bucket,
+    name,
+    generation: String(generation),
+    sizeBytes: Number(size),
+    createdAt: new Date(timeCreated),
+    ...(contentType ? { contentType } : {}),
+    metadata: custom,
+  };
+}

@@ -1,0 +1,33 @@
+import type { Clock } from '../../ports/clock.js';
+import type { CrmClient } from '../../ports/crm.js';
+import type { RecordingBlobs, RecordingPlans, RecordingTasks } from '../../ports/recordings.js';
+import type { SessionRepository } from '../../ports/session-repository.js';
+
+/** What the recordings use cases work through. */
+export interface RecordingsDeps {
+  plans: RecordingPlans;
+  blobs: RecordingBlobs;
+  tasks: RecordingTasks;
+  /** Built on first use: only the worker talks to the CRM. */
+  crm: () => CrmClient;
+  /** The CRM record of a call is on its session. */
+  sessions: Pick<SessionRepository, 'getSession'>;
+  clock: Clock;
+  /** The bucket the platform writes recordings to; objects elsewhere are not ours. */
+  bucket: string;
+  /** 50 MB (10^6 bytes) in production; smaller only in tests. */
+  partSizeBytes: number;
+}
+
+/** What a task handler tells the queue: done (acknowledge), or come back later. */
+export type TaskAnswer =
+  | { outcome: 'done' }
+  | {
+      outcome: 'retry';
+      /** `limit_reached`: the CRM asked us to slow down (HTTP 429); otherwise 503. */
+      slowDown: boolean;
+      retryAfterSeconds?: number;
+      reason: string;
+    };
+
+export const DONE: TaskAnswer = { outcome: 'done' };

@@ -1,0 +1,135 @@
+import {
+  isFinished,
+  newPlan,
+  nextPartIndex,
+  planIdFor,
+  withSession,
+  type CrmRecordRef,
+  type RecordingPlan,
+} from '../../domain/recordings/plan.js';
+import { logs } from '../../log.js';
+import { ObjectGenerationGone, type RecordingObject } from '../../ports/recordings.js';
+import type { RecordingsDeps } from './deps.js';
+
+/** A recording announced by the bucket (object finalized), by the platform, or found by the sweep. */
+export interface RecordingAnnouncement {
+  bucket: string;
+  name: string;
+  /** When unknown, the live generation is meant. */
+  generation?: string;
+  sessionId?: string;
+  recordingId?: string;
+  source: 'bucket' | 'platform' | 'sweep';
+}
+
+export type PlanOutcome =
+  | { outcome: 'created' | 'existing'; plan: RecordingPlan }
+  /** Not in the recordings bucket: not ours to upload. */
+  | { outcome: 'not_a_recording' }
+  /** That generation is no longer in the bucket (already deleted, or replaced): nothing to plan. */
+  | { outcome: 'gone' };
+
+/**
+ * REC-1, plan once: the first announcement of a recording plans its upload (the parts, their MD5s,
+ * the deadline); any later one, from either source, finds that plan and only makes sure its tasks
+ * exist. The plan's id comes from the object, so both sources agree on it.
+ */
+export async function planRecording(deps: RecordingsDeps, a: RecordingAnnouncement): Promise<PlanOutcome> {
+  if (a.bucket !== deps.bucket) {
+    logs.recordingObjectIgnored({ source: a.source, reason: 'other_bucket' });
+    return { outcome: 'not_a_recording' };
+  }
+  const live = a.generation === undefined ? await deps.blobs.stat(a.bucket, a.name) : undefined;
+  const generation = a.generation ?? live?.generation;
+  if (generation === undefined) return gone(a);
+
+  const known = { sessionId: a.sessionId ?? null, recordingId: a.recordingId ?? null };
+  const planId = planIdFor({ bucket: a.bucket, name: a.name, generation });
+  const existing = await deps.plans.get(planId);
+  if (existing) {
+    const plan =
+      (await deps.plans.update(planId, (p) => withSession(p, known, deps.clock.now()))) ?? existing;
+    await askForTasks(deps, plan);
+    logs.recordingPlanned(summary(plan, a.source, 'existing'));
+    return { outcome: 'existing', plan };
+  }
+
+  const object = live ?? (await deps.blobs.stat(a.bucket, a.name));
+  if (!object || object.generation !== generation) return gone(a);
+  const link = linkOf(object, known);
+  let partMd5s: string[];
+  try {
+    partMd5s = await deps.blobs.partMd5s(a.bucket, a.name, generation, deps.partSizeBytes);
+  } catch (error) {
+    if (error instanceof ObjectGenerationGone) return gone(a);
+    throw error;
+  }
+  const { created, plan } = await deps.plans.create(
+    newPlan(
+      {
+        object: {
+          bucket: object.bucket,
+          name: object.name,
+          generation,
+          sizeBytes: object.sizeBytes,
+          ...(object.contentType ? { contentType: object.contentType } : {}),
+        },
+        objectCreatedAt: object.createdAt,
+        ...link,
+        crm: link.sessionId ? await crmRecordOf(deps, link.sessionId) : null,
+        partSizeBytes: deps.partSizeBytes,
+        partMd5s,
+      },
+      deps.clock.now(),
+    ),
+  );
+  await askForTasks(deps, plan);
+  logs.recordingPlanned(summary(plan, a.source, created ? 'created' : 'existing'));
+  return { outcome: created ? 'created' : 'existing', plan };
+}
+
+/**
+ * The tasks a plan needs: its purge at the deadline and its next upload. Both are named, so asking
+ * again (a repeated announcement, a crash after the plan was stored) creates nothing new.
+ */
+export async function askForTasks(deps: RecordingsDeps, plan: RecordingPlan): Promise<void> {
+  if (isFinished(plan)) return;
+  await deps.tasks.purgeAt(plan.id, new Date(plan.purgeAt));
+  if (plan.status !== 'failed') await deps.tasks.uploadPart(plan.id, plan.round, nextPartIndex(plan));
+}
+
+/**
+ * The call's CRM record, from its session. Undefined while the platform has not linked one; only
+ * Salesforce records can be uploaded to.
+ */
+export async function crmRecordOf(deps: RecordingsDeps, sessionId: string): Promise<CrmRecordRef | null> {
+  const crm = (await deps.sessions.getSession(sessionId))?.crm;
+  return crm?.system === 'salesforce' ? { system: 'salesforce', recordId: crm.recordId } : null;
+}
+
+/**
+ * Which call a recording belongs to: what the platform said, else the object's metadata
+ * (`session-id`, `recording-id`), else its name when it follows `recordings/<session>/<recording>.<ext>`.
+ */
+function linkOf(object: RecordingObject, known: { sessionId: string | null; recordingId: string | null }) {
+  const byName = /^recordings\/([^/]+)\/([^/]+?)(?:\.[^./]*)?$/.exec(object.name);
+  return {
+    sessionId: known.sessionId ?? object.metadata['session-id'] ?? byName?.[1] ?? null,
+    recordingId: known.recordingId ?? object.metadata['recording-id'] ?? byName?.[2] ?? null,
+  };
+}
+
+function gone(a: RecordingAnnouncement): PlanOutcome {
+  logs.recordingObjectIgnored({ source: a.source, reason: 'generation_gone' });
+  return { outcome: 'gone' };
+}
+
+const summary = (plan: RecordingPlan, source: RecordingAnnouncement['source'], outcome: string) => ({
+  planId: plan.id,
+  source,
+  outcome,
+  status: plan.status,
+  sizeBytes: plan.object.sizeBytes,
+  partCount: plan.parts.length,
+  crmRecordKnown: plan.crm !== null,
+});

@@ -1,0 +1,228 @@
+import {
+  nextPartIndex,
+  stepForPartTask,
+  stepForPurgeTask,
+  withCrmRecord,
+  withDeleted,
+  withFailedAttempt,
+  withPartUploaded,
+  withPurged,
+  type PlannedPart,
+  type PurgeReason,
+  type RecordingPlan,
+} from '../../domain/recordings/plan.js';
+import { logs } from '../../log.js';
+import { CrmError } from '../../ports/crm.js';
+import { ObjectGenerationGone } from '../../ports/recordings.js';
+import { DONE, type RecordingsDeps, type TaskAnswer } from './deps.js';
+
+/** While the platform has not linked the call to a CRM record, look again after this long. */
+const CRM_RECORD_RETRY_SECONDS = 300;
+/** A purge delivered early comes back within the hour at most, to see whether its time came. */
+const MAX_EARLY_PURGE_WAIT_SECONDS = 3600;
+
+export interface PartTask {
+  planId: string;
+  round: number;
+  partIndex: number;
+}
+
+/**
+ * One upload task: upload the part if it is the next one, in order (REC-5), then ask for the next,
+ * or delete the recording once the CRM has every part (REC-1). Safe to run twice or late: a part the
+ * CRM acknowledged is not sent again, and the CRM adapter finds a part that landed without our
+ * knowing (a crash between its answer and our write) instead of sending it again (REC-6).
+ */
+export async function runPartTask(deps: RecordingsDeps, task: PartTask): Promise<TaskAnswer> {
+  let plan = await deps.plans.get(task.planId);
+  if (!plan) return ignored(task.planId, 'unknown_plan');
+  const step = stepForPartTask(plan, task.round, task.partIndex, deps.clock.now());
+  switch (step.do) {
+    case 'nothing':
+      return ignored(plan.id, step.why);
+    case 'purge':
+      return purge(deps, plan, step.reason);
+    case 'delete':
+      return deleteUploaded(deps, plan);
+    case 'ask_next':
+      await deps.tasks.uploadPart(plan.id, plan.round, step.partIndex);
+      return DONE;
+    case 'find_crm_record': {
+      const found = await findCrmRecord(deps, plan);
+      if ('outcome' in found) return found;
+      plan = found;
+      return upload(deps, plan, step.part);
+    }
+    case 'upload':
+      return upload(deps, plan, step.part);
+  }
+}
+
+/** The purge task scheduled at a plan's purge time (REC-3). */
+export async function runPurgeTask(deps: RecordingsDeps, planId: string): Promise<TaskAnswer> {
+  const plan = await deps.plans.get(planId);
+  if (!plan) return ignored(planId, 'unknown_plan');
+  const step = stepForPurgeTask(plan, deps.clock.now());
+  switch (step.do) {
+    case 'nothing':
+      return ignored(plan.id, step.why);
+    case 'delete':
+      return deleteUploaded(deps, plan);
+    case 'wait':
+      return {
+        outcome: 'retry',
+        slowDown: false,
+        retryAfterSeconds: Math.min(step.seconds, MAX_EARLY_PURGE_WAIT_SECONDS),
+        reason: 'purge_not_due',
+      };
+    case 'purge':
+      return purge(deps, plan, 'deadline');
+  }
+}
+
+async function upload(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart): Promise<TaskAnswer> {
+  const { bucket, name, generation } = plan.object;
+  let outcome;
+  try {
+    outcome = await deps.crm().uploadPart({
+      recordingId: plan.id,
+      partIndex: part.index,
+      partCount: plan.parts.length,
+      crmRecordId: plan.crm!.recordId,
+      fileName: plan.fileName,
+      sizeBytes: part.sizeBytes,
+      md5Base64: part.md5Base64,
+      body: () =>
+        deps.blobs.readVerified(
+          bucket,
+          name,
+          generation,
+          { start: part.start, end: part.end },
+          part.md5Base64,
+        ),
+    });
+  } catch (error) {
+    if (error instanceof ObjectGenerationGone)
+      return failed(deps, plan, { partIndex: part.index, kind: 'object_gone', reason: 'object_gone' }, true);
+    if (error instanceof CrmError)
+      return failed(
+        deps,
+        plan,
+        { partIndex: part.index, kind: error.kind, reason: error.reason },
+        !error.retryable,
+        error,
+      );
+    // Anything else (Storage briefly unavailable, bytes that did not match their MD5): the queue retries.
+    throw error;
+  }
+  const after = await deps.plans.update(plan.id, (p) =>
+    withPartUploaded(
+      p,
+      part.index,
+      { contentVersionId: outcome.contentVersionId, outcome: outcome.status },
+      deps.clock.now(),
+    ),
+  );
+  logs.recordingPartUploaded({
+    planId: plan.id,
+    partIndex: part.index,
+    partCount: plan.parts.length,
+    outcome: outcome.status,
+  });
+  if (!after) return DONE;
+  if (after.status === 'uploaded') return deleteUploaded(deps, after);
+  if (after.status === 'uploading') {
+    const next = nextPartIndex(after);
+    if (next < after.parts.length) await deps.tasks.uploadPart(after.id, after.round, next);
+  }
+  return DONE;
+}
+
+async function failed(
+  deps: RecordingsDeps,
+  plan: RecordingPlan,
+  failure: { partIndex: number; kind: string; reason: string },
+  permanent: boolean,
+  error?: CrmError,
+): Promise<TaskAnswer> {
+  await deps.plans.update(plan.id, (p) => withFailedAttempt(p, failure, permanent, deps.clock.now()));
+  const fields = {
+    planId: plan.id,
+    partCount: plan.parts.length,
+    ...failure,
+    crmRecordId: plan.crm?.recordId,
+  };
+  if (permanent) {
+    logs.recordingUploadFailed(fields);
+    return DONE;
+  }
+  logs.recordingUploadWillRetry({ ...fields, retryAfterSeconds: error?.retryAfterSeconds });
+  return {
+    outcome: 'retry',
+    slowDown: error?.kind === 'limit_reached',
+    ...(error?.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+    reason: failure.reason,
+  };
+}
+
+/** The plan with its CRM record, or what to tell the queue when there is none (yet). */
+async function findCrmRecord(deps: RecordingsDeps, plan: RecordingPlan): Promise<RecordingPlan | TaskAnswer> {
+  const crm = plan.sessionId ? (await deps.sessions.getSession(plan.sessionId))?.crm : undefined;
+  if (crm && crm.system !== 'salesforce') {
+    const partIndex = nextPartIndex(plan);
+    return failed(deps, plan, { partIndex, kind: 'permanent', reason: 'crm_not_supported' }, true);
+  }
+  if (!crm) {
+    logs.recordingWaitingForCrmRecord({ planId: plan.id, sessionKnown: plan.sessionId !== null });
+    return {
+      outcome: 'retry',
+      slowDown: false,
+      retryAfterSeconds: CRM_RECORD_RETRY_SECONDS,
+      reason: 'crm_record_unknown',
+    };
+  }
+  const linked = await deps.plans.update(plan.id, (p) =>
+    withCrmRecord(p, { system: 'salesforce', recordId: crm.recordId }, deps.clock.now()),
+  );
+  return linked ?? { ...plan, crm: { system: 'salesforce', recordId: crm.recordId } };
+}
+
+/** REC-1: every part acknowledged, so the recording goes, that generation only. */
+export async function deleteUploaded(deps: RecordingsDeps, plan: RecordingPlan): Promise<TaskAnswer> {
+  const { bucket, name, generation } = plan.object;
+  const result = await deps.blobs.delete(bucket, name, generation);
+  await deps.plans.update(plan.id, (p) => withDeleted(p, deps.clock.now()));
+  logs.recordingDeleted({ planId: plan.id, partCount: plan.parts.length, objectWas: result });
+  return DONE;
+}
+
+/**
+ * REC-3: the recording is deleted whatever became of its upload, and the plan says so, with how
+ * many parts the CRM did get, for the CRM admin.
+ */
+export async function purge(
+  deps: RecordingsDeps,
+  plan: RecordingPlan,
+  reason: PurgeReason,
+): Promise<TaskAnswer> {
+  const { bucket, name, generation } = plan.object;
+  const result = await deps.blobs.delete(bucket, name, generation);
+  const after = await deps.plans.update(plan.id, (p) => withPurged(p, reason, deps.clock.now()));
+  if (after?.status === 'purged' && after.purge)
+    logs.recordingPurged({
+      planId: plan.id,
+      reason: after.purge.reason,
+      partsAcknowledged: after.purge.partsAcknowledged,
+      partCount: after.purge.partCount,
+      crmRecordId: after.crm?.recordId,
+      objectWas: result,
+    });
+  else if (after?.status === 'deleted')
+    logs.recordingDeleted({ planId: plan.id, partCount: plan.parts.length, objectWas: result });
+  return DONE;
+}
+
+function ignored(planId: string, why: string): TaskAnswer {
+  logs.recordingTaskIgnored({ planId, why });
+  return DONE;
+}

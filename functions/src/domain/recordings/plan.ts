@@ -1,0 +1,364 @@
+/**
+ * A recording's upload plan (REC-1 … REC-6): which bytes go to the CRM as which part, what has been
+ * acknowledged, and when the recording must be gone whatever happens. Pure: time comes in as `now`.
+ */
+
+/**
+ * "MB" is 10^6 bytes. REC-5 says 50 MB without saying which; 50 × 10^6 is the smaller reading, so a
+ * part is never over 50 MB whichever one the CRM admin has in mind, and it is the unit Salesforce and
+ * most file browsers use when they show file sizes. 70 MB (70 × 10^6 bytes) → 50 MB + 20 MB.
+ */
+export const MEGABYTE = 1_000_000;
+export const PART_SIZE_BYTES = 50 * MEGABYTE;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** REC-3: a recording is never kept more than 7 days after it was written. */
+export const RETENTION_MS = 7 * DAY_MS;
+/**
+ * Uploads stop and the purge starts this long before the 7 days are up, so that a purge which fails
+ * has a day of retries (its task's and the hourly sweep's) before the limit.
+ */
+export const PURGE_MARGIN_MS = DAY_MS;
+
+export interface PartRange {
+  index: number;
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive (as Cloud Storage ranges are); `start - 1` for an empty part. */
+  end: number;
+  sizeBytes: number;
+}
+
+/** Consecutive parts of `partSizeBytes`, the last one shorter; none for an empty recording. */
+export function splitIntoParts(sizeBytes: number, partSizeBytes = PART_SIZE_BYTES): PartRange[] {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new RangeError('size must be a byte count');
+  if (!Number.isSafeInteger(partSizeBytes) || partSizeBytes < 1)
+    throw new RangeError('part size must be a positive byte count');
+  const parts: PartRange[] = [];
+  for (let start = 0; start < sizeBytes; start += partSizeBytes) {
+    const size = Math.min(partSizeBytes, sizeBytes - start);
+    parts.push({ index: parts.length, start, end: start + size - 1, sizeBytes: size });
+  }
+  return parts;
+}
+
+export interface CrmRecordRef {
+  system: 'salesforce';
+  recordId: string;
+}
+
+export interface UploadedPart {
+  at: string;
+  /** The CRM's id of the file (a Salesforce ContentVersion id). */
+  contentVersionId: string;
+  /** `already_there`: a repeat found the part in the CRM and did not send it again. */
+  outcome: 'uploaded' | 'already_there';
+}
+
+export interface PlannedPart extends PartRange {
+  /** MD5 of the part's bytes, base64, computed once when the plan was made. */
+  md5Base64: string;
+  uploaded: UploadedPart | null;
+}
+
+/**
+ * - `uploading`: parts remain to be acknowledged;
+ * - `uploaded`: the CRM acknowledged every part, the object is still to be deleted;
+ * - `deleted`: done (REC-1);
+ * - `failed`: a permanent CRM failure, recorded and alerted; the recording waits for an admin to
+ *   retry it, or for its purge;
+ * - `purged`: deleted before the CRM had every part, because the 7 days were up (REC-3, REC-6).
+ */
+export type PlanStatus = 'uploading' | 'uploaded' | 'deleted' | 'failed' | 'purged';
+
+export type PurgeReason =
+  /** The purge time came before every part was acknowledged. */
+  | 'deadline'
+  /** An object of the bucket that no plan accounts for, found by the sweep. */
+  | 'orphaned_object';
+
+export interface AttemptFailure {
+  at: string;
+  partIndex: number;
+  /** A CRM failure kind (REC-2), or `object_gone` when the recording vanished from the bucket. */
+  kind: string;
+  reason: string;
+}
+
+export interface RecordingPlan {
+  /** Derived from the object (see planIdFor): the same object always gets the same plan. */
+  id: string;
+  object: { bucket: string; name: string; generation: string; sizeBytes: number; contentType?: string };
+  /** The call the recording belongs to, when known; the CRM record is found through it. */
+  sessionId: string | null;
+  /** The platform's id for the recording, when known. */
+  recordingId: string | null;
+  /** Shown in the CRM, with the part number: "call-1.wav (part 1 of 2)". */
+  fileName: string;
+  /** Null until the call's CRM record is known (the platform may link it after the recording). */
+  crm: CrmRecordRef | null;
+  partSizeBytes: number;
+  parts: PlannedPart[];
+  /** Bumped when an admin retries a failed upload, so that its tasks are new ones. */
+  round: number;
+  status: PlanStatus;
+  /** When the object was written: the 7 days run from here. */
+  objectCreatedAt: string;
+  plannedAt: string;
+  /** Uploads stop and the purge runs from here. */
+  purgeAt: string;
+  /** The recording is gone by then, whatever happened (REC-3). */
+  deadline: string;
+  updatedAt: string;
+  lastFailure: AttemptFailure | null;
+  /** Set when the status is `failed`. */
+  failure: AttemptFailure | null;
+  deletedAt: string | null;
+  purge: { at: string; reason: PurgeReason; partsAcknowledged: number; partCount: number } | null;
+}
+
+export interface PlanInput {
+  object: RecordingPlan['object'];
+  objectCreatedAt: Date;
+  sessionId: string | null;
+  recordingId: string | null;
+  crm: CrmRecordRef | null;
+  partSizeBytes: number;
+  /** One MD5 per part, in order. */
+  partMd5s: string[];
+}
+
+export function newPlan(input: PlanInput, now: Date): RecordingPlan {
+  const ranges = splitIntoParts(input.object.sizeBytes, input.partSizeBytes);
+  if (ranges.length !== input.partMd5s.length) throw new RangeError('one MD5 per part is required');
+  const created = input.objectCreatedAt.getTime();
+  const deadline = created + RETENTION_MS;
+  return {
+    id: planIdFor(input.object),
+    object: input.object,
+    sessionId: input.sessionId,
+    recordingId: input.recordingId,
+    fileName: fileNameOf(input.object.name),
+    crm: input.crm,
+    partSizeBytes: input.partSizeBytes,
+    parts: ranges.map((range, i) => ({ ...range, md5Base64: input.partMd5s[i]!, uploaded: null })),
+    round: 0,
+    // An empty recording has nothing for the CRM: it only needs deleting.
+    status: ranges.length === 0 ? 'uploaded' : 'uploading',
+    objectCreatedAt: new Date(created).toISOString(),
+    plannedAt: now.toISOString(),
+    purgeAt: new Date(deadline - PURGE_MARGIN_MS).toISOString(),
+    deadline: new Date(deadline).toISOString(),
+    updatedAt: now.toISOString(),
+    lastFailure: null,
+    failure: null,
+    deletedAt: null,
+    purge: null,
+  };
+}
+
+/** When a recording written at `createdAt` must be purged if it is still here. */
+export const purgeTimeFor = (createdAt: Date) =>
+  new Date(createdAt.getTime() + RETENTION_MS - PURGE_MARGIN_MS);
+
+export const isFinished = (plan: RecordingPlan) => plan.status === 'deleted' || plan.status === 'purged';
+
+export const partsAcknowledged = (plan: RecordingPlan) => plan.parts.filter((p) => p.uploaded).length;
+
+/** The first part the CRM has not acknowledged; `parts.length` when it has them all. */
+export const nextPartIndex = (plan: RecordingPlan) => {
+  const index = plan.parts.findIndex((p) => !p.uploaded);
+  return index === -1 ? plan.parts.length : index;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Identity
+
+/** 64-bit FNV-1a, hex: a stable, dependency-free fingerprint of an object's name (not a secret). */
+function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, '0');
+}
+
+const fileNameOf = (objectName: string) => objectName.slice(objectName.lastIndexOf('/') + 1) || objectName;
+
+/**
+ * The plan id of one generation of an object: readable (the file's name), unique (a fingerprint of
+ * the bucket and full name, and the generation), and usable as a Firestore id, a task name and a CRM
+ * key. Both ways a recording is announced (the bucket's finalize event, the platform's event) lead to
+ * the same id, which is what makes the plan, and so the upload, happen once.
+ */
+export function planIdFor(object: { bucket: string; name: string; generation: string }): string {
+  const stem = fileNameOf(object.name)
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48);
+  return `${stem ? `${stem}-` : ''}${fnv1a64(`${object.bucket}/${object.name}`)}-${object.generation}`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// What a task should do
+
+export type PartTaskStep =
+  | { do: 'upload'; part: PlannedPart }
+  /** The task's part is already acknowledged: make sure the next one is asked for. */
+  | { do: 'ask_next'; partIndex: number }
+  | { do: 'delete' }
+  | { do: 'purge'; reason: 'deadline' }
+  /** The call's CRM record is not known yet. */
+  | { do: 'find_crm_record'; part: PlannedPart }
+  | { do: 'nothing'; why: 'finished' | 'failed' | 'stale_round' | 'out_of_order' };
+
+/** The one decision behind an upload task, for a task that may be late, repeated or stale. */
+export function stepForPartTask(
+  plan: RecordingPlan,
+  round: number,
+  partIndex: number,
+  now: Date,
+): PartTaskStep {
+  if (isFinished(plan)) return { do: 'nothing', why: 'finished' };
+  // Every part acknowledged: deleting is all that is left, before or after the purge time.
+  if (plan.status === 'uploaded') return { do: 'delete' };
+  if (now.getTime() >= Date.parse(plan.purgeAt)) return { do: 'purge', reason: 'deadline' };
+  if (plan.status === 'failed') return { do: 'nothing', why: 'failed' };
+  if (round !== plan.round) return { do: 'nothing', why: 'stale_round' };
+  const next = nextPartIndex(plan);
+  if (partIndex < next) return { do: 'ask_next', partIndex: next };
+  if (partIndex > next) return { do: 'nothing', why: 'out_of_order' };
+  const part = plan.parts[next]!;
+  return plan.crm ? { do: 'upload', part } : { do: 'find_crm_record', part };
+}
+
+export type PurgeTaskStep =
+  | { do: 'purge' }
+  | { do: 'delete' }
+  | { do: 'nothing'; why: 'finished' }
+  /** Delivered before its time (a clock moved back): the task should come back then. */
+  | { do: 'wait'; seconds: number };
+
+export function stepForPurgeTask(plan: RecordingPlan, now: Date): PurgeTaskStep {
+  if (isFinished(plan)) return { do: 'nothing', why: 'finished' };
+  if (plan.status === 'uploaded') return { do: 'delete' };
+  const wait = Date.parse(plan.purgeAt) - now.getTime();
+  return wait > 0 ? { do: 'wait', seconds: Math.ceil(wait / 1000) } : { do: 'purge' };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Changes. Each returns undefined when the plan must not change (a repeat, or a change overtaken).
+
+export function withCrmRecord(plan: RecordingPlan, crm: CrmRecordRef, now: Date): RecordingPlan | undefined {
+  if (plan.crm) return undefined;
+  return { ...plan, crm, updatedAt: now.toISOString() };
+}
+
+/** Fills in what the platform's event knows and the bucket's did not. */
+export function withSession(
+  plan: RecordingPlan,
+  known: { sessionId: string | null; recordingId: string | null },
+  now: Date,
+): RecordingPlan | undefined {
+  const sessionId = plan.sessionId ?? known.sessionId;
+  const recordingId = plan.recordingId ?? known.recordingId;
+  if (sessionId === plan.sessionId && recordingId === plan.recordingId) return undefined;
+  return { ...plan, sessionId, recordingId, updatedAt: now.toISOString() };
+}
+
+export function withPartUploaded(
+  plan: RecordingPlan,
+  partIndex: number,
+  upload: Omit<UploadedPart, 'at'>,
+  now: Date,
+): RecordingPlan | undefined {
+  const part = plan.parts[partIndex];
+  if (!part || part.uploaded || isFinished(plan)) return undefined;
+  const parts = plan.parts.map((p) =>
+    p.index === partIndex ? { ...p, uploaded: { ...upload, at: now.toISOString() } } : p,
+  );
+  const all = parts.every((p) => p.uploaded);
+  return {
+    ...plan,
+    parts,
+    // A part acknowledged is acknowledged even when a permanent failure was recorded in between
+    // (a repeat of an earlier attempt that did reach the CRM).
+    status: all ? 'uploaded' : plan.status,
+    updatedAt: now.toISOString(),
+  };
+}
+
+export function withFailedAttempt(
+  plan: RecordingPlan,
+  failure: Omit<AttemptFailure, 'at'>,
+  permanent: boolean,
+  now: Date,
+): RecordingPlan | undefined {
+  if (plan.status !== 'uploading') return undefined;
+  const recorded = { ...failure, at: now.toISOString() };
+  return {
+    ...plan,
+    lastFailure: recorded,
+    ...(permanent ? { status: 'failed' as const, failure: recorded } : {}),
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** An admin's retry of a failed upload: a new round of tasks from the first part not acknowledged. */
+export function retried(plan: RecordingPlan, now: Date): RecordingPlan | undefined {
+  if (plan.status !== 'failed' || now.getTime() >= Date.parse(plan.purgeAt)) return undefined;
+  return { ...plan, status: 'uploading', failure: null, round: plan.round + 1, updatedAt: now.toISOString() };
+}
+
+export function withDeleted(plan: RecordingPlan, now: Date): RecordingPlan | undefined {
+  if (plan.status !== 'uploaded') return undefined;
+  return { ...plan, status: 'deleted', deletedAt: now.toISOString(), updatedAt: now.toISOString() };
+}
+
+export function withPurged(plan: RecordingPlan, reason: PurgeReason, now: Date): RecordingPlan | undefined {
+  if (isFinished(plan)) return undefined;
+  // The CRM got every part in the meantime: this is the deletion REC-1 asks for, not a forced purge.
+  if (plan.status === 'uploaded') return withDeleted(plan, now);
+  return {
+    ...plan,
+    status: 'purged',
+    deletedAt: now.toISOString(),
+    purge: {
+      at: now.toISOString(),
+      reason,
+      partsAcknowledged: partsAcknowledged(plan),
+      partCount: plan.parts.length,
+    },
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** The record of an object no plan accounted for, deleted by the sweep at its purge time. */
+export function purgedOrphan(
+  object: RecordingPlan['object'],
+  objectCreatedAt: Date,
+  now: Date,
+): RecordingPlan {
+  const plan = newPlan(
+    {
+      object: { ...object, sizeBytes: 0 },
+      objectCreatedAt,
+      sessionId: null,
+      recordingId: null,
+      crm: null,
+      partSizeBytes: PART_SIZE_BYTES,
+      partMd5s: [],
+    },
+    now,
+  );
+  return {
+    ...plan,
+    object,
+    status: 'purged',
+    deletedAt: now.toISOString(),
+    purge: { at: now.toISOString(), reason: 'orphaned_object', partsAcknowledged: 0, partCount: 0 },
+  };
+}

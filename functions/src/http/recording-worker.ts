@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { RecordingsDeps, TaskAnswer } from '../app/recordings/deps.js';
+import { planRecording } from '../app/recordings/plan-recording.js';
+import { runPartTask, runPurgeTask } from '../app/recordings/upload-tasks.js';
+import { Identifier } from '../domain/sessions/events.js';
+import type { ServiceCallerVerifier } from '../ports/callers.js';
+import { parseOrThrow } from './errors.js';
+import { parseJsonBody } from './platform-events.js';
+import type { Route, RouteContext, RouteResult } from './router.js';
+
+/**
+ * recordingWorker: the target of the recordings queue's tasks. Every call must carry the tasks'
+ * OIDC token. The answer tells Cloud Tasks what to do: 2xx acknowledges the task; 429 and 503 (with
+ * Retry-After when the CRM said how long) ask for a retry with the queue's backoff (REC-2); a 500
+ * (something unexpected) is retried too.
+ */
+export interface RecordingWorkerDeps {
+  recordings: () => RecordingsDeps;
+  caller: () => ServiceCallerVerifier;
+}
+
+const PlanIdentifier = z.string().regex(/^[A-Za-z0-9-]{1,200}$/, 'must be a plan id');
+
+const PlanTask = z.object({
+  bucket: z.string().min(3).max(222),
+  object: z.string().min(1).max(1024),
+  generation: z.string().regex(/^\d+$/).optional(),
+  sessionId: Identifier,
+  recordingId: Identifier,
+});
+const PartTask = z.object({
+  planId: PlanIdentifier,
+  round: z.number().int().nonnegative(),
+  partIndex: z.number().int().nonnegative(),
+});
+const PurgeTask = z.object({ planId: PlanIdentifier });
+
+export function answer(result: TaskAnswer): RouteResult {
+  if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };
+  return {
+    status: result.slowDown ? 429 : 503,
+    headers:
+      result.retryAfterSeconds !== undefined ? { 'retry-after': String(result.retryAfterSeconds) } : {},
+    body: {
+      error: {
+        code: 'retry_later',
+        message: 'Try this task again later.',
+        details: { reason: result.reason },
+      },
+    },
+  };
+}
+
+export function recordingWorkerRoutes(deps: RecordingWorkerDeps): Route[] {
+  const task = async <S extends z.ZodType>(ctx: RouteContext, schema: S, what: string) => {
+    await deps.caller().verify(ctx.req.header('authorization'));
+    return parseOrThrow(schema, parseJsonBody(ctx.req.rawBody ?? Buffer.alloc(0)), what);
+  };
+  return [
+    {
+      method: 'POST',
+      path: '/v1/tasks/plan',
+      handle: async (ctx) => {
+        const t = await task(ctx, PlanTask, 'The plan task');
+        const result = await planRecording(deps.recordings(), {
+          bucket: t.bucket,
+          name: t.object,
+          ...(t.generation ? { generation: t.generation } : {}),
+          sessionId: t.sessionId,
+          recordingId: t.recordingId,
+          source: 'platform',
+        });
+        return { status: 200, body: { outcome: result.outcome } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/tasks/upload-part',
+      handle: async (ctx) =>
+        answer(await runPartTask(deps.recordings(), await task(ctx, PartTask, 'The upload task'))),
+    },
+    {
+      method: 'POST',
+      path: '/v1/tasks/purge',
+      handle: async (ctx) =>
+        answer(await runPurgeTask(deps.recordings(), (await task(ctx, PurgeTask, 'The purge task')).planId)),
+    },
+  ];
+}

@@ -1,0 +1,120 @@
+import type { RecordingPlan } from '../domain/recordings/plan.js';
+
+/**
+ * What the recordings pipeline (REC-1 … REC-6) needs around the CRM: the bucket the platform writes
+ * recordings to, the task queue that paces the uploads, and the store of upload plans.
+ */
+
+/** One generation of an object in the recordings bucket. */
+export interface RecordingObject {
+  bucket: string;
+  name: string;
+  /** Cloud Storage generation, as a decimal string, as the API gives it (an int64). */
+  generation: string;
+  sizeBytes: number;
+  /** When this generation was written: the 7-day clock starts here (REC-3). */
+  createdAt: Date;
+  contentType?: string;
+  /** The object's custom metadata. */
+  metadata: Record<string, string>;
+}
+
+export interface ObjectPage {
+  objects: RecordingObject[];
+  nextPageToken?: string;
+}
+
+/** Thrown by reads when the generation asked for no longer exists (deleted or replaced). */
+export class ObjectGenerationGone extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly objectName: string,
+    readonly generation: string,
+  ) {
+    super(`gs://${bucket}/${objectName}#${generation} no longer exists`);
+    this.name = 'ObjectGenerationGone';
+  }
+}
+
+export interface RecordingBlobs {
+  /** The live generation of an object, or undefined when there is none. */
+  stat(bucket: string, name: string): Promise<RecordingObject | undefined>;
+  /**
+   * The bytes of exactly that generation, `start` to `end` both inclusive (the whole object when no
+   * range is given), streamed: never held whole in memory, not validated by the client (range reads
+   * cannot be), so callers hash what they read. Fails with ObjectGenerationGone when the generation is
+   * gone, at the first read at the latest.
+   */
+  read(
+    bucket: string,
+    name: string,
+    generation: string,
+    range?: { start: number; end: number },
+  ): AsyncIterable<Uint8Array>;
+  /**
+   * Like `read` for one part, and the stream fails at its end (instead of ending) when the bytes read
+   * do not have `md5Base64`: a consumer that forwards them never completes a corrupted upload.
+   */
+  readVerified(
+    bucket: string,
+    name: string,
+    generation: string,
+    range: { start: number; end: number },
+    md5Base64: string,
+  ): AsyncIterable<Uint8Array>;
+  /**
+   * The base64 MD5 of each consecutive `partSizeBytes` slice of that generation, in one streamed
+   * pass (an empty object has none). Fails with ObjectGenerationGone.
+   */
+  partMd5s(bucket: string, name: string, generation: string, partSizeBytes: number): Promise<string[]>;
+  /**
+   * Deletes that generation only (never a newer object written under the same name).
+   * `deleted` when this call removed it, `absent` when it was already gone or replaced.
+   */
+  delete(bucket: string, name: string, generation: string): Promise<'deleted' | 'absent'>;
+  /** Objects under `prefix`, a page at a time, in name order. */
+  list(bucket: string, prefix: string, pageToken?: string): Promise<ObjectPage>;
+}
+
+/** A recording to plan, as the platform's `recording.available` event announces it. */
+export interface PlanRequest {
+  bucket: string;
+  object: string;
+  /** When the event does not say, the live generation is planned. */
+  generation?: string;
+  sessionId: string;
+  recordingId: string;
+}
+
+/** A recording's upload is paced by tasks; each is delivered at least once, perhaps more. */
+export interface RecordingTasks {
+  /** Asks for the recording to be planned (at most one task per object and generation). */
+  planRecording(request: PlanRequest): Promise<void>;
+  /**
+   * Asks for one part to be uploaded. Idempotent: a task for the same plan, round and part that
+   * exists (or ran within the queue's deduplication window) is not created twice.
+   */
+  uploadPart(planId: string, round: number, partIndex: number): Promise<void>;
+  /** Asks for the plan's recording to be deleted at `at` whatever became of the upload (REC-3). Idempotent. */
+  purgeAt(planId: string, at: Date): Promise<void>;
+}
+
+/** The outcome of `RecordingPlans.create`. */
+export type PlanCreation = { created: true; plan: RecordingPlan } | { created: false; plan: RecordingPlan };
+
+export interface RecordingPlans {
+  /** Stores a new plan, unless one with its id exists: then that one is returned (plan once). */
+  create(plan: RecordingPlan): Promise<PlanCreation>;
+  get(planId: string): Promise<RecordingPlan | undefined>;
+  /**
+   * Reads the plan, lets `change` decide, and writes what it returns, atomically: when another writer
+   * got there first, `change` runs again on the newer plan. Returning undefined writes nothing.
+   * Resolves to the plan as stored afterwards (undefined when there is no plan).
+   */
+  update(
+    planId: string,
+    change: (plan: RecordingPlan) => RecordingPlan | undefined,
+  ): Promise<RecordingPlan | undefined>;
+  /** Plans not yet finished (neither deleted nor purged) whose purge time is at or before `now`. */
+  overdue(now: Date, limit: number): Promise<RecordingPlan[]>;
+}

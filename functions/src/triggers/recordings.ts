@@ -1,0 +1,47 @@
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import type { RecordingsDeps } from '../app/recordings/deps.js';
+import { planRecording } from '../app/recordings/plan-recording.js';
+import { sweep } from '../app/recordings/sweep.js';
+import { logs } from '../log.js';
+
+/** The fields of a Cloud Storage object event (google.events.cloud.storage.v1.StorageObjectData) used here. */
+export interface StorageObjectData {
+  bucket?: string;
+  name?: string;
+  generation?: string | number;
+}
+
+export const OBJECT_FINALIZED = 'google.cloud.storage.object.v1.finalized';
+
+/**
+ * recordingReady: a recording object was written to the bucket (Eventarc, Storage finalize). Plans
+ * its upload; throwing asks Eventarc to deliver the event again (the trigger retries), and a repeat
+ * finds the plan made.
+ */
+export function recordingReadyFromStorage(deps: { recordings: () => RecordingsDeps }) {
+  return async (cloudEvent: CloudEvent<StorageObjectData>): Promise<void> => {
+    const data = cloudEvent.data;
+    if (
+      cloudEvent.type !== OBJECT_FINALIZED ||
+      !data?.bucket ||
+      !data.name ||
+      data.generation === undefined
+    ) {
+      logs.recordingObjectIgnored({ source: 'bucket', reason: 'not_an_object_finalized_event' });
+      return;
+    }
+    await planRecording(deps.recordings(), {
+      bucket: data.bucket,
+      name: data.name,
+      generation: String(data.generation),
+      source: 'bucket',
+    });
+  };
+}
+
+/** sweeper: the hourly tick (Cloud Scheduler → Pub/Sub). */
+export function sweeperFromSchedule(deps: { recordings: () => RecordingsDeps }) {
+  return async (): Promise<void> => {
+    await sweep(deps.recordings());
+  };
+}

@@ -1,0 +1,351 @@
+import { createHash } from 'node:crypto';
+import { Firestore } from '@google-cloud/firestore';
+import { Storage } from '@google-cloud/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudTasksRecordingTasks } from '../../functions/src/adapters/tasks/recording-tasks.js';
+import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
+import { planIdFor, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
+import { configureLogs } from '../../functions/src/log.js';
+import { startSalesforceServer, type SalesforceServer } from '../../scripts/emulators/salesforce-server.js';
+import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
+import { startTasksServer, type TasksServer } from '../../scripts/emulators/tasks-server.js';
+import { serveFunctions } from '../../scripts/stack/functions.js';
+import {
+  LOCAL_SALESFORCE,
+  connectedAppKeys,
+  createBucketAndQueue,
+  finalizeNotifier,
+  freePort,
+  recordingsEnvironment,
+  type RecordingsStackOptions,
+} from '../../scripts/stack/recordings.js';
+import { createAccount, signIn, signInWithSecondFactor } from '../support/people.js';
+import { sendSigned } from '../support/platform.js';
+import { AUTH_TEST_PROJECT } from '../support/projects.js';
+
+/**
+ * The recordings pipeline as deployed, on this machine: objects written to the bucket (our Storage
+ * server, through the real client) announce themselves to recordingReady as Eventarc would; the plan
+ * goes to Firestore; tasks go through our Cloud Tasks server (REST, OIDC tokens) to recordingWorker,
+ * which streams each part to the Salesforce-compatible server through jsforce and deletes the object.
+ * The platform's events and the download route go through platformEvents and api.
+ */
+const projectId = AUTH_TEST_PROJECT;
+const databaseId = 'recordings-e2e';
+const BUCKET = 'acme-call-recordings';
+const SECRET = 'recordings-platform-secret-0123456789abcd';
+const CRM_KEY = 'crm-download-key-0123456789abcdef-0123456789';
+const CASE_A = '500000000000010AAA';
+const MB = 1_000_000;
+
+const db = new Firestore({ projectId, databaseId });
+let storage: StorageServer;
+let tasks: TasksServer;
+let salesforce: SalesforceServer;
+let gcs: Storage;
+let stack: RecordingsStackOptions;
+const notifier = finalizeNotifier();
+const urls: Record<string, string> = {};
+let stopFunctions: () => Promise<void> = async () => {};
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  configureLogs({ sink: () => {} });
+  const keys = connectedAppKeys();
+  storage = await startStorageServer({ onFinalize: notifier.onFinalize });
+  // Waits are divided by 100: a 300 s Retry-After comes back in 3 s.
+  tasks = await startTasksServer({ timeScale: 100 });
+  salesforce = await startSalesforceServer({
+    publicKeyPem: keys.publicKeyPem,
+    clientId: LOCAL_SALESFORCE.clientId,
+    username: LOCAL_SALESFORCE.username,
+  });
+  stack = {
+    projectId,
+    bucket: BUCKET,
+    storageUrl: storage.url,
+    tasks,
+    salesforce,
+    privateKeyPem: keys.privateKeyPem,
+    workerPort: await freePort(),
+  };
+  await createBucketAndQueue(stack);
+  gcs = new Storage({ apiEndpoint: storage.url, projectId });
+  Object.assign(process.env, {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_DATABASE_ID: databaseId,
+    PLATFORM_SIGNING_SECRET: SECRET,
+    DIRECTORY_CACHE_SECONDS: '0',
+    CRM_DOWNLOAD_KEY: CRM_KEY,
+    ...recordingsEnvironment(stack),
+  });
+  await db.doc('queues/q-rec').set({ name: 'Recorded calls', teamIds: ['team-a'] });
+  for (const [uid, roleIds] of [
+    ['r-manager', ['manager']],
+    ['r-mfa-manager', ['manager']],
+    ['r-mfa-agent', ['agent']],
+  ] as const) {
+    const person = { uid, name: uid, roleIds: [...roleIds], teamIds: ['team-a'] };
+    await db.doc(`users/${uid}`).set({ ...person, ...agentListing(person) });
+    await createAccount(projectId, uid, `${uid}@acme.example`);
+  }
+  tokens.manager = await signIn('r-manager@acme.example');
+  tokens.mfaManager = await signInWithSecondFactor(projectId, 'r-mfa-manager', 'r-mfa-manager@acme.example');
+  tokens.mfaAgent = await signInWithSecondFactor(projectId, 'r-mfa-agent', 'r-mfa-agent@acme.example');
+
+  const served = await serveFunctions({
+    recordingReady: 0,
+    recordingWorker: stack.workerPort,
+    api: 0,
+    platformEvents: 0,
+  });
+  for (const f of served.functions) urls[f.name] = f.url;
+  notifier.deliverTo(urls.recordingReady!);
+  stopFunctions = served.stop;
+}, 120_000);
+
+afterAll(async () => {
+  await stopFunctions();
+  await tasks?.close();
+  await salesforce?.close();
+  await storage?.close();
+  await db.terminate();
+  for (const name of Object.keys(recordingsEnvironment(stack))) delete process.env[name];
+  delete process.env.FIRESTORE_DATABASE_ID;
+  delete process.env.CRM_DOWNLOAD_KEY;
+});
+
+// --- helpers -------------------------------------------------------------------------------------
+
+let sequence = 0;
+async function platformEvent(event: Record<string, unknown>) {
+  sequence++;
+  const body = JSON.stringify({
+    schemaVersion: 1,
+    eventId: `e-${sequence}`,
+    sequence,
+    occurredAt: new Date().toISOString(),
+    ...event,
+  });
+  const res = await sendSigned(`${urls.platformEvents}/v1/events`, body, { secret: SECRET });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+async function callStarted(sessionId: string, crmRecordId?: string) {
+  await platformEvent({
+    sessionId,
+    type: 'session.created',
+    kind: 'call',
+    channel: 'ivr',
+    queue: { id: 'q-rec', menuPath: ['Billing'] },
+    language: 'en',
+    consumer: { id: `c-${sessionId}` },
+    ...(crmRecordId ? { crm: { system: 'salesforce', recordId: crmRecordId } } : {}),
+  });
+}
+
+/** Deterministic bytes, written in 1 MB slices (never all at once); returns each part's MD5. */
+async function writeRecording(name: string, sizeBytes: number, seed: number) {
+  const slice = (i: number) => {
+    const length = Math.min(MB, sizeBytes - i * MB);
+    const bytes = Buffer.alloc(length);
+    for (let j = 0; j < length; j += 4096) bytes.writeUInt32LE((seed * 7919 + i * 131 + j) >>> 0, j);
+    return bytes;
+  };
+  const parts: ReturnType<typeof createHash>[] = [];
+  const stream = gcs
+    .bucket(BUCKET)
+    .file(name)
+    .createWriteStream({ resumable: false, contentType: 'audio/wav' });
+  const done = new Promise<void>((resolve, reject) => stream.on('finish', resolve).on('error', reject));
+  for (let i = 0; i * MB < sizeBytes; i++) {
+    const bytes = slice(i);
+    const part = Math.floor((i * MB) / (50 * MB));
+    (parts[part] ??= createHash('md5')).update(bytes);
+    if (!stream.write(bytes)) await new Promise((resolve) => stream.once('drain', resolve));
+  }
+  stream.end();
+  await done;
+  const [metadata] = await gcs.bucket(BUCKET).file(name).getMetadata();
+  return {
+    generation: String(metadata.generation),
+    partMd5Hex: parts.map((h) => h.digest('hex')),
+    planId: planIdFor({ bucket: BUCKET, name, generation: String(metadata.generation) }),
+  };
+}
+
+async function planOf(planId: string): Promise<RecordingPlan | undefined> {
+  return (await db.doc(`recordings/${planId}`).get()).data() as RecordingPlan | undefined;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const planWithStatus = (planId: string, status: RecordingPlan['status']) =>
+  until(`plan ${planId} ${status}`, async () => {
+    const plan = await planOf(planId);
+    return plan?.status === status ? plan : undefined;
+  });
+
+const filesOf = (planId: string) =>
+  salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${planId}:`));
+
+const objectExists = async (name: string) => (await gcs.bucket(BUCKET).file(name).exists())[0];
+
+function download(planId: string, headers: Record<string, string>) {
+  return fetch(`${urls.api}/v1/recordings/${planId}/content`, { headers });
+}
+
+// --- the pipeline ----------------------------------------------------------------------------------
+
+describe('recordings to the CRM', () => {
+  it('when a 70 MB recording lands in the bucket, then the CRM gets 50 MB and 20 MB files in order, with matching checksums, and the object is gone', async () => {
+    await callStarted('rec-call-1', CASE_A);
+    const name = 'recordings/rec-call-1/rec-1.wav';
+    const written = await writeRecording(name, 70 * MB, 1);
+
+    const plan = await planWithStatus(written.planId, 'deleted');
+    const files = filesOf(written.planId);
+    expect(files.map((f) => [f.Title, f.ContentSize, f.Checksum, f.FirstPublishLocationId])).toEqual([
+      ['rec-1.wav (part 1 of 2)', 50 * MB, written.partMd5Hex[0], CASE_A],
+      ['rec-1.wav (part 2 of 2)', 20 * MB, written.partMd5Hex[1], CASE_A],
+    ]);
+    expect(Date.parse(files[0]!.CreatedDate)).toBeLessThanOrEqual(Date.parse(files[1]!.CreatedDate));
+    expect(await objectExists(name)).toBe(false);
+    expect(plan.parts.map((p) => [p.sizeBytes, p.uploaded?.contentVersionId])).toEqual([
+      [50 * MB, files[0]!.Id],
+      [20 * MB, files[1]!.Id],
+    ]);
+    expect(plan.sessionId).toBe('rec-call-1');
+    expect(plan.deletedAt).not.toBeNull();
+  }, 120_000);
+
+  it('when the platform announces a recording twice and the bucket announces it too, then it is planned once and uploaded once', async () => {
+    await callStarted('rec-call-2', CASE_A);
+    const name = 'platform-named/call-2-recording.wav';
+    notifier.deliverTo('http://127.0.0.1:9/nowhere');
+    const written = await writeRecording(name, 3 * MB, 2);
+    notifier.deliverTo(urls.recordingReady!);
+
+    const recording = { id: 'rec-2', bucket: BUCKET, object: name, generation: written.generation };
+    await platformEvent({ sessionId: 'rec-call-2', type: 'recording.available', recording });
+    await platformEvent({ sessionId: 'rec-call-2', type: 'recording.available', recording });
+    // The bucket's event, late: a repeat of the same finalize.
+    const finalized = await fetch(urls.recordingReady!, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-type': 'google.cloud.storage.object.v1.finalized',
+        'ce-source': `//storage.googleapis.com/projects/_/buckets/${BUCKET}`,
+        'ce-id': 'late-finalize',
+      },
+      body: JSON.stringify({ bucket: BUCKET, name, generation: written.generation }),
+    });
+    expect(finalized.ok).toBe(true);
+
+    const plan = await planWithStatus(written.planId, 'deleted');
+    expect(filesOf(written.planId).map((f) => f.Checksum)).toEqual(written.partMd5Hex);
+    // The name does not follow recordings/<session>/…: the platform's event said which call it is.
+    expect([plan.sessionId, plan.recordingId]).toEqual(['rec-call-2', 'rec-2']);
+  }, 60_000);
+
+  it('when the CRM record was deleted, then the failure is recorded as permanent and the task is not retried', async () => {
+    const caseId = '500000000000020AAA';
+    salesforce.deleteRecord(caseId);
+    await callStarted('rec-call-3', caseId);
+    const written = await writeRecording('recordings/rec-call-3/rec-3.wav', 2 * MB, 3);
+
+    const plan = await planWithStatus(written.planId, 'failed');
+    expect(plan.failure).toMatchObject({ kind: 'permanent', reason: 'entity_is_deleted', partIndex: 0 });
+    const attempts = tasks.attempts(`part-${written.planId}-r0-p0`);
+    expect(attempts.map((a) => [a.status, a.outcome])).toEqual([[200, 'succeeded']]);
+    expect(filesOf(written.planId)).toEqual([]);
+    // Kept (for an admin to retry, or the purge at the deadline), not deleted early.
+    expect(await objectExists('recordings/rec-call-3/rec-3.wav')).toBe(true);
+  }, 60_000);
+
+  it('when someone other than the tasks’ service account calls the worker, then it is refused', async () => {
+    const body = JSON.stringify({ planId: 'x-1', round: 0, partIndex: 0 });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${urls.recordingWorker}/v1/tasks/upload-part`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ authorization: 'Bearer not.a.token' })).status).toBe(401);
+
+    // A genuine Google-style token, for another service account: signed right, still not allowed.
+    const impostor = new CloudTasksRecordingTasks({
+      queue: process.env.RECORDINGS_QUEUE!,
+      workerUrl: process.env.RECORDING_WORKER_URL!,
+      serviceAccountEmail: `someone-else@${projectId}.iam.gserviceaccount.com`,
+      emulatorHost: tasks.url,
+    });
+    await impostor.purgeAt('impostor-plan', new Date());
+    const attempts = await until('an attempt', async () => {
+      const seen = tasks.attempts('purge-impostor-plan');
+      return seen.length > 0 ? seen : undefined;
+    });
+    expect(attempts[0]!.status).toBe(403);
+  }, 60_000);
+});
+
+describe('a recording waiting for the CRM (REC-4)', () => {
+  it('when the call has no CRM record yet, then only the CRM key and multi-factor supervisors may read it, each access audited; once linked it is uploaded and gone', async () => {
+    await callStarted('rec-call-4');
+    const written = await writeRecording('recordings/rec-call-4/rec-4.wav', 3 * MB, 4);
+    const waiting = await until('the plan', () => planOf(written.planId));
+    expect(waiting.crm).toBeNull();
+
+    const crm = await download(written.planId, { 'x-crm-key': CRM_KEY });
+    expect(crm.status).toBe(200);
+    expect(crm.headers.get('cache-control')).toBe('no-store');
+    const bytes = Buffer.from(await crm.arrayBuffer());
+    expect(createHash('md5').update(bytes).digest('hex')).toBe(written.partMd5Hex[0]);
+
+    const supervisor = await download(written.planId, { authorization: `Bearer ${tokens.mfaManager}` });
+    expect(supervisor.status).toBe(200);
+    expect((await supervisor.arrayBuffer()).byteLength).toBe(3 * MB);
+
+    const refusals = await Promise.all([
+      download(written.planId, { 'x-crm-key': 'wrong-key-0123456789abcdef0123456789' }),
+      download(written.planId, {}),
+      download(written.planId, { authorization: `Bearer ${tokens.manager}` }),
+      download(written.planId, { authorization: `Bearer ${tokens.mfaAgent}` }),
+    ]);
+    const reasons = await Promise.all(
+      refusals.map(async (r) => [r.status, ((await r.json()) as any).error.details.reason]),
+    );
+    expect(reasons).toEqual([
+      [403, 'invalid_crm_key'],
+      [403, 'credentials_required'],
+      [403, 'multi_factor_required'],
+      [403, 'missing_permission'],
+    ]);
+
+    const audit = await db.collection('audit').where('action', '==', 'recording.downloaded').get();
+    const entries = audit.docs.map((d) => d.data()).filter((e) => e.recordingPlanId === written.planId);
+    expect(entries.map((e) => e.actorUid).sort()).toEqual(['crm-key:current', 'r-mfa-manager']);
+    expect(entries.every((e) => e.sessionId === 'rec-call-4' && e.teamIds.includes('team-a'))).toBe(true);
+
+    // The platform links the call; the waiting task comes back (Retry-After 300 s, scaled) and uploads.
+    await platformEvent({
+      sessionId: 'rec-call-4',
+      type: 'crm.linked',
+      crm: { system: 'salesforce', recordId: CASE_A },
+    });
+    const done = await planWithStatus(written.planId, 'deleted');
+    expect(done.crm).toEqual({ system: 'salesforce', recordId: CASE_A });
+    expect(filesOf(written.planId)).toHaveLength(1);
+    expect((await download(written.planId, { 'x-crm-key': CRM_KEY })).status).toBe(410);
+  }, 90_000);
+});

@@ -1,0 +1,298 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Storage, type Bucket } from '@google-cloud/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
+import {
+  GcsRecordingBlobs,
+  PartChecksumMismatch,
+} from '../../functions/src/adapters/storage/recording-blobs.js';
+import { ObjectGenerationGone } from '../../functions/src/ports/recordings.js';
+
+const PROJECT = 'demo-switchboard';
+const BUCKET = 'recordings';
+
+const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('base64');
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts);
+}
+
+/** What a consumer sees: every byte it was given, and how the stream ended. */
+async function consume(chunks: AsyncIterable<Uint8Array>): Promise<{ bytes: Buffer; error?: unknown }> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of chunks) parts.push(Buffer.from(chunk));
+    return { bytes: Buffer.concat(parts) };
+  } catch (error) {
+    return { bytes: Buffer.concat(parts), error };
+  }
+}
+
+let server: StorageServer;
+let bucket: Bucket;
+let blobs: GcsRecordingBlobs;
+
+/** Uploads through the real client and returns the new generation. */
+async function put(
+  name: string,
+  data: Buffer | string,
+  options: { contentType?: string; metadata?: Record<string, string> } = {},
+) {
+  const file = bucket.file(name);
+  await file.save(data, {
+    resumable: false,
+    ...(options.contentType ? { contentType: options.contentType } : {}),
+    ...(options.metadata ? { metadata: { metadata: options.metadata } } : {}),
+  });
+  const [metadata] = await file.getMetadata();
+  return { generation: String(metadata.generation), timeCreated: metadata.timeCreated ?? '' };
+}
+
+beforeAll(async () => {
+  server = await startStorageServer();
+  const storage = new Storage({ apiEndpoint: server.url, projectId: PROJECT });
+  [bucket] = await storage.createBucket(BUCKET);
+  blobs = new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: server.url, pageSize: 2 });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('GcsRecordingBlobs.stat', () => {
+  it('when the object exists, then its live generation, size, creation time, content type and metadata are returned', async () => {
+    const { generation, timeCreated } = await put('stat/call-1.wav', 'RIFF....WAVE', {
+      contentType: 'audio/wav',
+      metadata: { sessionId: 'call-1' },
+    });
+
+    const object = await blobs.stat(BUCKET, 'stat/call-1.wav');
+
+    expect(object).toEqual({
+      bucket: BUCKET,
+      name: 'stat/call-1.wav',
+      generation,
+      sizeBytes: 12,
+      createdAt: new Date(timeCreated),
+      contentType: 'audio/wav',
+      metadata: { sessionId: 'call-1' },
+    });
+    expect(typeof object?.generation).toBe('string');
+  });
+
+  it('when the object has no custom metadata, then metadata is an empty object', async () => {
+    await put('stat/plain.wav', 'x');
+    expect((await blobs.stat(BUCKET, 'stat/plain.wav'))?.metadata).toEqual({});
+  });
+
+  it('when the object does not exist, then undefined', async () => {
+    expect(await blobs.stat(BUCKET, 'stat/missing.wav')).toBeUndefined();
+  });
+});
+
+describe('GcsRecordingBlobs.read', () => {
+  const data = randomBytes(300_000);
+  let generation: string;
+
+  beforeAll(async () => {
+    ({ generation } = await put('read/call.wav', data));
+  });
+
+  it('when a range is given, then exactly the bytes from start to end, both inclusive, come back', async () => {
+    const bytes = await collect(blobs.read(BUCKET, 'read/call.wav', generation, { start: 100, end: 199 }));
+    expect(bytes.length).toBe(100);
+    expect(bytes.equals(data.subarray(100, 200))).toBe(true);
+
+    const last = await collect(
+      blobs.read(BUCKET, 'read/call.wav', generation, { start: 299_999, end: 299_999 }),
+    );
+    expect(last.equals(data.subarray(299_999))).toBe(true);
+  });
+
+  it('when no range is given, then the whole object comes back, in more than one chunk', async () => {
+    let chunks = 0;
+    const parts: Buffer[] = [];
+    for await (const chunk of blobs.read(BUCKET, 'read/call.wav', generation)) {
+      chunks += 1;
+      parts.push(Buffer.from(chunk));
+    }
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    expect(chunks).toBeGreaterThan(1);
+  });
+
+  it('when the object was replaced by a newer generation, then reading the old one fails with ObjectGenerationGone', async () => {
+    const first = await put('read/replaced.wav', 'first take');
+    const second = await put('read/replaced.wav', 'second take');
+    expect(second.generation).not.toBe(first.generation);
+
+    const { bytes, error } = await consume(blobs.read(BUCKET, 'read/replaced.wav', first.generation));
+    expect(bytes.length).toBe(0);
+    expect(error).toBeInstanceOf(ObjectGenerationGone);
+    expect(error).toMatchObject({
+      bucket: BUCKET,
+      objectName: 'read/replaced.wav',
+      generation: first.generation,
+    });
+    // The live generation still reads.
+    expect((await collect(blobs.read(BUCKET, 'read/replaced.wav', second.generation))).toString()).toBe(
+      'second take',
+    );
+  });
+
+  it('when the object was deleted, then a range read fails with ObjectGenerationGone', async () => {
+    const { generation: gone } = await put('read/deleted.wav', 'bye');
+    await bucket.file('read/deleted.wav').delete();
+
+    const { error } = await consume(blobs.read(BUCKET, 'read/deleted.wav', gone, { start: 0, end: 1 }));
+    expect(error).toBeInstanceOf(ObjectGenerationGone);
+  });
+});
+
+describe('GcsRecordingBlobs.readVerified', () => {
+  const data = randomBytes(200_000);
+  const range = { start: 50_000, end: 149_999 };
+  const part = data.subarray(range.start, range.end + 1);
+  let generation: string;
+
+  beforeAll(async () => {
+    ({ generation } = await put('verified/call.wav', data));
+  });
+
+  it('when the bytes have the expected MD5, then they all flow through and the stream ends cleanly', async () => {
+    const { bytes, error } = await consume(
+      blobs.readVerified(BUCKET, 'verified/call.wav', generation, range, md5(part)),
+    );
+    expect(error).toBeUndefined();
+    expect(bytes.equals(part)).toBe(true);
+  });
+
+  it('when the MD5 differs, then the consumer gets the bytes and then an error, never a clean end', async () => {
+    const wrong = md5(Buffer.from('something else'));
+    const { bytes, error } = await consume(
+      blobs.readVerified(BUCKET, 'verified/call.wav', generation, range, wrong),
+    );
+    expect(bytes.equals(part)).toBe(true);
+    expect(error).toBeInstanceOf(PartChecksumMismatch);
+    expect(error).toMatchObject({ expectedMd5: wrong, actualMd5: md5(part), bytesRead: part.length });
+    expect((error as Error).message).toContain(wrong);
+  });
+
+  it('when the generation is gone, then it fails with ObjectGenerationGone', async () => {
+    const { generation: old } = await put('verified/replaced.wav', 'one');
+    await put('verified/replaced.wav', 'two');
+
+    const { error } = await consume(
+      blobs.readVerified(BUCKET, 'verified/replaced.wav', old, { start: 0, end: 2 }, md5(Buffer.from('one'))),
+    );
+    expect(error).toBeInstanceOf(ObjectGenerationGone);
+  });
+});
+
+describe('GcsRecordingBlobs.partMd5s', () => {
+  const slicesMd5 = (data: Buffer, size: number) => {
+    const md5s: string[] = [];
+    for (let start = 0; start < data.length; start += size)
+      md5s.push(md5(data.subarray(start, start + size)));
+    return md5s;
+  };
+
+  it('when the object is 1.4 parts long, then two MD5s: a whole part and the rest', async () => {
+    const data = randomBytes(70_000);
+    const { generation } = await put('parts/seventy.wav', data);
+
+    const md5s = await blobs.partMd5s(BUCKET, 'parts/seventy.wav', generation, 50_000);
+    expect(md5s).toEqual([md5(data.subarray(0, 50_000)), md5(data.subarray(50_000))]);
+  });
+
+  it('when the object is an exact multiple of the part size, then no empty last part', async () => {
+    const data = randomBytes(100_000);
+    const { generation } = await put('parts/exact.wav', data);
+
+    expect(await blobs.partMd5s(BUCKET, 'parts/exact.wav', generation, 50_000)).toEqual(
+      slicesMd5(data, 50_000),
+    );
+  });
+
+  it('when parts are smaller than the chunks read, then chunks are split across part boundaries', async () => {
+    const data = randomBytes(300_000);
+    const { generation } = await put('parts/small-parts.wav', data);
+
+    const md5s = await blobs.partMd5s(BUCKET, 'parts/small-parts.wav', generation, 7_777);
+    expect(md5s).toHaveLength(Math.ceil(300_000 / 7_777));
+    expect(md5s).toEqual(slicesMd5(data, 7_777));
+  });
+
+  it('when the object is empty, then no MD5 at all', async () => {
+    const { generation } = await put('parts/empty.wav', Buffer.alloc(0));
+    expect(await blobs.partMd5s(BUCKET, 'parts/empty.wav', generation, 50_000)).toEqual([]);
+  });
+
+  it('when the generation is gone, then it fails with ObjectGenerationGone', async () => {
+    const { generation } = await put('parts/replaced.wav', 'old');
+    await put('parts/replaced.wav', 'new');
+    await expect(blobs.partMd5s(BUCKET, 'parts/replaced.wav', generation, 50_000)).rejects.toBeInstanceOf(
+      ObjectGenerationGone,
+    );
+  });
+});
+
+describe('GcsRecordingBlobs.delete', () => {
+  it('when the generation is the live one, then it is deleted', async () => {
+    const { generation } = await put('delete/live.wav', 'x');
+
+    expect(await blobs.delete(BUCKET, 'delete/live.wav', generation)).toBe('deleted');
+    expect(await blobs.stat(BUCKET, 'delete/live.wav')).toBeUndefined();
+  });
+
+  it('when the object was replaced since, then the old generation is absent and the newer object stays', async () => {
+    const old = await put('delete/replaced.wav', 'old');
+    const newer = await put('delete/replaced.wav', 'newer');
+
+    expect(await blobs.delete(BUCKET, 'delete/replaced.wav', old.generation)).toBe('absent');
+    const live = await blobs.stat(BUCKET, 'delete/replaced.wav');
+    expect(live?.generation).toBe(newer.generation);
+    expect((await collect(blobs.read(BUCKET, 'delete/replaced.wav', newer.generation))).toString()).toBe(
+      'newer',
+    );
+  });
+
+  it('when the object does not exist (or was deleted already), then absent', async () => {
+    const { generation } = await put('delete/twice.wav', 'x');
+    expect(await blobs.delete(BUCKET, 'delete/twice.wav', generation)).toBe('deleted');
+    expect(await blobs.delete(BUCKET, 'delete/twice.wav', generation)).toBe('absent');
+    expect(await blobs.delete(BUCKET, 'delete/never-there.wav', '1234')).toBe('absent');
+  });
+});
+
+describe('GcsRecordingBlobs.list', () => {
+  it('when more objects match than fit a page, then pages in name order chain through nextPageToken', async () => {
+    const c = await put('list/c.wav', 'ccc', { contentType: 'audio/wav' });
+    await put('list/a.wav', 'a');
+    await put('list/b.wav', 'bb');
+    await put('listing-is-not-list/x.wav', 'x');
+    await put('other/z.wav', 'z');
+
+    const first = await blobs.list(BUCKET, 'list/');
+    expect(first.objects.map((o) => o.name)).toEqual(['list/a.wav', 'list/b.wav']);
+    expect(first.nextPageToken).toEqual(expect.any(String));
+
+    const second = await blobs.list(BUCKET, 'list/', first.nextPageToken);
+    expect(second.objects.map((o) => o.name)).toEqual(['list/c.wav']);
+    expect(second.nextPageToken).toBeUndefined();
+    expect(second.objects[0]).toEqual({
+      bucket: BUCKET,
+      name: 'list/c.wav',
+      generation: c.generation,
+      sizeBytes: 3,
+      createdAt: new Date(c.timeCreated),
+      contentType: 'audio/wav',
+      metadata: {},
+    });
+  });
+
+  it('when nothing matches, then an empty page without a token', async () => {
+    expect(await blobs.list(BUCKET, 'nothing-here/')).toEqual({ objects: [] });
+  });
+});

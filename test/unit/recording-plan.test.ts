@@ -1,0 +1,282 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MEGABYTE,
+  PART_SIZE_BYTES,
+  newPlan,
+  nextPartIndex,
+  planIdFor,
+  purgedOrphan,
+  retried,
+  splitIntoParts,
+  stepForPartTask,
+  stepForPurgeTask,
+  withCrmRecord,
+  withDeleted,
+  withFailedAttempt,
+  withPartUploaded,
+  withPurged,
+  withSession,
+  type RecordingPlan,
+} from '../../functions/src/domain/recordings/plan.js';
+
+const CREATED = new Date('2026-11-01T10:00:00Z');
+const DAY = 86_400_000;
+const MD5 = 'AAAAAAAAAAAAAAAAAAAAAA==';
+const object = { bucket: 'acme-recordings', name: 'recordings/s-1/r-1.wav', generation: '1700000000000001' };
+
+function plan(sizeBytes: number, overrides: Partial<Parameters<typeof newPlan>[0]> = {}): RecordingPlan {
+  const parts = splitIntoParts(sizeBytes);
+  return newPlan(
+    {
+      object: { ...object, sizeBytes },
+      objectCreatedAt: CREATED,
+      sessionId: 's-1',
+      recordingId: 'r-1',
+      crm: { system: 'salesforce', recordId: '500000000000001AAA' },
+      partSizeBytes: PART_SIZE_BYTES,
+      partMd5s: parts.map(() => MD5),
+      ...overrides,
+    },
+    new Date(CREATED.getTime() + 60_000),
+  );
+}
+
+const at = (ms: number) => new Date(CREATED.getTime() + ms);
+const uploaded = { contentVersionId: '068000000000001AAA', outcome: 'uploaded' as const };
+
+describe('parts of 50 MB (10^6 bytes)', () => {
+  it('when a recording is 70 MB, then it is two parts of 50 and 20 MB, in order', () => {
+    expect(splitIntoParts(70 * MEGABYTE)).toEqual([
+      { index: 0, start: 0, end: 50_000_000 - 1, sizeBytes: 50_000_000 },
+      { index: 1, start: 50_000_000, end: 70_000_000 - 1, sizeBytes: 20_000_000 },
+    ]);
+  });
+
+  it('when a recording is 50 MB or less, then it is one part; exactly 100 MB is two full parts', () => {
+    expect(splitIntoParts(50 * MEGABYTE)).toHaveLength(1);
+    expect(splitIntoParts(1).map((p) => p.sizeBytes)).toEqual([1]);
+    expect(splitIntoParts(100 * MEGABYTE).map((p) => p.sizeBytes)).toEqual([50 * MEGABYTE, 50 * MEGABYTE]);
+    expect(splitIntoParts(0)).toEqual([]);
+  });
+
+  it('when sizes are arbitrary, then parts cover every byte once, in order, none over the part size', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 ** 10 }),
+        fc.integer({ min: 1, max: 10 ** 8 }),
+        (size, smallestPart) => {
+          // At most a few thousand parts per run, whatever the size.
+          const partSize = Math.max(smallestPart, Math.ceil(size / 1_000));
+          const parts = splitIntoParts(size, partSize);
+          let next = 0;
+          for (const p of parts) {
+            expect(p.start).toBe(next);
+            expect(p.sizeBytes).toBe(p.end - p.start + 1);
+            expect(p.sizeBytes).toBeGreaterThan(0);
+            expect(p.sizeBytes).toBeLessThanOrEqual(partSize);
+            next = p.end + 1;
+          }
+          expect(next).toBe(size);
+        },
+      ),
+    );
+  });
+
+  it('when the size or part size is not a byte count, then planning refuses it', () => {
+    expect(() => splitIntoParts(-1)).toThrow(RangeError);
+    expect(() => splitIntoParts(1.5)).toThrow(RangeError);
+    expect(() => splitIntoParts(10, 0)).toThrow(RangeError);
+  });
+});
+
+describe('a new plan', () => {
+  it('when planned, then it is due for purge after 6 days and gone by 7 days after the object was written', () => {
+    const p = plan(70 * MEGABYTE);
+    expect(p.deadline).toBe(at(7 * DAY).toISOString());
+    expect(p.purgeAt).toBe(at(6 * DAY).toISOString());
+    expect(p.parts.map((x) => [x.sizeBytes, x.md5Base64, x.uploaded])).toEqual([
+      [50 * MEGABYTE, MD5, null],
+      [20 * MEGABYTE, MD5, null],
+    ]);
+    expect(p.status).toBe('uploading');
+    expect(p.fileName).toBe('r-1.wav');
+  });
+
+  it('when the MD5s do not match the parts, then no plan is made', () => {
+    expect(() => plan(70 * MEGABYTE, { partMd5s: [MD5] })).toThrow(RangeError);
+  });
+
+  it('when a recording is empty, then there is nothing to upload, only to delete', () => {
+    const p = plan(0);
+    expect(p.status).toBe('uploaded');
+    expect(stepForPartTask(p, 0, 0, at(DAY))).toEqual({ do: 'delete' });
+  });
+});
+
+describe('plan ids', () => {
+  it('when the same object is announced twice, then both announcements name the same plan', () => {
+    expect(planIdFor(object)).toBe(planIdFor({ ...object }));
+    expect(planIdFor(object)).toMatch(/^r-1-[0-9a-f]{16}-1700000000000001$/);
+  });
+
+  it('when the bucket, name or generation differ, then the plans differ, and every id is a safe task and document id', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 300 }),
+        fc.string({ minLength: 1, maxLength: 300 }),
+        fc.bigInt({ min: 1n, max: 2n ** 63n }),
+        (a, b, gen) => {
+          const g = String(gen);
+          const idA = planIdFor({ bucket: 'bkt', name: a, generation: g });
+          expect(idA).toMatch(/^[A-Za-z0-9-]{1,100}$/);
+          if (a !== b) expect(idA).not.toBe(planIdFor({ bucket: 'bkt', name: b, generation: g }));
+          expect(idA).not.toBe(planIdFor({ bucket: 'other', name: a, generation: g }));
+          expect(idA).not.toBe(planIdFor({ bucket: 'bkt', name: a, generation: `${g}0` }));
+        },
+      ),
+    );
+  });
+});
+
+describe('what an upload task does', () => {
+  const p = plan(120 * MEGABYTE);
+  const day = at(DAY);
+
+  it('when it is the next part, then it uploads that part', () => {
+    expect(stepForPartTask(p, 0, 0, day)).toEqual({ do: 'upload', part: p.parts[0] });
+  });
+
+  it('when its part is already acknowledged (a repeat), then it only asks for the next part', () => {
+    const after = withPartUploaded(p, 0, uploaded, day)!;
+    expect(stepForPartTask(after, 0, 0, day)).toEqual({ do: 'ask_next', partIndex: 1 });
+    expect(stepForPartTask(after, 0, 1, day)).toEqual({ do: 'upload', part: after.parts[1] });
+  });
+
+  it('when it is ahead of the next part, then it does nothing: parts go in order', () => {
+    expect(stepForPartTask(p, 0, 2, day)).toEqual({ do: 'nothing', why: 'out_of_order' });
+  });
+
+  it('when the CRM record is not known yet, then it looks for it before uploading', () => {
+    const unlinked = plan(10, { crm: null });
+    expect(stepForPartTask(unlinked, 0, 0, day)).toEqual({ do: 'find_crm_record', part: unlinked.parts[0] });
+    const linked = withCrmRecord(unlinked, { system: 'salesforce', recordId: '500000000000002AAA' }, day)!;
+    expect(stepForPartTask(linked, 0, 0, day).do).toBe('upload');
+    expect(withCrmRecord(linked, { system: 'salesforce', recordId: 'x' }, day)).toBeUndefined();
+  });
+
+  it('when the purge time has come, then it purges instead of uploading', () => {
+    expect(stepForPartTask(p, 0, 0, at(6 * DAY))).toEqual({ do: 'purge', reason: 'deadline' });
+    expect(stepForPartTask(p, 0, 0, at(6 * DAY - 1)).do).toBe('upload');
+  });
+
+  it('when every part is acknowledged, then it deletes, even past the purge time', () => {
+    let done = p;
+    for (const part of p.parts) done = withPartUploaded(done, part.index, uploaded, day)!;
+    expect(done.status).toBe('uploaded');
+    expect(stepForPartTask(done, 0, 2, day)).toEqual({ do: 'delete' });
+    expect(stepForPartTask(done, 0, 0, at(8 * DAY))).toEqual({ do: 'delete' });
+    expect(stepForPurgeTask(done, at(6 * DAY))).toEqual({ do: 'delete' });
+    expect(withPurged(done, 'deadline', at(6 * DAY))?.status).toBe('deleted');
+  });
+
+  it('when the upload failed for good, then tasks do nothing until an admin retries, with a new round', () => {
+    const failedPlan = withFailedAttempt(
+      p,
+      { partIndex: 0, kind: 'permanent', reason: 'entity_is_deleted' },
+      true,
+      day,
+    )!;
+    expect(failedPlan.status).toBe('failed');
+    expect(failedPlan.failure?.reason).toBe('entity_is_deleted');
+    expect(stepForPartTask(failedPlan, 0, 0, day)).toEqual({ do: 'nothing', why: 'failed' });
+    const again = retried(failedPlan, day)!;
+    expect(again.round).toBe(1);
+    expect(stepForPartTask(again, 0, 0, day)).toEqual({ do: 'nothing', why: 'stale_round' });
+    expect(stepForPartTask(again, 1, 0, day).do).toBe('upload');
+    expect(retried(p, day)).toBeUndefined();
+    expect(retried(failedPlan, at(6 * DAY))).toBeUndefined();
+  });
+
+  it('when a retryable failure is recorded, then the plan keeps uploading and remembers it', () => {
+    const after = withFailedAttempt(
+      p,
+      { partIndex: 0, kind: 'limit_reached', reason: 'request_limit_exceeded' },
+      false,
+      day,
+    )!;
+    expect(after.status).toBe('uploading');
+    expect(after.lastFailure?.kind).toBe('limit_reached');
+    expect(after.failure).toBeNull();
+  });
+
+  it('when a plan is finished, then no task changes it', () => {
+    const purged = withPurged(p, 'deadline', at(6 * DAY))!;
+    expect(purged.purge).toEqual({
+      at: at(6 * DAY).toISOString(),
+      reason: 'deadline',
+      partsAcknowledged: 0,
+      partCount: 3,
+    });
+    expect(stepForPartTask(purged, 0, 0, at(6 * DAY))).toEqual({ do: 'nothing', why: 'finished' });
+    expect(stepForPurgeTask(purged, at(7 * DAY))).toEqual({ do: 'nothing', why: 'finished' });
+    expect(withPartUploaded(purged, 0, uploaded, day)).toBeUndefined();
+    expect(withPurged(purged, 'deadline', day)).toBeUndefined();
+    expect(withDeleted(purged, day)).toBeUndefined();
+  });
+});
+
+describe('the purge task', () => {
+  it('when delivered early, then it asks to come back when due; when due, it purges', () => {
+    const p = plan(10);
+    expect(stepForPurgeTask(p, at(6 * DAY - 1500))).toEqual({ do: 'wait', seconds: 2 });
+    expect(stepForPurgeTask(p, at(6 * DAY))).toEqual({ do: 'purge' });
+  });
+
+  it('when an orphaned object is purged, then the record says why', () => {
+    const record = purgedOrphan({ ...object, sizeBytes: 1234 }, CREATED, at(6 * DAY));
+    expect(record).toMatchObject({ id: planIdFor(object), status: 'purged', object: { sizeBytes: 1234 } });
+    expect(record.purge?.reason).toBe('orphaned_object');
+  });
+});
+
+describe('the platform event after the bucket event', () => {
+  it('when the session was unknown, then the event fills it in; a repeat changes nothing', () => {
+    const p = plan(10, { sessionId: null, recordingId: null });
+    const known = withSession(p, { sessionId: 's-9', recordingId: 'r-9' }, at(DAY))!;
+    expect([known.sessionId, known.recordingId]).toEqual(['s-9', 'r-9']);
+    expect(withSession(known, { sessionId: 's-9', recordingId: 'r-9' }, at(DAY))).toBeUndefined();
+  });
+});
+
+describe('any delivery order of upload tasks', () => {
+  it('when tasks arrive late, repeated and out of order, then parts are acknowledged once each, in order', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.nat({ max: 8 }), { minLength: 1, maxLength: 60 }),
+        (partCount, deliveries) => {
+          let p = plan(partCount * 10, {
+            partSizeBytes: 10,
+            partMd5s: Array.from({ length: partCount }, () => MD5),
+          });
+          const sent: number[] = [];
+          const asked = new Set<number>([0]);
+          // Deliver any asked-for task, or a random stale one; then drain the asked ones in order.
+          for (const d of [...deliveries, ...Array.from({ length: partCount + 1 }, (_, i) => i)]) {
+            const index = asked.has(d) ? d : Math.min(d, partCount);
+            const step = stepForPartTask(p, 0, index, at(DAY));
+            if (step.do === 'upload') {
+              sent.push(step.part.index);
+              p = withPartUploaded(p, step.part.index, uploaded, at(DAY))!;
+              asked.add(nextPartIndex(p));
+            } else if (step.do === 'ask_next') asked.add(step.partIndex);
+            else if (step.do === 'delete') p = withDeleted(p, at(DAY))!;
+          }
+          expect(sent).toEqual(Array.from({ length: partCount }, (_, i) => i));
+          expect(p.status).toBe('deleted');
+        },
+      ),
+    );
+  });
+});
