@@ -72,6 +72,7 @@ const fixed: CompositeIndex[] = [
     fields: [asc('sessionId'), asc('actorUid'), desc('at')],
   },
   { collectionGroup: 'recordings', queryScope: 'COLLECTION', fields: [asc('status'), asc('purgeAt')] },
+  { collectionGroup: 'recordings', queryScope: 'COLLECTION', fields: [asc('status'), desc('updatedAt')] },
 ];
 
 export function requiredIndexes(): CompositeIndex[] {

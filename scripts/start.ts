@@ -3,6 +3,15 @@ import { PubSub } from '@google-cloud/pubsub';
 import { resolve } from 'node:path';
 import { startStorageServer } from './emulators/storage-server.js';
 import { startTasksServer } from './emulators/tasks-server.js';
+import { startSalesforceServer } from './emulators/salesforce-server.js';
+import {
+  LOCAL_SALESFORCE,
+  connectedAppKeys,
+  createBucketAndQueue,
+  finalizeNotifier,
+  recordingsEnvironment,
+  tickSweeper,
+} from './stack/recordings.js';
 import { DEMO_PASSWORD, demoPeople, seedDemoAccounts, seedDemoData } from './seed/demo-data.js';
 import {
   startAuthEmulator,
@@ -39,10 +48,29 @@ async function main() {
     startPubSubEmulator({ port: ports.pubsub }).then(track),
     startAuthEmulator({ port: ports.auth, projectId }).then(track),
   ]);
-  const storage = await startStorageServer({ port: ports.storage });
+  const finalized = finalizeNotifier();
+  const storage = await startStorageServer({ port: ports.storage, onFinalize: finalized.onFinalize });
   stoppers.push(() => storage.close());
   const tasks = await startTasksServer({ port: ports.tasks });
   stoppers.push(() => tasks.close());
+  const keys = connectedAppKeys();
+  const salesforce = await startSalesforceServer({
+    port: ports.salesforce,
+    publicKeyPem: keys.publicKeyPem,
+    clientId: LOCAL_SALESFORCE.clientId,
+    username: LOCAL_SALESFORCE.username,
+  });
+  stoppers.push(() => salesforce.close());
+  const recordings = {
+    projectId,
+    bucket: localStack.recordingsBucket,
+    storageUrl: storage.url,
+    tasks,
+    salesforce,
+    privateKeyPem: keys.privateKeyPem,
+    workerPort: ports.recordingWorker,
+  };
+  await createBucketAndQueue(recordings);
 
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -51,8 +79,9 @@ async function main() {
     PUBSUB_EMULATOR_HOST: pubsub.host,
     FIREBASE_AUTH_EMULATOR_HOST: auth.host,
     STORAGE_EMULATOR_HOST: storage.url,
-    CLOUD_TASKS_EMULATOR_HOST: tasks.url.replace(/^http:\/\//, ''),
     PLATFORM_SIGNING_SECRET: localStack.platformSigningSecret,
+    CRM_DOWNLOAD_KEY: localStack.crmDownloadKey,
+    ...recordingsEnvironment(recordings),
   });
 
   const db = new Firestore({ projectId });
@@ -64,9 +93,16 @@ async function main() {
     api: ports.api,
     platformEvents: ports.platformEvents,
     platformEventsPubSub: ports.platformEventsPubSub,
+    recordingReady: ports.recordingReady,
+    recordingWorker: ports.recordingWorker,
+    sweeper: ports.sweeper,
   });
   stoppers.push(() => served.stop());
   const url = (name: string) => served.functions.find((f) => f.name === name)!.url;
+  finalized.deliverTo(url('recordingReady'));
+  // Cloud Scheduler's hourly tick, every ten minutes here.
+  const sweeps = setInterval(() => void tickSweeper(url('sweeper')).catch(() => undefined), 10 * 60_000);
+  stoppers.push(async () => clearInterval(sweeps));
 
   // Platform events published on the topic reach the function the way Eventarc would deliver them.
   const client = new PubSub({ projectId });
@@ -93,18 +129,24 @@ Switchboard is up. Demo data: ${seeded.documents} documents, ${seeded.events} se
   api (people)                 ${url('api')}/v1/…   health: ${url('api')}/healthz
   platformEvents (HTTP)        ${url('platformEvents')}/v1/events   health: ${url('platformEvents')}/healthz
   platformEventsPubSub         ${url('platformEventsPubSub')}  (pushed from topic ${localStack.platformEventsTopic})
+  recordingReady               ${url('recordingReady')}  (told of every object written to gs://${localStack.recordingsBucket})
+  recordingWorker              ${url('recordingWorker')}  (tasks of queue recordings, OIDC-checked)
+  sweeper                      ${url('sweeper')}  (ticked every 10 minutes)
 
   Firestore emulator           FIRESTORE_EMULATOR_HOST=${firestore.host}
   Pub/Sub emulator             PUBSUB_EMULATOR_HOST=${pubsub.host}
   Auth emulator                FIREBASE_AUTH_EMULATOR_HOST=${auth.host}
   Storage server               STORAGE_EMULATOR_HOST=${storage.url}
   Cloud Tasks server           ${tasks.url}
+  Salesforce-compatible CRM    ${salesforce.url}  (files it received: ${salesforce.url}/local/files)
 
 Sign in (password "${DEMO_PASSWORD}"): ${demoPeople.map((p) => p.email).join(', ')}
   TOKEN=$(npm run -s token -- manager@acme.example)
   curl -H "Authorization: Bearer $TOKEN" '${url('api')}/v1/sessions?kind=call&state=connected'
 Send a signed sample event:    npm run send-event
 Platform signing secret:       PLATFORM_SIGNING_SECRET=${localStack.platformSigningSecret}
+Upload a demo call recording:  npm run send-recording   (then watch it reach the CRM and leave the bucket)
+CRM download key:              CRM_DOWNLOAD_KEY=${localStack.crmDownloadKey}
 Press Ctrl-C to stop everything.`);
 }
 

@@ -38,7 +38,7 @@ functions.http(
       people: adapters.people,
       supervision: adapters.supervision,
       deflection: adapters.deflection,
-      ...(adapters.downloads ? { downloads: adapters.downloads } : {}),
+      ...(adapters.downloads ? { downloads: adapters.downloads, recordings: adapters.recordings } : {}),
       crmDownloadKeys: config.crmDownloadKeys,
     }),
   ),

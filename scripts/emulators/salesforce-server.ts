@@ -185,6 +185,9 @@ class FakeOrg {
     this.log.push({ method: req.method ?? '', path: url.pathname });
 
     if (url.pathname === '/services/oauth2/token' && req.method === 'POST') return this.token(req, res);
+    // Not Salesforce: a look at what arrived, for people trying the local stack.
+    if (url.pathname === '/local/files' && req.method === 'GET')
+      return drainThen(req, () => sendJson(res, 200, this.versions));
 
     const api = /^\/services\/data\/v(\d+\.\d)(\/.*)$/.exec(url.pathname);
     if (!api) return drainThen(req, () => sendJson(res, 404, [notFoundError()]));

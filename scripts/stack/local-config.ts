@@ -24,7 +24,14 @@ export const localStack = {
     api: port('SWITCHBOARD_API_PORT', 8083),
     platformEvents: port('SWITCHBOARD_PLATFORM_EVENTS_PORT', 8081),
     platformEventsPubSub: port('SWITCHBOARD_PLATFORM_EVENTS_PUBSUB_PORT', 8082),
+    recordingReady: port('SWITCHBOARD_RECORDING_READY_PORT', 8086),
+    recordingWorker: port('SWITCHBOARD_RECORDING_WORKER_PORT', 8087),
+    sweeper: port('SWITCHBOARD_SWEEPER_PORT', 8088),
+    salesforce: port('SWITCHBOARD_SALESFORCE_PORT', 8089),
   },
+  recordingsBucket: 'switchboard-recordings',
+  /** Not a secret: the local CRM's key for the recordings download route. */
+  crmDownloadKey: process.env.CRM_DOWNLOAD_KEY ?? 'local-crm-download-key-0123456789abcdef',
   platformEventsTopic: 'platform-events',
   platformCommandsTopic: 'platform-commands',
 };

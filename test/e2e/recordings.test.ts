@@ -81,6 +81,7 @@ beforeAll(async () => {
   });
   await db.doc('queues/q-rec').set({ name: 'Recorded calls', teamIds: ['team-a'] });
   for (const [uid, roleIds] of [
+    ['r-admin', ['admin']],
     ['r-manager', ['manager']],
     ['r-mfa-manager', ['manager']],
     ['r-mfa-agent', ['agent']],
@@ -89,6 +90,7 @@ beforeAll(async () => {
     await db.doc(`users/${uid}`).set({ ...person, ...agentListing(person) });
     await createAccount(projectId, uid, `${uid}@acme.example`);
   }
+  tokens.admin = await signIn('r-admin@acme.example');
   tokens.manager = await signIn('r-manager@acme.example');
   tokens.mfaManager = await signInWithSecondFactor(projectId, 'r-mfa-manager', 'r-mfa-manager@acme.example');
   tokens.mfaAgent = await signInWithSecondFactor(projectId, 'r-mfa-agent', 'r-mfa-agent@acme.example');
@@ -270,6 +272,30 @@ describe('recordings to the CRM', () => {
     expect(filesOf(written.planId)).toEqual([]);
     // Kept (for an admin to retry, or the purge at the deadline), not deleted early.
     expect(await objectExists('recordings/rec-call-3/rec-3.wav')).toBe(true);
+
+    // The CRM admin finds it among the failed uploads; a manager may not look.
+    const asAdmin = { authorization: `Bearer ${tokens.admin}` };
+    const failed = await fetch(`${urls.api}/v1/recordings?status=failed`, { headers: asAdmin });
+    const listed = ((await failed.json()) as any).recordings as { id: string; failure: { reason: string } }[];
+    expect(listed.find((r) => r.id === written.planId)?.failure.reason).toBe('entity_is_deleted');
+    const asManager = { authorization: `Bearer ${tokens.manager}` };
+    expect((await fetch(`${urls.api}/v1/recordings/${written.planId}`, { headers: asManager })).status).toBe(
+      403,
+    );
+
+    // A retry is a new round of tasks; the record is still deleted, so it fails again, recorded again.
+    const retry = (headers: Record<string, string>, id = written.planId) =>
+      fetch(`${urls.api}/v1/recordings/${id}/retry`, { method: 'POST', headers });
+    expect((await retry(asManager)).status).toBe(403);
+    expect((await retry(asAdmin)).status).toBe(200);
+    const again = await until('the second failure', async () => {
+      const p = await planOf(written.planId);
+      return p?.status === 'failed' && p.round === 1 ? p : undefined;
+    });
+    expect(tasks.attempts(`part-${written.planId}-r1-p0`).map((a) => a.status)).toEqual([200]);
+    expect(again.failure?.reason).toBe('entity_is_deleted');
+    const done = planIdFor({ bucket: BUCKET, name: 'recordings/rec-call-1/rec-1.wav', generation: '0' });
+    expect((await retry(asAdmin, done)).status).toBe(404);
   }, 60_000);
 
   it('when someone other than the tasks’ service account calls the worker, then it is refused', async () => {

@@ -65,6 +65,9 @@ beforeAll(async () => {
   await db.doc('users/u-admin').set({ roleIds: ['admin'] });
   await db.doc('notifications/u-ari__vm-1').set({ agentId: 'u-ari', type: 'voicemail', voicemailId: 'vm-1' });
   await db.doc('voicemails/vm-1').set({ queueId: 'q-1', callerNumber: '+15551234567' });
+  await db
+    .doc('recordings/rec-1')
+    .set({ sessionId: 'S-sam', status: 'uploading', object: { name: 'r.wav' } });
 });
 
 afterAll(() => db.terminate());
@@ -94,6 +97,14 @@ describe('firestore.rules', () => {
     expect(await read('audit/a1', 'u-ari')).toBe(403);
     expect(await runQuery('audit', 'u-ari', { field: 'agentId', value: 'u-ari' })).toBe(403);
     expect(await read('sessions/S-ari/events/e1', 'u-ari')).toBe(403);
+  });
+
+  it("when the agent of a call reads its recording's upload plan, then it is denied (REC-4: only through the api)", async () => {
+    expect(await read('recordings/rec-1', 'u-sam')).toBe(403);
+    expect(await runQuery('recordings', 'u-sam', { field: 'sessionId', value: 'S-sam' })).toBe(403);
+    expect(await read('recordings/rec-1', 'u-admin')).toBe(403);
+    // The same reader is let through where a rule allows it: the denial above is the rule's doing.
+    expect(await read('sessions/S-sam', 'u-sam')).toBe(200);
   });
 
   it('when even an admin reads monitors, audit or users directly, then it is denied: those go through the API', async () => {

@@ -157,6 +157,9 @@ class CrashingPlans implements RecordingPlans {
   overdue(now: Date, limit: number) {
     return this.inner.overdue(now, limit);
   }
+  withStatus(status: RecordingPlan['status'], limit: number) {
+    return this.inner.withStatus(status, limit);
+  }
   update(planId: string, change: (plan: RecordingPlan) => RecordingPlan | undefined) {
     return this.inner.update(planId, (plan) => {
       const next = change(plan);

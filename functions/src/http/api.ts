@@ -28,15 +28,17 @@ import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { parseOrThrow } from './errors.js';
 import type { Route, RouteContext } from './router.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
-import { recordingDownloadRoutes } from './recording-download.js';
+import { recordingRoutes } from './recordings-api.js';
+import type { RecordingsDeps } from '../app/recordings/deps.js';
 
 /** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
 export interface ApiDeps {
   people: () => PeopleDeps;
   supervision: () => SupervisionDeps;
   deflection: () => DeflectionDeps;
-  /** Waiting recordings (REC-4); absent where recordings are not configured. */
+  /** Recordings (REC-4 and the CRM admin's view); absent where recordings are not configured. */
   downloads?: () => DownloadDeps;
+  recordings?: () => RecordingsDeps;
   crmDownloadKeys?: readonly string[];
 }
 
@@ -91,10 +93,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       handle(ctx, await authenticate(deps.people(), ctx.req.header('authorization')));
   const sessionId = (ctx: RouteContext) => parseOrThrow(SessionParams, ctx.params, 'The path').sessionId;
 
-  const downloads = deps.downloads;
+  const { downloads, recordings } = deps;
   return [
-    ...(downloads
-      ? recordingDownloadRoutes({ people: deps.people, downloads, crmKeys: deps.crmDownloadKeys ?? [] })
+    ...(downloads && recordings
+      ? recordingRoutes({ people: deps.people, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),
     { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok' } }) },
     {

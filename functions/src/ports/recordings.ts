@@ -115,6 +115,8 @@ export interface RecordingPlans {
     planId: string,
     change: (plan: RecordingPlan) => RecordingPlan | undefined,
   ): Promise<RecordingPlan | undefined>;
+  /** The most recently changed plans in that status, newest first (for the CRM admin). */
+  withStatus(status: RecordingPlan['status'], limit: number): Promise<RecordingPlan[]>;
   /** Plans not yet finished (neither deleted nor purged) whose purge time is at or before `now`. */
   overdue(now: Date, limit: number): Promise<RecordingPlan[]>;
 }

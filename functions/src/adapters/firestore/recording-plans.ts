@@ -63,6 +63,16 @@ export class FirestoreRecordingPlans implements RecordingPlans {
     }
   }
 
+  async withStatus(status: RecordingPlan['status'], limit: number): Promise<RecordingPlan[]> {
+    const snapshot = await this.db
+      .collection(RECORDINGS)
+      .where('status', '==', status)
+      .orderBy('updatedAt', 'desc')
+      .limit(limit)
+      .get();
+    return snapshot.docs.map((d) => d.data() as RecordingPlan);
+  }
+
   async overdue(now: Date, limit: number): Promise<RecordingPlan[]> {
     const snapshot = await this.db
       .collection(RECORDINGS)

@@ -3,13 +3,18 @@ import { authenticate, type PeopleDeps } from '../app/authenticate.js';
 import { openRecording, type DownloadDeps, type Downloader } from '../app/recordings/download.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import type { Route, RouteContext } from './router.js';
+import { z } from 'zod';
+import { listRecordings, readRecording, retryRecording } from '../app/recordings/admin.js';
+import type { RecordingsDeps } from '../app/recordings/deps.js';
+import { parseOrThrow } from './errors.js';
 
 /** The CRM presents its key in this header (REC-4); people present their ID token as elsewhere. */
 export const CRM_KEY_HEADER = 'x-crm-key';
 
-export interface RecordingDownloadDeps {
+export interface RecordingsApiDeps {
   people: () => PeopleDeps;
   downloads: () => DownloadDeps;
+  recordings: () => RecordingsDeps;
   /** Current key first, then the previous one while it is rotated out. */
   crmKeys: readonly string[];
 }
@@ -26,7 +31,7 @@ function crmKeyOf(presented: string, keys: readonly string[]): 'current' | 'prev
   return match;
 }
 
-async function downloaderOf(deps: RecordingDownloadDeps, ctx: RouteContext): Promise<Downloader> {
+async function downloaderOf(deps: RecordingsApiDeps, ctx: RouteContext): Promise<Downloader> {
   const key = ctx.req.header(CRM_KEY_HEADER);
   if (key !== undefined) {
     const which = crmKeyOf(key, deps.crmKeys);
@@ -40,8 +45,45 @@ async function downloaderOf(deps: RecordingDownloadDeps, ctx: RouteContext): Pro
   return { by: 'person', actor: await authenticate(deps.people(), authorization) };
 }
 
-export function recordingDownloadRoutes(deps: RecordingDownloadDeps): Route[] {
+const PlanId = z.string().regex(/^[A-Za-z0-9-]{1,200}$/, 'must be a recording id');
+const ListQuery = z.object({
+  status: z.enum(['uploading', 'uploaded', 'deleted', 'failed', 'purged']),
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+});
+
+/**
+ * Recordings on the api: the download route for the CRM and multi-factor supervisors (REC-4), and
+ * the CRM admin's view of uploads that failed or were purged, with a retry once the cause is fixed.
+ */
+export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
+  const asPerson = async (ctx: RouteContext) => authenticate(deps.people(), ctx.req.header('authorization'));
+  const planId = (ctx: RouteContext) => parseOrThrow(PlanId, ctx.params.planId, 'The recording id');
   return [
+    {
+      method: 'GET',
+      path: '/v1/recordings',
+      handle: async (ctx) => {
+        const actor = await asPerson(ctx);
+        const q = parseOrThrow(ListQuery, ctx.req.query, 'The query');
+        return { status: 200, body: await listRecordings(deps.recordings(), actor, q.status, q.pageSize) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/recordings/:planId',
+      handle: async (ctx) => ({
+        status: 200,
+        body: await readRecording(deps.recordings(), await asPerson(ctx), planId(ctx)),
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/recordings/:planId/retry',
+      handle: async (ctx) => ({
+        status: 200,
+        body: await retryRecording(deps.recordings(), await asPerson(ctx), planId(ctx)),
+      }),
+    },
     {
       method: 'GET',
       path: '/v1/recordings/:planId/content',
