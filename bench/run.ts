@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   lists: async () => (await import('./lists.js')).run(),
   deflection: async () => (await import('./deflection.js')).run(),
   hours: async () => (await import('./hours.js')).run(),
+  recordings: async () => (await import('./recordings.js')).run(),
 };
 
 const names = process.argv.slice(2);

@@ -97,7 +97,14 @@ export const logs = {
   recordingTaskIgnored(f: { planId: string; why: string }) {
     write('INFO', 'recording_task_ignored', `Recording task had nothing to do: ${f.why}`, f);
   },
-  recordingPartUploaded(f: { planId: string; partIndex: number; partCount: number; outcome: string }) {
+  recordingPartUploaded(f: {
+    planId: string;
+    partIndex: number;
+    partCount: number;
+    outcome: string;
+    crmApiUsed?: number;
+    crmApiMax?: number;
+  }) {
     write(
       'INFO',
       'recording_part_uploaded',

@@ -48,10 +48,13 @@ const notifier = finalizeNotifier();
 const urls: Record<string, string> = {};
 let stopFunctions: () => Promise<void> = async () => {};
 const tokens: Record<string, string> = {};
+const logLines: string[] = [];
+let privateKeyPem = '';
 
 beforeAll(async () => {
-  configureLogs({ sink: () => {} });
+  configureLogs({ sink: (line) => void logLines.push(line) });
   const keys = connectedAppKeys();
+  privateKeyPem = keys.privateKeyPem;
   storage = await startStorageServer({ onFinalize: notifier.onFinalize });
   // Waits are divided by 100: a 300 s Retry-After comes back in 3 s.
   tasks = await startTasksServer({ timeScale: 100 });
@@ -227,6 +230,21 @@ describe('recordings to the CRM', () => {
     ]);
     expect(plan.sessionId).toBe('rec-call-1');
     expect(plan.deletedAt).not.toBeNull();
+
+    // The logs tell the story with identifiers and the org's API usage, never a secret.
+    const events = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.planId === written.planId);
+    expect(events.map((e) => e.event)).toEqual([
+      'recording_planned',
+      'recording_part_uploaded',
+      'recording_part_uploaded',
+      'recording_deleted',
+    ]);
+    expect(events[1]).toMatchObject({ crmApiUsed: expect.any(Number), crmApiMax: 15000 });
+    const everything = logLines.join('\n');
+    for (const secret of [privateKeyPem.split('\n')[1]!, CRM_KEY, SECRET])
+      expect(everything).not.toContain(secret);
   }, 120_000);
 
   it('when the platform announces a recording twice and the bucket announces it too, then it is planned once and uploaded once', async () => {

@@ -189,9 +189,6 @@ class WatchedBlobs implements RecordingBlobs {
   read(...args: Parameters<RecordingBlobs['read']>) {
     return this.inner.read(...args);
   }
-  readVerified(...args: Parameters<RecordingBlobs['readVerified']>) {
-    return this.inner.readVerified(...args);
-  }
   partMd5s(...args: Parameters<RecordingBlobs['partMd5s']>) {
     return this.inner.partMd5s(...args);
   }

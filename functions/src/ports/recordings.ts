@@ -52,17 +52,6 @@ export interface RecordingBlobs {
     range?: { start: number; end: number },
   ): AsyncIterable<Uint8Array>;
   /**
-   * Like `read` for one part, and the stream fails at its end (instead of ending) when the bytes read
-   * do not have `md5Base64`: a consumer that forwards them never completes a corrupted upload.
-   */
-  readVerified(
-    bucket: string,
-    name: string,
-    generation: string,
-    range: { start: number; end: number },
-    md5Base64: string,
-  ): AsyncIterable<Uint8Array>;
-  /**
    * The base64 MD5 of each consecutive `partSizeBytes` slice of that generation, in one streamed
    * pass (an empty object has none). Fails with ObjectGenerationGone.
    */

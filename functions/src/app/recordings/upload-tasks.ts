@@ -92,14 +92,9 @@ async function upload(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPa
       fileName: plan.fileName,
       sizeBytes: part.sizeBytes,
       md5Base64: part.md5Base64,
-      body: () =>
-        deps.blobs.readVerified(
-          bucket,
-          name,
-          generation,
-          { start: part.start, end: part.end },
-          part.md5Base64,
-        ),
+      // The CRM adapter checks the bytes against the planned size and MD5 as they go, and never
+      // completes an upload that does not match.
+      body: () => deps.blobs.read(bucket, name, generation, { start: part.start, end: part.end }),
     });
   } catch (error) {
     if (error instanceof ObjectGenerationGone)
@@ -123,11 +118,14 @@ async function upload(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPa
       deps.clock.now(),
     ),
   );
+  // The org's API usage (Sforce-Limit-Info) goes with each part: the CRM admin sees the quota coming.
+  const usage = deps.crm().apiUsage();
   logs.recordingPartUploaded({
     planId: plan.id,
     partIndex: part.index,
     partCount: plan.parts.length,
     outcome: outcome.status,
+    ...(usage ? { crmApiUsed: usage.used, crmApiMax: usage.max } : {}),
   });
   if (!after) return DONE;
   if (after.status === 'uploaded') return deleteUploaded(deps, after);

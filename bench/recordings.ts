@@ -1,0 +1,672 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { Firestore } from '@google-cloud/firestore';
+import { Storage } from '@google-cloud/storage';
+import { JWT_BEARER_GRANT, privateKeyFrom, signAssertion } from '../functions/src/adapters/salesforce/jwt.js';
+import {
+  MEGABYTE,
+  PART_SIZE_BYTES,
+  planIdFor,
+  type RecordingPlan,
+} from '../functions/src/domain/recordings/plan.js';
+import { startSalesforceServer, type SalesforceServer } from '../scripts/emulators/salesforce-server.js';
+import { startStorageServer, type StorageServer } from '../scripts/emulators/storage-server.js';
+import { startTasksServer, type AttemptRecord, type TasksServer } from '../scripts/emulators/tasks-server.js';
+import {
+  LOCAL_SALESFORCE,
+  connectedAppKeys,
+  createBucketAndQueue,
+  finalizeNotifier,
+  freePort,
+  recordingsEnvironment,
+  type RecordingsStackOptions,
+} from '../scripts/stack/recordings.js';
+import { median, report, withFirestoreEmulator } from './support.js';
+
+/**
+ * Call recordings through the whole pipeline, 200 MB and 1 GB (10^6 bytes): the object is written to
+ * our Storage server, its finalize notification goes to recordingReady (which plans: reads the whole
+ * object once for the parts' MD5s), whose tasks go through our Cloud Tasks server to recordingWorker
+ * (which uploads each 50 MB part, reading it again, to the Salesforce-compatible server, then deletes
+ * the object). Timed from the finalize to the plan's `deletedAt`, as MB/s, next to one plain HTTP upload
+ * of the same bytes to the same server in the same run (bench/recordings-functions.ts `upload`). Every
+ * upload is checked: the parts' sizes and MD5s as Salesforce stored them, one attempt per task.
+ *
+ * recordingReady and recordingWorker each run in a child process of their own
+ * (bench/recordings-functions.ts), so that the worker's memory is its own. The worker's peak memory
+ * growth is exact, not sampled: a fresh worker process per measured recording serves a 1 MB recording
+ * first (so jsforce, the Storage and Tasks clients are loaded and logged in), then its resident size is
+ * read (VmRSS) and its high-water mark reset to it (`5` to /proc/<pid>/clear_refs); after the recording,
+ * growth = VmHWM − that VmRSS. A fresh process per recording, because a reused one would start the next
+ * recording with the previous one's retained heap counted in its baseline, which flatters the growth.
+ *
+ * The sender of the baseline is a child process too, as the worker is; both send to the same server,
+ * in this process. The Storage server also runs in this process, so during the pipeline this process
+ * serves the reads as well: the CPU seconds of each process are reported with the breakdown.
+ *
+ * BENCH_RECORDINGS_SIZES (comma-separated byte counts) and BENCH_RECORDINGS_ROUNDS override the sizes
+ * and the rounds (3), to try the benchmark quickly; BENCH_RECORDINGS_NODE_ARGS are given to the child
+ * processes' node (`--cpu-prof --cpu-prof-dir=/tmp/prof` to see where their time goes).
+ */
+const SIZES = (process.env.BENCH_RECORDINGS_SIZES ?? '200000000,1000000000').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_RECORDINGS_ROUNDS ?? 3);
+const PROJECT = 'demo-bench-recordings';
+const DATABASE = 'bench-recordings';
+const BUCKET = 'bench-recordings';
+const WARM_UP_BYTES = 1_000_000;
+/** The worker's memory target: one part in flight plus 32 MB, whatever the recording's size. */
+const LIMIT_BYTES = PART_SIZE_BYTES + 32 * MEGABYTE;
+const RATIO_TARGET = 0.7;
+const POLL_MS = 50;
+const CASE_ID = LOCAL_SALESFORCE.caseId;
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'recordings-functions.ts');
+const CHILD_NODE_ARGS = (process.env.BENCH_RECORDINGS_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+const mb = (bytes: number) => bytes / MEGABYTE;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// --- a recording of any size, generated block by block (never held whole) -------------------------
+
+const BLOCK = 64 * 1024;
+
+function block(seed: number, index: number): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(BLOCK);
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, BLOCK / 4);
+  let x = (Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return bytes;
+}
+
+function* recordingBytes(seed: number, size: number): Generator<Buffer> {
+  for (let index = 0; index * BLOCK < size; index++) {
+    const bytes = block(seed, index);
+    const left = size - index * BLOCK;
+    yield left < BLOCK ? bytes.subarray(0, left) : bytes;
+  }
+}
+
+interface Source {
+  path: string;
+  sizeBytes: number;
+  /** Per 50 MB part, base64, as the plan must have them. */
+  partMd5s: string[];
+  partSizes: number[];
+  md5Hex: string;
+}
+
+/** Writes the recording to a file (the bytes of every upload of this size), hashing it on the way. */
+async function writeSource(dir: string, seed: number, sizeBytes: number): Promise<Source> {
+  const path = join(dir, `recording-${sizeBytes}.wav`);
+  const whole = createHash('md5');
+  const partMd5s: string[] = [];
+  const partSizes: number[] = [];
+  let part = createHash('md5');
+  let filled = 0;
+  function* hashed() {
+    for (const chunk of recordingBytes(seed, sizeBytes)) {
+      whole.update(chunk);
+      for (let offset = 0; offset < chunk.length;) {
+        const take = Math.min(PART_SIZE_BYTES - filled, chunk.length - offset);
+        part.update(chunk.subarray(offset, offset + take));
+        offset += take;
+        filled += take;
+        if (filled === PART_SIZE_BYTES) {
+          partMd5s.push(part.digest('base64'));
+          partSizes.push(filled);
+          part = createHash('md5');
+          filled = 0;
+        }
+      }
+      yield chunk;
+    }
+    if (filled > 0) {
+      partMd5s.push(part.digest('base64'));
+      partSizes.push(filled);
+    }
+  }
+  await pipeline(Readable.from(hashed(), { objectMode: false }), createWriteStream(path), {
+    signal: interrupted.signal,
+  });
+  if (partMd5s.length !== Math.ceil(sizeBytes / PART_SIZE_BYTES)) throw new Error('source: wrong part count');
+  return { path, sizeBytes, partMd5s, partSizes, md5Hex: whole.digest('hex') };
+}
+
+// --- child processes --------------------------------------------------------------------------------
+
+interface Child {
+  pid: number;
+  /** The line the child printed when ready (serve), or its answer (upload). */
+  line: Record<string, unknown>;
+  exited: Promise<number | null>;
+  running(): boolean;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+// Last resort, should this process end without its `finally` blocks: no child outlives it.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/**
+ * Ctrl-C (or SIGTERM) stops the benchmark through its `finally` blocks, so that the emulator, the
+ * servers, the children and the scratch files go too; a second one exits at once.
+ */
+let interrupted = new AbortController();
+function onSignal(signal: NodeJS.Signals) {
+  if (interrupted.signal.aborted) process.exit(130);
+  console.error(`recordings bench: ${signal}, cleaning up (again to exit at once)`);
+  interrupted.abort(new Error(`interrupted by ${signal}`));
+  for (const child of children) child.kill('SIGTERM');
+}
+
+function startChild(args: string[], env: Record<string, string>, waitFor: string, timeoutMs = 120_000) {
+  const inherited = { ...process.env };
+  delete inherited.FUNCTION_TARGET;
+  const child = spawn(process.execPath, [...CHILD_NODE_ARGS, '--import', 'tsx', CHILD, ...args], {
+    env: { ...inherited, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr.push(chunk.toString());
+    if (stderr.length > 100) stderr.shift();
+  });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async () => {
+    if (!running()) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(killer);
+  };
+  return new Promise<Child>((resolve, reject) => {
+    let buffered = '';
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      void stop();
+      reject(new Error(`${args.join(' ')}: no answer within ${timeoutMs / 1000} s\n${stderr.join('')}`));
+    }, timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let newline;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const text = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        let line: Record<string, unknown> | undefined;
+        try {
+          line = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          line = undefined;
+        }
+        if (line && waitFor in line && !done) {
+          done = true;
+          clearTimeout(timer);
+          resolve({ pid: child.pid!, line, exited, stop, running });
+        } else if (line?.severity) {
+          // The functions' own warnings and errors (LOG_LEVEL=WARNING): a benchmark should have none.
+          process.stderr.write(`[${args[1]}] ${text}\n`);
+        }
+      }
+    });
+    void exited.then((code) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited with ${code}:\n${stderr.join('')}`));
+    });
+  });
+}
+
+/** Resident and peak resident size of a process, in bytes. */
+function memoryOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** Resets the peak resident size (VmHWM) to the current one (Linux ≥ 4.0). */
+const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+/** User + system CPU seconds a process has used so far. */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+const ownCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
+// --- the stack --------------------------------------------------------------------------------------
+
+interface Finalized {
+  generation: string;
+  at: number;
+  benchCpu: number;
+}
+
+interface Stack {
+  db: Firestore;
+  gcs: Storage;
+  storage: StorageServer;
+  tasks: TasksServer;
+  salesforce: SalesforceServer;
+  /** Epoch ms of each object's finalize, and this process's CPU seconds then, by name. */
+  finalized: Map<string, Finalized>;
+  env: Record<string, string>;
+  workerPort: number;
+  ready: Child;
+  accessToken: string;
+}
+
+async function accessTokenFor(salesforce: SalesforceServer, privateKeyPem: string): Promise<string> {
+  const assertion = signAssertion(privateKeyFrom(privateKeyPem), {
+    clientId: LOCAL_SALESFORCE.clientId,
+    username: LOCAL_SALESFORCE.username,
+    audience: salesforce.url,
+  });
+  const res = await fetch(`${salesforce.url}/services/oauth2/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }),
+  });
+  if (!res.ok) throw new Error(`token: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const keys = connectedAppKeys();
+    const notifier = finalizeNotifier();
+    const finalized = new Map<string, Finalized>();
+    const storage = await startStorageServer({
+      onFinalize: (object) => {
+        finalized.set(object.name, {
+          generation: object.generation,
+          at: Date.now(),
+          benchCpu: ownCpuSeconds(),
+        });
+        notifier.onFinalize(object);
+      },
+    });
+    cleanups.push(() => storage.close());
+    // Nothing should be retried: a retry waits out the queue's 10 s backoff, and fails the check below.
+    const tasks = await startTasksServer({ timeScale: 1 });
+    cleanups.push(() => tasks.close());
+    const salesforce = await startSalesforceServer({
+      publicKeyPem: keys.publicKeyPem,
+      clientId: LOCAL_SALESFORCE.clientId,
+      username: LOCAL_SALESFORCE.username,
+      apiLimit: 1_000_000_000,
+    });
+    cleanups.push(() => salesforce.close());
+    const workerPort = await freePort();
+    const options: RecordingsStackOptions = {
+      projectId: PROJECT,
+      bucket: BUCKET,
+      storageUrl: storage.url,
+      tasks,
+      salesforce,
+      privateKeyPem: keys.privateKeyPem,
+      workerPort,
+    };
+    await createBucketAndQueue(options);
+    const env: Record<string, string> = {
+      ...recordingsEnvironment(options),
+      GOOGLE_CLOUD_PROJECT: PROJECT,
+      FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!,
+      FIRESTORE_DATABASE_ID: DATABASE,
+      METADATA_SERVER_DETECTION: 'none',
+      LOG_LEVEL: 'WARNING',
+    };
+    const db = new Firestore({ projectId: PROJECT, databaseId: DATABASE });
+    cleanups.push(() => db.terminate());
+    const gcs = new Storage({ apiEndpoint: storage.url, projectId: PROJECT });
+
+    const ready = await startChild(
+      ['serve', 'recordingReady', String(await freePort())],
+      { ...env, FUNCTION_TARGET: 'recordingReady' },
+      'served',
+    );
+    cleanups.push(() => ready.stop());
+    notifier.deliverTo(String(ready.line.url));
+
+    const accessToken = await accessTokenFor(salesforce, keys.privateKeyPem);
+    return await work({
+      db,
+      gcs,
+      storage,
+      tasks,
+      salesforce,
+      finalized,
+      env,
+      workerPort,
+      ready,
+      accessToken,
+    });
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => console.error(e));
+  }
+}
+
+const startWorker = (stack: Stack) =>
+  startChild(
+    ['serve', 'recordingWorker', String(stack.workerPort)],
+    { ...stack.env, FUNCTION_TARGET: 'recordingWorker' },
+    'served',
+  );
+
+// --- one recording through the pipeline -------------------------------------------------------------
+
+interface PipelineRun {
+  planId: string;
+  /** This process's CPU seconds from the finalize to the end. */
+  benchCpu: number;
+  totalMs: number;
+  planningMs: number;
+  uploadMs: number;
+  deleteMs: number;
+  /** Each part task, from its dispatch to the worker's answer. */
+  partTaskMs: number[];
+  /** Each part task, from its creation to its dispatch. */
+  queueWaitMs: number[];
+}
+
+async function throughPipeline(
+  stack: Stack,
+  worker: Child,
+  source: Source,
+  label: string,
+): Promise<PipelineRun> {
+  const sessionId = `bench-${label}-${randomUUID().slice(0, 8)}`;
+  const name = `recordings/${sessionId}/call-${label}.wav`;
+  // The call is linked to its case before the recording arrives, as the platform does it.
+  await stack.db.doc(`sessions/${sessionId}`).set({
+    id: sessionId,
+    kind: 'call',
+    crm: { system: 'salesforce', recordId: CASE_ID },
+  });
+  await pipeline(
+    createReadStream(source.path),
+    stack.gcs
+      .bucket(BUCKET)
+      .file(name)
+      .createWriteStream({ resumable: true, contentType: 'audio/wav', validation: false }),
+    { signal: interrupted.signal },
+  );
+  const finalize = stack.finalized.get(name);
+  if (!finalize) throw new Error(`${name}: no finalize notification`);
+  const planId = planIdFor({ bucket: BUCKET, name, generation: finalize.generation });
+
+  const deadline = Date.now() + 120_000 + (source.sizeBytes / MEGABYTE) * 1000; // ≥ 1 MB/s
+  let plan: RecordingPlan | undefined;
+  for (;;) {
+    interrupted.signal.throwIfAborted();
+    plan = (await stack.db.doc(`recordings/${planId}`).get()).data() as RecordingPlan | undefined;
+    if (plan && plan.status !== 'uploading' && plan.status !== 'uploaded') break;
+    // Fail at once rather than wait out a retry's backoff (or a dead worker) until the deadline.
+    for (const [what, child] of Object.entries({ recordingReady: stack.ready, recordingWorker: worker }))
+      if (!child.running()) throw new Error(`${name}: ${what} exited`);
+    for (const part of plan?.parts ?? []) {
+      const failed = stack.tasks
+        .attempts(`part-${planId}-r0-p${part.index}`)
+        .find((a) => a.outcome !== 'succeeded');
+      if (failed) throw new Error(`${name}: part ${part.index} was not delivered: ${JSON.stringify(failed)}`);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${name}: not delivered in time; plan ${JSON.stringify(plan ?? null).slice(0, 2000)}`);
+    await sleep(POLL_MS);
+  }
+  if (plan.status !== 'deleted')
+    throw new Error(`${name}: plan ended ${plan.status}: ${JSON.stringify(plan).slice(0, 2000)}`);
+
+  // Each part task answered once, 200: nothing was retried (a retry would also have cost ≥ 10 s).
+  const partCount = plan.parts.length;
+  const partTasks: AttemptRecord[] = [];
+  for (let i = 0; i < partCount; i++) {
+    const task = `part-${planId}-r0-p${i}`;
+    let attempts = stack.tasks.attempts(task);
+    for (let wait = 0; attempts.length === 0 && wait < 100; wait++) {
+      await sleep(20);
+      attempts = stack.tasks.attempts(task);
+    }
+    if (attempts.length !== 1 || attempts[0]!.status !== 200)
+      throw new Error(`${task}: expected one attempt answered 200, got ${JSON.stringify(attempts)}`);
+    partTasks.push(attempts[0]!);
+  }
+  verifyDelivery(stack.salesforce, plan, source);
+
+  const benchCpu = ownCpuSeconds() - finalize.benchCpu;
+  const uploads = plan.parts.map((p) => Date.parse(p.uploaded!.at));
+  const planned = Date.parse(plan.plannedAt);
+  const lastUpload = Math.max(...uploads);
+  const deleted = Date.parse(plan.deletedAt!);
+  return {
+    planId,
+    benchCpu,
+    totalMs: deleted - finalize.at,
+    planningMs: planned - finalize.at,
+    uploadMs: lastUpload - planned,
+    deleteMs: deleted - lastUpload,
+    partTaskMs: partTasks.map((t) => t.responseTime - t.dispatchTime),
+    queueWaitMs: partTasks.map((t) => t.dispatchTime - t.scheduleTime),
+  };
+}
+
+/** A benchmark that uploads wrong bytes must fail: sizes and MD5s as Salesforce stored them. */
+function verifyDelivery(salesforce: SalesforceServer, plan: RecordingPlan, source: Source) {
+  const fail = (what: string) => {
+    throw new Error(`${plan.object.name}: ${what}`);
+  };
+  if (plan.object.sizeBytes !== source.sizeBytes) fail(`plan size ${plan.object.sizeBytes}`);
+  if (plan.parts.map((p) => p.md5Base64).join() !== source.partMd5s.join())
+    fail('the plan has other part MD5s than the bytes written');
+  const files = salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${plan.id}:`));
+  if (files.length !== source.partMd5s.length)
+    fail(`Salesforce has ${files.length} files, expected ${source.partMd5s.length}`);
+  files.forEach((file, i) => {
+    const expectedMd5 = Buffer.from(source.partMd5s[i]!, 'base64').toString('hex');
+    if (file.Recording_Part_Key__c !== `${plan.id}:${i}`) fail(`file ${i} is ${file.Recording_Part_Key__c}`);
+    if (file.ContentSize !== source.partSizes[i]) fail(`part ${i}: ${file.ContentSize} bytes`);
+    if (file.Checksum !== expectedMd5) fail(`part ${i}: MD5 ${file.Checksum}, expected ${expectedMd5}`);
+    if (file.FirstPublishLocationId !== CASE_ID) fail(`part ${i} is on ${file.FirstPublishLocationId}`);
+  });
+}
+
+interface MeasuredRun extends PipelineRun {
+  workerGrowth: number;
+  workerBaselineRss: number;
+  plannerGrowth: number;
+  cpu: { worker: number; planner: number; bench: number };
+}
+
+/** One measured recording, on a fresh worker process warmed up with a small one. */
+async function measuredPipeline(stack: Stack, source: Source, warmUp: Source, label: string) {
+  const worker = await startWorker(stack);
+  try {
+    await throughPipeline(stack, worker, warmUp, `${label}-warm`);
+    const baselineRss = memoryOf(worker.pid).rss;
+    resetPeak(worker.pid);
+    const plannerRss = memoryOf(stack.ready.pid).rss;
+    resetPeak(stack.ready.pid);
+    const cpuBefore = { worker: cpuSecondsOf(worker.pid), planner: cpuSecondsOf(stack.ready.pid) };
+    const run = await throughPipeline(stack, worker, source, label);
+    const measured: MeasuredRun = {
+      ...run,
+      workerGrowth: memoryOf(worker.pid).hwm - baselineRss,
+      workerBaselineRss: baselineRss,
+      plannerGrowth: memoryOf(stack.ready.pid).hwm - plannerRss,
+      cpu: {
+        worker: cpuSecondsOf(worker.pid) - cpuBefore.worker,
+        planner: cpuSecondsOf(stack.ready.pid) - cpuBefore.planner,
+        bench: run.benchCpu,
+      },
+    };
+    return measured;
+  } finally {
+    await worker.stop();
+  }
+}
+
+// --- the baseline ---------------------------------------------------------------------------------
+
+async function plainUpload(stack: Stack, source: Source, label: string): Promise<number> {
+  const key = `baseline-${label}-${randomUUID()}`;
+  const child = await startChild(
+    [
+      'upload',
+      source.path,
+      `${stack.salesforce.url}/services/data/v62.0/sobjects/ContentVersion`,
+      stack.accessToken,
+      key,
+      CASE_ID,
+    ],
+    {},
+    'status',
+    600_000,
+  );
+  await child.exited;
+  const { status, ms, body } = child.line as { status: number; ms: number; body: string };
+  if (status !== 201) throw new Error(`baseline upload: HTTP ${status} ${body}`);
+  const file = stack.salesforce.files().find((f) => f.Recording_Part_Key__c === key);
+  if (!file || file.ContentSize !== source.sizeBytes || file.Checksum !== source.md5Hex)
+    throw new Error(`baseline upload: stored ${JSON.stringify(file)}, expected ${source.md5Hex}`);
+  return ms;
+}
+
+// --- the benchmark --------------------------------------------------------------------------------
+
+function checkDisk(dir: string) {
+  const { bavail, bsize } = statfsSync(dir);
+  const free = bavail * bsize;
+  // The sources, plus one object at a time in the Storage server, plus room to spare.
+  const needed = SIZES.reduce((a, b) => a + b, 0) + Math.max(...SIZES) + 1e9;
+  if (free < needed)
+    throw new Error(
+      `recordings bench: ${round1(mb(free))} MB free in ${dir}, needs ${round1(mb(needed))} MB`,
+    );
+}
+
+export async function run() {
+  checkDisk(tmpdir());
+  interrupted = new AbortController();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-recordings-'));
+  try {
+    const warmUp = await writeSource(dir, 1, WARM_UP_BYTES);
+    const sources: Source[] = [];
+    for (const [i, size] of SIZES.entries()) sources.push(await writeSource(dir, 2 + i, size));
+
+    await withFirestoreEmulator(() =>
+      withStack(async (stack) => {
+        // Warm the baseline's path too (the server's parser, the token) before measuring.
+        await plainUpload(stack, warmUp, 'warm');
+        for (const source of sources) {
+          const size = source.sizeBytes;
+          const pipelineRuns: MeasuredRun[] = [];
+          const baselineMs: number[] = [];
+          // Alternate which goes first, so that drift in the shared machine's load falls on both.
+          for (let r = 0; r < ROUNDS; r++) {
+            const ours = async () =>
+              pipelineRuns.push(await measuredPipeline(stack, source, warmUp, `${mb(size)}mb-${r}`));
+            const bare = async () => baselineMs.push(await plainUpload(stack, source, `${mb(size)}mb-${r}`));
+            if (r % 2 === 0) await ours().then(bare);
+            else await bare().then(ours);
+          }
+          summarize(source, pipelineRuns, baselineMs);
+        }
+      }),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function summarize(source: Source, runs: MeasuredRun[], baselineMs: number[]) {
+  const size = source.sizeBytes;
+  const perSecond = (ms: number) => mb(size) / (ms / 1000);
+  const pipeline = runs.map((r) => perSecond(r.totalMs));
+  const baseline = baselineMs.map(perSecond);
+  const ratio = median(pipeline) / median(baseline);
+  const growth = Math.max(...runs.map((r) => r.workerGrowth));
+  const fields = { sizeBytes: size, parts: source.partMd5s.length };
+  const seconds = (values: number[]) => values.map((v) => round1(v / 1000));
+  const cpu = (k: keyof MeasuredRun['cpu']) => round1(median(runs.map((r) => r.cpu[k])));
+
+  report('recordings', 'pipeline_mb_per_s', median(pipeline), {
+    ...fields,
+    rounds: pipeline.map(round1),
+  });
+  report('recordings', 'baseline_mb_per_s', median(baseline), { ...fields, rounds: baseline.map(round1) });
+  report('recordings', 'ratio', ratio, {
+    ...fields,
+    target: RATIO_TARGET,
+    rounds: runs.map((r, i) => Number((perSecond(r.totalMs) / baseline[i]!).toFixed(3))),
+  });
+  // The largest growth of the rounds, not the median: it is a ceiling.
+  report('recordings', 'worker_peak_growth_mb', mb(growth), {
+    ...fields,
+    limit_mb: mb(LIMIT_BYTES),
+    within_limit: growth <= LIMIT_BYTES,
+    rounds: runs.map((r) => round1(mb(r.workerGrowth))),
+    baseline_rss_mb: round1(mb(median(runs.map((r) => r.workerBaselineRss)))),
+  });
+  // Where the time goes: finalize → plannedAt (recordingReady reads the whole object for the parts'
+  // MD5s), plannedAt → last part acknowledged (the worker reads each part again and sends it), then
+  // the delete. CPU seconds of each process from the finalize on (bench: the Storage and Salesforce
+  // servers, and the polling).
+  report('recordings', 'planning_s', median(runs.map((r) => r.planningMs)) / 1000, {
+    ...fields,
+    rounds: seconds(runs.map((r) => r.planningMs)),
+    mb_per_s: round1(median(runs.map((r) => perSecond(r.planningMs)))),
+    planner_cpu_s: cpu('planner'),
+    planner_peak_growth_mb: round1(mb(Math.max(...runs.map((r) => r.plannerGrowth)))),
+  });
+  report('recordings', 'upload_s', median(runs.map((r) => r.uploadMs)) / 1000, {
+    ...fields,
+    rounds: seconds(runs.map((r) => r.uploadMs)),
+    mb_per_s: round1(median(runs.map((r) => perSecond(r.uploadMs)))),
+    worker_cpu_s: cpu('worker'),
+    bench_cpu_s: cpu('bench'),
+    delete_s: round1(median(runs.map((r) => r.deleteMs)) / 1000),
+    // Per part: the task's time in the worker, and its wait in the queue before it.
+    part_task_s: Number((median(runs.flatMap((r) => r.partTaskMs)) / 1000).toFixed(2)),
+    part_queue_wait_ms: Math.round(median(runs.flatMap((r) => r.queueWaitMs))),
+  });
+  console.error(
+    `recordings ${mb(size)} MB: pipeline ${round1(median(pipeline))} MB/s ` +
+      `(plan ${round1(median(runs.map((r) => r.planningMs)) / 1000)} s + upload ` +
+      `${round1(median(runs.map((r) => r.uploadMs)) / 1000)} s) vs baseline ${round1(median(baseline))} MB/s: ` +
+      `ratio ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET}); worker peak +${round1(mb(growth))} MB ` +
+      `(limit ${mb(LIMIT_BYTES)} MB)`,
+  );
+}
