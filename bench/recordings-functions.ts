@@ -4,6 +4,7 @@ import { appendFileSync, createReadStream } from 'node:fs';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
+import { startStorageServer } from '../scripts/emulators/storage-server.js';
 import { serveFunctions } from '../scripts/stack/functions.js';
 
 /**
@@ -38,13 +39,24 @@ if (mode === 'serve') {
   const shutdown = () => void stop().finally(() => process.exit(0));
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+} else if (mode === 'storage') {
+  // The Storage server in a process of its own, as Cloud Storage is a service of its own: in this
+  // process it would share one thread with the CRM server and slow the pipeline down, not the
+  // baseline. Each finalize is a JSON line for the parent to deliver to recordingReady.
+  const server = await startStorageServer({
+    onFinalize: (object) => console.log(JSON.stringify({ finalized: object })),
+  });
+  console.log(JSON.stringify({ storage: server.url, pid: process.pid }));
+  const shutdown = () => void server.close().finally(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 } else if (mode === 'upload') {
   const [file, url, accessToken, partKey, recordId] = args as [string, string, string, string, string];
   console.log(JSON.stringify(await plainUpload(file, new URL(url), accessToken, partKey, recordId)));
   process.exit(0);
 } else {
   console.error(
-    `usage: recordings-functions.ts serve <function> <port> | upload <file> <url> <token> <key> <record>`,
+    `usage: recordings-functions.ts serve <function> <port> | storage | upload <file> <url> <token> <key> <record>`,
   );
   process.exit(2);
 }
