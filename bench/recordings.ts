@@ -28,6 +28,7 @@ import {
   recordingsEnvironment,
   type RecordingsStackOptions,
 } from '../scripts/stack/recordings.js';
+import { recordingBytes } from '../scripts/stack/recording-bytes.js';
 import { median, report, withFirestoreEmulator } from './support.js';
 
 /**
@@ -75,31 +76,6 @@ const mb = (bytes: number) => bytes / MEGABYTE;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// --- a recording of any size, generated block by block (never held whole) -------------------------
-
-const BLOCK = 64 * 1024;
-
-function block(seed: number, index: number): Buffer {
-  const bytes = Buffer.allocUnsafeSlow(BLOCK);
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, BLOCK / 4);
-  let x = (Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return bytes;
-}
-
-function* recordingBytes(seed: number, size: number): Generator<Buffer> {
-  for (let index = 0; index * BLOCK < size; index++) {
-    const bytes = block(seed, index);
-    const left = size - index * BLOCK;
-    yield left < BLOCK ? bytes.subarray(0, left) : bytes;
-  }
-}
-
 interface Source {
   path: string;
   sizeBytes: number;
@@ -118,7 +94,7 @@ async function writeSource(dir: string, seed: number, sizeBytes: number): Promis
   let part = createHash('md5');
   let filled = 0;
   function* hashed() {
-    for (const chunk of recordingBytes(seed, sizeBytes)) {
+    for (const chunk of recordingBytes(seed, 0, sizeBytes)) {
       whole.update(chunk);
       for (let offset = 0; offset < chunk.length;) {
         const take = Math.min(PART_SIZE_BYTES - filled, chunk.length - offset);

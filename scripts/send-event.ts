@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { signPlatformRequest } from '../functions/src/http/platform-signature.js';
+import { postPlatformEvent } from './stack/platform.js';
 import { localStack } from './stack/local-config.js';
 
 /**
@@ -24,18 +24,7 @@ const body = file
       language: 'en',
       consumer: { id: 'c-demo', anonymous: true },
     });
-const url =
-  process.env.PLATFORM_EVENTS_URL ?? `http://127.0.0.1:${localStack.ports.platformEvents}/v1/events`;
-const timestamp = Math.floor(Date.now() / 1000);
-const res = await fetch(url, {
-  method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    'x-switchboard-timestamp': String(timestamp),
-    'x-switchboard-signature': signPlatformRequest(localStack.platformSigningSecret, timestamp, body),
-  },
-  body,
-});
+const res = await postPlatformEvent(body);
 console.log(`${res.status} ${await res.text()}`);
 const sent = JSON.parse(body) as { sessionId?: string };
 if (res.ok && sent.sessionId) {

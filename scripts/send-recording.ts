@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Storage } from '@google-cloud/storage';
-import { signPlatformRequest } from '../functions/src/http/platform-signature.js';
+import { postPlatformEvent } from './stack/platform.js';
+import { recordingBytes } from './stack/recording-bytes.js';
 import { LOCAL_SALESFORCE } from './stack/recordings.js';
 import { localStack } from './stack/local-config.js';
 
@@ -30,27 +31,15 @@ const event = JSON.stringify({
   consumer: { id: 'c-demo', anonymous: true },
   crm: { system: 'salesforce', recordId: LOCAL_SALESFORCE.caseId },
 });
-const timestamp = Math.floor(Date.now() / 1000);
-const sent = await fetch(`http://127.0.0.1:${ports.platformEvents}/v1/events`, {
-  method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    'x-switchboard-timestamp': String(timestamp),
-    'x-switchboard-signature': signPlatformRequest(localStack.platformSigningSecret, timestamp, event),
-  },
-  body: event,
-});
+const sent = await postPlatformEvent(event);
 if (!sent.ok) throw new Error(`platformEvents answered ${sent.status}: ${await sent.text()}`);
 
 const storage = new Storage({ apiEndpoint: `http://127.0.0.1:${ports.storage}`, projectId });
 const file = storage.bucket(localStack.recordingsBucket).file(object);
 const stream = file.createWriteStream({ resumable: false, contentType: 'audio/wav' });
 const written = new Promise<void>((resolve, reject) => stream.on('finish', resolve).on('error', reject));
-const chunk = Buffer.alloc(MB, 0x55);
-for (let left = sizeBytes; left > 0; left -= MB) {
-  if (!stream.write(left >= MB ? chunk : chunk.subarray(0, left)))
-    await new Promise((resolve) => stream.once('drain', resolve));
-}
+for (const chunk of recordingBytes(Date.now() % 1_000_000, 0, sizeBytes))
+  if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
 stream.end();
 await written;
 console.log(`Call ${sessionId}: wrote gs://${localStack.recordingsBucket}/${object} (${sizeBytes / MB} MB)`);

@@ -19,7 +19,7 @@ import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from './adapters
 import { PubSubPlatformCommands } from './adapters/pubsub/platform-commands.js';
 import type { IngestDeps } from './app/ingest-session-event.js';
 import type { SupervisionDeps } from './app/supervision/deps.js';
-import { recordingsConfig, type Config } from './config.js';
+import { recordingsConfig, recordingsConfigured, type Config } from './config.js';
 import { FirestoreRecordingPlans } from './adapters/firestore/recording-plans.js';
 import { OidcCallerVerifier } from './adapters/identity/oidc-callers.js';
 import { SalesforceCrm } from './adapters/salesforce/salesforce-crm.js';
@@ -69,13 +69,9 @@ export function compose(config: Config, clock: Clock = systemClock) {
       ...(r.tasksEmulatorHost ? { emulatorHost: r.tasksEmulatorHost } : {}),
     });
   });
-  const recordingsOn = () => {
-    const r = config.recordings;
-    return Boolean(r.bucket && r.queue && r.workerUrl && r.tasksServiceAccount);
-  };
   const ingest = once((): IngestDeps => ({
     ...firestoreIngestDeps(db(), 0, clock, directory()),
-    ...(recordingsOn() ? { recordings: recordingTasks() } : {}),
+    ...(recordingsConfigured(config) ? { recordings: recordingTasks() } : {}),
   }));
   const people = once((): PeopleDeps => ({
     idTokens: config.authEmulatorHost
@@ -152,6 +148,6 @@ export function compose(config: Config, clock: Clock = systemClock) {
     recordings,
     recordingTasks,
     recordingTaskCaller,
-    downloads: recordingsOn() ? downloads : undefined,
+    downloads: recordingsConfigured(config) ? downloads : undefined,
   };
 }

@@ -130,31 +130,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** The functions that work on recordings, and what each one cannot start without. */
 export const RECORDINGS_TARGETS = ['recordingReady', 'recordingWorker', 'sweeper'] as const;
 
-function missingFor(target: string | undefined, config: Config): string[] {
-  if (!RECORDINGS_TARGETS.some((t) => t === target)) return [];
+/** The variables the recordings pipeline cannot work without, of those not set. */
+function missingRecordingsSettings(config: Config): string[] {
   const r = config.recordings;
-  const missing = [
+  return [
     r.bucket ? undefined : 'RECORDINGS_BUCKET',
     r.queue ? undefined : 'RECORDINGS_QUEUE',
     r.workerUrl ? undefined : 'RECORDING_WORKER_URL',
     r.tasksServiceAccount ? undefined : 'RECORDING_TASKS_SERVICE_ACCOUNT',
-  ];
-  if (target === 'recordingWorker' && !config.salesforce) missing.push('SALESFORCE_LOGIN_URL');
-  return missing.filter((m): m is string => m !== undefined);
+  ].filter((m): m is string => m !== undefined);
 }
+
+function missingFor(target: string | undefined, config: Config): string[] {
+  if (!RECORDINGS_TARGETS.some((t) => t === target)) return [];
+  const missing = missingRecordingsSettings(config);
+  if (target === 'recordingWorker' && !config.salesforce) missing.push('SALESFORCE_LOGIN_URL');
+  return missing;
+}
+
+/** Whether this deployment takes part in the recordings pipeline (every setting it needs is there). */
+export const recordingsConfigured = (config: Config) => missingRecordingsSettings(config).length === 0;
 
 /** The recordings settings, complete, for the code that needs them; a clear error when they are not. */
 export function recordingsConfig(config: Config) {
-  const r = config.recordings;
-  if (!r.bucket || !r.queue || !r.workerUrl || !r.tasksServiceAccount)
-    throw new Error(
-      'Recordings are not configured: set RECORDINGS_BUCKET, RECORDINGS_QUEUE, RECORDING_WORKER_URL and RECORDING_TASKS_SERVICE_ACCOUNT',
-    );
-  return {
-    ...r,
-    bucket: r.bucket,
-    queue: r.queue,
-    workerUrl: r.workerUrl,
-    tasksServiceAccount: r.tasksServiceAccount,
-  };
+  const missing = missingRecordingsSettings(config);
+  const { bucket, queue, workerUrl, tasksServiceAccount } = config.recordings;
+  if (!bucket || !queue || !workerUrl || !tasksServiceAccount)
+    throw new Error(`Recordings are not configured: set ${missing.join(', ')}`);
+  return { ...config.recordings, bucket, queue, workerUrl, tasksServiceAccount };
 }

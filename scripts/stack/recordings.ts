@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { CloudTasksClient } from '@google-cloud/tasks';
+import { clientOptions } from '../../functions/src/adapters/tasks/recording-tasks.js';
 import { Storage } from '@google-cloud/storage';
 import type { StoredObjectMetadata } from '../emulators/storage-server.js';
 import type { TasksServer } from '../emulators/tasks-server.js';
@@ -74,17 +75,7 @@ export async function createBucketAndQueue(o: RecordingsStackOptions) {
   const storage = new Storage({ apiEndpoint: o.storageUrl, projectId: o.projectId });
   const [exists] = await storage.bucket(o.bucket).exists();
   if (!exists) await storage.createBucket(o.bucket);
-  const url = new URL(o.tasks.url);
-  const client = new CloudTasksClient({
-    fallback: true,
-    apiEndpoint: url.hostname,
-    port: Number(url.port),
-    protocol: 'http',
-    authClient: {
-      getRequestHeaders: async () => new Headers(),
-      fetch: (input: string, init: RequestInit) => fetch(input, init),
-    } as unknown as NonNullable<ConstructorParameters<typeof CloudTasksClient>[0]>['authClient'],
-  });
+  const client = new CloudTasksClient(clientOptions(o.tasks.url));
   const queue = env.RECORDINGS_QUEUE!;
   try {
     await client.createQueue({

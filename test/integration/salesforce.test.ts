@@ -8,6 +8,7 @@ import {
   type SalesforceConfig,
 } from '../../functions/src/adapters/salesforce/salesforce-crm.js';
 import { CrmError, type RecordingPart } from '../../functions/src/ports/crm.js';
+import { recordingBytes } from '../../scripts/stack/recording-bytes.js';
 import { startSalesforceServer, type SalesforceServer } from '../../scripts/emulators/salesforce-server.js';
 
 /**
@@ -24,37 +25,7 @@ const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 20
 const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-// --- a recording of any size, generated block by block (never held whole) ----------------------
-
-const BLOCK = 64 * 1024;
-
-function block(seed: number, index: number): Buffer {
-  const bytes = Buffer.allocUnsafeSlow(BLOCK);
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, BLOCK / 4);
-  let x = (Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return bytes;
-}
-
-/** Bytes [start, end) of the deterministic recording `seed`. */
-async function* recordingBytes(seed: number, start: number, end: number): AsyncGenerator<Buffer> {
-  let offset = start;
-  while (offset < end) {
-    const index = Math.floor(offset / BLOCK);
-    const from = offset - index * BLOCK;
-    const to = Math.min(BLOCK, end - index * BLOCK);
-    const bytes = block(seed, index);
-    yield from === 0 && to === BLOCK ? bytes : bytes.subarray(from, to);
-    offset = index * BLOCK + to;
-  }
-}
-
-async function md5Of(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+async function md5Of(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<Buffer> {
   const md5 = createHash('md5');
   for await (const chunk of chunks) md5.update(chunk);
   return md5.digest();

@@ -5,6 +5,15 @@ export function zodIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code }));
 }
 
+/** A raw request body as JSON, or a 400. */
+export function parseJsonBody(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw invalidRequest('The body is not valid JSON.');
+  }
+}
+
 /** Parses `input` with `schema`, or throws a 400 that lists every problem. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(input);

@@ -1,9 +1,9 @@
 import { ingestSessionEvent, type IngestDeps } from '../app/ingest-session-event.js';
-import { AppError, invalidRequest } from '../domain/errors.js';
+import { AppError } from '../domain/errors.js';
 import { SessionEvent } from '../domain/sessions/events.js';
 import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
-import { parseOrThrow } from './errors.js';
+import { parseJsonBody, parseOrThrow } from './errors.js';
 import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
@@ -40,14 +40,6 @@ const BookingRequest = SlotQuestion.extend({
 });
 
 const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
-
-export function parseJsonBody(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw invalidRequest('The body is not valid JSON.');
-  }
-}
 
 export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
   /** Every platform route but health is signed: the body is read raw, checked, then parsed. */

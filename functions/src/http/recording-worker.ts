@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { RecordingsDeps, TaskAnswer } from '../app/recordings/deps.js';
 import { planRecording } from '../app/recordings/plan-recording.js';
 import { runPartTask, runPurgeTask } from '../app/recordings/upload-tasks.js';
+import { PlanId } from '../domain/recordings/plan.js';
 import { Identifier } from '../domain/sessions/events.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
-import { parseOrThrow } from './errors.js';
-import { parseJsonBody } from './platform-events.js';
+import { parseJsonBody, parseOrThrow } from './errors.js';
 import type { Route, RouteContext, RouteResult } from './router.js';
 
 /**
@@ -19,8 +19,6 @@ export interface RecordingWorkerDeps {
   caller: () => ServiceCallerVerifier;
 }
 
-const PlanIdentifier = z.string().regex(/^[A-Za-z0-9-]{1,200}$/, 'must be a plan id');
-
 const PlanTask = z.object({
   bucket: z.string().min(3).max(222),
   object: z.string().min(1).max(1024),
@@ -29,11 +27,11 @@ const PlanTask = z.object({
   recordingId: Identifier,
 });
 const PartTask = z.object({
-  planId: PlanIdentifier,
+  planId: PlanId,
   round: z.number().int().nonnegative(),
   partIndex: z.number().int().nonnegative(),
 });
-const PurgeTask = z.object({ planId: PlanIdentifier });
+const PurgeTask = z.object({ planId: PlanId });
 
 export function answer(result: TaskAnswer): RouteResult {
   if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };

@@ -3,6 +3,7 @@ import { authenticate, type PeopleDeps } from '../app/authenticate.js';
 import { openRecording, type DownloadDeps, type Downloader } from '../app/recordings/download.js';
 import { forbidden, notFound } from '../domain/errors.js';
 import type { Route, RouteContext } from './router.js';
+import { PlanId } from '../domain/recordings/plan.js';
 import { z } from 'zod';
 import { listRecordings, readRecording, retryRecording } from '../app/recordings/admin.js';
 import type { RecordingsDeps } from '../app/recordings/deps.js';
@@ -45,7 +46,6 @@ async function downloaderOf(deps: RecordingsApiDeps, ctx: RouteContext): Promise
   return { by: 'person', actor: await authenticate(deps.people(), authorization) };
 }
 
-const PlanId = z.string().regex(/^[A-Za-z0-9-]{1,200}$/, 'must be a recording id');
 const ListQuery = z.object({
   status: z.enum(['uploading', 'uploaded', 'deleted', 'failed', 'purged']),
   pageSize: z.coerce.number().int().min(1).max(100).default(25),
@@ -88,8 +88,8 @@ export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
       method: 'GET',
       path: '/v1/recordings/:planId/content',
       handle: async (ctx) => {
-        const planId = ctx.params.planId ?? '';
-        if (!/^[A-Za-z0-9-]{1,200}$/.test(planId)) throw notFound('The recording');
+        if (!PlanId.safeParse(ctx.params.planId).success) throw notFound('The recording');
+        const planId = ctx.params.planId!;
         const who = await downloaderOf(deps, ctx);
         const { plan, body } = await openRecording(deps.downloads(), who, planId);
         const fileName = plan.fileName.replace(/[^\w.-]+/g, '_');

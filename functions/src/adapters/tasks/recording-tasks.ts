@@ -113,8 +113,8 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
   }
 }
 
-function clientOptions(emulatorHost: string | undefined): ClientOptions {
-  // Production: gRPC with Application Default Credentials.
+/** Options of a CloudTasksClient: gRPC with Application Default Credentials, or REST to a local server. */
+export function clientOptions(emulatorHost: string | undefined): ClientOptions {
   if (!emulatorHost) return {};
   const url = new URL(
     /^[a-z][a-z0-9+.-]*:\/\//i.test(emulatorHost) ? emulatorHost : `http://${emulatorHost}`,

@@ -45,13 +45,12 @@ export async function planRecording(deps: RecordingsDeps, a: RecordingAnnounceme
 
   const known = { sessionId: a.sessionId ?? null, recordingId: a.recordingId ?? null };
   const planId = planIdFor({ bucket: a.bucket, name: a.name, generation });
-  const existing = await deps.plans.get(planId);
+  // One read: a repeat finds the plan, and fills in what this announcement knows and it did not.
+  const existing = await deps.plans.update(planId, (p) => withSession(p, known, deps.clock.now()));
   if (existing) {
-    const plan =
-      (await deps.plans.update(planId, (p) => withSession(p, known, deps.clock.now()))) ?? existing;
-    await askForTasks(deps, plan);
-    logs.recordingPlanned(summary(plan, a.source, 'existing'));
-    return { outcome: 'existing', plan };
+    await askForTasks(deps, existing);
+    logs.recordingPlanned(summary(existing, a.source, 'existing'));
+    return { outcome: 'existing', plan: existing };
   }
 
   const object = live ?? (await deps.blobs.stat(a.bucket, a.name));

@@ -205,7 +205,14 @@ export async function purge(
 ): Promise<TaskAnswer> {
   const { bucket, name, generation } = plan.object;
   const result = await deps.blobs.delete(bucket, name, generation);
-  const after = await deps.plans.update(plan.id, (p) => withPurged(p, reason, deps.clock.now()));
+  let purgedNow = false;
+  const after = await deps.plans.update(plan.id, (p) => {
+    const next = withPurged(p, reason, deps.clock.now());
+    purgedNow = next !== undefined;
+    return next;
+  });
+  // Logged by the call that purged it, once, not by every repeat of the task.
+  if (!purgedNow) return DONE;
   if (after?.status === 'purged' && after.purge)
     logs.recordingPurged({
       planId: plan.id,

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * A recording's upload plan (REC-1 … REC-6): which bytes go to the CRM as which part, what has been
  * acknowledged, and when the recording must be gone whatever happens. Pure: time comes in as `now`.
@@ -186,6 +188,9 @@ function fnv1a64(text: string): string {
 }
 
 const fileNameOf = (objectName: string) => objectName.slice(objectName.lastIndexOf('/') + 1) || objectName;
+
+/** What planIdFor makes: what a task or a route may name as a plan. */
+export const PlanId = z.string().regex(/^[A-Za-z0-9-]{1,200}$/, 'must be a recording id');
 
 /**
  * The plan id of one generation of an object: readable (the file's name), unique (a fingerprint of

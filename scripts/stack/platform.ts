@@ -1,0 +1,18 @@
+import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
+import { localStack } from './local-config.js';
+
+/** Posts a session event to the local platformEvents function, signed as the platform signs it. */
+export function postPlatformEvent(body: string): Promise<Response> {
+  const url =
+    process.env.PLATFORM_EVENTS_URL ?? `http://127.0.0.1:${localStack.ports.platformEvents}/v1/events`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-switchboard-timestamp': String(timestamp),
+      'x-switchboard-signature': signPlatformRequest(localStack.platformSigningSecret, timestamp, body),
+    },
+    body,
+  });
+}
