@@ -33,10 +33,9 @@ import { median, report, withFirestoreEmulator } from './support.js';
 
 /**
  * Call recordings through the whole pipeline, 200 MB and 1 GB (10^6 bytes): the object is written to
- * our Storage server, its finalize notification goes to recordingReady (which plans: reads the whole
- * object once for the parts' MD5s), whose tasks go through our Cloud Tasks server to recordingWorker
- * (which uploads each 50 MB part, reading it again, to the Salesforce-compatible server, then deletes
- * the object). Timed from the finalize to the plan's `deletedAt`, as MB/s, next to one plain HTTP upload
+ * our Storage server, its finalize notification goes to recordingReady (which plans from the object's
+ * metadata), whose tasks go through our Cloud Tasks server to recordingWorker (which reads each 50 MB
+ * part, hashing it, and sends it to the Salesforce-compatible server, then deletes the object). Timed from the finalize to the plan's `deletedAt`, as MB/s, next to one plain HTTP upload
  * of the same bytes to the same server in the same run (bench/recordings-functions.ts `upload`). Every
  * upload is checked: the parts' sizes and MD5s as Salesforce stored them, one attempt per task.
  *
@@ -79,7 +78,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface Source {
   path: string;
   sizeBytes: number;
-  /** Per 50 MB part, base64, as the plan must have them. */
+  /** Per 50 MB part, base64, as the plan must have them once every part is acknowledged. */
   partMd5s: string[];
   partSizes: number[];
   md5Hex: string;
@@ -626,8 +625,8 @@ function summarize(source: Source, runs: MeasuredRun[], baselineMs: number[]) {
     rounds: runs.map((r) => round1(mb(r.workerGrowth))),
     baseline_rss_mb: round1(mb(median(runs.map((r) => r.workerBaselineRss)))),
   });
-  // Where the time goes: finalize → plannedAt (recordingReady reads the whole object for the parts'
-  // MD5s), plannedAt → last part acknowledged (the worker reads each part again and sends it), then
+  // Where the time goes: finalize → plannedAt (recordingReady reads the object's metadata and writes
+  // the plan), plannedAt → last part acknowledged (the worker reads each part and sends it), then
   // the delete. CPU seconds of each process from the finalize on (bench: the Storage and Salesforce
   // servers, and the polling).
   report('recordings', 'planning_s', median(runs.map((r) => r.planningMs)) / 1000, {

@@ -211,6 +211,8 @@ function download(planId: string, headers: Record<string, string>) {
 // --- the pipeline ----------------------------------------------------------------------------------
 
 describe('recordings to the CRM', () => {
+  const hexOf = (base64: string) => Buffer.from(base64, 'base64').toString('hex');
+
   it('when a 70 MB recording lands in the bucket, then the CRM gets 50 MB and 20 MB files in order, with matching checksums, and the object is gone', async () => {
     await callStarted('rec-call-1', CASE_A);
     const name = 'recordings/rec-call-1/rec-1.wav';
@@ -224,9 +226,11 @@ describe('recordings to the CRM', () => {
     ]);
     expect(Date.parse(files[0]!.CreatedDate)).toBeLessThanOrEqual(Date.parse(files[1]!.CreatedDate));
     expect(await objectExists(name)).toBe(false);
-    expect(plan.parts.map((p) => [p.sizeBytes, p.uploaded?.contentVersionId])).toEqual([
-      [50 * MB, files[0]!.Id],
-      [20 * MB, files[1]!.Id],
+    expect(
+      plan.parts.map((p) => [p.sizeBytes, p.uploaded?.contentVersionId, hexOf(p.md5Base64 ?? '')]),
+    ).toEqual([
+      [50 * MB, files[0]!.Id, written.partMd5Hex[0]],
+      [20 * MB, files[1]!.Id, written.partMd5Hex[1]],
     ]);
     expect(plan.sessionId).toBe('rec-call-1');
     expect(plan.deletedAt).not.toBeNull();

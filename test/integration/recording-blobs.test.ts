@@ -147,51 +147,28 @@ describe('GcsRecordingBlobs.read', () => {
   });
 });
 
-describe('GcsRecordingBlobs.partMd5s', () => {
-  const slicesMd5 = (data: Buffer, size: number) => {
-    const md5s: string[] = [];
-    for (let start = 0; start < data.length; start += size)
-      md5s.push(md5(data.subarray(start, start + size)));
-    return md5s;
-  };
-
-  it('when the object is 1.4 parts long, then two MD5s: a whole part and the rest', async () => {
-    const data = randomBytes(70_000);
-    const { generation } = await put('parts/seventy.wav', data);
-
-    const md5s = await blobs.partMd5s(BUCKET, 'parts/seventy.wav', generation, 50_000);
-    expect(md5s).toEqual([md5(data.subarray(0, 50_000)), md5(data.subarray(50_000))]);
-  });
-
-  it('when the object is an exact multiple of the part size, then no empty last part', async () => {
-    const data = randomBytes(100_000);
-    const { generation } = await put('parts/exact.wav', data);
-
-    expect(await blobs.partMd5s(BUCKET, 'parts/exact.wav', generation, 50_000)).toEqual(
-      slicesMd5(data, 50_000),
-    );
-  });
-
-  it('when parts are smaller than the chunks read, then chunks are split across part boundaries', async () => {
+describe('GcsRecordingBlobs.md5Of', () => {
+  it('when asked for a part of the object, then the MD5 is of exactly those bytes, both ends included', async () => {
     const data = randomBytes(300_000);
-    const { generation } = await put('parts/small-parts.wav', data);
+    const { generation } = await put('md5/range.wav', data);
 
-    const md5s = await blobs.partMd5s(BUCKET, 'parts/small-parts.wav', generation, 7_777);
-    expect(md5s).toHaveLength(Math.ceil(300_000 / 7_777));
-    expect(md5s).toEqual(slicesMd5(data, 7_777));
-  });
-
-  it('when the object is empty, then no MD5 at all', async () => {
-    const { generation } = await put('parts/empty.wav', Buffer.alloc(0));
-    expect(await blobs.partMd5s(BUCKET, 'parts/empty.wav', generation, 50_000)).toEqual([]);
+    expect(await blobs.md5Of(BUCKET, 'md5/range.wav', generation, { start: 0, end: 49_999 })).toBe(
+      md5(data.subarray(0, 50_000)),
+    );
+    expect(await blobs.md5Of(BUCKET, 'md5/range.wav', generation, { start: 250_000, end: 299_999 })).toBe(
+      md5(data.subarray(250_000)),
+    );
+    expect(await blobs.md5Of(BUCKET, 'md5/range.wav', generation, { start: 7, end: 7 })).toBe(
+      md5(data.subarray(7, 8)),
+    );
   });
 
   it('when the generation is gone, then it fails with ObjectGenerationGone', async () => {
-    const { generation } = await put('parts/replaced.wav', 'old');
-    await put('parts/replaced.wav', 'new');
-    await expect(blobs.partMd5s(BUCKET, 'parts/replaced.wav', generation, 50_000)).rejects.toBeInstanceOf(
-      ObjectGenerationGone,
-    );
+    const { generation } = await put('md5/replaced.wav', 'old');
+    await put('md5/replaced.wav', 'new');
+    await expect(
+      blobs.md5Of(BUCKET, 'md5/replaced.wav', generation, { start: 0, end: 2 }),
+    ).rejects.toBeInstanceOf(ObjectGenerationGone);
   });
 });
 

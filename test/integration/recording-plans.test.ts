@@ -111,7 +111,12 @@ describe('planning a recording', () => {
     const now = new Date();
     await Promise.all([
       plans.update(made.plan.id, (p) =>
-        withPartUploaded(p, 0, { contentVersionId: '068A', outcome: 'uploaded' }, now),
+        withPartUploaded(
+          p,
+          0,
+          { contentVersionId: '068A', outcome: 'uploaded', md5Base64: 'AAAAAAAAAAAAAAAAAAAAAA==' },
+          now,
+        ),
       ),
       plans.update(made.plan.id, (p) =>
         withFailedAttempt(p, { partIndex: 1, kind: 'not_acknowledged', reason: 'timeout' }, false, now),

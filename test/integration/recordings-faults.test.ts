@@ -189,8 +189,8 @@ class WatchedBlobs implements RecordingBlobs {
   read(...args: Parameters<RecordingBlobs['read']>) {
     return this.inner.read(...args);
   }
-  partMd5s(...args: Parameters<RecordingBlobs['partMd5s']>) {
-    return this.inner.partMd5s(...args);
+  md5Of(...args: Parameters<RecordingBlobs['md5Of']>) {
+    return this.inner.md5Of(...args);
   }
   list(bucket: string, prefix: string, pageToken?: string) {
     return this.inner.list(bucket, prefix, pageToken);
@@ -408,6 +408,15 @@ async function runSchedule(s: Schedule): Promise<void> {
     expect(f.Checksum).toBe(createHash('md5').update(part).digest('hex'));
     expect(f.FirstPublishLocationId).toBe(caseId);
   }
+  // Each acknowledged part's MD5 on the plan is that of its bytes, as the CRM holds them.
+  for (const p of plan.parts)
+    expect(p.md5Base64, `part ${p.index}'s MD5 on the plan`).toBe(
+      p.uploaded
+        ? createHash('md5')
+            .update(bytes.subarray(p.start, p.end + 1))
+            .digest('base64')
+        : null,
+    );
   count(`ended ${plan.status}${plan.purge ? ` (${plan.purge.reason})` : ''}`);
   if (plans.crashes > 0) count('worker crashed after the CRM answered');
   if (plan.parts.some((p) => p.uploaded?.outcome === 'already_there')) count('part found already in the CRM');

@@ -26,7 +26,6 @@ const MD5 = 'AAAAAAAAAAAAAAAAAAAAAA==';
 const object = { bucket: 'acme-recordings', name: 'recordings/s-1/r-1.wav', generation: '1700000000000001' };
 
 function plan(sizeBytes: number, overrides: Partial<Parameters<typeof newPlan>[0]> = {}): RecordingPlan {
-  const parts = splitIntoParts(sizeBytes);
   return newPlan(
     {
       object: { ...object, sizeBytes },
@@ -35,7 +34,6 @@ function plan(sizeBytes: number, overrides: Partial<Parameters<typeof newPlan>[0
       recordingId: 'r-1',
       crm: { system: 'salesforce', recordId: '500000000000001AAA' },
       partSizeBytes: PART_SIZE_BYTES,
-      partMd5s: parts.map(() => MD5),
       ...overrides,
     },
     new Date(CREATED.getTime() + 60_000),
@@ -43,7 +41,7 @@ function plan(sizeBytes: number, overrides: Partial<Parameters<typeof newPlan>[0
 }
 
 const at = (ms: number) => new Date(CREATED.getTime() + ms);
-const uploaded = { contentVersionId: '068000000000001AAA', outcome: 'uploaded' as const };
+const uploaded = { contentVersionId: '068000000000001AAA', outcome: 'uploaded' as const, md5Base64: MD5 };
 
 describe('parts of 50 MB (10^6 bytes)', () => {
   it('when a recording is 70 MB, then it is two parts of 50 and 20 MB, in order', () => {
@@ -95,16 +93,22 @@ describe('a new plan', () => {
     const p = plan(70 * MEGABYTE);
     expect(p.deadline).toBe(at(7 * DAY).toISOString());
     expect(p.purgeAt).toBe(at(6 * DAY).toISOString());
-    expect(p.parts.map((x) => [x.sizeBytes, x.md5Base64, x.uploaded])).toEqual([
-      [50 * MEGABYTE, MD5, null],
-      [20 * MEGABYTE, MD5, null],
+    expect(p.parts.map((x) => [x.start, x.sizeBytes, x.md5Base64, x.uploaded])).toEqual([
+      [0, 50 * MEGABYTE, null, null],
+      [50 * MEGABYTE, 20 * MEGABYTE, null, null],
     ]);
     expect(p.status).toBe('uploading');
     expect(p.fileName).toBe('r-1.wav');
   });
 
-  it('when the MD5s do not match the parts, then no plan is made', () => {
-    expect(() => plan(70 * MEGABYTE, { partMd5s: [MD5] })).toThrow(RangeError);
+  it('when a part is acknowledged, then its MD5 is on the plan, and only its', () => {
+    const after = withPartUploaded(plan(70 * MEGABYTE), 0, uploaded, at(DAY))!;
+    expect(after.parts.map((x) => x.md5Base64)).toEqual([MD5, null]);
+    expect(after.parts[0]!.uploaded).toEqual({
+      contentVersionId: uploaded.contentVersionId,
+      outcome: 'uploaded',
+      at: at(DAY).toISOString(),
+    });
   });
 
   it('when a recording is empty, then there is nothing to upload, only to delete', () => {
@@ -256,10 +260,7 @@ describe('any delivery order of upload tasks', () => {
         fc.integer({ min: 1, max: 6 }),
         fc.array(fc.nat({ max: 8 }), { minLength: 1, maxLength: 60 }),
         (partCount, deliveries) => {
-          let p = plan(partCount * 10, {
-            partSizeBytes: 10,
-            partMd5s: Array.from({ length: partCount }, () => MD5),
-          });
+          let p = plan(partCount * 10, { partSizeBytes: 10 });
           const sent: number[] = [];
           const asked = new Set<number>([0]);
           // Deliver any asked-for task, or a random stale one; then drain the asked ones in order.

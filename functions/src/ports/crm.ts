@@ -18,8 +18,12 @@ export interface RecordingPart {
   fileName: string;
   /** Exact byte length of this part. */
   sizeBytes: number;
-  /** MD5 of this part's bytes, base64 (as Cloud Storage gives it for whole objects). */
-  md5Base64: string;
+  /**
+   * The base64 MD5 of this part's bytes, read afresh from the source. Needed only when the CRM
+   * already holds a file under this part's key that nobody recorded (an earlier attempt landed, but
+   * its acknowledgement was lost): it is that file if the checksums agree.
+   */
+  md5OfSource: () => Promise<string>;
   /**
    * Opens this part's bytes, afresh on every call: an upload that must be sent again (after a
    * session refresh) reads it again. A Node.js Readable satisfies this. Never buffered whole.
@@ -32,6 +36,8 @@ export type UploadOutcome = {
   status: 'uploaded' | 'already_there';
   /** The CRM's id of the stored file (a Salesforce ContentVersion id). */
   contentVersionId: string;
+  /** MD5 of the part's bytes, base64: those sent, or those found in the CRM. */
+  md5Base64: string;
 };
 
 /**
@@ -105,8 +111,8 @@ export interface StoredPart {
 export interface CrmClient {
   /**
    * Attaches the part to `crmRecordId`, at most once per (recordingId, partIndex): a part the CRM
-   * already has with the same checksum is `already_there`; with another checksum it is a permanent
-   * `checksum_mismatch`. Throws CrmError for every CRM failure.
+   * already has with the checksum of the source's bytes is `already_there`; with another checksum
+   * it is a permanent `checksum_mismatch`. Throws CrmError for every CRM failure.
    */
   uploadPart(part: RecordingPart): Promise<UploadOutcome>;
   /** The part as the CRM holds it, if it does. Throws CrmError. */

@@ -52,10 +52,15 @@ export interface RecordingBlobs {
     range?: { start: number; end: number },
   ): AsyncIterable<Uint8Array>;
   /**
-   * The base64 MD5 of each consecutive `partSizeBytes` slice of that generation, in one streamed
-   * pass (an empty object has none). Fails with ObjectGenerationGone.
+   * The base64 MD5 of that generation's bytes `start` to `end` (both inclusive), in one streamed
+   * pass. Fails with ObjectGenerationGone.
    */
-  partMd5s(bucket: string, name: string, generation: string, partSizeBytes: number): Promise<string[]>;
+  md5Of(
+    bucket: string,
+    name: string,
+    generation: string,
+    range: { start: number; end: number },
+  ): Promise<string>;
   /**
    * Deletes that generation only (never a newer object written under the same name).
    * `deleted` when this call removed it, `absent` when it was already gone or replaced.

@@ -10,7 +10,7 @@ import { failureFromNetwork, permanent } from './errors.js';
  * One ContentVersion insert as multipart/form-data, built by hand and streamed: the JSON part
  * `entity_content` first, the binary part `VersionData` second (the order Salesforce documents). The
  * body is never held in memory: bytes flow from the source to the socket with backpressure, and
- * are hashed on the way. jsforce's own request (and its `multipartFileFields`) would buffer it all.
+ * are counted and hashed on the way. jsforce's own request (and its `multipartFileFields`) would buffer it all.
  */
 
 export interface MultipartUpload {
@@ -19,7 +19,6 @@ export interface MultipartUpload {
   entityContent: Record<string, unknown>;
   fileName: string;
   sizeBytes: number;
-  md5Base64: string;
   body: AsyncIterable<Uint8Array>;
   /** Longest silence allowed (nothing sent, nothing received) before giving up. */
   idleTimeoutMs: number;
@@ -30,6 +29,8 @@ export interface HttpAnswer {
   headers: IncomingHttpHeaders;
   /** At most MAX_ANSWER_BYTES of the answer: an error page may be large, and only its code matters. */
   body: string;
+  /** MD5 of the bytes sent, base64. */
+  md5Base64: string;
 }
 
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -38,10 +39,11 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 const quotedSafe = (name: string) => name.replace(/["\\\r\n]/g, '_');
 
 /**
- * Sends the upload and resolves with Salesforce's answer, whatever its status. Rejects with a
- * CrmError: `not_acknowledged` when no answer came (time-out, connection lost), `permanent` when the
- * source did not deliver the announced bytes (size or MD5 differ: the closing boundary is then never
- * sent, so Salesforce stores nothing). An error of the source itself is rethrown as it is.
+ * Sends the upload and resolves with Salesforce's answer, whatever its status, and the MD5 of what
+ * was sent. Rejects with a CrmError: `not_acknowledged` when no answer came (time-out, connection
+ * lost), `permanent` when the source did not deliver the announced number of bytes (the closing
+ * boundary is then never sent, so Salesforce stores nothing). An error of the source itself is
+ * rethrown as it is.
  */
 export function sendMultipart(upload: MultipartUpload): Promise<HttpAnswer> {
   const boundary = `----switchboard${randomBytes(16).toString('hex')}`;
@@ -59,6 +61,7 @@ export function sendMultipart(upload: MultipartUpload): Promise<HttpAnswer> {
 
   let sourceError: unknown;
   const md5 = createHash('md5');
+  let md5Base64: string | undefined;
   let sent = 0;
   // Piped, not iterated: a recording part is thousands of chunks, and a promise per chunk costs
   // CPU and garbage (the functions framework runs each request in a domain, which makes it worse).
@@ -71,8 +74,7 @@ export function sendMultipart(upload: MultipartUpload): Promise<HttpAnswer> {
     },
     flush(done) {
       if (sent !== upload.sizeBytes) return done((sourceError = permanent('source_size_mismatch')));
-      if (md5.digest('base64') !== upload.md5Base64)
-        return done((sourceError = permanent('source_checksum_mismatch')));
+      md5Base64 = md5.digest('base64');
       done(null, epilogue);
     },
   });
@@ -126,6 +128,8 @@ export function sendMultipart(upload: MultipartUpload): Promise<HttpAnswer> {
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: Buffer.concat(chunks).toString('utf8'),
+          // Empty when Salesforce answered before the whole body was sent (an error, never a 2xx).
+          md5Base64: md5Base64 ?? '',
         });
       });
     });

@@ -25,8 +25,8 @@ import { sendMultipart } from './multipart-upload.js';
  *
  * At most once (REC-6): every part carries `Recording_Part_Key__c = "<recordingId>:<partIndex>"`, an
  * External ID + Unique text field on ContentVersion (to be created in the org). A part is looked up
- * before it is sent; a repeat that slips through is refused by Salesforce as DUPLICATE_VALUE and
- * confirmed by its `Checksum` (the hex MD5 of the file).
+ * before it is sent; one found there, or a repeat that slips through and is refused by Salesforce as
+ * DUPLICATE_VALUE, is confirmed by its `Checksum` (the hex MD5 of the file) against the source's.
  */
 export interface SalesforceConfig {
   /** `https://login.salesforce.com`, `https://test.salesforce.com` or a My Domain URL; also the JWT `aud`. */
@@ -98,8 +98,7 @@ function checkPart(part: RecordingPart) {
     SALESFORCE_ID.test(part.crmRecordId) &&
     part.fileName.length > 0 &&
     Number.isSafeInteger(part.sizeBytes) &&
-    part.sizeBytes >= 0 &&
-    MD5_BASE64.test(part.md5Base64);
+    part.sizeBytes >= 0;
   if (!valid) throw permanent('invalid_part');
 }
 
@@ -322,7 +321,6 @@ export class SalesforceCrm implements CrmClient {
       },
       fileName: part.fileName,
       sizeBytes: part.sizeBytes,
-      md5Base64: part.md5Base64,
       body: part.body(),
       idleTimeoutMs: this.timeoutMs,
     });
@@ -344,8 +342,8 @@ export class SalesforceCrm implements CrmClient {
     if (answer.status >= 200 && answer.status < 300) {
       const id = createdId(answer.body, contentType);
       // Stored, but we cannot tell which record: the next attempt's look-up will find it.
-      if (!id) throw notAcknowledged('unexpected_answer');
-      return { status: 'uploaded', contentVersionId: id };
+      if (!id || !answer.md5Base64) throw notAcknowledged('unexpected_answer');
+      return { status: 'uploaded', contentVersionId: id, md5Base64: answer.md5Base64 };
     }
     const retryAfter = answer.headers['retry-after'];
     throw failureFromAnswer(
@@ -369,9 +367,10 @@ function createdId(body: string, contentType: string | undefined): string | unde
   }
 }
 
-function sameChecksum(stored: StoredPart, part: RecordingPart): UploadOutcome {
-  if (stored.md5Base64 !== part.md5Base64) throw permanent('checksum_mismatch');
-  return { status: 'already_there', contentVersionId: stored.contentVersionId };
+async function sameChecksum(stored: StoredPart, part: RecordingPart): Promise<UploadOutcome> {
+  const md5Base64 = await part.md5OfSource();
+  if (!MD5_BASE64.test(md5Base64) || stored.md5Base64 !== md5Base64) throw permanent('checksum_mismatch');
+  return { status: 'already_there', contentVersionId: stored.contentVersionId, md5Base64 };
 }
 
 export function createSalesforceCrm(config: SalesforceConfig): CrmClient {

@@ -81,30 +81,17 @@ export class GcsRecordingBlobs implements RecordingBlobs {
     return out;
   }
 
-  async partMd5s(bucket: string, name: string, generation: string, partSizeBytes: number): Promise<string[]> {
-    if (!Number.isSafeInteger(partSizeBytes) || partSizeBytes < 1)
-      throw new RangeError('partSizeBytes must be a positive byte count');
-    const md5s: string[] = [];
-    let md5 = createHash('md5');
-    let filled = 0;
-    const stream = this.read(bucket, name, generation);
-    stream.on('data', (chunk: Buffer) => {
-      // A chunk may straddle one or more part boundaries.
-      for (let offset = 0; offset < chunk.length;) {
-        const take = Math.min(partSizeBytes - filled, chunk.length - offset);
-        md5.update(chunk.subarray(offset, offset + take));
-        offset += take;
-        filled += take;
-        if (filled === partSizeBytes) {
-          md5s.push(md5.digest('base64'));
-          md5 = createHash('md5');
-          filled = 0;
-        }
-      }
-    });
+  async md5Of(
+    bucket: string,
+    name: string,
+    generation: string,
+    range: { start: number; end: number },
+  ): Promise<string> {
+    const md5 = createHash('md5');
+    const stream = this.read(bucket, name, generation, range);
+    stream.on('data', (chunk: Buffer) => md5.update(chunk));
     await finished(stream);
-    if (filled > 0) md5s.push(md5.digest('base64'));
-    return md5s;
+    return md5.digest('base64');
   }
 
   async delete(bucket: string, name: string, generation: string): Promise<'deleted' | 'absent'> {

@@ -8,7 +8,7 @@ import {
   type RecordingPlan,
 } from '../../domain/recordings/plan.js';
 import { logs } from '../../log.js';
-import { ObjectGenerationGone, type RecordingObject } from '../../ports/recordings.js';
+import type { RecordingObject } from '../../ports/recordings.js';
 import type { RecordingsDeps } from './deps.js';
 
 /** A recording announced by the bucket (object finalized), by the platform, or found by the sweep. */
@@ -30,8 +30,8 @@ export type PlanOutcome =
   | { outcome: 'gone' };
 
 /**
- * REC-1, plan once: the first announcement of a recording plans its upload (the parts, their MD5s,
- * the deadline); any later one, from either source, finds that plan and only makes sure its tasks
+ * REC-1, plan once: the first announcement of a recording plans its upload (the parts, the CRM
+ * record, the deadline) from the object's metadata, without reading its bytes; any later one, from either source, finds that plan and only makes sure its tasks
  * exist. The plan's id comes from the object, so both sources agree on it.
  */
 export async function planRecording(deps: RecordingsDeps, a: RecordingAnnouncement): Promise<PlanOutcome> {
@@ -56,13 +56,6 @@ export async function planRecording(deps: RecordingsDeps, a: RecordingAnnounceme
   const object = live ?? (await deps.blobs.stat(a.bucket, a.name));
   if (!object || object.generation !== generation) return gone(a);
   const link = linkOf(object, known);
-  let partMd5s: string[];
-  try {
-    partMd5s = await deps.blobs.partMd5s(a.bucket, a.name, generation, deps.partSizeBytes);
-  } catch (error) {
-    if (error instanceof ObjectGenerationGone) return gone(a);
-    throw error;
-  }
   const { created, plan } = await deps.plans.create(
     newPlan(
       {
@@ -77,7 +70,6 @@ export async function planRecording(deps: RecordingsDeps, a: RecordingAnnounceme
         ...link,
         crm: link.sessionId ? await crmRecordOf(deps, link.sessionId) : null,
         partSizeBytes: deps.partSizeBytes,
-        partMd5s,
       },
       deps.clock.now(),
     ),

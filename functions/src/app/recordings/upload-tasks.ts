@@ -82,6 +82,7 @@ export async function runPurgeTask(deps: RecordingsDeps, planId: string): Promis
 
 async function upload(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart): Promise<TaskAnswer> {
   const { bucket, name, generation } = plan.object;
+  const range = { start: part.start, end: part.end };
   let outcome;
   try {
     outcome = await deps.crm().uploadPart({
@@ -91,10 +92,10 @@ async function upload(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPa
       crmRecordId: plan.crm!.recordId,
       fileName: plan.fileName,
       sizeBytes: part.sizeBytes,
-      md5Base64: part.md5Base64,
-      // The CRM adapter checks the bytes against the planned size and MD5 as they go, and never
-      // completes an upload that does not match.
-      body: () => deps.blobs.read(bucket, name, generation, { start: part.start, end: part.end }),
+      // The CRM adapter counts the bytes as they go and never completes an upload of another size;
+      // it hashes them too, and that MD5 goes on the plan.
+      body: () => deps.blobs.read(bucket, name, generation, range),
+      md5OfSource: () => deps.blobs.md5Of(bucket, name, generation, range),
     });
   } catch (error) {
     if (error instanceof ObjectGenerationGone)
@@ -107,14 +108,18 @@ async function upload(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPa
         !error.retryable,
         error,
       );
-    // Anything else (Storage briefly unavailable, bytes that did not match their MD5): the queue retries.
+    // Anything else (Storage briefly unavailable, say): the queue retries.
     throw error;
   }
   const after = await deps.plans.update(plan.id, (p) =>
     withPartUploaded(
       p,
       part.index,
-      { contentVersionId: outcome.contentVersionId, outcome: outcome.status },
+      {
+        contentVersionId: outcome.contentVersionId,
+        outcome: outcome.status,
+        md5Base64: outcome.md5Base64,
+      },
       deps.clock.now(),
     ),
   );

@@ -59,8 +59,14 @@ export interface UploadedPart {
 }
 
 export interface PlannedPart extends PartRange {
-  /** MD5 of the part's bytes, base64, computed once when the plan was made. */
-  md5Base64: string;
+  /**
+   * MD5 of the part's bytes, base64, from the moment the CRM acknowledged it; null before. Hashed
+   * as the bytes were read from the bucket and sent, or, for a part the CRM already held, read again
+   * and found equal to the CRM's checksum. A plan is made from the object's size alone: hashing every part up front would read
+   * the whole recording once more before the first byte reaches the CRM, and the upload hashes each
+   * part as it sends it anyway.
+   */
+  md5Base64: string | null;
   uploaded: UploadedPart | null;
 }
 
@@ -127,13 +133,10 @@ export interface PlanInput {
   recordingId: string | null;
   crm: CrmRecordRef | null;
   partSizeBytes: number;
-  /** One MD5 per part, in order. */
-  partMd5s: string[];
 }
 
 export function newPlan(input: PlanInput, now: Date): RecordingPlan {
   const ranges = splitIntoParts(input.object.sizeBytes, input.partSizeBytes);
-  if (ranges.length !== input.partMd5s.length) throw new RangeError('one MD5 per part is required');
   const created = input.objectCreatedAt.getTime();
   const deadline = created + RETENTION_MS;
   return {
@@ -144,7 +147,7 @@ export function newPlan(input: PlanInput, now: Date): RecordingPlan {
     fileName: fileNameOf(input.object.name),
     crm: input.crm,
     partSizeBytes: input.partSizeBytes,
-    parts: ranges.map((range, i) => ({ ...range, md5Base64: input.partMd5s[i]!, uploaded: null })),
+    parts: ranges.map((range) => ({ ...range, md5Base64: null, uploaded: null })),
     round: 0,
     // An empty recording has nothing for the CRM: it only needs deleting.
     status: ranges.length === 0 ? 'uploaded' : 'uploading',
@@ -277,13 +280,13 @@ export function withSession(
 export function withPartUploaded(
   plan: RecordingPlan,
   partIndex: number,
-  upload: Omit<UploadedPart, 'at'>,
+  { md5Base64, ...upload }: Omit<UploadedPart, 'at'> & { md5Base64: string },
   now: Date,
 ): RecordingPlan | undefined {
   const part = plan.parts[partIndex];
   if (!part || part.uploaded || isFinished(plan)) return undefined;
   const parts = plan.parts.map((p) =>
-    p.index === partIndex ? { ...p, uploaded: { ...upload, at: now.toISOString() } } : p,
+    p.index === partIndex ? { ...p, md5Base64, uploaded: { ...upload, at: now.toISOString() } } : p,
   );
   const all = parts.every((p) => p.uploaded);
   return {
@@ -355,7 +358,6 @@ export function purgedOrphan(
       recordingId: null,
       crm: null,
       partSizeBytes: PART_SIZE_BYTES,
-      partMd5s: [],
     },
     now,
   );
