@@ -234,6 +234,9 @@ describe('recordings to the CRM', () => {
     ]);
     expect(plan.sessionId).toBe('rec-call-1');
     expect(plan.deletedAt).not.toBeNull();
+    // The second part followed the first in the same task, once the first's acknowledgement was written.
+    expect(tasks.attempts(`part-${written.planId}-r0-p0`).map((a) => a.status)).toEqual([200]);
+    expect(tasks.attempts(`part-${written.planId}-r0-p1`)).toEqual([]);
 
     // The logs tell the story with identifiers and the org's API usage, never a secret.
     const events = logLines

@@ -9,7 +9,11 @@ import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recordin
 import type { RecordingsDeps, TaskAnswer } from '../../functions/src/app/recordings/deps.js';
 import { planRecording } from '../../functions/src/app/recordings/plan-recording.js';
 import { sweep } from '../../functions/src/app/recordings/sweep.js';
-import { runPartTask, runPurgeTask } from '../../functions/src/app/recordings/upload-tasks.js';
+import {
+  CONTINUE_FOR_MS,
+  runPartTask,
+  runPurgeTask,
+} from '../../functions/src/app/recordings/upload-tasks.js';
 import { RETENTION_MS, planIdFor, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
@@ -92,6 +96,8 @@ class ChaosQueue implements RecordingTasks {
   private readonly seen = new Set<string>();
   stopped = false;
   deps!: RecordingsDeps;
+  /** The clock when the attempt being run began. */
+  private attemptStartedMs = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -106,6 +112,8 @@ class ChaosQueue implements RecordingTasks {
   }
 
   async uploadPart(planId: string, round: number, partIndex: number): Promise<void> {
+    if (partIndex > 0 && this.clock.ms - this.attemptStartedMs >= CONTINUE_FOR_MS)
+      count('next part handed to a new task');
     this.add(`part-${planId}-r${round}-p${partIndex}`, this.clock.ms, () =>
       runPartTask(this.deps, { planId, round, partIndex }),
     );
@@ -122,6 +130,7 @@ class ChaosQueue implements RecordingTasks {
   /** One attempt; a failure (a retry answer or a throw) is retried with backoff, like RetryConfig. */
   async attempt(task: QueuedTask): Promise<void> {
     task.attempts++;
+    this.attemptStartedMs = this.clock.ms;
     let answer: TaskAnswer | 'threw';
     try {
       answer = await task.run();
@@ -182,11 +191,14 @@ class WatchedBlobs implements RecordingBlobs {
     private readonly inner: RecordingBlobs,
     private readonly clock: Clock,
     private readonly plans: RecordingPlans,
+    /** How long each part takes to send, on the test's clock (a slow CRM). */
+    private readonly partMs: number,
   ) {}
   stat(bucket: string, name: string) {
     return this.inner.stat(bucket, name);
   }
   read(...args: Parameters<RecordingBlobs['read']>) {
+    this.clock.ms += this.partMs;
     return this.inner.read(...args);
   }
   md5Of(...args: Parameters<RecordingBlobs['md5Of']>) {
@@ -235,6 +247,8 @@ interface Schedule {
   }[];
   /** From this step on, no task is ever delivered again (the queue gave up, the worker is gone). */
   workerGoneAt: number | null;
+  /** How long each part takes to send: long enough, and a task hands the next part to a new one. */
+  partMs: number;
 }
 
 const step = fc.record({
@@ -263,6 +277,10 @@ const schedule: fc.Arbitrary<Schedule> = fc.record({
   workerGoneAt: fc.oneof(
     { weight: 6, arbitrary: fc.constant(null) },
     { weight: 1, arbitrary: fc.nat({ max: 20 }) },
+  ),
+  partMs: fc.oneof(
+    { weight: 2, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: CONTINUE_FOR_MS / 2, max: CONTINUE_FOR_MS }) },
   ),
 });
 
@@ -306,6 +324,7 @@ async function runSchedule(s: Schedule): Promise<void> {
     new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: storage.url }),
     clock,
     plans,
+    s.partMs,
   );
   const crm = new SalesforceCrm({
     loginUrl: salesforce.url,
@@ -445,5 +464,6 @@ describe('recordings under random faults', () => {
     expect(tally['ended purged (deadline)']).toBeGreaterThan(0);
     expect(tally['worker crashed after the CRM answered']).toBeGreaterThan(0);
     expect(tally['part found already in the CRM']).toBeGreaterThan(0);
+    expect(tally['next part handed to a new task']).toBeGreaterThan(0);
   }, 600_000);
 });
