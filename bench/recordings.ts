@@ -52,6 +52,10 @@ import { median, report, withFirestoreEmulator } from './support.js';
  * of its own): here it would share one thread with the CRM server and slow the pipeline, not the
  * baseline, down. The CPU seconds of each process are reported with the breakdown.
  *
+ * Three relays of the same parts in the same run (`relayUpload`) show where the rest goes: what a
+ * second hop costs on this machine (the Storage server, the relay and the CRM server share its cores),
+ * with and without the MD5, and what our state and queue cost over our own adapters.
+ *
  * BENCH_RECORDINGS_SIZES (comma-separated byte counts) and BENCH_RECORDINGS_ROUNDS override the sizes
  * and the rounds (3), to try the benchmark quickly; BENCH_RECORDINGS_NODE_ARGS are given to the child
  * processes' node (`--cpu-prof --cpu-prof-dir=/tmp/prof` to see where their time goes).
@@ -61,12 +65,18 @@ const ROUNDS = Number(process.env.BENCH_RECORDINGS_ROUNDS ?? 3);
 const PROJECT = 'demo-bench-recordings';
 const DATABASE = 'bench-recordings';
 const BUCKET = 'bench-recordings';
+/** The relays' copy of each recording: outside the recordings bucket, so that nobody plans it. */
+const RELAY_BUCKET = 'bench-relay';
 /** Two parts: the warm-up goes from one part to the next as the measured recordings do. */
 const WARM_UP_BYTES = 1_000_000;
 /** The worker's memory target: one part in flight plus 32 MB, whatever the recording's size. */
 const LIMIT_BYTES = PART_SIZE_BYTES + 32 * MEGABYTE;
 const RATIO_TARGET = 0.7;
-const POLL_MS = 50;
+/**
+ * How often the plan is read while waiting. The times come from the plan's own timestamps, not from
+ * the polling, and this process is also the CRM server: polling more often only takes its CPU.
+ */
+const POLL_MS = 500;
 const CASE_ID = LOCAL_SALESFORCE.caseId;
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'recordings-functions.ts');
 const CHILD_NODE_ARGS = (process.env.BENCH_RECORDINGS_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -377,6 +387,8 @@ interface PipelineRun {
   totalMs: number;
   planningMs: number;
   uploadMs: number;
+  /** From one part's acknowledgement to the next's (the first from the plan): a part's whole turn. */
+  partMs: number[];
   deleteMs: number;
   /** The upload task, from its dispatch to the worker's answer. */
   partTaskMs: number;
@@ -459,6 +471,7 @@ async function throughPipeline(
     totalMs: deleted - finalize.at,
     planningMs: planned - finalize.at,
     uploadMs: lastUpload - planned,
+    partMs: uploads.map((at, i) => at - (i === 0 ? planned : uploads[i - 1]!)),
     deleteMs: deleted - lastUpload,
     partTaskMs: partTask.responseTime - partTask.dispatchTime,
     queueWaitMs: partTask.dispatchTime - partTask.scheduleTime,
@@ -546,13 +559,58 @@ async function plainUpload(stack: Stack, source: Source, label: string): Promise
   return ms;
 }
 
+/**
+ * The same parts relayed from the Storage server to the CRM server, one after another, by a process
+ * that does nothing else (bench/recordings-functions.ts `relay`): `bare`, a plain GET piped into the
+ * insert; `md5`, hashed on the way, as the plan needs; `adapters`, through our own Storage adapter
+ * and multipart upload. The pipeline's distance to `adapters` is what its state and queue cost; the
+ * relays' distance to the baseline is what a second hop costs on this machine.
+ */
+type Relay = 'bare' | 'md5' | 'adapters';
+const RELAYS: readonly Relay[] = ['bare', 'md5', 'adapters'];
+
+async function relayUpload(stack: Stack, source: Source, label: string, how: Relay): Promise<number> {
+  const prefix = `relay-${how}-${label}-${randomUUID()}`;
+  const child = await startChild(
+    [
+      'relay',
+      stack.storage.url,
+      RELAY_BUCKET,
+      relayObjectName(source),
+      `${stack.salesforce.url}/services/data/v62.0/sobjects/ContentVersion`,
+      stack.accessToken,
+      prefix,
+      CASE_ID,
+      String(PART_SIZE_BYTES),
+      how,
+    ],
+    {},
+    'statuses',
+    600_000,
+  );
+  await child.exited;
+  const { statuses, ms } = child.line as { statuses: number[]; ms: number };
+  if (statuses.length !== source.partMd5s.length || statuses.some((s) => s !== 201))
+    throw new Error(`relay ${how}: HTTP ${statuses.join()}`);
+  const files = stack.salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${prefix}:`));
+  if (files.length !== source.partMd5s.length) throw new Error(`relay ${how}: ${files.length} files`);
+  files.forEach((file, i) => {
+    const expectedMd5 = Buffer.from(source.partMd5s[i]!, 'base64').toString('hex');
+    if (file.ContentSize !== source.partSizes[i] || file.Checksum !== expectedMd5)
+      throw new Error(`relay ${how}: part ${i} stored ${JSON.stringify(file)}, expected ${expectedMd5}`);
+  });
+  return ms;
+}
+
+const relayObjectName = (source: Source) => `relay-${source.sizeBytes}.wav`;
+
 // --- the benchmark --------------------------------------------------------------------------------
 
 function checkDisk(dir: string) {
   const { bavail, bsize } = statfsSync(dir);
   const free = bavail * bsize;
-  // The sources, plus one object at a time in the Storage server, plus room to spare.
-  const needed = SIZES.reduce((a, b) => a + b, 0) + Math.max(...SIZES) + 1e9;
+  // The sources and the relays' copies, plus one object at a time in the Storage server, plus room.
+  const needed = 2 * SIZES.reduce((a, b) => a + b, 0) + Math.max(...SIZES) + 1e9;
   if (free < needed)
     throw new Error(
       `recordings bench: ${round1(mb(free))} MB free in ${dir}, needs ${round1(mb(needed))} MB`,
@@ -574,19 +632,32 @@ export async function run() {
       withStack(async (stack) => {
         // Warm the baseline's path too (the server's parser, the token) before measuring.
         await plainUpload(stack, warmUp, 'warm');
+        await stack.gcs.createBucket(RELAY_BUCKET);
         for (const source of sources) {
           const size = source.sizeBytes;
-          const pipelineRuns: MeasuredRun[] = [];
-          const baselineMs: number[] = [];
-          // Alternate which goes first, so that drift in the shared machine's load falls on both.
+          await pipeline(
+            createReadStream(source.path),
+            stack.gcs
+              .bucket(RELAY_BUCKET)
+              .file(relayObjectName(source))
+              .createWriteStream({ validation: false }),
+            { signal: interrupted.signal },
+          );
+          const runs: Runs = { pipeline: [], baselineMs: [], relayMs: { bare: [], md5: [], adapters: [] } };
+          // Each round in another order, so that drift in the shared machine's load falls on all.
           for (let r = 0; r < ROUNDS; r++) {
-            const ours = async () =>
-              pipelineRuns.push(await measuredPipeline(stack, source, warmUp, `${mb(size)}mb-${r}`));
-            const bare = async () => baselineMs.push(await plainUpload(stack, source, `${mb(size)}mb-${r}`));
-            if (r % 2 === 0) await ours().then(bare);
-            else await bare().then(ours);
+            const label = `${mb(size)}mb-${r}`;
+            const each = [
+              async () => runs.pipeline.push(await measuredPipeline(stack, source, warmUp, label)),
+              async () => runs.baselineMs.push(await plainUpload(stack, source, label)),
+              ...RELAYS.map(
+                (how) => async () => runs.relayMs[how].push(await relayUpload(stack, source, label, how)),
+              ),
+            ];
+            for (let i = 0; i < each.length; i++) await each[(i + r) % each.length]!();
           }
-          summarize(source, pipelineRuns, baselineMs);
+          summarize(source, runs);
+          await stack.gcs.bucket(RELAY_BUCKET).file(relayObjectName(source)).delete();
         }
       }),
     );
@@ -597,12 +668,24 @@ export async function run() {
   }
 }
 
-function summarize(source: Source, runs: MeasuredRun[], baselineMs: number[]) {
+interface Runs {
+  pipeline: MeasuredRun[];
+  baselineMs: number[];
+  relayMs: Record<Relay, number[]>;
+}
+
+function summarize(source: Source, all: Runs) {
+  const runs = all.pipeline;
   const size = source.sizeBytes;
   const perSecond = (ms: number) => mb(size) / (ms / 1000);
   const pipeline = runs.map((r) => perSecond(r.totalMs));
-  const baseline = baselineMs.map(perSecond);
+  const baseline = all.baselineMs.map(perSecond);
+  const relays = Object.fromEntries(RELAYS.map((how) => [how, all.relayMs[how].map(perSecond)])) as Record<
+    Relay,
+    number[]
+  >;
   const ratio = median(pipeline) / median(baseline);
+  const ratioRounds = (values: number[]) => values.map((v, i) => Number((v / baseline[i]!).toFixed(3)));
   const growth = Math.max(...runs.map((r) => r.workerGrowth));
   const fields = { sizeBytes: size, parts: source.partMd5s.length };
   const seconds = (values: number[]) => values.map((v) => round1(v / 1000));
@@ -616,7 +699,20 @@ function summarize(source: Source, runs: MeasuredRun[], baselineMs: number[]) {
   report('recordings', 'ratio', ratio, {
     ...fields,
     target: RATIO_TARGET,
-    rounds: runs.map((r, i) => Number((perSecond(r.totalMs) / baseline[i]!).toFixed(3))),
+    rounds: ratioRounds(pipeline),
+  });
+  // What a second hop costs on this machine, and how close the pipeline comes to its own adapters
+  // doing the same without state or queue.
+  for (const how of RELAYS)
+    report('recordings', 'relay_mb_per_s', median(relays[how]), {
+      ...fields,
+      relay: how,
+      ratio: Number((median(relays[how]) / median(baseline)).toFixed(3)),
+      ratio_rounds: ratioRounds(relays[how]),
+    });
+  report('recordings', 'pipeline_vs_adapters', median(pipeline) / median(relays.adapters), {
+    ...fields,
+    rounds: pipeline.map((v, i) => Number((v / relays.adapters[i]!).toFixed(3))),
   });
   // The largest growth of the rounds, not the median: it is a ceiling.
   report('recordings', 'worker_peak_growth_mb', mb(growth), {
@@ -647,12 +743,17 @@ function summarize(source: Source, runs: MeasuredRun[], baselineMs: number[]) {
     // The upload task's time in the worker (every part), and its wait in the queue before it.
     task_s: Number((median(runs.map((r) => r.partTaskMs)) / 1000).toFixed(2)),
     task_queue_wait_ms: Math.round(median(runs.map((r) => r.queueWaitMs))),
+    // Each part's turn, the first (with the task's dispatch) apart from the others.
+    first_part_s: Number((median(runs.map((r) => r.partMs[0]!)) / 1000).toFixed(3)),
+    next_parts_s: Number((median(runs.flatMap((r) => r.partMs.slice(1))) / 1000).toFixed(3)),
   });
   console.error(
     `recordings ${mb(size)} MB: pipeline ${round1(median(pipeline))} MB/s ` +
       `(plan ${round1(median(runs.map((r) => r.planningMs)) / 1000)} s + upload ` +
       `${round1(median(runs.map((r) => r.uploadMs)) / 1000)} s) vs baseline ${round1(median(baseline))} MB/s: ` +
-      `ratio ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET}); worker peak +${round1(mb(growth))} MB ` +
+      `ratio ${ratio.toFixed(2)} (target ≥ ${RATIO_TARGET}); relays: ` +
+      RELAYS.map((how) => `${how} ${(median(relays[how]) / median(baseline)).toFixed(2)}`).join(', ') +
+      `; worker peak +${round1(mb(growth))} MB ` +
       `(limit ${mb(LIMIT_BYTES)} MB)`,
   );
 }
