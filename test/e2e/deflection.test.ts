@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
@@ -213,6 +213,12 @@ describe('deflection settings through the api', () => {
 describe('transfer lists through the api (AHD-4)', () => {
   it("when the platform reports agents' presence, then the session's agent sees after-hours queues with logged-in agents", async () => {
     const config = deflectionConfig();
+    // After hours whatever the hour of the test run: the support center never opens, for this test.
+    const closed = { ...config.supportCenter, hours: { timeZone: 'America/New_York', weekly: {} } };
+    expect((await put('d-admin', '/v1/settings/support-center', closed)).status).toBe(200);
+    onTestFinished(async () => {
+      expect((await put('d-admin', '/v1/settings/support-center', config.supportCenter)).status).toBe(200);
+    });
     // Call deflection off: after hours, a queue is listed only while its agents are logged in.
     expect(
       (await put('d-admin', '/v1/settings/call', { ...config.call, afterHoursDeflection: false })).status,
@@ -260,7 +266,7 @@ describe('transfer lists through the api (AHD-4)', () => {
       await signed('PUT', '/v1/agents/u-agent-1/presence', { state: 'available', at: now }),
     ).toMatchObject({ status: 200, body: { applied: true } });
     const after: string[] = await ids();
-    // Whatever the hour of the test run, Billing and Refunds (served by the agent who just logged in) are listed now.
+    // Billing and Refunds (served by the agent who just logged in) are listed now.
     expect(after).toEqual(expect.arrayContaining(['q-billing', 'q-refunds']));
     expect(after).not.toContain('q-support'); // the session's own queue
     // A stale report does not log the agent out.
