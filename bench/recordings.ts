@@ -67,7 +67,6 @@ const DATABASE = 'bench-recordings';
 const BUCKET = 'bench-recordings';
 /** The relays' copy of each recording: outside the recordings bucket, so that nobody plans it. */
 const RELAY_BUCKET = 'bench-relay';
-/** Two parts: the warm-up goes from one part to the next as the measured recordings do. */
 const WARM_UP_BYTES = 1_000_000;
 /** The worker's memory target: one part in flight plus 32 MB, whatever the recording's size. */
 const LIMIT_BYTES = PART_SIZE_BYTES + 32 * MEGABYTE;
@@ -391,9 +390,9 @@ interface PipelineRun {
   partMs: number[];
   deleteMs: number;
   /** The upload task, from its dispatch to the worker's answer. */
-  partTaskMs: number;
+  taskMs: number;
   /** The upload task, from its creation to its dispatch. */
-  queueWaitMs: number;
+  taskQueueWaitMs: number;
 }
 
 async function throughPipeline(
@@ -473,8 +472,8 @@ async function throughPipeline(
     uploadMs: lastUpload - planned,
     partMs: uploads.map((at, i) => at - (i === 0 ? planned : uploads[i - 1]!)),
     deleteMs: deleted - lastUpload,
-    partTaskMs: partTask.responseTime - partTask.dispatchTime,
-    queueWaitMs: partTask.dispatchTime - partTask.scheduleTime,
+    taskMs: partTask.responseTime - partTask.dispatchTime,
+    taskQueueWaitMs: partTask.dispatchTime - partTask.scheduleTime,
   };
 }
 
@@ -486,12 +485,23 @@ function verifyDelivery(salesforce: SalesforceServer, plan: RecordingPlan, sourc
   if (plan.object.sizeBytes !== source.sizeBytes) fail(`plan size ${plan.object.sizeBytes}`);
   if (plan.parts.map((p) => p.md5Base64).join() !== source.partMd5s.join())
     fail('the plan has other part MD5s than the bytes written');
-  const files = salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${plan.id}:`));
+  checkStoredParts(salesforce, plan.id, source, fail);
+}
+
+/** The CRM has every part of the source under `<keyPrefix>:<i>`, in order, on the case: sizes and MD5s. */
+function checkStoredParts(
+  salesforce: SalesforceServer,
+  keyPrefix: string,
+  source: Source,
+  fail: (what: string) => never,
+) {
+  const files = salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${keyPrefix}:`));
   if (files.length !== source.partMd5s.length)
     fail(`Salesforce has ${files.length} files, expected ${source.partMd5s.length}`);
   files.forEach((file, i) => {
     const expectedMd5 = Buffer.from(source.partMd5s[i]!, 'base64').toString('hex');
-    if (file.Recording_Part_Key__c !== `${plan.id}:${i}`) fail(`file ${i} is ${file.Recording_Part_Key__c}`);
+    if (file.Recording_Part_Key__c !== `${keyPrefix}:${i}`)
+      fail(`file ${i} is ${file.Recording_Part_Key__c}`);
     if (file.ContentSize !== source.partSizes[i]) fail(`part ${i}: ${file.ContentSize} bytes`);
     if (file.Checksum !== expectedMd5) fail(`part ${i}: MD5 ${file.Checksum}, expected ${expectedMd5}`);
     if (file.FirstPublishLocationId !== CASE_ID) fail(`part ${i} is on ${file.FirstPublishLocationId}`);
@@ -592,12 +602,8 @@ async function relayUpload(stack: Stack, source: Source, label: string, how: Rel
   const { statuses, ms } = child.line as { statuses: number[]; ms: number };
   if (statuses.length !== source.partMd5s.length || statuses.some((s) => s !== 201))
     throw new Error(`relay ${how}: HTTP ${statuses.join()}`);
-  const files = stack.salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${prefix}:`));
-  if (files.length !== source.partMd5s.length) throw new Error(`relay ${how}: ${files.length} files`);
-  files.forEach((file, i) => {
-    const expectedMd5 = Buffer.from(source.partMd5s[i]!, 'base64').toString('hex');
-    if (file.ContentSize !== source.partSizes[i] || file.Checksum !== expectedMd5)
-      throw new Error(`relay ${how}: part ${i} stored ${JSON.stringify(file)}, expected ${expectedMd5}`);
+  checkStoredParts(stack.salesforce, prefix, source, (what) => {
+    throw new Error(`relay ${how}: ${what}`);
   });
   return ms;
 }
@@ -741,8 +747,8 @@ function summarize(source: Source, all: Runs) {
     bench_cpu_s: cpu('bench'),
     delete_s: round1(median(runs.map((r) => r.deleteMs)) / 1000),
     // The upload task's time in the worker (every part), and its wait in the queue before it.
-    task_s: Number((median(runs.map((r) => r.partTaskMs)) / 1000).toFixed(2)),
-    task_queue_wait_ms: Math.round(median(runs.map((r) => r.queueWaitMs))),
+    task_s: Number((median(runs.map((r) => r.taskMs)) / 1000).toFixed(2)),
+    task_queue_wait_ms: Math.round(median(runs.map((r) => r.taskQueueWaitMs))),
     // Each part's turn, the first (with the task's dispatch) apart from the others.
     first_part_s: Number((median(runs.map((r) => r.partMs[0]!)) / 1000).toFixed(3)),
     next_parts_s: Number((median(runs.flatMap((r) => r.partMs.slice(1))) / 1000).toFixed(3)),

@@ -1,7 +1,9 @@
 import { create, type Domain } from 'node:domain';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import type { Request, Response } from '@google-cloud/functions-framework';
 import { outsideRequestDomain } from '../../functions/src/http/outside-request-domain.js';
+import { httpFunction } from '../../functions/src/http/router.js';
 
 const activeDomain = () => (process as { domain?: Domain | null }).domain ?? undefined;
 
@@ -43,5 +45,34 @@ describe('streaming outside the request domain', () => {
 
   it('when there is no domain, then the work simply runs', async () => {
     expect(await outsideRequestDomain(async () => 42)).toBe(42);
+  });
+
+  it('when the framework calls an HTTP function in its request domain, then the route runs outside it and still answers', async () => {
+    const handler = httpFunction('demo-project', [
+      {
+        method: 'GET',
+        path: '/v1/where',
+        handle: async () => {
+          await sleep(1);
+          return { status: 200, body: { inDomain: activeDomain() !== undefined } };
+        },
+      },
+    ]);
+    const answered: { status?: number; body?: unknown } = {};
+    const req = { method: 'GET', path: '/v1/where', header: () => undefined } as unknown as Request;
+    const res = {
+      headersSent: false,
+      setHeader: () => undefined,
+      status(code: number) {
+        answered.status = code;
+        return this;
+      },
+      json(body: unknown) {
+        answered.body = body;
+        return this;
+      },
+    } as unknown as Response;
+    await inRequestDomain(() => handler(req, res));
+    expect(answered).toEqual({ status: 200, body: { inDomain: false } });
   });
 });

@@ -5,7 +5,6 @@ import { runPartTask, runPurgeTask } from '../app/recordings/upload-tasks.js';
 import { PlanId } from '../domain/recordings/plan.js';
 import { Identifier } from '../domain/sessions/events.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
-import { outsideRequestDomain } from './outside-request-domain.js';
 import { parseJsonBody, parseOrThrow } from './errors.js';
 import type { Route, RouteContext, RouteResult } from './router.js';
 
@@ -75,10 +74,8 @@ export function recordingWorkerRoutes(deps: RecordingWorkerDeps): Route[] {
     {
       method: 'POST',
       path: '/v1/tasks/upload-part',
-      handle: async (ctx) => {
-        const t = await task(ctx, PartTask, 'The upload task');
-        return answer(await outsideRequestDomain(() => runPartTask(deps.recordings(), t)));
-      },
+      handle: async (ctx) =>
+        answer(await runPartTask(deps.recordings(), await task(ctx, PartTask, 'The upload task'))),
     },
     {
       method: 'POST',

@@ -4,6 +4,7 @@ import type { Request, Response } from '@google-cloud/functions-framework';
 import { AppError } from '../domain/errors.js';
 import { logs, traceFrom, type LogContext } from '../log.js';
 import { toHttpError } from './errors.js';
+import { outsideRequestDomain } from './outside-request-domain.js';
 
 export interface RouteContext {
   req: Request;
@@ -39,9 +40,15 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   return params;
 }
 
-/** An HTTP function made of routes, with one error mapping and request-rejection logs. */
+/**
+ * An HTTP function made of routes, with one error mapping and request-rejection logs. Every route runs
+ * outside the framework's request domain (see outside-request-domain.ts): failures reach the error
+ * mapping through the handler's promise, and a streamed body (a recording) pays nothing per chunk.
+ */
 export function httpFunction(projectId: string, routes: readonly Route[]) {
-  return async (req: Request, res: Response): Promise<void> => {
+  return (req: Request, res: Response): Promise<void> => outsideRequestDomain(() => serve(req, res));
+
+  async function serve(req: Request, res: Response): Promise<void> {
     const log = traceFrom(req.header('x-cloud-trace-context'), projectId);
     const path = req.path;
     try {
@@ -78,5 +85,5 @@ export function httpFunction(projectId: string, routes: readonly Route[]) {
       }
       res.status(status).json(body);
     }
-  };
+  }
 }
