@@ -20,7 +20,8 @@ import { serveFunctions } from '../scripts/stack/functions.js';
  * - `upload <file> <url> <accessToken> <partKey> <recordId>`: the baseline, one plain HTTP upload of a
  *   file's bytes, read from disk with Node's default stream chunks and nothing else done to them, as one
  *   ContentVersion insert (multipart/form-data, `entity_content` then `VersionData`); prints
- *   `{"status": …, "ms": …, "body": …}`, timed from the request to the end of the answer.
+ *   `{"status": …, "ms": …, "cpuS": …, "body": …}`, timed from the request to the end of the answer
+ *   (`cpuS`: this process's CPU seconds in that time).
  * - `relay <storageUrl> <bucket> <object> <url> <accessToken> <keyPrefix> <recordId> <partBytes> <how>`:
  *   what any pipeline from Storage to the CRM costs on this machine, without our state and queue: the
  *   object's parts, one after another, each read as a byte range and sent as a ContentVersion insert
@@ -63,6 +64,7 @@ if (mode === 'serve') {
   const [file, url, accessToken, partKey, recordId] = args as [string, string, string, string, string];
   const { size } = await stat(file);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const entity = {
     Title: 'baseline.wav',
     PathOnClient: 'baseline.wav',
@@ -70,7 +72,9 @@ if (mode === 'serve') {
     Recording_Part_Key__c: partKey,
   };
   const answer = await insert(new URL(url), accessToken, entity, size, () => createReadStream(file));
-  console.log(JSON.stringify({ ...answer, ms: performance.now() - started, sizeBytes: size }));
+  const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  console.log(JSON.stringify({ ...answer, ms, cpuS: (cpu.user + cpu.system) / 1e6, sizeBytes: size }));
   process.exit(0);
 } else if (mode === 'relay') {
   const [storageUrl, bucket, object, url, accessToken, keyPrefix, recordId, partBytes, how] = args as [

@@ -19,6 +19,12 @@ export const LOCAL_SALESFORCE = {
   caseId: '500000000000001AAA',
 };
 
+/**
+ * The node options recordingWorker is deployed with (NODE_OPTIONS in infra/functions.tf, which
+ * says why): a process of its own that serves the worker starts with them.
+ */
+export const RECORDING_WORKER_NODE_OPTIONS = '--max-semi-space-size=64';
+
 /** A fresh key pair for the connected app: the worker signs with the private key, the server checks. */
 export function connectedAppKeys() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/src/config.js';
+import { RECORDING_WORKER_NODE_OPTIONS } from '../../scripts/stack/recordings.js';
 
 /**
  * The Terraform in infra/, parsed (Terraform itself is not available to the tests) and checked for
@@ -208,6 +209,9 @@ function sample(expression: unknown): string {
 }
 
 function sampleOf(expression: string): string {
+  // A literal inside an expression (merge's arguments come out of hcl2json so).
+  const literal = /^"([^"\\]*)"$/.exec(expression);
+  if (literal) return literal[1]!;
   const call = /^(upper|lower|tostring)\((.+)\)$/.exec(expression);
   if (call) {
     const inner = sampleOf(call[2]!);
@@ -450,7 +454,8 @@ describe('functions', () => {
       sweeper: common,
     };
     for (const { body, entryPoint } of functions) {
-      const environment = environmentOf(body);
+      // NODE_OPTIONS is Node's own (see the next test), not a setting of ours.
+      const { NODE_OPTIONS: _nodeOptions, ...environment } = environmentOf(body);
       expect(Object.keys(environment).sort(), entryPoint).toEqual(expected[entryPoint]!.sort());
       for (const key of Object.keys(environment)) expect(config).toContain(`env.${key}`);
       for (const setting of Object.values(environment)) expect(setting).toMatch(/^\$\{.*\}$/s);
@@ -458,6 +463,13 @@ describe('functions', () => {
     expect(environmentOf(apiFunction).PLATFORM_COMMANDS_TOPIC).toBe(
       ref('google_pubsub_topic.platform_commands', 'name'),
     );
+  });
+
+  it("only the worker has node options, the benchmark's: the young generation that keeps a part's chunks out of full collections", () => {
+    for (const { body, entryPoint } of functions)
+      expect(sample(environmentOf(body).NODE_OPTIONS ?? ''), entryPoint).toBe(
+        entryPoint === 'recordingWorker' ? RECORDING_WORKER_NODE_OPTIONS : '',
+      );
   });
 
   it('no function is pointed at an emulator (*_EMULATOR_HOST): with the Auth one, the api would accept unsigned tokens', () => {
