@@ -486,7 +486,7 @@ async function receiveUpload(req: IncomingMessage): Promise<ReceivedUpload | und
 
   // Events, not `for await`: a promise per chunk would cost this server more CPU than the parsing,
   // and the benchmark's pipeline shares the machine's cores with it.
-  const received = await new Promise<boolean>((resolve) => {
+  await new Promise<void>((resolve) => {
     req.on('data', (chunk: Buffer) => {
       if (problem) return;
       try {
@@ -495,11 +495,11 @@ async function receiveUpload(req: IncomingMessage): Promise<ReceivedUpload | und
         problem = (error as Error).message;
       }
     });
-    req.once('end', () => resolve(true));
-    req.once('error', () => resolve(false));
-    req.once('close', () => resolve(req.complete));
+    req.once('end', resolve);
+    req.once('error', () => resolve());
+    req.once('close', resolve);
   });
-  if (!received || !req.complete) return undefined;
+  if (!req.complete) return undefined;
   if (problem) return invalid(problem);
   if (!parser.complete) return invalid('multipart body is incomplete');
   if (!sawEntity || !file?.done) return invalid('entity_content then VersionData expected');
