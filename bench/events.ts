@@ -63,6 +63,7 @@ function request(body: Buffer): RouteContext {
     req: { rawBody: body, header: (name: string) => headers[name.toLowerCase()] } as never,
     params: {},
     log: {},
+    json: () => JSON.parse(body.toString('utf8')),
   };
 }
 

@@ -185,7 +185,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       path: '/v1/sessions/:sessionId/end',
       handle: asPerson(async (ctx, actor) => {
-        const { confirmationId } = parseOrThrow(EndBody, ctx.req.body, 'The body');
+        const { confirmationId } = parseOrThrow(EndBody, ctx.json(), 'The body');
         return {
           status: 200,
           body: await confirmEnd(deps.supervision(), actor, sessionId(ctx), confirmationId),
@@ -241,7 +241,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       path,
       handle: asPerson(async (ctx, actor) => ({
         status: 200,
-        body: await saveSettings(deps.deflection().settings, actor, parse(ctx.req.body) as SettingsSection),
+        body: await saveSettings(deps.deflection().settings, actor, parse(ctx.json()) as SettingsSection),
       })),
     })),
     {
@@ -249,7 +249,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       path: '/v1/settings/queues/:queueId',
       handle: asPerson(async (ctx, actor) => {
         const { queueId } = parseOrThrow(z.object({ queueId: Identifier }), ctx.params, 'The path');
-        const value = parseOrThrow(QueueSettings, ctx.req.body, 'The queue settings');
+        const value = parseOrThrow(QueueSettings, ctx.json(), 'The queue settings');
         return {
           status: 200,
           body: await saveSettings(deps.deflection().settings, actor, {
@@ -265,7 +265,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       path: '/v1/settings/languages/:tag',
       handle: asPerson(async (ctx, actor) => {
         const { tag } = parseOrThrow(z.object({ tag: Language }), ctx.params, 'The path');
-        const value = parseOrThrow(LanguageSettings, ctx.req.body, 'The language settings');
+        const value = parseOrThrow(LanguageSettings, ctx.json(), 'The language settings');
         return {
           status: 200,
           body: await saveSettings(deps.deflection().settings, actor, { section: 'language', tag, value }),
@@ -293,7 +293,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       path: '/v1/deflection/preview',
       handle: asPerson(async (ctx, actor) => {
         require(actor, { type: 'settings.edit' });
-        const q = parseOrThrow(DeflectionQuestion, ctx.req.body, 'The question');
+        const q = parseOrThrow(DeflectionQuestion, ctx.json(), 'The question');
         const question = contactQuestion(q, deps.supervision().clock.now());
         return { status: 200, body: await deps.deflection().engine.decide(question) };
       }),

@@ -5,7 +5,7 @@ import { runPartTask, runPurgeTask } from '../app/recordings/upload-tasks.js';
 import { PlanId } from '../domain/recordings/plan.js';
 import { Identifier } from '../domain/sessions/events.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
-import { parseJsonBody, parseOrThrow } from './errors.js';
+import { parseOrThrow } from './errors.js';
 import type { Route, RouteContext, RouteResult } from './router.js';
 
 /**
@@ -52,7 +52,7 @@ export function answer(result: TaskAnswer): RouteResult {
 export function recordingWorkerRoutes(deps: RecordingWorkerDeps): Route[] {
   const task = async <S extends z.ZodType>(ctx: RouteContext, schema: S, what: string) => {
     await deps.caller().verify(ctx.req.header('authorization'));
-    return parseOrThrow(schema, parseJsonBody(ctx.req.rawBody ?? Buffer.alloc(0)), what);
+    return parseOrThrow(schema, ctx.json(), what);
   };
   return [
     {

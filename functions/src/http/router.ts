@@ -3,13 +3,15 @@ import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { AppError } from '../domain/errors.js';
 import { logs, traceFrom, type LogContext } from '../log.js';
-import { toHttpError } from './errors.js';
+import { parseJsonBody, toHttpError } from './errors.js';
 import { outsideRequestDomain } from './outside-request-domain.js';
 
 export interface RouteContext {
   req: Request;
   params: Record<string, string>;
   log: LogContext;
+  /** The request body read as JSON from its raw bytes, or a 400: routes never use a framework-parsed body. */
+  json(): unknown;
 }
 
 export interface RouteResult {
@@ -58,7 +60,8 @@ export function httpFunction(projectId: string, routes: readonly Route[]) {
         if (!params) continue;
         allowed = true;
         if (route.method !== req.method) continue;
-        const result = await route.handle({ req, params, log });
+        const json = () => parseJsonBody(req.rawBody ?? Buffer.alloc(0));
+        const result = await route.handle({ req, params, log, json });
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         if (result.stream) {
           res.status(result.status);
