@@ -33,6 +33,7 @@ import type { QueueDirectory } from './ports/queues.js';
 import { systemClock, type Clock } from './ports/clock.js';
 
 import type { Firestore } from '@google-cloud/firestore';
+import { FirestoreSignedRequestLedger } from './adapters/firestore/signed-requests.js';
 
 /** Session event ingestion on Firestore: what platformEvents, the seed and the benchmarks share. */
 export function firestoreIngestDeps(
@@ -140,8 +141,10 @@ export function compose(config: Config, clock: Clock = systemClock) {
     clock,
     newId: randomUUID,
   }));
+  const signedRequests = once(() => new FirestoreSignedRequestLedger(db()));
   return {
     ingest,
+    signedRequests,
     people,
     supervision,
     deflection,
