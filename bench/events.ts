@@ -132,7 +132,9 @@ async function cpuPerEvent() {
       const tx: SessionTransaction = {
         getSession: async (id) => store.get(id),
         hasEvent: async () => false,
-        listEvents: async () => [],
+        listEventsAfter: async () => [],
+        getCheckpoint: async () => undefined,
+        putCheckpoint: () => {},
         putSession: (s) => writes.push(() => store.set(s.id, s)),
         putEvent: () => {},
       };

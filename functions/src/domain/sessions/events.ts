@@ -181,6 +181,14 @@ export const SessionEvent = z.discriminatedUnion('type', [
 ]);
 
 export type SessionEvent = z.infer<typeof SessionEvent>;
+
+/**
+ * What folding reads back of a stored event: every field of every event type but a message's text,
+ * which only the chat thread shows (derived from the schema, so a new field is never left out).
+ */
+export const FOLDED_FIELDS: readonly string[] = [
+  ...new Set(SessionEvent.options.flatMap((variant) => Object.keys(variant.shape))),
+].flatMap((field) => (field === 'message' ? ['message.id', 'message.author'] : [field]));
 export type SessionEventType = SessionEvent['type'];
 export type SessionEventOf<T extends SessionEventType> = Extract<SessionEvent, { type: T }>;
 
