@@ -96,8 +96,9 @@ describe('platform request signatures', () => {
 
   it('when accepted, then the digest is the same for every copy and secret, and differs per request', () => {
     const digestOf = (signature: string, signed = request) =>
-      verifyPlatformSignature(policy, { signature, timestamp: String(ts) }, signed, now, { allowV1: true })
-        .digest;
+      verifyPlatformSignature(policy, { signature, timestamp: String(ts) }, signed, now, {
+        allowV1: true,
+      }).digest();
     const first = digestOf(signPlatformRequest(CURRENT, ts, request));
     expect(digestOf(signPlatformRequest(PREVIOUS, ts, request))).toBe(first);
     const other = { ...request, path: '/v1/agents/agent-8/presence' };

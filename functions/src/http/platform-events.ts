@@ -68,8 +68,9 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
    */
   const onlyOnce = async <T>(verified: VerifiedRequest, work: () => Promise<T>): Promise<T> => {
     const ledger = deps.signedRequests();
+    const digest = verified.digest();
     const expiresAt = new Date((verified.timestamp + deps.signing.maxSkewSeconds + 1) * 1000);
-    if (!(await ledger.claim(verified.digest, expiresAt)))
+    if (!(await ledger.claim(digest, expiresAt)))
       throw conflict(
         'replayed_request',
         'This signed request was already received; every attempt must be signed afresh.',
@@ -77,7 +78,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
     try {
       return await work();
     } catch (error) {
-      await ledger.release(verified.digest).catch(() => undefined);
+      await ledger.release(digest).catch(() => undefined);
       throw error;
     }
   };

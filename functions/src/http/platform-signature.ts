@@ -36,8 +36,11 @@ export type SignatureScheme = 'v1' | 'v2';
 export interface VerifiedRequest {
   scheme: SignatureScheme;
   timestamp: number;
-  /** SHA-256 of what was signed: the same for every copy of one signed request, whatever the secret. */
-  digest: string;
+  /**
+   * SHA-256 of what was signed: the same for every copy of one signed request, whatever the secret.
+   * Computed when asked: only routes that keep copies out need it.
+   */
+  digest(): string;
 }
 
 /** At most this many signatures in one header: a rotation needs two per scheme. */
@@ -118,7 +121,14 @@ export function verifyPlatformSignature(
   }
   if (!matched) throw unauthenticated('signature_mismatch');
 
-  const digest = createHash('sha256').update(`${matched}\n`);
-  for (const part of signedText(matched, timestamp, request)) digest.update(part);
-  return { scheme: matched, timestamp, digest: digest.update(request.body).digest('hex') };
+  const scheme = matched;
+  return {
+    scheme,
+    timestamp,
+    digest: () => {
+      const hash = createHash('sha256').update(`${scheme}\n`);
+      for (const part of signedText(scheme, timestamp, request)) hash.update(part);
+      return hash.update(request.body).digest('hex');
+    },
+  };
 }

@@ -93,10 +93,12 @@ export function searchTerms(
     for (const nameWords of wordsOf) {
       const word = nameWords[i];
       if (word === undefined) continue;
-      const letters = Array.from(word);
-      for (let n = MIN_PREFIX; n <= Math.min(letters.length, MAX_PREFIX); n++)
-        terms.add(letters.slice(0, n).join(''));
-      if (letters.length < MIN_PREFIX) terms.add(word);
+      // Prefixes count characters: a letter outside the BMP is two units of a JavaScript string.
+      const letters = /[\uD800-\uDFFF]/.test(word) ? Array.from(word) : undefined;
+      const length = letters ? letters.length : word.length;
+      for (let n = MIN_PREFIX; n <= Math.min(length, MAX_PREFIX); n++)
+        terms.add(letters ? letters.slice(0, n).join('') : word.slice(0, n));
+      if (length < MIN_PREFIX) terms.add(word);
     }
   }
   for (const name of names) {
@@ -131,10 +133,13 @@ export const MAX_SEARCH_TOKEN_BYTES = 64 * 1024;
 
 /** Size of `text` in UTF-8, as Firestore counts it (text here holds no lone surrogate). */
 function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A pair of surrogates (4 bytes) is two units; other units above 0x7f take 2 or 3 bytes.
+    if (unit >= 0xd800 && unit <= 0xdfff) bytes += 1;
+    else if (unit >= 0x800) bytes += 2;
+    else if (unit >= 0x80) bytes += 1;
   }
   return bytes;
 }
