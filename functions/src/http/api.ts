@@ -91,6 +91,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ) =>
     async (ctx: RouteContext) =>
       handle(ctx, await authenticate(deps.people(), ctx.req.header('authorization')));
+  /** Settings routes: the permission is checked before the body is read, so a refusal reveals nothing of it. */
+  const asSettingsEditor = (handle: Parameters<typeof asPerson>[0]) =>
+    asPerson(async (ctx, actor) => {
+      require(actor, { type: 'settings.edit' });
+      return handle(ctx, actor);
+    });
   const sessionId = (ctx: RouteContext) => parseOrThrow(SessionParams, ctx.params, 'The path').sessionId;
 
   const { downloads, recordings } = deps;
@@ -239,7 +245,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ).map(([path, parse]): Route => ({
       method: 'PUT',
       path,
-      handle: asPerson(async (ctx, actor) => ({
+      handle: asSettingsEditor(async (ctx, actor) => ({
         status: 200,
         body: await saveSettings(deps.deflection().settings, actor, parse(ctx.json()) as SettingsSection),
       })),
@@ -247,7 +253,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'PUT',
       path: '/v1/settings/queues/:queueId',
-      handle: asPerson(async (ctx, actor) => {
+      handle: asSettingsEditor(async (ctx, actor) => {
         const { queueId } = parseOrThrow(z.object({ queueId: Identifier }), ctx.params, 'The path');
         const value = parseOrThrow(QueueSettings, ctx.json(), 'The queue settings');
         return {
@@ -263,7 +269,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'PUT',
       path: '/v1/settings/languages/:tag',
-      handle: asPerson(async (ctx, actor) => {
+      handle: asSettingsEditor(async (ctx, actor) => {
         const { tag } = parseOrThrow(z.object({ tag: Language }), ctx.params, 'The path');
         const value = parseOrThrow(LanguageSettings, ctx.json(), 'The language settings');
         return {
@@ -291,8 +297,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'POST',
       path: '/v1/deflection/preview',
-      handle: asPerson(async (ctx, actor) => {
-        require(actor, { type: 'settings.edit' });
+      handle: asSettingsEditor(async (ctx) => {
         const q = parseOrThrow(DeflectionQuestion, ctx.json(), 'The question');
         const question = contactQuestion(q, deps.supervision().clock.now());
         return { status: 200, body: await deps.deflection().engine.decide(question) };
