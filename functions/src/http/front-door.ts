@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { AppError, invalidRequest } from '../domain/errors.js';
 import { logs, traceFrom } from '../log.js';
 import { toHttpError } from './errors.js';
+import { MAX_EVENT_BYTES } from './platform-events.js';
 
 /**
  * The front door of every HTTP function: it sees each request before the functions framework's
@@ -23,8 +24,7 @@ import { toHttpError } from './errors.js';
 
 /** The largest body each HTTP function accepts, in bytes, as sent (nothing is accepted compressed). */
 export const REQUEST_BODY_LIMITS: ReadonlyMap<string, number> = new Map([
-  // One signed session event or presence report.
-  ['platformEvents', 64 * 1024],
+  ['platformEvents', MAX_EVENT_BYTES],
   // A task's body: a plan id and a part number.
   ['recordingWorker', 64 * 1024],
   // The largest settings section: a support center with 500 custom hours, each a full week of two
