@@ -125,6 +125,8 @@ interface Answer {
   text: string;
   /** From the first byte sent to the whole answer. */
   ms: number;
+  /** Whether the server said "100 Continue" (to a request that expects it). */
+  continued: boolean;
 }
 
 /** A request over one fresh connection; a body given as a list of pieces is sent chunked, without a length. */
@@ -134,6 +136,7 @@ function send(
   options: { method?: string; headers?: Record<string, string | number>; body?: Buffer | Buffer[] } = {},
 ): Promise<Answer> {
   const started = performance.now();
+  let continued = false;
   return new Promise((resolve, reject) => {
     const req = request(
       `${url(target)}${path}`,
@@ -147,6 +150,7 @@ function send(
             contentType: String(res.headers['content-type'] ?? ''),
             text: Buffer.concat(chunks).toString('utf8'),
             ms: performance.now() - started,
+            continued,
           }),
         );
       },
@@ -155,8 +159,19 @@ function send(
     req.on('error', reject);
     const pieces =
       options.body === undefined ? [] : Array.isArray(options.body) ? options.body : [options.body];
-    for (const piece of pieces) req.write(piece);
-    req.end();
+    const sendBody = () => {
+      for (const piece of pieces) req.write(piece);
+      req.end();
+    };
+    // Asked to be told before sending the body: sent only on "100 Continue".
+    if (options.headers?.expect === undefined) sendBody();
+    else {
+      req.flushHeaders();
+      req.once('continue', () => {
+        continued = true;
+        sendBody();
+      });
+    }
   });
 }
 
@@ -246,6 +261,13 @@ describe('the HTTP functions as deployed, behind the front door', () => {
       body: [chunked.subarray(0, 10), chunked.subarray(10)],
     });
     expect(again.status, again.text).toBe(200);
+    // …and from a client that waits to be told to send its body.
+    const asking = sessionCreated('door-ok');
+    const told = await send('platformEvents', '/v1/events', {
+      headers: signed(asking, { expect: '100-continue', 'content-length': asking.length }),
+      body: asking,
+    });
+    expect([told.status, told.continued], told.text).toEqual([200, true]);
     await db.recursiveDelete(db.collection('sessions'));
     await nothingWritten();
   });
@@ -298,6 +320,30 @@ describe('the HTTP functions as deployed, behind the front door', () => {
       });
       expectJsonError(answer, 413, 'payload_too_large');
       expect(answer.text).toContain(String(limit));
+    }
+    await nothingWritten();
+  });
+
+  it('when a client asks before sending a body the front door refuses, then it is refused without being asked for', async () => {
+    for (const [target, limit] of REQUEST_BODY_LIMITS) {
+      const body = Buffer.alloc(limit + 1, ' ');
+      const answer = await send(target, '/v1/events', {
+        headers: signed(body, { expect: '100-continue', 'content-length': body.length }),
+        body,
+      });
+      expectJsonError(answer, 413, 'payload_too_large');
+      expect(answer.continued).toBe(false);
+      const compressed = await send(target, '/v1/events', {
+        headers: signed(body, { expect: '100-continue', 'content-encoding': 'gzip' }),
+        body: gzipSync(body),
+      });
+      expectJsonError(compressed, 415, 'unsupported_content_encoding');
+      expect(compressed.continued).toBe(false);
+      const strange = await send(target, '/v1/events', {
+        headers: signed(body, { expect: 'a-miracle', 'content-length': 1 }),
+        body: Buffer.from(' '),
+      });
+      expectJsonError(strange, 417, 'expectation_failed');
     }
     await nothingWritten();
   });

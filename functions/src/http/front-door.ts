@@ -62,22 +62,44 @@ export function bodyLimitOf(target: string | undefined): number {
 export function guardServer(server: Server, bodyLimit: number): Server {
   const listeners = server.listeners('request') as Listener[];
   server.removeAllListeners('request');
+  const handOver = (req: IncomingMessage, res: ServerResponse) => {
+    for (const listener of listeners) listener.call(server, req, res);
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) =>
-    admit(req, res, bodyLimit, () => {
-      for (const listener of listeners) listener.call(server, req, res);
-    }),
+    admit(req, res, bodyLimit, { askedToContinue: false }, () => handOver(req, res)),
+  );
+  // "Expect: 100-continue": the body is asked for only once the request passed the checks, so a
+  // refused one is never sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
+    admit(req, res, bodyLimit, { askedToContinue: true }, () => handOver(req, res)),
+  );
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+    refuse(
+      req,
+      res,
+      new AppError('expectation_failed', 417, 'The only expectation accepted is "100-continue".'),
+      req.url ?? '',
+      { bodyWithheld: true },
+    ),
   );
   server.on('clientError', answerUnparsableRequest);
   return server;
 }
 
-function admit(req: IncomingMessage, res: ServerResponse, bodyLimit: number, next: () => void): void {
+function admit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bodyLimit: number,
+  { askedToContinue }: { askedToContinue: boolean },
+  next: () => void,
+): void {
   const target = req.url ?? '';
   const refusal = refusalBeforeReading(req, target, bodyLimit);
   if (refusal) {
-    refuse(req, res, refusal, target);
+    refuse(req, res, refusal, target, { bodyWithheld: askedToContinue });
     return;
   }
+  if (askedToContinue) res.writeContinue();
   const chunks: Buffer[] = [];
   let received = 0;
   const onData = (chunk: Buffer) => {
@@ -89,7 +111,7 @@ function admit(req: IncomingMessage, res: ServerResponse, bodyLimit: number, nex
     req.off('data', onData);
     req.off('end', onEnd);
     chunks.length = 0;
-    refuse(req, res, tooLarge(bodyLimit), target);
+    refuse(req, res, tooLarge(bodyLimit), target, { bodyWithheld: false });
   };
   const onEnd = () => {
     req.off('data', onData);
@@ -132,7 +154,17 @@ function refusalBeforeReading(req: IncomingMessage, target: string, bodyLimit: n
 const tooLarge = (bodyLimit: number) =>
   new AppError('payload_too_large', 413, `A request body may be at most ${bodyLimit} bytes.`);
 
-function refuse(req: IncomingMessage, res: ServerResponse, error: AppError, target: string): void {
+/**
+ * Answers `error` as JSON. `bodyWithheld`: the caller waits for "100 Continue" before sending its body
+ * and was not told to, so the connection is closed rather than left expecting a body that may never come.
+ */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: AppError,
+  target: string,
+  { bodyWithheld }: { bodyWithheld: boolean },
+): void {
   const { status, body } = toHttpError(error);
   const trace = traceFrom(
     headerValue(req.headers['x-cloud-trace-context']),
@@ -143,9 +175,10 @@ function refuse(req: IncomingMessage, res: ServerResponse, error: AppError, targ
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
+    ...(bodyWithheld ? { connection: 'close' } : {}),
   });
   res.end(payload);
-  if (req.readableEnded) return;
+  if (req.readableEnded || bodyWithheld) return;
   // Read on, discarding, so that a caller still sending its body receives this answer rather than a
   // reset connection (closing now would reset it); a caller that sends on past the allowance is cut off.
   let discarded = 0;
