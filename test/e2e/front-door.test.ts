@@ -446,6 +446,10 @@ describe('the HTTP functions as deployed, behind the front door', () => {
         expect(raw).toMatch(/Content-Type: application\/json/);
         expect(raw).toMatch(/\r\n\r\n\{"error":\{"code":"invalid_request"/);
       }
+      // A tunnel request, which Node would otherwise close unanswered.
+      const tunnel = await sendRaw(target, 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n');
+      expect(tunnel).toMatch(/^HTTP\/1\.1 405 /);
+      expect(tunnel).toMatch(/\r\n\r\n\{"error":\{"code":"method_not_allowed"/);
     }
   });
 

@@ -83,6 +83,10 @@ export function guardServer(server: Server, bodyLimit: number): Server {
     ),
   );
   server.on('clientError', answerUnparsableRequest);
+  // Node hands a CONNECT's connection over whole, and closes it unanswered when nobody takes it.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    answerOnSocket(socket, new AppError('method_not_allowed', 405, 'CONNECT is not allowed.')),
+  );
   return server;
 }
 
@@ -210,9 +214,15 @@ function answerUnparsableRequest(error: Error & { code?: string }, socket: Duple
       new AppError('request_timeout', 408, 'The request took too long to arrive.'),
     ],
   ]);
-  const { status, body } = toHttpError(
+  answerOnSocket(
+    socket,
     known.get(error.code ?? '') ?? invalidRequest('The request is not well-formed HTTP/1.1.'),
   );
+}
+
+/** A JSON error written on a connection Node no longer serves as HTTP, which is then closed. */
+function answerOnSocket(socket: Duplex, error: AppError): void {
+  const { status, body } = toHttpError(error);
   const payload = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -223,6 +233,7 @@ function answerUnparsableRequest(error: Error & { code?: string }, socket: Duple
 function statusText(status: number): string {
   return new Map([
     [400, 'Bad Request'],
+    [405, 'Method Not Allowed'],
     [408, 'Request Timeout'],
     [413, 'Payload Too Large'],
     [431, 'Request Header Fields Too Large'],
