@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AppError, invalidRequest } from '../domain/errors.js';
 import { logs, traceFrom } from '../log.js';
@@ -197,9 +198,13 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Node's own answers to a request it cannot parse (_http_server.js), as JSON errors. */
+/**
+ * Node's own answers to a request it cannot parse (_http_server.js), as JSON errors, and on the same
+ * condition: only on a connection nothing was written to yet, where an answer cannot land in the
+ * middle of another one.
+ */
 function answerUnparsableRequest(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten !== 0) {
     socket.destroy();
     return;
   }
