@@ -43,7 +43,7 @@ export interface ApiDeps {
   recordings?: () => RecordingsDeps;
   crmDownloadKeys?: readonly string[];
   /** People, roles, queue teams and stuck thresholds, as admins configure them. */
-  admin?: () => AdminDeps;
+  admin: () => AdminDeps;
 }
 
 const PageSize = z.coerce.number().int().min(1).max(100).default(25);
@@ -99,12 +99,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
 
   const { downloads, recordings, admin } = deps;
   return [
-    ...(admin
-      ? adminRoutes({
-          admin,
-          authenticate: (ctx) => authenticate(deps.people(), ctx.req.header('authorization')),
-        })
-      : []),
+    ...adminRoutes({
+      admin,
+      authenticate: (ctx) => authenticate(deps.people(), ctx.req.header('authorization')),
+    }),
     ...(downloads && recordings
       ? recordingRoutes({ people: deps.people, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),
