@@ -30,6 +30,8 @@ import type { Route, RouteContext } from './router.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import { recordingRoutes } from './recordings-api.js';
 import type { RecordingsDeps } from '../app/recordings/deps.js';
+import type { AdminDeps } from '../app/admin/directory.js';
+import { adminRoutes } from './admin-api.js';
 
 /** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
 export interface ApiDeps {
@@ -40,6 +42,8 @@ export interface ApiDeps {
   downloads?: () => DownloadDeps;
   recordings?: () => RecordingsDeps;
   crmDownloadKeys?: readonly string[];
+  /** People, roles, queue teams and stuck thresholds, as admins configure them. */
+  admin: () => AdminDeps;
 }
 
 const PageSize = z.coerce.number().int().min(1).max(100).default(25);
@@ -99,8 +103,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     });
   const sessionId = (ctx: RouteContext) => parseOrThrow(SessionParams, ctx.params, 'The path').sessionId;
 
-  const { downloads, recordings } = deps;
+  const { downloads, recordings, admin } = deps;
   return [
+    ...adminRoutes({
+      admin,
+      authenticate: (ctx) => authenticate(deps.people(), ctx.req.header('authorization')),
+    }),
     ...(downloads && recordings
       ? recordingRoutes({ people: deps.people, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),
