@@ -35,9 +35,11 @@ locals {
     PLATFORM_SIGNATURE_MAX_SKEW_SECONDS = tostring(var.signature_max_skew_seconds)
   })
 
-  # The api publishes listen-in, barge and end commands to the platform's topic.
+  # The api publishes listen-in, barge and end commands to the platform's topic, and is the one
+  # function that reads people and roles (the directory database, firestore.tf).
   api_environment = merge(local.runtime_environment, local.recordings_environment, {
-    PLATFORM_COMMANDS_TOPIC = google_pubsub_topic.platform_commands.name
+    PLATFORM_COMMANDS_TOPIC          = google_pubsub_topic.platform_commands.name
+    FIRESTORE_DIRECTORY_DATABASE_ID = google_firestore_database.directory.name
   })
 
   # Only the worker talks to Salesforce. Its private key is a secret (SALESFORCE_PRIVATE_KEY, below),

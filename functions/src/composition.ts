@@ -59,7 +59,15 @@ export function compose(config: Config, clock: Clock = systemClock) {
     return () => (value ??= make());
   };
   const db = once(() => firestoreClient(config.projectId, config.firestoreDatabaseId));
-  const directory = once(() => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000));
+  // People and roles (users/, roles/): the same database locally, one of their own where deployed.
+  const directoryDb = once(() =>
+    config.directoryDatabaseId === config.firestoreDatabaseId
+      ? db()
+      : firestoreClient(config.projectId, config.directoryDatabaseId),
+  );
+  const directory = once(
+    () => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000, () => directoryDb()),
+  );
   const recordingTasks = once(() => {
     const r = recordingsConfig(config);
     return new CloudTasksRecordingTasks({
@@ -81,7 +89,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
   }));
   const supervision = once((): SupervisionDeps => ({
     sessions: new FirestoreSessionQueries(db()),
-    agents: new FirestoreAgentQueries(db()),
+    agents: new FirestoreAgentQueries(directoryDb()),
     monitors: ingest().monitors,
     audit: new FirestoreAuditLog(db()),
     confirmations: new FirestoreEndConfirmations(db()),

@@ -9,6 +9,8 @@ const Secret = z.string().min(32, 'must be at least 32 characters');
 const ConfigSchema = z.object({
   projectId: z.string().min(1),
   firestoreDatabaseId: z.string().min(1),
+  /** People and roles; a database of their own where deployed, so that only the api may write them. */
+  directoryDatabaseId: z.string().min(1),
   platformSigning: z.object({
     secrets: z.array(Secret).max(2),
     maxSkewSeconds: z.number().int().min(10).max(3600),
@@ -64,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = ConfigSchema.safeParse({
     projectId: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT ?? env.GCP_PROJECT,
     firestoreDatabaseId: env.FIRESTORE_DATABASE_ID ?? '(default)',
+    directoryDatabaseId: env.FIRESTORE_DIRECTORY_DATABASE_ID || (env.FIRESTORE_DATABASE_ID ?? '(default)'),
     platformSigning: {
       secrets,
       maxSkewSeconds: integer(env.PLATFORM_SIGNATURE_MAX_SKEW_SECONDS, 300),

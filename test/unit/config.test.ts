@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x', PLATFORM_SIGNING_SECRET: SECRET })).toEqual({
       projectId: 'demo-x',
       firestoreDatabaseId: '(default)',
+      directoryDatabaseId: '(default)',
       platformSigning: { secrets: [SECRET], maxSkewSeconds: 300 },
       logLevel: 'INFO',
       platformCommandsTopic: 'platform-commands',
@@ -15,6 +16,18 @@ describe('loadConfig', () => {
       recordings: { partSizeBytes: 50_000_000 },
       crmDownloadKeys: [],
     });
+  });
+
+  it('people and roles are read from the directory database when one is named, else from the sessions one', () => {
+    const env = {
+      GOOGLE_CLOUD_PROJECT: 'demo-x',
+      PLATFORM_SIGNING_SECRET: SECRET,
+      FIRESTORE_DATABASE_ID: 'sessions',
+    };
+    expect(loadConfig(env).directoryDatabaseId).toBe('sessions');
+    expect(loadConfig({ ...env, FIRESTORE_DIRECTORY_DATABASE_ID: 'people' }).directoryDatabaseId).toBe(
+      'people',
+    );
   });
 
   it('when a previous secret is set, then both are accepted, current first', () => {

@@ -4,7 +4,10 @@ import type { PeopleDirectory } from '../../ports/people.js';
 import type { QueueDirectory } from '../../ports/queues.js';
 import { TtlCache } from './cache.js';
 
-/** `users/{uid}`, `roles/{id}` and `queues/{id}`, as admins configure them. */
+/**
+ * `users/{uid}`, `roles/{id}` and `queues/{id}`, as admins configure them. People and roles may live in a
+ * database of their own (`people`; the same one by default): only the api's identity may write that one.
+ */
 export class FirestoreDirectory implements PeopleDirectory, QueueDirectory {
   private readonly queueTeams: TtlCache<string[]>;
   private readonly roleCache: TtlCache<ReadonlyMap<string, RoleDefinition>>;
@@ -12,13 +15,14 @@ export class FirestoreDirectory implements PeopleDirectory, QueueDirectory {
   constructor(
     private readonly db: Firestore,
     cacheTtlMs: number,
+    private readonly people: () => Firestore = () => db,
   ) {
     this.queueTeams = new TtlCache(cacheTtlMs);
     this.roleCache = new TtlCache(cacheTtlMs);
   }
 
   async getPerson(uid: string): Promise<Person | undefined> {
-    const data = (await this.db.collection('users').doc(uid).get()).data();
+    const data = (await this.people().collection('users').doc(uid).get()).data();
     if (!data) return undefined;
     const strings = (v: unknown) =>
       Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -33,7 +37,7 @@ export class FirestoreDirectory implements PeopleDirectory, QueueDirectory {
   roles(): Promise<ReadonlyMap<string, RoleDefinition>> {
     return this.roleCache.get('roles', async () => {
       const roles = new Map<string, RoleDefinition>(Object.entries(BUILT_IN_ROLES));
-      for (const doc of (await this.db.collection('roles').get()).docs) {
+      for (const doc of (await this.people().collection('roles').get()).docs) {
         if (doc.id in BUILT_IN_ROLES) continue; // built-in permissions are not editable
         const parsed = RoleDefinition.safeParse(doc.data());
         if (parsed.success) roles.set(doc.id, parsed.data);
