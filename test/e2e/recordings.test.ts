@@ -298,7 +298,11 @@ describe('recordings to the CRM', () => {
 
     const plan = await planWithStatus(written.planId, 'failed');
     expect(plan.failure).toMatchObject({ kind: 'permanent', reason: 'entity_is_deleted', partIndex: 0 });
-    const attempts = tasks.attempts(`part-${written.planId}-r0-p0`);
+    // The plan is written before the worker answers the queue: wait for the queue to record the answer.
+    const attempts = await until('the first attempt recorded', async () => {
+      const found = tasks.attempts(`part-${written.planId}-r0-p0`);
+      return found.length > 0 ? found : undefined;
+    });
     expect(attempts.map((a) => [a.status, a.outcome])).toEqual([[200, 'succeeded']]);
     expect(filesOf(written.planId)).toEqual([]);
     // Kept (for an admin to retry, or the purge at the deadline), not deleted early.
@@ -323,7 +327,11 @@ describe('recordings to the CRM', () => {
       const p = await planOf(written.planId);
       return p?.status === 'failed' && p.round === 1 ? p : undefined;
     });
-    expect(tasks.attempts(`part-${written.planId}-r1-p0`).map((a) => a.status)).toEqual([200]);
+    const secondAttempts = await until('the second attempt recorded', async () => {
+      const found = tasks.attempts(`part-${written.planId}-r1-p0`);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(secondAttempts.map((a) => a.status)).toEqual([200]);
     expect(again.failure?.reason).toBe('entity_is_deleted');
     const done = planIdFor({ bucket: BUCKET, name: 'recordings/rec-call-1/rec-1.wav', generation: '0' });
     expect((await retry(asAdmin, done)).status).toBe(404);
