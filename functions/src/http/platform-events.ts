@@ -20,6 +20,7 @@ import { bookSlot, offerSlots } from '../app/deflection/scheduled-calls.js';
 import { AgentState } from '../ports/presence.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
+import { instantWithin, PRESENCE_WINDOW } from './instants.js';
 
 /** A session event is a few hundred bytes; anything much larger is not one. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -111,7 +112,13 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         const { agentId } = parseOrThrow(z.object({ agentId: Identifier }), params, 'The path');
         return {
           status: 200,
-          body: await deps.deflection().presence.report(agentId, report.state, new Date(report.at)),
+          body: await deps
+            .deflection()
+            .presence.report(
+              agentId,
+              report.state,
+              instantWithin(report.at, deps.clock.now(), PRESENCE_WINDOW, 'The presence report', 'at'),
+            ),
         };
       },
     },
