@@ -13,7 +13,6 @@ import { signPlatformRequest } from '../../functions/src/http/platform-signature
 import { recordingWorkerRoutes } from '../../functions/src/http/recording-worker.js';
 import type { Route } from '../../functions/src/http/router.js';
 import { configureLogs } from '../../functions/src/log.js';
-import { systemClock } from '../../functions/src/ports/clock.js';
 import { startSalesforceServer, type SalesforceServer } from '../../scripts/emulators/salesforce-server.js';
 import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
 import { startTasksServer, type TasksServer } from '../../scripts/emulators/tasks-server.js';
@@ -52,32 +51,25 @@ const databaseId = 'hostile-input';
 const SECRET = 'hostile-input-platform-secret-0123456789';
 const CRM_KEY = 'hostile-input-crm-key-0123456789abcdef0123';
 const SEED = Number(process.env.HOSTILE_INPUT_SEED ?? 20261203);
-const REQUESTS_PER_ROUTE = Number(process.env.HOSTILE_INPUT_REQUESTS_PER_ROUTE ?? 120);
+const REQUESTS_PER_ROUTE = Number(process.env.HOSTILE_INPUT_REQUESTS_PER_ROUTE ?? 100);
 const BUCKET = 'hostile-input-recordings';
 const TASKS_SERVICE_ACCOUNT = `recording-tasks@${projectId}.iam.gserviceaccount.com`;
 
 type FunctionName = 'api' | 'platformEvents' | 'recordingWorker';
 
-/** The route tables as each function is built from them (dependencies are never called here). */
+/**
+ * The route tables as each function is built from them. Their dependencies are only called by a
+ * handler, never here: any dependency, present or added later, is one that refuses to be used.
+ */
 function routeTables(): Record<FunctionName, Route[]> {
-  const listedOnly = (() => {
+  const listedOnly = () => {
     throw new Error('route tables are only listed here');
-  }) as never;
+  };
+  const deps = new Proxy({}, { get: () => listedOnly }) as never;
   return {
-    api: apiRoutes({
-      people: listedOnly,
-      supervision: listedOnly,
-      deflection: listedOnly,
-      downloads: listedOnly,
-      recordings: listedOnly,
-    }),
-    platformEvents: platformEventsRoutes({
-      signing: { secrets: [SECRET], maxSkewSeconds: 300 },
-      ingest: listedOnly,
-      deflection: listedOnly,
-      clock: systemClock,
-    }),
-    recordingWorker: recordingWorkerRoutes({ recordings: listedOnly, caller: listedOnly }),
+    api: apiRoutes(deps),
+    platformEvents: platformEventsRoutes(deps),
+    recordingWorker: recordingWorkerRoutes(deps),
   };
 }
 

@@ -100,6 +100,10 @@ const ODD_STRINGS = [
   '<script>alert(1)</script>',
   '%s%n%x',
   '${7*7}',
+  `en${'-abcdefgh'.repeat(500)}`,
+  'a'.repeat(128),
+  `+1${'5'.repeat(14)}`,
+  'Etc/GMT+12',
 ];
 
 /** Raw percent-escapes, odd or malformed, as they may appear in a path or a query. */
@@ -230,7 +234,14 @@ const hostileNumber = fc.oneof(
 function hostileInPlaceOf(original: unknown): fc.Arbitrary<unknown> {
   const sameType: fc.Arbitrary<unknown> =
     typeof original === 'string'
-      ? hostileString
+      ? fc.oneof(
+          { weight: 3, arbitrary: hostileString },
+          // Still shaped like the valid value, but far longer: only a length bound refuses it.
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(2, 50, 2_000).map((n) => `${`${original}-`.repeat(n)}${original}`),
+          },
+        )
       : typeof original === 'number'
         ? hostileNumber
         : typeof original === 'boolean'
