@@ -52,6 +52,8 @@ const SECRET = 'hostile-input-platform-secret-0123456789';
 const CRM_KEY = 'hostile-input-crm-key-0123456789abcdef0123';
 const SEED = Number(process.env.HOSTILE_INPUT_SEED ?? 20261203);
 const REQUESTS_PER_ROUTE = Number(process.env.HOSTILE_INPUT_REQUESTS_PER_ROUTE ?? 100);
+/** Replays only the routes whose "function METHOD path" contains this text. */
+const ONLY = process.env.HOSTILE_INPUT_ONLY ?? '';
 const BUCKET = 'hostile-input-recordings';
 const TASKS_SERVICE_ACCOUNT = `recording-tasks@${projectId}.iam.gserviceaccount.com`;
 
@@ -538,6 +540,7 @@ describe('hostile input on every route', () => {
       const base = urls.get(fn)!;
       for (const route of tables[fn]) {
         const key = `${fn} ${route.method} ${route.path}`;
+        if (!key.includes(ONLY)) continue;
         const example = EXAMPLES.get(key);
         const knowledge: RouteKnowledge = {
           existingIds: existingIds(),

@@ -333,6 +333,8 @@ const notJson = fc.oneof(
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null');
 
+const VALID_BODY = 'body: valid';
+
 /** A body for a route: mostly its valid example corrupted in one place, else anything at all. */
 function bodyFor(example: unknown): fc.Arbitrary<{ label: string; body: Buffer }> {
   const places = example === undefined ? [] : placesIn(example);
@@ -344,6 +346,8 @@ function bodyFor(example: unknown): fc.Arbitrary<{ label: string; body: Buffer }
   if (places.length > 0) {
     const place = fc.constantFrom(...places);
     variants.push(
+      // Kept only beside a hostile path segment: then the segment is what must be refused.
+      { weight: 2, arbitrary: fc.constant({ label: VALID_BODY, body: json(example) }) },
       {
         weight: 5,
         arbitrary: place
@@ -405,8 +409,13 @@ function segmentFor(param: string, knowledge: RouteKnowledge): fc.Arbitrary<Segm
   );
   const asHostile = hostile.map((raw) => ({ raw, hostile: true, existing: false }));
   if (existing.length === 0) return asHostile;
+  // Shaped like an existing id but far longer: only a length bound refuses it.
+  const stretched = fc
+    .tuple(fc.constantFrom(...existing), fc.constantFrom(2, 60, 600))
+    .map(([id, n]) => ({ raw: `${`${id}-`.repeat(n)}${id}`, hostile: true, existing: false }));
   return fc.oneof(
     { weight: 2, arbitrary: asHostile },
+    { weight: 1, arbitrary: stretched },
     {
       weight: 1,
       arbitrary: fc.constantFrom(...existing).map((raw) => ({ raw, hostile: false, existing: true })),
@@ -540,14 +549,16 @@ export function hostileRequests(route: RouteShape, knowledge: RouteKnowledge): f
       ),
     })
     .filter(
-      ({ segments, method }) =>
-        // A request that may write must carry something hostile the route reads: an existing id with
-        // nothing else wrong would be a legitimate write (a monitor started, a retry queued).
-        !segments.some((s) => s.existing) ||
-        (method === route.method &&
-          (knowledge.mayUseExistingIdsAlone ||
-            knowledge.example !== undefined ||
-            segments.some((s) => s.hostile))),
+      ({ segments, method, body }) =>
+        // A request that may write must carry something hostile the route reads: an existing id or a
+        // valid body with nothing else wrong would be a legitimate write (a monitor started, a retry
+        // queued, settings saved).
+        (body?.label !== VALID_BODY || segments.some((s) => s.hostile)) &&
+        (!segments.some((s) => s.existing) ||
+          (method === route.method &&
+            (knowledge.mayUseExistingIdsAlone ||
+              (knowledge.example !== undefined && body?.label !== VALID_BODY) ||
+              segments.some((s) => s.hostile)))),
     )
     .map(({ segments, shape, query, method, body, contentType, encoding }) => {
       let path = `/${segments.map((s) => s.raw).join('/')}`;

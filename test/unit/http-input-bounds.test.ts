@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../functions/src/domain/errors.js';
+import type { AppError } from '../../functions/src/domain/errors.js';
+import { LanguageTag } from '../../functions/src/http/api.js';
 import { contactQuestion } from '../../functions/src/http/deflection-question.js';
 import { platformEventsRoutes } from '../../functions/src/http/platform-events.js';
 import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
@@ -47,6 +48,16 @@ describe('the recordings queue’s tasks', () => {
     expect(part(10_001, 0)).toBe(false);
     expect(part(0, 100_001)).toBe(false);
     expect(part(0, 2 ** 53)).toBe(false);
+  });
+});
+
+describe('language tags in paths', () => {
+  it('when a tag is longer than any BCP 47 tag in use, then it is refused rather than becoming a document id', () => {
+    const tag = (n: number) => `en${'-fr'.repeat(n)}`;
+    expect(LanguageTag.safeParse('fr-CA').success).toBe(true);
+    expect(LanguageTag.safeParse(tag(11)).success).toBe(true); // 35 characters
+    expect(LanguageTag.safeParse(tag(12)).success).toBe(false);
+    expect(LanguageTag.safeParse(tag(600)).success).toBe(false);
   });
 });
 

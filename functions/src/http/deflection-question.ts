@@ -13,7 +13,7 @@ export const DeflectionQuestion = z.object({
   kind: Kind,
   channel: Channel,
   queueId: Identifier,
-  language: Language,
+  language: Language.max(35, 'must be at most 35 characters'),
   at: z.iso.datetime({ offset: true }).optional(),
   consumerTimeZone: TimeZone.optional(),
 });
