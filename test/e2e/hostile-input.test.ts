@@ -368,6 +368,9 @@ afterAll(async () => {
 
 // --- who sends --------------------------------------------------------------------------------------
 
+/** The callers every route lets in: their requests must get past authentication, into validation. */
+const DEEP_CREDENTIALS = new Set(['admin', 'signed', 'queue token']);
+
 type Credentials = { label: string; headers: (req: HostileRequest) => Record<string, string> };
 
 const bearer = (token: () => string) => () => ({ authorization: `Bearer ${token()}` });
@@ -555,6 +558,7 @@ describe('hostile input on every route', () => {
           fn,
           route: `${route.method} ${route.path}`,
           sent: 0,
+          pastAuthentication: 0,
           accepted: 0,
           refused: 0,
           statuses: new Map(),
@@ -583,6 +587,7 @@ describe('hostile input on every route', () => {
             continue;
           }
           tally.sent++;
+          if (DEEP_CREDENTIALS.has(credentials.label) && answer.status !== 401) tally.pastAuthentication++;
           tally.statuses.set(answer.status, (tally.statuses.get(answer.status) ?? 0) + 1);
           if (answer.status < 400) tally.accepted++;
           else tally.refused++;
@@ -622,6 +627,8 @@ describe('hostile input on every route', () => {
 
     printReport(SEED, tallies, mishandled);
     expect(tallies.filter((t) => t.sent === 0).map((t) => `${t.fn} ${t.route}`)).toEqual([]);
+    // Were the platform's signature or the tokens to change shape, every request would stop at the door.
+    expect(tallies.filter((t) => t.pastAuthentication === 0).map((t) => `${t.fn} ${t.route}`)).toEqual([]);
     expect([...kindsOf(mishandled)].map(([kind, { count }]) => `${count}× ${kind}`)).toEqual([]);
     expect(unexpectedErrors.slice(0, 5)).toEqual([]);
   }, 600_000);

@@ -5,6 +5,8 @@ export interface RouteTally {
   fn: string;
   route: string;
   sent: number;
+  /** Requests from a caller the route lets in that were not answered 401. */
+  pastAuthentication: number;
   accepted: number;
   refused: number;
   statuses: Map<number, number>;
@@ -22,7 +24,7 @@ export interface Mishandled {
 
 const describeRequest = (req: HostileRequest) => {
   const body = req.body
-    ? ` body(${req.body.length} B): ${JSON.stringify(req.body.subarray(0, 160).toString())}`
+    ? ` body(${req.body.length} B): ${JSON.stringify(req.body.subarray(0, 400).toString())}`
     : '';
   return `${req.method} ${req.target.slice(0, 200)} [${req.label}] headers ${JSON.stringify(req.headers)}${body}`;
 };
@@ -49,16 +51,18 @@ export function printReport(seed: number, tallies: readonly RouteTally[], mishan
       .sort(([a], [b]) => a - b)
       .map(([s, n]) => `${s}×${n}`)
       .join(' ');
+  const widths = [-15, -48, 5, 5, 5, 5, 6, 0];
   const row = (cells: string[]) =>
-    `${cells[0]!.padEnd(15)} ${cells[1]!.padEnd(48)} ${cells[2]!.padStart(5)} ${cells[3]!.padStart(5)} ${cells[4]!.padStart(5)} ${cells[5]!.padStart(6)}  ${cells[6]}`;
+    cells.map((c, i) => (widths[i]! < 0 ? c.padEnd(-widths[i]!) : c.padStart(widths[i]!))).join(' ');
   const lines = [
     `Hostile input: ${total} requests over ${tallies.length} routes (seed ${seed}).`,
-    row(['function', 'route', 'sent', '2-3xx', '4xx', 'time', 'statuses']),
+    row(['function', 'route', 'sent', 'in', '2-3xx', '4xx', 'time', 'statuses']),
     ...tallies.map((t) =>
       row([
         t.fn,
         t.route,
         String(t.sent),
+        String(t.pastAuthentication),
         String(t.accepted),
         String(t.refused),
         `${t.seconds.toFixed(1)}s`,

@@ -410,9 +410,11 @@ function segmentFor(param: string, knowledge: RouteKnowledge): fc.Arbitrary<Segm
   const asHostile = hostile.map((raw) => ({ raw, hostile: true, existing: false }));
   if (existing.length === 0) return asHostile;
   // Shaped like an existing id but far longer: only a length bound refuses it.
-  const stretched = fc
-    .tuple(fc.constantFrom(...existing), fc.constantFrom(2, 60, 600))
-    .map(([id, n]) => ({ raw: `${`${id}-`.repeat(n)}${id}`, hostile: true, existing: false }));
+  const stretched = fc.tuple(fc.constantFrom(...existing), fc.constantFrom(2, 60, 200)).map(([id, n]) => ({
+    raw: `${`${id}-`.repeat(n)}${id}`.slice(0, 3_000),
+    hostile: true,
+    existing: false,
+  }));
   return fc.oneof(
     { weight: 2, arbitrary: asHostile },
     { weight: 1, arbitrary: stretched },

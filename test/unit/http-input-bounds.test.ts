@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppError } from '../../functions/src/domain/errors.js';
 import { LanguageTag } from '../../functions/src/http/api.js';
+import { parseJsonBody } from '../../functions/src/http/errors.js';
 import { contactQuestion } from '../../functions/src/http/deflection-question.js';
 import { platformEventsRoutes } from '../../functions/src/http/platform-events.js';
 import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
@@ -48,6 +49,23 @@ describe('the recordings queue’s tasks', () => {
     expect(part(10_001, 0)).toBe(false);
     expect(part(0, 100_001)).toBe(false);
     expect(part(0, 2 ** 53)).toBe(false);
+  });
+});
+
+describe('JSON bodies', () => {
+  const body = (text: string) => () => parseJsonBody(Buffer.from(text));
+
+  it('when a string or a key holds a lone surrogate, then 400 before any route sees it, since Firestore cannot store it', () => {
+    for (const text of ['{"object":"\\udfff"}', '{"a":["x\\ud800y"]}', '{"\\ud83d":1}', '"\\ud800"'])
+      expect(body(text), text).toThrow(
+        expect.objectContaining({ status: 400, message: expect.stringContaining('lone surrogate') }),
+      );
+  });
+
+  it('when surrogates come in pairs, or a backslash is only followed by u, then the body reads as sent', () => {
+    expect(body('{"name":"\\ud83d\\ude00"}')()).toEqual({ name: '😀' });
+    expect(body('{"path":"C:\\\\ud800"}')()).toEqual({ path: 'C:\\ud800' });
+    expect(body('{"name":"😀"}')()).toEqual({ name: '😀' });
   });
 });
 
