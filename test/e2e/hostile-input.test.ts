@@ -55,6 +55,8 @@ const REQUESTS_PER_ROUTE = Number(process.env.HOSTILE_INPUT_REQUESTS_PER_ROUTE ?
 /** Replays only the routes whose "function METHOD path" contains this text. */
 const ONLY = process.env.HOSTILE_INPUT_ONLY ?? '';
 const BUCKET = 'hostile-input-recordings';
+/** Topics are per project, and other files of this project create their own: a name of our own. */
+const COMMANDS_TOPIC = 'hostile-input-commands';
 const TASKS_SERVICE_ACCOUNT = `recording-tasks@${projectId}.iam.gserviceaccount.com`;
 
 type FunctionName = 'api' | 'platformEvents' | 'recordingWorker';
@@ -324,12 +326,12 @@ beforeAll(async () => {
     PLATFORM_SIGNING_SECRET: SECRET,
     DIRECTORY_CACHE_SECONDS: '0',
     CRM_DOWNLOAD_KEY: CRM_KEY,
-    PLATFORM_COMMANDS_TOPIC: 'platform-commands',
+    PLATFORM_COMMANDS_TOPIC: COMMANDS_TOPIC,
     ...recordingsEnvironment(stack),
     TASKS_OIDC_CERTS_URL: issuer.certsUrl,
   });
   const pubsub = new PubSub({ projectId });
-  await pubsub.createTopic('platform-commands').catch(() => undefined);
+  await pubsub.createTopic(COMMANDS_TOPIC);
   await pubsub.close();
   workerToken = issuer.token(recordingsEnvironment(stack).RECORDING_WORKER_URL!);
   wrongAudienceToken = issuer.token('https://elsewhere.example');
