@@ -5,13 +5,32 @@ export function zodIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code }));
 }
 
-/** A raw request body as JSON, or a 400. */
+/** A `\u` escape of a UTF-16 surrogate: the only way a lone one gets into a body read as UTF-8. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * A raw request body as JSON, or a 400. Strings (and keys) must be valid Unicode: a lone surrogate
+ * parses, but Firestore refuses to store it, so it is refused here, for every route at once.
+ */
 export function parseJsonBody(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  let loneSurrogate = false;
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    parsed = SURROGATE_ESCAPE.test(text)
+      ? JSON.parse(text, (key, value: unknown) => {
+          if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value)))
+            loneSurrogate = true;
+          return value;
+        })
+      : JSON.parse(text);
   } catch {
     throw invalidRequest('The body is not valid JSON.');
   }
+  if (loneSurrogate)
+    throw invalidRequest('The body is not valid Unicode: a string holds a lone surrogate (\\ud800-\\udfff).');
+  return parsed;
 }
 
 /** Parses `input` with `schema`, or throws a 400 that lists every problem. */

@@ -22,6 +22,7 @@ import { bookSlot, offerSlots } from '../app/deflection/scheduled-calls.js';
 import { AgentState } from '../ports/presence.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
+import { instantWithin, PRESENCE_WINDOW } from './instants.js';
 
 /** A session event is a few hundred bytes; anything much larger is not one. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -142,11 +143,10 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         const { verified, body } = signedBody(req, { allowV1: false });
         const report = parseOrThrow(PresenceReport, body, 'The presence report');
         const { agentId } = parseOrThrow(z.object({ agentId: Identifier }), params, 'The path');
+        const at = instantWithin(report.at, deps.clock.now(), PRESENCE_WINDOW, 'The presence report', 'at');
         return {
           status: 200,
-          body: await onlyOnce(verified, () =>
-            deps.deflection().presence.report(agentId, report.state, new Date(report.at)),
-          ),
+          body: await onlyOnce(verified, () => deps.deflection().presence.report(agentId, report.state, at)),
         };
       },
     },

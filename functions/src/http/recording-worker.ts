@@ -19,19 +19,44 @@ export interface RecordingWorkerDeps {
   caller: () => ServiceCallerVerifier;
 }
 
-const PlanTask = z.object({
+/**
+ * An object name as Cloud Storage accepts one: 1 to 1024 bytes of UTF-8, no carriage return or line
+ * feed, not "." or "..", not under ".well-known/acme-challenge/". Anything else the service refuses,
+ * and that refusal must be the caller's 400, not our 500.
+ */
+export const StorageObjectName = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((name) => !/\p{Surrogate}/u.test(name), 'must be well-formed Unicode (no lone surrogate)')
+  .refine((name) => Buffer.byteLength(name, 'utf8') <= 1024, 'must be at most 1024 bytes of UTF-8')
+  .refine((name) => !/[\r\n]/.test(name), 'must not contain a carriage return or line feed')
+  .refine((name) => name !== '.' && name !== '..', 'must not be . or ..')
+  .refine(
+    (name) => !name.startsWith('.well-known/acme-challenge/'),
+    'must not start with .well-known/acme-challenge/',
+  );
+
+/** A Cloud Storage generation: a 64-bit number, in decimal. */
+export const StorageGeneration = z.string().regex(/^\d{1,19}$/, 'must be a generation number');
+
+/** A recording has far fewer parts and retries than these; larger numbers are not a task of ours. */
+export const MAX_PART_INDEX = 100_000;
+export const MAX_ROUND = 10_000;
+
+export const PlanTask = z.object({
   bucket: z.string().min(3).max(222),
-  object: z.string().min(1).max(1024),
-  generation: z.string().regex(/^\d+$/).optional(),
+  object: StorageObjectName,
+  generation: StorageGeneration.optional(),
   sessionId: Identifier,
   recordingId: Identifier,
 });
-const PartTask = z.object({
+export const PartTask = z.object({
   planId: PlanId,
-  round: z.number().int().nonnegative(),
-  partIndex: z.number().int().nonnegative(),
+  round: z.number().int().nonnegative().max(MAX_ROUND),
+  partIndex: z.number().int().nonnegative().max(MAX_PART_INDEX),
 });
-const PurgeTask = z.object({ planId: PlanId });
+export const PurgeTask = z.object({ planId: PlanId });
 
 export function answer(result: TaskAnswer): RouteResult {
   if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };
