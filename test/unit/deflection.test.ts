@@ -345,8 +345,10 @@ describe('deflection settings validation: queue trees, voicemail prompts, ids th
 
   it('when queues really are called "constructor" and "toString", then they are ordinary queues', () => {
     const config = deflectionConfig();
-    config.queues.constructor = { ...config.queues['q-billing']!, name: 'Constructor' };
-    config.queues.toString = { ...config.queues['q-refunds']!, parentId: 'constructor' };
+    // Set through a variable: typed as an index, not as Object's own "constructor".
+    const named = (id: string, queue: QueueSettings) => (config.queues[id] = queue);
+    named('constructor', { ...config.queues['q-billing']!, name: 'Constructor' });
+    named('toString', { ...config.queues['q-refunds']!, parentId: 'constructor' });
     expect(codes(config)).toEqual([]);
     const decision = ask({ queueId: 'toString' }, config);
     expect(decision.offers).toEqual([
