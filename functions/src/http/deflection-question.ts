@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ContactQuestion } from '../domain/deflection/decide.js';
-import { Language } from '../domain/deflection/settings.js';
+import { Language, QuestionTime } from '../domain/deflection/settings.js';
 import { TimeZone } from '../domain/hours/schedule.js';
 import { Channel, Identifier, Kind } from '../domain/sessions/events.js';
 
@@ -13,7 +13,7 @@ export const DeflectionQuestion = z.object({
   channel: Channel,
   queueId: Identifier,
   language: Language,
-  at: z.iso.datetime({ offset: true }).optional(),
+  at: QuestionTime.optional(),
   consumerTimeZone: TimeZone.optional(),
 });
 

@@ -25,6 +25,18 @@ export const Language = z
   .string()
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA');
 
+const EARLIEST_QUESTION = Date.UTC(1970, 0, 1);
+const LATEST_QUESTION = Date.UTC(2200, 0, 1);
+
+/**
+ * An instant a contact or a booking is asked about, with its offset: from 1970 to 2199, far beyond any
+ * preview an admin needs, and far inside what dates and zones can represent.
+ */
+export const QuestionTime = z.iso.datetime({ offset: true }).refine((text) => {
+  const at = Date.parse(text);
+  return at >= EARLIEST_QUESTION && at < LATEST_QUESTION;
+}, 'must be a date and time from 1970 to 2199');
+
 /** Custom hours for a queue (and its sub-queues), a channel and/or a language (AHD-1). */
 export const HoursScope = z
   .object({ queueId: Identifier.optional(), channel: Channel.optional(), language: Language.optional() })
