@@ -400,6 +400,12 @@ describe('deflection settings bounds', () => {
     ).toBe(false);
     const center = deflectionConfig().supportCenter;
     expect(SupportCenter.safeParse({ ...center, name: '\udfff' }).success).toBe(false);
+    const holiday = (name: string) => ({
+      ...center,
+      hours: { ...center.hours, exceptions: [{ date: '2026-12-25', hours: 'closed', name }] },
+    });
+    expect(SupportCenter.safeParse(holiday('Christmas \ud800')).success).toBe(false);
+    expect(SupportCenter.safeParse(holiday('Noël 🎄')).success).toBe(true);
     expect(SupportCenter.safeParse({ ...center, email: `${'a'.repeat(250)}@acme.example` }).success).toBe(
       false,
     );
