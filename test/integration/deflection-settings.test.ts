@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FirestoreDeflectionSettings } from '../../functions/src/adapters/firestore/deflection-settings.js';
 import { FirestoreDirectory } from '../../functions/src/adapters/firestore/directory.js';
 import { DeflectionEngine } from '../../functions/src/app/deflection/engine.js';
+import { saveSettings } from '../../functions/src/app/deflection/settings.js';
+import { BUILT_IN_ROLES, resolveActor } from '../../functions/src/domain/access/permissions.js';
 import {
   CallSettings,
   ChatSettings,
@@ -208,5 +210,27 @@ describe('deflection settings store on the Firestore emulator', () => {
       expect((await engine.compiled())!.config.supportCenter.name).toBe('Acme Renamed');
     });
     expect(version).toBeGreaterThan(0);
+  });
+
+  it('when the first queue is saved before the rest is set up with custom web deflection, even a value Firestore cannot store, then 400 and nothing is written', async () => {
+    const fresh = testFirestore(testProjectId('defl-setup'));
+    onTestFinished(() => fresh.terminate());
+    const admin = resolveActor(
+      { uid: 'u-admin', name: 'Admin', roleIds: ['admin'], teamIds: [] },
+      new Map(Object.entries(BUILT_IN_ROLES)),
+    );
+    const queue = QueueSettings.parse({
+      ...deflectionConfig().queues['q-billing'],
+      deflection: { web: [[1, [2]]] },
+    });
+    await expect(
+      saveSettings(new FirestoreDeflectionSettings(fresh), admin, {
+        section: 'queue',
+        id: 'q-billing',
+        value: queue,
+      }),
+    ).rejects.toMatchObject({ status: 400, details: { issues: [{ code: 'not_for_web' }] } });
+    expect((await fresh.collection('queues').get()).empty).toBe(true);
+    expect((await fresh.doc('settings/deflectionVersion').get()).exists).toBe(false);
   });
 });

@@ -287,14 +287,9 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
     const path = `queues.${id}`;
     if (queue.parentId !== null && !queueExists(queue.parentId))
       issue(`${path}.parentId`, 'unknown_queue', `There is no queue ${queue.parentId}.`);
+    issues.push(...ownQueueIssues(id, queue));
     const d = queue.deflection;
     if (!d) continue;
-    if (d.web !== undefined)
-      issue(
-        `${path}.deflection.web`,
-        'not_for_web',
-        'Web queues have no custom deflection: they follow the chat and call settings.',
-      );
     const isLeaf = !parents.has(id);
     if (!isLeaf && (d.ivr || d.mobile || d.sms))
       issue(`${path}.deflection`, 'leaf_queues_only', 'Custom deflection applies to leaf queues only.');
@@ -356,6 +351,22 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
       issue(`${path}.deflection.sms.text`, 'text_missing', 'An after-hours SMS needs its text.');
   }
   return issues;
+}
+
+/**
+ * What a queue section may never hold, whatever the rest of the configuration says: checked on every
+ * save, also during the first set-up, before there is a whole to check against.
+ */
+export function ownQueueIssues(id: string, queue: QueueSettings): ConfigIssue[] {
+  return queue.deflection?.web !== undefined
+    ? [
+        {
+          path: `queues.${id}.deflection.web`,
+          code: 'not_for_web',
+          message: 'Web queues have no custom deflection: they follow the chat and call settings.',
+        },
+      ]
+    : [];
 }
 
 /**
