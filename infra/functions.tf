@@ -27,17 +27,26 @@ locals {
     RECORDING_TASKS_SERVICE_ACCOUNT = google_service_account.recording_tasks.email
   }
 
+  # Node's, for the three HTTP functions: the front door (functions/src/http/front-door.ts), loaded
+  # from the build before the functions framework, which would otherwise read, decompress and buffer
+  # up to 1 GB of any body before our code runs. It refuses compressed and oversize bodies unread and
+  # answers malformed requests with JSON errors. Relative to /workspace, where the runtime starts the
+  # function. The same value as FRONT_DOOR_NODE_OPTIONS in scripts/stack/functions.ts.
+  front_door_node_options = "--import=./functions/lib/http/front-door-preload.js"
+
   # platformEventsPubSub, recordingReady and the sweeper need nothing else.
   recordings_runtime_environment = merge(local.runtime_environment, local.recordings_environment)
 
   # Only platformEvents checks signatures.
   platform_events_environment = merge(local.runtime_environment, local.recordings_environment, {
     PLATFORM_SIGNATURE_MAX_SKEW_SECONDS = tostring(var.signature_max_skew_seconds)
+    NODE_OPTIONS                        = local.front_door_node_options
   })
 
   # The api publishes listen-in, barge and end commands to the platform's topic.
   api_environment = merge(local.runtime_environment, local.recordings_environment, {
     PLATFORM_COMMANDS_TOPIC = google_pubsub_topic.platform_commands.name
+    NODE_OPTIONS            = local.front_door_node_options
   })
 
   # Only the worker talks to Salesforce. Its private key is a secret (SALESFORCE_PRIVATE_KEY, below),
@@ -47,14 +56,16 @@ locals {
     SALESFORCE_CLIENT_ID   = var.salesforce_client_id
     SALESFORCE_USERNAME    = var.salesforce_username
     SALESFORCE_API_VERSION = var.salesforce_api_version
-    # Node's, not ours: a young generation large enough that the 64 KB chunks of a part die in it.
-    # With the default (16 MB), chunks in flight outlive two scavenges, and the memory they hold
-    # outside the heap starts a full collection of the whole heap every 10 to 20 MB sent: 16 of
-    # them in a 200 MB recording instead of 2, and some 15 % more CPU per part (bench/recordings.ts).
-    # The same value as RECORDING_WORKER_NODE_OPTIONS in scripts/stack/recordings.ts, which the
-    # benchmark's worker runs with.
-    NODE_OPTIONS = "--max-semi-space-size=64"
+    NODE_OPTIONS           = local.recording_worker_node_options
   })
+
+  # The front door, and a young generation large enough that the 64 KB chunks of a part die in it.
+  # With the default (16 MB), chunks in flight outlive two scavenges, and the memory they hold
+  # outside the heap starts a full collection of the whole heap every 10 to 20 MB sent: 16 of them
+  # in a 200 MB recording instead of 2, and some 15 % more CPU per part (bench/recordings.ts). The
+  # flag is RECORDING_WORKER_NODE_OPTIONS in scripts/stack/recordings.ts, which the benchmark's
+  # worker runs with.
+  recording_worker_node_options = "--max-semi-space-size=64 ${local.front_door_node_options}"
 }
 
 resource "google_storage_bucket" "function_source" {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { indexFor, indexKey, type CompositeIndex } from '../functions/src/adapters/firestore/indexes.js';
 import { planAgentList } from '../functions/src/domain/supervision/agent-listing.js';
+import { planPeopleList } from '../functions/src/domain/access/people-list.js';
 import {
   planSessionList,
   type SessionListFilters,
@@ -55,13 +56,23 @@ function* agentListPlans() {
     }
 }
 
+function* peopleListPlans() {
+  for (const chosen of subsets(['teamId', 'search'] as const)) {
+    const result = planPeopleList(Object.fromEntries(chosen.map((k) => [k, k === 'teamId' ? 't1' : 'ada'])), {
+      size: 25,
+    });
+    if ('plan' in result) yield result.plan;
+  }
+}
+
 const asc = (fieldPath: string) => ({ fieldPath, order: 'ASCENDING' as const });
 const desc = (fieldPath: string) => ({ fieldPath, order: 'DESCENDING' as const });
 
-/** Queries written by hand in the adapters (adapters/firestore/supervision.ts, scheduled-calls.ts, recording-plans.ts). */
+/** Queries written by hand in the adapters (adapters/firestore/supervision.ts, directory.ts, scheduled-calls.ts, recording-plans.ts). */
 const fixed: CompositeIndex[] = [
   { collectionGroup: 'events', queryScope: 'COLLECTION', fields: [asc('type'), desc('sequence')] },
   { collectionGroup: 'sessions', queryScope: 'COLLECTION', fields: [asc('agent.id'), asc('listState')] },
+  { collectionGroup: 'sessions', queryScope: 'COLLECTION', fields: [asc('queue.id'), asc('listState')] },
   { collectionGroup: 'monitors', queryScope: 'COLLECTION', fields: [asc('sessionId'), asc('active')] },
   { collectionGroup: 'scheduledCalls', queryScope: 'COLLECTION', fields: [asc('queueId'), asc('start')] },
   { collectionGroup: 'audit', queryScope: 'COLLECTION', fields: [asc('sessionId'), desc('at')] },
@@ -77,7 +88,7 @@ const fixed: CompositeIndex[] = [
 
 export function requiredIndexes(): CompositeIndex[] {
   const byKey = new Map<string, CompositeIndex>();
-  for (const plan of [...sessionListPlans(), ...agentListPlans()]) {
+  for (const plan of [...sessionListPlans(), ...agentListPlans(), ...peopleListPlans()]) {
     const index = indexFor(plan);
     // One ordered field alone is a single-field index, which Firestore keeps by itself.
     if (index.fields.length > 1) byKey.set(indexKey(index), index);

@@ -5,7 +5,13 @@ import { FirestoreAgentPresence } from './adapters/firestore/presence.js';
 import { FirestoreScheduledCallBook } from './adapters/firestore/scheduled-calls.js';
 import { FirestoreVoicemailStore } from './adapters/firestore/voicemails.js';
 import { DeflectionEngine } from './app/deflection/engine.js';
-import { FirestoreDirectory } from './adapters/firestore/directory.js';
+import {
+  FirestoreDirectory,
+  FirestorePeopleAdmin,
+  FirestoreQueueSessions,
+  FirestoreRolesAdmin,
+} from './adapters/firestore/directory.js';
+import type { AdminDeps } from './app/admin/directory.js';
 import { FirestoreSessionRepository } from './adapters/firestore/session-repository.js';
 import {
   FirestoreAgentQueries,
@@ -79,13 +85,16 @@ export function compose(config: Config, clock: Clock = systemClock) {
       : new FirebaseIdTokenVerifier(config.projectId, () => clock.now()),
     people: directory(),
   }));
+  const supervisionSettings = once(
+    () => new FirestoreSupervisionSettings(db(), config.directoryCacheSeconds * 1000),
+  );
   const supervision = once((): SupervisionDeps => ({
     sessions: new FirestoreSessionQueries(db()),
     agents: new FirestoreAgentQueries(db()),
     monitors: ingest().monitors,
     audit: new FirestoreAuditLog(db()),
     confirmations: new FirestoreEndConfirmations(db()),
-    settings: new FirestoreSupervisionSettings(db(), config.directoryCacheSeconds * 1000),
+    settings: supervisionSettings(),
     people: directory(),
     commands: new PubSubPlatformCommands(config.projectId, config.platformCommandsTopic),
     ingest: ingest(),
@@ -140,9 +149,22 @@ export function compose(config: Config, clock: Clock = systemClock) {
     clock,
     newId: randomUUID,
   }));
+  const admin = once((): AdminDeps => ({
+    people: new FirestorePeopleAdmin(db()),
+    roles: new FirestoreRolesAdmin(db()),
+    directory: directory(),
+    stuck: supervisionSettings(),
+    queueSessions: new FirestoreQueueSessions(db()),
+    deflection: deflection().settings,
+    ingest: ingest(),
+    audit: supervision().audit,
+    clock,
+    newId: randomUUID,
+  }));
   return {
     ingest,
     people,
+    admin,
     supervision,
     deflection,
     recordings,

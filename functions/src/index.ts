@@ -38,6 +38,7 @@ functions.http(
       people: adapters.people,
       supervision: adapters.supervision,
       deflection: adapters.deflection,
+      admin: adapters.admin,
       ...(adapters.downloads ? { downloads: adapters.downloads, recordings: adapters.recordings } : {}),
       crmDownloadKeys: config.crmDownloadKeys,
     }),

@@ -1,9 +1,28 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { firestoreIngestDeps } from '../../functions/src/composition.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
-import type { Person } from '../../functions/src/domain/access/permissions.js';
+import {
+  BUILT_IN_ROLES,
+  PersonInput,
+  RoleInput,
+  type Person,
+} from '../../functions/src/domain/access/permissions.js';
+import {
+  CallSettings,
+  ChatSettings,
+  LanguageSettings,
+  QueueSettings,
+  SupportCenter,
+  validateDeflectionConfig,
+  type DeflectionConfig,
+} from '../../functions/src/domain/deflection/settings.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
-import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
+import { StuckThresholdsInput } from '../../functions/src/domain/supervision/session-listing.js';
+import {
+  FirestorePeopleAdmin,
+  FirestoreRolesAdmin,
+} from '../../functions/src/adapters/firestore/directory.js';
+import { FirestoreSupervisionSettings } from '../../functions/src/adapters/firestore/supervision.js';
 
 /**
  * Demo data for the local stack: a support center with a queue tree, teams, people with roles,
@@ -111,14 +130,18 @@ export const demoDocuments: Record<string, Record<string, unknown>> = {
   },
   'queues/q-night': { name: 'Night line', parentId: null, menuPath: ['Night line'], virtualAgent: 'always' },
   'settings/deflectionVersion': { version: 1 },
-  // Built-in roles (admin, manager, agent) live in the code; custom ones here.
-  'roles/trainee': {
+};
+
+/** Built-in roles (admin, manager, agent) live in the code; custom ones here. */
+export const demoRoles: Record<string, unknown> = {
+  trainee: {
     name: 'Agent in training',
     permissions: ['Monitor-Calls', 'Monitor-Chats'],
     scope: 'assigned_teams',
   },
-  'settings/supervision': { stuckThresholds: { queuedMinutes: 300, connectedMinutes: 480 } },
 };
+
+export const demoStuckThresholds: unknown = { queuedMinutes: 300, connectedMinutes: 480 };
 
 /** People, with the sign-in they get on the Auth emulator (password: switchboard). */
 export const demoPeople: (Person & { email: string })[] = [
@@ -143,6 +166,7 @@ export const demoPeople: (Person & { email: string })[] = [
     email: 'ari@acme.example',
     roleIds: ['agent'],
     teamIds: ['team-billing'],
+    phone: '+15550111',
   },
   {
     uid: 'u-agent-2',
@@ -217,26 +241,74 @@ function demoEvents(now: Date): unknown[] {
   ];
 }
 
+const under = (prefix: string) =>
+  Object.entries(demoDocuments)
+    .filter(([path]) => path.startsWith(prefix))
+    .map(([path, data]) => [path.slice(prefix.length), data] as const);
+
+/**
+ * The demo configuration as the api would have checked it: every section parsed by its schema and the
+ * whole valid together (AHD-11). Throws, naming the problems, when it is not.
+ */
+export function demoDeflectionConfig(): DeflectionConfig {
+  const config: DeflectionConfig = {
+    supportCenter: SupportCenter.parse(demoDocuments['settings/supportCenter']),
+    call: CallSettings.parse(demoDocuments['settings/call']),
+    chat: ChatSettings.parse(demoDocuments['settings/chat']),
+    queues: Object.fromEntries(under('queues/').map(([id, data]) => [id, QueueSettings.parse(data)])),
+    languages: Object.fromEntries(
+      under('languages/').map(([tag, data]) => [tag, LanguageSettings.parse(data)]),
+    ),
+  };
+  const issues = validateDeflectionConfig(config);
+  if (issues.length > 0) throw new Error(`The demo settings are not valid: ${JSON.stringify(issues)}`);
+  return config;
+}
+
+/** Custom roles and people as the admin routes check them: schemas, and roles that exist. */
+export function demoDirectory() {
+  const roles = new Map(Object.entries(demoRoles).map(([id, role]) => [id, RoleInput.parse(role)]));
+  const known = new Set([...Object.keys(BUILT_IN_ROLES), ...roles.keys()]);
+  const people = demoPeople.map(({ uid, name, roleIds, teamIds, phone }) => {
+    const person = PersonInput.parse({ name, roleIds, teamIds, ...(phone ? { phone } : {}) });
+    const unknown = person.roleIds.filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new Error(`${uid} has roles that do not exist: ${unknown.join(', ')}`);
+    return { uid, ...person };
+  });
+  return { roles, people, stuckThresholds: StuckThresholdsInput.parse(demoStuckThresholds) };
+}
+
 export async function seedDemoData(
   db: Firestore,
   now = new Date(),
 ): Promise<{ documents: number; events: number }> {
+  const config = demoDeflectionConfig();
+  const directory = demoDirectory();
   const batch = db.batch();
-  for (const [path, data] of Object.entries(demoDocuments)) batch.set(db.doc(path), data);
-  for (const { email, ...person } of demoPeople)
-    batch.set(db.doc(`users/${person.uid}`), {
-      name: person.name,
-      email,
-      roleIds: person.roleIds,
-      teamIds: person.teamIds,
-      ...agentListing(person),
-    });
+  batch.set(db.doc('settings/supportCenter'), config.supportCenter);
+  batch.set(db.doc('settings/call'), config.call);
+  batch.set(db.doc('settings/chat'), config.chat);
+  for (const [id, queue] of Object.entries(config.queues)) batch.set(db.doc(`queues/${id}`), queue);
+  for (const [tag, language] of Object.entries(config.languages))
+    batch.set(db.doc(`languages/${tag}`), language);
+  for (const [path, data] of under('teams/')) batch.set(db.doc(`teams/${path}`), data);
+  batch.set(db.doc('settings/deflectionVersion'), demoDocuments['settings/deflectionVersion']!);
   await batch.commit();
+
+  // Written by the same adapters as the admin routes, so the documents are the ones they would write.
+  const roles = new FirestoreRolesAdmin(db);
+  for (const [id, role] of directory.roles) await roles.change(id, role, () => {});
+  const people = new FirestorePeopleAdmin(db);
+  for (const person of directory.people) await people.change(person.uid, person, () => {});
+  await new FirestoreSupervisionSettings(db, 0).saveStuckThresholds(directory.stuckThresholds);
 
   const deps = firestoreIngestDeps(db, 0, { now: () => now });
   const events = demoEvents(now).map((e) => SessionEvent.parse(e));
   for (const event of events) await ingestSessionEvent(deps, event);
-  return { documents: Object.keys(demoDocuments).length + demoPeople.length, events: events.length };
+  return {
+    documents: Object.keys(demoDocuments).length + directory.roles.size + directory.people.length + 1,
+    events: events.length,
+  };
 }
 
 /** Accounts on the Auth emulator with the demo people's uids; an existing one is left as it is. */

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { REQUEST_BODY_LIMITS, guardServer } from '../../functions/src/http/front-door.js';
 
 /**
  * Serves registered functions with the functions framework, each on its own port as each is deployed
@@ -12,6 +13,13 @@ export interface ServedFunction {
   server: Server;
 }
 
+/**
+ * The node options every HTTP function is deployed with (NODE_OPTIONS in infra/functions.tf): the
+ * front door (functions/src/http/front-door.ts), loaded from the build before the framework starts.
+ * Relative to the function's root, where the runtime starts it.
+ */
+export const FRONT_DOOR_NODE_OPTIONS = '--import=./functions/lib/http/front-door-preload.js';
+
 export async function serveFunctions(
   ports: Record<string, number>,
 ): Promise<{ functions: ServedFunction[]; stop(): Promise<void> }> {
@@ -19,7 +27,11 @@ export async function serveFunctions(
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
   const functions: ServedFunction[] = [];
   for (const [name, port] of Object.entries(ports)) {
-    const server = getTestServer(name) as unknown as Server;
+    // HTTP functions behind the front door, as deployed (where FRONT_DOOR_NODE_OPTIONS puts it);
+    // event functions are reached by Eventarc only.
+    const framework = getTestServer(name) as unknown as Server;
+    const bodyLimit = REQUEST_BODY_LIMITS.get(name);
+    const server = bodyLimit === undefined ? framework : guardServer(framework, bodyLimit);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', resolve);

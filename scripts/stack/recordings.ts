@@ -20,8 +20,9 @@ export const LOCAL_SALESFORCE = {
 };
 
 /**
- * The node options recordingWorker is deployed with (NODE_OPTIONS in infra/functions.tf, which
- * says why): a process of its own that serves the worker starts with them.
+ * The node options recordingWorker is deployed with besides the front door's (NODE_OPTIONS in
+ * infra/functions.tf, which says why): a process of its own that serves the worker starts with them,
+ * and gets the front door from serveFunctions.
  */
 export const RECORDING_WORKER_NODE_OPTIONS = '--max-semi-space-size=64';
 

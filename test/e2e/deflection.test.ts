@@ -174,6 +174,35 @@ describe('deflection settings through the api', () => {
     expect(res.body.error.details).toEqual({ reason: 'missing_permission', permission: 'Settings-Edit' });
   });
 
+  it('when someone who may not edit settings sends an invalid or unparsable body, then 403 before anything is read of it', async () => {
+    const invalid = { afterHoursDeflection: 'sometimes', ivr: { type: 'teleport' } };
+    const attempts = [
+      ...['/v1/settings/support-center', '/v1/settings/call', '/v1/settings/chat'].map((path) => ({
+        path,
+        body: JSON.stringify(invalid),
+      })),
+      { path: '/v1/settings/queues/q-mobile-app', body: JSON.stringify(invalid) },
+      { path: '/v1/settings/languages/en', body: '{"prompts": ' },
+      { path: '/v1/settings/call', body: 'not json at all' },
+    ];
+    for (const who of ['d-manager', 'd-agent'])
+      for (const { path, body } of attempts) {
+        const res = await fetch(`${api}${path}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' },
+          body,
+        });
+        expect(res.status, `${who} ${path}`).toBe(403);
+        expect(((await res.json()) as any).error.details.reason).toBe('missing_permission');
+      }
+    const preview = await fetch(`${api}/v1/deflection/preview`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens['d-agent']}`, 'content-type': 'application/json' },
+      body: '{"kind": 42',
+    });
+    expect(preview.status).toBe(403);
+  });
+
   it('when an admin saves, then the platform sees the change at once, and in steady state decisions read nothing', async () => {
     const call = { ...deflectionConfig().call, ivr: { type: 'phone', number: '+15550177' } };
     expect(

@@ -134,6 +134,11 @@ const matrix: [string, Action, Record<Who, string>][] = [
     { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
   ],
   [
+    'edit people and roles',
+    { type: 'people.edit' },
+    { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
+  ],
+  [
     'read the audit trail',
     { type: 'audit.read' },
     { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
@@ -180,6 +185,21 @@ describe('authorization matrix', () => {
       reason: 'settings_need_all_teams',
       permission: 'Settings-Edit',
     });
+  });
+
+  it('a team-scoped Users-Edit does not reach people: whoever edits people can grant any role', () => {
+    const scoped = new Map(roles).set('keeper', {
+      name: 'Keeper',
+      permissions: ['Users-Edit'],
+      scope: 'assigned_teams',
+    });
+    const keeper = resolveActor({ uid: 'k', name: 'K', roleIds: ['keeper'], teamIds: ['team-a'] }, scoped);
+    expect(authorize(keeper, { type: 'people.edit' })).toEqual({
+      allowed: false,
+      reason: 'people_need_all_teams',
+      permission: 'Users-Edit',
+    });
+    expect(authorize(keeper, { type: 'settings.edit' }).allowed).toBe(false);
   });
 
   it('a denial names the missing permission, so the 403 can say it', () => {

@@ -1,30 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CallSettings,
-  ChatSettings,
-  LanguageSettings,
-  QueueSettings,
-  SupportCenter,
-  validateDeflectionConfig,
-} from '../../functions/src/domain/deflection/settings.js';
-import { demoDocuments } from '../../scripts/seed/demo-data.js';
+import { demoDeflectionConfig, demoDirectory, demoPeople, demoRoles } from '../../scripts/seed/demo-data.js';
 
 describe('demo data', () => {
   it('is a configuration an admin could have saved: every section parses and the whole is valid', () => {
-    const under = (prefix: string) =>
-      Object.entries(demoDocuments)
-        .filter(([path]) => path.startsWith(prefix))
-        .map(([path, data]) => [path.slice(prefix.length), data] as const);
-    const config = {
-      supportCenter: SupportCenter.parse(demoDocuments['settings/supportCenter']),
-      call: CallSettings.parse(demoDocuments['settings/call']),
-      chat: ChatSettings.parse(demoDocuments['settings/chat']),
-      queues: Object.fromEntries(under('queues/').map(([id, data]) => [id, QueueSettings.parse(data)])),
-      languages: Object.fromEntries(
-        under('languages/').map(([tag, data]) => [tag, LanguageSettings.parse(data)]),
-      ),
-    };
-    expect(Object.keys(config.queues).length).toBeGreaterThan(3);
-    expect(validateDeflectionConfig(config)).toEqual([]);
+    expect(Object.keys(demoDeflectionConfig().queues).length).toBeGreaterThan(3);
+  });
+
+  it('has people and roles the admin routes would accept: plain teams, existing roles, E.164 phones', () => {
+    const { people, roles } = demoDirectory();
+    expect(people.map((p) => p.uid)).toEqual(demoPeople.map((p) => p.uid));
+    expect([...roles.keys()]).toEqual(Object.keys(demoRoles));
+    expect(people.some((p) => p.phone !== null)).toBe(true);
+  });
+
+  it('refuses a person the routes would refuse', () => {
+    const person = demoPeople[0]!;
+    const saved = { ...person };
+    try {
+      Object.assign(person, { teamIds: ['*'] });
+      expect(() => demoDirectory()).toThrow();
+      Object.assign(person, saved, { roleIds: ['no-such-role'] });
+      expect(() => demoDirectory()).toThrow(/do not exist/);
+    } finally {
+      Object.assign(person, saved);
+    }
   });
 });

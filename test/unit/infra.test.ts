@@ -4,6 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/src/config.js';
+import { REQUEST_BODY_LIMITS } from '../../functions/src/http/front-door.js';
+import { FRONT_DOOR_NODE_OPTIONS } from '../../scripts/stack/functions.js';
 import { RECORDING_WORKER_NODE_OPTIONS } from '../../scripts/stack/recordings.js';
 
 /**
@@ -465,11 +467,30 @@ describe('functions', () => {
     );
   });
 
-  it("only the worker has node options, the benchmark's: the young generation that keeps a part's chunks out of full collections", () => {
-    for (const { body, entryPoint } of functions)
-      expect(sample(environmentOf(body).NODE_OPTIONS ?? ''), entryPoint).toBe(
-        entryPoint === 'recordingWorker' ? RECORDING_WORKER_NODE_OPTIONS : '',
+  it("each HTTP function loads the front door before the framework; the worker also has the benchmark's young generation", () => {
+    const expected = new Map([
+      ['api', FRONT_DOOR_NODE_OPTIONS],
+      ['platformEvents', FRONT_DOOR_NODE_OPTIONS],
+      ['recordingWorker', `${RECORDING_WORKER_NODE_OPTIONS} ${FRONT_DOOR_NODE_OPTIONS}`],
+    ]);
+    for (const { body, entryPoint } of functions) {
+      expect(sample(environmentOf(body).NODE_OPTIONS ?? ''), entryPoint).toBe(expected.get(entryPoint) ?? '');
+      // Every function reached over HTTP (no event trigger) has a body limit at the front door.
+      expect(REQUEST_BODY_LIMITS.has(entryPoint), entryPoint).toBe(
+        blocks(body, 'event_trigger').length === 0,
       );
+    }
+    // The preload is in the deployed build: a file of functions/src, which the build compiles whole
+    // into functions/lib.
+    const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as {
+      compilerOptions: { rootDir: string; outDir: string };
+      include: string[];
+    };
+    const preload = /^--import=\.\/(.+)\.js$/.exec(FRONT_DOOR_NODE_OPTIONS)![1]!;
+    expect(preload.startsWith(`${build.compilerOptions.outDir}/`)).toBe(true);
+    expect(build.include).toContain(build.compilerOptions.rootDir);
+    const source = `${build.compilerOptions.rootDir}${preload.slice(build.compilerOptions.outDir.length)}.ts`;
+    expect(existsSync(join(root, source)), source).toBe(true);
   });
 
   it('no function is pointed at an emulator (*_EMULATOR_HOST): with the Auth one, the api would accept unsigned tokens', () => {

@@ -30,6 +30,8 @@ import type { Route, RouteContext } from './router.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import { recordingRoutes } from './recordings-api.js';
 import type { RecordingsDeps } from '../app/recordings/deps.js';
+import type { AdminDeps } from '../app/admin/directory.js';
+import { adminRoutes } from './admin-api.js';
 
 /** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
 export interface ApiDeps {
@@ -40,6 +42,8 @@ export interface ApiDeps {
   downloads?: () => DownloadDeps;
   recordings?: () => RecordingsDeps;
   crmDownloadKeys?: readonly string[];
+  /** People, roles, queue teams and stuck thresholds, as admins configure them. */
+  admin: () => AdminDeps;
 }
 
 const PageSize = z.coerce.number().int().min(1).max(100).default(25);
@@ -91,10 +95,20 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ) =>
     async (ctx: RouteContext) =>
       handle(ctx, await authenticate(deps.people(), ctx.req.header('authorization')));
+  /** Settings routes: the permission is checked before the body is read, so a refusal reveals nothing of it. */
+  const asSettingsEditor = (handle: Parameters<typeof asPerson>[0]) =>
+    asPerson(async (ctx, actor) => {
+      require(actor, { type: 'settings.edit' });
+      return handle(ctx, actor);
+    });
   const sessionId = (ctx: RouteContext) => parseOrThrow(SessionParams, ctx.params, 'The path').sessionId;
 
-  const { downloads, recordings } = deps;
+  const { downloads, recordings, admin } = deps;
   return [
+    ...adminRoutes({
+      admin,
+      authenticate: (ctx) => authenticate(deps.people(), ctx.req.header('authorization')),
+    }),
     ...(downloads && recordings
       ? recordingRoutes({ people: deps.people, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),
@@ -239,7 +253,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ).map(([path, parse]): Route => ({
       method: 'PUT',
       path,
-      handle: asPerson(async (ctx, actor) => ({
+      handle: asSettingsEditor(async (ctx, actor) => ({
         status: 200,
         body: await saveSettings(deps.deflection().settings, actor, parse(ctx.json()) as SettingsSection),
       })),
@@ -247,7 +261,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'PUT',
       path: '/v1/settings/queues/:queueId',
-      handle: asPerson(async (ctx, actor) => {
+      handle: asSettingsEditor(async (ctx, actor) => {
         const { queueId } = parseOrThrow(z.object({ queueId: Identifier }), ctx.params, 'The path');
         const value = parseOrThrow(QueueSettings, ctx.json(), 'The queue settings');
         return {
@@ -263,7 +277,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'PUT',
       path: '/v1/settings/languages/:tag',
-      handle: asPerson(async (ctx, actor) => {
+      handle: asSettingsEditor(async (ctx, actor) => {
         const { tag } = parseOrThrow(z.object({ tag: Language }), ctx.params, 'The path');
         const value = parseOrThrow(LanguageSettings, ctx.json(), 'The language settings');
         return {
@@ -291,8 +305,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'POST',
       path: '/v1/deflection/preview',
-      handle: asPerson(async (ctx, actor) => {
-        require(actor, { type: 'settings.edit' });
+      handle: asSettingsEditor(async (ctx) => {
         const q = parseOrThrow(DeflectionQuestion, ctx.json(), 'The question');
         const question = contactQuestion(q, deps.supervision().clock.now());
         return { status: 200, body: await deps.deflection().engine.decide(question) };

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { AppError } from '../domain/errors.js';
+import { AppError, invalidRequest } from '../domain/errors.js';
 import { logs, traceFrom, type LogContext } from '../log.js';
 import { parseJsonBody, toHttpError } from './errors.js';
 import { outsideRequestDomain } from './outside-request-domain.js';
@@ -28,6 +28,14 @@ export interface Route {
   handle: (ctx: RouteContext) => Promise<RouteResult> | RouteResult;
 }
 
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw invalidRequest('The request path has a malformed percent-escape (%XX) or encodes invalid UTF-8.');
+  }
+}
+
 function match(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split('/').filter(Boolean);
   const got = path.split('/').filter(Boolean);
@@ -35,7 +43,7 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
-    const g = decodeURIComponent(got[i]!);
+    const g = decodePathSegment(got[i]!);
     if (w.startsWith(':')) params[w.slice(1)] = g;
     else if (w !== g) return undefined;
   }

@@ -64,20 +64,35 @@ export type AuditAction =
   | 'barge.started'
   | 'session.end_requested'
   | 'session.ended'
-  | 'recording.downloaded';
+  | 'recording.downloaded'
+  | 'person.saved'
+  | 'person.deleted'
+  | 'role.saved'
+  | 'role.deleted'
+  | 'queue.teams_changed'
+  | 'stuck_thresholds.changed';
+
+/** What an admin's change was made to (people, roles, queues, company settings). */
+export interface AuditSubject {
+  type: 'person' | 'role' | 'queue' | 'settings';
+  id: string;
+}
 
 export interface AuditEntry {
   id: string;
   at: string;
   action: AuditAction;
   actorUid: string;
-  sessionId: string;
-  kind: 'call' | 'chat';
+  /** Null for an admin's change, which concerns no session. */
+  sessionId: string | null;
+  kind: 'call' | 'chat' | null;
   /** The agent who was monitored, barged on or ended on, if any: never shown to them. */
   agentId: string | null;
   teamIds: string[];
   /** For `recording.downloaded`: which recording (its plan id). */
   recordingPlanId?: string;
+  /** For an admin's change: what it was made to. */
+  subject?: AuditSubject;
 }
 
 export interface AuditLog {

@@ -20,4 +20,9 @@ export class TtlCache<V> {
     }
     return value;
   }
+
+  /** Drops the value, so that the next `get` loads it again: a change made on this instance. */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
 }

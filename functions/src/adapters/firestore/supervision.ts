@@ -16,6 +16,7 @@ import type {
   SessionQueries,
   SupervisionSettings,
 } from '../../ports/supervision.js';
+import type { StuckThresholdSettings } from '../../ports/directory-admin.js';
 import { EVENTS, SESSIONS } from './session-repository.js';
 import { TtlCache } from './cache.js';
 
@@ -210,7 +211,7 @@ export class FirestoreEndConfirmations implements EndConfirmations {
   }
 }
 
-export class FirestoreSupervisionSettings implements SupervisionSettings {
+export class FirestoreSupervisionSettings implements SupervisionSettings, StuckThresholdSettings {
   private readonly cache: TtlCache<StuckThresholds>;
 
   constructor(
@@ -226,5 +227,14 @@ export class FirestoreSupervisionSettings implements SupervisionSettings {
       const parsed = StuckThresholds.safeParse(value ?? {});
       return parsed.success ? parsed.data : StuckThresholds.parse({});
     });
+  }
+
+  async saveStuckThresholds(thresholds: StuckThresholds): Promise<void> {
+    const stored: StuckThresholds = {
+      queuedMinutes: thresholds.queuedMinutes,
+      connectedMinutes: thresholds.connectedMinutes,
+    };
+    await this.db.doc('settings/supervision').set({ stuckThresholds: stored }, { merge: true });
+    this.cache.forget('stuck');
   }
 }

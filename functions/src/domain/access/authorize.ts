@@ -19,6 +19,8 @@ export type Action =
   | { type: 'session.end'; session: SessionTarget }
   | { type: 'audit.read' }
   | { type: 'settings.edit' }
+  /** People and custom roles (who may do what). */
+  | { type: 'people.edit' }
   /** REC-4: a call recording waiting for the CRM; `session` is null when the call is not known. */
   | { type: 'recording.download'; session: SessionTarget | null };
 
@@ -71,6 +73,13 @@ export function authorize(actor: Actor, action: Action): Decision {
       const decision = needs(actor, 'Settings-Edit');
       return decision.allowed && decision.scope !== 'all'
         ? { allowed: false, reason: 'settings_need_all_teams', permission: 'Settings-Edit' }
+        : decision;
+    }
+    case 'people.edit': {
+      // Whoever edits people can grant any role: only an all-teams grant may.
+      const decision = needs(actor, 'Users-Edit');
+      return decision.allowed && decision.scope !== 'all'
+        ? { allowed: false, reason: 'people_need_all_teams', permission: 'Users-Edit' }
         : decision;
     }
     case 'recording.download': {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Identifier } from '../sessions/events.js';
 
 /**
  * People's permissions. Named as the product names them; `Monitor-Chats-Edit` is the one that allows
@@ -12,6 +13,8 @@ export const Permission = z.enum([
   'Monitor-Chats-Edit',
   'Settings-Edit',
   'Audit-View',
+  /** Managing people and roles: whoever has it can grant any permission, so it is kept apart. */
+  'Users-Edit',
 ]);
 export type Permission = z.infer<typeof Permission>;
 
@@ -24,6 +27,43 @@ export const RoleDefinition = z.object({
 });
 export type RoleDefinition = z.infer<typeof RoleDefinition>;
 
+export const BUILT_IN_ROLE_IDS = ['admin', 'manager', 'agent'] as const;
+export const isBuiltInRole = (id: string) => (BUILT_IN_ROLE_IDS as readonly string[]).includes(id);
+
+const unique = <T>(items: readonly T[]) => new Set(items).size === items.length;
+
+/** A role as an admin writes it: every field explicit, no permission twice. */
+export const RoleInput = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  permissions: z
+    .array(Permission)
+    .max(Permission.options.length)
+    .refine(unique, 'must not list a permission twice'),
+  scope: RoleScope,
+});
+export type RoleInput = z.infer<typeof RoleInput>;
+
+/**
+ * Team, role and person ids: plain document ids. `*` (the search tokens' "every team" scope) and
+ * anything with a slash are refused, so no stored team can stand for all teams.
+ */
+export const DirectoryId = Identifier;
+
+/** The phone number in a person's profile, for SMS notifications (NOT-1): E.164. */
+export const E164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15550100');
+
+export const MAX_ROLES_PER_PERSON = 20;
+export const MAX_TEAMS_PER_PERSON = 50;
+
+/** A person as an admin writes them. */
+export const PersonInput = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  roleIds: z.array(DirectoryId).max(MAX_ROLES_PER_PERSON).refine(unique, 'must not list a role twice'),
+  teamIds: z.array(DirectoryId).max(MAX_TEAMS_PER_PERSON).refine(unique, 'must not list a team twice'),
+  phone: E164.nullable().default(null),
+});
+export type PersonInput = z.infer<typeof PersonInput>;
+
 /** Built-in roles; a custom role in `roles/{id}` is any set of permissions over a scope. */
 export const BUILT_IN_ROLES: Readonly<Record<'admin' | 'manager' | 'agent', RoleDefinition>> = {
   admin: {
@@ -35,6 +75,7 @@ export const BUILT_IN_ROLES: Readonly<Record<'admin' | 'manager' | 'agent', Role
       'Monitor-Chats-Edit',
       'Settings-Edit',
       'Audit-View',
+      'Users-Edit',
     ],
     scope: 'all_teams',
   },
@@ -51,6 +92,8 @@ export interface Person {
   name: string;
   roleIds: string[];
   teamIds: string[];
+  /** E.164, for SMS notifications (NOT-1). */
+  phone?: string | null;
 }
 
 /** Where a permission applies: everywhere, or in these teams only. */

@@ -110,20 +110,23 @@ export function sessionListing(session: Session, teamIds: readonly string[]): Se
   };
 }
 
+/** END-3 thresholds are between a minute and 30 days. */
+const ThresholdMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(30 * 24 * 60);
+
 /** END-3: a company threshold per list marks sessions as stuck. */
 export const StuckThresholds = z.object({
-  queuedMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 60)
-    .default(300),
-  connectedMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 60)
-    .default(480),
+  queuedMinutes: ThresholdMinutes.default(300),
+  connectedMinutes: ThresholdMinutes.default(480),
+});
+
+/** The thresholds as an admin writes them: both, explicitly. */
+export const StuckThresholdsInput = z.strictObject({
+  queuedMinutes: ThresholdMinutes,
+  connectedMinutes: ThresholdMinutes,
 });
 export type StuckThresholds = z.infer<typeof StuckThresholds>;
 

@@ -1,0 +1,38 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { FirestoreDirectory } from '../../functions/src/adapters/firestore/directory.js';
+import { FirestoreSupervisionSettings } from '../../functions/src/adapters/firestore/supervision.js';
+import { demoPeople, seedDemoData } from '../../scripts/seed/demo-data.js';
+import { testFirestore, testProjectId } from '../support/projects.js';
+
+const db = testFirestore(testProjectId('seed'));
+
+afterAll(async () => {
+  await db.terminate();
+});
+
+async function directoryDocuments(): Promise<string> {
+  const out: Record<string, unknown> = {};
+  for (const collection of ['users', 'roles', 'settings', 'queues'])
+    for (const doc of (await db.collection(collection).get()).docs)
+      out[`${collection}/${doc.id}`] = doc.data();
+  return JSON.stringify(out);
+}
+
+describe('demo seed', () => {
+  it('when seeded, then people, roles and thresholds read back as the admin routes would have stored them; seeding again changes nothing', async () => {
+    const now = new Date('2026-12-01T15:00:00Z');
+    await seedDemoData(db, now);
+    const first = await directoryDocuments();
+    await seedDemoData(db, now);
+    expect(await directoryDocuments()).toBe(first);
+
+    const directory = new FirestoreDirectory(db, 0);
+    for (const { email: _email, ...person } of demoPeople)
+      expect(await directory.getPerson(person.uid)).toEqual({ phone: null, ...person });
+    expect((await directory.roles()).get('trainee')?.permissions).toEqual(['Monitor-Calls', 'Monitor-Chats']);
+    expect(await new FirestoreSupervisionSettings(db, 0).stuckThresholds()).toEqual({
+      queuedMinutes: 300,
+      connectedMinutes: 480,
+    });
+  });
+});
