@@ -212,6 +212,16 @@ describe('deflection settings store on the Firestore emulator', () => {
     expect(version).toBeGreaterThan(0);
   });
 
+  it('when a caller saves a section it built itself, then what is stored is what the schema gives', async () => {
+    for (const change of sections()) await save(change);
+    const built = { ...deflectionConfig().queues['q-night']!, extra: 'not a setting' } as QueueSettings;
+    delete (built as Partial<QueueSettings>).assignedAgentIds;
+    await save({ section: 'queue', id: 'q-night', value: built });
+    const stored = (await db.doc('queues/q-night').get()).data();
+    expect(stored).toEqual(QueueSettings.parse(deflectionConfig().queues['q-night']));
+    expect(stored).not.toHaveProperty('extra');
+  });
+
   it('when the first queue is saved before the rest is set up with custom web deflection, even a value Firestore cannot store, then 400 and nothing is written', async () => {
     const fresh = testFirestore(testProjectId('defl-setup'));
     onTestFinished(() => fresh.terminate());

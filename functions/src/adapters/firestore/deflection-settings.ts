@@ -135,19 +135,34 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
   }
 }
 
-/** A change of a queue's teams becomes a save of the whole queue section, from the stored queue. */
+const SCHEMAS = {
+  supportCenter: SupportCenter,
+  call: CallSettings,
+  chat: ChatSettings,
+  queue: QueueSettings,
+  language: LanguageSettings,
+} as const;
+
+/**
+ * The section to write, as its schema outputs it: what is stored is always what the schema gives, also
+ * for a caller that built the value itself. A change of a queue's teams becomes a save of the whole
+ * queue section, from the stored queue.
+ */
 function resolve(raw: RawDocs, change: SettingsSection): SectionWrite {
-  if (change.section !== 'queueTeams') return change;
-  const stored = raw.queues.find(([id]) => id === change.id);
-  const current = stored ? QueueSettings.safeParse(stored[1]) : undefined;
-  if (!current?.success) throw notFound(`The queue ${change.id}`);
-  const value = QueueSettings.safeParse({ ...current.data, teamIds: change.teamIds });
-  if (!value.success)
+  let write: SectionWrite;
+  if (change.section === 'queueTeams') {
+    const stored = raw.queues.find(([id]) => id === change.id);
+    const current = stored ? QueueSettings.safeParse(stored[1]) : undefined;
+    if (!current?.success) throw notFound(`The queue ${change.id}`);
+    write = { section: 'queue', id: change.id, value: { ...current.data, teamIds: change.teamIds } };
+  } else write = change;
+  const parsed = SCHEMAS[write.section].safeParse(write.value);
+  if (!parsed.success)
     throw invalidRequest(
-      'The teams of the queue are not valid.',
-      value.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+      'These settings are not valid.',
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
     );
-  return { section: 'queue', id: change.id, value: value.data };
+  return { ...write, value: parsed.data } as SectionWrite;
 }
 
 function applyChange(raw: RawDocs, write: SectionWrite): RawDocs {
