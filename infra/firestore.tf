@@ -10,6 +10,20 @@ resource "google_firestore_database" "main" {
   depends_on = [google_project_service.required["firestore.googleapis.com"]]
 }
 
+# People (users/) and roles (roles/): a database of its own, because Firestore's IAM grants a role on a
+# whole database, never on a collection. Only the api's identity may read or write it (iam.tf): the
+# public platform function cannot rewrite anyone's roles.
+resource "google_firestore_database" "directory" {
+  name        = var.firestore_directory_database_id
+  location_id = var.firestore_location
+  type        = "FIRESTORE_NATIVE"
+
+  delete_protection_state = "DELETE_PROTECTION_ENABLED"
+  deletion_policy         = "ABANDON"
+
+  depends_on = [google_project_service.required["firestore.googleapis.com"]]
+}
+
 # The same firestore.rules file the emulators and the rules tests use, so what is tested is what
 # is deployed.
 resource "google_firebaserules_ruleset" "firestore" {
@@ -44,7 +58,21 @@ resource "google_firebaserules_release" "firestore" {
   }
 }
 
+# The same rules on the directory: default deny, and users/ and roles/ closed to every client.
+resource "google_firebaserules_release" "firestore_directory" {
+  project      = var.project_id
+  name         = "cloud.firestore/${google_firestore_database.directory.name}"
+  ruleset_name = "projects/${var.project_id}/rulesets/${google_firebaserules_ruleset.firestore.name}"
+
+  lifecycle {
+    replace_triggered_by = [google_firebaserules_ruleset.firestore]
+  }
+}
+
 locals {
+  # The collections that live in the directory database; their indexes are created there.
+  directory_collections = ["users", "roles"]
+
   # firestore.indexes.json stays the one list of indexes, in the Firebase CLI's format, so that the
   # emulators and production agree.
   firestore_indexes = jsondecode(file("${path.module}/../firestore.indexes.json")).indexes
@@ -64,7 +92,11 @@ resource "google_firestore_index" "composite" {
   for_each = local.firestore_indexes_by_key
 
   project     = var.project_id
-  database    = google_firestore_database.main.name
+  database = (
+    contains(local.directory_collections, each.value.collectionGroup)
+    ? google_firestore_database.directory.name
+    : google_firestore_database.main.name
+  )
   collection  = each.value.collectionGroup
   query_scope = try(each.value.queryScope, "COLLECTION")
 

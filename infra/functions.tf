@@ -43,10 +43,12 @@ locals {
     NODE_OPTIONS                        = local.front_door_node_options
   })
 
-  # The api publishes listen-in, barge and end commands to the platform's topic.
+  # The api publishes listen-in, barge and end commands to the platform's topic, and is the one
+  # function that reads people and roles (the directory database, firestore.tf).
   api_environment = merge(local.runtime_environment, local.recordings_environment, {
-    PLATFORM_COMMANDS_TOPIC = google_pubsub_topic.platform_commands.name
-    NODE_OPTIONS            = local.front_door_node_options
+    PLATFORM_COMMANDS_TOPIC         = google_pubsub_topic.platform_commands.name
+    FIRESTORE_DIRECTORY_DATABASE_ID = google_firestore_database.directory.name
+    NODE_OPTIONS                    = local.front_door_node_options
   })
 
   # Only the worker talks to Salesforce. Its private key is a secret (SALESFORCE_PRIVATE_KEY, below),

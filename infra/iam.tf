@@ -5,8 +5,51 @@
 # recordingWorker.
 
 locals {
-  # Firestore reads and writes (sessions), and structured logs.
-  runtime_project_roles = ["roles/datastore.user", "roles/logging.logWriter"]
+  # Structured logs. Firestore is granted per database, below.
+  runtime_project_roles = ["roles/logging.logWriter"]
+
+  # Firestore's IAM has no collection-level grant: a role on the project covers every collection of
+  # every database, and with datastore.user the public platformEvents could rewrite people's roles.
+  # What it can narrow is the database (an IAM condition on resource.name). So people and roles live
+  # in a database of their own (firestore.tf), and each runtime gets datastore.user on the sessions
+  # database only, the api on the directory too. Read-only (datastore.viewer) fits none of them: each
+  # writes sessions, plans, monitors or settings.
+  firestore_main_database   = "projects/${var.project_id}/databases/${google_firestore_database.main.name}"
+  firestore_directory_users = { api = google_service_account.api_runtime.email }
+  firestore_main_users = {
+    platform_events        = google_service_account.platform_events_runtime.email
+    platform_events_pubsub = google_service_account.platform_events_pubsub_runtime.email
+    api                    = google_service_account.api_runtime.email
+    recording_ready        = google_service_account.recording_ready_runtime.email
+    recording_worker       = google_service_account.recording_worker_runtime.email
+    sweeper                = google_service_account.sweeper_runtime.email
+  }
+}
+
+resource "google_project_iam_member" "firestore_main_users" {
+  for_each = local.firestore_main_users
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${each.value}"
+
+  condition {
+    title      = "sessions-database-only"
+    expression = "resource.name == \"${local.firestore_main_database}\""
+  }
+}
+
+resource "google_project_iam_member" "firestore_directory_users" {
+  for_each = local.firestore_directory_users
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${each.value}"
+
+  condition {
+    title      = "directory-database-only"
+    expression = "resource.name == \"projects/${var.project_id}/databases/${google_firestore_database.directory.name}\""
+  }
 }
 
 resource "google_service_account" "platform_events_runtime" {

@@ -15,6 +15,18 @@ variable "firestore_database_id" {
   default     = "(default)"
 }
 
+variable "firestore_directory_database_id" {
+  description = "Firestore database of people and roles (FIRESTORE_DIRECTORY_DATABASE_ID): only the api may write it."
+  type        = string
+  default     = "switchboard-directory"
+
+  validation {
+    # People and roles apart from sessions is what keeps the other functions from rewriting them.
+    condition     = var.firestore_directory_database_id != var.firestore_database_id
+    error_message = "firestore_directory_database_id must differ from firestore_database_id."
+  }
+}
+
 variable "firestore_location" {
   description = "Firestore location. Fixed when the database is created: changing it means a new database."
   type        = string

@@ -65,7 +65,15 @@ export function compose(config: Config, clock: Clock = systemClock) {
     return () => (value ??= make());
   };
   const db = once(() => firestoreClient(config.projectId, config.firestoreDatabaseId));
-  const directory = once(() => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000));
+  // People and roles (users/, roles/): the same database locally, one of their own where deployed.
+  const directoryDb = once(() =>
+    config.directoryDatabaseId === config.firestoreDatabaseId
+      ? db()
+      : firestoreClient(config.projectId, config.directoryDatabaseId),
+  );
+  const directory = once(
+    () => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000, () => directoryDb()),
+  );
   const recordingTasks = once(() => {
     const r = recordingsConfig(config);
     return new CloudTasksRecordingTasks({
@@ -90,7 +98,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
   );
   const supervision = once((): SupervisionDeps => ({
     sessions: new FirestoreSessionQueries(db()),
-    agents: new FirestoreAgentQueries(db()),
+    agents: new FirestoreAgentQueries(directoryDb()),
     monitors: ingest().monitors,
     audit: new FirestoreAuditLog(db()),
     confirmations: new FirestoreEndConfirmations(db()),
@@ -150,8 +158,8 @@ export function compose(config: Config, clock: Clock = systemClock) {
     newId: randomUUID,
   }));
   const admin = once((): AdminDeps => ({
-    people: new FirestorePeopleAdmin(db()),
-    roles: new FirestoreRolesAdmin(db()),
+    people: new FirestorePeopleAdmin(directoryDb()),
+    roles: new FirestoreRolesAdmin(directoryDb()),
     directory: directory(),
     stuck: supervisionSettings(),
     queueSessions: new FirestoreQueueSessions(db()),

@@ -9,6 +9,8 @@ const Secret = z.string().min(32, 'must be at least 32 characters');
 const ConfigSchema = z.object({
   projectId: z.string().min(1),
   firestoreDatabaseId: z.string().min(1),
+  /** People and roles; a database of their own where deployed, so that only the api may write them. */
+  directoryDatabaseId: z.string().min(1),
   platformSigning: z.object({
     secrets: z.array(Secret).max(2),
     maxSkewSeconds: z.number().int().min(10).max(3600),
@@ -64,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = ConfigSchema.safeParse({
     projectId: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT ?? env.GCP_PROJECT,
     firestoreDatabaseId: env.FIRESTORE_DATABASE_ID ?? '(default)',
+    directoryDatabaseId: env.FIRESTORE_DIRECTORY_DATABASE_ID || (env.FIRESTORE_DATABASE_ID ?? '(default)'),
     platformSigning: {
       secrets,
       maxSkewSeconds: integer(env.PLATFORM_SIGNATURE_MAX_SKEW_SECONDS, 300),
@@ -108,9 +111,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     parsed.data.platformSigning.secrets.length === 0
   )
     throw new Error('Invalid configuration:\n  PLATFORM_SIGNING_SECRET is required for platformEvents');
-  // Emulator tokens are unsigned: accepting them on Cloud Run would let anyone be anyone.
-  if (parsed.data.authEmulatorHost && env.K_SERVICE)
-    throw new Error('Invalid configuration:\n  FIREBASE_AUTH_EMULATOR_HOST must not be set on Cloud Run');
+  // Emulator tokens are unsigned: accepting them anywhere but on a developer's machine would let
+  // anyone be anyone. So the whole process must be plainly local, not merely "not on Cloud Run".
+  const notLocal = parsed.data.authEmulatorHost
+    ? reasonsNotPlainlyLocal(parsed.data.authEmulatorHost, parsed.data.projectId, env)
+    : [];
+  if (notLocal.length > 0)
+    throw new Error(
+      `Invalid configuration:\n  FIREBASE_AUTH_EMULATOR_HOST (unsigned tokens) is only accepted on a local machine: ${notLocal.join('; ')}`,
+    );
   const { recordings } = parsed.data;
   if (
     env.K_SERVICE &&
@@ -125,6 +134,34 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid configuration:\n  ${missing.map((m) => `${m} is required for ${target}`).join('\n  ')}`,
     );
   return parsed.data;
+}
+
+/** Variables a Google Cloud runtime sets (Cloud Run services and jobs, Cloud Functions, App Engine). */
+const CLOUD_RUNTIME_VARIABLES = [
+  'K_SERVICE',
+  'K_REVISION',
+  'K_CONFIGURATION',
+  'CLOUD_RUN_JOB',
+  'GAE_SERVICE',
+];
+
+/**
+ * Why a process with the Auth emulator configured is not plainly local, if it is not: the emulator must
+ * be on a loopback address, the project a `demo-*` one (which Google never serves), and no variable of
+ * a Google Cloud runtime set.
+ */
+function reasonsNotPlainlyLocal(
+  authEmulatorHost: string,
+  projectId: string,
+  env: Record<string, string | undefined>,
+): string[] {
+  const host = /^(\[[^\]]*\]|[^:]*)(:\d{1,5})?$/.exec(authEmulatorHost)?.[1] ?? '';
+  const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return [
+    loopback ? undefined : 'the emulator is not on a loopback address',
+    projectId.startsWith('demo-') ? undefined : 'the project is not a demo-* project',
+    ...CLOUD_RUNTIME_VARIABLES.filter((v) => env[v]).map((v) => `${v} is set (a Google Cloud runtime)`),
+  ].filter((reason): reason is string => reason !== undefined);
 }
 
 /** The functions that work on recordings, and what each one cannot start without. */

@@ -329,9 +329,13 @@ describe('transfer lists through the api (AHD-4)', () => {
     ).toEqual({ applied: false });
     expect(await ids()).toEqual(after);
 
+    // Another agent's session is answered as one that does not exist.
     const other = await targets('d-other-agent');
-    expect(other.status).toBe(403);
-    expect(other.body.error.details.reason).toBe('not_the_sessions_agent');
+    expect(other.status).toBe(404);
+    const missing = await fetch(`${api}/v1/sessions/no-such-call/transfer-targets`, {
+      headers: { authorization: `Bearer ${tokens['d-other-agent']}` },
+    });
+    expect(other.body).toEqual(await missing.json());
   });
 });
 

@@ -83,13 +83,14 @@ beforeAll(async () => {
     ...recordingsEnvironment(stack),
   });
   await db.doc('queues/q-rec').set({ name: 'Recorded calls', teamIds: ['team-a'] });
-  for (const [uid, roleIds] of [
-    ['r-admin', ['admin']],
-    ['r-manager', ['manager']],
-    ['r-mfa-manager', ['manager']],
-    ['r-mfa-agent', ['agent']],
+  for (const [uid, roleIds, team] of [
+    ['r-admin', ['admin'], 'team-a'],
+    ['r-manager', ['manager'], 'team-a'],
+    ['r-mfa-manager', ['manager'], 'team-a'],
+    ['r-mfa-agent', ['agent'], 'team-a'],
+    ['r-mfa-manager-b', ['manager'], 'team-b'],
   ] as const) {
-    const person = { uid, name: uid, roleIds: [...roleIds], teamIds: ['team-a'] };
+    const person = { uid, name: uid, roleIds: [...roleIds], teamIds: [team] };
     await db.doc(`users/${uid}`).set({ ...person, ...agentListing(person) });
     await createAccount(projectId, uid, `${uid}@acme.example`);
   }
@@ -97,6 +98,11 @@ beforeAll(async () => {
   tokens.manager = await signIn('r-manager@acme.example');
   tokens.mfaManager = await signInWithSecondFactor(projectId, 'r-mfa-manager', 'r-mfa-manager@acme.example');
   tokens.mfaAgent = await signInWithSecondFactor(projectId, 'r-mfa-agent', 'r-mfa-agent@acme.example');
+  tokens.mfaManagerB = await signInWithSecondFactor(
+    projectId,
+    'r-mfa-manager-b',
+    'r-mfa-manager-b@acme.example',
+  );
 
   const served = await serveFunctions({
     recordingReady: 0,
@@ -381,6 +387,22 @@ describe('a recording waiting for the CRM (REC-4)', () => {
       [403, 'credentials_required'],
       [403, 'multi_factor_required'],
       [403, 'missing_permission'],
+    ]);
+
+    // Another team's manager cannot tell this recording from one that does not exist; someone without
+    // the permission at all is refused alike for both.
+    const missing = planIdFor({ bucket: BUCKET, name: 'recordings/none/none.wav', generation: '1' });
+    const asManagerB = { authorization: `Bearer ${tokens.mfaManagerB}` };
+    const [otherTeam, nowhere] = await Promise.all([
+      download(written.planId, asManagerB),
+      download(missing, asManagerB),
+    ]);
+    expect([otherTeam.status, nowhere.status]).toEqual([404, 404]);
+    expect(await otherTeam.json()).toEqual(await nowhere.json());
+    const agentOnMissing = await download(missing, { authorization: `Bearer ${tokens.mfaAgent}` });
+    expect([agentOnMissing.status, ((await agentOnMissing.json()) as any).error.details.reason]).toEqual([
+      403,
+      'missing_permission',
     ]);
 
     const audit = await db.collection('audit').where('action', '==', 'recording.downloaded').get();

@@ -246,6 +246,28 @@ describe('lists (MON-6)', () => {
     expect((await call('admin', 'GET', '/v1/sessions?kind=call&state=queued&cursor=bogus')).status).toBe(400);
   });
 
+  it('when a cursor is forged, or comes from another list or other filters, then 400 invalid_cursor and no query runs', async () => {
+    const first = await call('admin', 'GET', '/v1/sessions?kind=call&state=queued&pageSize=1');
+    const forged = Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', 'a/b'])).toString('base64url');
+    for (const path of [
+      `/v1/sessions?kind=call&state=connected&pageSize=1&cursor=${first.body.nextCursor}`,
+      `/v1/sessions?kind=chat&state=queued&pageSize=1&cursor=${first.body.nextCursor}`,
+      `/v1/agents?cursor=${first.body.nextCursor}`,
+      `/v1/audit?cursor=${first.body.nextCursor}`,
+      `/v1/sessions?kind=call&state=queued&cursor=${forged}`,
+      `/v1/agents?cursor=${forged}`,
+      `/v1/audit?cursor=${forged}`,
+      `/v1/audit?cursor=${encodeURIComponent('%%\u0000')}`,
+    ]) {
+      const res = await call('admin', 'GET', path);
+      expect([path, res.status, res.body.error.details.issues[0].code]).toEqual([
+        path,
+        400,
+        'invalid_cursor',
+      ]);
+    }
+  });
+
   it('when searching by consumer name, consumer id or agent name, then the session is found within scope', async () => {
     const found = async (who: Who, q: string) =>
       (
@@ -298,11 +320,36 @@ describe('details (MON-4, MON-5)', () => {
     expect(res.body.actions).toEqual({ monitor: true, barge: false, end: false });
   });
 
-  it("when a manager opens another team's call, then 403 outside_assigned_teams; an unknown one, 404", async () => {
-    const res = await call('manager', 'GET', '/v1/sessions/call-b');
-    expect(res.status).toBe(403);
-    expect(res.body.error.details.reason).toBe('outside_assigned_teams');
+  it("when a manager reaches for another team's call by any route, then it is answered as a call that does not exist", async () => {
+    const routes: [string, string, unknown?][] = [
+      ['GET', ''],
+      ['GET', '/messages'],
+      ['PUT', '/monitors/me'],
+      ['POST', '/barge'],
+      ['POST', '/end-requests'],
+      ['POST', '/end', { confirmationId: '00000000-0000-4000-8000-000000000000' }],
+      ['GET', '/transfer-targets'],
+    ];
+    for (const [method, path, body] of routes) {
+      const other = await call('manager', method, `/v1/sessions/call-b${path}`, body);
+      const unknown = await call('manager', method, `/v1/sessions/no-such-call${path}`, body);
+      expect([method, path, other.status]).toEqual([method, path, 404]);
+      expect(other.body).toEqual(unknown.body);
+    }
     expect((await call('admin', 'GET', '/v1/sessions/nope')).status).toBe(404);
+  });
+
+  it('when someone without the permission at all asks, then 403 for any id, existing or not', async () => {
+    for (const id of ['call-a', 'call-b', 'no-such-call']) {
+      const res = await call('ari', 'GET', `/v1/sessions/${id}`);
+      expect([id, res.status, res.body.error.details]).toEqual([
+        id,
+        403,
+        { reason: 'missing_permission', permission: 'Monitor-Calls' },
+      ]);
+    }
+    const barged = await call('trainee', 'POST', '/v1/sessions/call-b/barge');
+    expect([barged.status, barged.body.error.details.reason]).toEqual([403, 'missing_permission']);
   });
 });
 

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x', PLATFORM_SIGNING_SECRET: SECRET })).toEqual({
       projectId: 'demo-x',
       firestoreDatabaseId: '(default)',
+      directoryDatabaseId: '(default)',
       platformSigning: { secrets: [SECRET], maxSkewSeconds: 300 },
       logLevel: 'INFO',
       platformCommandsTopic: 'platform-commands',
@@ -15,6 +16,18 @@ describe('loadConfig', () => {
       recordings: { partSizeBytes: 50_000_000 },
       crmDownloadKeys: [],
     });
+  });
+
+  it('people and roles are read from the directory database when one is named, else from the sessions one', () => {
+    const env = {
+      GOOGLE_CLOUD_PROJECT: 'demo-x',
+      PLATFORM_SIGNING_SECRET: SECRET,
+      FIRESTORE_DATABASE_ID: 'sessions',
+    };
+    expect(loadConfig(env).directoryDatabaseId).toBe('sessions');
+    expect(loadConfig({ ...env, FIRESTORE_DIRECTORY_DATABASE_ID: 'people' }).directoryDatabaseId).toBe(
+      'people',
+    );
   });
 
   it('when a previous secret is set, then both are accepted, current first', () => {
@@ -45,14 +58,34 @@ describe('loadConfig', () => {
     expect(message).not.toContain('short-secret');
   });
 
-  it('when the Auth emulator is configured on Cloud Run, then startup fails; locally it is accepted', () => {
-    const env = {
+  describe('unsigned ID tokens from the Auth emulator', () => {
+    const local = {
       GOOGLE_CLOUD_PROJECT: 'demo-x',
       PLATFORM_SIGNING_SECRET: SECRET,
       FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099',
     };
-    expect(loadConfig(env).authEmulatorHost).toBe('127.0.0.1:9099');
-    expect(() => loadConfig({ ...env, K_SERVICE: 'api' })).toThrow(/must not be set on Cloud Run/);
+
+    it('when the emulator is on a loopback address, the project a demo-* one and no cloud runtime is around, then they are accepted', () => {
+      for (const host of ['127.0.0.1:9099', 'localhost:9099', '[::1]:9099', '127.0.0.2:1'])
+        expect(loadConfig({ ...local, FIREBASE_AUTH_EMULATOR_HOST: host }).authEmulatorHost).toBe(host);
+    });
+
+    it.each([
+      ['a remote emulator', { FIREBASE_AUTH_EMULATOR_HOST: 'auth.example.com:9099' }, /loopback/],
+      [
+        'a host merely named like a loopback one',
+        { FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1.nip.io:9099' },
+        /loopback/,
+      ],
+      ['a real project', { GOOGLE_CLOUD_PROJECT: 'acme-prod' }, /demo-\* project/],
+      ['Cloud Run', { K_SERVICE: 'api' }, /K_SERVICE is set/],
+      ['a Cloud Run revision only', { K_REVISION: 'api-00001' }, /K_REVISION is set/],
+      ['a Cloud Run job', { CLOUD_RUN_JOB: 'seed' }, /CLOUD_RUN_JOB is set/],
+      ['App Engine', { GAE_SERVICE: 'default' }, /GAE_SERVICE is set/],
+    ])('when on %s, then startup fails and says why', (_what, change, reason) => {
+      expect(() => loadConfig({ ...local, ...change })).toThrow(reason);
+      expect(() => loadConfig({ ...local, ...change })).toThrow(/only accepted on a local machine/);
+    });
   });
 
   it('when no signing secret is set, then startup fails', () => {

@@ -323,6 +323,7 @@ describe('infra/ files', () => {
       source_archive_path: undefined,
       region: 'europe-west1',
       firestore_database_id: '(default)',
+      firestore_directory_database_id: 'switchboard-directory',
       log_level: 'INFO',
       signature_max_skew_seconds: 300,
       platform_commands_subscribers: [],
@@ -444,7 +445,7 @@ describe('functions', () => {
     const expected: Record<string, string[]> = {
       platformEvents: [...common, 'PLATFORM_SIGNATURE_MAX_SKEW_SECONDS'],
       platformEventsPubSub: common,
-      api: [...common, 'PLATFORM_COMMANDS_TOPIC'],
+      api: [...common, 'PLATFORM_COMMANDS_TOPIC', 'FIRESTORE_DIRECTORY_DATABASE_ID'],
       recordingReady: common,
       recordingWorker: [
         ...common,
@@ -749,17 +750,18 @@ describe('access', () => {
     ]);
   });
 
-  it('each runtime account holds datastore.user and logging.logWriter on the project, and no other project role', () => {
-    expect(local('runtime_project_roles')).toEqual(['roles/datastore.user', 'roles/logging.logWriter']);
-    const accounts = [
-      'platform_events_runtime',
-      'platform_events_pubsub_runtime',
-      'api_runtime',
-      'recording_ready_runtime',
-      'recording_worker_runtime',
-      'sweeper_runtime',
-    ];
-    for (const account of accounts) {
+  const runtimeAccounts = [
+    'platform_events_runtime',
+    'platform_events_pubsub_runtime',
+    'api_runtime',
+    'recording_ready_runtime',
+    'recording_worker_runtime',
+    'sweeper_runtime',
+  ];
+
+  it('each runtime account holds logging.logWriter on the project, and no other unconditional project role', () => {
+    expect(local('runtime_project_roles')).toEqual(['roles/logging.logWriter']);
+    for (const account of runtimeAccounts) {
       const grant = resource(`google_project_iam_member.${account}`);
       expect(grant.for_each).toBe('${toset(local.runtime_project_roles)}');
       expect(grant.role).toBe('${each.value}');
@@ -769,8 +771,65 @@ describe('access', () => {
       .filter(([, grant]) => /_runtime\.email\}$/.test(String(grant.member)))
       .map(([address]) => address);
     expect(otherGrantsToRuntimeAccounts.sort()).toEqual(
-      accounts.map((account) => `google_project_iam_member.${account}`).sort(),
+      runtimeAccounts.map((account) => `google_project_iam_member.${account}`).sort(),
     );
+  });
+
+  it('Firestore is granted per database: every runtime may use the sessions database, only the api the directory of people and roles', () => {
+    const databaseOf = (address: string) => {
+      const [condition] = blocks(resource(address), 'condition');
+      return String(condition?.expression ?? '');
+    };
+    const members = (name: string) =>
+      Object.entries(asBody(local(name), name))
+        .map(([key, email]) => [key, String(email)])
+        .sort();
+    const main = resource('google_project_iam_member.firestore_main_users');
+    const directory = resource('google_project_iam_member.firestore_directory_users');
+    expect([main.role, directory.role]).toEqual(['roles/datastore.user', 'roles/datastore.user']);
+    expect(main.for_each).toBe('${local.firestore_main_users}');
+    expect(directory.for_each).toBe('${local.firestore_directory_users}');
+    expect(databaseOf('google_project_iam_member.firestore_main_users')).toBe(
+      'resource.name == "${local.firestore_main_database}"',
+    );
+    expect(local('firestore_main_database')).toBe(
+      `projects/\${var.project_id}/databases/${ref('google_firestore_database.main', 'name')}`,
+    );
+    expect(databaseOf('google_project_iam_member.firestore_directory_users')).toBe(
+      `resource.name == "projects/\${var.project_id}/databases/${ref('google_firestore_database.directory', 'name')}"`,
+    );
+    expect(
+      members('firestore_main_users')
+        .map(([, email]) => email)
+        .sort(),
+    ).toEqual(runtimeAccounts.map((account) => ref(`google_service_account.${account}`, 'email')).sort());
+    // The public platform function (and every other) cannot write people or roles: only the api may.
+    expect(members('firestore_directory_users')).toEqual([
+      ['api', ref('google_service_account.api_runtime', 'email')],
+    ]);
+    expect(local('directory_collections')).toEqual(['users', 'roles']);
+    // No Firestore role anywhere without a database condition.
+    for (const [address, grant] of resourcesOfType('google_project_iam_member'))
+      if (/datastore/.test(String(grant.role)) || /datastore/.test(JSON.stringify(value(grant.for_each))))
+        expect(blocks(grant, 'condition'), address).toHaveLength(1);
+  });
+
+  it('the directory is a database of its own, apart from the sessions database, as protected, with the same rules', () => {
+    const directory = resource('google_firestore_database.directory');
+    expect(directory).toMatchObject({
+      name: '${var.firestore_directory_database_id}',
+      type: 'FIRESTORE_NATIVE',
+      delete_protection_state: 'DELETE_PROTECTION_ENABLED',
+      deletion_policy: 'ABANDON',
+    });
+    const validation = block(
+      asBody(infra.variables.get('firestore_directory_database_id'), 'variable'),
+      'validation',
+    );
+    expect(validation.condition).toBe('${var.firestore_directory_database_id != var.firestore_database_id}');
+    const release = resource('google_firebaserules_release.firestore_directory');
+    expect(release.name).toContain(ref('google_firestore_database.directory', 'name'));
+    expect(release.ruleset_name).toContain(ref('google_firebaserules_ruleset.firestore', 'name'));
   });
 
   it("the only Pub/Sub role on the whole project is the Cloud Storage agent's publisher (Eventarc's Storage trigger), no Storage role is, and project IAM is only ever granted member by member", () => {
@@ -1207,7 +1266,10 @@ describe('Firestore', () => {
 
     const index = resource('google_firestore_index.composite');
     expect(index.for_each).toBe('${local.firestore_indexes_by_key}');
-    expect(index.database).toBe(ref('google_firestore_database.main', 'name'));
+    // People's and roles' indexes go to the directory database, the others to the sessions one.
+    expect(index.database).toContain('contains(local.directory_collections, each.value.collectionGroup)');
+    expect(index.database).toContain('google_firestore_database.directory.name');
+    expect(index.database).toContain('google_firestore_database.main.name');
     expect(index.collection).toBe('${each.value.collectionGroup}');
     expect(index.query_scope).toContain('each.value.queryScope');
 

@@ -11,6 +11,7 @@ import {
   stopMonitoring,
 } from '../app/supervision/monitoring.js';
 import { Channel, Identifier, Kind } from '../domain/sessions/events.js';
+import { MAX_CURSOR_LENGTH } from '../domain/supervision/cursors.js';
 import { readSettings, saveSettings } from '../app/deflection/settings.js';
 import { require } from '../app/supervision/deps.js';
 import {
@@ -47,7 +48,7 @@ export interface ApiDeps {
 }
 
 const PageSize = z.coerce.number().int().min(1).max(100).default(25);
-const Cursor = z.string().min(1).max(500).optional();
+const Cursor = z.string().min(1).max(MAX_CURSOR_LENGTH).optional();
 
 const SessionListQuery = z.object({
   kind: Kind,

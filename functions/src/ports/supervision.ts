@@ -1,4 +1,9 @@
-import type { QueryPlan, SessionListing, StuckThresholds } from '../domain/supervision/session-listing.js';
+import type {
+  Cursor,
+  QueryPlan,
+  SessionListing,
+  StuckThresholds,
+} from '../domain/supervision/session-listing.js';
 import type { Session } from '../domain/sessions/session.js';
 
 export type ListedSession = Session & SessionListing;
@@ -45,13 +50,18 @@ export interface Monitor {
 
 /** Monitors live apart from sessions: nothing an agent or a consumer can read leads to them (MON-1). */
 export interface MonitorStore {
-  /** Starts (or upgrades to barge) this person's monitor of the session; idempotent. */
+  /**
+   * Starts (or upgrades to barge) this person's monitor of the session; idempotent. Atomic with a
+   * check that the session is connected, so that it never outlives the session: against a session's
+   * end (which writes the session, then stops its monitors), either this start comes first and the end
+   * stops it, or it sees the session ended and starts nothing.
+   */
   start(
     sessionId: string,
     uid: string,
     mode: MonitorMode,
     at: Date,
-  ): Promise<{ monitor: Monitor; changed: boolean }>;
+  ): Promise<{ started: true; monitor: Monitor; changed: boolean } | { started: false }>;
   /** Stops it; false when there was nothing to stop. */
   stop(sessionId: string, uid: string, at: Date): Promise<boolean>;
   stopAll(sessionId: string, at: Date): Promise<number>;
@@ -98,9 +108,10 @@ export interface AuditEntry {
 export interface AuditLog {
   /** Idempotent by `entry.id`. */
   record(entry: AuditEntry): Promise<void>;
+  /** Up to `limit` entries, newest first (by `at`, then id), after the one at `after` if given. */
   list(
     filter: { sessionId?: string; actorUid?: string },
-    page: { size: number; after?: string },
+    page: { limit: number; after?: Cursor },
   ): Promise<AuditEntry[]>;
 }
 

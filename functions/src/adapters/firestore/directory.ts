@@ -54,7 +54,10 @@ const personDocument = (person: PersonRecord) => ({
   ...agentListing(person),
 });
 
-/** `users/{uid}`, `roles/{id}` and `queues/{id}`, as admins configure them. */
+/**
+ * `users/{uid}`, `roles/{id}` and `queues/{id}`, as admins configure them. People and roles may live in a
+ * database of their own (`people`; the same one by default): only the api's identity may write that one.
+ */
 export class FirestoreDirectory implements PeopleDirectory, QueueDirectory, DirectoryCaches {
   private readonly queueTeams: TtlCache<string[]>;
   private readonly roleCache: TtlCache<ReadonlyMap<string, RoleDefinition>>;
@@ -62,20 +65,21 @@ export class FirestoreDirectory implements PeopleDirectory, QueueDirectory, Dire
   constructor(
     private readonly db: Firestore,
     cacheTtlMs: number,
+    private readonly people: () => Firestore = () => db,
   ) {
     this.queueTeams = new TtlCache(cacheTtlMs);
     this.roleCache = new TtlCache(cacheTtlMs);
   }
 
   async getPerson(uid: string): Promise<Person | undefined> {
-    const data = (await this.db.collection(USERS).doc(uid).get()).data();
+    const data = (await this.people().collection(USERS).doc(uid).get()).data();
     return data ? personFrom(uid, data) : undefined;
   }
 
   roles(): Promise<ReadonlyMap<string, RoleDefinition>> {
     return this.roleCache.get('roles', async () => {
       const roles = new Map<string, RoleDefinition>(Object.entries(BUILT_IN_ROLES));
-      for (const doc of (await this.db.collection(ROLES).get()).docs) {
+      for (const doc of (await this.people().collection(ROLES).get()).docs) {
         if (isBuiltInRole(doc.id)) continue; // built-in permissions are not editable
         const parsed = RoleDefinition.safeParse(doc.data());
         if (parsed.success) roles.set(doc.id, parsed.data);

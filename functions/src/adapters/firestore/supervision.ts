@@ -1,5 +1,5 @@
 import { FieldPath, type Firestore, type Query } from '@google-cloud/firestore';
-import type { QueryPlan } from '../../domain/supervision/session-listing.js';
+import type { Cursor, QueryPlan } from '../../domain/supervision/session-listing.js';
 import { StuckThresholds } from '../../domain/supervision/session-listing.js';
 import type {
   AgentQueries,
@@ -118,9 +118,12 @@ export class FirestoreMonitorStore implements MonitorStore {
   async start(sessionId: string, uid: string, mode: MonitorMode, at: Date) {
     return this.db.runTransaction(async (t) => {
       const ref = this.ref(sessionId, uid);
-      const current = (await t.get(ref)).data() as (Monitor & { active: boolean }) | undefined;
+      // Read in the transaction: a session write (its end) before the commit makes it run again.
+      const [session, stored] = await t.getAll(this.db.collection(SESSIONS).doc(sessionId), ref);
+      if (session?.get('listState') !== 'connected') return { started: false as const };
+      const current = stored?.data() as (Monitor & { active: boolean }) | undefined;
       if (current?.active && (current.mode === mode || current.mode === 'barge'))
-        return { monitor: strip(current), changed: false };
+        return { started: true as const, monitor: strip(current), changed: false };
       const monitor: Monitor = {
         sessionId,
         uid,
@@ -130,7 +133,7 @@ export class FirestoreMonitorStore implements MonitorStore {
         stopReason: null,
       };
       t.set(ref, { ...monitor, active: true });
-      return { monitor, changed: true };
+      return { started: true as const, monitor, changed: true };
     });
   }
 
@@ -175,17 +178,14 @@ export class FirestoreAuditLog implements AuditLog {
 
   async list(
     filter: { sessionId?: string; actorUid?: string },
-    page: { size: number; after?: string },
+    page: { limit: number; after?: Cursor },
   ): Promise<AuditEntry[]> {
     let query: Query = this.db.collection('audit');
     if (filter.sessionId) query = query.where('sessionId', '==', filter.sessionId);
     if (filter.actorUid) query = query.where('actorUid', '==', filter.actorUid);
     query = query.orderBy('at', 'desc').orderBy(FieldPath.documentId(), 'desc');
-    if (page.after) {
-      const after = await this.db.collection('audit').doc(page.after).get();
-      if (after.exists) query = query.startAfter(after.get('at'), after.id);
-    }
-    return (await query.limit(page.size + 1).get()).docs.map((d) => d.data() as AuditEntry);
+    if (page.after) query = query.startAfter(page.after.sortKey, page.after.id);
+    return (await query.limit(page.limit).get()).docs.map((d) => d.data() as AuditEntry);
   }
 }
 

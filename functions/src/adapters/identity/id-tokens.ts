@@ -5,7 +5,8 @@ import type { IdTokenVerifier, VerifiedIdentity } from '../../ports/people.js';
 /**
  * Firebase Auth / Identity Platform ID tokens: RS256, signed with Google's securetoken keys, issued for
  * this project. The Auth emulator issues unsigned tokens; they are accepted only when the emulator is
- * configured (never on Cloud Run, see config.ts), after the same claim checks.
+ * configured, which config.ts allows only in a plainly local process (loopback emulator, demo-*
+ * project, no cloud runtime), after the same claim checks.
  */
 const CERTS_URL = 'https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com';
 

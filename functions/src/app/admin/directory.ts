@@ -1,6 +1,5 @@
 import {
   BUILT_IN_ROLES,
-  DirectoryId,
   isBuiltInRole,
   type Actor,
   type PersonInput,
@@ -9,13 +8,8 @@ import {
 } from '../../domain/access/permissions.js';
 import { planPeopleList, type PeopleListFilters } from '../../domain/access/people-list.js';
 import { conflict, forbidden, invalidRequest, notFound } from '../../domain/errors.js';
-import {
-  decodeCursor,
-  encodeCursor,
-  sessionListing,
-  type Cursor,
-  type StuckThresholds,
-} from '../../domain/supervision/session-listing.js';
+import { encodeListCursor } from '../../domain/supervision/cursors.js';
+import { sessionListing, type StuckThresholds } from '../../domain/supervision/session-listing.js';
 import type { Clock } from '../../ports/clock.js';
 import type { DeflectionSettingsStore } from '../../ports/deflection-settings.js';
 import type {
@@ -31,6 +25,7 @@ import type { AuditAction, AuditLog, AuditSubject } from '../../ports/supervisio
 import { saveSettings } from '../deflection/settings.js';
 import type { IngestDeps } from '../ingest-session-event.js';
 import { auditId, require } from '../supervision/deps.js';
+import { cursorOf } from '../supervision/lists.js';
 
 /** What admins configure through the api: people, custom roles, queue teams, stuck thresholds. */
 export interface AdminDeps {
@@ -75,15 +70,6 @@ const personAnswer = (p: PersonRecord) => ({
   phone: p.phone,
 });
 
-function peopleCursor(text: string): Cursor {
-  const cursor = decodeCursor(text);
-  if (!cursor || cursor.sortKey.length > 1000 || !DirectoryId.safeParse(cursor.id).success)
-    throw invalidRequest('The cursor is not one this API returned.', [
-      { path: 'cursor', message: 'unknown cursor', code: 'invalid_cursor' },
-    ]);
-  return cursor;
-}
-
 export async function listPeople(
   deps: AdminDeps,
   actor: Actor,
@@ -91,7 +77,7 @@ export async function listPeople(
   page: { size: number; cursor?: string },
 ) {
   require(actor, { type: 'people.edit' });
-  const after = page.cursor ? peopleCursor(page.cursor) : undefined;
+  const after = cursorOf('people', { ...filters }, page.cursor);
   const planned = planPeopleList(filters, { size: page.size, ...(after ? { after } : {}) });
   if (!('plan' in planned)) return { items: [], nextCursor: null };
   const found = await deps.people.list(planned.plan);
@@ -100,7 +86,9 @@ export async function listPeople(
   return {
     items: items.map(personAnswer),
     nextCursor:
-      found.length > page.size && last ? encodeCursor({ sortKey: last.nameSort, id: last.uid }) : null,
+      found.length > page.size && last
+        ? encodeListCursor('people', { ...filters }, { sortKey: last.nameSort, id: last.uid })
+        : null,
   };
 }
 

@@ -2,7 +2,7 @@ import type { Actor } from '../../domain/access/permissions.js';
 import { authorize } from '../../domain/access/authorize.js';
 import { agentsServing } from '../../domain/deflection/decide.js';
 import { transferTargets } from '../../domain/deflection/transfers.js';
-import { conflict, forbidden, notFound } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
 import type { AgentPresence } from '../../ports/presence.js';
 import type { SessionQueries } from '../../ports/supervision.js';
 import type { DeflectionEngine } from './engine.js';
@@ -18,14 +18,15 @@ export async function listTransferTargets(
 ) {
   const session = await deps.sessions.get(sessionId);
   if (!session || !session.kind || !session.channel) throw notFound('The session');
+  // Anyone may ask about their own sessions: a session that is neither theirs nor one they may see is
+  // answered as one that does not exist, so that its id tells nothing.
   const isItsAgent = session.agent?.id === actor.uid;
-  if (!isItsAgent) {
-    const decision = authorize(actor, {
-      type: 'session.view',
-      session: { kind: session.kind, teamIds: session.teamIds },
-    });
-    if (!decision.allowed) throw forbidden('not_the_sessions_agent');
-  }
+  if (
+    !isItsAgent &&
+    !authorize(actor, { type: 'session.view', session: { kind: session.kind, teamIds: session.teamIds } })
+      .allowed
+  )
+    throw notFound('The session');
   if (session.listState !== 'connected')
     throw conflict('session_not_live', 'Only a connected session can be transferred.');
   const compiled = await deps.engine.compiled();

@@ -5,7 +5,8 @@ import { logs } from '../../log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { RecordingBlobs, RecordingPlans } from '../../ports/recordings.js';
 import type { AuditLog, SessionQueries } from '../../ports/supervision.js';
-import { auditId, require } from '../supervision/deps.js';
+import { accessToRecording } from '../../domain/access/authorize.js';
+import { auditId, enforce } from '../supervision/deps.js';
 
 export interface DownloadDeps {
   plans: Pick<RecordingPlans, 'get'>;
@@ -29,14 +30,22 @@ export interface Download {
  * multi-factor sign-in who may monitor the call; each access is in the audit trail before a byte goes.
  */
 export async function openRecording(deps: DownloadDeps, who: Downloader, planId: string): Promise<Download> {
+  // A person without a second factor or the permission is refused before anything is read: the same
+  // answer for every id. One outside the recording's teams gets the 404 of a missing recording.
+  if (who.by === 'person') {
+    const upfront = accessToRecording(who.actor, undefined);
+    if (upfront.outcome === 'forbidden') enforce(upfront, 'The recording');
+  }
   const plan = await deps.plans.get(planId);
   if (!plan) throw notFound('The recording');
   const session = plan.sessionId ? await deps.sessions.get(plan.sessionId) : undefined;
   if (who.by === 'person')
-    require(who.actor, {
-      type: 'recording.download',
-      session: session ? { kind: session.kind ?? 'call', teamIds: session.teamIds } : null,
-    });
+    enforce(
+      accessToRecording(who.actor, {
+        session: session ? { kind: session.kind ?? 'call', teamIds: session.teamIds } : null,
+      }),
+      'The recording',
+    );
   const { bucket, name, generation } = plan.object;
   const live = isFinished(plan) ? undefined : await deps.blobs.stat(bucket, name);
   if (!live || live.generation !== generation)

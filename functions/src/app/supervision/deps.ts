@@ -1,5 +1,13 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import { authorize, type Action, type Decision } from '../../domain/access/authorize.js';
+import {
+  accessToSession,
+  authorize,
+  type Action,
+  type Decision,
+  type SessionAccess,
+  type SessionActionType,
+  type SessionTarget,
+} from '../../domain/access/authorize.js';
 import { AppError, notFound } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { PeopleDirectory } from '../../ports/people.js';
@@ -43,17 +51,36 @@ export function require(actor: Actor, action: Action): Extract<Decision, { allow
   return decision;
 }
 
-/** A session that exists (404 otherwise) and on which the actor may take `action` (403 otherwise). */
+/** The 403 or 404 of a refused session access; nothing when it is allowed. */
+export function enforce(access: SessionAccess, what: string): void {
+  if (access.outcome === 'hidden') throw notFound(what);
+  if (access.outcome === 'forbidden')
+    throw new AppError('forbidden', 403, 'You are not allowed to do this.', {
+      reason: access.reason,
+      ...(access.permission ? { permission: access.permission } : {}),
+    });
+}
+
+const targetOf = (s: ListedSession): SessionTarget => ({ kind: s.kind ?? 'call', teamIds: s.teamIds });
+
+/**
+ * A session on which the actor may take `type`. A 403 when they lack the permission altogether (asked
+ * before the session is read) or may see the session but not do this; otherwise a session they may not
+ * see is the 404 of one that does not exist (see accessToSession).
+ */
 export async function visibleSession(
   deps: Pick<SupervisionDeps, 'sessions'>,
   actor: Actor,
   sessionId: string,
-  action: (session: ListedSession) => Action,
+  type: SessionActionType,
 ): Promise<ListedSession> {
+  // Before the read: lacking the permission altogether is the same answer for every id.
+  const upfront = accessToSession(actor, type, undefined);
+  if (upfront.outcome === 'forbidden') enforce(upfront, 'The session');
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.status === 'pending') throw notFound('The session');
-  require(actor, action(session));
-  return session;
+  const visible = session && session.status !== 'pending' ? session : undefined;
+  enforce(accessToSession(actor, type, visible && targetOf(visible)), 'The session');
+  return visible!;
 }
 
 export const auditId = (...parts: string[]) => parts.join('__').replace(/\//g, '_');

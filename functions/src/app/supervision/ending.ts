@@ -2,14 +2,15 @@ import type { Actor } from '../../domain/access/permissions.js';
 import { AppError, conflict, notFound } from '../../domain/errors.js';
 import { SessionEvent } from '../../domain/sessions/events.js';
 import { ingestSessionEvent } from '../ingest-session-event.js';
-import type { ListedSession } from '../../ports/supervision.js';
+import type { AuditEntry, ListedSession } from '../../ports/supervision.js';
+import { encodeListCursor } from '../../domain/supervision/cursors.js';
+import { cursorOf } from './lists.js';
 import { recordAudit, require, visibleSession, type SupervisionDeps } from './deps.js';
 import { sessionSummary } from './views.js';
 
 /** How long a supervisor has to confirm after looking at the session. */
 export const CONFIRMATION_TTL_MS = 2 * 60_000;
 
-const target = (s: ListedSession) => ({ kind: s.kind ?? 'call', teamIds: s.teamIds });
 const isLive = (s: ListedSession) => s.listState === 'queued' || s.listState === 'connected';
 
 /**
@@ -17,10 +18,7 @@ const isLive = (s: ListedSession) => s.listState === 'queued' || s.listState ===
  * about to end, with a confirmation bound to the session as it is now.
  */
 export async function requestEnd(deps: SupervisionDeps, actor: Actor, sessionId: string) {
-  const session = await visibleSession(deps, actor, sessionId, (s) => ({
-    type: 'session.end',
-    session: target(s),
-  }));
+  const session = await visibleSession(deps, actor, sessionId, 'session.end');
   if (!isLive(session))
     throw conflict('session_not_live', 'Only a queued or connected session can be ended.');
   const now = deps.clock.now();
@@ -60,13 +58,10 @@ export async function confirmEnd(
   sessionId: string,
   confirmationId: string,
 ) {
+  const session = await visibleSession(deps, actor, sessionId, 'session.end');
   const confirmation = await deps.confirmations.get(confirmationId);
   if (!confirmation || confirmation.sessionId !== sessionId || confirmation.actorUid !== actor.uid)
     throw notFound('The end confirmation');
-  const session = await visibleSession(deps, actor, sessionId, (s) => ({
-    type: 'session.end',
-    session: target(s),
-  }));
   const now = deps.clock.now();
   const thresholds = await deps.settings.stuckThresholds();
   if (session.status === 'ended') return { ended: true, session: sessionSummary(session, thresholds, now) };
@@ -119,7 +114,11 @@ export async function confirmEnd(
   };
 }
 
-/** The audit trail (who monitored, barged or ended what, and when), for admins; never the monitored agent's own entries. */
+/**
+ * The audit trail (who monitored, barged or ended what, and when), for admins; never the entries about
+ * the reader as the monitored agent. Those are skipped while reading, so that a page is full whenever a
+ * next one exists, however many are skipped.
+ */
 export async function readAudit(
   deps: SupervisionDeps,
   actor: Actor,
@@ -127,13 +126,24 @@ export async function readAudit(
   page: { size: number; cursor?: string },
 ) {
   require(actor, { type: 'audit.read' });
-  const entries = await deps.audit.list(filter, {
-    size: page.size,
-    ...(page.cursor ? { after: page.cursor } : {}),
-  });
-  const items = entries.slice(0, page.size);
+  let after = cursorOf('audit', filter, page.cursor);
+  const kept: AuditEntry[] = [];
+  // One more than the page, to know whether a next page exists.
+  while (kept.length <= page.size) {
+    const limit = page.size + 1;
+    const batch = await deps.audit.list(filter, { limit, ...(after ? { after } : {}) });
+    for (const entry of batch) if (entry.agentId !== actor.uid && kept.length <= page.size) kept.push(entry);
+    const last = batch[batch.length - 1];
+    if (batch.length < limit || !last) break;
+    after = { sortKey: last.at, id: last.id };
+  }
+  const items = kept.slice(0, page.size);
+  const last = items[items.length - 1];
   return {
-    items: items.filter((e) => e.agentId !== actor.uid),
-    nextCursor: entries.length > page.size ? (items[items.length - 1]?.id ?? null) : null,
+    items,
+    nextCursor:
+      kept.length > page.size && last
+        ? encodeListCursor('audit', filter, { sortKey: last.at, id: last.id })
+        : null,
   };
 }

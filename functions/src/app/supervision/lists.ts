@@ -1,12 +1,11 @@
 import type { Actor } from '../../domain/access/permissions.js';
 import { planAgentList } from '../../domain/supervision/agent-listing.js';
 import {
-  decodeCursor,
-  encodeCursor,
   planSessionList,
   type PlanResult,
   type SessionListFilters,
 } from '../../domain/supervision/session-listing.js';
+import { decodeListCursor, encodeListCursor, type ListName } from '../../domain/supervision/cursors.js';
 import { invalidRequest } from '../../domain/errors.js';
 import type { ListedSession } from '../../ports/supervision.js';
 import { require, type SupervisionDeps } from './deps.js';
@@ -17,12 +16,21 @@ export interface Page {
   cursor?: string;
 }
 
-function cursorOf(text: string | undefined) {
+/** The position a page starts after: a 400 `invalid_cursor` unless this list gave it for these filters. */
+export function cursorOf(
+  list: ListName,
+  filters: Readonly<Record<string, string | boolean | undefined>>,
+  text: string | undefined,
+) {
   if (text === undefined) return undefined;
-  const cursor = decodeCursor(text);
+  const cursor = decodeListCursor(list, filters, text);
   if (!cursor)
-    throw invalidRequest('The cursor is not one this API returned.', [
-      { path: 'cursor', message: 'unknown cursor', code: 'invalid_cursor' },
+    throw invalidRequest('The cursor is not one this list returned for these filters.', [
+      {
+        path: 'cursor',
+        message: 'not a cursor of this list and these filters: start again without one',
+        code: 'invalid_cursor',
+      },
     ]);
   return cursor;
 }
@@ -43,7 +51,7 @@ export async function listSessions(
   page: Page,
 ) {
   const { scope } = require(actor, { type: 'sessions.list', kind: filters.kind });
-  const after = cursorOf(page.cursor);
+  const after = cursorOf('sessions', { ...filters }, page.cursor);
   const plan = planOrThrow(planSessionList(filters, scope, { size: page.size, ...(after ? { after } : {}) }));
   const found: ListedSession[] = plan ? await deps.sessions.run(plan) : [];
   const items = found.slice(0, page.size);
@@ -54,7 +62,7 @@ export async function listSessions(
     items: items.map((s) => sessionSummary(s, thresholds, now)),
     nextCursor:
       found.length > page.size && last?.stateSince
-        ? encodeCursor({ sortKey: last.stateSince, id: last.id })
+        ? encodeListCursor('sessions', { ...filters }, { sortKey: last.stateSince, id: last.id })
         : null,
   };
 }
@@ -67,7 +75,7 @@ export async function listAgents(
   page: Page,
 ) {
   const decision = require(actor, { type: 'agents.list' });
-  const after = cursorOf(page.cursor);
+  const after = cursorOf('agents', { ...filters }, page.cursor);
   const plan = planOrThrow(
     planAgentList(filters, decision.scope, { size: page.size, ...(after ? { after } : {}) }),
   );
@@ -92,6 +100,8 @@ export async function listAgents(
       };
     }),
     nextCursor:
-      found.length > page.size && last ? encodeCursor({ sortKey: last.nameSort, id: last.uid }) : null,
+      found.length > page.size && last
+        ? encodeListCursor('agents', { ...filters }, { sortKey: last.nameSort, id: last.uid })
+        : null,
   };
 }

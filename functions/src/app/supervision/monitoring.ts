@@ -1,4 +1,5 @@
 import type { Actor } from '../../domain/access/permissions.js';
+import { authorize } from '../../domain/access/authorize.js';
 import { conflict } from '../../domain/errors.js';
 import type { ListedSession, MonitorMode } from '../../ports/supervision.js';
 import { auditId, recordAudit, visibleSession, type SupervisionDeps } from './deps.js';
@@ -8,45 +9,54 @@ const target = (s: ListedSession) => ({ kind: s.kind ?? 'call', teamIds: s.teamI
 
 /** Call or chat details, with what the caller may do from there (MON-4, MON-5). */
 export async function getSessionDetails(deps: SupervisionDeps, actor: Actor, sessionId: string) {
-  const session = await visibleSession(deps, actor, sessionId, (s) => ({
-    type: 'session.view',
-    session: target(s),
-  }));
+  const session = await visibleSession(deps, actor, sessionId, 'session.view');
   const [thresholds, agent, monitor] = await Promise.all([
     deps.settings.stuckThresholds(),
     session.agent ? deps.people.getPerson(session.agent.id) : undefined,
     deps.monitors.get(sessionId, actor.uid),
   ]);
-  const may = (permission: 'Barge' | 'Monitor-Chats-Edit') => actor.grants.has(permission);
+  // The same decision and the same state rule as the action's own call: a flag is on exactly when
+  // the call would be accepted now.
+  const may = (type: 'session.monitor' | 'session.barge' | 'session.end') =>
+    authorize(actor, { type, session: target(session) }).allowed;
+  const connected = session.listState === 'connected';
   return {
     ...sessionDetails(session, { thresholds, now: deps.clock.now(), agentName: agent?.name ?? null }),
     yourMonitor:
       monitor && monitor.stoppedAt === null ? { mode: monitor.mode, startedAt: monitor.startedAt } : null,
     actions: {
-      monitor: session.listState === 'connected',
-      barge: session.kind === 'call' && session.listState === 'connected' && may('Barge'),
-      end: (session.listState === 'connected' || session.listState === 'queued') && may('Monitor-Chats-Edit'),
+      monitor: connected && may('session.monitor'),
+      barge: connected && may('session.barge'),
+      end: (connected || session.listState === 'queued') && may('session.end'),
     },
   };
 }
 
-async function startMonitor(deps: SupervisionDeps, actor: Actor, sessionId: string, mode: MonitorMode) {
-  const session = await visibleSession(deps, actor, sessionId, (s) =>
-    mode === 'barge'
-      ? { type: 'session.barge', session: target(s) }
-      : { type: 'session.monitor', session: target(s) },
+const notLive = (session: ListedSession, mode: MonitorMode) =>
+  conflict(
+    'session_not_live',
+    `Only a connected ${session.kind} can be ${mode === 'barge' ? 'barged on' : 'monitored'}.`,
   );
-  if (session.listState !== 'connected')
-    throw conflict(
-      'session_not_live',
-      `Only a connected ${session.kind} can be ${mode === 'barge' ? 'barged on' : 'monitored'}.`,
-    );
-  const { monitor } = await deps.monitors.start(sessionId, actor.uid, mode, deps.clock.now());
+
+async function startMonitor(deps: SupervisionDeps, actor: Actor, sessionId: string, mode: MonitorMode) {
+  const session = await visibleSession(
+    deps,
+    actor,
+    sessionId,
+    mode === 'barge' ? 'session.barge' : 'session.monitor',
+  );
+  if (session.listState !== 'connected') throw notLive(session, mode);
+  // The store checks again that the session is connected, atomically with the write: a session that
+  // ended since the read above gets no monitor.
+  const started = await deps.monitors.start(sessionId, actor.uid, mode, deps.clock.now());
+  if (!started.started) throw notLive(session, mode);
+  const { monitor } = started;
   // Published on every call, with an id the platform deduplicates on: a retry after a failed publish
-  // still reaches the platform. Chats need no media: the thread is served here.
+  // still reaches the platform. The command is the monitor's mode, not the one asked: listening while
+  // barging stays a barge. Chats need no media: the thread is served here.
   if (session.kind === 'call') {
     await deps.commands.publish(
-      mode === 'barge'
+      monitor.mode === 'barge'
         ? {
             type: 'barge',
             commandId: auditId('barge', sessionId, actor.uid, monitor.startedAt),
@@ -60,8 +70,13 @@ async function startMonitor(deps: SupervisionDeps, actor: Actor, sessionId: stri
             supervisorId: actor.uid,
           },
     );
+    // The session may have ended between the start and the command: its end stops this monitor (the
+    // store saw to it), but the platform, told to start after the end, must be told to stop as well.
+    // A start published before the end is stored ends with the call, as every monitor does.
+    if ((await deps.sessions.get(sessionId))?.status === 'ended')
+      await deps.commands.publish(stopCommand(sessionId, actor.uid, monitor.startedAt));
   }
-  const action = mode === 'barge' ? 'barge.started' : 'monitor.started';
+  const action = monitor.mode === 'barge' ? 'barge.started' : 'monitor.started';
   await recordAudit(deps, {
     actor,
     action,
@@ -72,6 +87,13 @@ async function startMonitor(deps: SupervisionDeps, actor: Actor, sessionId: stri
   });
   return monitor;
 }
+
+const stopCommand = (sessionId: string, uid: string, startedAt: string) => ({
+  type: 'monitor.stop' as const,
+  commandId: auditId('monitor.stop', sessionId, uid, startedAt),
+  sessionId,
+  supervisorId: uid,
+});
 
 /** MON-1, MON-2, MON-3: listen to a call or view a chat, unseen; several people at once. */
 export const startMonitoring = (deps: SupervisionDeps, actor: Actor, sessionId: string) =>
@@ -90,12 +112,7 @@ export async function stopMonitoring(deps: SupervisionDeps, actor: Actor, sessio
   // A monitor the session's end already stopped needs no command; otherwise, as for starting, the
   // command and the audit entry are repeated on a retry with the same ids.
   if (session?.kind === 'call' && monitor.stopReason !== 'session_ended') {
-    await deps.commands.publish({
-      type: 'monitor.stop',
-      commandId: auditId('monitor.stop', sessionId, actor.uid, monitor.startedAt),
-      sessionId,
-      supervisorId: actor.uid,
-    });
+    await deps.commands.publish(stopCommand(sessionId, actor.uid, monitor.startedAt));
   }
   if (monitor.stopReason !== 'session_ended') {
     await recordAudit(deps, {
@@ -111,10 +128,7 @@ export async function stopMonitoring(deps: SupervisionDeps, actor: Actor, sessio
 
 /** The live thread of a chat, for someone monitoring it. */
 export async function readChatThread(deps: SupervisionDeps, actor: Actor, sessionId: string, limit: number) {
-  const session = await visibleSession(deps, actor, sessionId, (s) => ({
-    type: 'session.view',
-    session: target(s),
-  }));
+  const session = await visibleSession(deps, actor, sessionId, 'session.view');
   if (session.kind !== 'chat') throw conflict('not_a_chat', 'Only chats have a thread.');
   const monitor = await deps.monitors.get(sessionId, actor.uid);
   if (!monitor || monitor.stoppedAt !== null)

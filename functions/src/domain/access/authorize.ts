@@ -98,3 +98,70 @@ export function authorize(actor: Actor, action: Action): Decision {
     }
   }
 }
+
+export type SessionActionType = 'session.view' | 'session.monitor' | 'session.barge' | 'session.end';
+
+/** What a session action needs at all, whatever the session: any one of these permissions. */
+const NEEDED: Readonly<Record<SessionActionType, readonly Permission[]>> = {
+  'session.view': ['Monitor-Calls', 'Monitor-Chats'],
+  'session.monitor': ['Monitor-Calls', 'Monitor-Chats'],
+  'session.barge': ['Barge'],
+  'session.end': ['Monitor-Chats-Edit'],
+};
+
+export type SessionAccess =
+  | { outcome: 'allowed' }
+  /** A 403: the person lacks the permission altogether, or sees the session but may not do this. */
+  | { outcome: 'forbidden'; reason: string; permission?: Permission }
+  /** A 404, as for a session that does not exist. */
+  | { outcome: 'hidden' };
+
+/**
+ * Sessions and recordings are answered so that a person outside a team cannot learn which ids exist:
+ * a 403 says only what is true of every id (the person lacks the permission altogether), or is about
+ * a session the person may see; any other refusal is the 404 of a session that is not there.
+ * `session` is undefined when there is no such session.
+ */
+export function accessToSession(
+  actor: Actor,
+  type: SessionActionType,
+  session: SessionTarget | undefined,
+): SessionAccess {
+  const needed = NEEDED[type];
+  if (!needed.some((permission) => holds(actor, permission)))
+    return { outcome: 'forbidden', reason: 'missing_permission', permission: needed[0]! };
+  if (!session) return { outcome: 'hidden' };
+  const decision = authorize(actor, { type, session });
+  if (decision.allowed) return { outcome: 'allowed' };
+  if (!authorize(actor, { type: 'session.view', session }).allowed) return { outcome: 'hidden' };
+  return {
+    outcome: 'forbidden',
+    reason: decision.reason,
+    ...(decision.permission ? { permission: decision.permission } : {}),
+  };
+}
+
+/** Whether the person holds the permission for at least one team. */
+function holds(actor: Actor, permission: Permission): boolean {
+  const grant = actor.grants.get(permission);
+  return grant !== undefined && (grant === 'all' || grant.size > 0);
+}
+
+/**
+ * REC-4's download by a person, answered like sessions: a 403 for what is true of every recording (no
+ * second factor, no monitoring permission), the 404 of a missing recording for one outside their teams.
+ * `recording` is undefined when there is no such recording; its `session` is null when no call accounts
+ * for it.
+ */
+export function accessToRecording(
+  actor: Actor,
+  recording: { session: SessionTarget | null } | undefined,
+): SessionAccess {
+  if (!actor.multiFactor) return { outcome: 'forbidden', reason: 'multi_factor_required' };
+  if (!holds(actor, 'Monitor-Calls'))
+    return { outcome: 'forbidden', reason: 'missing_permission', permission: 'Monitor-Calls' };
+  if (!recording) return { outcome: 'hidden' };
+  return authorize(actor, { type: 'recording.download', session: recording.session }).allowed
+    ? { outcome: 'allowed' }
+    : { outcome: 'hidden' };
+}

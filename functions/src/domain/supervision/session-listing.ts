@@ -254,23 +254,3 @@ export function pagedPlan(
   if (page.after) plan.startAfter = [page.after.sortKey, page.after.id];
   return { plan };
 }
-
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.sortKey, cursor.id])).toString('base64url');
-}
-
-export function decodeCursor(text: string): Cursor | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string'
-    )
-      return { sortKey: value[0], id: value[1] };
-  } catch {
-    /* not a cursor of ours */
-  }
-  return undefined;
-}
