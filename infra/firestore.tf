@@ -118,3 +118,18 @@ check "firestore_field_overrides_not_deployed" {
     error_message = "firestore.indexes.json has fieldOverrides, which infra/ does not deploy yet (google_firestore_field)."
   }
 }
+
+# Signed platform requests already acted on (the replay guard, see README): Firestore deletes each
+# document once its `expiresAt` has passed, when the signature could no longer pass the skew check.
+# Deletion may run a day late, never early; a late one only costs storage.
+resource "google_firestore_field" "signed_requests_ttl" {
+  project    = var.project_id
+  database   = google_firestore_database.main.name
+  collection = "signedRequests"
+  field      = "expiresAt"
+
+  ttl_config {}
+
+  # Only the TTL policy reads the field: no single-field index on it.
+  index_config {}
+}

@@ -40,6 +40,7 @@ locals {
   # Only platformEvents checks signatures.
   platform_events_environment = merge(local.runtime_environment, local.recordings_environment, {
     PLATFORM_SIGNATURE_MAX_SKEW_SECONDS = tostring(var.signature_max_skew_seconds)
+    PLATFORM_SIGNATURE_ACCEPT_V1        = tostring(var.signature_accept_v1)
     NODE_OPTIONS                        = local.front_door_node_options
   })
 

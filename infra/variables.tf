@@ -61,6 +61,12 @@ variable "signature_max_skew_seconds" {
   }
 }
 
+variable "signature_accept_v1" {
+  description = "PLATFORM_SIGNATURE_ACCEPT_V1: accept the platform's body-only v1 signatures while it migrates to v2."
+  type        = bool
+  default     = false
+}
+
 variable "source_archive_path" {
   description = "Zip of the repository root to deploy, e.g. from `git archive` (see README.md)."
   type        = string

@@ -39,6 +39,7 @@ import type { QueueDirectory } from './ports/queues.js';
 import { systemClock, type Clock } from './ports/clock.js';
 
 import type { Firestore } from '@google-cloud/firestore';
+import { FirestoreSignedRequestLedger } from './adapters/firestore/signed-requests.js';
 
 /** Session event ingestion on Firestore: what platformEvents, the seed and the benchmarks share. */
 export function firestoreIngestDeps(
@@ -157,6 +158,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
     clock,
     newId: randomUUID,
   }));
+  const signedRequests = once(() => new FirestoreSignedRequestLedger(db()));
   const admin = once((): AdminDeps => ({
     people: new FirestorePeopleAdmin(directoryDb()),
     roles: new FirestoreRolesAdmin(directoryDb()),
@@ -171,6 +173,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
   }));
   return {
     ingest,
+    signedRequests,
     people,
     admin,
     supervision,

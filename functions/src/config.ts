@@ -14,6 +14,8 @@ const ConfigSchema = z.object({
   platformSigning: z.object({
     secrets: z.array(Secret).max(2),
     maxSkewSeconds: z.number().int().min(10).max(3600),
+    /** Whether the platform may still sign with body-only v1 signatures (during its migration). */
+    acceptV1: z.boolean(),
   }),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARNING', 'ERROR']),
   /** Set only for local development: people's tokens then come from the Auth emulator. */
@@ -59,6 +61,10 @@ export type Config = z.infer<typeof ConfigSchema>;
 const integer = (value: string | undefined, fallback: number) =>
   value === undefined || value === '' ? fallback : Number(value);
 
+/** Only `true` or `false` (or unset, which is false): anything else is a mistake worth stopping for. */
+const flag = (value: string | undefined): unknown =>
+  value === undefined || value === '' || value === 'false' ? false : value === 'true' ? true : value;
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const secrets = [env.PLATFORM_SIGNING_SECRET, env.PLATFORM_SIGNING_SECRET_PREVIOUS].filter(
     (s): s is string => s !== undefined && s !== '',
@@ -70,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     platformSigning: {
       secrets,
       maxSkewSeconds: integer(env.PLATFORM_SIGNATURE_MAX_SKEW_SECONDS, 300),
+      acceptV1: flag(env.PLATFORM_SIGNATURE_ACCEPT_V1),
     },
     logLevel: (env.LOG_LEVEL ?? 'INFO').toUpperCase(),
     authEmulatorHost: env.FIREBASE_AUTH_EMULATOR_HOST || undefined,

@@ -21,6 +21,7 @@ functions.http(
     config.projectId,
     platformEventsRoutes({
       signing: config.platformSigning,
+      signedRequests: adapters.signedRequests,
       ingest: adapters.ingest,
       deflection: adapters.deflection,
       clock: systemClock,

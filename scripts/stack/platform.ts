@@ -6,12 +6,17 @@ export function postPlatformEvent(body: string): Promise<Response> {
   const url =
     process.env.PLATFORM_EVENTS_URL ?? `http://127.0.0.1:${localStack.ports.platformEvents}/v1/events`;
   const timestamp = Math.floor(Date.now() / 1000);
+  const { pathname, search } = new URL(url);
   return fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       'x-switchboard-timestamp': String(timestamp),
-      'x-switchboard-signature': signPlatformRequest(localStack.platformSigningSecret, timestamp, body),
+      'x-switchboard-signature': signPlatformRequest(localStack.platformSigningSecret, timestamp, {
+        method: 'POST',
+        path: `${pathname}${search}`,
+        body,
+      }),
     },
     body,
   });

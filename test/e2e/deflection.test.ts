@@ -49,8 +49,18 @@ async function platformAsks(question: Record<string, unknown>) {
   return signed('POST', '/v1/deflection/decisions', question);
 }
 
-async function signed(method: string, path: string, payload: unknown) {
-  const res = await sendSigned(`${events}${path}`, JSON.stringify(payload), { secret: SECRET, method });
+/** Each call is a new signed request; `timestamp` sets its signing time, `signature` sends another's. */
+async function signed(
+  method: string,
+  path: string,
+  payload: unknown,
+  options: { timestamp?: number; signature?: string } = {},
+) {
+  const res = await sendSigned(`${events}${path}`, JSON.stringify(payload), {
+    secret: SECRET,
+    method,
+    ...options,
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -356,8 +366,12 @@ describe('voicemails (AHD-6)', () => {
       status: 200,
       body: { route: { type: 'agents', agentIds: ['u-agent-1'] }, duplicate: false },
     });
-    const again = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'));
+    // A redelivery is signed afresh; the very same signed request again is refused as a copy.
+    const timestamp = Math.floor(Date.now() / 1000) - 1;
+    const again = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'), { timestamp });
     expect(again.body.duplicate).toBe(true);
+    const copy = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'), { timestamp });
+    expect(copy).toMatchObject({ status: 409, body: { error: { details: { reason: 'replayed_request' } } } });
     const notes = await db.collection('notifications').where('voicemailId', '==', 'vm-refunds').get();
     expect(notes.docs.map((d) => d.get('agentId'))).toEqual(['u-agent-1']);
   });
@@ -388,20 +402,28 @@ describe('scheduled calls (AHD-5)', () => {
     expect(offered.status).toBe(200);
     expect(offered.body.timeZone).toBe('America/New_York');
     const slot = offered.body.slots[0].start as string;
-    const book = (bookingId: string) =>
-      signed('POST', '/v1/scheduled-calls', {
-        bookingId,
-        queueId: 'q-refunds',
-        channel: 'mobile',
-        language: 'en',
-        slotStart: slot,
-        callerNumber: '+15551230000',
-      });
+    const book = (bookingId: string, timestamp?: number) =>
+      signed(
+        'POST',
+        '/v1/scheduled-calls',
+        {
+          bookingId,
+          queueId: 'q-refunds',
+          channel: 'mobile',
+          language: 'en',
+          slotStart: slot,
+          callerNumber: '+15551230000',
+        },
+        timestamp === undefined ? {} : { timestamp },
+      );
     const results = await Promise.all([book('b-1'), book('b-2'), book('b-3')]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     const winner = results.find((r) => r.status === 200)!.body.bookingId as string;
-    // The winner retrying is told it has the slot; the slot is no longer offered.
-    expect((await book(winner)).body.outcome).toBe('already_booked');
+    // The winner retrying (signed afresh) is told it has the slot; the slot is no longer offered.
+    const retriedAt = Math.floor(Date.now() / 1000) - 1;
+    expect((await book(winner, retriedAt)).body.outcome).toBe('already_booked');
+    // The same signed request twice is a copy, not a retry.
+    expect((await book(winner, retriedAt)).body.error.details.reason).toBe('replayed_request');
     const after = await signed('POST', '/v1/scheduled-calls/slots', {
       queueId: 'q-refunds',
       channel: 'mobile',

@@ -227,13 +227,17 @@ function sessionCreated(sessionId: string): Buffer {
   );
 }
 
-/** The platform's signature headers for a body (as it would sign it uncompressed). */
+/** The platform's signature headers for a body posted to /v1/events (as it would sign it uncompressed). */
 function signed(body: Buffer, headers: Record<string, string | number> = {}) {
   const timestamp = Math.floor(Date.now() / 1000);
   return {
     'content-type': 'application/json',
     'x-switchboard-timestamp': String(timestamp),
-    'x-switchboard-signature': signPlatformRequest(SECRET, timestamp, body),
+    'x-switchboard-signature': signPlatformRequest(SECRET, timestamp, {
+      method: 'POST',
+      path: '/v1/events',
+      body,
+    }),
     ...headers,
   };
 }

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FirestoreSessionRepository } from '../../functions/src/adapters/firestore/session-repository.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
-import { fold } from '../../functions/src/domain/sessions/session.js';
+import { CHECKPOINT_TRAIL, fold } from '../../functions/src/domain/sessions/session.js';
+import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import type { SessionRepository } from '../../functions/src/ports/session-repository.js';
 import { firestoreIngestDeps } from '../../functions/src/composition.js';
 import { buildScenario } from '../support/session-scenarios.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
@@ -61,5 +63,67 @@ describe('session events on the Firestore emulator', () => {
     expect(again.outcome).toBe('duplicate');
     const after = await db.doc('sessions/S-redelivered').get();
     expect(after.updateTime?.isEqual(before.updateTime!)).toBe(true);
+  });
+
+  it('when a long chat arrives with every tenth event late, then late events read only recent events, without texts, and the state converges', async () => {
+    const id = 'S-long-chat';
+    const at = (i: number) => new Date(Date.UTC(2026, 10, 22, 10, 0, i)).toISOString();
+    const base = { schemaVersion: 1, sessionId: id };
+    const events = [
+      {
+        type: 'session.created',
+        kind: 'chat',
+        channel: 'web',
+        queue: { id: 'q-1', menuPath: ['Help'] },
+        language: 'en',
+        consumer: { id: 'c-1', anonymous: true },
+      },
+      { type: 'session.assigned', agent: { id: 'a-1' } },
+      { type: 'session.connected' },
+      ...Array.from({ length: 300 }, (_, i) => ({
+        type: 'message.sent',
+        message: { id: `m-${i}`, author: { type: 'consumer' }, text: `secret text ${i}` },
+      })),
+    ].map((fields, sequence) =>
+      SessionEvent.parse({
+        ...base,
+        ...fields,
+        eventId: `${id}-${sequence}`,
+        sequence,
+        occurredAt: at(sequence),
+      }),
+    );
+    const delivery = [...events];
+    for (let i = 10; i + 1 < delivery.length; i += 10)
+      [delivery[i], delivery[i + 1]] = [delivery[i + 1]!, delivery[i]!];
+
+    // The real repository, with its history reads counted.
+    const read: SessionEvent[][] = [];
+    const spied: SessionRepository = {
+      getSession: (sessionId) => sessions.getSession(sessionId),
+      inTransaction: (sessionId, work) =>
+        sessions.inTransaction(sessionId, (tx) =>
+          work({
+            ...tx,
+            listEventsAfter: async (s, position) => {
+              const found = await tx.listEventsAfter(s, position);
+              read.push(found);
+              return found;
+            },
+          }),
+        ),
+    };
+    const deps = { ...firestoreIngestDeps(db, 60_000), sessions: spied };
+    const outcomes = [];
+    for (const event of delivery) outcomes.push((await ingestSessionEvent(deps, event)).outcome);
+    await ingestSessionEvent(deps, delivery[50]!);
+
+    expect(outcomes.filter((o) => o === 'replayed')).toHaveLength(read.length);
+    expect(await sessions.getSession(id)).toEqual(fold(id, events));
+    expect(Math.max(...read.map((r) => r.length))).toBeLessThanOrEqual(CHECKPOINT_TRAIL + 11);
+    expect(JSON.stringify(read)).not.toContain('secret text');
+    expect(read.flat().every((e) => e.type !== 'message.sent' || e.message.author.type === 'consumer')).toBe(
+      true,
+    );
   });
 });

@@ -9,7 +9,7 @@ describe('loadConfig', () => {
       projectId: 'demo-x',
       firestoreDatabaseId: '(default)',
       directoryDatabaseId: '(default)',
-      platformSigning: { secrets: [SECRET], maxSkewSeconds: 300 },
+      platformSigning: { secrets: [SECRET], maxSkewSeconds: 300, acceptV1: false },
       logLevel: 'INFO',
       platformCommandsTopic: 'platform-commands',
       directoryCacheSeconds: 60,
@@ -38,6 +38,17 @@ describe('loadConfig', () => {
       PLATFORM_SIGNING_SECRET_PREVIOUS: previous,
     });
     expect(config.platformSigning.secrets).toEqual([SECRET, previous]);
+  });
+
+  it('when PLATFORM_SIGNATURE_ACCEPT_V1 is true, then v1 signatures are accepted; anything but true or false stops startup', () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'demo-x', PLATFORM_SIGNING_SECRET: SECRET };
+    expect(loadConfig({ ...base, PLATFORM_SIGNATURE_ACCEPT_V1: 'true' }).platformSigning.acceptV1).toBe(true);
+    expect(loadConfig({ ...base, PLATFORM_SIGNATURE_ACCEPT_V1: 'false' }).platformSigning.acceptV1).toBe(
+      false,
+    );
+    expect(() => loadConfig({ ...base, PLATFORM_SIGNATURE_ACCEPT_V1: 'yes' })).toThrow(
+      /platformSigning\.acceptV1/,
+    );
   });
 
   it('when values are missing or wrong, then one error names every problem and no secret', () => {

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/src/config.js';
+import { SIGNED_REQUESTS } from '../../functions/src/adapters/firestore/signed-requests.js';
 import { REQUEST_BODY_LIMITS } from '../../functions/src/http/front-door.js';
 import { FRONT_DOOR_NODE_OPTIONS } from '../../scripts/stack/functions.js';
 import { RECORDING_WORKER_NODE_OPTIONS } from '../../scripts/stack/recordings.js';
@@ -326,6 +327,7 @@ describe('infra/ files', () => {
       firestore_directory_database_id: 'switchboard-directory',
       log_level: 'INFO',
       signature_max_skew_seconds: 300,
+      signature_accept_v1: false,
       platform_commands_subscribers: [],
       salesforce_login_url: 'https://login.salesforce.com',
       salesforce_api_version: '62.0',
@@ -443,7 +445,7 @@ describe('functions', () => {
       'RECORDING_TASKS_SERVICE_ACCOUNT',
     ];
     const expected: Record<string, string[]> = {
-      platformEvents: [...common, 'PLATFORM_SIGNATURE_MAX_SKEW_SECONDS'],
+      platformEvents: [...common, 'PLATFORM_SIGNATURE_MAX_SKEW_SECONDS', 'PLATFORM_SIGNATURE_ACCEPT_V1'],
       platformEventsPubSub: common,
       api: [...common, 'PLATFORM_COMMANDS_TOPIC', 'FIRESTORE_DIRECTORY_DATABASE_ID'],
       recordingReady: common,
@@ -1279,6 +1281,16 @@ describe('Firestore', () => {
     expect(content.field_path).toBe('${fields.value.fieldPath}');
     expect(content.order).toContain('fields.value.order');
     expect(content.array_config).toContain('fields.value.arrayConfig');
+  });
+
+  it('replay-guard documents expire through a TTL policy on signedRequests.expiresAt, the field the ledger writes', () => {
+    const ttl = resource('google_firestore_field.signed_requests_ttl');
+    expect(ttl.database).toBe(ref('google_firestore_database.main', 'name'));
+    expect(ttl.collection).toBe(SIGNED_REQUESTS);
+    expect(ttl.field).toBe('expiresAt');
+    expect(blocks(ttl, 'ttl_config')).toHaveLength(1);
+    const ledger = readFileSync(join(root, 'functions/src/adapters/firestore/signed-requests.ts'), 'utf8');
+    expect(ledger).toContain('create({ expiresAt })');
   });
 
   it('firestore.indexes.json uses only what firestore.tf maps (collectionGroup, queryScope, fieldPath, order|arrayConfig)', () => {

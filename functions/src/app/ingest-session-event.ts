@@ -1,5 +1,12 @@
 import type { SessionEvent } from '../domain/sessions/events.js';
-import { applyEvent, emptySession, mergeLate, planIngest, type Session } from '../domain/sessions/session.js';
+import {
+  applyEvent,
+  emptySession,
+  foldStart,
+  mergeLate,
+  planIngest,
+  type Session,
+} from '../domain/sessions/session.js';
 import type { Clock } from '../ports/clock.js';
 import type { QueueDirectory } from '../ports/queues.js';
 import type { RecordingTasks } from '../ports/recordings.js';
@@ -60,12 +67,17 @@ function record(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
       outcome = 'applied';
     } else {
       // Only an event at or below the stored sequence lands here, so the session exists. Checking its
-      // id first costs one read and spares reading the whole history for the common redelivery.
+      // id first costs one read and spares reading history for the common redelivery.
       const current = stored!;
       if (await tx.hasEvent(event.sessionId, event.eventId))
         return { outcome: 'duplicate', session: current };
-      const merged = mergeLate(event.sessionId, await tx.listEvents(event.sessionId), event);
+      // A late event folds from the checkpoint when it falls after it: only the events since are read.
+      const from = foldStart(await tx.getCheckpoint(event.sessionId), event);
+      const after = await tx.listEventsAfter(event.sessionId, from?.upTo);
+      const merged = mergeLate(event.sessionId, from, after, event);
       if (merged.duplicate) return { outcome: 'duplicate', session: current };
+      if (merged.checkpoint && merged.checkpoint !== from)
+        tx.putCheckpoint(event.sessionId, merged.checkpoint);
       session = merged.session;
       outcome = 'replayed';
     }

@@ -1,14 +1,16 @@
 import { ingestSessionEvent, type IngestDeps } from '../app/ingest-session-event.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, conflict } from '../domain/errors.js';
 import { SessionEvent } from '../domain/sessions/events.js';
 import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
+import type { SignedRequestLedger } from '../ports/signed-requests.js';
 import { parseJsonBody, parseOrThrow } from './errors.js';
 import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   verifyPlatformSignature,
   type SigningPolicy,
+  type VerifiedRequest,
 } from './platform-signature.js';
 import type { Route, RouteContext } from './router.js';
 import { z } from 'zod';
@@ -26,6 +28,7 @@ export const MAX_EVENT_BYTES = 64 * 1024;
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
+  signedRequests: () => SignedRequestLedger;
   ingest: () => IngestDeps;
   deflection: () => Pick<DeflectionDeps, 'engine' | 'presence' | 'voicemails' | 'scheduledCalls'>;
   clock: Clock;
@@ -42,18 +45,42 @@ const BookingRequest = SlotQuestion.extend({
 const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
 
 export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
-  /** Every platform route but health is signed: the body is read raw, checked, then parsed. */
-  const signedBody = (req: RouteContext['req']): unknown => {
+  /**
+   * Every platform route but health is signed: the body is read raw, checked, then parsed. `allowV1`
+   * is false where the path names what the request acts on, since a v1 signature does not cover it.
+   */
+  const signedBody = (req: RouteContext['req'], route: { allowV1: boolean }) => {
     const raw = req.rawBody ?? Buffer.alloc(0);
     if (raw.length > MAX_EVENT_BYTES)
       throw new AppError('payload_too_large', 413, `A request may be at most ${MAX_EVENT_BYTES} bytes.`);
-    verifyPlatformSignature(
+    const verified = verifyPlatformSignature(
       deps.signing,
       { signature: req.header(SIGNATURE_HEADER), timestamp: req.header(TIMESTAMP_HEADER) },
-      raw,
+      { method: req.method, path: req.originalUrl, body: raw },
       deps.clock.now(),
+      route,
     );
-    return parseJsonBody(raw);
+    return { verified, body: parseJsonBody(raw) };
+  };
+  /**
+   * For requests that change state: a second copy of the same signed request is refused while its
+   * signature is still within the skew. A failed attempt is forgotten, so it may be sent again as is.
+   */
+  const onlyOnce = async <T>(verified: VerifiedRequest, work: () => Promise<T>): Promise<T> => {
+    const ledger = deps.signedRequests();
+    const digest = verified.digest();
+    const expiresAt = new Date((verified.timestamp + deps.signing.maxSkewSeconds + 1) * 1000);
+    if (!(await ledger.claim(digest, expiresAt)))
+      throw conflict(
+        'replayed_request',
+        'This signed request was already received; every attempt must be signed afresh.',
+      );
+    try {
+      return await work();
+    } catch (error) {
+      await ledger.release(digest).catch(() => undefined);
+      throw error;
+    }
   };
   const scheduledCallDeps = () => {
     const { engine, scheduledCalls } = deps.deflection();
@@ -65,7 +92,12 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       method: 'POST',
       path: '/v1/events',
       handle: async ({ req, log }) => {
-        const event = parseOrThrow(SessionEvent, signedBody(req), 'The session event');
+        // Not guarded against copies: an event is stored once by its id, and a copy changes nothing.
+        const event = parseOrThrow(
+          SessionEvent,
+          signedBody(req, { allowV1: true }).body,
+          'The session event',
+        );
         const result = await ingestSessionEvent(deps.ingest(), event);
         logs.sessionEventIngested(
           {
@@ -95,7 +127,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       method: 'POST',
       path: '/v1/deflection/decisions',
       handle: async ({ req }) => {
-        const q = parseOrThrow(DeflectionQuestion, signedBody(req), 'The question');
+        const q = parseOrThrow(DeflectionQuestion, signedBody(req, { allowV1: true }).body, 'The question');
         return {
           status: 200,
           body: await deps.deflection().engine.decide(contactQuestion(q, deps.clock.now())),
@@ -107,11 +139,14 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       method: 'PUT',
       path: '/v1/agents/:agentId/presence',
       handle: async ({ req, params }) => {
-        const report = parseOrThrow(PresenceReport, signedBody(req), 'The presence report');
+        const { verified, body } = signedBody(req, { allowV1: false });
+        const report = parseOrThrow(PresenceReport, body, 'The presence report');
         const { agentId } = parseOrThrow(z.object({ agentId: Identifier }), params, 'The path');
         return {
           status: 200,
-          body: await deps.deflection().presence.report(agentId, report.state, new Date(report.at)),
+          body: await onlyOnce(verified, () =>
+            deps.deflection().presence.report(agentId, report.state, new Date(report.at)),
+          ),
         };
       },
     },
@@ -120,13 +155,16 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       method: 'POST',
       path: '/v1/voicemails',
       handle: async ({ req }) => {
-        const voicemail = parseOrThrow(VoicemailLeft, signedBody(req), 'The voicemail');
+        const { verified, body } = signedBody(req, { allowV1: true });
+        const voicemail = parseOrThrow(VoicemailLeft, body, 'The voicemail');
         const now = () => deps.clock.now();
         return {
           status: 200,
-          body: await receiveVoicemail(
-            { engine: deps.deflection().engine, voicemails: deps.deflection().voicemails, now },
-            voicemail,
+          body: await onlyOnce(verified, () =>
+            receiveVoicemail(
+              { engine: deps.deflection().engine, voicemails: deps.deflection().voicemails, now },
+              voicemail,
+            ),
           ),
         };
       },
@@ -135,7 +173,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       method: 'POST',
       path: '/v1/scheduled-calls/slots',
       handle: async ({ req }) => {
-        const q = parseOrThrow(SlotQuestion, signedBody(req), 'The question');
+        const q = parseOrThrow(SlotQuestion, signedBody(req, { allowV1: true }).body, 'The question');
         return { status: 200, body: await offerSlots(scheduledCallDeps(), q) };
       },
     },
@@ -143,8 +181,9 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       method: 'POST',
       path: '/v1/scheduled-calls',
       handle: async ({ req }) => {
-        const b = parseOrThrow(BookingRequest, signedBody(req), 'The booking');
-        return { status: 200, body: await bookSlot(scheduledCallDeps(), b) };
+        const { verified, body } = signedBody(req, { allowV1: true });
+        const b = parseOrThrow(BookingRequest, body, 'The booking');
+        return { status: 200, body: await onlyOnce(verified, () => bookSlot(scheduledCallDeps(), b)) };
       },
     },
   ];

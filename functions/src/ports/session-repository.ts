@@ -1,5 +1,5 @@
 import type { SessionEvent } from '../domain/sessions/events.js';
-import type { Session } from '../domain/sessions/session.js';
+import type { FoldCheckpoint, FoldPosition, Session } from '../domain/sessions/session.js';
 import type { SessionListing } from '../domain/supervision/session-listing.js';
 
 /**
@@ -9,7 +9,13 @@ import type { SessionListing } from '../domain/supervision/session-listing.js';
 export interface SessionTransaction {
   getSession(sessionId: string): Promise<Session | undefined>;
   hasEvent(sessionId: string, eventId: string): Promise<boolean>;
-  listEvents(sessionId: string): Promise<SessionEvent[]>;
+  /**
+   * The stored events after `position` in fold order (all of them without one), as folding needs them:
+   * a message's text is left out.
+   */
+  listEventsAfter(sessionId: string, position: FoldPosition | undefined): Promise<SessionEvent[]>;
+  getCheckpoint(sessionId: string): Promise<FoldCheckpoint | undefined>;
+  putCheckpoint(sessionId: string, checkpoint: FoldCheckpoint): void;
   /** Stores the state with what supervisors' lists need of it. */
   putSession(session: Session, listing: SessionListing, updatedAt: Date): void;
   putEvent(event: SessionEvent, receivedAt: Date): void;

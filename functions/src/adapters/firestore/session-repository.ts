@@ -1,12 +1,13 @@
 import type { DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
 import { unavailable } from '../../domain/errors.js';
-import type { SessionEvent } from '../../domain/sessions/events.js';
-import type { Session } from '../../domain/sessions/session.js';
+import { FOLDED_FIELDS, type SessionEvent } from '../../domain/sessions/events.js';
+import { comesAfter, type FoldCheckpoint, type Session } from '../../domain/sessions/session.js';
 import type { SessionRepository, SessionTransaction } from '../../ports/session-repository.js';
 
 /**
  * Layout: `sessions/{sessionId}` holds the folded state (plus `updatedAt`), and
- * `sessions/{sessionId}/events/{eventId}` every distinct event as received (plus `receivedAt`).
+ * `sessions/{sessionId}/events/{eventId}` every distinct event as received (plus `receivedAt`), and
+ * `sessions/{sessionId}/folds/checkpoint` the state some events back, where a late event's fold starts.
  *
  * Concurrency is optimistic: the unit of work reads without locks, then commits one batch that
  * updates the session only if it is unchanged since it was read (its update time), creates it only if
@@ -17,6 +18,8 @@ import type { SessionRepository, SessionTransaction } from '../../ports/session-
  */
 export const SESSIONS = 'sessions';
 export const EVENTS = 'events';
+export const FOLDS = 'folds';
+const CHECKPOINT = 'checkpoint';
 
 const MAX_ATTEMPTS = 40;
 const FIRST_BACKOFF_MS = 5;
@@ -103,8 +106,20 @@ export class FirestoreSessionRepository implements SessionRepository {
       },
       hasEvent: async (sessionId, eventId) =>
         (await this.sessionRef(sessionId).collection(EVENTS).doc(eventId).get()).exists,
-      listEvents: async (sessionId) =>
-        (await this.sessionRef(sessionId).collection(EVENTS).get()).docs.map((d) => toEvent(d.data())),
+      listEventsAfter: async (sessionId, position) => {
+        const events = this.sessionRef(sessionId).collection(EVENTS);
+        const query = position ? events.where('sequence', '>=', position.sequence) : events;
+        const snapshot = await query.select(...FOLDED_FIELDS).get();
+        const read = snapshot.docs.map((d) => toEvent(d.data()));
+        return position ? read.filter((e) => comesAfter(e, position)) : read;
+      },
+      getCheckpoint: async (sessionId) =>
+        (await this.sessionRef(sessionId).collection(FOLDS).doc(CHECKPOINT).get()).data() as
+          FoldCheckpoint | undefined,
+      putCheckpoint: (sessionId, checkpoint) => {
+        const ref = this.sessionRef(sessionId).collection(FOLDS).doc(CHECKPOINT);
+        writes.push((batch) => batch.set(ref, checkpoint));
+      },
       putSession: (session, listing, updatedAt) => {
         const version = readVersions.get(session.id);
         if (version === undefined) throw new Error('putSession needs the session to be read first');

@@ -16,6 +16,39 @@ export const Identifier = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/, 'must be 1-128 letters, digits or . _ : @ - (no slash)');
 
+/**
+ * Text as it is stored and shown: bounded, and never a lone surrogate half (not text: it would be
+ * stored as a replacement character, so what is read back would differ from what was checked).
+ * Names, paths and ids of the platform's also hold no control characters.
+ */
+const Text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^\P{Cs}*$/u, 'must be text (no lone surrogate)');
+const Label = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must be text without control characters');
+
+/**
+ * Sequences are safe integers, one short of the largest, so that the event after the last one (the
+ * end a supervisor asks) is still exact and ordered.
+ */
+export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER - 1;
+
+/**
+ * Times from 2000 to 2099 (any offset): stored as UTC text that sorts as time, which a year before
+ * 1000 or after 9999 would not, and far enough that no real event falls outside.
+ */
+const EventTime = z.iso
+  .datetime({ offset: true })
+  .regex(/^20\d\d-/, 'must be a time in the years 2000 to 2099')
+  .transform((value) => new Date(value).toISOString());
+
 export const Kind = z.enum(['call', 'chat']);
 export type Kind = z.infer<typeof Kind>;
 
@@ -25,26 +58,30 @@ export type Channel = z.infer<typeof Channel>;
 export const QueueRef = z.object({
   id: Identifier,
   /** The menu path the consumer took, root first: ["Billing", "Refunds"]. */
-  menuPath: z.array(z.string().min(1).max(100)).min(1).max(10),
+  menuPath: z.array(Label(100)).min(1).max(10),
 });
 export type QueueRef = z.infer<typeof QueueRef>;
 
 export const AgentRef = z.object({
   id: Identifier,
-  name: z.string().min(1).max(200).optional(),
+  name: Label(200).optional(),
 });
 export type AgentRef = z.infer<typeof AgentRef>;
 
 export const Consumer = z.object({
   id: Identifier,
-  name: z.string().min(1).max(200).optional(),
+  name: Label(200).optional(),
   anonymous: z.boolean().default(false),
 });
 
 export const CrmLink = z.object({
   system: z.enum(['salesforce', 'zendesk', 'other']),
-  recordId: z.string().min(1).max(100),
-  url: z.url().optional(),
+  recordId: Label(100),
+  /** Shown to supervisors as a link: web addresses only. */
+  url: z
+    .url({ protocol: /^https?$/, hostname: z.regexes.domain })
+    .max(2048)
+    .optional(),
 });
 export type CrmLink = z.infer<typeof CrmLink>;
 
@@ -66,9 +103,9 @@ const envelope = {
   schemaVersion: z.literal(SCHEMA_VERSION),
   eventId: Identifier,
   sessionId: Identifier,
-  sequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  sequence: z.number().int().nonnegative().max(MAX_SEQUENCE),
   /** Any offset is accepted; it is stored as UTC so that stored times sort as text. */
-  occurredAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString()),
+  occurredAt: EventTime,
 };
 
 export const SessionEvent = z.discriminatedUnion('type', [
@@ -80,6 +117,7 @@ export const SessionEvent = z.discriminatedUnion('type', [
     queue: QueueRef,
     language: z
       .string()
+      .max(35)
       .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA'),
     consumer: Consumer,
     crm: CrmLink.optional(),
@@ -107,7 +145,7 @@ export const SessionEvent = z.discriminatedUnion('type', [
     participant: z.object({
       id: Identifier,
       role: ParticipantRole,
-      name: z.string().min(1).max(200).optional(),
+      name: Label(200).optional(),
     }),
   }),
   z.object({ ...envelope, type: z.literal('participant.left'), participantId: Identifier }),
@@ -116,11 +154,14 @@ export const SessionEvent = z.discriminatedUnion('type', [
     type: z.literal('recording.available'),
     recording: z.object({
       id: Identifier,
-      bucket: z.string().min(3).max(222),
-      object: z.string().min(1).max(1024),
-      generation: z.string().regex(/^\d+$/).optional(),
-      sizeBytes: z.number().int().nonnegative().optional(),
-      contentType: z.string().max(100).optional(),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a Cloud Storage bucket name'),
+      object: Label(1024),
+      generation: z
+        .string()
+        .regex(/^\d{1,20}$/, 'must be a Cloud Storage generation')
+        .optional(),
+      sizeBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+      contentType: Label(100).optional(),
     }),
   }),
   z.object({ ...envelope, type: z.literal('crm.linked'), crm: CrmLink }),
@@ -133,13 +174,21 @@ export const SessionEvent = z.discriminatedUnion('type', [
         type: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
         id: Identifier.optional(),
       }),
-      text: z.string().min(1).max(4000),
+      text: Text(4000),
     }),
   }),
   z.object({ ...envelope, type: z.literal('session.ended'), reason: EndReason }),
 ]);
 
 export type SessionEvent = z.infer<typeof SessionEvent>;
+
+/**
+ * What folding reads back of a stored event: every field of every event type but a message's text,
+ * which only the chat thread shows (derived from the schema, so a new field is never left out).
+ */
+export const FOLDED_FIELDS: readonly string[] = [
+  ...new Set(SessionEvent.options.flatMap((variant) => Object.keys(variant.shape))),
+].flatMap((field) => (field === 'message' ? ['message.id', 'message.author'] : [field]));
 export type SessionEventType = SessionEvent['type'];
 export type SessionEventOf<T extends SessionEventType> = Extract<SessionEvent, { type: T }>;
 

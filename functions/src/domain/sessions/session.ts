@@ -324,14 +324,63 @@ export function planIngest(stored: Session | undefined, event: SessionEvent): 'a
   return stored === undefined || event.sequence > stored.lastSequence ? 'append' : 'needs-history';
 }
 
-/** For an event that did not come last: a duplicate changes nothing; a late one re-folds the history. */
+/** A place in the fold order: an event's (sequence, eventId). */
+export interface FoldPosition {
+  sequence: number;
+  eventId: string;
+}
+
+/** The state after every event up to and including `upTo`, in fold order: where a late event's fold may start. */
+export interface FoldCheckpoint {
+  upTo: FoldPosition;
+  session: Session;
+}
+
+/**
+ * How many events the checkpoint trails the last one by: an event at most this late folds from the
+ * checkpoint, reading only the events after it; a later one folds from the beginning.
+ */
+export const CHECKPOINT_TRAIL = 64;
+
+/** Whether `event` comes after `position` in fold order (sequence, then id). */
+export const comesAfter = (event: FoldPosition, position: FoldPosition) =>
+  event.sequence > position.sequence ||
+  (event.sequence === position.sequence && event.eventId > position.eventId);
+
+/** Where the fold of a late event starts: the checkpoint if the event falls after it, else the beginning. */
+export function foldStart(
+  checkpoint: FoldCheckpoint | undefined,
+  event: FoldPosition,
+): FoldCheckpoint | undefined {
+  return checkpoint && comesAfter(event, checkpoint.upTo) ? checkpoint : undefined;
+}
+
+/**
+ * For an event that did not come last, given `after`: every stored event that comes after `from`
+ * (every stored event when there is no `from`). A duplicate changes nothing; a late event is folded
+ * into place from `from`, and the checkpoint moves up to trail the last event by `trail` events.
+ * The result is `fold` of every event: `from` holds the fold of those before it.
+ */
 export function mergeLate(
   sessionId: string,
-  history: readonly SessionEvent[],
+  from: FoldCheckpoint | undefined,
+  after: readonly SessionEvent[],
   event: SessionEvent,
-): { duplicate: true } | { duplicate: false; session: Session } {
-  if (history.some((e) => e.eventId === event.eventId)) return { duplicate: true };
-  return { duplicate: false, session: fold(sessionId, [...history, event]) };
+  trail = CHECKPOINT_TRAIL,
+): { duplicate: true } | { duplicate: false; session: Session; checkpoint: FoldCheckpoint | undefined } {
+  if (after.some((e) => e.eventId === event.eventId)) return { duplicate: true };
+  const seen = new Set<string>();
+  const ordered = [...after, event]
+    .sort(compareEvents)
+    .filter((e) => !seen.has(e.eventId) && seen.add(e.eventId));
+  const trailing = ordered.length - 1 - trail;
+  let session = from?.session ?? emptySession(sessionId);
+  let checkpoint = from;
+  ordered.forEach((e, index) => {
+    session = applyEvent(session, e);
+    if (index === trailing) checkpoint = { upTo: { sequence: e.sequence, eventId: e.eventId }, session };
+  });
+  return { duplicate: false, session, checkpoint };
 }
 
 /** Live metrics for call and chat details (MON-4): closed intervals plus the running one up to `now`. */

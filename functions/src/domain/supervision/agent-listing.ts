@@ -2,7 +2,7 @@ import type { Person } from '../access/permissions.js';
 import {
   ALL_TEAMS,
   pagedPlan,
-  scopedToken,
+  scopedSearchTokens,
   searchTerms,
   words,
   type Cursor,
@@ -21,9 +21,7 @@ export function agentListing(person: Person): AgentListing {
   return {
     isAgent: person.roleIds.includes('agent'),
     nameSort: words(person.name).join(' '),
-    searchTokens: [ALL_TEAMS, ...person.teamIds].flatMap((scope) =>
-      terms.map((term) => scopedToken(scope, term)),
-    ),
+    searchTokens: scopedSearchTokens([ALL_TEAMS, ...person.teamIds], terms),
   };
 }
 

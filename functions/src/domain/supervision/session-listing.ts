@@ -38,7 +38,25 @@ export function stateSinceOf(session: Session): string | null {
   }
 }
 
-const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+/** Names and ids are read this far only: whatever follows cannot make a document grow. */
+const MAX_TEXT_UNITS = 400;
+
+/**
+ * Lower case, without accents. Lone surrogates (not text) become spaces; NFKD may expand a character
+ * many times ("ﷺ" gives 18 letters), so the result is cut again.
+ */
+const fold = (text: string) =>
+  text
+    .slice(0, MAX_TEXT_UNITS)
+    .replace(/[\uD800-\uDFFF]/gu, ' ')
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .slice(0, MAX_TEXT_UNITS)
+    .replace(/[\uD800-\uDFFF]/gu, '');
+
+/** The first `n` code points of `text`: never half of a surrogate pair. */
+const cut = (text: string, n: number) => (text.length <= n ? text : Array.from(text).slice(0, n).join(''));
 
 /** Lower case, without accents, split on anything that is not a letter or digit. */
 export function words(text: string): string[] {
@@ -52,27 +70,43 @@ const chunks = (text: string) => fold(text).split(/\s+/u).filter(Boolean);
 
 const MIN_PREFIX = 2;
 const MAX_PREFIX = 15;
-const MAX_CHUNK = 100;
+const MAX_CHUNK = 64;
+/** A name is found by its first words; a longer one is not a name anyone types in a search box. */
+const MAX_WORDS_PER_NAME = 6;
+const MAX_CHUNKS_PER_NAME = 4;
 const isWord = (chunk: string) => /^[\p{L}\p{N}]+$/u.test(chunk);
 
 /**
- * What a session can be found by: every prefix (2 to 15 characters) of every word of the names, each
- * white-space separated chunk of the names and ids whole ("jean-luc", "c-42").
+ * What a session can be found by, most useful first: the ids whole, then every prefix (2 to 15
+ * characters) of the first six words of each name (first words of every name before later ones), then
+ * up to four white-space separated chunks of each name whole ("jean-luc", "ada@example.com"). Chunks and
+ * ids are cut to 64 characters.
  */
 export function searchTerms(
   names: (string | null | undefined)[],
   ids: (string | null | undefined)[],
 ): string[] {
   const terms = new Set<string>();
-  for (const name of names) {
-    for (const word of words(name ?? '')) {
-      for (let n = MIN_PREFIX; n <= Math.min(word.length, MAX_PREFIX); n++) terms.add(word.slice(0, n));
-      if (word.length < MIN_PREFIX) terms.add(word);
+  for (const id of ids) if (id) terms.add(cut(fold(id), MAX_CHUNK));
+  const wordsOf = names.map((name) => words(name ?? '').slice(0, MAX_WORDS_PER_NAME));
+  for (let i = 0; i < MAX_WORDS_PER_NAME; i++) {
+    for (const nameWords of wordsOf) {
+      const word = nameWords[i];
+      if (word === undefined) continue;
+      // Prefixes count characters: a letter outside the BMP is two units of a JavaScript string.
+      const letters = /[\uD800-\uDFFF]/.test(word) ? Array.from(word) : undefined;
+      const length = letters ? letters.length : word.length;
+      for (let n = MIN_PREFIX; n <= Math.min(length, MAX_PREFIX); n++)
+        terms.add(letters ? letters.slice(0, n).join('') : word.slice(0, n));
+      if (length < MIN_PREFIX) terms.add(word);
     }
-    for (const chunk of chunks(name ?? '')) if (!isWord(chunk)) terms.add(chunk.slice(0, MAX_CHUNK));
   }
-  for (const id of ids) if (id) terms.add(fold(id).slice(0, MAX_CHUNK));
-  return [...terms].sort();
+  for (const name of names) {
+    const whole = chunks(name ?? '').filter((chunk) => !isWord(chunk));
+    for (const chunk of whole.slice(0, MAX_CHUNKS_PER_NAME)) terms.add(cut(chunk, MAX_CHUNK));
+  }
+  terms.delete('');
+  return [...terms];
 }
 
 /**
@@ -82,12 +116,53 @@ export function searchTerms(
 export function searchKey(query: string): string | undefined {
   const longest = chunks(query).sort((a, b) => b.length - a.length)[0];
   if (!longest) return undefined;
-  return isWord(longest) ? longest.slice(0, MAX_PREFIX) : longest.slice(0, MAX_CHUNK);
+  return isWord(longest) ? cut(longest, MAX_PREFIX) : cut(longest, MAX_CHUNK);
 }
 
 /** Search tokens carry the team they may be seen from, so that search and team scope are one filter. */
 export const ALL_TEAMS = '*';
 export const scopedToken = (scope: string, term: string) => `${scope}|${term}`;
+
+/**
+ * Firestore indexes every token of a document once per index that holds `searchTokens` (nine for
+ * sessions) and refuses a document past 40,000 index entries or 1 MiB: whatever the names and however
+ * many teams, a document carries at most this many tokens and bytes of them.
+ */
+export const MAX_SEARCH_TOKENS = 2000;
+export const MAX_SEARCH_TOKEN_BYTES = 64 * 1024;
+
+/** Size of `text` in UTF-8, as Firestore counts it (text here holds no lone surrogate). */
+function utf8Bytes(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A pair of surrogates (4 bytes) is two units; other units above 0x7f take 2 or 3 bytes.
+    if (unit >= 0xd800 && unit <= 0xdfff) bytes += 1;
+    else if (unit >= 0x800) bytes += 2;
+    else if (unit >= 0x80) bytes += 1;
+  }
+  return bytes;
+}
+
+/**
+ * Every term from every scope, term by term in order of use: when the bounds cut the list, every
+ * scope keeps the same, most useful terms (ids and first words).
+ */
+export function scopedSearchTokens(scopes: readonly string[], terms: readonly string[]): string[] {
+  const tokens: string[] = [];
+  let bytes = 0;
+  for (const term of terms) {
+    for (const scope of scopes) {
+      const token = scopedToken(scope, term);
+      // Firestore counts each array element's bytes plus one.
+      const size = utf8Bytes(token) + 1;
+      if (tokens.length >= MAX_SEARCH_TOKENS || bytes + size > MAX_SEARCH_TOKEN_BYTES) return tokens;
+      tokens.push(token);
+      bytes += size;
+    }
+  }
+  return tokens;
+}
 
 export interface SessionListing {
   listState: ListState;
@@ -101,12 +176,11 @@ export function sessionListing(session: Session, teamIds: readonly string[]): Se
     [session.consumer?.name, session.agent?.name],
     [session.consumer?.id, session.agent?.id],
   );
-  const scopes = [ALL_TEAMS, ...teamIds];
   return {
     listState: listStateOf(session),
     stateSince: stateSinceOf(session),
     teamIds: [...teamIds].sort(),
-    searchTokens: scopes.flatMap((scope) => terms.map((term) => scopedToken(scope, term))),
+    searchTokens: scopedSearchTokens([ALL_TEAMS, ...teamIds], terms),
   };
 }
 
