@@ -315,6 +315,44 @@ describe('the HTTP functions as deployed, behind the front door', () => {
     await nothingWritten();
   });
 
+  it('when a client that asked to close the connection is refused mid-body, then the connection stays open for the rest of its body, and closes after', async () => {
+    const { port } = new URL(url('api'));
+    const rest = Buffer.alloc(256 * 1024, 1);
+    const head =
+      'PUT /v1/settings/call HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n' +
+      'Content-Type: application/json\r\nContent-Encoding: gzip\r\n' +
+      `Content-Length: ${1024 + rest.length}\r\n\r\n`;
+    const socket = connect(Number(port), '127.0.0.1');
+    const received: Buffer[] = [];
+    let endedBeforeBodySent = false;
+    let bodySent = false;
+    const closed = new Promise<void>((done, fail) => {
+      socket.on('error', fail);
+      socket.on('end', () => {
+        if (!bodySent) endedBeforeBodySent = true;
+      });
+      socket.on('close', () => done());
+    });
+    const answered = new Promise<void>((done) =>
+      socket.on('data', (chunk: Buffer) => {
+        received.push(chunk);
+        if (Buffer.concat(received).includes('}}')) done();
+      }),
+    );
+    socket.write(head);
+    socket.write(Buffer.alloc(1024, 1));
+    await answered;
+    // The answer is in; a server that closed now would leave the rest of this body nowhere to go.
+    await new Promise((wait) => setTimeout(wait, 300));
+    expect(endedBeforeBodySent).toBe(false);
+    bodySent = true;
+    socket.write(rest);
+    await closed;
+    const text = Buffer.concat(received).toString('utf8');
+    expect(text).toMatch(/^HTTP\/1\.1 415 /);
+    expect(text).toContain('unsupported_content_encoding');
+  });
+
   it('when a body declares a length over the function’s limit, then 413 before it is read, and nothing is written', async () => {
     for (const [target, limit] of REQUEST_BODY_LIMITS) {
       const body = Buffer.alloc(limit + 1, ' ');

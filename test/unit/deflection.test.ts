@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  agentsServing,
   compileDeflection,
   decide,
   hoursFor,
   type ContactQuestion,
 } from '../../functions/src/domain/deflection/decide.js';
 import {
+  LanguageSettings,
+  QueueSettings,
+  SupportCenter,
   validateDeflectionConfig,
   type DeflectionConfig,
 } from '../../functions/src/domain/deflection/settings.js';
@@ -217,7 +221,11 @@ describe('deflection settings validation (AHD-9, AHD-10, AHD-11)', () => {
     delete config.languages.fr!.prompts.voicemailAskNumber;
     config.call.ivr = { type: 'voicemail' };
     const issues = validateDeflectionConfig(config);
-    expect(issues.map((i) => i.code)).toEqual(['prompt_missing']);
+    // The global option, and Refunds' own voicemail: both ask for the caller's number.
+    expect(issues.map((i) => `${i.path} ${i.code}`)).toEqual([
+      'call.ivr prompt_missing',
+      'queues.q-refunds.deflection.ivr prompt_missing',
+    ]);
     expect(issues[0]!.message).toContain('"voicemailAskNumber" prompt in fr');
     // A disabled language needs nothing.
     config.languages.fr!.enabled = false;
@@ -250,6 +258,165 @@ describe('deflection settings validation (AHD-9, AHD-10, AHD-11)', () => {
       'supportCenter.customHours.3.scope duplicate_scope',
       'supportCenter.customHours.4.scope.queueId unknown_queue',
     ]);
+  });
+});
+
+describe('deflection settings validation: queue trees, voicemail prompts, ids that are not queues', () => {
+  const codes = (config: DeflectionConfig) =>
+    validateDeflectionConfig(config).map((i) => `${i.path} ${i.code}`);
+
+  it('when a queue is its own parent, or parents loop through two or many queues, then each queue on the loop is refused', () => {
+    const self = deflectionConfig();
+    self.queues['q-support']!.parentId = 'q-support';
+    expect(codes(self)).toEqual(['queues.q-support.parentId parent_cycle']);
+
+    const two = deflectionConfig();
+    two.queues['q-billing']!.parentId = 'q-refunds';
+    two.queues['q-refunds']!.deflection = undefined;
+    expect(codes(two)).toEqual([
+      'queues.q-billing.parentId parent_cycle',
+      'queues.q-refunds.parentId parent_cycle',
+    ]);
+    expect(validateDeflectionConfig(two)[0]!.message).toContain('q-billing > q-refunds > q-billing');
+
+    const long = deflectionConfig();
+    const ids = Array.from({ length: 400 }, (_, i) => `q-loop-${i}`);
+    ids.forEach((id, i) => {
+      long.queues[id] = { ...long.queues['q-night']!, parentId: ids[(i + 1) % ids.length]! };
+    });
+    // A queue under the loop is not on it: only the loop's queues are named.
+    long.queues['q-under'] = { ...long.queues['q-night']!, parentId: 'q-loop-7' };
+    expect(codes(long)).toEqual(ids.map((id) => `queues.${id}.parentId parent_cycle`));
+
+    const chain = deflectionConfig();
+    ids.forEach((id, i) => {
+      chain.queues[id] = { ...chain.queues['q-night']!, parentId: i + 1 < ids.length ? ids[i + 1]! : null };
+    });
+    expect(codes(chain)).toEqual([]);
+  });
+
+  it("when a queue's own voicemail misses a follow-up prompt in an enabled language, then it is refused, with or without its own greeting", () => {
+    for (const missing of [
+      'voicemailBlockedNumber',
+      'voicemailAskNumber',
+      'voicemailNumberEntered',
+    ] as const) {
+      for (const greeting of [undefined, { type: 'tts' as const, text: 'Bonjour.' }]) {
+        const config = deflectionConfig();
+        config.call.ivr = { type: 'message' };
+        delete config.languages.fr!.prompts[missing];
+        config.queues['q-refunds']!.deflection = {
+          ivr: { type: 'voicemail', ...(greeting && { greeting }) },
+        };
+        const issues = validateDeflectionConfig(config);
+        expect(issues.map((i) => `${i.path} ${i.code}`)).toEqual([
+          'queues.q-refunds.deflection.ivr prompt_missing',
+        ]);
+        expect(issues[0]!.message).toContain(`"${missing}" prompt in fr`);
+      }
+    }
+    // Its own greeting replaces the voicemail prompt, not the follow-ups.
+    const greeted = deflectionConfig();
+    greeted.call.ivr = { type: 'message' };
+    delete greeted.languages.fr!.prompts.voicemail;
+    greeted.queues['q-refunds']!.deflection = {
+      ivr: { type: 'voicemail', greeting: { type: 'tts', text: 'Bonjour.' } },
+    };
+    expect(codes(greeted)).toEqual([]);
+  });
+
+  it('when a setting names a queue such as "constructor" or "toString" that does not exist, then it is refused as unknown', () => {
+    for (const id of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__']) {
+      const config = deflectionConfig();
+      config.call.ivr = { type: 'queue', queueId: id };
+      config.supportCenter.customHours[0]!.scope = { queueId: id };
+      config.queues['q-night']!.parentId = id;
+      config.queues['q-mobile-app']!.deflection = {
+        mobile: { redirectQueueId: id, scheduledCall: false, email: false, voicemail: false },
+      };
+      expect(codes(config).sort()).toEqual([
+        'call.ivr.queueId unknown_queue',
+        'queues.q-mobile-app.deflection.mobile.redirectQueueId invalid_target_queue',
+        'queues.q-night.parentId unknown_queue',
+        'supportCenter.customHours.0.scope.queueId unknown_queue',
+      ]);
+    }
+  });
+
+  it('when queues really are called "constructor" and "toString", then they are ordinary queues', () => {
+    const config = deflectionConfig();
+    // Set through a variable: typed as an index, not as Object's own "constructor".
+    const named = (id: string, queue: QueueSettings) => (config.queues[id] = queue);
+    named('constructor', { ...config.queues['q-billing']!, name: 'Constructor' });
+    named('toString', { ...config.queues['q-refunds']!, parentId: 'constructor' });
+    expect(codes(config)).toEqual([]);
+    const decision = ask({ queueId: 'toString' }, config);
+    expect(decision.offers).toEqual([
+      expect.objectContaining({ type: 'voicemail', deliverTo: { agentIds: ['u-agent-1'] } }),
+    ]);
+    expect(
+      hoursFor(compileDeflection(config), { queueId: 'toString', channel: 'ivr', language: 'en' }).scope,
+    ).toBe('global');
+  });
+
+  it('when asked about a queue or language that is not configured, such as "constructor", then nothing of the prototype is used', () => {
+    const compiled = compileDeflection(deflectionConfig());
+    for (const id of ['constructor', 'toString', '__proto__']) {
+      expect(compiled.queues.has(id)).toBe(false);
+      const decision = decide(compiled, {
+        kind: 'call',
+        channel: 'mobile',
+        queueId: id,
+        language: id,
+        at: MON_20_NY,
+      });
+      // No scheduled call: an unknown queue has no scheduled calls of its own.
+      expect(decision.offers.map((o) => o.type)).toEqual(['email', 'phone', 'voicemail']);
+      expect(agentsServing(compiled, id)).toEqual([]);
+    }
+  });
+});
+
+describe('deflection settings bounds', () => {
+  it('when text has a lone surrogate, or lists are too long or repeat an item, then the section is refused', () => {
+    const queue = deflectionConfig().queues['q-billing']!;
+    expect(QueueSettings.safeParse({ ...queue, name: 'Bad \ud800 name' }).success).toBe(false);
+    expect(QueueSettings.safeParse({ ...queue, name: 'Good \ud83d\ude00 name' }).success).toBe(true);
+    expect(QueueSettings.safeParse({ ...queue, menuPath: Array(11).fill('Level') }).success).toBe(false);
+    expect(
+      QueueSettings.safeParse({ ...queue, teamIds: Array.from({ length: 101 }, (_, i) => `t-${i}`) }).success,
+    ).toBe(false);
+    expect(QueueSettings.safeParse({ ...queue, teamIds: ['team-a', 'team-a'] }).success).toBe(false);
+    expect(QueueSettings.safeParse({ ...queue, channels: ['ivr', 'ivr'] }).success).toBe(false);
+    expect(
+      QueueSettings.safeParse({
+        ...queue,
+        assignedAgentIds: Array.from({ length: 1001 }, (_, i) => `u-${i}`),
+      }).success,
+    ).toBe(false);
+    const fr = deflectionConfig().languages.fr!;
+    expect(
+      LanguageSettings.safeParse({ ...fr, prompts: { afterHours: { type: 'tts', text: '\udc00' } } }).success,
+    ).toBe(false);
+    const center = deflectionConfig().supportCenter;
+    expect(SupportCenter.safeParse({ ...center, name: '\udfff' }).success).toBe(false);
+    const holiday = (name: string) => ({
+      ...center,
+      hours: { ...center.hours, exceptions: [{ date: '2026-12-25', hours: 'closed', name }] },
+    });
+    expect(SupportCenter.safeParse(holiday('Christmas \ud800')).success).toBe(false);
+    expect(SupportCenter.safeParse(holiday('Noël 🎄')).success).toBe(true);
+    expect(SupportCenter.safeParse({ ...center, email: `${'a'.repeat(250)}@acme.example` }).success).toBe(
+      false,
+    );
+  });
+
+  it('when prompts are sent in any order, then they are kept in one order, so a read-back matches what was checked', () => {
+    const en = deflectionConfig().languages.en!;
+    const reversed = Object.fromEntries(Object.entries(en.prompts).reverse());
+    expect(JSON.stringify(LanguageSettings.parse({ enabled: true, prompts: reversed }))).toBe(
+      JSON.stringify(LanguageSettings.parse(en)),
+    );
   });
 });
 

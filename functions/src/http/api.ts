@@ -81,7 +81,6 @@ const EndBody = z.object({ confirmationId: z.uuid() });
 const SessionParams = z.object({ sessionId: Identifier });
 
 /** A language's tag names its settings document: as long as BCP 47 tags get in practice, no longer. */
-export const LanguageTag = Language.max(35, 'must be at most 35 characters');
 
 const defined = <T extends Record<string, unknown>>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
@@ -282,7 +281,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'PUT',
       path: '/v1/settings/languages/:tag',
       handle: asSettingsEditor(async (ctx, actor) => {
-        const { tag } = parseOrThrow(z.object({ tag: LanguageTag }), ctx.params, 'The path');
+        const { tag } = parseOrThrow(z.object({ tag: Language }), ctx.params, 'The path');
         const value = parseOrThrow(LanguageSettings, ctx.json(), 'The language settings');
         return {
           status: 200,

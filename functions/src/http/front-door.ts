@@ -182,15 +182,23 @@ function refuse(
     'content-length': Buffer.byteLength(payload),
     ...(bodyWithheld ? { connection: 'close' } : {}),
   });
-  res.end(payload);
-  if (req.readableEnded || bodyWithheld) return;
-  // Read on, discarding, so that a caller still sending its body receives this answer rather than a
-  // reset connection (closing now would reset it); a caller that sends on past the allowance is cut off.
+  if (req.readableEnded || bodyWithheld) {
+    res.end(payload);
+    return;
+  }
+  // The answer is written at once, but ended only once the body has been read on and discarded: a
+  // caller that asked for the connection to close would otherwise have it closed under the body it is
+  // still sending and see a broken pipe instead of this answer. Past the allowance it is cut off.
+  res.write(payload);
   let discarded = 0;
   req.on('data', (chunk: Buffer) => {
     discarded += chunk.length;
-    if (discarded > DISCARD_AFTER_REFUSAL_BYTES) req.socket.destroy();
+    if (discarded > DISCARD_AFTER_REFUSAL_BYTES) {
+      res.end();
+      req.socket.destroy();
+    }
   });
+  req.once('end', () => res.end());
   req.resume();
 }
 

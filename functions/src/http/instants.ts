@@ -11,13 +11,6 @@ export interface InstantWindow {
   description: string;
 }
 
-/** A preview may ask about any date a configuration could meet, but not about another era. */
-export const QUESTION_WINDOW: InstantWindow = {
-  aheadMs: 100 * 366 * DAY_MS,
-  behindMs: 100 * 366 * DAY_MS,
-  description: 'within 100 years of now',
-};
-
 /**
  * The latest presence report by its time wins, so one stamped ahead would outrank every real report
  * after it: no more ahead than the platform's clock may drift. Old reports are harmless (a later one

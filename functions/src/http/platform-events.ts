@@ -15,7 +15,7 @@ import {
 import type { Route, RouteContext } from './router.js';
 import { z } from 'zod';
 import { Channel, Identifier } from '../domain/sessions/events.js';
-import { Language, PhoneNumber } from '../domain/deflection/settings.js';
+import { Language, PhoneNumber, QuestionTime } from '../domain/deflection/settings.js';
 import { VoicemailLeft } from '../domain/deflection/voicemail.js';
 import { receiveVoicemail } from '../app/deflection/voicemails.js';
 import { bookSlot, offerSlots } from '../app/deflection/scheduled-calls.js';
@@ -38,7 +38,7 @@ export interface PlatformEventsDeps {
 const SlotQuestion = z.object({ queueId: Identifier, channel: Channel, language: Language });
 const BookingRequest = SlotQuestion.extend({
   bookingId: Identifier,
-  slotStart: z.iso.datetime({ offset: true }),
+  slotStart: QuestionTime,
   callerNumber: PhoneNumber,
   sessionId: Identifier.optional(),
 });

@@ -1,4 +1,10 @@
-import type { Firestore, Transaction } from '@google-cloud/firestore';
+import type {
+  DocumentReference,
+  DocumentSnapshot,
+  Firestore,
+  QuerySnapshot,
+  Transaction,
+} from '@google-cloud/firestore';
 import {
   CallSettings,
   ChatSettings,
@@ -7,6 +13,7 @@ import {
   SupportCenter,
   type DeflectionConfig,
 } from '../../domain/deflection/settings.js';
+import { invalidRequest, notFound } from '../../domain/errors.js';
 import type {
   DeflectionSettingsStore,
   SettingsSection,
@@ -16,91 +23,106 @@ import type {
 /**
  * `settings/supportCenter`, `settings/call`, `settings/chat`, `queues/{id}`, `languages/{tag}`, and
  * `settings/deflectionVersion`, bumped by every save so that instances know to reload.
+ *
+ * Each document is one section, exactly as it was validated: a save replaces the whole document, so
+ * that a field left out is removed. A queue's teams are part of its section (supervision reads them
+ * from the same document) and are changed by a save of that section too.
  */
 const VERSION_DOC = 'settings/deflectionVersion';
 
-/** Documents that do not parse (written by hand, or by an older version) are left out, not guessed. */
-function parseAll(docs: {
+interface RawDocs {
   supportCenter: unknown;
   call: unknown;
   chat: unknown;
   queues: [string, unknown][];
   languages: [string, unknown][];
-}): DeflectionConfig | undefined {
+}
+
+/** Documents that do not parse (written by hand, or by an older version) are left out, not guessed. */
+function parseAll(docs: RawDocs): DeflectionConfig | undefined {
   const supportCenter = SupportCenter.safeParse(docs.supportCenter);
   const call = CallSettings.safeParse(docs.call);
   const chat = ChatSettings.safeParse(docs.chat);
   if (!supportCenter.success || !call.success || !chat.success) return undefined;
-  const queues: DeflectionConfig['queues'] = {};
-  for (const [id, data] of docs.queues) {
-    const parsed = QueueSettings.safeParse(data);
-    if (parsed.success) queues[id] = parsed.data;
-  }
-  const languages: DeflectionConfig['languages'] = {};
-  for (const [tag, data] of docs.languages) {
-    const parsed = LanguageSettings.safeParse(data);
-    if (parsed.success) languages[tag] = parsed.data;
-  }
-  return { supportCenter: supportCenter.data, call: call.data, chat: chat.data, queues, languages };
+  // fromEntries defines own properties whatever the id, never touching the prototype.
+  const parsed = <T>(
+    entries: [string, unknown][],
+    schema: { safeParse(d: unknown): { success: boolean; data?: T } },
+  ) =>
+    Object.fromEntries(
+      entries.flatMap(([id, data]) => {
+        const result = schema.safeParse(data);
+        return result.success ? [[id, result.data as T]] : [];
+      }),
+    );
+  return {
+    supportCenter: supportCenter.data,
+    call: call.data,
+    chat: chat.data,
+    queues: parsed(docs.queues, QueueSettings),
+    languages: parsed(docs.languages, LanguageSettings),
+  };
 }
+
+type SectionWrite = Exclude<SettingsSection, { section: 'queueTeams' }>;
 
 export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
   constructor(private readonly db: Firestore) {}
 
-  private async read(
-    get: (ref: FirebaseFirestore.DocumentReference | FirebaseFirestore.Query) => Promise<unknown>,
-  ) {
-    const [supportCenter, call, chat, queues, languages, version] = (await Promise.all([
-      get(this.db.doc('settings/supportCenter')),
-      get(this.db.doc('settings/call')),
-      get(this.db.doc('settings/chat')),
-      get(this.db.collection('queues')),
-      get(this.db.collection('languages')),
-      get(this.db.doc(VERSION_DOC)),
-    ])) as [
-      FirebaseFirestore.DocumentSnapshot,
-      FirebaseFirestore.DocumentSnapshot,
-      FirebaseFirestore.DocumentSnapshot,
-      FirebaseFirestore.QuerySnapshot,
-      FirebaseFirestore.QuerySnapshot,
-      FirebaseFirestore.DocumentSnapshot,
-    ];
+  private async read(t: Transaction): Promise<{ raw: RawDocs; version: number }> {
+    const [supportCenter, call, chat, queues, languages, version] = await Promise.all([
+      t.get(this.db.doc('settings/supportCenter')),
+      t.get(this.db.doc('settings/call')),
+      t.get(this.db.doc('settings/chat')),
+      t.get(this.db.collection('queues')),
+      t.get(this.db.collection('languages')),
+      t.get(this.db.doc(VERSION_DOC)),
+    ] as const);
+    const entries = (snapshot: QuerySnapshot) =>
+      snapshot.docs.map((d) => [d.id, d.data()] as [string, unknown]);
     return {
       raw: {
-        supportCenter: supportCenter.data(),
-        call: call.data(),
-        chat: chat.data(),
-        queues: queues.docs.map((d) => [d.id, d.data()] as [string, unknown]),
-        languages: languages.docs.map((d) => [d.id, d.data()] as [string, unknown]),
+        supportCenter: (supportCenter as DocumentSnapshot).data(),
+        call: (call as DocumentSnapshot).data(),
+        chat: (chat as DocumentSnapshot).data(),
+        queues: entries(queues as QuerySnapshot),
+        languages: entries(languages as QuerySnapshot),
       },
-      version: Number(version.get('version') ?? 0),
+      version: Number((version as DocumentSnapshot).get('version') ?? 0),
     };
   }
 
+  /** All documents in one read-only transaction: one snapshot, so one version, never a mix. */
   async load(): Promise<VersionedConfig> {
-    const { raw, version } = await this.read((ref) => (ref as FirebaseFirestore.DocumentReference).get());
+    const { raw, version } = await this.db.runTransaction((t) => this.read(t), { readOnly: true });
     return { config: parseAll(raw), version };
   }
 
   async save(change: SettingsSection, check: (next: DeflectionConfig) => void): Promise<number> {
     return this.db.runTransaction(async (t: Transaction) => {
-      const { raw, version } = await this.read((ref) => t.get(ref as FirebaseFirestore.DocumentReference));
-      const next = applyChange(raw, change);
+      const { raw, version } = await this.read(t);
+      const write = resolve(raw, change);
+      const next = applyChange(raw, write);
       // Until the support center, call and chat settings all exist (first set-up), there is no whole to
       // check against: each section was checked on its own by its schema.
       const config = parseAll(next);
       if (config) check(config);
-      const ref =
-        change.section === 'queue'
-          ? this.db.doc(`queues/${change.id}`)
-          : change.section === 'language'
-            ? this.db.doc(`languages/${change.tag}`)
-            : this.db.doc(`settings/${change.section}`);
-      // Merge: queue documents also hold fields other features own (supervision teams, names).
-      t.set(ref, change.value, { merge: true });
+      // Replaced, not merged: the document is the section, as checked.
+      t.set(this.refOf(write), write.value);
       t.set(this.db.doc(VERSION_DOC), { version: version + 1, updatedAt: new Date() });
       return version + 1;
     });
+  }
+
+  private refOf(write: SectionWrite): DocumentReference {
+    switch (write.section) {
+      case 'queue':
+        return this.db.collection('queues').doc(write.id);
+      case 'language':
+        return this.db.collection('languages').doc(write.tag);
+      default:
+        return this.db.collection('settings').doc(write.section);
+    }
   }
 
   watchVersion(onVersion: (version: number) => void): () => void {
@@ -113,27 +135,48 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
   }
 }
 
-function applyChange(
-  raw: Parameters<typeof parseAll>[0],
-  change: SettingsSection,
-): Parameters<typeof parseAll>[0] {
-  switch (change.section) {
+const SCHEMAS = {
+  supportCenter: SupportCenter,
+  call: CallSettings,
+  chat: ChatSettings,
+  queue: QueueSettings,
+  language: LanguageSettings,
+} as const;
+
+/**
+ * The section to write, as its schema outputs it: what is stored is always what the schema gives, also
+ * for a caller that built the value itself. A change of a queue's teams becomes a save of the whole
+ * queue section, from the stored queue.
+ */
+function resolve(raw: RawDocs, change: SettingsSection): SectionWrite {
+  let write: SectionWrite;
+  if (change.section === 'queueTeams') {
+    const stored = raw.queues.find(([id]) => id === change.id);
+    const current = stored ? QueueSettings.safeParse(stored[1]) : undefined;
+    if (!current?.success) throw notFound(`The queue ${change.id}`);
+    write = { section: 'queue', id: change.id, value: { ...current.data, teamIds: change.teamIds } };
+  } else write = change;
+  const parsed = SCHEMAS[write.section].safeParse(write.value);
+  if (!parsed.success)
+    throw invalidRequest(
+      'These settings are not valid.',
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+    );
+  return { ...write, value: parsed.data } as SectionWrite;
+}
+
+function applyChange(raw: RawDocs, write: SectionWrite): RawDocs {
+  switch (write.section) {
     case 'supportCenter':
     case 'call':
     case 'chat':
-      return { ...raw, [change.section]: change.value };
+      return { ...raw, [write.section]: write.value };
     case 'queue':
-      return {
-        ...raw,
-        queues: [
-          ...raw.queues.filter(([id]) => id !== change.id),
-          [change.id, { ...(raw.queues.find(([id]) => id === change.id)?.[1] as object), ...change.value }],
-        ],
-      };
+      return { ...raw, queues: [...raw.queues.filter(([id]) => id !== write.id), [write.id, write.value]] };
     case 'language':
       return {
         ...raw,
-        languages: [...raw.languages.filter(([tag]) => tag !== change.tag), [change.tag, change.value]],
+        languages: [...raw.languages.filter(([tag]) => tag !== write.tag), [write.tag, write.value]],
       };
   }
 }

@@ -196,19 +196,12 @@ export async function deleteRole(deps: AdminDeps, actor: Actor, roleId: string) 
  */
 export async function setQueueTeams(deps: AdminDeps, actor: Actor, queueId: string, teamIds: string[]) {
   require(actor, { type: 'settings.edit' });
-  const { config } = await deps.deflection.load();
-  if (!config)
-    throw conflict(
-      'settings_incomplete',
-      'Save the support center, call and chat settings before assigning teams to queues.',
-    );
-  const queues = new Map(Object.entries(config.queues));
-  const queue = queues.get(queueId);
-  if (!queue) throw notFound('The queue');
+  // The store swaps the teams into the queue as stored, inside the save's transaction: a concurrent edit
+  // of the same queue is never overwritten by a stale copy.
   const { version } = await saveSettings(deps.deflection, actor, {
-    section: 'queue',
+    section: 'queueTeams',
     id: queueId,
-    value: { ...queue, teamIds: [...teamIds].sort() },
+    teamIds: [...teamIds].sort(),
   });
   deps.directory.forgetQueueTeams(queueId);
   await audit(deps, actor, 'queue.teams_changed', { type: 'queue', id: queueId });

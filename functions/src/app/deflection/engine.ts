@@ -43,7 +43,10 @@ export class DeflectionEngine {
       this.loading ??= (async () => {
         try {
           this.loads += 1;
+          // One load is one version (the store reads every document at one instant); an older version
+          // than the one cached, from a slow load, is not allowed to replace it.
           const { config, version } = await this.store.load();
+          if (this.cached && version < this.cached.version) return;
           this.cached = {
             compiled: config ? compileDeflection(config) : undefined,
             version,
@@ -66,7 +69,7 @@ export class DeflectionEngine {
         409,
         'Business hours and deflection settings have not been set up yet.',
       );
-    if (!(question.queueId in compiled.config.queues))
+    if (!compiled.queues.has(question.queueId))
       throw new AppError('not_found', 404, `There is no queue ${question.queueId}.`);
     return decide(compiled, question);
   }

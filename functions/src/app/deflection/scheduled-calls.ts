@@ -19,7 +19,7 @@ async function queueWithScheduledCalls(engine: DeflectionEngine, queueId: string
       409,
       'Business hours and deflection settings have not been set up yet.',
     );
-  const queue = compiled.config.queues[queueId];
+  const queue = compiled.queues.get(queueId);
   if (!queue) throw notFound(`The queue ${queueId}`);
   if (!queue.scheduledCalls.enabled)
     throw conflict('scheduled_calls_off', 'This queue does not take scheduled calls.');

@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import { validateDeflectionConfig } from '../../domain/deflection/settings.js';
+import { ownQueueIssues, validateDeflectionConfig } from '../../domain/deflection/settings.js';
 import { invalidRequest } from '../../domain/errors.js';
 import type { DeflectionSettingsStore, SettingsSection } from '../../ports/deflection-settings.js';
 import { require } from '../supervision/deps.js';
@@ -10,6 +10,8 @@ import { require } from '../supervision/deps.js';
  */
 export async function saveSettings(store: DeflectionSettingsStore, actor: Actor, change: SettingsSection) {
   require(actor, { type: 'settings.edit' });
+  const own = change.section === 'queue' ? ownQueueIssues(change.id, change.value) : [];
+  if (own.length > 0) throw invalidRequest('These settings cannot be saved.', own);
   const version = await store.save(change, (next) => {
     const issues = validateDeflectionConfig(next);
     if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);

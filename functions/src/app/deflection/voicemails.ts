@@ -19,7 +19,7 @@ export async function receiveVoicemail(
       409,
       'Business hours and deflection settings have not been set up yet.',
     );
-  if (!(voicemail.queueId in compiled.config.queues)) throw notFound(`The queue ${voicemail.queueId}`);
+  if (!compiled.queues.has(voicemail.queueId)) throw notFound(`The queue ${voicemail.queueId}`);
   const agentIds = agentsServing(compiled, voicemail.queueId);
   const route = agentIds.length > 0 ? ({ type: 'agents', agentIds } as const) : ({ type: 'crm' } as const);
   const stored = await deps.voicemails.record({ ...voicemail, route, receivedAt: deps.now().toISOString() });

@@ -2,7 +2,14 @@ import { formatTime } from '../hours/calendar.js';
 import { compileSchedule, explainAt, isOpen, nextChange, type CompiledSchedule } from '../hours/evaluate.js';
 import { localTime } from '../hours/zone-clock.js';
 import type { Channel, Kind } from '../sessions/events.js';
-import type { DeflectionConfig, HoursScope, Prompt, PromptName, QueueSettings } from './settings.js';
+import type {
+  DeflectionConfig,
+  HoursScope,
+  LanguageSettings,
+  Prompt,
+  PromptName,
+  QueueSettings,
+} from './settings.js';
 
 /**
  * The after-hours decision the platform asks for on every contact (AHD-2 … AHD-9): open or deflected,
@@ -18,6 +25,9 @@ export interface CompiledHours {
 
 export interface CompiledDeflection {
   config: DeflectionConfig;
+  /** The queues and languages by id: Maps, because the ids asked about come from callers. */
+  queues: ReadonlyMap<string, QueueSettings>;
+  languages: ReadonlyMap<string, LanguageSettings>;
   global: CompiledHours;
   custom: CompiledHours[];
   /** Each queue's ancestors, itself first, up to its root. */
@@ -25,19 +35,22 @@ export interface CompiledDeflection {
 }
 
 export function compileDeflection(config: DeflectionConfig): CompiledDeflection {
+  const queues = new Map(Object.entries(config.queues));
   const ancestry = new Map<string, string[]>();
-  for (const id of Object.keys(config.queues)) {
+  for (const id of queues.keys()) {
     const chain: string[] = [];
     for (
       let at: string | null = id;
       at !== null && !chain.includes(at);
-      at = config.queues[at]?.parentId ?? null
+      at = queues.get(at)?.parentId ?? null
     )
       chain.push(at);
     ancestry.set(id, chain);
   }
   return {
     config,
+    queues,
+    languages: new Map(Object.entries(config.languages)),
     global: {
       scope: 'global',
       timeZone: config.supportCenter.hours.timeZone,
@@ -130,10 +143,10 @@ export interface Decision {
   };
 }
 
-function prompt(config: DeflectionConfig, language: string, name: PromptName): Prompt | null {
+function prompt(compiled: CompiledDeflection, language: string, name: PromptName): Prompt | null {
   return (
-    config.languages[language]?.prompts[name] ??
-    config.languages[config.supportCenter.defaultLanguage]?.prompts[name] ??
+    compiled.languages.get(language)?.prompts[name] ??
+    compiled.languages.get(compiled.config.supportCenter.defaultLanguage)?.prompts[name] ??
     null
   );
 }
@@ -141,7 +154,7 @@ function prompt(config: DeflectionConfig, language: string, name: PromptName): P
 /** The agents who serve a queue: those assigned to it, or to its nearest ancestor that has any. */
 export function agentsServing(compiled: CompiledDeflection, queueId: string): string[] {
   for (const id of compiled.ancestry.get(queueId) ?? []) {
-    const agents = compiled.config.queues[id]?.assignedAgentIds ?? [];
+    const agents = compiled.queues.get(id)?.assignedAgentIds ?? [];
     if (agents.length > 0) return agents;
   }
   return [];
@@ -154,16 +167,16 @@ function voicemailRecipients(compiled: CompiledDeflection, queueId: string): { a
 }
 
 function queueOpen(compiled: CompiledDeflection, queueId: string, q: ContactQuestion): boolean {
-  const queue = compiled.config.queues[queueId];
+  const queue = compiled.queues.get(queueId);
   if (queue?.virtualAgent === 'always') return true;
   return isOpen(hoursFor(compiled, { ...q, queueId }).schedule, q.at);
 }
 
-const voicemailPrompts = (config: DeflectionConfig, language: string) => ({
-  voicemail: prompt(config, language, 'voicemail') ?? undefined,
-  voicemailBlockedNumber: prompt(config, language, 'voicemailBlockedNumber') ?? undefined,
-  voicemailAskNumber: prompt(config, language, 'voicemailAskNumber') ?? undefined,
-  voicemailNumberEntered: prompt(config, language, 'voicemailNumberEntered') ?? undefined,
+const voicemailPrompts = (compiled: CompiledDeflection, language: string) => ({
+  voicemail: prompt(compiled, language, 'voicemail') ?? undefined,
+  voicemailBlockedNumber: prompt(compiled, language, 'voicemailBlockedNumber') ?? undefined,
+  voicemailAskNumber: prompt(compiled, language, 'voicemailAskNumber') ?? undefined,
+  voicemailNumberEntered: prompt(compiled, language, 'voicemailNumberEntered') ?? undefined,
 });
 
 function offersFor(
@@ -176,7 +189,7 @@ function offersFor(
   const email = (withApp: boolean): Offer => ({
     type: 'email',
     address: config.supportCenter.email,
-    prompt: prompt(config, q.language, 'emailDeflection'),
+    prompt: prompt(compiled, q.language, 'emailDeflection'),
     includeAppAndDevice: withApp,
   });
 
@@ -200,8 +213,8 @@ function offersFor(
           offers: [
             {
               type: 'voicemail',
-              greeting: greetingOf(ivr) ?? prompt(config, q.language, 'voicemail'),
-              prompts: voicemailPrompts(config, q.language),
+              greeting: greetingOf(ivr) ?? prompt(compiled, q.language, 'voicemail'),
+              prompts: voicemailPrompts(compiled, q.language),
               deliverTo: voicemailRecipients(compiled, q.queueId),
             },
           ],
@@ -212,7 +225,7 @@ function offersFor(
           offers: [
             {
               type: 'message',
-              prompt: greetingOf(ivr) ?? prompt(config, q.language, 'afterHours'),
+              prompt: greetingOf(ivr) ?? prompt(compiled, q.language, 'afterHours'),
               then: 'end_contact',
             },
           ],
@@ -249,8 +262,8 @@ function offersFor(
     if (m.voicemail)
       offers.push({
         type: 'voicemail',
-        greeting: prompt(config, q.language, 'voicemail'),
-        prompts: voicemailPrompts(config, q.language),
+        greeting: prompt(compiled, q.language, 'voicemail'),
+        prompts: voicemailPrompts(compiled, q.language),
         deliverTo: voicemailRecipients(compiled, q.queueId),
       });
     return { offers, source: 'queue' };
@@ -275,8 +288,8 @@ function offersFor(
   if (q.channel === 'mobile' && sdk.voicemail)
     offers.push({
       type: 'voicemail',
-      greeting: prompt(config, q.language, 'voicemail'),
-      prompts: voicemailPrompts(config, q.language),
+      greeting: prompt(compiled, q.language, 'voicemail'),
+      prompts: voicemailPrompts(compiled, q.language),
       deliverTo: voicemailRecipients(compiled, q.queueId),
     });
   return { offers, source: 'global' };
@@ -290,7 +303,7 @@ function onClockOf(timeZone: string, at: number) {
 export function decide(compiled: CompiledDeflection, q: ContactQuestion): Decision {
   const hours = hoursFor(compiled, q);
   const change = nextChange(hours.schedule, q.at);
-  const queue = compiled.config.queues[q.queueId];
+  const queue = compiled.queues.get(q.queueId);
   const explanation = (
     deflection: Decision['explanation']['deflection'],
     because: string,

@@ -7,12 +7,37 @@ import { Schedule } from '../hours/schedule.js';
  * `validateDeflectionConfig` checks the rules that span sections, so that a save is refused whole
  * when the combination it would make is invalid.
  */
+/**
+ * Text an admin types. A lone surrogate cannot be stored as UTF-8 (it would come back as U+FFFD), so it
+ * is refused: what is read back must be exactly what was checked.
+ */
+export const Text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((text) => !/\p{Cs}/u.test(text), 'must be well-formed Unicode text (no lone surrogate)');
+
 export const PhoneNumber = z
   .string()
   .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567');
+/** At most 35 characters: longer than any tag in use, and short enough to be a document id. */
 export const Language = z
   .string()
+  .max(35, 'must be at most 35 characters')
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA');
+
+const EARLIEST_QUESTION = Date.UTC(1970, 0, 1);
+const LATEST_QUESTION = Date.UTC(2200, 0, 1);
+
+/**
+ * An instant a contact or a booking is asked about, with its offset: from 1970 to 2199, far beyond any
+ * preview an admin needs, and far inside what dates and zones can represent.
+ */
+export const QuestionTime = z.iso.datetime({ offset: true }).refine((text) => {
+  const at = Date.parse(text);
+  return at >= EARLIEST_QUESTION && at < LATEST_QUESTION;
+}, 'must be a date and time from 1970 to 2199');
 
 /** Custom hours for a queue (and its sub-queues), a channel and/or a language (AHD-1). */
 export const HoursScope = z
@@ -21,8 +46,8 @@ export const HoursScope = z
 export type HoursScope = z.infer<typeof HoursScope>;
 
 export const SupportCenter = z.object({
-  name: z.string().min(1).max(200),
-  email: z.email(),
+  name: Text(200),
+  email: z.string().max(254).pipe(z.email()),
   phone: PhoneNumber.optional(),
   defaultLanguage: Language,
   hours: Schedule,
@@ -68,7 +93,7 @@ export type ChatSettings = z.infer<typeof ChatSettings>;
 
 /** A prompt: a recording (a reference to an uploaded file) or text-to-speech text. */
 export const Prompt = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('tts'), text: z.string().min(1).max(2000) }),
+  z.object({ type: z.literal('tts'), text: Text(2000) }),
   z.object({ type: z.literal('recording'), recordingId: Identifier }),
 ]);
 export type Prompt = z.infer<typeof Prompt>;
@@ -86,7 +111,17 @@ export type PromptName = z.infer<typeof PromptName>;
 
 export const LanguageSettings = z.object({
   enabled: z.boolean(),
-  prompts: z.partialRecord(PromptName, Prompt).default({}),
+  // In a fixed order, so that the prompts read back exactly as they were checked, whatever order they
+  // were sent or stored in.
+  prompts: z
+    .partialRecord(PromptName, Prompt)
+    .default({})
+    .transform(
+      (prompts) =>
+        Object.fromEntries(
+          PromptName.options.flatMap((name) => (prompts[name] ? [[name, prompts[name]]] : [])),
+        ) as Partial<Record<PromptName, Prompt>>,
+    ),
 });
 export type LanguageSettings = z.infer<typeof LanguageSettings>;
 
@@ -112,20 +147,32 @@ export const QueueDeflection = z
       })
       .strict()
       .optional(),
-    sms: z.object({ enabled: z.boolean(), text: z.string().min(1).max(1600).optional() }).optional(),
+    sms: z.object({ enabled: z.boolean(), text: Text(1600).optional() }).optional(),
     web: z.unknown().optional(),
   })
   .strict();
 export type QueueDeflection = z.infer<typeof QueueDeflection>;
 
+/** A list of distinct items, at most `max`. */
+const DistinctList = <T extends z.ZodType<string>>(item: T, max: number) =>
+  z
+    .array(item)
+    .max(max)
+    .refine((items) => new Set(items).size === items.length, 'must not list the same item twice');
+
+/**
+ * A queue: every field is this section, and a save replaces the whole stored queue with it. The teams
+ * (read by supervision to scope who sees the queue's sessions) are changed through a save of this
+ * section too, so that nothing else writes queue documents.
+ */
 export const QueueSettings = z.object({
-  name: z.string().min(1).max(200),
+  name: Text(200),
   parentId: Identifier.nullable().default(null),
-  menuPath: z.array(z.string().min(1).max(100)).min(1),
-  channels: z.array(Channel).default(['ivr', 'mobile', 'web', 'sms']),
-  teamIds: z.array(Identifier).default([]),
+  menuPath: z.array(Text(100)).min(1).max(10),
+  channels: DistinctList(Channel, Channel.options.length).default(['ivr', 'mobile', 'web', 'sms']),
+  teamIds: DistinctList(Identifier, 100).default([]),
   /** Agents assigned to the queue receive its voicemails (AHD-5, AHD-6). */
-  assignedAgentIds: z.array(Identifier).default([]),
+  assignedAgentIds: DistinctList(Identifier, 1000).default([]),
   virtualAgent: z.enum(['none', 'always', 'queue_hours']).default('none'),
   scheduledCalls: z
     .object({
@@ -159,10 +206,11 @@ export interface ConfigIssue {
 export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const issue = (path: string, code: string, message: string) => issues.push({ path, code, message });
-  const queueExists = (id: string) => id in config.queues;
-  const enabledLanguages = Object.entries(config.languages)
-    .filter(([, l]) => l.enabled)
-    .map(([tag]) => tag);
+  // Keyed by ids an admin typed: a Map, so that "constructor" is no queue.
+  const queues = new Map(Object.entries(config.queues));
+  const languages = new Map(Object.entries(config.languages));
+  const queueExists = (id: string) => queues.has(id);
+  const enabledLanguages = [...languages].filter(([, l]) => l.enabled).map(([tag]) => tag);
   if (!enabledLanguages.includes(config.supportCenter.defaultLanguage))
     issue(
       'supportCenter.defaultLanguage',
@@ -173,12 +221,19 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
   /** AHD-10: an enabled option needs its prompt in every enabled language. */
   const needPrompt = (prompt: PromptName, because: string, path: string) => {
     for (const tag of enabledLanguages)
-      if (!config.languages[tag]?.prompts[prompt])
+      if (!languages.get(tag)?.prompts[prompt])
         issue(
           path,
           'prompt_missing',
           `${because} needs the "${prompt}" prompt in ${tag} (Languages & messages).`,
         );
+  };
+  /** A voicemail greets (unless a queue has its own greeting), then asks for a number it cannot see. */
+  const needVoicemailPrompts = (because: string, path: string, hasGreeting: boolean) => {
+    if (!hasGreeting) needPrompt('voicemail', because, path);
+    needPrompt('voicemailBlockedNumber', because, path);
+    needPrompt('voicemailAskNumber', because, path);
+    needPrompt('voicemailNumberEntered', because, path);
   };
 
   for (const [i, custom] of config.supportCenter.customHours.entries()) {
@@ -188,7 +243,7 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
         'unknown_queue',
         `There is no queue ${custom.scope.queueId}.`,
       );
-    if (custom.scope.language && !(custom.scope.language in config.languages))
+    if (custom.scope.language && !languages.has(custom.scope.language))
       issue(
         `supportCenter.customHours.${i}.scope.language`,
         'unknown_language',
@@ -198,25 +253,22 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
   const scopes = config.supportCenter.customHours.map((c) =>
     JSON.stringify([c.scope.queueId ?? null, c.scope.channel ?? null, c.scope.language ?? null]),
   );
+  const firstOfScope = new Map<string, number>();
   scopes.forEach((scope, i) => {
-    if (scopes.indexOf(scope) !== i)
+    if (firstOfScope.has(scope))
       issue(
         `supportCenter.customHours.${i}.scope`,
         'duplicate_scope',
         'Two custom hours have the same scope.',
       );
+    else firstOfScope.set(scope, i);
   });
 
   if (config.call.afterHoursDeflection) {
     const ivr = config.call.ivr;
     if (ivr.type === 'queue' && !queueExists(ivr.queueId))
       issue('call.ivr.queueId', 'unknown_queue', `There is no queue ${ivr.queueId}.`);
-    if (ivr.type === 'voicemail') {
-      needPrompt('voicemail', 'IVR voicemail deflection', 'call.ivr');
-      needPrompt('voicemailBlockedNumber', 'IVR voicemail deflection', 'call.ivr');
-      needPrompt('voicemailAskNumber', 'IVR voicemail deflection', 'call.ivr');
-      needPrompt('voicemailNumberEntered', 'IVR voicemail deflection', 'call.ivr');
-    }
+    if (ivr.type === 'voicemail') needVoicemailPrompts('IVR voicemail deflection', 'call.ivr', false);
     if (ivr.type === 'message') needPrompt('afterHours', 'IVR message deflection', 'call.ivr');
   }
   if (config.chat.afterHoursDeflection && config.chat.email)
@@ -224,19 +276,23 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
   if (config.call.afterHoursDeflection && config.call.sdk.email)
     needPrompt('emailDeflection', 'SDK e-mail deflection', 'call.sdk.email');
 
-  for (const [id, queue] of Object.entries(config.queues)) {
+  const parents = new Set<string>();
+  for (const queue of queues.values()) if (queue.parentId !== null) parents.add(queue.parentId);
+  for (const [id, cycle] of parentCycles(queues))
+    issue(
+      `queues.${id}.parentId`,
+      'parent_cycle',
+      `Queue ${id} would be its own ancestor (${[...cycle, id].join(' > ')}): choose another parent.`,
+    );
+
+  for (const [id, queue] of queues) {
     const path = `queues.${id}`;
     if (queue.parentId !== null && !queueExists(queue.parentId))
       issue(`${path}.parentId`, 'unknown_queue', `There is no queue ${queue.parentId}.`);
+    issues.push(...ownQueueIssues(id, queue));
     const d = queue.deflection;
     if (!d) continue;
-    if (d.web !== undefined)
-      issue(
-        `${path}.deflection.web`,
-        'not_for_web',
-        'Web queues have no custom deflection: they follow the chat and call settings.',
-      );
-    const isLeaf = !Object.values(config.queues).some((q) => q.parentId === id);
+    const isLeaf = !parents.has(id);
     if (!isLeaf && (d.ivr || d.mobile || d.sms))
       issue(`${path}.deflection`, 'leaf_queues_only', 'Custom deflection applies to leaf queues only.');
     if (d.ivr && !queue.channels.includes('ivr'))
@@ -251,8 +307,12 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
         'invalid_target_queue',
         'The target must be another existing queue.',
       );
-    if (d.ivr?.type === 'voicemail' && !d.ivr.greeting)
-      needPrompt('voicemail', `Queue ${id} voicemail deflection`, `${path}.deflection.ivr`);
+    if (d.ivr?.type === 'voicemail')
+      needVoicemailPrompts(
+        `Queue ${id} voicemail deflection`,
+        `${path}.deflection.ivr`,
+        d.ivr.greeting !== undefined,
+      );
     if (d.ivr?.type === 'message' && !d.ivr.greeting)
       needPrompt('afterHours', `Queue ${id} message deflection`, `${path}.deflection.ivr`);
     const mobileOptions = d.mobile
@@ -293,4 +353,48 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
       issue(`${path}.deflection.sms.text`, 'text_missing', 'An after-hours SMS needs its text.');
   }
   return issues;
+}
+
+/**
+ * What a queue section may never hold, whatever the rest of the configuration says: checked on every
+ * save, also during the first set-up, before there is a whole to check against.
+ */
+export function ownQueueIssues(id: string, queue: QueueSettings): ConfigIssue[] {
+  return queue.deflection?.web !== undefined
+    ? [
+        {
+          path: `queues.${id}.deflection.web`,
+          code: 'not_for_web',
+          message: 'Web queues have no custom deflection: they follow the chat and call settings.',
+        },
+      ]
+    : [];
+}
+
+/**
+ * The queues that are their own ancestor (self-parent included), each with the chain that leads back to
+ * it, in the order the queues are listed. Linear in the number of queues.
+ */
+function parentCycles(queues: ReadonlyMap<string, QueueSettings>): [string, string[]][] {
+  const onCycle = new Set<string>();
+  const done = new Set<string>();
+  for (const start of queues.keys()) {
+    const path: string[] = [];
+    const onPath = new Set<string>();
+    let at: string | null = start;
+    while (at !== null && queues.has(at) && !done.has(at) && !onPath.has(at)) {
+      path.push(at);
+      onPath.add(at);
+      at = queues.get(at)!.parentId;
+    }
+    if (at !== null && onPath.has(at)) for (const id of path.slice(path.indexOf(at))) onCycle.add(id);
+    for (const id of path) done.add(id);
+  }
+  return [...queues.keys()]
+    .filter((id) => onCycle.has(id))
+    .map((id) => {
+      const chain = [id];
+      for (let at = queues.get(id)!.parentId!; at !== id; at = queues.get(at)!.parentId!) chain.push(at);
+      return [id, chain];
+    });
 }

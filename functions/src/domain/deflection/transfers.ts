@@ -47,7 +47,7 @@ export function transferTargets(
   const deflectionOn =
     question.kind === 'call' ? config.call.afterHoursDeflection : config.chat.afterHoursDeflection;
   const targets: TransferTarget[] = [];
-  for (const [queueId, queue] of Object.entries(config.queues)) {
+  for (const [queueId, queue] of compiled.queues) {
     if (queueId === question.fromQueueId || !queue.channels.includes(question.channel)) continue;
     const target = (reason: TransferReason) =>
       targets.push({ queueId, name: queue.name, menuPath: queue.menuPath, reason });

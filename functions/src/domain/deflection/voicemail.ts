@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Identifier } from '../sessions/events.js';
-import { Language, PhoneNumber } from './settings.js';
+import { Language, PhoneNumber, QuestionTime } from './settings.js';
 
 /** A voicemail left through deflection (AHD-5, AHD-6), as the platform reports it. */
 export const VoicemailLeft = z.object({
@@ -17,7 +17,7 @@ export const VoicemailLeft = z.object({
     generation: z.string().regex(/^\d+$/).optional(),
     durationSeconds: z.number().int().min(0).max(3600),
   }),
-  leftAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString()),
+  leftAt: QuestionTime.transform((value) => new Date(value).toISOString()),
 });
 export type VoicemailLeft = z.infer<typeof VoicemailLeft>;
 

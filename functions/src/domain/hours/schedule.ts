@@ -97,7 +97,13 @@ export const LocalDate = z
 export const ScheduleException = z.strictObject({
   date: LocalDate,
   hours: Day,
-  name: z.string().min(1).max(100).optional(),
+  // Well-formed text only: a lone surrogate could not be stored and read back as it was checked.
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .refine((name) => !/\p{Cs}/u.test(name), 'must be well-formed Unicode text (no lone surrogate)')
+    .optional(),
 });
 export type ScheduleException = z.infer<typeof ScheduleException>;
 
