@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream';
 import { AppError, invalidRequest } from '../domain/errors.js';
 import { logs, traceFrom } from '../log.js';
 import { toHttpError } from './errors.js';
-import { MAX_EVENT_BYTES } from './platform-events.js';
 
 /**
  * The front door of every HTTP function: it sees each request before the functions framework's
@@ -22,6 +21,9 @@ import { MAX_EVENT_BYTES } from './platform-events.js';
  * readable, which body-parser (2.x, `read`: `onFinished.isFinished`) takes as "already parsed": the
  * framework's parsers never see it, and routes read the raw bytes (router.ts).
  */
+
+/** A session event is a few hundred bytes; anything much larger is not one. */
+export const MAX_EVENT_BYTES = 64 * 1024;
 
 /** The largest body each HTTP function accepts, in bytes, as sent (nothing is accepted compressed). */
 export const REQUEST_BODY_LIMITS: ReadonlyMap<string, number> = new Map([

@@ -5,6 +5,7 @@ import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
 import type { SignedRequestLedger } from '../ports/signed-requests.js';
 import { parseJsonBody, parseOrThrow } from './errors.js';
+import { MAX_EVENT_BYTES } from './front-door.js';
 import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
@@ -23,9 +24,6 @@ import { AgentState } from '../ports/presence.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { instantWithin, PRESENCE_WINDOW } from './instants.js';
-
-/** A session event is a few hundred bytes; anything much larger is not one. */
-export const MAX_EVENT_BYTES = 64 * 1024;
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
