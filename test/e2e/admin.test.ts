@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firestoreIngestDeps } from '../../functions/src/composition.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import { MAX_CUSTOM_ROLES } from '../../functions/src/domain/access/permissions.js';
 import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
@@ -428,6 +429,37 @@ describe('roles', () => {
 });
 
 describe('queue teams', () => {
+  it('when the custom roles reach their limit, then a new one is refused with 409 and nothing is written; an existing one can still be replaced', async () => {
+    const stored = (await db.collection('roles').get()).size;
+    const filler = Array.from({ length: MAX_CUSTOM_ROLES - stored }, (_, i) => `filler-${i}`);
+    const batch = db.batch();
+    for (const id of filler)
+      batch.set(db.doc(`roles/${id}`), { name: id, permissions: [], scope: 'assigned_teams' });
+    await batch.commit();
+    try {
+      const before = await everything();
+      const refused = await call('ad-boss', 'PUT', '/v1/roles/one-too-many', {
+        name: 'One too many',
+        permissions: [],
+        scope: 'assigned_teams',
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.details.reason).toBe('too_many_roles');
+      expect(await everything()).toBe(before);
+      const replaced = await call('ad-boss', 'PUT', '/v1/roles/filler-0', {
+        name: 'Filler renamed',
+        permissions: ['Monitor-Calls'],
+        scope: 'assigned_teams',
+      });
+      expect(replaced.status).toBe(200);
+      expect((await db.doc('roles/filler-0').get()).get('name')).toBe('Filler renamed');
+    } finally {
+      const cleanup = db.batch();
+      for (const id of filler) cleanup.delete(db.doc(`roles/${id}`));
+      await cleanup.commit();
+    }
+  });
+
   it('when a queue moves from team A to team B, then team B sees and may monitor its live calls at once, and team A no longer does', async () => {
     expect((await call('ad-bea', 'GET', '/v1/sessions/live-1')).status).not.toBe(200);
     expect((await call('ad-mona', 'GET', '/v1/sessions/live-1')).status).toBe(200);

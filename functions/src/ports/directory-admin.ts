@@ -42,7 +42,7 @@ export interface RolesAdmin {
   change(
     id: string,
     next: RoleDefinition | null,
-    check: (context: { current: RoleDefinition | undefined; held: boolean }) => void,
+    check: (context: RoleChangeContext) => void,
   ): Promise<{ current: RoleDefinition | undefined }>;
 }
 
@@ -61,4 +61,12 @@ export interface StuckThresholdSettings {
 /** The live (queued or connected) sessions of a queue, a page at a time, by document id. */
 export interface QueueSessions {
   liveSessionIds(queueId: string, page: { size: number; after?: string }): Promise<string[]>;
+}
+
+/** What a role change is checked against, read in the same transaction as its write. */
+export interface RoleChangeContext {
+  current: RoleDefinition | undefined;
+  held: boolean;
+  /** Custom roles stored, counted up to `MAX_CUSTOM_ROLES` + 1. */
+  customRoles: number;
 }

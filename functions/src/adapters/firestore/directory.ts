@@ -16,8 +16,10 @@ import type {
   PersonChangeContext,
   PersonRecord,
   QueueSessions,
+  RoleChangeContext,
   RolesAdmin,
 } from '../../ports/directory-admin.js';
+import { MAX_CUSTOM_ROLES } from '../../domain/access/permissions.js';
 import type { PeopleDirectory } from '../../ports/people.js';
 import type { QueueDirectory } from '../../ports/queues.js';
 import { TtlCache } from './cache.js';
@@ -160,17 +162,23 @@ export class FirestoreRolesAdmin implements RolesAdmin {
   change(
     id: string,
     next: RoleDefinition | null,
-    check: (context: { current: RoleDefinition | undefined; held: boolean }) => void,
+    check: (context: RoleChangeContext) => void,
   ): Promise<{ current: RoleDefinition | undefined }> {
     return this.db.runTransaction(async (t) => {
       const ref = this.db.collection(ROLES).doc(id);
-      const [snapshot, holders] = await Promise.all([
+      const [snapshot, holders, stored] = await Promise.all([
         t.get(ref),
         t.get(this.db.collection(USERS).where('roleIds', 'array-contains', id).limit(1)),
+        t.get(
+          this.db
+            .collection(ROLES)
+            .select()
+            .limit(MAX_CUSTOM_ROLES + 1),
+        ),
       ]);
       const parsed = snapshot.exists ? RoleDefinition.safeParse(snapshot.data()) : undefined;
       const current = parsed?.success ? parsed.data : undefined;
-      check({ current, held: !holders.empty });
+      check({ current, held: !holders.empty, customRoles: stored.size });
       if (next) t.set(ref, { name: next.name, permissions: next.permissions, scope: next.scope });
       else t.delete(ref);
       return { current };

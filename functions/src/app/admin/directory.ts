@@ -1,6 +1,7 @@
 import {
   BUILT_IN_ROLES,
   isBuiltInRole,
+  MAX_CUSTOM_ROLES,
   type Actor,
   type PersonInput,
   type RoleDefinition,
@@ -172,7 +173,13 @@ export async function saveRole(deps: AdminDeps, actor: Actor, roleId: string, in
   require(actor, { type: 'people.edit' });
   builtInIsReadOnly(roleId);
   const next: RoleDefinition = { name: input.name, permissions: input.permissions, scope: input.scope };
-  const { current } = await deps.roles.change(roleId, next, () => {});
+  const { current } = await deps.roles.change(roleId, next, ({ current, customRoles }) => {
+    if (!current && customRoles >= MAX_CUSTOM_ROLES)
+      throw conflict(
+        'too_many_roles',
+        `A support center has at most ${MAX_CUSTOM_ROLES} custom roles: delete one before adding another.`,
+      );
+  });
   deps.directory.forgetRoles();
   await audit(deps, actor, 'role.saved', { type: 'role', id: roleId });
   return { created: current === undefined, role: roleAnswer(roleId, next) };

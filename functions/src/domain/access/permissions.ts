@@ -20,6 +20,9 @@ export type Permission = z.infer<typeof Permission>;
 
 export const RoleScope = z.enum(['all_teams', 'assigned_teams']);
 
+/** Every role is read on each cache refresh and resolved for every person: their number is bounded. */
+export const MAX_CUSTOM_ROLES = 200;
+
 export const RoleDefinition = z.object({
   name: z.string().min(1).max(100),
   permissions: z.array(Permission).max(20),
