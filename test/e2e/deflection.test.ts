@@ -361,13 +361,18 @@ describe('voicemails (AHD-6)', () => {
   });
 
   it('when a voicemail is left on a queue served by agents, then each of them is notified, once even if it is sent twice', async () => {
-    const first = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'));
+    // Two distinct timestamps, whichever second the requests are sent in: otherwise the redelivery could
+    // carry the first one's timestamp and be exactly the same signed request.
+    const sentAt = Math.floor(Date.now() / 1000);
+    const first = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'), {
+      timestamp: sentAt,
+    });
     expect(first).toMatchObject({
       status: 200,
       body: { route: { type: 'agents', agentIds: ['u-agent-1'] }, duplicate: false },
     });
     // A redelivery is signed afresh; the very same signed request again is refused as a copy.
-    const timestamp = Math.floor(Date.now() / 1000) - 1;
+    const timestamp = sentAt - 1;
     const again = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'), { timestamp });
     expect(again.body.duplicate).toBe(true);
     const copy = await signed('POST', '/v1/voicemails', voicemail('vm-refunds', 'q-refunds'), { timestamp });
@@ -416,11 +421,13 @@ describe('scheduled calls (AHD-5)', () => {
         },
         timestamp === undefined ? {} : { timestamp },
       );
-    const results = await Promise.all([book('b-1'), book('b-2'), book('b-3')]);
+    // The retry below is signed with another timestamp than these, whichever second they are sent in.
+    const sentAt = Math.floor(Date.now() / 1000);
+    const results = await Promise.all([book('b-1', sentAt), book('b-2', sentAt), book('b-3', sentAt)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     const winner = results.find((r) => r.status === 200)!.body.bookingId as string;
     // The winner retrying (signed afresh) is told it has the slot; the slot is no longer offered.
-    const retriedAt = Math.floor(Date.now() / 1000) - 1;
+    const retriedAt = sentAt - 1;
     expect((await book(winner, retriedAt)).body.outcome).toBe('already_booked');
     // The same signed request twice is a copy, not a retry.
     expect((await book(winner, retriedAt)).body.error.details.reason).toBe('replayed_request');
