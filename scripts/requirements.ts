@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -101,8 +101,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log('no ../shared/SPEC.md on this machine: docs/requirements.md left as it is');
   } else {
     const before = existsSync(REQUIREMENTS_FILE) ? readFileSync(REQUIREMENTS_FILE) : undefined;
-    copyFileSync(shared, REQUIREMENTS_FILE);
-    const changed = !before || !before.equals(readFileSync(REQUIREMENTS_FILE));
+    // Written, not copied, so that the copy takes this checkout's file mode rather than the original's.
+    const text = readFileSync(shared);
+    writeFileSync(REQUIREMENTS_FILE, text);
+    const changed = !before || !before.equals(text);
     console.log(`${changed ? 'updated' : 'already current:'} docs/requirements.md from ${shared}`);
   }
 }
