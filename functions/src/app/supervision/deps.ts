@@ -40,7 +40,7 @@ export interface SupervisionDeps {
 }
 
 /** Allowed, or a 403 whose reason code (and missing permission, if any) says why. */
-export function require(actor: Actor, action: Action): Extract<Decision, { allowed: true }> {
+export function authorizeOrThrow(actor: Actor, action: Action): Extract<Decision, { allowed: true }> {
   const decision = authorize(actor, action);
   if (!decision.allowed) {
     throw new AppError('forbidden', 403, 'You are not allowed to do this.', {

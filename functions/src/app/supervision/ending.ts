@@ -5,7 +5,7 @@ import { ingestSessionEvent } from '../ingest-session-event.js';
 import type { AuditEntry, ListedSession } from '../../ports/supervision.js';
 import { encodeListCursor } from '../../domain/supervision/cursors.js';
 import { cursorOf } from './lists.js';
-import { recordAudit, require, visibleSession, type SupervisionDeps } from './deps.js';
+import { authorizeOrThrow, recordAudit, visibleSession, type SupervisionDeps } from './deps.js';
 import { sessionSummary } from './views.js';
 
 /** How long a supervisor has to confirm after looking at the session. */
@@ -125,7 +125,7 @@ export async function readAudit(
   filter: { sessionId?: string; actorUid?: string },
   page: { size: number; cursor?: string },
 ) {
-  require(actor, { type: 'audit.read' });
+  authorizeOrThrow(actor, { type: 'audit.read' });
   let after = cursorOf('audit', filter, page.cursor);
   const kept: AuditEntry[] = [];
   // One more than the page, to know whether a next page exists.
