@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import { AppError, conflict, notFound } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
 import { SessionEvent } from '../../domain/sessions/events.js';
 import { ingestSessionEvent } from '../ingest-session-event.js';
 import type { AuditEntry, ListedSession } from '../../ports/supervision.js';
@@ -70,14 +70,10 @@ export async function confirmEnd(
   if (Date.parse(confirmation.expiresAt) <= now.getTime())
     throw conflict('confirmation_expired', 'The confirmation expired: look at the session again.');
   if (session.lastSequence !== confirmation.expectedLastSequence) {
-    throw new AppError(
-      'conflict',
-      409,
+    throw conflict(
+      'session_changed',
       'The session changed since you looked at it: review it and confirm again.',
-      {
-        reason: 'session_changed',
-        session: sessionSummary(session, thresholds, now),
-      },
+      { session: sessionSummary(session, thresholds, now) },
     );
   }
 
