@@ -115,7 +115,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
     return {
       settings,
       // Saves are seen at once through the version listener; the time limit is only a safety net.
-      engine: new DeflectionEngine(settings, 5 * 60_000, () => clock.now().getTime()),
+      engine: new DeflectionEngine(settings, 5 * 60_000, clock),
       presence: new FirestoreAgentPresence(db()),
       voicemails: new FirestoreVoicemailStore(db()),
       scheduledCalls: new FirestoreScheduledCallBook(db()),

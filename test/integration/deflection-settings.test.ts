@@ -14,6 +14,7 @@ import {
   type DeflectionConfig,
 } from '../../functions/src/domain/deflection/settings.js';
 import { AppError } from '../../functions/src/domain/errors.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
 import type { SettingsSection } from '../../functions/src/ports/deflection-settings.js';
 import { deflectionConfig } from '../support/deflection-config.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
@@ -197,9 +198,10 @@ describe('deflection settings store on the Firestore emulator', () => {
         watchVersion: (onVersion) => (stopWatching = store.watchVersion(onVersion)),
       },
       60_000,
+      systemClock,
     );
     onTestFinished(() => stopWatching());
-    expect((await engine.compiled())!.config.supportCenter.name).toBe('Acme Support');
+    expect((await engine.compiled()).config.supportCenter.name).toBe('Acme Support');
     const base = (await store.load()).config!;
     const version = await save({
       section: 'supportCenter',
@@ -207,7 +209,7 @@ describe('deflection settings store on the Firestore emulator', () => {
     });
     // The engine learns of the version from the store's watch; then it reloads on its next question.
     await vi.waitFor(async () => {
-      expect((await engine.compiled())!.config.supportCenter.name).toBe('Acme Renamed');
+      expect((await engine.compiled()).config.supportCenter.name).toBe('Acme Renamed');
     });
     expect(version).toBeGreaterThan(0);
   });

@@ -297,11 +297,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         const { sessions, clock } = deps.supervision();
         return {
           status: 200,
-          body: await listTransferTargets(
-            { sessions, engine, presence, now: () => clock.now() },
-            actor,
-            sessionId(ctx),
-          ),
+          body: await listTransferTargets({ sessions, engine, presence, clock }, actor, sessionId(ctx)),
         };
       }),
     },
