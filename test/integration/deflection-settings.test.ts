@@ -132,7 +132,10 @@ describe('deflection settings store on the Firestore emulator', () => {
     expect(stored).toEqual(
       QueueSettings.parse({ ...deflectionConfig().queues['q-refunds'], teamIds: ['team-b', 'team-a'] }),
     );
-    expect(await new FirestoreDirectory(db, 0).teamsOfQueue('q-refunds')).toEqual(['team-a', 'team-b']);
+    expect(await new FirestoreDirectory(db, 0, systemClock).teamsOfQueue('q-refunds')).toEqual([
+      'team-a',
+      'team-b',
+    ]);
 
     const before = (await store.load()).version;
     await expect(save({ section: 'queueTeams', id: 'q-gone', teamIds: [] })).rejects.toMatchObject({
