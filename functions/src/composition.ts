@@ -111,7 +111,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
     newId: randomUUID,
   }));
   const deflection = once((): DeflectionDeps => {
-    const settings = new FirestoreDeflectionSettings(db());
+    const settings = new FirestoreDeflectionSettings(db(), clock);
     return {
       settings,
       // Saves are seen at once through the version listener; the time limit is only a safety net.

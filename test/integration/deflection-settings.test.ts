@@ -24,7 +24,7 @@ import { testFirestore, testProjectId } from '../support/projects.js';
  * checked, and a load is one version.
  */
 const db = testFirestore(testProjectId('defl-store'));
-const store = new FirestoreDeflectionSettings(db);
+const store = new FirestoreDeflectionSettings(db, systemClock);
 afterAll(() => db.terminate());
 
 const refuseInvalid = (next: DeflectionConfig) => {
@@ -227,6 +227,19 @@ describe('deflection settings store on the Firestore emulator', () => {
     expect(stored).not.toHaveProperty('extra');
   });
 
+  it('when a section is saved, then the new version records the instant of the clock the store was given', async () => {
+    const at = new Date('2026-11-24T10:15:00.000Z');
+    const version = await new FirestoreDeflectionSettings(db, { now: () => at }).save(
+      sections()[0]!,
+      refuseInvalid,
+    );
+    const stored = (await db.doc('settings/deflectionVersion').get()).data()!;
+    expect({ version: stored.version, updatedAt: stored.updatedAt.toDate() }).toEqual({
+      version,
+      updatedAt: at,
+    });
+  });
+
   it('when the first queue is saved before the rest is set up with custom web deflection, even a value Firestore cannot store, then 400 and nothing is written', async () => {
     const fresh = testFirestore(testProjectId('defl-setup'));
     onTestFinished(() => fresh.terminate());
@@ -239,7 +252,7 @@ describe('deflection settings store on the Firestore emulator', () => {
       deflection: { web: [[1, [2]]] },
     });
     await expect(
-      saveSettings(new FirestoreDeflectionSettings(fresh), admin, {
+      saveSettings(new FirestoreDeflectionSettings(fresh, systemClock), admin, {
         section: 'queue',
         id: 'q-billing',
         value: queue,
