@@ -765,7 +765,8 @@ const caseArb = scheduleArb.chain((schedule) =>
   }),
 );
 
-describe('business hours: properties', () => {
+// Hundreds of cases a test, CPU-bound: on a machine shared with other work one may take well over 5 s.
+describe('business hours: properties', { timeout: 60_000 }, () => {
   it('when random schedules are asked at random instants, then isOpen agrees with a slow reference and nextChange names the exact next change', () => {
     fc.assert(
       fc.property(caseArb, ({ schedule, t, fractions }) => {
