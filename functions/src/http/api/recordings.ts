@@ -1,13 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { authenticate, type PeopleDeps } from '../app/authenticate.js';
-import { openRecording, type DownloadDeps, type Downloader } from '../app/recordings/download.js';
-import { forbidden, notFound } from '../domain/errors.js';
-import type { Route, RouteContext } from './router.js';
-import { PlanId } from '../domain/recordings/plan.js';
+import { authenticate, type PeopleDeps } from '../../app/authenticate.js';
+import { openRecording, type DownloadDeps, type Downloader } from '../../app/recordings/download.js';
+import { forbidden, notFound } from '../../domain/errors.js';
+import type { Route, RouteContext } from '../router.js';
+import { PlanId } from '../../domain/recordings/plan.js';
 import { z } from 'zod';
-import { listRecordings, readRecording, retryRecording } from '../app/recordings/admin.js';
-import type { RecordingsDeps } from '../app/recordings/deps.js';
-import { parseOrThrow } from './errors.js';
+import { listRecordings, readRecording, retryRecording } from '../../app/recordings/admin.js';
+import type { RecordingsDeps } from '../../app/recordings/deps.js';
+import { parseOrThrow } from '../errors.js';
 
 /** The CRM presents its key in this header (REC-4); people present their ID token as elsewhere. */
 export const CRM_KEY_HEADER = 'x-crm-key';

@@ -12,8 +12,8 @@ import {
   saveStuckThresholds,
   setQueueTeams,
   type AdminDeps,
-} from '../app/admin/directory.js';
-import type { Actor } from '../domain/access/permissions.js';
+} from '../../app/admin/directory.js';
+import type { Actor } from '../../domain/access/permissions.js';
 import {
   DirectoryId,
   E164,
@@ -22,11 +22,11 @@ import {
   PersonInput,
   RoleInput,
   RoleScope,
-} from '../domain/access/permissions.js';
-import { StuckThresholdsInput } from '../domain/supervision/session-listing.js';
-import { parseOrThrow } from './errors.js';
-import type { Route, RouteContext } from './router.js';
-import { require } from '../app/supervision/deps.js';
+} from '../../domain/access/permissions.js';
+import { StuckThresholdsInput } from '../../domain/supervision/session-listing.js';
+import { parseOrThrow } from '../errors.js';
+import type { Route, RouteContext } from '../router.js';
+import { require } from '../../app/supervision/deps.js';
 
 /** Request and answer schemas of the admin routes: what the OpenAPI description is made of. */
 export const PeopleListQuery = z.object({
