@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { PeopleDeps } from '../app/authenticate.js';
 import type { AdminDeps } from '../app/admin/directory.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
@@ -12,7 +13,7 @@ import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
 import { recordingRoutes } from './api/recordings.js';
 import { sessionRoutes } from './api/sessions.js';
-import type { Route } from './router.js';
+import { route, type Route } from './router.js';
 
 /** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
 export interface ApiDeps {
@@ -36,7 +37,17 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(downloads && recordings
       ? recordingRoutes({ people: deps.people, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),
-    { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok' } }) },
+    route(
+      'GET',
+      '/healthz',
+      {
+        operationId: 'apiHealth',
+        summary: 'Whether the function answers.',
+        security: [],
+        answers: { 200: z.object({ status: z.literal('ok') }) },
+      },
+      () => ({ status: 200, body: { status: 'ok' as const } }),
+    ),
     ...meRoutes({ authenticate }),
     ...sessionRoutes({ authenticate, supervision }),
     ...agentRoutes({ authenticate, supervision }),

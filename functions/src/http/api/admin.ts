@@ -13,7 +13,6 @@ import {
   setQueueTeams,
   type AdminDeps,
 } from '../../app/admin/directory.js';
-import type { Actor } from '../../domain/access/permissions.js';
 import {
   DirectoryId,
   E164,
@@ -24,8 +23,8 @@ import {
   RoleScope,
 } from '../../domain/access/permissions.js';
 import { StuckThresholdsInput } from '../../domain/supervision/session-listing.js';
-import { parseOrThrow } from '../errors.js';
-import type { Route, RouteContext } from '../router.js';
+import { route, type Route } from '../router.js';
+import type { Authenticate } from './callers.js';
 import { require } from '../../app/supervision/deps.js';
 
 /** Request and answer schemas of the admin routes: what the OpenAPI description is made of. */
@@ -71,7 +70,7 @@ export const QueueTeamsAnswer = z.object({
 export const StuckThresholdsAnswer = StuckThresholdsInput;
 
 export interface AdminApiDeps {
-  authenticate: (ctx: RouteContext) => Promise<Actor>;
+  authenticate: Authenticate;
   admin: () => AdminDeps;
 }
 
@@ -84,16 +83,22 @@ const QueueParams = z.object({ queueId: DirectoryId });
  * the body is read: a refused caller costs no parsing.
  */
 export function adminRoutes(deps: AdminApiDeps): Route[] {
-  const uid = (ctx: RouteContext) => parseOrThrow(UidParams, ctx.params, 'The path').uid;
-  const roleId = (ctx: RouteContext) => parseOrThrow(RoleParams, ctx.params, 'The path').roleId;
   return [
-    {
-      method: 'GET',
-      path: '/v1/people',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
+    route(
+      'GET',
+      '/v1/people',
+      {
+        operationId: 'listPeople',
+        summary: 'People, by name, optionally of one team.',
+        security: ['idToken'],
+        query: PeopleListQuery,
+        answers: { 200: PeoplePage },
+        errors: [403],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
         require(actor, { type: 'people.edit' });
-        const q = parseOrThrow(PeopleListQuery, ctx.req.query, 'The query');
+        const q = req.query();
         const page = await listPeople(
           deps.admin(),
           actor,
@@ -102,108 +107,199 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
         );
         return { status: 200, body: PeoplePage.parse(page) };
       },
-    },
-    {
-      method: 'GET',
-      path: '/v1/people/:uid',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
-        return { status: 200, body: PersonAnswer.parse(await readPerson(deps.admin(), actor, uid(ctx))) };
+    ),
+    route(
+      'GET',
+      '/v1/people/:uid',
+      {
+        operationId: 'readPerson',
+        summary: 'One person: their roles, teams and phone.',
+        security: ['idToken'],
+        params: UidParams,
+        answers: { 200: PersonAnswer },
+        errors: [403, 404],
       },
-    },
-    {
-      method: 'PUT',
-      path: '/v1/people/:uid',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        return {
+          status: 200,
+          body: PersonAnswer.parse(await readPerson(deps.admin(), actor, req.path().uid)),
+        };
+      },
+    ),
+    route(
+      'PUT',
+      '/v1/people/:uid',
+      {
+        operationId: 'savePerson',
+        summary: 'Create or replace a person (201 when created).',
+        security: ['idToken'],
+        params: UidParams,
+        body: PersonInput,
+        bodyName: 'The person',
+        answers: { 200: PersonAnswer, 201: PersonAnswer },
+        errors: [403, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
         require(actor, { type: 'people.edit' });
-        const id = uid(ctx);
-        const input = parseOrThrow(PersonInput, ctx.json(), 'The person');
+        const id = req.path().uid;
+        const input = req.body();
         const { created, person } = await savePerson(deps.admin(), actor, id, input);
         return { status: created ? 201 : 200, body: PersonAnswer.parse(person) };
       },
-    },
-    {
-      method: 'DELETE',
-      path: '/v1/people/:uid',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
-        await deletePerson(deps.admin(), actor, uid(ctx));
+    ),
+    route(
+      'DELETE',
+      '/v1/people/:uid',
+      {
+        operationId: 'deletePerson',
+        summary: 'Delete a person.',
+        security: ['idToken'],
+        params: UidParams,
+        answers: { 204: null },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        await deletePerson(deps.admin(), actor, req.path().uid);
         return { status: 204 };
       },
-    },
-    {
-      method: 'GET',
-      path: '/v1/roles',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
+    ),
+    route(
+      'GET',
+      '/v1/roles',
+      {
+        operationId: 'listRoles',
+        summary: 'Built-in and custom roles.',
+        security: ['idToken'],
+        answers: { 200: RoleList },
+        errors: [403],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
         return { status: 200, body: RoleList.parse(await listRoles(deps.admin(), actor)) };
       },
-    },
-    {
-      method: 'GET',
-      path: '/v1/roles/:roleId',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
-        return { status: 200, body: RoleAnswer.parse(await readRole(deps.admin(), actor, roleId(ctx))) };
+    ),
+    route(
+      'GET',
+      '/v1/roles/:roleId',
+      {
+        operationId: 'readRole',
+        summary: 'One role and its permissions.',
+        security: ['idToken'],
+        params: RoleParams,
+        answers: { 200: RoleAnswer },
+        errors: [403, 404],
       },
-    },
-    {
-      method: 'PUT',
-      path: '/v1/roles/:roleId',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        return {
+          status: 200,
+          body: RoleAnswer.parse(await readRole(deps.admin(), actor, req.path().roleId)),
+        };
+      },
+    ),
+    route(
+      'PUT',
+      '/v1/roles/:roleId',
+      {
+        operationId: 'saveRole',
+        summary: 'Create or replace a custom role (201 when created).',
+        security: ['idToken'],
+        params: RoleParams,
+        body: RoleInput,
+        bodyName: 'The role',
+        answers: { 200: RoleAnswer, 201: RoleAnswer },
+        errors: [403, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
         require(actor, { type: 'people.edit' });
-        const id = roleId(ctx);
-        const input = parseOrThrow(RoleInput, ctx.json(), 'The role');
+        const id = req.path().roleId;
+        const input = req.body();
         const { created, role } = await saveRole(deps.admin(), actor, id, input);
         return { status: created ? 201 : 200, body: RoleAnswer.parse(role) };
       },
-    },
-    {
-      method: 'DELETE',
-      path: '/v1/roles/:roleId',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
-        await deleteRole(deps.admin(), actor, roleId(ctx));
+    ),
+    route(
+      'DELETE',
+      '/v1/roles/:roleId',
+      {
+        operationId: 'deleteRole',
+        summary: 'Delete a custom role no one holds.',
+        security: ['idToken'],
+        params: RoleParams,
+        answers: { 204: null },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        await deleteRole(deps.admin(), actor, req.path().roleId);
         return { status: 204 };
       },
-    },
-    {
-      method: 'PUT',
-      path: '/v1/queues/:queueId/teams',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
+    ),
+    route(
+      'PUT',
+      '/v1/queues/:queueId/teams',
+      {
+        operationId: 'setQueueTeams',
+        summary: "The teams a queue's sessions belong to, applied to its live sessions too.",
+        security: ['idToken'],
+        params: QueueParams,
+        body: QueueTeamsInput,
+        bodyName: 'The queue teams',
+        answers: { 200: QueueTeamsAnswer },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
         require(actor, { type: 'settings.edit' });
-        const { queueId } = parseOrThrow(QueueParams, ctx.params, 'The path');
-        const { teamIds } = parseOrThrow(QueueTeamsInput, ctx.json(), 'The queue teams');
+        const { queueId } = req.path();
+        const { teamIds } = req.body();
         const answer = await setQueueTeams(deps.admin(), actor, queueId, teamIds);
         return { status: 200, body: QueueTeamsAnswer.parse(answer) };
       },
-    },
-    {
-      method: 'GET',
-      path: '/v1/settings/stuck-thresholds',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
+    ),
+    route(
+      'GET',
+      '/v1/settings/stuck-thresholds',
+      {
+        operationId: 'readStuckThresholds',
+        summary: 'After how long a queued or connected session is shown as stuck.',
+        security: ['idToken'],
+        answers: { 200: StuckThresholdsAnswer },
+        errors: [403],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
         return {
           status: 200,
           body: StuckThresholdsAnswer.parse(await readStuckThresholds(deps.admin(), actor)),
         };
       },
-    },
-    {
-      method: 'PUT',
-      path: '/v1/settings/stuck-thresholds',
-      handle: async (ctx) => {
-        const actor = await deps.authenticate(ctx);
+    ),
+    route(
+      'PUT',
+      '/v1/settings/stuck-thresholds',
+      {
+        operationId: 'saveStuckThresholds',
+        summary: 'Change after how long a session is shown as stuck.',
+        security: ['idToken'],
+        body: StuckThresholdsInput,
+        bodyName: 'The stuck thresholds',
+        answers: { 200: StuckThresholdsAnswer },
+        errors: [403, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
         require(actor, { type: 'settings.edit' });
-        const thresholds = parseOrThrow(StuckThresholdsInput, ctx.json(), 'The stuck thresholds');
+        const thresholds = req.body();
         return {
           status: 200,
           body: StuckThresholdsAnswer.parse(await saveStuckThresholds(deps.admin(), actor, thresholds)),
         };
       },
-    },
+    ),
   ];
 }
