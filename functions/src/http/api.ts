@@ -13,6 +13,7 @@ import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
 import { recordingRoutes } from './api/recordings.js';
 import { sessionRoutes } from './api/sessions.js';
+import { contractRoute } from './contract-route.js';
 import { route, type Route } from './router.js';
 
 /** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
@@ -28,11 +29,17 @@ export interface ApiDeps {
   admin: () => AdminDeps;
 }
 
+export const API_DESCRIPTION = {
+  title: 'Switchboard api',
+  description:
+    'The REST API for people (supervisors, managers and admins) signed in with a Firebase ID token, and for the CRM, which downloads recordings with its key.',
+};
+
 /** The api function's routes, resource by resource (see api/). */
 export function apiRoutes(deps: ApiDeps): Route[] {
   const authenticate = byIdToken(deps.people);
   const { supervision, deflection, downloads, recordings, admin } = deps;
-  return [
+  const routes: Route[] = [
     ...adminRoutes({ admin, authenticate }),
     ...(downloads && recordings
       ? recordingRoutes({ people: deps.people, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
@@ -54,4 +61,6 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...deflectionRoutes({ authenticate, deflection, supervision }),
     ...auditRoutes({ authenticate, supervision }),
   ];
+  routes.push(contractRoute(API_DESCRIPTION, () => routes));
+  return routes;
 }

@@ -13,6 +13,7 @@ import {
   type SigningPolicy,
   type VerifiedRequest,
 } from './platform-signature.js';
+import { contractRoute } from './contract-route.js';
 import { route, type Route, type RouteContext } from './router.js';
 import { z } from 'zod';
 import { Channel, Identifier } from '../domain/sessions/events.js';
@@ -84,6 +85,12 @@ const signed = { security: ['platformSignature'], errors: [413] } as const;
 /** State-changing routes: a copy of a signed request is refused with a 409. */
 const signedOnce = { security: ['platformSignature'], errors: [409, 413] } as const;
 
+export const PLATFORM_EVENTS_DESCRIPTION = {
+  title: 'Switchboard platformEvents',
+  description:
+    "What the contact-center platform sends and asks, every request signed with the platform's secret: session events, deflection decisions, agents' presence, voicemails and call-backs.",
+};
+
 export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
   /**
    * Every platform route but health is signed: the body is read raw, checked, then parsed. `allowV1`
@@ -126,7 +133,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
     const { engine, scheduledCalls } = deps.deflection();
     return { engine, book: scheduledCalls, now: () => deps.clock.now() };
   };
-  return [
+  const routes: Route[] = [
     route(
       'GET',
       '/healthz',
@@ -283,4 +290,6 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       },
     ),
   ];
+  routes.push(contractRoute(PLATFORM_EVENTS_DESCRIPTION, () => routes));
+  return routes;
 }
