@@ -107,11 +107,11 @@ class ChaosQueue implements RecordingTasks {
     this.tasks.set(name, { name, run, notBefore, attempts: 0 });
   }
 
-  async planRecording(): Promise<void> {
+  async enqueuePlanning(): Promise<void> {
     throw new Error('not used: announcements are made directly');
   }
 
-  async uploadPart(planId: string, round: number, partIndex: number): Promise<void> {
+  async enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void> {
     if (partIndex > 0 && this.clock.ms - this.attemptStartedMs >= CONTINUE_FOR_MS)
       count('next part handed to a new task');
     this.add(`part-${planId}-r${round}-p${partIndex}`, this.clock.ms, () =>
@@ -119,7 +119,7 @@ class ChaosQueue implements RecordingTasks {
     );
   }
 
-  async purgeAt(planId: string, at: Date): Promise<void> {
+  async schedulePurge(planId: string, at: Date): Promise<void> {
     this.add(`purge-${planId}`, at.getTime(), () => runPurgeTask(this.deps, planId));
   }
 

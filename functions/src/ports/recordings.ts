@@ -82,15 +82,15 @@ export interface PlanRequest {
 
 /** A recording's upload is paced by tasks; each is delivered at least once, perhaps more. */
 export interface RecordingTasks {
-  /** Asks for the recording to be planned (at most one task per object and generation). */
-  planRecording(request: PlanRequest): Promise<void>;
+  /** Enqueues a task that plans the recording (at most one task per object and generation). */
+  enqueuePlanning(request: PlanRequest): Promise<void>;
   /**
-   * Asks for one part to be uploaded. Idempotent: a task for the same plan, round and part that
-   * exists (or ran within the queue's deduplication window) is not created twice.
+   * Enqueues a task that uploads one part. Idempotent: a task for the same plan, round and part
+   * that exists (or ran within the queue's deduplication window) is not created twice.
    */
-  uploadPart(planId: string, round: number, partIndex: number): Promise<void>;
-  /** Asks for the plan's recording to be deleted at `at` whatever became of the upload (REC-3). Idempotent. */
-  purgeAt(planId: string, at: Date): Promise<void>;
+  enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void>;
+  /** Schedules a task, due at `at`, that deletes the plan's recording whatever became of the upload (REC-3). Idempotent. */
+  schedulePurge(planId: string, at: Date): Promise<void>;
 }
 
 /** The outcome of `RecordingPlans.create`. */

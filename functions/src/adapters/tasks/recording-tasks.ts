@@ -44,7 +44,7 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     return this.client;
   }
 
-  async planRecording(request: PlanRequest): Promise<void> {
+  async enqueuePlanning(request: PlanRequest): Promise<void> {
     const fingerprint = planIdFor({
       bucket: request.bucket,
       name: request.object,
@@ -53,7 +53,7 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     await this.create(`plan-${fingerprint}`, '/v1/tasks/plan', request);
   }
 
-  async uploadPart(planId: string, round: number, partIndex: number): Promise<void> {
+  async enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void> {
     assertCount(round, 'round');
     assertCount(partIndex, 'partIndex');
     await this.create(`part-${planId}-r${round}-p${partIndex}`, '/v1/tasks/upload-part', {
@@ -63,9 +63,9 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     });
   }
 
-  async purgeAt(planId: string, at: Date): Promise<void> {
+  async schedulePurge(planId: string, at: Date): Promise<void> {
     const ms = at.getTime();
-    if (Number.isNaN(ms)) throw new RangeError('purgeAt needs a valid date');
+    if (Number.isNaN(ms)) throw new RangeError('schedulePurge needs a valid date');
     await this.create(`purge-${planId}`, '/v1/tasks/purge', { planId }, ms);
   }
 

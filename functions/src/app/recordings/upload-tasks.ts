@@ -60,7 +60,7 @@ export async function runPartTask(deps: RecordingsDeps, task: PartTask): Promise
       case 'delete':
         return deleteUploaded(deps, plan);
       case 'ask_next':
-        await deps.tasks.uploadPart(plan.id, plan.round, step.partIndex);
+        await deps.tasks.enqueuePartUpload(plan.id, plan.round, step.partIndex);
         return DONE;
       case 'find_crm_record':
       case 'upload': {
@@ -78,7 +78,7 @@ export async function runPartTask(deps: RecordingsDeps, task: PartTask): Promise
         }
         partIndex = nextPartIndex(after);
         if (deps.clock.now().getTime() - startedAt >= CONTINUE_FOR_MS) {
-          await deps.tasks.uploadPart(after.id, after.round, partIndex);
+          await deps.tasks.enqueuePartUpload(after.id, after.round, partIndex);
           return DONE;
         }
         plan = after;
