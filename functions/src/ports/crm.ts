@@ -1,4 +1,4 @@
-import { AppError } from '../domain/errors.js';
+import { AppError, dependencyFailureStatus } from '../domain/errors.js';
 
 /**
  * The CRM side of the recordings pipeline (REC-1, REC-2, REC-5, REC-6): attach one part of a call
@@ -54,19 +54,12 @@ export interface CrmFailure {
   retryAfterSeconds?: number;
 }
 
-const STATUS: Record<CrmFailureKind, number> = {
-  not_acknowledged: 503,
-  limit_reached: 503,
-  too_large: 503,
-  permanent: 502,
-};
-
 /** REC-2: the three retryable cases. */
 export const isRetryable = (kind: CrmFailureKind): boolean => kind !== 'permanent';
 
 /**
- * A CRM failure. An AppError (the system's one error type), so anything that lets it escape maps
- * it to 503 (retryable: try again later) or 502 (permanent); the message and details carry codes only.
+ * A CRM failure. An AppError (the system's one error type), so anything that lets it escape answers
+ * as any failed dependency does (see dependencyFailureStatus); the message and details carry codes only.
  */
 export class CrmError extends AppError {
   readonly kind: CrmFailureKind;
@@ -76,7 +69,7 @@ export class CrmError extends AppError {
   constructor(failure: CrmFailure) {
     super(
       `crm_${failure.kind}`,
-      STATUS[failure.kind],
+      dependencyFailureStatus(isRetryable(failure.kind)),
       `The CRM upload failed: ${failure.kind} (${failure.reason}).`,
       {
         kind: failure.kind,
