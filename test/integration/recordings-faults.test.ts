@@ -17,6 +17,7 @@ import {
 import { RETENTION_MS, planIdFor, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
 import type { RecordingBlobs, RecordingPlans, RecordingTasks } from '../../functions/src/ports/recordings.js';
 import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
 import {
@@ -326,14 +327,18 @@ async function runSchedule(s: Schedule): Promise<void> {
     plans,
     s.partMs,
   );
-  const crm = new SalesforceCrm({
-    loginUrl: salesforce.url,
-    clientId: CLIENT_ID,
-    username: USERNAME,
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    apiVersion: '62.0',
-    requestTimeoutMs: 250,
-  });
+  const crm = new SalesforceCrm(
+    {
+      loginUrl: salesforce.url,
+      clientId: CLIENT_ID,
+      username: USERNAME,
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      apiVersion: '62.0',
+      requestTimeoutMs: 250,
+    },
+    // Salesforce keeps real time: the schedule's clock jumps days ahead, a JWT must not.
+    systemClock,
+  );
   const deps: RecordingsDeps = {
     plans,
     blobs,

@@ -96,11 +96,6 @@ export class CrmError extends AppError {
   }
 }
 
-export interface StoredPart {
-  contentVersionId: string;
-  md5Base64: string;
-}
-
 export interface CrmClient {
   /**
    * Attaches the part to `crmRecordId`, at most once per (recordingId, partIndex): a part the CRM
@@ -108,8 +103,6 @@ export interface CrmClient {
    * it is a permanent `checksum_mismatch`. Throws CrmError for every CRM failure.
    */
   uploadPart(part: RecordingPart): Promise<UploadOutcome>;
-  /** The part as the CRM holds it, if it does. Throws CrmError. */
-  findPart(recordingId: string, partIndex: number): Promise<StoredPart | undefined>;
   /** The org's API usage from the latest CRM answer, if one carried it. */
   apiUsage(): { used: number; max: number } | undefined;
 }

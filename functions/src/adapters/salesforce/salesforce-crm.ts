@@ -1,12 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Connection, HttpRequestOptions, TokenResponse } from 'jsforce';
-import {
-  CrmError,
-  type CrmClient,
-  type RecordingPart,
-  type StoredPart,
-  type UploadOutcome,
-} from '../../ports/crm.js';
+import type { Clock } from '../../ports/clock.js';
+import { CrmError, type CrmClient, type RecordingPart, type UploadOutcome } from '../../ports/crm.js';
 import {
   DEFAULT_LIMIT_RETRY_AFTER_SECONDS,
   errorCodeIn,
@@ -14,6 +9,7 @@ import {
   failureFromJsforce,
   notAcknowledged,
   parseLimitInfo,
+  parseRetryAfter,
   permanent,
 } from './errors.js';
 import { JWT_BEARER_GRANT, privateKeyFrom, signAssertion } from './jwt.js';
@@ -50,7 +46,6 @@ export interface SalesforceConfig {
   limitRetryAfterSeconds?: number;
 }
 
-export const DEFAULT_API_VERSION = '62.0';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 /** The External ID + Unique custom field on ContentVersion that makes uploads idempotent. */
 export const PART_KEY_FIELD = 'Recording_Part_Key__c';
@@ -102,6 +97,12 @@ function checkPart(part: RecordingPart) {
   if (!valid) throw permanent('invalid_part');
 }
 
+/** A part as the CRM holds it. */
+interface StoredPart {
+  contentVersionId: string;
+  md5Base64: string;
+}
+
 interface QueryResult {
   totalSize: number;
   records: { Id?: unknown; Checksum?: unknown }[];
@@ -128,7 +129,10 @@ export class SalesforceCrm implements CrmClient {
   private refreshesSinceAccepted = 0;
   private lastRefreshFailure: CrmError | undefined;
 
-  constructor(private readonly config: SalesforceConfig) {
+  constructor(
+    private readonly config: SalesforceConfig,
+    private readonly clock: Clock,
+  ) {
     if (!/^\d+\.\d$/.test(config.apiVersion)) throw new Error('Salesforce apiVersion must look like 62.0.');
     this.loginUrl = config.loginUrl.replace(/\/+$/, '');
     this.timeoutMs = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -137,10 +141,6 @@ export class SalesforceCrm implements CrmClient {
 
   apiUsage(): { used: number; max: number } | undefined {
     return this.usage && { ...this.usage };
-  }
-
-  async findPart(recordingId: string, partIndex: number): Promise<StoredPart | undefined> {
-    return this.lookup(partKey(recordingId, partIndex));
   }
 
   async uploadPart(part: RecordingPart): Promise<UploadOutcome> {
@@ -163,11 +163,11 @@ export class SalesforceCrm implements CrmClient {
 
   private assertion(): string {
     this.key ??= privateKeyFrom(this.config.privateKeyPem);
-    return signAssertion(this.key, {
-      clientId: this.config.clientId,
-      username: this.config.username,
-      audience: this.loginUrl,
-    });
+    return signAssertion(
+      this.key,
+      { clientId: this.config.clientId, username: this.config.username, audience: this.loginUrl },
+      this.clock.now(),
+    );
   }
 
   /** jsforce is heavy: loaded, and the session opened, on the first call, not at cold start. */
@@ -214,7 +214,7 @@ export class SalesforceCrm implements CrmClient {
   }
 
   private async renew(conn: Connection): Promise<TokenResponse> {
-    if (this.refreshesSinceAccepted > 0 && Date.now() - this.lastRefreshAt < REFRESH_LOOP_WINDOW_MS) {
+    if (this.refreshesSinceAccepted > 0 && this.nowMs() - this.lastRefreshAt < REFRESH_LOOP_WINDOW_MS) {
       // The new session was refused too: refreshing again would loop (jsforce would, forever).
       // Give up on this request; the next one may refresh again.
       this.refreshesSinceAccepted = 0;
@@ -226,7 +226,7 @@ export class SalesforceCrm implements CrmClient {
         this.timeoutMs,
       );
       this.refreshesSinceAccepted += 1;
-      this.lastRefreshAt = Date.now();
+      this.lastRefreshAt = this.nowMs();
       conn.accessToken = res.access_token;
       if (res.instance_url) conn.instanceUrl = res.instance_url;
       this.lastRefreshFailure = undefined;
@@ -242,6 +242,10 @@ export class SalesforceCrm implements CrmClient {
   private async refreshAfter(conn: Connection, sentAt: number): Promise<void> {
     if (!this.renewal && this.lastRefreshAt > sentAt) return;
     await this.renewShared(conn);
+  }
+
+  private nowMs(): number {
+    return this.clock.now().getTime();
   }
 
   private accepted() {
@@ -309,7 +313,7 @@ export class SalesforceCrm implements CrmClient {
       `/services/data/v${this.config.apiVersion}/sobjects/ContentVersion`,
       conn.instanceUrl,
     );
-    const sentAt = Date.now();
+    const sentAt = this.nowMs();
     const answer = await sendMultipart({
       url,
       accessToken: token,
@@ -349,7 +353,7 @@ export class SalesforceCrm implements CrmClient {
     throw failureFromAnswer(
       answer.status,
       errorCodeIn(answer.body, contentType),
-      Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.clock.now()),
       this.limitRetryAfterSeconds,
     );
   }
@@ -371,8 +375,4 @@ async function sameChecksum(stored: StoredPart, part: RecordingPart): Promise<Up
   const md5Base64 = await part.md5OfSource();
   if (!MD5_BASE64.test(md5Base64) || stored.md5Base64 !== md5Base64) throw permanent('checksum_mismatch');
   return { status: 'already_there', contentVersionId: stored.contentVersionId, md5Base64 };
-}
-
-export function createSalesforceCrm(config: SalesforceConfig): CrmClient {
-  return new SalesforceCrm(config);
 }
