@@ -195,6 +195,7 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       },
     };
     const first = await crm.uploadPart(part);
+    const usageAfterFirst = server.apiUsage();
     // A new part is hashed as it is sent: its source is not read a second time for it.
     expect(sourceReads).toBe(0);
     const again = await crm.uploadPart(part);
@@ -203,11 +204,13 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       status: 'uploaded',
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
+      apiUsage: usageAfterFirst,
     });
     expect(again).toEqual({
       status: 'already_there',
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
+      apiUsage: server.apiUsage(),
     });
     expect(sourceReads).toBe(1);
     expect(filesOf(part.recordingId)).toHaveLength(1);
@@ -236,6 +239,7 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       status: 'already_there',
       contentVersionId: filesOf(part.recordingId)[0]!.Id,
       md5Base64: part.md5Base64,
+      apiUsage: server.apiUsage(),
     });
     expect(filesOf(part.recordingId)).toHaveLength(1);
   });
@@ -249,6 +253,7 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       status: 'already_there',
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
+      apiUsage: server.apiUsage(),
     });
     expect(filesOf(part.recordingId)).toHaveLength(1);
   });
@@ -406,12 +411,15 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
     });
   });
 
-  it('when Salesforce reports its API usage, then apiUsage() reflects the latest Sforce-Limit-Info', async () => {
-    await crm.uploadPart(await onePart());
-    expect(crm.apiUsage()).toEqual(server.apiUsage());
-    expect(crm.apiUsage()!.max).toBe(15_000);
+  it("when Salesforce reports its API usage, then each upload's outcome carries the latest Sforce-Limit-Info", async () => {
+    const part = await onePart();
+    const uploaded = await crm.uploadPart(part);
+    expect(uploaded.apiUsage).toEqual(server.apiUsage());
+    expect(uploaded.apiUsage!.max).toBe(15_000);
 
-    await crm.uploadPart(await onePart());
-    expect(crm.apiUsage()).toEqual(server.apiUsage());
+    const again = await crm.uploadPart(part);
+    expect(again.status).toBe('already_there');
+    expect(again.apiUsage).toEqual(server.apiUsage());
+    expect(again.apiUsage!.used).toBeGreaterThan(uploaded.apiUsage!.used);
   });
 });

@@ -31,6 +31,12 @@ export interface RecordingPart {
   body: () => AsyncIterable<Uint8Array>;
 }
 
+/** The org's API usage, as the CRM reports it with its answers: requests used, of how many allowed. */
+export interface ApiUsage {
+  used: number;
+  max: number;
+}
+
 export type UploadOutcome = {
   /** `already_there`: the CRM already held this part with the same checksum (REC-6: never twice). */
   status: 'uploaded' | 'already_there';
@@ -38,6 +44,8 @@ export type UploadOutcome = {
   contentVersionId: string;
   /** MD5 of the part's bytes, base64: those sent, or those found in the CRM. */
   md5Base64: string;
+  /** The org's API usage after this upload, from the CRM's last answer to it; absent when none said. */
+  apiUsage?: ApiUsage;
 };
 
 /**
@@ -103,6 +111,4 @@ export interface CrmClient {
    * it is a permanent `checksum_mismatch`. Throws CrmError for every CRM failure.
    */
   uploadPart(part: RecordingPart): Promise<UploadOutcome>;
-  /** The org's API usage from the latest CRM answer, if one carried it. */
-  apiUsage(): { used: number; max: number } | undefined;
 }

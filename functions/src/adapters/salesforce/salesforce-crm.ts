@@ -1,7 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { Connection, HttpRequestOptions, TokenResponse } from 'jsforce';
 import type { Clock } from '../../ports/clock.js';
-import { CrmError, type CrmClient, type RecordingPart, type UploadOutcome } from '../../ports/crm.js';
+import {
+  CrmError,
+  type ApiUsage,
+  type CrmClient,
+  type RecordingPart,
+  type UploadOutcome,
+} from '../../ports/crm.js';
 import {
   DEFAULT_LIMIT_RETRY_AFTER_SECONDS,
   errorCodeIn,
@@ -97,6 +103,11 @@ function checkPart(part: RecordingPart) {
   if (!valid) throw permanent('invalid_part');
 }
 
+/** The org's API usage as the latest answer to one operation reported it (Sforce-Limit-Info). */
+interface UsageSeen {
+  usage?: ApiUsage;
+}
+
 /** A part as the CRM holds it. */
 interface StoredPart {
   contentVersionId: string;
@@ -122,7 +133,6 @@ export class SalesforceCrm implements CrmClient {
   private readonly loginUrl: string;
   private key: KeyObject | undefined;
   private connection: Promise<Connection> | undefined;
-  private usage: { used: number; max: number } | undefined;
   // Session refresh: one at a time, and never twice in a row for requests refused right after one.
   private renewal: Promise<TokenResponse> | undefined;
   private lastRefreshAt = 0;
@@ -139,21 +149,23 @@ export class SalesforceCrm implements CrmClient {
     this.limitRetryAfterSeconds = config.limitRetryAfterSeconds ?? DEFAULT_LIMIT_RETRY_AFTER_SECONDS;
   }
 
-  apiUsage(): { used: number; max: number } | undefined {
-    return this.usage && { ...this.usage };
-  }
-
   async uploadPart(part: RecordingPart): Promise<UploadOutcome> {
     checkPart(part);
+    const seen: UsageSeen = {};
+    const outcome = await this.attach(part, seen);
+    return seen.usage ? { ...outcome, apiUsage: seen.usage } : outcome;
+  }
+
+  private async attach(part: RecordingPart, seen: UsageSeen): Promise<UploadOutcome> {
     const key = partKey(part.recordingId, part.partIndex);
-    const stored = await this.lookup(key);
+    const stored = await this.lookup(key, seen);
     if (stored) return sameChecksum(stored, part);
     try {
-      return await this.insert(part, key);
+      return await this.insert(part, key, seen);
     } catch (error) {
       // Another attempt got there between our look-up and our insert (or an earlier one landed late).
       if (!(error instanceof CrmError) || error.reason !== 'duplicate_value') throw error;
-      const other = await this.lookup(key);
+      const other = await this.lookup(key, seen);
       if (!other) throw notAcknowledged('duplicate_not_visible');
       return sameChecksum(other, part);
     }
@@ -264,14 +276,9 @@ export class SalesforceCrm implements CrmClient {
     return failureFromJsforce(error, this.limitRetryAfterSeconds) ?? error;
   }
 
-  private readUsage(conn: Connection) {
-    const usage = conn.limitInfo?.apiUsage;
-    if (usage) this.usage = { used: usage.used, max: usage.limit };
-  }
-
   // --- look-up ---------------------------------------------------------------------------------
 
-  private async lookup(key: string): Promise<StoredPart | undefined> {
+  private async lookup(key: string, seen: UsageSeen): Promise<StoredPart | undefined> {
     const conn = await this.connect();
     const soql = `SELECT Id, Checksum FROM ContentVersion WHERE ${PART_KEY_FIELD} = '${escapeSoqlString(key)}'`;
     // No retries inside jsforce: the pipeline retries with backoff (REC-2), and a call stays bounded.
@@ -293,7 +300,8 @@ export class SalesforceCrm implements CrmClient {
         this.accepted();
       throw failure;
     } finally {
-      this.readUsage(conn);
+      const usage = conn.limitInfo?.apiUsage;
+      if (usage) seen.usage = { used: usage.used, max: usage.limit };
     }
     const record = result.records?.[0];
     if (!record) return undefined;
@@ -305,7 +313,12 @@ export class SalesforceCrm implements CrmClient {
 
   // --- insert ----------------------------------------------------------------------------------
 
-  private async insert(part: RecordingPart, key: string, refreshed = false): Promise<UploadOutcome> {
+  private async insert(
+    part: RecordingPart,
+    key: string,
+    seen: UsageSeen,
+    refreshed = false,
+  ): Promise<UploadOutcome> {
     const conn = await this.connect();
     const token = conn.accessToken;
     if (!token) throw permanent('no_session');
@@ -330,7 +343,7 @@ export class SalesforceCrm implements CrmClient {
     });
     const limitInfo = answer.headers['sforce-limit-info'];
     const usage = parseLimitInfo(Array.isArray(limitInfo) ? limitInfo[0] : limitInfo);
-    if (usage) this.usage = usage;
+    if (usage) seen.usage = usage;
 
     if (answer.status === 401 && !refreshed) {
       try {
@@ -338,7 +351,7 @@ export class SalesforceCrm implements CrmClient {
       } catch (error) {
         throw this.crmFailure(error);
       }
-      return this.insert(part, key, true);
+      return this.insert(part, key, seen, true);
     }
     if (answer.status !== 401) this.accepted();
 

@@ -158,7 +158,7 @@ async function upload(
     ),
   );
   // The org's API usage (Sforce-Limit-Info) goes with each part: the CRM admin sees the quota coming.
-  const usage = deps.crm().apiUsage();
+  const usage = outcome.apiUsage;
   logs.recordingPartUploaded({
     planId: plan.id,
     partIndex: part.index,
