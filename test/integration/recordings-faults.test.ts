@@ -202,9 +202,6 @@ class WatchedBlobs implements RecordingBlobs {
     this.clock.ms += this.partMs;
     return this.inner.read(...args);
   }
-  md5Of(...args: Parameters<RecordingBlobs['md5Of']>) {
-    return this.inner.md5Of(...args);
-  }
   list(bucket: string, prefix: string, pageToken?: string) {
     return this.inner.list(bucket, prefix, pageToken);
   }

@@ -19,16 +19,17 @@ export interface RecordingPart {
   /** Exact byte length of this part. */
   sizeBytes: number;
   /**
-   * The base64 MD5 of this part's bytes, read afresh from the source. Needed only when the CRM
-   * already holds a file under this part's key that nobody recorded (an earlier attempt landed, but
-   * its acknowledgement was lost): it is that file if the checksums agree.
+   * This part's bytes, streamed (never buffered whole) and read once: sent to the CRM and hashed on
+   * the way, or, when the CRM already holds a file under this part's key that nobody recorded (an
+   * earlier attempt landed, but its acknowledgement was lost), hashed to tell whether it is that file.
+   * A Node.js Readable is piped as it is.
    */
-  md5OfSource: () => Promise<string>;
+  body: AsyncIterable<Uint8Array>;
   /**
-   * Opens this part's bytes, afresh on every call: an upload that must be sent again (after a
-   * session refresh) reads it again. A Node.js Readable satisfies this. Never buffered whole.
+   * The same bytes again, in a new stream: only for a send that must be repeated after a session
+   * refresh, when `body` is spent.
    */
-  body: () => AsyncIterable<Uint8Array>;
+  reread: () => AsyncIterable<Uint8Array>;
 }
 
 /** The org's API usage, as the CRM reports it with its answers: requests used, of how many allowed. */

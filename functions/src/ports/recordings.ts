@@ -42,8 +42,8 @@ export interface RecordingBlobs {
   /**
    * The bytes of exactly that generation, `start` to `end` both inclusive (the whole object when no
    * range is given), streamed: never held whole in memory, not validated by the client (range reads
-   * cannot be), so callers hash what they read. Fails with ObjectGenerationGone when the generation is
-   * gone, at the first read at the latest.
+   * cannot be), so callers hash what they read. The download starts at the first read. Fails with
+   * ObjectGenerationGone when the generation is gone, at the first read at the latest.
    */
   read(
     bucket: string,
@@ -51,16 +51,6 @@ export interface RecordingBlobs {
     generation: string,
     range?: { start: number; end: number },
   ): AsyncIterable<Uint8Array>;
-  /**
-   * The base64 MD5 of that generation's bytes `start` to `end` (both inclusive), in one streamed
-   * pass. Fails with ObjectGenerationGone.
-   */
-  md5Of(
-    bucket: string,
-    name: string,
-    generation: string,
-    range: { start: number; end: number },
-  ): Promise<string>;
   /**
    * Deletes that generation only (never a newer object written under the same name).
    * `deleted` when this call removed it, `absent` when it was already gone or replaced.

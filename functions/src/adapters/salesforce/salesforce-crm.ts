@@ -1,4 +1,6 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Connection, HttpRequestOptions, TokenResponse } from 'jsforce';
 import type { Clock } from '../../ports/clock.js';
 import {
@@ -103,9 +105,12 @@ function checkPart(part: RecordingPart) {
   if (!valid) throw permanent('invalid_part');
 }
 
-/** The org's API usage as the latest answer to one operation reported it (Sforce-Limit-Info). */
-interface UsageSeen {
+/** What one upload learned from the CRM's answers to it. */
+interface UploadSeen {
+  /** The org's API usage, from the latest answer that reported it (Sforce-Limit-Info). */
   usage?: ApiUsage;
+  /** The MD5 of the bytes sent, base64, once a send got to the end of the part. */
+  sentMd5Base64?: string;
 }
 
 /** A part as the CRM holds it. */
@@ -151,15 +156,15 @@ export class SalesforceCrm implements CrmClient {
 
   async uploadPart(part: RecordingPart): Promise<UploadOutcome> {
     checkPart(part);
-    const seen: UsageSeen = {};
+    const seen: UploadSeen = {};
     const outcome = await this.attach(part, seen);
     return seen.usage ? { ...outcome, apiUsage: seen.usage } : outcome;
   }
 
-  private async attach(part: RecordingPart, seen: UsageSeen): Promise<UploadOutcome> {
+  private async attach(part: RecordingPart, seen: UploadSeen): Promise<UploadOutcome> {
     const key = partKey(part.recordingId, part.partIndex);
     const stored = await this.lookup(key, seen);
-    if (stored) return sameChecksum(stored, part);
+    if (stored) return sameChecksum(stored, await md5Of(part.body));
     try {
       return await this.insert(part, key, seen);
     } catch (error) {
@@ -167,7 +172,8 @@ export class SalesforceCrm implements CrmClient {
       if (!(error instanceof CrmError) || error.reason !== 'duplicate_value') throw error;
       const other = await this.lookup(key, seen);
       if (!other) throw notAcknowledged('duplicate_not_visible');
-      return sameChecksum(other, part);
+      // The bytes were hashed as they were sent, unless Salesforce answered before it had them all.
+      return sameChecksum(other, seen.sentMd5Base64 ?? (await md5Of(part.reread())));
     }
   }
 
@@ -278,7 +284,7 @@ export class SalesforceCrm implements CrmClient {
 
   // --- look-up ---------------------------------------------------------------------------------
 
-  private async lookup(key: string, seen: UsageSeen): Promise<StoredPart | undefined> {
+  private async lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined> {
     const conn = await this.connect();
     const soql = `SELECT Id, Checksum FROM ContentVersion WHERE ${PART_KEY_FIELD} = '${escapeSoqlString(key)}'`;
     // No retries inside jsforce: the pipeline retries with backoff (REC-2), and a call stays bounded.
@@ -316,7 +322,7 @@ export class SalesforceCrm implements CrmClient {
   private async insert(
     part: RecordingPart,
     key: string,
-    seen: UsageSeen,
+    seen: UploadSeen,
     refreshed = false,
   ): Promise<UploadOutcome> {
     const conn = await this.connect();
@@ -338,9 +344,11 @@ export class SalesforceCrm implements CrmClient {
       },
       fileName: part.fileName,
       sizeBytes: part.sizeBytes,
-      body: part.body(),
+      // The first send streams the part it was given; a send after a session refresh needs it anew.
+      body: refreshed ? part.reread() : part.body,
       idleTimeoutMs: this.timeoutMs,
     });
+    if (answer.md5Base64) seen.sentMd5Base64 = answer.md5Base64;
     const limitInfo = answer.headers['sforce-limit-info'];
     const usage = parseLimitInfo(Array.isArray(limitInfo) ? limitInfo[0] : limitInfo);
     if (usage) seen.usage = usage;
@@ -384,8 +392,17 @@ function createdId(body: string, contentType: string | undefined): string | unde
   }
 }
 
-async function sameChecksum(stored: StoredPart, part: RecordingPart): Promise<UploadOutcome> {
-  const md5Base64 = await part.md5OfSource();
+/** The base64 MD5 of a stream's bytes, in one pass; a Node.js stream is read without a promise per chunk. */
+async function md5Of(bytes: AsyncIterable<Uint8Array>): Promise<string> {
+  const md5 = createHash('md5');
+  if (bytes instanceof Readable) {
+    bytes.on('data', (chunk: Buffer) => md5.update(chunk));
+    await finished(bytes);
+  } else for await (const chunk of bytes) md5.update(chunk);
+  return md5.digest('base64');
+}
+
+function sameChecksum(stored: StoredPart, md5Base64: string): UploadOutcome {
   if (!MD5_BASE64.test(md5Base64) || stored.md5Base64 !== md5Base64) throw permanent('checksum_mismatch');
   return { status: 'already_there', contentVersionId: stored.contentVersionId, md5Base64 };
 }

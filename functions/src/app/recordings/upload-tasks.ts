@@ -127,9 +127,9 @@ async function upload(
       fileName: plan.fileName,
       sizeBytes: part.sizeBytes,
       // The CRM adapter counts the bytes as they go and never completes an upload of another size;
-      // it hashes them too, and that MD5 goes on the plan.
-      body: () => deps.blobs.read(bucket, name, generation, range),
-      md5OfSource: () => deps.blobs.md5Of(bucket, name, generation, range),
+      // it hashes them too, and that MD5 goes on the plan. The read starts when the adapter reads.
+      body: deps.blobs.read(bucket, name, generation, range),
+      reread: () => deps.blobs.read(bucket, name, generation, range),
     });
   } catch (error) {
     if (error instanceof ObjectGenerationGone)
