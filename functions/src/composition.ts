@@ -46,7 +46,7 @@ export function firestoreIngestDeps(
   db: Firestore,
   cacheTtlMs: number,
   clock: Clock = systemClock,
-  queues: QueueDirectory = new FirestoreDirectory(db, cacheTtlMs),
+  queues: QueueDirectory = new FirestoreDirectory(db, cacheTtlMs, clock),
 ): IngestDeps {
   return {
     sessions: new FirestoreSessionRepository(db),
@@ -73,7 +73,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
       : firestoreClient(config.projectId, config.directoryDatabaseId),
   );
   const directory = once(
-    () => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000, () => directoryDb()),
+    () => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000, clock, () => directoryDb()),
   );
   const recordingTasks = once(() => {
     const r = recordingsConfig(config);
@@ -90,12 +90,12 @@ export function compose(config: Config, clock: Clock = systemClock) {
   }));
   const people = once((): PeopleDeps => ({
     idTokens: config.authEmulatorHost
-      ? new AuthEmulatorIdTokenVerifier(config.projectId, () => clock.now())
-      : new FirebaseIdTokenVerifier(config.projectId, () => clock.now()),
+      ? new AuthEmulatorIdTokenVerifier(config.projectId, clock)
+      : new FirebaseIdTokenVerifier(config.projectId, clock),
     people: directory(),
   }));
   const supervisionSettings = once(
-    () => new FirestoreSupervisionSettings(db(), config.directoryCacheSeconds * 1000),
+    () => new FirestoreSupervisionSettings(db(), config.directoryCacheSeconds * 1000, clock),
   );
   const supervision = once((): SupervisionDeps => ({
     sessions: new FirestoreSessionQueries(db()),
@@ -111,11 +111,11 @@ export function compose(config: Config, clock: Clock = systemClock) {
     newId: randomUUID,
   }));
   const deflection = once((): DeflectionDeps => {
-    const settings = new FirestoreDeflectionSettings(db());
+    const settings = new FirestoreDeflectionSettings(db(), clock);
     return {
       settings,
       // Saves are seen at once through the version listener; the time limit is only a safety net.
-      engine: new DeflectionEngine(settings, 5 * 60_000, () => clock.now().getTime()),
+      engine: new DeflectionEngine(settings, 5 * 60_000, clock),
       presence: new FirestoreAgentPresence(db()),
       voicemails: new FirestoreVoicemailStore(db()),
       scheduledCalls: new FirestoreScheduledCallBook(db()),
@@ -144,11 +144,14 @@ export function compose(config: Config, clock: Clock = systemClock) {
   });
   const recordingTaskCaller = once(() => {
     const r = recordingsConfig(config);
-    return new OidcCallerVerifier({
-      audience: r.workerUrl,
-      serviceAccountEmail: r.tasksServiceAccount,
-      ...(r.tasksOidcCertsUrl ? { certsUrl: r.tasksOidcCertsUrl } : {}),
-    });
+    return new OidcCallerVerifier(
+      {
+        audience: r.workerUrl,
+        serviceAccountEmail: r.tasksServiceAccount,
+        ...(r.tasksOidcCertsUrl ? { certsUrl: r.tasksOidcCertsUrl } : {}),
+      },
+      clock,
+    );
   });
   const downloads = once((): DownloadDeps => ({
     plans: recordings().plans,

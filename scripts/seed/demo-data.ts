@@ -300,9 +300,10 @@ export async function seedDemoData(
   for (const [id, role] of directory.roles) await roles.change(id, role, () => {});
   const people = new FirestorePeopleAdmin(db);
   for (const person of directory.people) await people.change(person.uid, person, () => {});
-  await new FirestoreSupervisionSettings(db, 0).saveStuckThresholds(directory.stuckThresholds);
+  const clock = { now: () => now };
+  await new FirestoreSupervisionSettings(db, 0, clock).saveStuckThresholds(directory.stuckThresholds);
 
-  const deps = firestoreIngestDeps(db, 0, { now: () => now });
+  const deps = firestoreIngestDeps(db, 0, clock);
   const events = demoEvents(now).map((e) => SessionEvent.parse(e));
   for (const event of events) await ingestSessionEvent(deps, event);
   return {

@@ -26,7 +26,7 @@ import {
 import { StuckThresholdsInput } from '../domain/supervision/session-listing.js';
 import { parseOrThrow } from './errors.js';
 import type { Route, RouteContext } from './router.js';
-import { require } from '../app/supervision/deps.js';
+import { authorizeOrThrow } from '../app/supervision/deps.js';
 
 /** Request and answer schemas of the admin routes: what the OpenAPI description is made of. */
 export const PeopleListQuery = z.object({
@@ -92,7 +92,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
       path: '/v1/people',
       handle: async (ctx) => {
         const actor = await deps.authenticate(ctx);
-        require(actor, { type: 'people.edit' });
+        authorizeOrThrow(actor, { type: 'people.edit' });
         const q = parseOrThrow(PeopleListQuery, ctx.req.query, 'The query');
         const page = await listPeople(
           deps.admin(),
@@ -116,7 +116,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
       path: '/v1/people/:uid',
       handle: async (ctx) => {
         const actor = await deps.authenticate(ctx);
-        require(actor, { type: 'people.edit' });
+        authorizeOrThrow(actor, { type: 'people.edit' });
         const id = uid(ctx);
         const input = parseOrThrow(PersonInput, ctx.json(), 'The person');
         const { created, person } = await savePerson(deps.admin(), actor, id, input);
@@ -153,7 +153,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
       path: '/v1/roles/:roleId',
       handle: async (ctx) => {
         const actor = await deps.authenticate(ctx);
-        require(actor, { type: 'people.edit' });
+        authorizeOrThrow(actor, { type: 'people.edit' });
         const id = roleId(ctx);
         const input = parseOrThrow(RoleInput, ctx.json(), 'The role');
         const { created, role } = await saveRole(deps.admin(), actor, id, input);
@@ -174,7 +174,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
       path: '/v1/queues/:queueId/teams',
       handle: async (ctx) => {
         const actor = await deps.authenticate(ctx);
-        require(actor, { type: 'settings.edit' });
+        authorizeOrThrow(actor, { type: 'settings.edit' });
         const { queueId } = parseOrThrow(QueueParams, ctx.params, 'The path');
         const { teamIds } = parseOrThrow(QueueTeamsInput, ctx.json(), 'The queue teams');
         const answer = await setQueueTeams(deps.admin(), actor, queueId, teamIds);
@@ -197,7 +197,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
       path: '/v1/settings/stuck-thresholds',
       handle: async (ctx) => {
         const actor = await deps.authenticate(ctx);
-        require(actor, { type: 'settings.edit' });
+        authorizeOrThrow(actor, { type: 'settings.edit' });
         const thresholds = parseOrThrow(StuckThresholdsInput, ctx.json(), 'The stuck thresholds');
         return {
           status: 200,

@@ -13,7 +13,7 @@ import {
 import { Channel, Identifier, Kind } from '../domain/sessions/events.js';
 import { MAX_CURSOR_LENGTH } from '../domain/supervision/cursors.js';
 import { readSettings, saveSettings } from '../app/deflection/settings.js';
-import { require } from '../app/supervision/deps.js';
+import { authorizeOrThrow } from '../app/supervision/deps.js';
 import {
   CallSettings,
   ChatSettings,
@@ -101,7 +101,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
   /** Settings routes: the permission is checked before the body is read, so a refusal reveals nothing of it. */
   const asSettingsEditor = (handle: Parameters<typeof asPerson>[0]) =>
     asPerson(async (ctx, actor) => {
-      require(actor, { type: 'settings.edit' });
+      authorizeOrThrow(actor, { type: 'settings.edit' });
       return handle(ctx, actor);
     });
   const sessionId = (ctx: RouteContext) => parseOrThrow(SessionParams, ctx.params, 'The path').sessionId;
@@ -297,11 +297,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         const { sessions, clock } = deps.supervision();
         return {
           status: 200,
-          body: await listTransferTargets(
-            { sessions, engine, presence, now: () => clock.now() },
-            actor,
-            sessionId(ctx),
-          ),
+          body: await listTransferTargets({ sessions, engine, presence, clock }, actor, sessionId(ctx)),
         };
       }),
     },

@@ -83,7 +83,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
   };
   const scheduledCallDeps = () => {
     const { engine, scheduledCalls } = deps.deflection();
-    return { engine, book: scheduledCalls, now: () => deps.clock.now() };
+    return { engine, book: scheduledCalls, clock: deps.clock };
   };
   return [
     { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok' } }) },
@@ -155,12 +155,15 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       handle: async ({ req }) => {
         const { verified, body } = signedBody(req, { allowV1: true });
         const voicemail = parseOrThrow(VoicemailLeft, body, 'The voicemail');
-        const now = () => deps.clock.now();
         return {
           status: 200,
           body: await onlyOnce(verified, () =>
             receiveVoicemail(
-              { engine: deps.deflection().engine, voicemails: deps.deflection().voicemails, now },
+              {
+                engine: deps.deflection().engine,
+                voicemails: deps.deflection().voicemails,
+                clock: deps.clock,
+              },
               voicemail,
             ),
           ),

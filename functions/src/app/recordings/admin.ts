@@ -1,7 +1,7 @@
 import type { Actor } from '../../domain/access/permissions.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import { retried, partsAcknowledged, type RecordingPlan } from '../../domain/recordings/plan.js';
-import { require } from '../supervision/deps.js';
+import { authorizeOrThrow } from '../supervision/deps.js';
 import type { RecordingsDeps } from './deps.js';
 import { askForTasks } from './plan-recording.js';
 
@@ -32,7 +32,7 @@ export function recordingSummary(plan: RecordingPlan) {
 }
 
 export async function readRecording(deps: Pick<RecordingsDeps, 'plans'>, actor: Actor, planId: string) {
-  require(actor, { type: 'audit.read' });
+  authorizeOrThrow(actor, { type: 'audit.read' });
   const plan = await deps.plans.get(planId);
   if (!plan) throw notFound('The recording');
   return recordingSummary(plan);
@@ -44,7 +44,7 @@ export async function listRecordings(
   status: RecordingPlan['status'],
   limit: number,
 ) {
-  require(actor, { type: 'audit.read' });
+  authorizeOrThrow(actor, { type: 'audit.read' });
   return { recordings: (await deps.plans.withStatus(status, limit)).map(recordingSummary) };
 }
 
@@ -53,7 +53,7 @@ export async function listRecordings(
  * access, a restored record): a new round of tasks from the first part the CRM does not have.
  */
 export async function retryRecording(deps: RecordingsDeps, actor: Actor, planId: string) {
-  require(actor, { type: 'settings.edit' });
+  authorizeOrThrow(actor, { type: 'settings.edit' });
   const plan = await deps.plans.get(planId);
   if (!plan) throw notFound('The recording');
   const now = deps.clock.now();
