@@ -74,7 +74,6 @@ describe('errors as HTTP answers, in one place', () => {
     for (const [kind, status] of Object.entries(statuses) as [CrmFailureKind, number][]) {
       expect(toHttpError(new CrmError({ kind, reason: 'some_reason' }))).toEqual({
         status,
-        headers: {},
         body: {
           error: {
             code: `crm_${kind}`,

@@ -61,7 +61,9 @@ export const PurgeTask = z.object({ planId: PlanId });
 
 export function answer(result: TaskAnswer): RouteResult {
   if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };
-  return toHttpError(retryLater(result.reason, result));
+  // Cloud Tasks reads the status and Retry-After; no header means its own backoff.
+  const { status, headers = {}, body } = toHttpError(retryLater(result.reason, result));
+  return { status, headers, body };
 }
 
 export function recordingWorkerRoutes(deps: RecordingWorkerDeps): Route[] {

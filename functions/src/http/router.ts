@@ -163,7 +163,7 @@ export function httpFunction(projectId: string, routes: readonly Route[]) {
         const reason = (body.error.details as { reason?: string } | undefined)?.reason;
         logs.requestRejected({ code: body.error.code, status, path, ...(reason ? { reason } : {}) }, log);
       }
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
       res.status(status).json(body);
     }
   }
