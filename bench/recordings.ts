@@ -299,11 +299,11 @@ interface Stack {
 }
 
 async function accessTokenFor(salesforce: SalesforceServer, privateKeyPem: string): Promise<string> {
-  const assertion = signAssertion(privateKeyFrom(privateKeyPem), {
-    clientId: LOCAL_SALESFORCE.clientId,
-    username: LOCAL_SALESFORCE.username,
-    audience: salesforce.url,
-  });
+  const assertion = signAssertion(
+    privateKeyFrom(privateKeyPem),
+    { clientId: LOCAL_SALESFORCE.clientId, username: LOCAL_SALESFORCE.username, audience: salesforce.url },
+    new Date(),
+  );
   const res = await fetch(`${salesforce.url}/services/oauth2/token`, {
     method: 'POST',
     body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }),

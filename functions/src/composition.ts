@@ -126,7 +126,7 @@ export function compose(config: Config, clock: Clock = systemClock) {
     const crm = once(() => {
       if (!config.salesforce)
         throw new Error('The CRM is not configured: set SALESFORCE_LOGIN_URL and the rest');
-      return new SalesforceCrm(config.salesforce);
+      return new SalesforceCrm(config.salesforce, clock);
     });
     return {
       plans: new FirestoreRecordingPlans(db()),

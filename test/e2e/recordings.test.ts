@@ -355,7 +355,7 @@ describe('recordings to the CRM', () => {
       serviceAccountEmail: `someone-else@${projectId}.iam.gserviceaccount.com`,
       emulatorHost: tasks.url,
     });
-    await impostor.purgeAt('impostor-plan', new Date());
+    await impostor.schedulePurge('impostor-plan', new Date());
     const attempts = await until('an attempt', async () => {
       const seen = tasks.attempts('purge-impostor-plan');
       return seen.length > 0 ? seen : undefined;

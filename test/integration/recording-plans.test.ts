@@ -23,9 +23,9 @@ function deps(): RecordingsDeps {
     plans: new FirestoreRecordingPlans(db),
     blobs: new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: storage.url }),
     tasks: {
-      planRecording: async () => undefined,
-      uploadPart: async (planId, round, part) => void asked.push(`part ${planId} ${round} ${part}`),
-      purgeAt: async (planId, at) => void asked.push(`purge ${planId} ${at.toISOString()}`),
+      enqueuePlanning: async () => undefined,
+      enqueuePartUpload: async (planId, round, part) => void asked.push(`part ${planId} ${round} ${part}`),
+      schedulePurge: async (planId, at) => void asked.push(`purge ${planId} ${at.toISOString()}`),
     },
     crm: () => {
       throw new Error('no CRM in planning');

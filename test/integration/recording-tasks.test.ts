@@ -110,7 +110,7 @@ describe('CloudTasksRecordingTasks: what the worker receives', () => {
     };
     const taskId = `plan-${planIdFor({ bucket: 'recordings', name: 'calls/2026/call-1.wav', generation: '1764000000000001' })}`;
 
-    await tasks.planRecording(request);
+    await tasks.enqueuePlanning(request);
     await server.idle();
 
     const [delivery, ...more] = deliveriesOf(worker, '/v1/tasks/plan', taskId);
@@ -126,15 +126,15 @@ describe('CloudTasksRecordingTasks: what the worker receives', () => {
     const request = { bucket: 'recordings', object: 'calls/live.wav', sessionId: 's', recordingId: 'r' };
     const taskId = `plan-${planIdFor({ bucket: 'recordings', name: 'calls/live.wav', generation: 'live' })}`;
 
-    await tasks.planRecording(request);
-    await tasks.planRecording(request);
+    await tasks.enqueuePlanning(request);
+    await tasks.enqueuePlanning(request);
     await server.idle();
 
     expect(deliveriesOf(worker, '/v1/tasks/plan', taskId).map((d) => JSON.parse(d.body))).toEqual([request]);
   });
 
   it('when a part is to be uploaded, then the worker gets POST /v1/tasks/upload-part with plan, round and part, and an OIDC token for the worker', async () => {
-    await tasks.uploadPart('call-1-abc', 2, 5);
+    await tasks.enqueuePartUpload('call-1-abc', 2, 5);
     await server.idle();
 
     const [delivery, ...more] = deliveriesOf(worker, '/v1/tasks/upload-part', 'part-call-1-abc-r2-p5');
@@ -153,7 +153,7 @@ describe('CloudTasksRecordingTasks: what the worker receives', () => {
     // Five minutes ahead on the server's clock: 300 ms of real waiting at this time scale.
     const at = new Date(Math.ceil(serverNow() / 1000) * 1000 + 300_000);
 
-    await tasks.purgeAt('call-2-def', at);
+    await tasks.schedulePurge('call-2-def', at);
     expect(deliveriesOf(worker, '/v1/tasks/purge', 'purge-call-2-def')).toHaveLength(0);
     await server.idle();
 
@@ -171,11 +171,11 @@ describe('CloudTasksRecordingTasks: what the worker receives', () => {
 
 describe('CloudTasksRecordingTasks: idempotence and failures', () => {
   it('when the same part is asked for twice, then no error and one delivery', async () => {
-    await tasks.uploadPart('dup-plan', 0, 1);
-    await expect(tasks.uploadPart('dup-plan', 0, 1)).resolves.toBeUndefined();
+    await tasks.enqueuePartUpload('dup-plan', 0, 1);
+    await expect(tasks.enqueuePartUpload('dup-plan', 0, 1)).resolves.toBeUndefined();
     await server.idle();
     // Also after it ran: the name stays taken (Cloud Tasks' deduplication window).
-    await expect(tasks.uploadPart('dup-plan', 0, 1)).resolves.toBeUndefined();
+    await expect(tasks.enqueuePartUpload('dup-plan', 0, 1)).resolves.toBeUndefined();
     await server.idle();
 
     expect(deliveriesOf(worker, '/v1/tasks/upload-part', 'part-dup-plan-r0-p1')).toHaveLength(1);
@@ -183,25 +183,28 @@ describe('CloudTasksRecordingTasks: idempotence and failures', () => {
   });
 
   it('when the same part is asked for concurrently, then both calls succeed and it is delivered once', async () => {
-    await Promise.all([tasks.uploadPart('race-plan', 0, 0), tasks.uploadPart('race-plan', 0, 0)]);
+    await Promise.all([
+      tasks.enqueuePartUpload('race-plan', 0, 0),
+      tasks.enqueuePartUpload('race-plan', 0, 0),
+    ]);
     await server.idle();
     expect(deliveriesOf(worker, '/v1/tasks/upload-part', 'part-race-plan-r0-p0')).toHaveLength(1);
   });
 
   it('when the same purge is asked for twice, then no error and one task', async () => {
     const at = new Date(serverNow() + 60_000);
-    await tasks.purgeAt('dup-purge', at);
-    await expect(tasks.purgeAt('dup-purge', at)).resolves.toBeUndefined();
+    await tasks.schedulePurge('dup-purge', at);
+    await expect(tasks.schedulePurge('dup-purge', at)).resolves.toBeUndefined();
     await server.idle();
     expect(deliveriesOf(worker, '/v1/tasks/purge', 'purge-dup-purge')).toHaveLength(1);
   });
 
   it('when a task id would have a forbidden character or be too long, then it is refused before any call', async () => {
-    await expect(tasks.uploadPart('plan.with.dots', 0, 0)).rejects.toThrow(/Invalid task id/);
-    await expect(tasks.purgeAt('plan/slash', new Date())).rejects.toThrow(/Invalid task id/);
-    await expect(tasks.uploadPart('x'.repeat(500), 0, 0)).rejects.toThrow(/at most 500/);
+    await expect(tasks.enqueuePartUpload('plan.with.dots', 0, 0)).rejects.toThrow(/Invalid task id/);
+    await expect(tasks.schedulePurge('plan/slash', new Date())).rejects.toThrow(/Invalid task id/);
+    await expect(tasks.enqueuePartUpload('x'.repeat(500), 0, 0)).rejects.toThrow(/at most 500/);
     await expect(
-      tasks.planRecording({
+      tasks.enqueuePlanning({
         bucket: 'recordings',
         object: 'calls/odd.wav',
         generation: '12#3',
@@ -209,7 +212,7 @@ describe('CloudTasksRecordingTasks: idempotence and failures', () => {
         recordingId: 'r',
       }),
     ).rejects.toThrow(/Invalid task id/);
-    await expect(tasks.uploadPart('ok', -1, 0)).rejects.toThrow(RangeError);
+    await expect(tasks.enqueuePartUpload('ok', -1, 0)).rejects.toThrow(RangeError);
     await server.idle();
     expect(
       worker.deliveries('/v1/tasks/upload-part').filter((d) => d.body.includes('plan.with.dots')),
@@ -219,7 +222,7 @@ describe('CloudTasksRecordingTasks: idempotence and failures', () => {
   it('when the worker answers 503 and then 200, then the task is retried and succeeds', async () => {
     worker.replyTo('part-flaky-r0-p0', (nth) => (nth === 1 ? 503 : 200));
 
-    await tasks.uploadPart('flaky', 0, 0);
+    await tasks.enqueuePartUpload('flaky', 0, 0);
     await server.idle();
 
     const deliveries = deliveriesOf(worker, '/v1/tasks/upload-part', 'part-flaky-r0-p0');
@@ -244,7 +247,7 @@ describe('CloudTasksRecordingTasks: idempotence and failures', () => {
       emulatorHost: strict.url,
     });
     try {
-      await expect(strictTasks.uploadPart('p', 0, 0)).rejects.toMatchObject({ code: 5 });
+      await expect(strictTasks.enqueuePartUpload('p', 0, 0)).rejects.toMatchObject({ code: 5 });
     } finally {
       await strictTasks.close();
       await strict.close();

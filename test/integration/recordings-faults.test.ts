@@ -17,6 +17,7 @@ import {
 import { RETENTION_MS, planIdFor, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
 import type { RecordingBlobs, RecordingPlans, RecordingTasks } from '../../functions/src/ports/recordings.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 import {
@@ -107,11 +108,11 @@ class ChaosQueue implements RecordingTasks {
     this.tasks.set(name, { name, run, notBefore, attempts: 0 });
   }
 
-  async planRecording(): Promise<void> {
+  async enqueuePlanning(): Promise<void> {
     throw new Error('not used: announcements are made directly');
   }
 
-  async uploadPart(planId: string, round: number, partIndex: number): Promise<void> {
+  async enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void> {
     if (partIndex > 0 && this.clock.ms - this.attemptStartedMs >= CONTINUE_FOR_MS)
       count('next part handed to a new task');
     this.add(`part-${planId}-r${round}-p${partIndex}`, this.clock.ms, () =>
@@ -119,7 +120,7 @@ class ChaosQueue implements RecordingTasks {
     );
   }
 
-  async purgeAt(planId: string, at: Date): Promise<void> {
+  async schedulePurge(planId: string, at: Date): Promise<void> {
     this.add(`purge-${planId}`, at.getTime(), () => runPurgeTask(this.deps, planId));
   }
 
@@ -200,9 +201,6 @@ class WatchedBlobs implements RecordingBlobs {
   read(...args: Parameters<RecordingBlobs['read']>) {
     this.clock.ms += this.partMs;
     return this.inner.read(...args);
-  }
-  md5Of(...args: Parameters<RecordingBlobs['md5Of']>) {
-    return this.inner.md5Of(...args);
   }
   list(bucket: string, prefix: string, pageToken?: string) {
     return this.inner.list(bucket, prefix, pageToken);
@@ -326,14 +324,18 @@ async function runSchedule(s: Schedule): Promise<void> {
     plans,
     s.partMs,
   );
-  const crm = new SalesforceCrm({
-    loginUrl: salesforce.url,
-    clientId: CLIENT_ID,
-    username: USERNAME,
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    apiVersion: '62.0',
-    requestTimeoutMs: 250,
-  });
+  const crm = new SalesforceCrm(
+    {
+      loginUrl: salesforce.url,
+      clientId: CLIENT_ID,
+      username: USERNAME,
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      apiVersion: '62.0',
+      requestTimeoutMs: 250,
+    },
+    // Salesforce keeps real time: the schedule's clock jumps days ahead, a JWT must not.
+    systemClock,
+  );
   const deps: RecordingsDeps = {
     plans,
     blobs,

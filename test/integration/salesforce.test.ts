@@ -7,6 +7,7 @@ import {
   SalesforceCrm,
   type SalesforceConfig,
 } from '../../functions/src/adapters/salesforce/salesforce-crm.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
 import { CrmError, type RecordingPart } from '../../functions/src/ports/crm.js';
 import { recordingBytes } from '../../scripts/stack/recording-bytes.js';
 import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
@@ -66,6 +67,7 @@ async function partsOf(
     const start = i * partBytes;
     const end = Math.min(totalBytes, start + partBytes);
     const md5Base64 = (await md5Of(recordingBytes(seed, start, end))).toString('base64');
+    const read = () => Readable.from(recordingBytes(seed, start, end), { objectMode: false });
     parts.push({
       recordingId,
       partIndex: i,
@@ -74,8 +76,11 @@ async function partsOf(
       fileName: `${recordingId}.wav`,
       sizeBytes: end - start,
       md5Base64,
-      md5OfSource: () => Promise.resolve(md5Base64),
-      body: () => Readable.from(recordingBytes(seed, start, end), { objectMode: false }),
+      // A stream of its own for each upload of the part, as the worker makes one per attempt.
+      get body() {
+        return read();
+      },
+      reread: read,
       ...overrides,
     });
   }
@@ -121,8 +126,8 @@ beforeAll(async () => {
     username: USERNAME,
     apiUsed: 1000,
   });
-  crm = new SalesforceCrm(configFor());
-  impatientCrm = new SalesforceCrm(configFor({ requestTimeoutMs: 500 }));
+  crm = new SalesforceCrm(configFor(), systemClock);
+  impatientCrm = new SalesforceCrm(configFor({ requestTimeoutMs: 500 }), systemClock);
 });
 
 afterAll(async () => {
@@ -135,7 +140,7 @@ const filesOf = (recordingId: string) =>
 describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, REC-6)', () => {
   it('when a 70 MB recording goes as a 50 MB and a 20 MB part, then the record gets exactly two files in order, with matching checksums and part titles, in flat memory', async () => {
     // Log in and load jsforce first, so that the measure is the upload alone.
-    await crm.findPart('warm-up', 0);
+    await crm.uploadPart(await onePart(1024));
     const parts = await partsOf(70 * MiB);
     expect(parts.map((p) => p.sizeBytes)).toEqual([50 * MiB, 20 * MiB]);
 
@@ -183,38 +188,50 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
     expect(peak - before).toBeLessThan(32 * MiB);
   });
 
-  it('when a part is sent again, then it is already_there, no second file is created, and findPart sees it', async () => {
+  it('when a part is sent again, then it is already_there, and the CRM holds one file under its key', async () => {
     let sourceReads = 0;
     const hashed = await onePart();
-    const part = {
+    const part: TestPart = {
       ...hashed,
-      md5OfSource: () => {
+      get body() {
         sourceReads += 1;
-        return hashed.md5OfSource();
+        return hashed.body;
+      },
+      reread: () => {
+        sourceReads += 1;
+        return hashed.reread();
       },
     };
     const first = await crm.uploadPart(part);
-    // A new part is hashed as it is sent: its source is not read a second time for it.
-    expect(sourceReads).toBe(0);
+    const usageAfterFirst = server.apiUsage();
+    // A new part is hashed as it is sent: its source is read once for it, not a second time.
+    expect(sourceReads).toBe(1);
     const again = await crm.uploadPart(part);
 
     expect(first).toEqual({
       status: 'uploaded',
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
+      apiUsage: usageAfterFirst,
     });
     expect(again).toEqual({
       status: 'already_there',
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
+      apiUsage: server.apiUsage(),
     });
-    expect(sourceReads).toBe(1);
+    // Found there: its source is read once more, to be hashed.
+    expect(sourceReads).toBe(2);
     expect(filesOf(part.recordingId)).toHaveLength(1);
-    expect(await crm.findPart(part.recordingId, 0)).toEqual({
-      contentVersionId: first.contentVersionId,
-      md5Base64: part.md5Base64,
-    });
-    expect(await crm.findPart(part.recordingId, 1)).toBeUndefined();
+    expect(
+      filesOf(part.recordingId).map((f) => ({
+        key: f.Recording_Part_Key__c,
+        contentVersionId: f.Id,
+        md5Base64: Buffer.from(f.Checksum, 'hex').toString('base64'),
+      })),
+    ).toEqual([
+      { key: `${part.recordingId}:0`, contentVersionId: first.contentVersionId, md5Base64: part.md5Base64 },
+    ]);
   });
 
   it('when the connection drops after Salesforce stored the part, then it is not_acknowledged, and the retry finds it already_there: one file', async () => {
@@ -231,6 +248,7 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       status: 'already_there',
       contentVersionId: filesOf(part.recordingId)[0]!.Id,
       md5Base64: part.md5Base64,
+      apiUsage: server.apiUsage(),
     });
     expect(filesOf(part.recordingId)).toHaveLength(1);
   });
@@ -244,6 +262,7 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       status: 'already_there',
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
+      apiUsage: server.apiUsage(),
     });
     expect(filesOf(part.recordingId)).toHaveLength(1);
   });
@@ -320,7 +339,7 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
     });
 
     server.failNext(2, { type: 'expired' }, 'query');
-    expect((await crmFailure(crm.findPart('rec-any', 0))).failure).toEqual({
+    expect((await crmFailure(crm.uploadPart(await onePart()))).failure).toEqual({
       kind: 'permanent',
       reason: 'invalid_session_id',
     });
@@ -345,7 +364,7 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
 
   it('when Salesforce never answers, then not_acknowledged after the configured time-out, on the upload as on the look-up', async () => {
     const part = await onePart(MiB);
-    await impatientCrm.findPart('warm-up', 0);
+    await impatientCrm.uploadPart(await onePart(1024));
 
     for (const on of ['upload', 'query'] as const) {
       server.failNext(1, { type: 'hang' }, on);
@@ -384,19 +403,32 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const wrongKey = new SalesforceCrm(
       configFor({ privateKeyPem: stranger.export({ type: 'pkcs8', format: 'pem' }).toString() }),
+      systemClock,
     );
-    expect((await crmFailure(wrongKey.findPart('rec-any', 0))).failure).toEqual({
+    expect((await crmFailure(wrongKey.uploadPart(await onePart()))).failure).toEqual({
       kind: 'permanent',
       reason: 'invalid_grant',
     });
   });
 
-  it('when Salesforce reports its API usage, then apiUsage() reflects the latest Sforce-Limit-Info', async () => {
-    await crm.findPart('rec-any', 0);
-    expect(crm.apiUsage()).toEqual(server.apiUsage());
-    expect(crm.apiUsage()!.max).toBe(15_000);
+  it('when the clock the adapter is given runs ten minutes behind, then its assertions have expired on arrival and the login is refused', async () => {
+    const behind = { now: () => new Date(Date.now() - 10 * 60_000) };
+    const late = new SalesforceCrm(configFor(), behind);
+    expect((await crmFailure(late.uploadPart(await onePart()))).failure).toEqual({
+      kind: 'permanent',
+      reason: 'invalid_grant',
+    });
+  });
 
-    await crm.uploadPart(await onePart());
-    expect(crm.apiUsage()).toEqual(server.apiUsage());
+  it("when Salesforce reports its API usage, then each upload's outcome carries the latest Sforce-Limit-Info", async () => {
+    const part = await onePart();
+    const uploaded = await crm.uploadPart(part);
+    expect(uploaded.apiUsage).toEqual(server.apiUsage());
+    expect(uploaded.apiUsage!.max).toBe(15_000);
+
+    const again = await crm.uploadPart(part);
+    expect(again.status).toBe('already_there');
+    expect(again.apiUsage).toEqual(server.apiUsage());
+    expect(again.apiUsage!.used).toBeGreaterThan(uploaded.apiUsage!.used);
   });
 });

@@ -33,7 +33,7 @@ export interface IngestDeps {
   monitors: MonitorStore;
   clock: Clock;
   /** Where a recording the platform announces is sent to be planned; absent where recordings are off. */
-  recordings?: Pick<RecordingTasks, 'planRecording'>;
+  recordings?: Pick<RecordingTasks, 'enqueuePlanning'>;
 }
 
 export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
@@ -45,7 +45,7 @@ export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent):
   // redelivery, for the same reason as above; the task is named, so it is created once.
   if (event.type === 'recording.available' && deps.recordings) {
     const { bucket, object, generation, id } = event.recording;
-    await deps.recordings.planRecording({
+    await deps.recordings.enqueuePlanning({
       bucket,
       object,
       ...(generation ? { generation } : {}),

@@ -1,7 +1,8 @@
 /**
  * The one error type of the system. `code` is stable (clients may switch on it), `status` is the HTTP
  * status it maps to, `message` is safe to show to the caller (never PII, never a secret), and
- * `details` carries structured, equally safe data such as validation issues.
+ * `details` carries structured, equally safe data such as validation issues. `headers` go with the
+ * answer when the status alone does not say enough (how long to wait before retrying).
  */
 export class AppError extends Error {
   constructor(
@@ -9,6 +10,7 @@ export class AppError extends Error {
     readonly status: number,
     message: string,
     readonly details?: unknown,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'AppError';
@@ -43,3 +45,19 @@ export const conflict = (reason: string, message: string, more: Record<string, u
 /** A dependency is briefly unavailable: the caller should retry later. */
 export const unavailable = (message = 'A dependency is briefly unavailable; retry later.') =>
   new AppError('unavailable', 503, message);
+
+/**
+ * The caller (a task queue) should try again later: 503, or 429 when it should also slow down.
+ * Retry-After says how long when that is known; otherwise the queue's own backoff applies.
+ */
+export const retryLater = (reason: string, wait: { slowDown: boolean; retryAfterSeconds?: number }) =>
+  new AppError(
+    'retry_later',
+    wait.slowDown ? 429 : 503,
+    'Try this task again later.',
+    { reason },
+    wait.retryAfterSeconds !== undefined ? { 'retry-after': String(wait.retryAfterSeconds) } : {},
+  );
+
+/** A service we depend on (the CRM) failed: 503 when a later try may succeed, 502 when it refused for good. */
+export const dependencyFailureStatus = (retryable: boolean) => (retryable ? 503 : 502);

@@ -42,6 +42,8 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
 
 export interface HttpErrorResponse {
   status: number;
+  /** Only when the error carries some (Retry-After). */
+  headers?: Record<string, string>;
   body: { error: { code: string; message: string; details?: unknown } };
 }
 
@@ -50,7 +52,8 @@ export function toHttpError(error: unknown): HttpErrorResponse {
   if (error instanceof AppError) {
     const body: HttpErrorResponse['body'] = { error: { code: error.code, message: error.message } };
     if (error.details !== undefined) body.error.details = error.details;
-    return { status: error.status, body };
+    const headers = Object.keys(error.headers).length > 0 ? { headers: { ...error.headers } } : {};
+    return { status: error.status, ...headers, body };
   }
   return { status: 500, body: { error: { code: 'internal', message: 'Something went wrong on our side.' } } };
 }

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { RecordingsDeps, TaskAnswer } from '../app/recordings/deps.js';
 import { planRecording } from '../app/recordings/plan-recording.js';
 import { runPartTask, runPurgeTask } from '../app/recordings/upload-tasks.js';
+import { retryLater } from '../domain/errors.js';
 import { PlanId } from '../domain/recordings/plan.js';
 import { Identifier } from '../domain/sessions/events.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
-import { parseOrThrow } from './errors.js';
+import { parseOrThrow, toHttpError } from './errors.js';
 import type { Route, RouteContext, RouteResult } from './router.js';
 
 /**
@@ -60,18 +61,9 @@ export const PurgeTask = z.object({ planId: PlanId });
 
 export function answer(result: TaskAnswer): RouteResult {
   if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };
-  return {
-    status: result.slowDown ? 429 : 503,
-    headers:
-      result.retryAfterSeconds !== undefined ? { 'retry-after': String(result.retryAfterSeconds) } : {},
-    body: {
-      error: {
-        code: 'retry_later',
-        message: 'Try this task again later.',
-        details: { reason: result.reason },
-      },
-    },
-  };
+  // Cloud Tasks reads the status and Retry-After; no header means its own backoff.
+  const { status, headers = {}, body } = toHttpError(retryLater(result.reason, result));
+  return { status, headers, body };
 }
 
 export function recordingWorkerRoutes(deps: RecordingWorkerDeps): Route[] {

@@ -157,12 +157,13 @@ export function httpFunction(projectId: string, routes: readonly Route[]) {
         res.destroy();
         return;
       }
-      const { status, body } = toHttpError(error);
+      const { status, headers, body } = toHttpError(error);
       if (status >= 500) logs.unexpectedError(error, { operation: `${req.method} ${path}` }, log);
       else {
         const reason = (body.error.details as { reason?: string } | undefined)?.reason;
         logs.requestRejected({ code: body.error.code, status, path, ...(reason ? { reason } : {}) }, log);
       }
+      for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
       res.status(status).json(body);
     }
   }

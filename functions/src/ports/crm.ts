@@ -1,4 +1,4 @@
-import { AppError } from '../domain/errors.js';
+import { AppError, dependencyFailureStatus } from '../domain/errors.js';
 
 /**
  * The CRM side of the recordings pipeline (REC-1, REC-2, REC-5, REC-6): attach one part of a call
@@ -19,16 +19,23 @@ export interface RecordingPart {
   /** Exact byte length of this part. */
   sizeBytes: number;
   /**
-   * The base64 MD5 of this part's bytes, read afresh from the source. Needed only when the CRM
-   * already holds a file under this part's key that nobody recorded (an earlier attempt landed, but
-   * its acknowledgement was lost): it is that file if the checksums agree.
+   * This part's bytes, streamed (never buffered whole) and read once: sent to the CRM and hashed on
+   * the way, or, when the CRM already holds a file under this part's key that nobody recorded (an
+   * earlier attempt landed, but its acknowledgement was lost), hashed to tell whether it is that file.
+   * A Node.js Readable is piped as it is.
    */
-  md5OfSource: () => Promise<string>;
+  body: AsyncIterable<Uint8Array>;
   /**
-   * Opens this part's bytes, afresh on every call: an upload that must be sent again (after a
-   * session refresh) reads it again. A Node.js Readable satisfies this. Never buffered whole.
+   * The same bytes again, in a new stream: only for a send that must be repeated after a session
+   * refresh, when `body` is spent.
    */
-  body: () => AsyncIterable<Uint8Array>;
+  reread: () => AsyncIterable<Uint8Array>;
+}
+
+/** The org's API usage, as the CRM reports it with its answers: requests used, of how many allowed. */
+export interface ApiUsage {
+  used: number;
+  max: number;
 }
 
 export type UploadOutcome = {
@@ -38,6 +45,8 @@ export type UploadOutcome = {
   contentVersionId: string;
   /** MD5 of the part's bytes, base64: those sent, or those found in the CRM. */
   md5Base64: string;
+  /** The org's API usage after this upload, from the CRM's last answer to it; absent when none said. */
+  apiUsage?: ApiUsage;
 };
 
 /**
@@ -54,19 +63,12 @@ export interface CrmFailure {
   retryAfterSeconds?: number;
 }
 
-const STATUS: Record<CrmFailureKind, number> = {
-  not_acknowledged: 503,
-  limit_reached: 503,
-  too_large: 503,
-  permanent: 502,
-};
-
 /** REC-2: the three retryable cases. */
 export const isRetryable = (kind: CrmFailureKind): boolean => kind !== 'permanent';
 
 /**
- * A CRM failure. An AppError (the system's one error type), so anything that lets it escape maps
- * it to 503 (retryable: try again later) or 502 (permanent); the message and details carry codes only.
+ * A CRM failure. An AppError (the system's one error type), so anything that lets it escape answers
+ * as any failed dependency does (see dependencyFailureStatus); the message and details carry codes only.
  */
 export class CrmError extends AppError {
   readonly kind: CrmFailureKind;
@@ -76,7 +78,7 @@ export class CrmError extends AppError {
   constructor(failure: CrmFailure) {
     super(
       `crm_${failure.kind}`,
-      STATUS[failure.kind],
+      dependencyFailureStatus(isRetryable(failure.kind)),
       `The CRM upload failed: ${failure.kind} (${failure.reason}).`,
       {
         kind: failure.kind,
@@ -103,11 +105,6 @@ export class CrmError extends AppError {
   }
 }
 
-export interface StoredPart {
-  contentVersionId: string;
-  md5Base64: string;
-}
-
 export interface CrmClient {
   /**
    * Attaches the part to `crmRecordId`, at most once per (recordingId, partIndex): a part the CRM
@@ -115,8 +112,4 @@ export interface CrmClient {
    * it is a permanent `checksum_mismatch`. Throws CrmError for every CRM failure.
    */
   uploadPart(part: RecordingPart): Promise<UploadOutcome>;
-  /** The part as the CRM holds it, if it does. Throws CrmError. */
-  findPart(recordingId: string, partIndex: number): Promise<StoredPart | undefined>;
-  /** The org's API usage from the latest CRM answer, if one carried it. */
-  apiUsage(): { used: number; max: number } | undefined;
 }

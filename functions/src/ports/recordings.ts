@@ -42,8 +42,8 @@ export interface RecordingBlobs {
   /**
    * The bytes of exactly that generation, `start` to `end` both inclusive (the whole object when no
    * range is given), streamed: never held whole in memory, not validated by the client (range reads
-   * cannot be), so callers hash what they read. Fails with ObjectGenerationGone when the generation is
-   * gone, at the first read at the latest.
+   * cannot be), so callers hash what they read. The download starts at the first read. Fails with
+   * ObjectGenerationGone when the generation is gone, at the first read at the latest.
    */
   read(
     bucket: string,
@@ -51,16 +51,6 @@ export interface RecordingBlobs {
     generation: string,
     range?: { start: number; end: number },
   ): AsyncIterable<Uint8Array>;
-  /**
-   * The base64 MD5 of that generation's bytes `start` to `end` (both inclusive), in one streamed
-   * pass. Fails with ObjectGenerationGone.
-   */
-  md5Of(
-    bucket: string,
-    name: string,
-    generation: string,
-    range: { start: number; end: number },
-  ): Promise<string>;
   /**
    * Deletes that generation only (never a newer object written under the same name).
    * `deleted` when this call removed it, `absent` when it was already gone or replaced.
@@ -82,15 +72,15 @@ export interface PlanRequest {
 
 /** A recording's upload is paced by tasks; each is delivered at least once, perhaps more. */
 export interface RecordingTasks {
-  /** Asks for the recording to be planned (at most one task per object and generation). */
-  planRecording(request: PlanRequest): Promise<void>;
+  /** Enqueues a task that plans the recording (at most one task per object and generation). */
+  enqueuePlanning(request: PlanRequest): Promise<void>;
   /**
-   * Asks for one part to be uploaded. Idempotent: a task for the same plan, round and part that
-   * exists (or ran within the queue's deduplication window) is not created twice.
+   * Enqueues a task that uploads one part. Idempotent: a task for the same plan, round and part
+   * that exists (or ran within the queue's deduplication window) is not created twice.
    */
-  uploadPart(planId: string, round: number, partIndex: number): Promise<void>;
-  /** Asks for the plan's recording to be deleted at `at` whatever became of the upload (REC-3). Idempotent. */
-  purgeAt(planId: string, at: Date): Promise<void>;
+  enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void>;
+  /** Schedules a task, due at `at`, that deletes the plan's recording whatever became of the upload (REC-3). Idempotent. */
+  schedulePurge(planId: string, at: Date): Promise<void>;
 }
 
 /** The outcome of `RecordingPlans.create`. */

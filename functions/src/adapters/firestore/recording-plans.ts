@@ -1,6 +1,8 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { RecordingPlan } from '../../domain/recordings/plan.js';
 import type { PlanCreation, RecordingPlans } from '../../ports/recordings.js';
+import { GrpcCode, grpcCodeOf } from '../grpc-codes.js';
+import { retryLostRaces } from './optimistic-retry.js';
 
 /**
  * `recordings/{planId}`: one document per recording's upload plan, as the domain shapes it (dates as
@@ -9,13 +11,7 @@ import type { PlanCreation, RecordingPlans } from '../../ports/recordings.js';
  */
 export const RECORDINGS = 'recordings';
 
-const ALREADY_EXISTS = 6;
-const FAILED_PRECONDITION = 9;
-const ABORTED = 10;
-const MAX_ATTEMPTS = 20;
-
-const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const RETRIES = { maxAttempts: 20, maxBackoffMs: 200 };
 
 export class FirestoreRecordingPlans implements RecordingPlans {
   constructor(private readonly db: Firestore) {}
@@ -29,7 +25,7 @@ export class FirestoreRecordingPlans implements RecordingPlans {
       await this.ref(plan.id).create(plan);
       return { created: true, plan };
     } catch (error) {
-      if (codeOf(error) !== ALREADY_EXISTS) throw error;
+      if (grpcCodeOf(error) !== GrpcCode.ALREADY_EXISTS) throw error;
       const existing = await this.get(plan.id);
       // Created then deleted by hand in between: nothing sensible but to report the conflict.
       if (!existing) throw error;
@@ -45,22 +41,16 @@ export class FirestoreRecordingPlans implements RecordingPlans {
     planId: string,
     change: (plan: RecordingPlan) => RecordingPlan | undefined,
   ): Promise<RecordingPlan | undefined> {
-    for (let attempt = 1; ; attempt++) {
+    return retryLostRaces(async () => {
       const snapshot = await this.ref(planId).get();
       if (!snapshot.exists) return undefined;
       const current = snapshot.data() as RecordingPlan;
       const next = change(current);
       if (!next) return current;
-      try {
-        // Every field of the plan is given, so update() replaces the whole document's content.
-        await this.ref(planId).update({ ...next }, { lastUpdateTime: snapshot.updateTime! });
-        return next;
-      } catch (error) {
-        const code = codeOf(error);
-        if ((code !== FAILED_PRECONDITION && code !== ABORTED) || attempt >= MAX_ATTEMPTS) throw error;
-        await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
-      }
-    }
+      // Every field of the plan is given, so update() replaces the whole document's content.
+      await this.ref(planId).update({ ...next }, { lastUpdateTime: snapshot.updateTime! });
+      return next;
+    }, RETRIES);
   }
 
   async withStatus(status: RecordingPlan['status'], limit: number): Promise<RecordingPlan[]> {

@@ -3,6 +3,7 @@ import { unavailable } from '../../domain/errors.js';
 import { FOLDED_FIELDS, type SessionEvent } from '../../domain/sessions/events.js';
 import { comesAfter, type FoldCheckpoint, type Session } from '../../domain/sessions/session.js';
 import type { SessionRepository, SessionTransaction } from '../../ports/session-repository.js';
+import { retryLostRaces } from './optimistic-retry.js';
 
 /**
  * Layout: `sessions/{sessionId}` holds the folded state (plus `updatedAt`), and
@@ -21,19 +22,11 @@ export const EVENTS = 'events';
 export const FOLDS = 'folds';
 const CHECKPOINT = 'checkpoint';
 
-const MAX_ATTEMPTS = 40;
-const FIRST_BACKOFF_MS = 5;
-const MAX_BACKOFF_MS = 500;
-const ALREADY_EXISTS = 6;
-const FAILED_PRECONDITION = 9;
-const ABORTED = 10;
-
-const isLostRace = (error: unknown) => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === ABORTED;
+const RETRIES = {
+  maxAttempts: 40,
+  maxBackoffMs: 500,
+  whenExhausted: () => unavailable('The session is busy; retry shortly.'),
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function toSession(data: FirebaseFirestore.DocumentData | undefined): Session | undefined {
   if (!data) return undefined;
@@ -70,8 +63,8 @@ export class FirestoreSessionRepository implements SessionRepository {
   inTransaction<T>(sessionId: string, work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
     const previous = this.queues.get(sessionId) ?? Promise.resolve();
     const run = previous.then(
-      () => this.withRetries(work),
-      () => this.withRetries(work),
+      () => retryLostRaces(() => this.attempt(work), RETRIES),
+      () => retryLostRaces(() => this.attempt(work), RETRIES),
     );
     const settled = run.catch(() => undefined);
     this.queues.set(sessionId, settled);
@@ -79,19 +72,6 @@ export class FirestoreSessionRepository implements SessionRepository {
       if (this.queues.get(sessionId) === settled) this.queues.delete(sessionId);
     });
     return run;
-  }
-
-  private async withRetries<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.attempt(work);
-      } catch (error) {
-        if (!isLostRace(error)) throw error;
-        if (attempt >= MAX_ATTEMPTS) throw unavailable('The session is busy; retry shortly.');
-        const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** attempt);
-        await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
-      }
-    }
   }
 
   private async attempt<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {

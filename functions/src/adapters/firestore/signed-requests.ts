@@ -1,5 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { SignedRequestLedger } from '../../ports/signed-requests.js';
+import { GrpcCode, grpcCodeOf } from '../grpc-codes.js';
 
 /**
  * `signedRequests/{sha-256 of the signed text}` with `expiresAt`, which Firestore's TTL policy (see
@@ -7,7 +8,6 @@ import type { SignedRequestLedger } from '../../ports/signed-requests.js';
  * on an existing document, so of two copies racing on two instances exactly one is accepted.
  */
 export const SIGNED_REQUESTS = 'signedRequests';
-const ALREADY_EXISTS = 6;
 
 export class FirestoreSignedRequestLedger implements SignedRequestLedger {
   constructor(private readonly db: Firestore) {}
@@ -17,7 +17,7 @@ export class FirestoreSignedRequestLedger implements SignedRequestLedger {
       await this.db.collection(SIGNED_REQUESTS).doc(digest).create({ expiresAt });
       return true;
     } catch (error) {
-      if ((error as { code?: unknown } | null)?.code === ALREADY_EXISTS) return false;
+      if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) return false;
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { StoredVoicemail, VoicemailStore } from '../../ports/voicemails.js';
+import { GrpcCode, grpcCodeOf } from '../grpc-codes.js';
 
 /**
  * `voicemails/{id}`; `notifications/{agentId}__{voicemailId}` for each agent it goes to (agents' clients
@@ -36,7 +37,8 @@ export class FirestoreVoicemailStore implements VoicemailStore {
       await batch.commit();
       return true;
     } catch (error) {
-      if ((error as { code?: unknown }).code === 6) return false; // ALREADY_EXISTS: delivered before
+      // Delivered before.
+      if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) return false;
       throw error;
     }
   }

@@ -58,12 +58,12 @@ const reasonOf = (code: string) =>
     .slice(0, 80);
 
 /** `Retry-After: <seconds>` or `Retry-After: <HTTP date>`, in whole seconds from now. */
-export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
   const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now.getTime()) / 1000));
 }
 
 /** `Sforce-Limit-Info: api-usage=18/15000` (other usages may follow, comma-separated). */
@@ -89,18 +89,21 @@ export function errorCodeIn(body: string, contentType: string | undefined): stri
   return undefined;
 }
 
-/** A failed answer to a request that was sent with a valid (or just refreshed) session. */
+/**
+ * A failed answer to a request that was sent with a valid (or just refreshed) session.
+ * `retryAfterSeconds`: the answer's Retry-After, when it had one (see parseRetryAfter).
+ */
 export function failureFromAnswer(
   status: number,
   errorCode: string | undefined,
-  retryAfter: string | undefined,
+  retryAfterSeconds: number | undefined,
   limitRetryAfterSeconds = DEFAULT_LIMIT_RETRY_AFTER_SECONDS,
 ): CrmError {
   if ((errorCode && LIMIT_CODES.has(errorCode)) || status === 429)
     return failure(
       'limit_reached',
       reasonOf(errorCode ?? `http_${status}`),
-      parseRetryAfter(retryAfter) ?? limitRetryAfterSeconds,
+      retryAfterSeconds ?? limitRetryAfterSeconds,
     );
   if (status === 413 || (errorCode && TOO_LARGE_CODES.has(errorCode)))
     return failure('too_large', reasonOf(errorCode ?? `http_${status}`));

@@ -29,14 +29,14 @@ export function privateKeyFrom(pem: string): KeyObject {
 }
 
 /** A fresh RS256-signed assertion: iss = client id, sub = username, aud = login URL, exp = now + 3 min. */
-export function signAssertion(key: KeyObject, claims: AssertionClaims, nowMs = Date.now()): string {
+export function signAssertion(key: KeyObject, claims: AssertionClaims, now: Date): string {
   const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const payload = base64url(
     JSON.stringify({
       iss: claims.clientId,
       sub: claims.username,
       aud: claims.audience,
-      exp: Math.floor(nowMs / 1000) + ASSERTION_LIFETIME_SECONDS,
+      exp: Math.floor(now.getTime() / 1000) + ASSERTION_LIFETIME_SECONDS,
     }),
   );
   const signature = sign('RSA-SHA256', Buffer.from(`${header}.${payload}`), key);

@@ -1,10 +1,13 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Connection, HttpRequestOptions, TokenResponse } from 'jsforce';
+import type { Clock } from '../../ports/clock.js';
 import {
   CrmError,
+  type ApiUsage,
   type CrmClient,
   type RecordingPart,
-  type StoredPart,
   type UploadOutcome,
 } from '../../ports/crm.js';
 import {
@@ -14,6 +17,7 @@ import {
   failureFromJsforce,
   notAcknowledged,
   parseLimitInfo,
+  parseRetryAfter,
   permanent,
 } from './errors.js';
 import { JWT_BEARER_GRANT, privateKeyFrom, signAssertion } from './jwt.js';
@@ -50,7 +54,6 @@ export interface SalesforceConfig {
   limitRetryAfterSeconds?: number;
 }
 
-export const DEFAULT_API_VERSION = '62.0';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 /** The External ID + Unique custom field on ContentVersion that makes uploads idempotent. */
 export const PART_KEY_FIELD = 'Recording_Part_Key__c';
@@ -102,6 +105,20 @@ function checkPart(part: RecordingPart) {
   if (!valid) throw permanent('invalid_part');
 }
 
+/** What one upload learned from the CRM's answers to it. */
+interface UploadSeen {
+  /** The org's API usage, from the latest answer that reported it (Sforce-Limit-Info). */
+  usage?: ApiUsage;
+  /** The MD5 of the bytes sent, base64, once a send got to the end of the part. */
+  sentMd5Base64?: string;
+}
+
+/** A part as the CRM holds it. */
+interface StoredPart {
+  contentVersionId: string;
+  md5Base64: string;
+}
+
 interface QueryResult {
   totalSize: number;
   records: { Id?: unknown; Checksum?: unknown }[];
@@ -121,41 +138,42 @@ export class SalesforceCrm implements CrmClient {
   private readonly loginUrl: string;
   private key: KeyObject | undefined;
   private connection: Promise<Connection> | undefined;
-  private usage: { used: number; max: number } | undefined;
   // Session refresh: one at a time, and never twice in a row for requests refused right after one.
   private renewal: Promise<TokenResponse> | undefined;
   private lastRefreshAt = 0;
   private refreshesSinceAccepted = 0;
   private lastRefreshFailure: CrmError | undefined;
 
-  constructor(private readonly config: SalesforceConfig) {
+  constructor(
+    private readonly config: SalesforceConfig,
+    private readonly clock: Clock,
+  ) {
     if (!/^\d+\.\d$/.test(config.apiVersion)) throw new Error('Salesforce apiVersion must look like 62.0.');
     this.loginUrl = config.loginUrl.replace(/\/+$/, '');
     this.timeoutMs = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.limitRetryAfterSeconds = config.limitRetryAfterSeconds ?? DEFAULT_LIMIT_RETRY_AFTER_SECONDS;
   }
 
-  apiUsage(): { used: number; max: number } | undefined {
-    return this.usage && { ...this.usage };
-  }
-
-  async findPart(recordingId: string, partIndex: number): Promise<StoredPart | undefined> {
-    return this.lookup(partKey(recordingId, partIndex));
-  }
-
   async uploadPart(part: RecordingPart): Promise<UploadOutcome> {
     checkPart(part);
+    const seen: UploadSeen = {};
+    const outcome = await this.attach(part, seen);
+    return seen.usage ? { ...outcome, apiUsage: seen.usage } : outcome;
+  }
+
+  private async attach(part: RecordingPart, seen: UploadSeen): Promise<UploadOutcome> {
     const key = partKey(part.recordingId, part.partIndex);
-    const stored = await this.lookup(key);
-    if (stored) return sameChecksum(stored, part);
+    const stored = await this.lookup(key, seen);
+    if (stored) return sameChecksum(stored, await md5Of(part.body));
     try {
-      return await this.insert(part, key);
+      return await this.insert(part, key, seen);
     } catch (error) {
       // Another attempt got there between our look-up and our insert (or an earlier one landed late).
       if (!(error instanceof CrmError) || error.reason !== 'duplicate_value') throw error;
-      const other = await this.lookup(key);
+      const other = await this.lookup(key, seen);
       if (!other) throw notAcknowledged('duplicate_not_visible');
-      return sameChecksum(other, part);
+      // The bytes were hashed as they were sent, unless Salesforce answered before it had them all.
+      return sameChecksum(other, seen.sentMd5Base64 ?? (await md5Of(part.reread())));
     }
   }
 
@@ -163,11 +181,11 @@ export class SalesforceCrm implements CrmClient {
 
   private assertion(): string {
     this.key ??= privateKeyFrom(this.config.privateKeyPem);
-    return signAssertion(this.key, {
-      clientId: this.config.clientId,
-      username: this.config.username,
-      audience: this.loginUrl,
-    });
+    return signAssertion(
+      this.key,
+      { clientId: this.config.clientId, username: this.config.username, audience: this.loginUrl },
+      this.clock.now(),
+    );
   }
 
   /** jsforce is heavy: loaded, and the session opened, on the first call, not at cold start. */
@@ -214,7 +232,7 @@ export class SalesforceCrm implements CrmClient {
   }
 
   private async renew(conn: Connection): Promise<TokenResponse> {
-    if (this.refreshesSinceAccepted > 0 && Date.now() - this.lastRefreshAt < REFRESH_LOOP_WINDOW_MS) {
+    if (this.refreshesSinceAccepted > 0 && this.nowMs() - this.lastRefreshAt < REFRESH_LOOP_WINDOW_MS) {
       // The new session was refused too: refreshing again would loop (jsforce would, forever).
       // Give up on this request; the next one may refresh again.
       this.refreshesSinceAccepted = 0;
@@ -226,7 +244,7 @@ export class SalesforceCrm implements CrmClient {
         this.timeoutMs,
       );
       this.refreshesSinceAccepted += 1;
-      this.lastRefreshAt = Date.now();
+      this.lastRefreshAt = this.nowMs();
       conn.accessToken = res.access_token;
       if (res.instance_url) conn.instanceUrl = res.instance_url;
       this.lastRefreshFailure = undefined;
@@ -242,6 +260,10 @@ export class SalesforceCrm implements CrmClient {
   private async refreshAfter(conn: Connection, sentAt: number): Promise<void> {
     if (!this.renewal && this.lastRefreshAt > sentAt) return;
     await this.renewShared(conn);
+  }
+
+  private nowMs(): number {
+    return this.clock.now().getTime();
   }
 
   private accepted() {
@@ -260,14 +282,9 @@ export class SalesforceCrm implements CrmClient {
     return failureFromJsforce(error, this.limitRetryAfterSeconds) ?? error;
   }
 
-  private readUsage(conn: Connection) {
-    const usage = conn.limitInfo?.apiUsage;
-    if (usage) this.usage = { used: usage.used, max: usage.limit };
-  }
-
   // --- look-up ---------------------------------------------------------------------------------
 
-  private async lookup(key: string): Promise<StoredPart | undefined> {
+  private async lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined> {
     const conn = await this.connect();
     const soql = `SELECT Id, Checksum FROM ContentVersion WHERE ${PART_KEY_FIELD} = '${escapeSoqlString(key)}'`;
     // No retries inside jsforce: the pipeline retries with backoff (REC-2), and a call stays bounded.
@@ -289,7 +306,8 @@ export class SalesforceCrm implements CrmClient {
         this.accepted();
       throw failure;
     } finally {
-      this.readUsage(conn);
+      const usage = conn.limitInfo?.apiUsage;
+      if (usage) seen.usage = { used: usage.used, max: usage.limit };
     }
     const record = result.records?.[0];
     if (!record) return undefined;
@@ -301,7 +319,12 @@ export class SalesforceCrm implements CrmClient {
 
   // --- insert ----------------------------------------------------------------------------------
 
-  private async insert(part: RecordingPart, key: string, refreshed = false): Promise<UploadOutcome> {
+  private async insert(
+    part: RecordingPart,
+    key: string,
+    seen: UploadSeen,
+    refreshed = false,
+  ): Promise<UploadOutcome> {
     const conn = await this.connect();
     const token = conn.accessToken;
     if (!token) throw permanent('no_session');
@@ -309,7 +332,7 @@ export class SalesforceCrm implements CrmClient {
       `/services/data/v${this.config.apiVersion}/sobjects/ContentVersion`,
       conn.instanceUrl,
     );
-    const sentAt = Date.now();
+    const sentAt = this.nowMs();
     const answer = await sendMultipart({
       url,
       accessToken: token,
@@ -321,12 +344,14 @@ export class SalesforceCrm implements CrmClient {
       },
       fileName: part.fileName,
       sizeBytes: part.sizeBytes,
-      body: part.body(),
+      // The first send streams the part it was given; a send after a session refresh needs it anew.
+      body: refreshed ? part.reread() : part.body,
       idleTimeoutMs: this.timeoutMs,
     });
+    if (answer.md5Base64) seen.sentMd5Base64 = answer.md5Base64;
     const limitInfo = answer.headers['sforce-limit-info'];
     const usage = parseLimitInfo(Array.isArray(limitInfo) ? limitInfo[0] : limitInfo);
-    if (usage) this.usage = usage;
+    if (usage) seen.usage = usage;
 
     if (answer.status === 401 && !refreshed) {
       try {
@@ -334,7 +359,7 @@ export class SalesforceCrm implements CrmClient {
       } catch (error) {
         throw this.crmFailure(error);
       }
-      return this.insert(part, key, true);
+      return this.insert(part, key, seen, true);
     }
     if (answer.status !== 401) this.accepted();
 
@@ -349,7 +374,7 @@ export class SalesforceCrm implements CrmClient {
     throw failureFromAnswer(
       answer.status,
       errorCodeIn(answer.body, contentType),
-      Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.clock.now()),
       this.limitRetryAfterSeconds,
     );
   }
@@ -367,12 +392,17 @@ function createdId(body: string, contentType: string | undefined): string | unde
   }
 }
 
-async function sameChecksum(stored: StoredPart, part: RecordingPart): Promise<UploadOutcome> {
-  const md5Base64 = await part.md5OfSource();
-  if (!MD5_BASE64.test(md5Base64) || stored.md5Base64 !== md5Base64) throw permanent('checksum_mismatch');
-  return { status: 'already_there', contentVersionId: stored.contentVersionId, md5Base64 };
+/** The base64 MD5 of a stream's bytes, in one pass; a Node.js stream is read without a promise per chunk. */
+async function md5Of(bytes: AsyncIterable<Uint8Array>): Promise<string> {
+  const md5 = createHash('md5');
+  if (bytes instanceof Readable) {
+    bytes.on('data', (chunk: Buffer) => md5.update(chunk));
+    await finished(bytes);
+  } else for await (const chunk of bytes) md5.update(chunk);
+  return md5.digest('base64');
 }
 
-export function createSalesforceCrm(config: SalesforceConfig): CrmClient {
-  return new SalesforceCrm(config);
+function sameChecksum(stored: StoredPart, md5Base64: string): UploadOutcome {
+  if (!MD5_BASE64.test(md5Base64) || stored.md5Base64 !== md5Base64) throw permanent('checksum_mismatch');
+  return { status: 'already_there', contentVersionId: stored.contentVersionId, md5Base64 };
 }

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { FileMetadata, Storage } from '@google-cloud/storage';
 import {
   ObjectGenerationGone,
@@ -51,47 +49,35 @@ export class GcsRecordingBlobs implements RecordingBlobs {
   /**
    * A Node stream of exactly that generation: bytes flow through `pipe`, with backpressure and no
    * promise per chunk (a recording is tens of thousands of chunks), and a consumer that destroys the
-   * stream stops the download.
+   * stream stops the download. The download starts at the first read, so a stream handed on and
+   * never read (the CRM already had the part, or failed first) costs nothing.
    */
   read(bucket: string, name: string, generation: string, range?: { start: number; end: number }): Readable {
     if (range) assertRange(range);
-    const out = new PassThrough();
-    this.storage().then(
-      (storage) => {
-        if (out.destroyed) return;
-        // Range reads cannot be validated by the client; the CRM upload checks each part's MD5.
-        const source = storage
-          .bucket(bucket)
-          .file(name, { generation })
-          .createReadStream({
-            ...(range ? { start: range.start, end: range.end } : {}),
-            validation: false,
-            decompress: false,
-          });
-        source.on('error', (error) =>
-          out.destroy(
-            httpStatusOf(error) === 404 ? new ObjectGenerationGone(bucket, name, generation) : error,
-          ),
-        );
-        out.on('close', () => source.destroy());
-        source.pipe(out);
-      },
-      (error: unknown) => out.destroy(error as Error),
+    return new DownloadOnFirstRead((out) =>
+      this.storage().then(
+        (storage) => {
+          if (out.destroyed) return;
+          // Range reads cannot be validated by the client; the CRM upload checks each part's MD5.
+          const source = storage
+            .bucket(bucket)
+            .file(name, { generation })
+            .createReadStream({
+              ...(range ? { start: range.start, end: range.end } : {}),
+              validation: false,
+              decompress: false,
+            });
+          source.on('error', (error) =>
+            out.destroy(
+              httpStatusOf(error) === 404 ? new ObjectGenerationGone(bucket, name, generation) : error,
+            ),
+          );
+          out.on('close', () => source.destroy());
+          source.pipe(out);
+        },
+        (error: unknown) => out.destroy(error as Error),
+      ),
     );
-    return out;
-  }
-
-  async md5Of(
-    bucket: string,
-    name: string,
-    generation: string,
-    range: { start: number; end: number },
-  ): Promise<string> {
-    const md5 = createHash('md5');
-    const stream = this.read(bucket, name, generation, range);
-    stream.on('data', (chunk: Buffer) => md5.update(chunk));
-    await finished(stream);
-    return md5.digest('base64');
   }
 
   async delete(bucket: string, name: string, generation: string): Promise<'deleted' | 'absent'> {
@@ -120,6 +106,23 @@ export class GcsRecordingBlobs implements RecordingBlobs {
       objects: files.map((file) => recordingObject(bucket, { name: file.name, ...file.metadata })),
       ...(nextPageToken ? { nextPageToken } : {}),
     };
+  }
+}
+
+/** A pass-through that calls `start` with itself when it is first read (piped, iterated, listened to). */
+class DownloadOnFirstRead extends PassThrough {
+  private started = false;
+
+  constructor(private readonly start: (out: PassThrough) => void) {
+    super();
+  }
+
+  override _read(size: number): void {
+    if (!this.started) {
+      this.started = true;
+      this.start(this);
+    }
+    super._read(size);
   }
 }
 

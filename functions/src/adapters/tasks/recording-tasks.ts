@@ -1,6 +1,7 @@
 import type { CloudTasksClient, protos } from '@google-cloud/tasks';
 import { planIdFor } from '../../domain/recordings/plan.js';
 import type { PlanRequest, RecordingTasks } from '../../ports/recordings.js';
+import { GrpcCode } from '../grpc-codes.js';
 
 export interface CloudTasksRecordingTasksOptions {
   /** `projects/P/locations/L/queues/Q`. */
@@ -20,6 +21,7 @@ const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
 const QUEUE_NAME = /^projects\/[^/]+\/locations\/[^/]+\/queues\/[^/]+$/;
 /** The longest a worker may take (Cloud Tasks' maximum for HTTP targets): a 50 MB part to the CRM. */
 const DISPATCH_DEADLINE_SECONDS = 1800;
+const HTTP_CONFLICT = 409;
 
 /**
  * Every task is a named HTTP POST to the worker with a JSON body and an OIDC token. The names make
@@ -44,7 +46,7 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     return this.client;
   }
 
-  async planRecording(request: PlanRequest): Promise<void> {
+  async enqueuePlanning(request: PlanRequest): Promise<void> {
     const fingerprint = planIdFor({
       bucket: request.bucket,
       name: request.object,
@@ -53,7 +55,7 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     await this.create(`plan-${fingerprint}`, '/v1/tasks/plan', request);
   }
 
-  async uploadPart(planId: string, round: number, partIndex: number): Promise<void> {
+  async enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void> {
     assertCount(round, 'round');
     assertCount(partIndex, 'partIndex');
     await this.create(`part-${planId}-r${round}-p${partIndex}`, '/v1/tasks/upload-part', {
@@ -63,9 +65,9 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     });
   }
 
-  async purgeAt(planId: string, at: Date): Promise<void> {
+  async schedulePurge(planId: string, at: Date): Promise<void> {
     const ms = at.getTime();
-    if (Number.isNaN(ms)) throw new RangeError('purgeAt needs a valid date');
+    if (Number.isNaN(ms)) throw new RangeError('schedulePurge needs a valid date');
     await this.create(`purge-${planId}`, '/v1/tasks/purge', { planId }, ms);
   }
 
@@ -136,13 +138,13 @@ export function clientOptions(emulatorHost: string | undefined): ClientOptions {
 }
 
 /**
- * ALREADY_EXISTS: gRPC code 6 over gRPC, and over REST when gax decodes the error body; HTTP 409
- * (as `code` or a GaxiosError's `status`) when the REST error reaches us undecoded.
+ * ALREADY_EXISTS over gRPC, and over REST when gax decodes the error body; HTTP 409 Conflict (as
+ * `code` or a GaxiosError's `status`) when the REST error reaches us undecoded.
  */
 function alreadyExists(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, status } = error as { code?: unknown; status?: unknown };
-  return code === 6 || code === 409 || status === 409;
+  return code === GrpcCode.ALREADY_EXISTS || code === HTTP_CONFLICT || status === HTTP_CONFLICT;
 }
 
 function assertCount(value: number, what: string) {

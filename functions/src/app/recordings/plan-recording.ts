@@ -85,8 +85,8 @@ export async function planRecording(deps: RecordingsDeps, a: RecordingAnnounceme
  */
 export async function askForTasks(deps: RecordingsDeps, plan: RecordingPlan): Promise<void> {
   if (isFinished(plan)) return;
-  await deps.tasks.purgeAt(plan.id, new Date(plan.purgeAt));
-  if (plan.status !== 'failed') await deps.tasks.uploadPart(plan.id, plan.round, nextPartIndex(plan));
+  await deps.tasks.schedulePurge(plan.id, new Date(plan.purgeAt));
+  if (plan.status !== 'failed') await deps.tasks.enqueuePartUpload(plan.id, plan.round, nextPartIndex(plan));
 }
 
 /**

@@ -60,7 +60,7 @@ export async function runPartTask(deps: RecordingsDeps, task: PartTask): Promise
       case 'delete':
         return deleteUploaded(deps, plan);
       case 'ask_next':
-        await deps.tasks.uploadPart(plan.id, plan.round, step.partIndex);
+        await deps.tasks.enqueuePartUpload(plan.id, plan.round, step.partIndex);
         return DONE;
       case 'find_crm_record':
       case 'upload': {
@@ -78,7 +78,7 @@ export async function runPartTask(deps: RecordingsDeps, task: PartTask): Promise
         }
         partIndex = nextPartIndex(after);
         if (deps.clock.now().getTime() - startedAt >= CONTINUE_FOR_MS) {
-          await deps.tasks.uploadPart(after.id, after.round, partIndex);
+          await deps.tasks.enqueuePartUpload(after.id, after.round, partIndex);
           return DONE;
         }
         plan = after;
@@ -127,9 +127,9 @@ async function upload(
       fileName: plan.fileName,
       sizeBytes: part.sizeBytes,
       // The CRM adapter counts the bytes as they go and never completes an upload of another size;
-      // it hashes them too, and that MD5 goes on the plan.
-      body: () => deps.blobs.read(bucket, name, generation, range),
-      md5OfSource: () => deps.blobs.md5Of(bucket, name, generation, range),
+      // it hashes them too, and that MD5 goes on the plan. The read starts when the adapter reads.
+      body: deps.blobs.read(bucket, name, generation, range),
+      reread: () => deps.blobs.read(bucket, name, generation, range),
     });
   } catch (error) {
     if (error instanceof ObjectGenerationGone)
@@ -158,7 +158,7 @@ async function upload(
     ),
   );
   // The org's API usage (Sforce-Limit-Info) goes with each part: the CRM admin sees the quota coming.
-  const usage = deps.crm().apiUsage();
+  const usage = outcome.apiUsage;
   logs.recordingPartUploaded({
     planId: plan.id,
     partIndex: part.index,
