@@ -276,15 +276,3 @@ export function recordingWorkerConfig(
   if (!config || !recordings || !salesforce) throw invalidConfiguration(problems);
   return { ...config, recordings, salesforce };
 }
-
-/** Whether this deployment takes part in the recordings pipeline (every setting it needs is there). */
-export const recordingsConfigured = (config: Config) => missingRecordingsSettings(config).length === 0;
-
-/** The recordings settings, complete, for the code that needs them; a clear error when they are not. */
-export function recordingsConfig(config: Config) {
-  const missing = missingRecordingsSettings(config);
-  const { bucket, queue, workerUrl, tasksServiceAccount } = config.recordings;
-  if (!bucket || !queue || !workerUrl || !tasksServiceAccount)
-    throw new Error(`Recordings are not configured: set ${missing.join(', ')}`);
-  return { ...config.recordings, bucket, queue, workerUrl, tasksServiceAccount };
-}

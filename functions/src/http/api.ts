@@ -30,7 +30,7 @@ import { parseOrThrow } from './errors.js';
 import type { Route, RouteContext } from './router.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import { recordingRoutes } from './recordings-api.js';
-import type { RecordingsDeps } from '../app/recordings/deps.js';
+import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import type { AdminDeps } from '../app/admin/directory.js';
 import { adminRoutes } from './admin-api.js';
 
@@ -41,7 +41,7 @@ export interface ApiDeps {
   deflection: () => DeflectionDeps;
   /** Recordings (REC-4 and the CRM admin's view); absent where recordings are not configured. */
   downloads?: () => DownloadDeps;
-  recordings?: () => RecordingsDeps;
+  recordings?: () => RecordingPipelineDeps;
   crmDownloadKeys?: readonly string[];
   /** People, roles, queue teams and stuck thresholds, as admins configure them. */
   admin: () => AdminDeps;
