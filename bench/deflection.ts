@@ -8,6 +8,7 @@ import type {
   compileDeflection as Compile,
   decide as Decide,
 } from '../functions/src/domain/deflection/decide.js';
+import { systemClock } from '../functions/src/ports/clock.js';
 import type { DeflectionSettingsStore } from '../functions/src/ports/deflection-settings.js';
 import { deflectionConfig } from '../test/support/deflection-config.js';
 import { median, report } from './support.js';
@@ -64,7 +65,7 @@ export async function run() {
     save: async () => 1,
     watchVersion: () => () => {},
   };
-  const engine = new DeflectionEngine(store, 60_000);
+  const engine = new DeflectionEngine(store, 60_000, systemClock);
   const asked = questions();
   // Warm up (and the one load): the first passes also fill the time-zone offset caches.
   for (let pass = 0; pass < 3; pass++) for (const q of asked) await engine.decide(q);

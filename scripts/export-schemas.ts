@@ -3,9 +3,31 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SessionEvent } from '../functions/src/domain/sessions/events.js';
+import { API_DESCRIPTION, apiRoutes } from '../functions/src/http/api.js';
+import { openApiDocument } from '../functions/src/http/openapi.js';
+import { PLATFORM_EVENTS_DESCRIPTION, platformEventsRoutes } from '../functions/src/http/platform-events.js';
+import type { Route } from '../functions/src/http/router.js';
 
 /** The published contracts, as JSON Schema, generated from the zod schemas the code validates with. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The route tables of the functions with a public API. Their dependencies are only used by handlers,
+ * never while a table is listed: any of them refuses to be used here.
+ */
+export function routeTables(): { api: Route[]; platformEvents: Route[] } {
+  const deps = new Proxy(
+    {},
+    {
+      get: () => () => {
+        throw new Error('route tables are only listed here');
+      },
+    },
+  ) as never;
+  return { api: apiRoutes(deps), platformEvents: platformEventsRoutes(deps) };
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export function schemaFiles(): Record<string, string> {
   const sessionEvent = {
@@ -13,7 +35,14 @@ export function schemaFiles(): Record<string, string> {
     title: 'Switchboard session event, schema version 1',
     ...z.toJSONSchema(SessionEvent, { io: 'input', target: 'draft-2020-12' }),
   };
-  return { 'schemas/session-event.v1.json': `${JSON.stringify(sessionEvent, null, 2)}\n` };
+  const tables = routeTables();
+  return {
+    'schemas/session-event.v1.json': json(sessionEvent),
+    'schemas/openapi.api.json': json(openApiDocument(API_DESCRIPTION, tables.api)),
+    'schemas/openapi.platform-events.json': json(
+      openApiDocument(PLATFORM_EVENTS_DESCRIPTION, tables.platformEvents),
+    ),
+  };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -133,6 +133,9 @@ Switchboard is up. Demo data: ${seeded.documents} documents, ${seeded.events} se
   recordingWorker              ${url('recordingWorker')}  (tasks of queue recordings, OIDC-checked)
   sweeper                      ${url('sweeper')}  (ticked every 10 minutes)
 
+  api contract (OpenAPI 3.1)             ${url('api')}/v1/openapi.json
+  platformEvents contract (OpenAPI 3.1)  ${url('platformEvents')}/v1/openapi.json
+
   Firestore emulator           FIRESTORE_EMULATOR_HOST=${firestore.host}
   Pub/Sub emulator             PUBSUB_EMULATOR_HOST=${pubsub.host}
   Auth emulator                FIREBASE_AUTH_EMULATOR_HOST=${auth.host}

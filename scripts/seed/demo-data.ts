@@ -302,7 +302,8 @@ export async function seedDemoData(
   for (const [id, role] of directory.roles) await roles.change(id, role, () => {});
   const people = new FirestorePeopleAdmin(db);
   for (const person of directory.people) await people.change(person.uid, person, () => {});
-  await new FirestoreSupervisionSettings(db, 0).saveStuckThresholds(directory.stuckThresholds);
+  const clock = { now: () => now };
+  await new FirestoreSupervisionSettings(db, 0, clock).saveStuckThresholds(directory.stuckThresholds);
 
   // Ingested as the platform event functions do it, at the seed's time.
   const ingestConfig = functionConfig('platformEventsPubSub', {
@@ -310,7 +311,7 @@ export async function seedDemoData(
     FIRESTORE_DATABASE_ID: db.databaseId,
     DIRECTORY_CACHE_SECONDS: '0',
   });
-  const deps = composePlatformEventsPubSub(ingestConfig, { now: () => now }).ingest();
+  const deps = composePlatformEventsPubSub(ingestConfig, clock).ingest();
   const events = demoEvents(now).map((e) => SessionEvent.parse(e));
   for (const event of events) await ingestSessionEvent(deps, event);
   return {

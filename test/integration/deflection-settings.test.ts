@@ -14,6 +14,7 @@ import {
   type DeflectionConfig,
 } from '../../functions/src/domain/deflection/settings.js';
 import { AppError } from '../../functions/src/domain/errors.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
 import type { SettingsSection } from '../../functions/src/ports/deflection-settings.js';
 import { deflectionConfig } from '../support/deflection-config.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
@@ -23,7 +24,7 @@ import { testFirestore, testProjectId } from '../support/projects.js';
  * checked, and a load is one version.
  */
 const db = testFirestore(testProjectId('defl-store'));
-const store = new FirestoreDeflectionSettings(db);
+const store = new FirestoreDeflectionSettings(db, systemClock);
 afterAll(() => db.terminate());
 
 const refuseInvalid = (next: DeflectionConfig) => {
@@ -131,7 +132,10 @@ describe('deflection settings store on the Firestore emulator', () => {
     expect(stored).toEqual(
       QueueSettings.parse({ ...deflectionConfig().queues['q-refunds'], teamIds: ['team-b', 'team-a'] }),
     );
-    expect(await new FirestoreDirectory(db, 0).teamsOfQueue('q-refunds')).toEqual(['team-a', 'team-b']);
+    expect(await new FirestoreDirectory(db, 0, systemClock).teamsOfQueue('q-refunds')).toEqual([
+      'team-a',
+      'team-b',
+    ]);
 
     const before = (await store.load()).version;
     await expect(save({ section: 'queueTeams', id: 'q-gone', teamIds: [] })).rejects.toMatchObject({
@@ -197,9 +201,10 @@ describe('deflection settings store on the Firestore emulator', () => {
         watchVersion: (onVersion) => (stopWatching = store.watchVersion(onVersion)),
       },
       60_000,
+      systemClock,
     );
     onTestFinished(() => stopWatching());
-    expect((await engine.compiled())!.config.supportCenter.name).toBe('Acme Support');
+    expect((await engine.compiled()).config.supportCenter.name).toBe('Acme Support');
     const base = (await store.load()).config!;
     const version = await save({
       section: 'supportCenter',
@@ -207,7 +212,7 @@ describe('deflection settings store on the Firestore emulator', () => {
     });
     // The engine learns of the version from the store's watch; then it reloads on its next question.
     await vi.waitFor(async () => {
-      expect((await engine.compiled())!.config.supportCenter.name).toBe('Acme Renamed');
+      expect((await engine.compiled()).config.supportCenter.name).toBe('Acme Renamed');
     });
     expect(version).toBeGreaterThan(0);
   });
@@ -222,6 +227,19 @@ describe('deflection settings store on the Firestore emulator', () => {
     expect(stored).not.toHaveProperty('extra');
   });
 
+  it('when a section is saved, then the new version records the instant of the clock the store was given', async () => {
+    const at = new Date('2026-11-24T10:15:00.000Z');
+    const version = await new FirestoreDeflectionSettings(db, { now: () => at }).save(
+      sections()[0]!,
+      refuseInvalid,
+    );
+    const stored = (await db.doc('settings/deflectionVersion').get()).data()!;
+    expect({ version: stored.version, updatedAt: stored.updatedAt.toDate() }).toEqual({
+      version,
+      updatedAt: at,
+    });
+  });
+
   it('when the first queue is saved before the rest is set up with custom web deflection, even a value Firestore cannot store, then 400 and nothing is written', async () => {
     const fresh = testFirestore(testProjectId('defl-setup'));
     onTestFinished(() => fresh.terminate());
@@ -234,7 +252,7 @@ describe('deflection settings store on the Firestore emulator', () => {
       deflection: { web: [[1, [2]]] },
     });
     await expect(
-      saveSettings(new FirestoreDeflectionSettings(fresh), admin, {
+      saveSettings(new FirestoreDeflectionSettings(fresh, systemClock), admin, {
         section: 'queue',
         id: 'q-billing',
         value: queue,

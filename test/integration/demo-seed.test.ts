@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FirestoreDirectory } from '../../functions/src/adapters/firestore/directory.js';
 import { FirestoreSupervisionSettings } from '../../functions/src/adapters/firestore/supervision.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
 import { demoPeople, seedDemoData } from '../../scripts/seed/demo-data.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -27,11 +28,11 @@ describe('demo seed', () => {
     await seedDemoData(db, projectId, now);
     expect(await directoryDocuments()).toBe(first);
 
-    const directory = new FirestoreDirectory(db, 0);
+    const directory = new FirestoreDirectory(db, 0, systemClock);
     for (const { email: _email, ...person } of demoPeople)
       expect(await directory.getPerson(person.uid)).toEqual({ phone: null, ...person });
     expect((await directory.roles()).get('trainee')?.permissions).toEqual(['Monitor-Calls', 'Monitor-Chats']);
-    expect(await new FirestoreSupervisionSettings(db, 0).stuckThresholds()).toEqual({
+    expect(await new FirestoreSupervisionSettings(db, 0, systemClock).stuckThresholds()).toEqual({
       queuedMinutes: 300,
       connectedMinutes: 480,
     });

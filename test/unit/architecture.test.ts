@@ -42,3 +42,70 @@ describe('the layer rule', () => {
     ]);
   });
 });
+
+describe('the composition root is for the entry modules', () => {
+  it('when an adapter, an http module or a trigger imports the composition or an entry module, then each is a violation; config and log they may import', () => {
+    const importsOfRoot = (prefix: string) =>
+      ['composition', 'index', 'config', 'log']
+        .map((m) => `import { x } from '${prefix}${m}.js';`)
+        .join('\n');
+    const files = new Map([
+      [join(SRC_ROOT, 'adapters/firestore/bad.ts'), importsOfRoot('../../')],
+      [join(SRC_ROOT, 'http/bad.ts'), importsOfRoot('../')],
+      [join(SRC_ROOT, 'triggers/bad.ts'), importsOfRoot('../')],
+      [join(SRC_ROOT, 'entry.ts'), importsOfRoot('./')],
+    ]);
+    expect(findLayerViolations(SRC_ROOT, files).map((v) => `${v.file} ${v.imports}`)).toEqual([
+      'adapters/firestore/bad.ts ../../composition.js',
+      'adapters/firestore/bad.ts ../../index.js',
+      'http/bad.ts ../composition.js',
+      'http/bad.ts ../index.js',
+      'triggers/bad.ts ../composition.js',
+      'triggers/bad.ts ../index.js',
+    ]);
+  });
+
+  it('when an adapter imports another root module, such as an entry module in a folder of its own, or anything outside the source, then each is a violation', () => {
+    const file = join(SRC_ROOT, 'adapters/bad.ts');
+    const text =
+      "import { compose } from '../functions/api.js';\nimport { x } from '../../../scripts/stack/emulators.js';";
+    expect(findLayerViolations(SRC_ROOT, new Map([[file, text]])).map((v) => v.imports)).toEqual([
+      '../functions/api.js',
+      '../../../scripts/stack/emulators.js',
+    ]);
+  });
+});
+
+describe('the domain is given the time', () => {
+  it('when a domain file reads the clock, then each reading is a violation; converting a time it was given is not', () => {
+    const file = join(SRC_ROOT, 'domain/hours/bad.ts');
+    const text = [
+      'export const a = Date.now();',
+      'export const b = Date.now;',
+      'export const c = new Date();',
+      'export const d = new Date;',
+      'export const e = Date();',
+      'export const f = globalThis.Date.now();',
+      // Not readings of the clock:
+      'export const g = (ms: number) => new Date(ms).toISOString();',
+      "export const h = Date.parse('2026-01-01T00:00:00Z') + Date.UTC(2026, 0, 1);",
+      "export const i = 'Date.now()'; // new Date() in a comment",
+    ].join('\n');
+    expect(
+      findLayerViolations(SRC_ROOT, new Map([[file, text]])).map((v) => [v.file, v.calls, v.rule]),
+    ).toEqual(
+      [
+        [1, 'Date.now'],
+        [2, 'Date.now'],
+        [3, 'new Date()'],
+        [4, 'new Date()'],
+        [5, 'Date()'],
+        [6, 'Date.now'],
+      ].map(([line, calls]) => [
+        'domain/hours/bad.ts',
+        calls,
+        `domain is given the time and may not read the clock (line ${line})`,
+      ]),
+    );
+  });
+});

@@ -8,6 +8,7 @@ import {
   startMonitoring,
   stopMonitoring,
 } from '../../functions/src/app/supervision/monitoring.js';
+import { DeflectionEngine } from '../../functions/src/app/deflection/engine.js';
 import { listTransferTargets } from '../../functions/src/app/deflection/transfers.js';
 import {
   accessToRecording,
@@ -23,6 +24,7 @@ import {
   type RoleDefinition,
 } from '../../functions/src/domain/access/permissions.js';
 import { AppError } from '../../functions/src/domain/errors.js';
+import type { Clock } from '../../functions/src/ports/clock.js';
 import type { AuditEntry } from '../../functions/src/ports/supervision.js';
 import { listedSession, memorySupervision } from '../support/supervision-fakes.js';
 
@@ -137,6 +139,18 @@ describe("a session's details and its action flags (MON-4)", () => {
   });
 });
 
+/** Deflection before an admin has set it up: the transfer list answers its 409 once the session is allowed. */
+const unconfiguredEngine = (clock: Clock) =>
+  new DeflectionEngine(
+    {
+      load: async () => ({ config: undefined, version: 0 }),
+      save: async () => 0,
+      watchVersion: () => () => {},
+    },
+    60_000,
+    clock,
+  );
+
 /** Every route on one session, as the use cases answer it. */
 const routes: [
   string,
@@ -155,9 +169,9 @@ const routes: [
       listTransferTargets(
         {
           sessions: d.sessions,
-          engine: { compiled: async () => undefined } as never,
+          engine: unconfiguredEngine(d.clock),
           presence: { loggedIn: async () => new Set<string>() } as never,
-          now: () => d.clock.now(),
+          clock: d.clock,
         },
         a,
         id,

@@ -29,18 +29,18 @@ import { recordingTasks } from './tasks.js';
  * recordings are set up, the recordings the CRM downloads and admins look after.
  */
 export function composeApi(config: FunctionConfig, clock: Clock = systemClock): ApiDeps {
-  const dbs = databases(config);
+  const dbs = databases(config, clock);
   const settings = config.recordings;
   const tasks = settings && once(() => recordingTasks(settings));
   const ingest = once(() => sessionIngest(dbs, clock, tasks?.()));
   const people = once((): PeopleDeps => ({
     idTokens: config.authEmulatorHost
-      ? new AuthEmulatorIdTokenVerifier(config.projectId, () => clock.now())
-      : new FirebaseIdTokenVerifier(config.projectId, () => clock.now()),
+      ? new AuthEmulatorIdTokenVerifier(config.projectId, clock)
+      : new FirebaseIdTokenVerifier(config.projectId, clock),
     people: dbs.directory(),
   }));
   const supervisionSettings = once(
-    () => new FirestoreSupervisionSettings(dbs.db(), config.directoryCacheSeconds * 1000),
+    () => new FirestoreSupervisionSettings(dbs.db(), config.directoryCacheSeconds * 1000, clock),
   );
   const supervision = once((): SupervisionDeps => ({
     sessions: new FirestoreSessionQueries(dbs.db()),

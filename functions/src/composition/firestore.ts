@@ -28,7 +28,7 @@ export type DatabaseSettings = Pick<
  * The sessions database and the directory (people and roles: the same database locally, one of their
  * own where deployed), each client made on first use.
  */
-export function databases(config: DatabaseSettings) {
+export function databases(config: DatabaseSettings, clock: Clock) {
   const db = once(() => firestoreClient(config.projectId, config.firestoreDatabaseId));
   const directoryDb = once(() =>
     config.directoryDatabaseId === config.firestoreDatabaseId
@@ -36,7 +36,7 @@ export function databases(config: DatabaseSettings) {
       : firestoreClient(config.projectId, config.directoryDatabaseId),
   );
   const directory = once(
-    () => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000, () => directoryDb()),
+    () => new FirestoreDirectory(db(), config.directoryCacheSeconds * 1000, clock, () => directoryDb()),
   );
   return { db, directoryDb, directory };
 }
@@ -60,11 +60,11 @@ export function sessionIngest(
 
 /** Deflection: the platform asks what to offer, the api edits the settings. */
 export function deflection(dbs: Databases, clock: Clock): DeflectionDeps {
-  const settings = new FirestoreDeflectionSettings(dbs.db());
+  const settings = new FirestoreDeflectionSettings(dbs.db(), clock);
   return {
     settings,
     // Saves are seen at once through the version listener; the time limit is only a safety net.
-    engine: new DeflectionEngine(settings, 5 * 60_000, () => clock.now().getTime()),
+    engine: new DeflectionEngine(settings, 5 * 60_000, clock),
     presence: new FirestoreAgentPresence(dbs.db()),
     voicemails: new FirestoreVoicemailStore(dbs.db()),
     scheduledCalls: new FirestoreScheduledCallBook(dbs.db()),

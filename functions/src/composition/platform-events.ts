@@ -8,7 +8,7 @@ import { recordingTasks } from './tasks.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
-  const dbs = databases(config);
+  const dbs = databases(config, clock);
   const ingest = once(() =>
     sessionIngest(dbs, clock, config.recordings ? recordingTasks(config.recordings) : undefined),
   );

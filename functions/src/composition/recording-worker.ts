@@ -12,7 +12,7 @@ export function composeRecordingWorker(
   config: RecordingWorkerConfig,
   clock: Clock = systemClock,
 ): RecordingWorkerDeps {
-  const dbs = databases(config);
+  const dbs = databases(config, clock);
   const r = config.recordings;
   return {
     recordings: once(() => ({
@@ -21,11 +21,14 @@ export function composeRecordingWorker(
     })),
     caller: once(
       () =>
-        new OidcCallerVerifier({
-          audience: r.workerUrl,
-          serviceAccountEmail: r.tasksServiceAccount,
-          ...(r.tasksOidcCertsUrl ? { certsUrl: r.tasksOidcCertsUrl } : {}),
-        }),
+        new OidcCallerVerifier(
+          {
+            audience: r.workerUrl,
+            serviceAccountEmail: r.tasksServiceAccount,
+            ...(r.tasksOidcCertsUrl ? { certsUrl: r.tasksOidcCertsUrl } : {}),
+          },
+          clock,
+        ),
     ),
   };
 }

@@ -32,7 +32,7 @@ export function recordingPipeline(
 
 /** recordingReady and the sweeper: the pipeline, and nothing else. */
 export function composeRecordingEvents(config: RecordingsFunctionConfig, clock: Clock = systemClock) {
-  const dbs = databases(config);
+  const dbs = databases(config, clock);
   return {
     recordings: once(() => recordingPipeline(config, dbs, recordingTasks(config.recordings), clock)),
   };

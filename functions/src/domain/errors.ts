@@ -27,13 +27,18 @@ export const invalidRequest = (message: string, issues: ValidationIssue[] = []) 
 export const unauthenticated = (reason: string) =>
   new AppError('unauthenticated', 401, 'The request could not be authenticated.', { reason });
 
-export const forbidden = (reason: string, message = 'You are not allowed to do this.') =>
-  new AppError('forbidden', 403, message, { reason });
+/** `more` adds to the reason what the caller may act on, such as the permission that is missing. */
+export const forbidden = (
+  reason: string,
+  message = 'You are not allowed to do this.',
+  more: Record<string, unknown> = {},
+) => new AppError('forbidden', 403, message, { reason, ...more });
 
 export const notFound = (what: string) => new AppError('not_found', 404, `${what} was not found.`);
 
-export const conflict = (reason: string, message: string) =>
-  new AppError('conflict', 409, message, { reason });
+/** `more` adds to the reason what the caller needs to resolve it, such as the state it conflicts with. */
+export const conflict = (reason: string, message: string, more: Record<string, unknown> = {}) =>
+  new AppError('conflict', 409, message, { reason, ...more });
 
 /** A dependency is briefly unavailable: the caller should retry later. */
 export const unavailable = (message = 'A dependency is briefly unavailable; retry later.') =>

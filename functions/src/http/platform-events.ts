@@ -4,7 +4,7 @@ import { SessionEvent } from '../domain/sessions/events.js';
 import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
 import type { SignedRequestLedger } from '../ports/signed-requests.js';
-import { parseJsonBody, parseOrThrow } from './errors.js';
+import { parseJsonBody } from './errors.js';
 import { MAX_EVENT_BYTES } from './front-door.js';
 import {
   SIGNATURE_HEADER,
@@ -13,7 +13,8 @@ import {
   type SigningPolicy,
   type VerifiedRequest,
 } from './platform-signature.js';
-import type { Route, RouteContext } from './router.js';
+import { contractRoute } from './contract-route.js';
+import { route, type Route, type RouteContext } from './router.js';
 import { z } from 'zod';
 import { Channel, Identifier } from '../domain/sessions/events.js';
 import { Language, PhoneNumber, QuestionTime } from '../domain/deflection/settings.js';
@@ -24,6 +25,7 @@ import { AgentState } from '../ports/presence.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { instantWithin, PRESENCE_WINDOW } from './instants.js';
+import { DecisionAnswer } from './deflection-answers.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -42,6 +44,52 @@ const BookingRequest = SlotQuestion.extend({
 });
 
 const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
+const AgentParams = z.object({ agentId: Identifier });
+
+const Ingested = z.object({
+  outcome: z.enum(['applied', 'replayed', 'duplicate']),
+  sessionId: z.string(),
+  status: z.enum(['pending', 'queued', 'assigned', 'connected', 'on_hold', 'ended']),
+  lastSequence: z.number().int(),
+  anomaly: z
+    .string()
+    .optional()
+    .describe('Why the event did not fit the session where it falls in the order.'),
+});
+const PresenceApplied = z.object({
+  applied: z.boolean().describe('False when a later report is already known: this one changed nothing.'),
+});
+const VoicemailReceived = z.object({
+  voicemailId: z.string(),
+  route: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('agents'), agentIds: z.array(z.string()) }),
+    z.object({ type: z.literal('crm') }),
+  ]),
+  duplicate: z.boolean(),
+});
+const Instant = z.string().describe('An ISO 8601 date-time.');
+const FreeSlots = z.object({
+  timeZone: z.string(),
+  slotMinutes: z.number().int(),
+  slots: z.array(z.object({ start: Instant, end: Instant })),
+});
+const Booked = z.object({
+  bookingId: z.string(),
+  start: Instant,
+  end: Instant,
+  outcome: z.enum(['booked', 'already_booked']),
+});
+
+/** Every platform route but health: signed, and refused whole when larger than an event may be. */
+const signed = { security: ['platformSignature'], errors: [413] } as const;
+/** State-changing routes: a copy of a signed request is refused with a 409. */
+const signedOnce = { security: ['platformSignature'], errors: [409, 413] } as const;
+
+export const PLATFORM_EVENTS_DESCRIPTION = {
+  title: 'Switchboard platformEvents',
+  description:
+    "What the contact-center platform sends and asks, every request signed with the platform's secret: session events, deflection decisions, agents' presence, voicemails and call-backs.",
+};
 
 export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
   /**
@@ -83,20 +131,34 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
   };
   const scheduledCallDeps = () => {
     const { engine, scheduledCalls } = deps.deflection();
-    return { engine, book: scheduledCalls, now: () => deps.clock.now() };
+    return { engine, book: scheduledCalls, clock: deps.clock };
   };
-  return [
-    { method: 'GET', path: '/healthz', handle: () => ({ status: 200, body: { status: 'ok' } }) },
-    {
-      method: 'POST',
-      path: '/v1/events',
-      handle: async ({ req, log }) => {
+  const routes: Route[] = [
+    route(
+      'GET',
+      '/healthz',
+      {
+        operationId: 'platformEventsHealth',
+        summary: 'Whether the function answers.',
+        security: [],
+        answers: { 200: z.object({ status: z.literal('ok') }) },
+      },
+      () => ({ status: 200, body: { status: 'ok' as const } }),
+    ),
+    route(
+      'POST',
+      '/v1/events',
+      {
+        ...signed,
+        operationId: 'ingestSessionEvent',
+        summary: 'One session event (see schemas/session-event.v1.json); a copy changes nothing.',
+        body: SessionEvent,
+        bodyName: 'The session event',
+        answers: { 200: Ingested },
+      },
+      async (req) => {
         // Not guarded against copies: an event is stored once by its id, and a copy changes nothing.
-        const event = parseOrThrow(
-          SessionEvent,
-          signedBody(req, { allowV1: true }).body,
-          'The session event',
-        );
+        const event = req.body(signedBody(req.req, { allowV1: true }).body);
         const result = await ingestSessionEvent(deps.ingest(), event);
         logs.sessionEventIngested(
           {
@@ -107,7 +169,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
             status: result.session.status,
             ...(result.anomaly ? { anomaly: result.anomaly } : {}),
           },
-          log,
+          req.log,
         );
         return {
           status: 200,
@@ -120,69 +182,117 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
           },
         };
       },
-    },
-    {
-      // The decision for one contact, now (or at `at`): open, or deflected and what to offer (AHD-2…9).
-      method: 'POST',
-      path: '/v1/deflection/decisions',
-      handle: async ({ req }) => {
-        const q = parseOrThrow(DeflectionQuestion, signedBody(req, { allowV1: true }).body, 'The question');
+    ),
+    route(
+      'POST',
+      '/v1/deflection/decisions',
+      {
+        ...signed,
+        operationId: 'decideDeflection',
+        summary:
+          'The decision for one contact, now (or at `at`): open, or deflected and what to offer (AHD-2…9).',
+        body: DeflectionQuestion,
+        bodyName: 'The question',
+        answers: { 200: DecisionAnswer },
+      },
+      async (req) => {
+        const q = req.body(signedBody(req.req, { allowV1: true }).body);
         return {
           status: 200,
           body: await deps.deflection().engine.decide(contactQuestion(q, deps.clock.now())),
         };
       },
-    },
-    {
-      // Agents' states as the platform sees them: who is logged in to take a transfer (AHD-4, AHD-7).
-      method: 'PUT',
-      path: '/v1/agents/:agentId/presence',
-      handle: async ({ req, params }) => {
-        const { verified, body } = signedBody(req, { allowV1: false });
-        const report = parseOrThrow(PresenceReport, body, 'The presence report');
-        const { agentId } = parseOrThrow(z.object({ agentId: Identifier }), params, 'The path');
+    ),
+    route(
+      'PUT',
+      '/v1/agents/:agentId/presence',
+      {
+        ...signedOnce,
+        operationId: 'reportPresence',
+        summary:
+          "An agent's state as the platform sees it: who is logged in to take a transfer (AHD-4, AHD-7).",
+        params: AgentParams,
+        body: PresenceReport,
+        bodyName: 'The presence report',
+        answers: { 200: PresenceApplied },
+      },
+      async (req) => {
+        const { verified, body } = signedBody(req.req, { allowV1: false });
+        const report = req.body(body);
+        const { agentId } = req.path();
         const at = instantWithin(report.at, deps.clock.now(), PRESENCE_WINDOW, 'The presence report', 'at');
         return {
           status: 200,
           body: await onlyOnce(verified, () => deps.deflection().presence.report(agentId, report.state, at)),
         };
       },
-    },
-    {
-      // A voicemail left after hours: to the agents serving the queue, or to the CRM (AHD-6).
-      method: 'POST',
-      path: '/v1/voicemails',
-      handle: async ({ req }) => {
-        const { verified, body } = signedBody(req, { allowV1: true });
-        const voicemail = parseOrThrow(VoicemailLeft, body, 'The voicemail');
-        const now = () => deps.clock.now();
+    ),
+    route(
+      'POST',
+      '/v1/voicemails',
+      {
+        security: ['platformSignature'],
+        errors: [404, 409, 413],
+        operationId: 'receiveVoicemail',
+        summary: 'A voicemail left after hours: to the agents serving the queue, or to the CRM (AHD-6).',
+        body: VoicemailLeft,
+        bodyName: 'The voicemail',
+        answers: { 200: VoicemailReceived },
+      },
+      async (req) => {
+        const { verified, body } = signedBody(req.req, { allowV1: true });
+        const voicemail = req.body(body);
         return {
           status: 200,
           body: await onlyOnce(verified, () =>
             receiveVoicemail(
-              { engine: deps.deflection().engine, voicemails: deps.deflection().voicemails, now },
+              {
+                engine: deps.deflection().engine,
+                voicemails: deps.deflection().voicemails,
+                clock: deps.clock,
+              },
               voicemail,
             ),
           ),
         };
       },
-    },
-    {
-      method: 'POST',
-      path: '/v1/scheduled-calls/slots',
-      handle: async ({ req }) => {
-        const q = parseOrThrow(SlotQuestion, signedBody(req, { allowV1: true }).body, 'The question');
+    ),
+    route(
+      'POST',
+      '/v1/scheduled-calls/slots',
+      {
+        security: ['platformSignature'],
+        errors: [404, 409, 413],
+        operationId: 'offerCallBackSlots',
+        summary: "A queue's free call-back slots over its horizon, in its hours' zone (AHD-5, AHD-9).",
+        body: SlotQuestion,
+        bodyName: 'The question',
+        answers: { 200: FreeSlots },
+      },
+      async (req) => {
+        const q = req.body(signedBody(req.req, { allowV1: true }).body);
         return { status: 200, body: await offerSlots(scheduledCallDeps(), q) };
       },
-    },
-    {
-      method: 'POST',
-      path: '/v1/scheduled-calls',
-      handle: async ({ req }) => {
-        const { verified, body } = signedBody(req, { allowV1: true });
-        const b = parseOrThrow(BookingRequest, body, 'The booking');
+    ),
+    route(
+      'POST',
+      '/v1/scheduled-calls',
+      {
+        security: ['platformSignature'],
+        errors: [404, 409, 413],
+        operationId: 'bookCallBack',
+        summary: 'Book an offered slot; two consumers never get the same one.',
+        body: BookingRequest,
+        bodyName: 'The booking',
+        answers: { 200: Booked },
+      },
+      async (req) => {
+        const { verified, body } = signedBody(req.req, { allowV1: true });
+        const b = req.body(body);
         return { status: 200, body: await onlyOnce(verified, () => bookSlot(scheduledCallDeps(), b)) };
       },
-    },
+    ),
   ];
+  routes.push(contractRoute(PLATFORM_EVENTS_DESCRIPTION, () => routes));
+  return routes;
 }

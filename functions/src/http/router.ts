@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from '@google-cloud/functions-framework';
+import type { z } from 'zod';
 import { AppError, invalidRequest } from '../domain/errors.js';
 import { logs, traceFrom, type LogContext } from '../log.js';
-import { parseJsonBody, toHttpError } from './errors.js';
+import { parseJsonBody, parseOrThrow, toHttpError } from './errors.js';
 import { outsideRequestDomain } from './outside-request-domain.js';
 
 export interface RouteContext {
@@ -14,18 +15,86 @@ export interface RouteContext {
   json(): unknown;
 }
 
-export interface RouteResult {
+export interface RouteResult<Body = unknown> {
   status: number;
-  body?: unknown;
+  body?: Body;
   headers?: Record<string, string>;
   /** Bytes streamed as the body instead of JSON (a recording): never held whole in memory. */
   stream?: AsyncIterable<Uint8Array>;
+}
+
+/** How a caller proves who it is: a person's ID token, the CRM's key, the platform's signature, a queue's token. */
+export type SecurityScheme = 'idToken' | 'crmKey' | 'platformSignature' | 'tasksOidc';
+
+/** A success answer: a JSON body of this schema, bytes of this media type, or no body at all. */
+export type Answer = z.ZodType | { readonly bytes: string } | null;
+
+/**
+ * What a route promises its callers, read by the API document (openapi.ts). The request schemas are
+ * the ones the handler parses with (through `RouteRequest`), so the document says what the code checks.
+ */
+export interface RouteContract {
+  operationId: string;
+  summary: string;
+  /** Any one of these lets a caller in; an empty list is an open route. */
+  security: readonly SecurityScheme[];
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** How an error names a refused body ("The call settings is not valid."); "The body" otherwise. */
+  bodyName?: string;
+  /** Success answers by status. */
+  answers: Readonly<Record<number, Answer>>;
+  /** Error statuses beyond those every route may give (400 for its inputs, 401 for its security, 500). */
+  errors?: readonly number[];
 }
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   handle: (ctx: RouteContext) => Promise<RouteResult> | RouteResult;
+  contract?: RouteContract;
+}
+
+type Parsed<S, Otherwise> = S extends z.ZodType ? z.output<S> : Otherwise;
+type AnswerBody<A> = { [K in keyof A]: A[K] extends z.ZodType ? z.output<A[K]> : never }[keyof A];
+
+/** A request as a route with a contract sees it: its inputs are read through the contract's schemas. */
+export interface RouteRequest<C extends RouteContract> extends RouteContext {
+  /** The path parameters, or a 400 naming "The path". */
+  path(): Parsed<C['params'], Record<string, string>>;
+  /** The query, or a 400 naming "The query". */
+  query(): Parsed<C['query'], unknown>;
+  /** The body (by default the request's, read as JSON), or a 400 naming the contract's `bodyName`. */
+  body(json?: unknown): Parsed<C['body'], unknown>;
+}
+
+/**
+ * A route with its contract. The handler reads its inputs through the declared schemas, when it
+ * chooses (after authentication, say), and the body it answers must be one the contract describes.
+ */
+export function route<const C extends RouteContract>(
+  method: Route['method'],
+  path: string,
+  contract: C,
+  handle: (
+    req: RouteRequest<C>,
+  ) => Promise<RouteResult<AnswerBody<C['answers']>>> | RouteResult<AnswerBody<C['answers']>>,
+): Route {
+  const parse = (schema: z.ZodType | undefined, input: unknown, what: string) =>
+    schema ? parseOrThrow(schema, input, what) : input;
+  return {
+    method,
+    path,
+    contract,
+    handle: (ctx) =>
+      handle({
+        ...ctx,
+        path: () => parse(contract.params, ctx.params, 'The path') as never,
+        query: () => parse(contract.query, ctx.req.query, 'The query') as never,
+        body: (json = ctx.json()) => parse(contract.body, json, contract.bodyName ?? 'The body') as never,
+      }),
+  };
 }
 
 function decodePathSegment(segment: string): string {

@@ -1,3 +1,5 @@
+import type { Clock } from '../../ports/clock.js';
+
 /**
  * A value per key, kept for `ttlMs` in this instance: directory data (roles, queue teams) changes
  * rarely and is read on every request. A failed load is not kept.
@@ -7,15 +9,15 @@ export class TtlCache<V> {
 
   constructor(
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
   get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
-    if (hit && hit.expires > this.now()) return hit.value;
+    if (hit && hit.expires > this.clock.now().getTime()) return hit.value;
     const value = load();
     if (this.ttlMs > 0) {
-      this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+      this.entries.set(key, { value, expires: this.clock.now().getTime() + this.ttlMs });
       value.catch(() => this.entries.delete(key));
     }
     return value;

@@ -14,6 +14,7 @@ import {
   type DeflectionConfig,
 } from '../../domain/deflection/settings.js';
 import { invalidRequest, notFound } from '../../domain/errors.js';
+import type { Clock } from '../../ports/clock.js';
 import type {
   DeflectionSettingsStore,
   SettingsSection,
@@ -67,7 +68,10 @@ function parseAll(docs: RawDocs): DeflectionConfig | undefined {
 type SectionWrite = Exclude<SettingsSection, { section: 'queueTeams' }>;
 
 export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
-  constructor(private readonly db: Firestore) {}
+  constructor(
+    private readonly db: Firestore,
+    private readonly clock: Clock,
+  ) {}
 
   private async read(t: Transaction): Promise<{ raw: RawDocs; version: number }> {
     const [supportCenter, call, chat, queues, languages, version] = await Promise.all([
@@ -109,7 +113,7 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
       if (config) check(config);
       // Replaced, not merged: the document is the section, as checked.
       t.set(this.refOf(write), write.value);
-      t.set(this.db.doc(VERSION_DOC), { version: version + 1, updatedAt: new Date() });
+      t.set(this.db.doc(VERSION_DOC), { version: version + 1, updatedAt: this.clock.now() });
       return version + 1;
     });
   }

@@ -20,6 +20,7 @@ import type {
   RolesAdmin,
 } from '../../ports/directory-admin.js';
 import { MAX_CUSTOM_ROLES } from '../../domain/access/permissions.js';
+import type { Clock } from '../../ports/clock.js';
 import type { PeopleDirectory } from '../../ports/people.js';
 import type { QueueDirectory } from '../../ports/queues.js';
 import { TtlCache } from './cache.js';
@@ -67,10 +68,11 @@ export class FirestoreDirectory implements PeopleDirectory, QueueDirectory, Dire
   constructor(
     private readonly db: Firestore,
     cacheTtlMs: number,
+    clock: Clock,
     private readonly people: () => Firestore = () => db,
   ) {
-    this.queueTeams = new TtlCache(cacheTtlMs);
-    this.roleCache = new TtlCache(cacheTtlMs);
+    this.queueTeams = new TtlCache(cacheTtlMs, clock);
+    this.roleCache = new TtlCache(cacheTtlMs, clock);
   }
 
   async getPerson(uid: string): Promise<Person | undefined> {

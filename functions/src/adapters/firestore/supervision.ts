@@ -16,6 +16,7 @@ import type {
   SessionQueries,
   SupervisionSettings,
 } from '../../ports/supervision.js';
+import type { Clock } from '../../ports/clock.js';
 import type { StuckThresholdSettings } from '../../ports/directory-admin.js';
 import { EVENTS, SESSIONS } from './session-repository.js';
 import { TtlCache } from './cache.js';
@@ -217,8 +218,9 @@ export class FirestoreSupervisionSettings implements SupervisionSettings, StuckT
   constructor(
     private readonly db: Firestore,
     cacheTtlMs: number,
+    clock: Clock,
   ) {
-    this.cache = new TtlCache(cacheTtlMs);
+    this.cache = new TtlCache(cacheTtlMs, clock);
   }
 
   stuckThresholds(): Promise<StuckThresholds> {

@@ -1,5 +1,6 @@
 import type { OAuth2Client } from 'google-auth-library';
 import { unauthenticated } from '../../domain/errors.js';
+import type { Clock } from '../../ports/clock.js';
 import type { IdTokenVerifier, VerifiedIdentity } from '../../ports/people.js';
 
 /**
@@ -36,15 +37,18 @@ export class FirebaseIdTokenVerifier implements IdTokenVerifier {
 
   constructor(
     private readonly projectId: string,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock,
   ) {}
 
   private async publicKeys(): Promise<Record<string, string>> {
-    if (this.certs && this.certs.expires > Date.now()) return this.certs.value;
+    if (this.certs && this.certs.expires > this.clock.now().getTime()) return this.certs.value;
     const res = await fetch(CERTS_URL);
     if (!res.ok) throw new Error(`Could not fetch the token signing keys: HTTP ${res.status}`);
     const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 3600);
-    this.certs = { value: (await res.json()) as Record<string, string>, expires: Date.now() + maxAge * 1000 };
+    this.certs = {
+      value: (await res.json()) as Record<string, string>,
+      expires: this.clock.now().getTime() + maxAge * 1000,
+    };
     return this.certs.value;
   }
 
@@ -61,14 +65,14 @@ export class FirebaseIdTokenVerifier implements IdTokenVerifier {
     } catch {
       throw unauthenticated('invalid_token');
     }
-    return identityOf(claims, this.projectId, Math.floor(this.now().getTime() / 1000));
+    return identityOf(claims, this.projectId, Math.floor(this.clock.now().getTime() / 1000));
   }
 }
 
 export class AuthEmulatorIdTokenVerifier implements IdTokenVerifier {
   constructor(
     private readonly projectId: string,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock,
   ) {}
 
   async verify(idToken: string): Promise<VerifiedIdentity> {
@@ -82,6 +86,6 @@ export class AuthEmulatorIdTokenVerifier implements IdTokenVerifier {
     } catch {
       throw unauthenticated('invalid_token');
     }
-    return identityOf(claims, this.projectId, Math.floor(this.now().getTime() / 1000));
+    return identityOf(claims, this.projectId, Math.floor(this.clock.now().getTime() / 1000));
   }
 }

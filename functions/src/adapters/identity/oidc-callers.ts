@@ -1,5 +1,6 @@
 import type { OAuth2Client } from 'google-auth-library';
 import { forbidden, unauthenticated } from '../../domain/errors.js';
+import type { Clock } from '../../ports/clock.js';
 import type { ServiceCallerVerifier } from '../../ports/callers.js';
 
 /** Google's keys for the OIDC ID tokens it mints for service accounts (Cloud Tasks' `oidcToken`). */
@@ -24,14 +25,20 @@ export class OidcCallerVerifier implements ServiceCallerVerifier {
   private client: Promise<OAuth2Client> | undefined;
   private certs: { value: Record<string, string>; expires: number } | undefined;
 
-  constructor(private readonly options: OidcCallerOptions) {}
+  constructor(
+    private readonly options: OidcCallerOptions,
+    private readonly clock: Clock,
+  ) {}
 
   private async publicKeys(): Promise<Record<string, string>> {
-    if (this.certs && this.certs.expires > Date.now()) return this.certs.value;
+    if (this.certs && this.certs.expires > this.clock.now().getTime()) return this.certs.value;
     const res = await fetch(this.options.certsUrl ?? GOOGLE_OIDC_CERTS_URL);
     if (!res.ok) throw new Error(`Could not fetch the OIDC signing keys: HTTP ${res.status}`);
     const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1] ?? 3600);
-    this.certs = { value: (await res.json()) as Record<string, string>, expires: Date.now() + maxAge * 1000 };
+    this.certs = {
+      value: (await res.json()) as Record<string, string>,
+      expires: this.clock.now().getTime() + maxAge * 1000,
+    };
     return this.certs.value;
   }
 

@@ -25,7 +25,7 @@ import type { PeopleDirectory } from '../../ports/people.js';
 import type { AuditAction, AuditLog, AuditSubject } from '../../ports/supervision.js';
 import { saveSettings } from '../deflection/settings.js';
 import type { IngestDeps } from '../ingest-session-event.js';
-import { auditId, require } from '../supervision/deps.js';
+import { auditId, authorizeOrThrow } from '../supervision/deps.js';
 import { cursorOf } from '../supervision/lists.js';
 
 /** What admins configure through the api: people, custom roles, queue teams, stuck thresholds. */
@@ -77,7 +77,7 @@ export async function listPeople(
   filters: PeopleListFilters,
   page: { size: number; cursor?: string },
 ) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   const after = cursorOf('people', { ...filters }, page.cursor);
   const planned = planPeopleList(filters, { size: page.size, ...(after ? { after } : {}) });
   if (!('plan' in planned)) return { items: [], nextCursor: null };
@@ -94,7 +94,7 @@ export async function listPeople(
 }
 
 export async function readPerson(deps: AdminDeps, actor: Actor, uid: string) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   const person = await deps.people.get(uid);
   if (!person) throw notFound('The person');
   return personAnswer(person);
@@ -113,7 +113,7 @@ function keepsAnAdmin(current: PersonRecord | undefined, next: PersonRecord | nu
 
 /** Creates or replaces a person: every role must exist; what is stored is exactly what was checked. */
 export async function savePerson(deps: AdminDeps, actor: Actor, uid: string, input: PersonInput) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   const roles = await deps.directory.roles();
   const unknown = input.roleIds.flatMap((id, i) =>
     roles.has(id) ? [] : [{ path: `roleIds.${i}`, message: 'no such role', code: 'unknown_role' }],
@@ -128,7 +128,7 @@ export async function savePerson(deps: AdminDeps, actor: Actor, uid: string, inp
 }
 
 export async function deletePerson(deps: AdminDeps, actor: Actor, uid: string) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   await deps.people.change(uid, null, (context) => {
     if (!context.current) throw notFound('The person');
     keepsAnAdmin(context.current, null, context.otherAdminExists);
@@ -145,7 +145,7 @@ const roleAnswer = (id: string, role: RoleDefinition) => ({
 });
 
 export async function listRoles(deps: AdminDeps, actor: Actor) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   const custom = await deps.roles.customRoles();
   return {
     items: [
@@ -156,7 +156,7 @@ export async function listRoles(deps: AdminDeps, actor: Actor) {
 }
 
 export async function readRole(deps: AdminDeps, actor: Actor, roleId: string) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   const role = isBuiltInRole(roleId)
     ? BUILT_IN_ROLES[roleId as keyof typeof BUILT_IN_ROLES]
     : (await deps.roles.customRoles()).get(roleId);
@@ -170,7 +170,7 @@ const builtInIsReadOnly = (roleId: string) => {
 };
 
 export async function saveRole(deps: AdminDeps, actor: Actor, roleId: string, input: RoleInput) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   builtInIsReadOnly(roleId);
   const next: RoleDefinition = { name: input.name, permissions: input.permissions, scope: input.scope };
   const { current } = await deps.roles.change(roleId, next, ({ current, customRoles }) => {
@@ -186,7 +186,7 @@ export async function saveRole(deps: AdminDeps, actor: Actor, roleId: string, in
 }
 
 export async function deleteRole(deps: AdminDeps, actor: Actor, roleId: string) {
-  require(actor, { type: 'people.edit' });
+  authorizeOrThrow(actor, { type: 'people.edit' });
   builtInIsReadOnly(roleId);
   await deps.roles.change(roleId, null, ({ current, held }) => {
     if (!current) throw notFound('The role');
@@ -202,7 +202,7 @@ export async function deleteRole(deps: AdminDeps, actor: Actor, roleId: string) 
  * a failure half-way does the whole again: every step is idempotent.
  */
 export async function setQueueTeams(deps: AdminDeps, actor: Actor, queueId: string, teamIds: string[]) {
-  require(actor, { type: 'settings.edit' });
+  authorizeOrThrow(actor, { type: 'settings.edit' });
   // The store swaps the teams into the queue as stored, inside the save's transaction: a concurrent edit
   // of the same queue is never overwritten by a stale copy.
   const { version } = await saveSettings(deps.deflection, actor, {
@@ -245,12 +245,12 @@ function refreshTeams(deps: AdminDeps, sessionId: string): Promise<boolean> {
 }
 
 export async function readStuckThresholds(deps: AdminDeps, actor: Actor) {
-  require(actor, { type: 'settings.edit' });
+  authorizeOrThrow(actor, { type: 'settings.edit' });
   return deps.stuck.stuckThresholds();
 }
 
 export async function saveStuckThresholds(deps: AdminDeps, actor: Actor, thresholds: StuckThresholds) {
-  require(actor, { type: 'settings.edit' });
+  authorizeOrThrow(actor, { type: 'settings.edit' });
   await deps.stuck.saveStuckThresholds(thresholds);
   await audit(deps, actor, 'stuck_thresholds.changed', { type: 'settings', id: 'stuckThresholds' });
   return deps.stuck.stuckThresholds();

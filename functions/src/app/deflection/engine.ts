@@ -5,7 +5,8 @@ import {
   type ContactQuestion,
   type Decision,
 } from '../../domain/deflection/decide.js';
-import { AppError } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
+import type { Clock } from '../../ports/clock.js';
 import type { DeflectionSettingsStore } from '../../ports/deflection-settings.js';
 
 /**
@@ -18,31 +19,28 @@ export class DeflectionEngine {
   private loading: Promise<void> | undefined;
   private latestVersion = -1;
   private watching: (() => void) | undefined;
-  /** How many times the configuration was read: what the benchmark reports per decision. */
-  loads = 0;
 
   constructor(
     private readonly store: DeflectionSettingsStore,
     private readonly maxAgeMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
   private stale(): boolean {
     return (
       !this.cached ||
       this.latestVersion > this.cached.version ||
-      this.now() - this.cached.loadedAt > this.maxAgeMs
+      this.clock.now().getTime() - this.cached.loadedAt > this.maxAgeMs
     );
   }
 
-  async compiled(): Promise<CompiledDeflection | undefined> {
+  private async current(): Promise<CompiledDeflection | undefined> {
     this.watching ??= this.store.watchVersion((version) => {
       this.latestVersion = Math.max(this.latestVersion, version);
     });
     if (this.stale()) {
       this.loading ??= (async () => {
         try {
-          this.loads += 1;
           // One load is one version (the store reads every document at one instant); an older version
           // than the one cached, from a slow load, is not allowed to replace it.
           const { config, version } = await this.store.load();
@@ -50,7 +48,7 @@ export class DeflectionEngine {
           this.cached = {
             compiled: config ? compileDeflection(config) : undefined,
             version,
-            loadedAt: this.now(),
+            loadedAt: this.clock.now().getTime(),
           };
         } finally {
           this.loading = undefined;
@@ -61,16 +59,17 @@ export class DeflectionEngine {
     return this.cached?.compiled;
   }
 
+  /** The compiled configuration; until an admin has set it up, the 409 every deflection route answers. */
+  async compiled(): Promise<CompiledDeflection> {
+    const compiled = await this.current();
+    if (!compiled)
+      throw conflict('not_configured', 'Business hours and deflection settings have not been set up yet.');
+    return compiled;
+  }
+
   async decide(question: ContactQuestion): Promise<Decision> {
     const compiled = await this.compiled();
-    if (!compiled)
-      throw new AppError(
-        'not_configured',
-        409,
-        'Business hours and deflection settings have not been set up yet.',
-      );
-    if (!compiled.queues.has(question.queueId))
-      throw new AppError('not_found', 404, `There is no queue ${question.queueId}.`);
+    if (!compiled.queues.has(question.queueId)) throw notFound(`The queue ${question.queueId}`);
     return decide(compiled, question);
   }
 }

@@ -1,24 +1,19 @@
 import { hoursFor, type CompiledDeflection } from '../../domain/deflection/decide.js';
 import { freeSlots } from '../../domain/deflection/scheduled-calls.js';
-import { AppError, conflict, invalidRequest, notFound } from '../../domain/errors.js';
+import { conflict, invalidRequest, notFound } from '../../domain/errors.js';
 import type { Channel } from '../../domain/sessions/events.js';
+import type { Clock } from '../../ports/clock.js';
 import type { ScheduledCallBook } from '../../ports/scheduled-calls.js';
 import type { DeflectionEngine } from './engine.js';
 
 export interface ScheduledCallDeps {
   engine: DeflectionEngine;
   book: ScheduledCallBook;
-  now: () => Date;
+  clock: Clock;
 }
 
 async function queueWithScheduledCalls(engine: DeflectionEngine, queueId: string) {
   const compiled = await engine.compiled();
-  if (!compiled)
-    throw new AppError(
-      'not_configured',
-      409,
-      'Business hours and deflection settings have not been set up yet.',
-    );
   const queue = compiled.queues.get(queueId);
   if (!queue) throw notFound(`The queue ${queueId}`);
   if (!queue.scheduledCalls.enabled)
@@ -37,7 +32,7 @@ export async function offerSlots(
   q: { queueId: string; channel: Channel; language: string },
 ) {
   const { compiled, settings } = await queueWithScheduledCalls(deps.engine, q.queueId);
-  const from = deps.now().getTime();
+  const from = deps.clock.now().getTime();
   const until = from + settings.horizonDays * 86_400_000;
   const hours = open(compiled, q.queueId, q.channel, q.language);
   const booked = await deps.book.booked(q.queueId, from, until);
@@ -69,7 +64,7 @@ export async function bookSlot(
 ) {
   const { compiled, settings } = await queueWithScheduledCalls(deps.engine, b.queueId);
   const start = Date.parse(b.slotStart);
-  const now = deps.now().getTime();
+  const now = deps.clock.now().getTime();
   const offered = freeSlots(open(compiled, b.queueId, b.channel, b.language), {
     from: now,
     horizonDays: settings.horizonDays,
@@ -90,7 +85,7 @@ export async function bookSlot(
       callerNumber: b.callerNumber,
       ...(b.sessionId ? { sessionId: b.sessionId } : {}),
     },
-    deps.now(),
+    deps.clock.now(),
   );
   if (outcome === 'taken') throw conflict('slot_taken', 'Someone booked this slot first: choose another.');
   return {

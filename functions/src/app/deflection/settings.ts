@@ -2,14 +2,14 @@ import type { Actor } from '../../domain/access/permissions.js';
 import { ownQueueIssues, validateDeflectionConfig } from '../../domain/deflection/settings.js';
 import { invalidRequest } from '../../domain/errors.js';
 import type { DeflectionSettingsStore, SettingsSection } from '../../ports/deflection-settings.js';
-import { require } from '../supervision/deps.js';
+import { authorizeOrThrow } from '../supervision/deps.js';
 
 /**
  * "Set deflection" (AHD-11): a section is saved only if the whole configuration it makes is valid;
  * otherwise a 400 lists every problem and nothing is written.
  */
 export async function saveSettings(store: DeflectionSettingsStore, actor: Actor, change: SettingsSection) {
-  require(actor, { type: 'settings.edit' });
+  authorizeOrThrow(actor, { type: 'settings.edit' });
   const own = change.section === 'queue' ? ownQueueIssues(change.id, change.value) : [];
   if (own.length > 0) throw invalidRequest('These settings cannot be saved.', own);
   const version = await store.save(change, (next) => {
@@ -20,6 +20,6 @@ export async function saveSettings(store: DeflectionSettingsStore, actor: Actor,
 }
 
 export async function readSettings(store: DeflectionSettingsStore, actor: Actor) {
-  require(actor, { type: 'settings.edit' });
+  authorizeOrThrow(actor, { type: 'settings.edit' });
   return store.load();
 }

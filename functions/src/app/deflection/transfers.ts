@@ -3,6 +3,7 @@ import { authorize } from '../../domain/access/authorize.js';
 import { agentsServing } from '../../domain/deflection/decide.js';
 import { transferTargets } from '../../domain/deflection/transfers.js';
 import { conflict, notFound } from '../../domain/errors.js';
+import type { Clock } from '../../ports/clock.js';
 import type { AgentPresence } from '../../ports/presence.js';
 import type { SessionQueries } from '../../ports/supervision.js';
 import type { DeflectionEngine } from './engine.js';
@@ -12,7 +13,7 @@ import type { DeflectionEngine } from './engine.js';
  * Asked by that agent, or by someone who may monitor the session.
  */
 export async function listTransferTargets(
-  deps: { sessions: SessionQueries; engine: DeflectionEngine; presence: AgentPresence; now: () => Date },
+  deps: { sessions: SessionQueries; engine: DeflectionEngine; presence: AgentPresence; clock: Clock },
   actor: Actor,
   sessionId: string,
 ) {
@@ -30,8 +31,6 @@ export async function listTransferTargets(
   if (session.listState !== 'connected')
     throw conflict('session_not_live', 'Only a connected session can be transferred.');
   const compiled = await deps.engine.compiled();
-  if (!compiled)
-    throw conflict('not_configured', 'Business hours and deflection settings have not been set up yet.');
   const loggedIn = await deps.presence.loggedIn();
   const targets = transferTargets(
     compiled,
@@ -39,7 +38,7 @@ export async function listTransferTargets(
       kind: session.kind,
       channel: session.channel,
       language: session.language ?? compiled.config.supportCenter.defaultLanguage,
-      at: deps.now().getTime(),
+      at: deps.clock.now().getTime(),
       ...(session.queue ? { fromQueueId: session.queue.id } : {}),
     },
     (queueId) => agentsServing(compiled, queueId).filter((id) => loggedIn.has(id)).length,

@@ -1,6 +1,7 @@
 import { agentsServing } from '../../domain/deflection/decide.js';
 import type { VoicemailLeft } from '../../domain/deflection/voicemail.js';
-import { AppError, notFound } from '../../domain/errors.js';
+import { notFound } from '../../domain/errors.js';
+import type { Clock } from '../../ports/clock.js';
 import type { VoicemailStore } from '../../ports/voicemails.js';
 import type { DeflectionEngine } from './engine.js';
 
@@ -9,19 +10,17 @@ import type { DeflectionEngine } from './engine.js';
  * nobody serves, to the CRM (AHD-6). Recording it twice is harmless.
  */
 export async function receiveVoicemail(
-  deps: { engine: DeflectionEngine; voicemails: VoicemailStore; now: () => Date },
+  deps: { engine: DeflectionEngine; voicemails: VoicemailStore; clock: Clock },
   voicemail: VoicemailLeft,
 ) {
   const compiled = await deps.engine.compiled();
-  if (!compiled)
-    throw new AppError(
-      'not_configured',
-      409,
-      'Business hours and deflection settings have not been set up yet.',
-    );
   if (!compiled.queues.has(voicemail.queueId)) throw notFound(`The queue ${voicemail.queueId}`);
   const agentIds = agentsServing(compiled, voicemail.queueId);
   const route = agentIds.length > 0 ? ({ type: 'agents', agentIds } as const) : ({ type: 'crm' } as const);
-  const stored = await deps.voicemails.record({ ...voicemail, route, receivedAt: deps.now().toISOString() });
+  const stored = await deps.voicemails.record({
+    ...voicemail,
+    route,
+    receivedAt: deps.clock.now().toISOString(),
+  });
   return { voicemailId: voicemail.voicemailId, route, duplicate: !stored };
 }

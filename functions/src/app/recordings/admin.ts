@@ -1,7 +1,7 @@
 import type { Actor } from '../../domain/access/permissions.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import { retried, partsAcknowledged, type RecordingPlan } from '../../domain/recordings/plan.js';
-import { require } from '../supervision/deps.js';
+import { authorizeOrThrow } from '../supervision/deps.js';
 import type { RecordingPipelineDeps } from './deps.js';
 import { askForTasks } from './plan-recording.js';
 
@@ -36,7 +36,7 @@ export async function readRecording(
   actor: Actor,
   planId: string,
 ) {
-  require(actor, { type: 'audit.read' });
+  authorizeOrThrow(actor, { type: 'audit.read' });
   const plan = await deps.plans.get(planId);
   if (!plan) throw notFound('The recording');
   return recordingSummary(plan);
@@ -48,7 +48,7 @@ export async function listRecordings(
   status: RecordingPlan['status'],
   limit: number,
 ) {
-  require(actor, { type: 'audit.read' });
+  authorizeOrThrow(actor, { type: 'audit.read' });
   return { recordings: (await deps.plans.withStatus(status, limit)).map(recordingSummary) };
 }
 
@@ -57,7 +57,7 @@ export async function listRecordings(
  * access, a restored record): a new round of tasks from the first part the CRM does not have.
  */
 export async function retryRecording(deps: RecordingPipelineDeps, actor: Actor, planId: string) {
-  require(actor, { type: 'settings.edit' });
+  authorizeOrThrow(actor, { type: 'settings.edit' });
   const plan = await deps.plans.get(planId);
   if (!plan) throw notFound('The recording');
   const now = deps.clock.now();

@@ -8,7 +8,7 @@ import {
   type SessionActionType,
   type SessionTarget,
 } from '../../domain/access/authorize.js';
-import { AppError, notFound } from '../../domain/errors.js';
+import { forbidden, notFound } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { PeopleDirectory } from '../../ports/people.js';
 import type { PlatformCommands } from '../../ports/platform-commands.js';
@@ -39,26 +39,21 @@ export interface SupervisionDeps {
   newId: () => string;
 }
 
+/** The 403 of a refusal: its reason code, and the missing permission when that is the reason. */
+const refused = (why: { reason: string; permission?: string | undefined }) =>
+  forbidden(why.reason, undefined, why.permission ? { permission: why.permission } : {});
+
 /** Allowed, or a 403 whose reason code (and missing permission, if any) says why. */
-export function require(actor: Actor, action: Action): Extract<Decision, { allowed: true }> {
+export function authorizeOrThrow(actor: Actor, action: Action): Extract<Decision, { allowed: true }> {
   const decision = authorize(actor, action);
-  if (!decision.allowed) {
-    throw new AppError('forbidden', 403, 'You are not allowed to do this.', {
-      reason: decision.reason,
-      ...(decision.permission ? { permission: decision.permission } : {}),
-    });
-  }
+  if (!decision.allowed) throw refused(decision);
   return decision;
 }
 
 /** The 403 or 404 of a refused session access; nothing when it is allowed. */
 export function enforce(access: SessionAccess, what: string): void {
   if (access.outcome === 'hidden') throw notFound(what);
-  if (access.outcome === 'forbidden')
-    throw new AppError('forbidden', 403, 'You are not allowed to do this.', {
-      reason: access.reason,
-      ...(access.permission ? { permission: access.permission } : {}),
-    });
+  if (access.outcome === 'forbidden') throw refused(access);
 }
 
 const targetOf = (s: ListedSession): SessionTarget => ({ kind: s.kind ?? 'call', teamIds: s.teamIds });

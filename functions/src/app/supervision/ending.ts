@@ -1,11 +1,11 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import { AppError, conflict, notFound } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
 import { SessionEvent } from '../../domain/sessions/events.js';
 import { ingestSessionEvent } from '../ingest-session-event.js';
 import type { AuditEntry, ListedSession } from '../../ports/supervision.js';
 import { encodeListCursor } from '../../domain/supervision/cursors.js';
 import { cursorOf } from './lists.js';
-import { recordAudit, require, visibleSession, type SupervisionDeps } from './deps.js';
+import { authorizeOrThrow, recordAudit, visibleSession, type SupervisionDeps } from './deps.js';
 import { sessionSummary } from './views.js';
 
 /** How long a supervisor has to confirm after looking at the session. */
@@ -70,14 +70,10 @@ export async function confirmEnd(
   if (Date.parse(confirmation.expiresAt) <= now.getTime())
     throw conflict('confirmation_expired', 'The confirmation expired: look at the session again.');
   if (session.lastSequence !== confirmation.expectedLastSequence) {
-    throw new AppError(
-      'conflict',
-      409,
+    throw conflict(
+      'session_changed',
       'The session changed since you looked at it: review it and confirm again.',
-      {
-        reason: 'session_changed',
-        session: sessionSummary(session, thresholds, now),
-      },
+      { session: sessionSummary(session, thresholds, now) },
     );
   }
 
@@ -125,7 +121,7 @@ export async function readAudit(
   filter: { sessionId?: string; actorUid?: string },
   page: { size: number; cursor?: string },
 ) {
-  require(actor, { type: 'audit.read' });
+  authorizeOrThrow(actor, { type: 'audit.read' });
   let after = cursorOf('audit', filter, page.cursor);
   const kept: AuditEntry[] = [];
   // One more than the page, to know whether a next page exists.

@@ -8,7 +8,7 @@ import {
 import { decodeListCursor, encodeListCursor, type ListName } from '../../domain/supervision/cursors.js';
 import { invalidRequest } from '../../domain/errors.js';
 import type { ListedSession } from '../../ports/supervision.js';
-import { require, type SupervisionDeps } from './deps.js';
+import { authorizeOrThrow, type SupervisionDeps } from './deps.js';
 import { sessionSummary } from './views.js';
 
 export interface Page {
@@ -50,7 +50,7 @@ export async function listSessions(
   filters: SessionListFilters,
   page: Page,
 ) {
-  const { scope } = require(actor, { type: 'sessions.list', kind: filters.kind });
+  const { scope } = authorizeOrThrow(actor, { type: 'sessions.list', kind: filters.kind });
   const after = cursorOf('sessions', { ...filters }, page.cursor);
   const plan = planOrThrow(planSessionList(filters, scope, { size: page.size, ...(after ? { after } : {}) }));
   const found: ListedSession[] = plan ? await deps.sessions.run(plan) : [];
@@ -74,7 +74,7 @@ export async function listAgents(
   filters: { teamId?: string; search?: string },
   page: Page,
 ) {
-  const decision = require(actor, { type: 'agents.list' });
+  const decision = authorizeOrThrow(actor, { type: 'agents.list' });
   const after = cursorOf('agents', { ...filters }, page.cursor);
   const plan = planOrThrow(
     planAgentList(filters, decision.scope, { size: page.size, ...(after ? { after } : {}) }),

@@ -3,11 +3,14 @@ import { compileSchedule, explainAt, isOpen, nextChange, type CompiledSchedule }
 import { localTime } from '../hours/zone-clock.js';
 import type { Channel, Kind } from '../sessions/events.js';
 import type {
+  CallSettings,
   DeflectionConfig,
   HoursScope,
+  IvrOption,
   LanguageSettings,
   Prompt,
   PromptName,
+  QueueDeflection,
   QueueSettings,
 } from './settings.js';
 
@@ -179,120 +182,111 @@ const voicemailPrompts = (compiled: CompiledDeflection, language: string) => ({
   voicemailNumberEntered: prompt(compiled, language, 'voicemailNumberEntered') ?? undefined,
 });
 
-function offersFor(
+function queueOffer(compiled: CompiledDeflection, queueId: string, q: ContactQuestion): Offer {
+  return { type: 'queue', queueId, queueOpen: queueOpen(compiled, queueId, q) };
+}
+
+/** A queue's own greeting, when it has one, instead of the language's voicemail prompt (AHD-9). */
+function voicemailOffer(
+  compiled: CompiledDeflection,
+  q: ContactQuestion,
+  greeting: Prompt | undefined,
+): Offer {
+  return {
+    type: 'voicemail',
+    greeting: greeting ?? prompt(compiled, q.language, 'voicemail'),
+    prompts: voicemailPrompts(compiled, q.language),
+    deliverTo: voicemailRecipients(compiled, q.queueId),
+  };
+}
+
+/** Only the mobile SDK can attach the app and device details to the e-mail it opens. */
+function emailOffer(compiled: CompiledDeflection, q: ContactQuestion): Offer {
+  return {
+    type: 'email',
+    address: compiled.config.supportCenter.email,
+    prompt: prompt(compiled, q.language, 'emailDeflection'),
+    includeAppAndDevice: q.channel === 'mobile',
+  };
+}
+
+/** The global IVR option, or a queue's own, which alone may carry a custom greeting (AHD-6, AHD-9). */
+type IvrChoice = IvrOption | NonNullable<QueueDeflection['ivr']>;
+
+function ivrOffer(compiled: CompiledDeflection, q: ContactQuestion, ivr: IvrChoice): Offer {
+  const greeting = 'greeting' in ivr ? ivr.greeting : undefined;
+  switch (ivr.type) {
+    case 'queue':
+      return queueOffer(compiled, ivr.queueId, q);
+    case 'phone':
+      return { type: 'phone', number: ivr.number };
+    case 'voicemail':
+      return voicemailOffer(compiled, q, greeting);
+    case 'message':
+      return {
+        type: 'message',
+        prompt: greeting ?? prompt(compiled, q.language, 'afterHours'),
+        then: 'end_contact',
+      };
+  }
+}
+
+/** An SDK's options, the global ones or a mobile queue's own: phone and voicemail are mobile only (AHD-5). */
+function sdkOffers(
   compiled: CompiledDeflection,
   queue: QueueSettings | undefined,
   q: ContactQuestion,
-): { offers: Offer[]; source: 'global' | 'queue' } {
-  const { config } = compiled;
-  const custom = queue?.deflection;
-  const email = (withApp: boolean): Offer => ({
-    type: 'email',
-    address: config.supportCenter.email,
-    prompt: prompt(compiled, q.language, 'emailDeflection'),
-    includeAppAndDevice: withApp,
-  });
-
-  /** A queue's own IVR option may carry a custom greeting; the global one never does. */
-  const greetingOf = (option: object): Prompt | undefined =>
-    'greeting' in option ? (option as { greeting?: Prompt }).greeting : undefined;
-
-  if (q.channel === 'ivr') {
-    const ivr = custom?.ivr ?? config.call.ivr;
-    const source = custom?.ivr ? 'queue' : 'global';
-    switch (ivr.type) {
-      case 'queue':
-        return {
-          offers: [{ type: 'queue', queueId: ivr.queueId, queueOpen: queueOpen(compiled, ivr.queueId, q) }],
-          source,
-        };
-      case 'phone':
-        return { offers: [{ type: 'phone', number: ivr.number }], source };
-      case 'voicemail':
-        return {
-          offers: [
-            {
-              type: 'voicemail',
-              greeting: greetingOf(ivr) ?? prompt(compiled, q.language, 'voicemail'),
-              prompts: voicemailPrompts(compiled, q.language),
-              deliverTo: voicemailRecipients(compiled, q.queueId),
-            },
-          ],
-          source,
-        };
-      case 'message':
-        return {
-          offers: [
-            {
-              type: 'message',
-              prompt: greetingOf(ivr) ?? prompt(compiled, q.language, 'afterHours'),
-              then: 'end_contact',
-            },
-          ],
-          source,
-        };
-    }
-  }
-
-  if (q.channel === 'sms') {
-    const sms = custom?.sms;
-    return sms?.enabled && sms.text
-      ? { offers: [{ type: 'sms_reply', text: sms.text }], source: 'queue' }
-      : { offers: [], source: 'global' };
-  }
-
-  if (q.channel === 'mobile' && custom?.mobile) {
-    const m = custom.mobile;
-    if (m.redirectQueueId)
-      return {
-        offers: [
-          { type: 'queue', queueId: m.redirectQueueId, queueOpen: queueOpen(compiled, m.redirectQueueId, q) },
-        ],
-        source: 'queue',
-      };
-    const offers: Offer[] = [];
-    if (m.scheduledCall && queue?.scheduledCalls.enabled)
-      offers.push({
-        type: 'scheduled_call',
-        slotMinutes: queue.scheduledCalls.slotMinutes,
-        horizonDays: queue.scheduledCalls.horizonDays,
-      });
-    if (m.email) offers.push(email(true));
-    if (m.phone) offers.push({ type: 'phone', number: m.phone.number });
-    if (m.voicemail)
-      offers.push({
-        type: 'voicemail',
-        greeting: prompt(compiled, q.language, 'voicemail'),
-        prompts: voicemailPrompts(compiled, q.language),
-        deliverTo: voicemailRecipients(compiled, q.queueId),
-      });
-    return { offers, source: 'queue' };
-  }
-
-  // Mobile and web SDKs: the call settings' SDK options for calls (phone and voicemail are mobile
-  // only, AHD-5); the chat settings' e-mail option for chats (AHD-8).
+  options: CallSettings['sdk'],
+): Offer[] {
   const offers: Offer[] = [];
-  if (q.kind === 'chat') {
-    if (config.chat.email) offers.push(email(q.channel === 'mobile'));
-    return { offers, source: 'global' };
-  }
-  const sdk = config.call.sdk;
-  if (sdk.scheduledCall && queue?.scheduledCalls.enabled)
+  const mobile = q.channel === 'mobile';
+  if (options.scheduledCall && queue?.scheduledCalls.enabled)
     offers.push({
       type: 'scheduled_call',
       slotMinutes: queue.scheduledCalls.slotMinutes,
       horizonDays: queue.scheduledCalls.horizonDays,
     });
-  if (sdk.email) offers.push(email(q.channel === 'mobile'));
-  if (q.channel === 'mobile' && sdk.phone) offers.push({ type: 'phone', number: sdk.phone.number });
-  if (q.channel === 'mobile' && sdk.voicemail)
-    offers.push({
-      type: 'voicemail',
-      greeting: prompt(compiled, q.language, 'voicemail'),
-      prompts: voicemailPrompts(compiled, q.language),
-      deliverTo: voicemailRecipients(compiled, q.queueId),
-    });
-  return { offers, source: 'global' };
+  if (options.email) offers.push(emailOffer(compiled, q));
+  if (mobile && options.phone) offers.push({ type: 'phone', number: options.phone.number });
+  if (mobile && options.voicemail) offers.push(voicemailOffer(compiled, q, undefined));
+  return offers;
+}
+
+/** A queue's own options for its channel win over the global ones (AHD-9). */
+function offersFor(
+  compiled: CompiledDeflection,
+  queue: QueueSettings | undefined,
+  q: ContactQuestion,
+): { offers: Offer[]; source: 'global' | 'queue' } {
+  const custom = queue?.deflection;
+  switch (q.channel) {
+    case 'ivr':
+      return custom?.ivr
+        ? { offers: [ivrOffer(compiled, q, custom.ivr)], source: 'queue' }
+        : { offers: [ivrOffer(compiled, q, compiled.config.call.ivr)], source: 'global' };
+    case 'sms':
+      return custom?.sms?.enabled && custom.sms.text
+        ? { offers: [{ type: 'sms_reply', text: custom.sms.text }], source: 'queue' }
+        : { offers: [], source: 'global' };
+    case 'mobile':
+      if (custom?.mobile) {
+        const { redirectQueueId } = custom.mobile;
+        return {
+          offers: redirectQueueId
+            ? [queueOffer(compiled, redirectQueueId, q)]
+            : sdkOffers(compiled, queue, q, custom.mobile),
+          source: 'queue',
+        };
+      }
+      break;
+    case 'web':
+      break;
+  }
+  // The SDKs without options of the queue's own: the call settings' for calls (AHD-5), the chat
+  // settings' e-mail option for chats (AHD-8).
+  if (q.kind === 'chat')
+    return { offers: compiled.config.chat.email ? [emailOffer(compiled, q)] : [], source: 'global' };
+  return { offers: sdkOffers(compiled, queue, q, compiled.config.call.sdk), source: 'global' };
 }
 
 function onClockOf(timeZone: string, at: number) {

@@ -292,11 +292,6 @@ export function zoneClock(zone: string): ZoneClock {
   return clock;
 }
 
-/** Forgets every zone's cached offsets: for tests that change the runtime's settings between runs. */
-export function clearZoneClocks() {
-  clocks.clear();
-}
-
 /** The wall-clock reading of `zone` at `epochMs`. */
 export function localTime(zone: string, epochMs: number): LocalTime {
   return zoneClock(zone).localTime(epochMs);
