@@ -13,12 +13,12 @@ export default tseslint.config(
   },
   {
     // Tests read JSON answers field by field, as a client would.
-    files: ['test/**'],
+    files: ['test/**', 'local-servers/test/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // Scripts and benchmarks talk to a person on a terminal.
-    files: ['scripts/**', 'bench/**', 'test/support/**'],
+    // Scripts, local servers and benchmarks talk to a person on a terminal.
+    files: ['scripts/**', 'local-servers/**', 'bench/**', 'test/support/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -5,6 +5,15 @@ export default defineConfig({
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
+        // The local Storage, Cloud Tasks and Salesforce servers, tested through the real client libraries.
+        test: {
+          name: 'local-servers',
+          include: ['local-servers/test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'emulators',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],

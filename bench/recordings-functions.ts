@@ -7,7 +7,7 @@ import { get, request } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { sendMultipart } from '../functions/src/adapters/salesforce/multipart-upload.js';
 import { GcsRecordingBlobs } from '../functions/src/adapters/storage/recording-blobs.js';
-import { startStorageServer } from '../scripts/emulators/storage-server.js';
+import { startStorageServer } from '../local-servers/storage.js';
 import { serveFunctions } from '../scripts/stack/functions.js';
 
 /**

@@ -16,9 +16,9 @@ import {
   planIdFor,
   type RecordingPlan,
 } from '../functions/src/domain/recordings/plan.js';
-import { startSalesforceServer, type SalesforceServer } from '../scripts/emulators/salesforce-server.js';
-import type { StoredObjectMetadata } from '../scripts/emulators/storage-server.js';
-import { startTasksServer, type AttemptRecord, type TasksServer } from '../scripts/emulators/tasks-server.js';
+import { startSalesforceServer, type SalesforceServer } from '../local-servers/salesforce.js';
+import type { StoredObjectMetadata } from '../local-servers/storage.js';
+import { startTasksServer, type AttemptRecord, type TasksServer } from '../local-servers/tasks.js';
 import {
   LOCAL_SALESFORCE,
   RECORDING_WORKER_NODE_OPTIONS,

@@ -119,7 +119,7 @@ check "firestore_field_overrides_not_deployed" {
   }
 }
 
-# Signed platform requests already acted on (the replay guard, see README): Firestore deletes each
+# Signed platform requests already acted on (the replay guard, see docs/signatures.md): Firestore deletes each
 # document once its `expiresAt` has passed, when the signature could no longer pass the skew check.
 # Deletion may run a day late, never early; a late one only costs storage.
 resource "google_firestore_field" "signed_requests_ttl" {

@@ -1,9 +1,9 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { resolve } from 'node:path';
-import { startStorageServer } from './emulators/storage-server.js';
-import { startTasksServer } from './emulators/tasks-server.js';
-import { startSalesforceServer } from './emulators/salesforce-server.js';
+import { startStorageServer } from '../local-servers/storage.js';
+import { startTasksServer } from '../local-servers/tasks.js';
+import { startSalesforceServer } from '../local-servers/salesforce.js';
 import {
   LOCAL_SALESFORCE,
   connectedAppKeys,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Configuration, parsed once at cold start from the environment. Pure: tests pass their own `env`.
- * Every variable is documented in the README's configuration table.
+ * Every variable is documented in docs/configuration.md.
  */
 const Secret = z.string().min(32, 'must be at least 32 characters');
 

@@ -1,6 +1,6 @@
 /**
  * Ports and settings of the local stack. Every port can be changed through the environment
- * (documented in the README); a port of 0 picks any free one.
+ * (documented in docs/configuration.md); a port of 0 picks any free one.
  */
 const port = (name: string, fallback: number) => {
   const value = process.env[name];

@@ -3,9 +3,9 @@ import { createServer } from 'node:net';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { clientOptions } from '../../functions/src/adapters/tasks/recording-tasks.js';
 import { Storage } from '@google-cloud/storage';
-import type { StoredObjectMetadata } from '../emulators/storage-server.js';
-import type { TasksServer } from '../emulators/tasks-server.js';
-import type { SalesforceServer } from '../emulators/salesforce-server.js';
+import type { StoredObjectMetadata } from '../../local-servers/storage.js';
+import type { TasksServer } from '../../local-servers/tasks.js';
+import type { SalesforceServer } from '../../local-servers/salesforce.js';
 
 /**
  * The recordings pipeline on this machine: the bucket on our Storage server, the queue on our Cloud

@@ -13,9 +13,9 @@ import { signPlatformRequest } from '../../functions/src/http/platform-signature
 import { recordingWorkerRoutes } from '../../functions/src/http/recording-worker.js';
 import type { Route } from '../../functions/src/http/router.js';
 import { configureLogs } from '../../functions/src/log.js';
-import { startSalesforceServer, type SalesforceServer } from '../../scripts/emulators/salesforce-server.js';
-import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
-import { startTasksServer, type TasksServer } from '../../scripts/emulators/tasks-server.js';
+import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
+import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
+import { startTasksServer, type TasksServer } from '../../local-servers/tasks.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import {
   connectedAppKeys,

@@ -6,9 +6,9 @@ import { CloudTasksRecordingTasks } from '../../functions/src/adapters/tasks/rec
 import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
 import { planIdFor, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
 import { configureLogs } from '../../functions/src/log.js';
-import { startSalesforceServer, type SalesforceServer } from '../../scripts/emulators/salesforce-server.js';
-import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
-import { startTasksServer, type TasksServer } from '../../scripts/emulators/tasks-server.js';
+import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
+import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
+import { startTasksServer, type TasksServer } from '../../local-servers/tasks.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import {
   LOCAL_SALESFORCE,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Storage, type Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
+import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recording-blobs.js';
 import { ObjectGenerationGone } from '../../functions/src/ports/recordings.js';
 

@@ -8,7 +8,7 @@ import { planRecording } from '../../functions/src/app/recordings/plan-recording
 import { withFailedAttempt, withPartUploaded } from '../../functions/src/domain/recordings/plan.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
-import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
+import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 
 /** Plan once (REC-1), on the Firestore emulator with our Storage server behind the real client. */
 const PROJECT = 'demo-switchboard-recording-plans';

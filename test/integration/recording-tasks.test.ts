@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTasksServer, type TasksServer } from '../../scripts/emulators/tasks-server.js';
+import { startTasksServer, type TasksServer } from '../../local-servers/tasks.js';
 import { CloudTasksRecordingTasks } from '../../functions/src/adapters/tasks/recording-tasks.js';
 import { planIdFor } from '../../functions/src/domain/recordings/plan.js';
 

@@ -18,12 +18,12 @@ import { RETENTION_MS, planIdFor, type RecordingPlan } from '../../functions/src
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
 import type { RecordingBlobs, RecordingPlans, RecordingTasks } from '../../functions/src/ports/recordings.js';
-import { startStorageServer, type StorageServer } from '../../scripts/emulators/storage-server.js';
+import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 import {
   startSalesforceServer,
   type SalesforceFault,
   type SalesforceServer,
-} from '../../scripts/emulators/salesforce-server.js';
+} from '../../local-servers/salesforce.js';
 
 /**
  * REC-1 … REC-6 under failure: at least 200 random fault schedules, each one recording from its

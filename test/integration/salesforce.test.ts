@@ -9,11 +9,11 @@ import {
 } from '../../functions/src/adapters/salesforce/salesforce-crm.js';
 import { CrmError, type RecordingPart } from '../../functions/src/ports/crm.js';
 import { recordingBytes } from '../../scripts/stack/recording-bytes.js';
-import { startSalesforceServer, type SalesforceServer } from '../../scripts/emulators/salesforce-server.js';
+import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
 
 /**
  * The Salesforce adapter, through the real jsforce, against a local Salesforce-compatible server
- * (test/support/salesforce-server.ts): uploads in parts, at most once, and every failure REC-2 names.
+ * (local-servers/salesforce.ts): uploads in parts, at most once, and every failure REC-2 names.
  */
 
 const MiB = 1024 * 1024;

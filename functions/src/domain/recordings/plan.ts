@@ -5,11 +5,7 @@ import { z } from 'zod';
  * acknowledged, and when the recording must be gone whatever happens. Pure: time comes in as `now`.
  */
 
-/**
- * "MB" is 10^6 bytes. REC-5 says 50 MB without saying which; 50 × 10^6 is the smaller reading, so a
- * part is never over 50 MB whichever one the CRM admin has in mind, and it is the unit Salesforce and
- * most file browsers use when they show file sizes. 70 MB (70 × 10^6 bytes) → 50 MB + 20 MB.
- */
+/** "MB" is 10^6 bytes, the smaller reading of REC-5 (docs/recordings.md says why): 70 MB → 50 + 20 MB. */
 export const MEGABYTE = 1_000_000;
 export const PART_SIZE_BYTES = 50 * MEGABYTE;
 
@@ -62,9 +58,8 @@ export interface PlannedPart extends PartRange {
   /**
    * MD5 of the part's bytes, base64, from the moment the CRM acknowledged it; null before. Hashed
    * as the bytes were read from the bucket and sent, or, for a part the CRM already held, read again
-   * and found equal to the CRM's checksum. A plan is made from the object's size alone: hashing every part up front would read
-   * the whole recording once more before the first byte reaches the CRM, and the upload hashes each
-   * part as it sends it anyway.
+   * and found equal to the CRM's checksum. A plan is made from the object's size alone (why parts
+   * are not hashed up front: docs/recordings.md).
    */
   md5Base64: string | null;
   uploaded: UploadedPart | null;

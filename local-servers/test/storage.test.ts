@@ -3,11 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type Bucket, type File, type GetFilesOptions } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startStorageServer,
-  type StorageServer,
-  type StoredObjectMetadata,
-} from '../../scripts/emulators/storage-server.js';
+import { startStorageServer, type StorageServer, type StoredObjectMetadata } from '../storage.js';
 
 const MiB = 1024 * 1024;
 const CHUNK_SIZE = 256 * 1024 * 4;

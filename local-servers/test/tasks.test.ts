@@ -10,7 +10,7 @@ import {
   retriesExhausted,
   startTasksServer,
   type TasksServer,
-} from '../../scripts/emulators/tasks-server.js';
+} from '../tasks.js';
 
 const TIME_SCALE = 1000;
 const LOCATION = 'projects/demo/locations/local';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MultipartParser } from '../../scripts/emulators/salesforce-server.js';
+import { MultipartParser } from '../salesforce.js';
 
 /**
  * The local Salesforce server's multipart parser: whatever the chunks the body arrives in, each

@@ -1287,7 +1287,7 @@ async function handleHttp(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// `tsx scripts/emulators/tasks-server.ts` runs it standalone (TASKS_EMULATOR_HOST / TASKS_EMULATOR_PORT).
+// `tsx local-servers/tasks.ts` runs it standalone (TASKS_EMULATOR_HOST / TASKS_EMULATOR_PORT).
 // ---------------------------------------------------------------------------------------------------------
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
