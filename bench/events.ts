@@ -1,6 +1,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import type { IngestDeps } from '../functions/src/app/ingest-session-event.js';
-import { firestoreIngestDeps } from '../functions/src/composition.js';
+import { composePlatformEventsPubSub } from '../functions/src/composition/platform-events.js';
+import { functionConfig } from '../functions/src/config.js';
 import { sessionListing, type SessionListing } from '../functions/src/domain/supervision/session-listing.js';
 import type { MonitorStore } from '../functions/src/ports/supervision.js';
 import { SessionEvent } from '../functions/src/domain/sessions/events.js';
@@ -91,8 +92,10 @@ function handlerFor(ingest: IngestDeps) {
   return (body: Buffer) => route.handle(request(body));
 }
 
-async function throughHandler(db: Firestore, work: Prepared[]) {
-  const handle = handlerFor(firestoreIngestDeps(db, 60_000));
+/** Ingestion as the platform event functions compose it, on the project the emulator's client uses. */
+async function throughHandler(projectId: string, work: Prepared[]) {
+  const config = functionConfig('platformEventsPubSub', { GOOGLE_CLOUD_PROJECT: projectId });
+  const handle = handlerFor(composePlatformEventsPubSub(config).ingest());
   const started = performance.now();
   await pool(work, IN_FLIGHT, async (session) => {
     for (const body of session.bodies) await handle(body);
@@ -170,19 +173,20 @@ async function cpuPerEvent() {
 export async function run() {
   configureLogs({ level: 'ERROR' });
   await withFirestoreEmulator(async () => {
-    const db = new Firestore({ projectId: `demo-bench-events-${Date.now()}` });
+    const projectId = `demo-bench-events-${Date.now()}`;
+    const db = new Firestore({ projectId });
     // The scenarios' queues, with a team each, as the handler looks them up for supervisors' lists.
     for (const id of ['q-billing', 'q-refunds'])
       await db.doc(`queues/${id}`).set({ teamIds: ['team-billing'] });
     // Warm the emulator and the client's channel before measuring.
     await bareFirestore(db, prepare('warm-bare'));
-    await throughHandler(db, prepare('warm-handler'));
+    await throughHandler(projectId, prepare('warm-handler'));
     const handler: number[] = [];
     const baseline: number[] = [];
     // Alternate which goes first, so that drift in the shared machine's load falls on both.
     for (let round = 0; round < ROUNDS; round++) {
       const bare = () => bareFirestore(db, prepare(`bare-${round}`)).then((v) => baseline.push(v));
-      const ours = () => throughHandler(db, prepare(`handler-${round}`)).then((v) => handler.push(v));
+      const ours = () => throughHandler(projectId, prepare(`handler-${round}`)).then((v) => handler.push(v));
       if (round % 2 === 0) await bare().then(ours);
       else await ours().then(bare);
     }

@@ -1,7 +1,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import { listSessions } from '../functions/src/app/supervision/lists.js';
-import { compose } from '../functions/src/composition.js';
-import { loadConfig } from '../functions/src/config.js';
+import { composeApi } from '../functions/src/composition/api.js';
+import { functionConfig } from '../functions/src/config.js';
 import { BUILT_IN_ROLES, resolveActor } from '../functions/src/domain/access/permissions.js';
 import type { SessionListFilters } from '../functions/src/domain/supervision/session-listing.js';
 import { sessionListing } from '../functions/src/domain/supervision/session-listing.js';
@@ -102,9 +102,7 @@ export async function run() {
       seconds: Math.round((performance.now() - started) / 100) / 10,
     });
 
-    const deps = compose(
-      loadConfig({ GOOGLE_CLOUD_PROJECT: projectId, FUNCTION_TARGET: 'api' }),
-    ).supervision();
+    const deps = composeApi(functionConfig('api', { GOOGLE_CLOUD_PROJECT: projectId })).supervision();
     const cases: [string, typeof admin, SessionListFilters, string[] | 'all'][] = [
       ['admin_connected_calls', admin, { kind: 'call', state: 'connected' }, 'all'],
       ['manager_queued_chats_2_teams', manager, { kind: 'chat', state: 'queued' }, ['team-1', 'team-2']],

@@ -1,5 +1,7 @@
 # All six functions are built from the same source: the npm package at the repository root, whose
-# gcp-build script (run by the Node.js buildpack) compiles functions/src into functions/lib.
+# gcp-build script (run by the Node.js buildpack) compiles functions/src into functions/lib. Its main
+# (functions/src/index.ts) imports only the module of the function the runtime serves, named by the
+# entry point (FUNCTION_TARGET): each cold start loads what that one function needs.
 
 locals {
   function_runtime = "nodejs22"

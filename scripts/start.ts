@@ -85,7 +85,7 @@ async function main() {
   });
 
   const db = new Firestore({ projectId });
-  const seeded = await seedDemoData(db);
+  const seeded = await seedDemoData(db, projectId);
   stoppers.push(() => db.terminate());
   await seedDemoAccounts(auth.host, projectId);
 

@@ -66,6 +66,16 @@ const flag = (value: string | undefined): unknown =>
   value === undefined || value === '' || value === 'false' ? false : value === 'true' ? true : value;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const { config, problems } = checkConfig(env);
+  if (!config || problems.length > 0) throw invalidConfiguration(problems);
+  return config;
+}
+
+const invalidConfiguration = (problems: string[]) =>
+  new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+
+/** Every problem with the environment, for one error that names them all. */
+function checkConfig(env: Record<string, string | undefined>): { config?: Config; problems: string[] } {
   const secrets = [env.PLATFORM_SIGNING_SECRET, env.PLATFORM_SIGNING_SECRET_PREVIOUS].filter(
     (s): s is string => s !== undefined && s !== '',
   );
@@ -106,41 +116,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       (k): k is string => k !== undefined && k !== '',
     ),
   });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
+  if (!parsed.success)
+    return {
+      problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    };
+  const config = parsed.data;
+  const problems: string[] = [];
   // Every deployment shares this code; only platformEvents (or a process serving every function)
   // needs the platform's secret, and the others should not hold it.
   const target = env.FUNCTION_TARGET;
-  if (
-    (target === undefined || target === 'platformEvents') &&
-    parsed.data.platformSigning.secrets.length === 0
-  )
-    throw new Error('Invalid configuration:\n  PLATFORM_SIGNING_SECRET is required for platformEvents');
+  if ((target === undefined || target === 'platformEvents') && config.platformSigning.secrets.length === 0)
+    problems.push('PLATFORM_SIGNING_SECRET is required for platformEvents');
   // Emulator tokens are unsigned: accepting them anywhere but on a developer's machine would let
   // anyone be anyone. So the whole process must be plainly local, not merely "not on Cloud Run".
-  const notLocal = parsed.data.authEmulatorHost
-    ? reasonsNotPlainlyLocal(parsed.data.authEmulatorHost, parsed.data.projectId, env)
+  const notLocal = config.authEmulatorHost
+    ? reasonsNotPlainlyLocal(config.authEmulatorHost, config.projectId, env)
     : [];
   if (notLocal.length > 0)
-    throw new Error(
-      `Invalid configuration:\n  FIREBASE_AUTH_EMULATOR_HOST (unsigned tokens) is only accepted on a local machine: ${notLocal.join('; ')}`,
+    problems.push(
+      `FIREBASE_AUTH_EMULATOR_HOST (unsigned tokens) is only accepted on a local machine: ${notLocal.join('; ')}`,
     );
-  const { recordings } = parsed.data;
+  const { recordings } = config;
   if (
     env.K_SERVICE &&
     (recordings.tasksEmulatorHost || recordings.tasksOidcCertsUrl || recordings.storageEmulatorHost)
   )
-    throw new Error(
-      'Invalid configuration:\n  TASKS_EMULATOR_HOST, TASKS_OIDC_CERTS_URL and STORAGE_EMULATOR_HOST must not be set on Cloud Run',
+    problems.push(
+      'TASKS_EMULATOR_HOST, TASKS_OIDC_CERTS_URL and STORAGE_EMULATOR_HOST must not be set on Cloud Run',
     );
-  const missing = missingFor(target, parsed.data);
-  if (missing.length > 0)
-    throw new Error(
-      `Invalid configuration:\n  ${missing.map((m) => `${m} is required for ${target}`).join('\n  ')}`,
-    );
-  return parsed.data;
+  problems.push(...missingFor(target, config));
+  return { config, problems };
 }
 
 /** Variables a Google Cloud runtime sets (Cloud Run services and jobs, Cloud Functions, App Engine). */
@@ -171,6 +176,17 @@ function reasonsNotPlainlyLocal(
   ].filter((reason): reason is string => reason !== undefined);
 }
 
+/** Every function this code deploys, by the name it is registered and deployed under. */
+export const FUNCTION_NAMES = [
+  'platformEvents',
+  'platformEventsPubSub',
+  'api',
+  'recordingReady',
+  'recordingWorker',
+  'sweeper',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
 /** The functions that work on recordings, and what each one cannot start without. */
 export const RECORDINGS_TARGETS = ['recordingReady', 'recordingWorker', 'sweeper'] as const;
 
@@ -186,20 +202,77 @@ function missingRecordingsSettings(config: Config): string[] {
 }
 
 function missingFor(target: string | undefined, config: Config): string[] {
-  if (!RECORDINGS_TARGETS.some((t) => t === target)) return [];
   const missing = missingRecordingsSettings(config);
-  if (target === 'recordingWorker' && !config.salesforce) missing.push('SALESFORCE_LOGIN_URL');
-  return missing;
+  if (!RECORDINGS_TARGETS.some((t) => t === target)) {
+    // Elsewhere recordings are optional, but half a set is a mistake: it would switch them off unseen.
+    if (missing.length === 0 || missing.length === 4) return [];
+    return missing.map(
+      (m) => `${m} is required for ${target ?? 'every function'} once another recordings setting is set`,
+    );
+  }
+  const required = missing.map((m) => `${m} is required for ${target}`);
+  if (target === 'recordingWorker' && !config.salesforce)
+    required.push(`SALESFORCE_LOGIN_URL is required for ${target}`);
+  return required;
 }
 
-/** Whether this deployment takes part in the recordings pipeline (every setting it needs is there). */
-export const recordingsConfigured = (config: Config) => missingRecordingsSettings(config).length === 0;
+/** The recordings settings, every one the pipeline needs set. */
+export type RecordingsSettings = Config['recordings'] & {
+  bucket: string;
+  queue: string;
+  workerUrl: string;
+  tasksServiceAccount: string;
+};
+export type SalesforceSettings = NonNullable<Config['salesforce']>;
 
-/** The recordings settings, complete, for the code that needs them; a clear error when they are not. */
-export function recordingsConfig(config: Config) {
-  const missing = missingRecordingsSettings(config);
-  const { bucket, queue, workerUrl, tasksServiceAccount } = config.recordings;
-  if (!bucket || !queue || !workerUrl || !tasksServiceAccount)
-    throw new Error(`Recordings are not configured: set ${missing.join(', ')}`);
-  return { ...config.recordings, bucket, queue, workerUrl, tasksServiceAccount };
+function completeRecordings(r: Config['recordings']): RecordingsSettings | undefined {
+  const { bucket, queue, workerUrl, tasksServiceAccount } = r;
+  return bucket && queue && workerUrl && tasksServiceAccount
+    ? { ...r, bucket, queue, workerUrl, tasksServiceAccount }
+    : undefined;
+}
+
+/** A function's configuration: recordings are either set up whole or not at all. */
+export type FunctionConfig = Omit<Config, 'recordings'> & { recordings: RecordingsSettings | undefined };
+/** For the functions that exist for recordings (recordingReady, sweeper). */
+export type RecordingsFunctionConfig = FunctionConfig & { recordings: RecordingsSettings };
+export type RecordingWorkerConfig = RecordingsFunctionConfig & { salesforce: SalesforceSettings };
+
+function checkFunctionConfig(target: FunctionName, env: Record<string, string | undefined>) {
+  const { config, problems } = checkConfig({ ...env, FUNCTION_TARGET: target });
+  if (!config || problems.length > 0) return { problems };
+  return { config: { ...config, recordings: completeRecordings(config.recordings) }, problems };
+}
+
+/**
+ * What a function reads at its cold start, checked against what it serves: one error names every
+ * variable missing or invalid, so that a deployment fails at once and whole, not on a first request.
+ */
+export function functionConfig(
+  target: 'platformEvents' | 'platformEventsPubSub' | 'api',
+  env: Record<string, string | undefined> = process.env,
+): FunctionConfig {
+  const { config, problems } = checkFunctionConfig(target, env);
+  if (!config) throw invalidConfiguration(problems);
+  return config;
+}
+
+export function recordingsFunctionConfig(
+  target: 'recordingReady' | 'sweeper',
+  env: Record<string, string | undefined> = process.env,
+): RecordingsFunctionConfig {
+  const { config, problems } = checkFunctionConfig(target, env);
+  const recordings = config?.recordings;
+  if (!config || !recordings) throw invalidConfiguration(problems);
+  return { ...config, recordings };
+}
+
+export function recordingWorkerConfig(
+  env: Record<string, string | undefined> = process.env,
+): RecordingWorkerConfig {
+  const { config, problems } = checkFunctionConfig('recordingWorker', env);
+  const recordings = config?.recordings;
+  const salesforce = config?.salesforce;
+  if (!config || !recordings || !salesforce) throw invalidConfiguration(problems);
+  return { ...config, recordings, salesforce };
 }

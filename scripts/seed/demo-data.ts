@@ -1,5 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { firestoreIngestDeps } from '../../functions/src/composition.js';
+import { composePlatformEventsPubSub } from '../../functions/src/composition/platform-events.js';
+import { functionConfig } from '../../functions/src/config.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
 import {
   BUILT_IN_ROLES,
@@ -280,6 +281,7 @@ export function demoDirectory() {
 
 export async function seedDemoData(
   db: Firestore,
+  projectId: string,
   now = new Date(),
 ): Promise<{ documents: number; events: number }> {
   const config = demoDeflectionConfig();
@@ -303,7 +305,13 @@ export async function seedDemoData(
   const clock = { now: () => now };
   await new FirestoreSupervisionSettings(db, 0, clock).saveStuckThresholds(directory.stuckThresholds);
 
-  const deps = firestoreIngestDeps(db, 0, clock);
+  // Ingested as the platform event functions do it, at the seed's time.
+  const ingestConfig = functionConfig('platformEventsPubSub', {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_DATABASE_ID: db.databaseId,
+    DIRECTORY_CACHE_SECONDS: '0',
+  });
+  const deps = composePlatformEventsPubSub(ingestConfig, clock).ingest();
   const events = demoEvents(now).map((e) => SessionEvent.parse(e));
   for (const event of events) await ingestSessionEvent(deps, event);
   return {

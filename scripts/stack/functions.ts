@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FUNCTION_ENTRIES } from '../../functions/src/entry-points.js';
 import { REQUEST_BODY_LIMITS, guardServer } from '../../functions/src/http/front-door.js';
 
 /**
- * Serves registered functions with the functions framework, each on its own port as each is deployed
- * on its own. The environment must hold the functions' configuration before this is called: the entry
- * point reads it once, at import, as it does at a cold start.
+ * Serves functions with the functions framework, each on its own port as each is deployed on its own.
+ * The environment must hold the functions' configuration before this is called: each function's
+ * module checks it once, at import, as it does at a cold start.
  */
 export interface ServedFunction {
   name: string;
@@ -23,7 +24,11 @@ export const FRONT_DOOR_NODE_OPTIONS = '--import=./functions/lib/http/front-door
 export async function serveFunctions(
   ports: Record<string, number>,
 ): Promise<{ functions: ServedFunction[]; stop(): Promise<void> }> {
-  await import('../../functions/src/index.js');
+  for (const name of Object.keys(ports)) {
+    const entry = [...FUNCTION_ENTRIES].find(([entryName]) => entryName === name)?.[1];
+    if (!entry) throw new Error(`No function is named ${name}`);
+    await entry();
+  }
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
   const functions: ServedFunction[] = [];
   for (const [name, port] of Object.entries(ports)) {

@@ -1,7 +1,6 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firestoreIngestDeps } from '../../functions/src/composition.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
 import { MAX_CUSTOM_ROLES } from '../../functions/src/domain/access/permissions.js';
@@ -9,6 +8,7 @@ import { agentListing } from '../../functions/src/domain/supervision/agent-listi
 import { configureLogs } from '../../functions/src/log.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import { deflectionConfig } from '../support/deflection-config.js';
+import { composedIngest } from '../support/ingest.js';
 import { createAccount, signIn } from '../support/people.js';
 import { AUTH_TEST_PROJECT } from '../support/projects.js';
 
@@ -74,7 +74,7 @@ const T0 = Date.now();
 const minutesAgo = (m: number) => new Date(T0 - m * 60_000).toISOString();
 
 async function platform(sessionId: string, sequence: number, type: string, fields: Record<string, unknown>) {
-  const deps = firestoreIngestDeps(db, 0);
+  const deps = composedIngest(projectId, { databaseId });
   await ingestSessionEvent(
     deps,
     SessionEvent.parse({

@@ -5,7 +5,8 @@ import { systemClock } from '../../functions/src/ports/clock.js';
 import { demoPeople, seedDemoData } from '../../scripts/seed/demo-data.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
-const db = testFirestore(testProjectId('seed'));
+const projectId = testProjectId('seed');
+const db = testFirestore(projectId);
 
 afterAll(async () => {
   await db.terminate();
@@ -22,9 +23,9 @@ async function directoryDocuments(): Promise<string> {
 describe('demo seed', () => {
   it('when seeded, then people, roles and thresholds read back as the admin routes would have stored them; seeding again changes nothing', async () => {
     const now = new Date('2026-12-01T15:00:00Z');
-    await seedDemoData(db, now);
+    await seedDemoData(db, projectId, now);
     const first = await directoryDocuments();
-    await seedDemoData(db, now);
+    await seedDemoData(db, projectId, now);
     expect(await directoryDocuments()).toBe(first);
 
     const directory = new FirestoreDirectory(db, 0, systemClock);

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { confirmEnd, requestEnd } from '../../functions/src/app/supervision/ending.js';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
-import { compose } from '../../functions/src/composition.js';
-import { loadConfig } from '../../functions/src/config.js';
+import { composeApi } from '../../functions/src/composition/api.js';
+import { functionConfig } from '../../functions/src/config.js';
 import { resolveActor, BUILT_IN_ROLES } from '../../functions/src/domain/access/permissions.js';
 import { fold } from '../../functions/src/domain/sessions/session.js';
 import type { PlatformCommand } from '../../functions/src/ports/platform-commands.js';
@@ -16,14 +16,13 @@ import type { SessionEvent } from '../../functions/src/domain/sessions/events.js
  */
 const projectId = testProjectId('end-race');
 const db = testFirestore(projectId);
-const config = loadConfig({
+const config = functionConfig('api', {
   GOOGLE_CLOUD_PROJECT: projectId,
-  FUNCTION_TARGET: 'api',
   DIRECTORY_CACHE_SECONDS: '0',
 });
 const published: PlatformCommand[] = [];
 const deps = {
-  ...compose(config).supervision(),
+  ...composeApi(config).supervision(),
   commands: { publish: async (c: PlatformCommand) => void published.push(c) },
 };
 const manager = resolveActor(

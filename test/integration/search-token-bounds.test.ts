@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event.js';
-import { firestoreIngestDeps } from '../../functions/src/composition.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
 import { MAX_SEARCH_TOKENS } from '../../functions/src/domain/supervision/session-listing.js';
+import { composedIngest } from '../support/ingest.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
 /**
@@ -25,7 +25,7 @@ describe('search tokens on the Firestore emulator', () => {
       (_, i) => `team-${String(i).padStart(3, '0')}-${'x'.repeat(119)}`,
     );
     await db.doc('queues/q-crowded').set({ teamIds: teams });
-    const deps = firestoreIngestDeps(db, 0);
+    const deps = composedIngest(projectId);
     const base = { schemaVersion: 1, sessionId: 'S-LONG' };
     const at = (minute: number) => `2026-11-22T10:${String(minute).padStart(2, '0')}:00Z`;
     const events = [

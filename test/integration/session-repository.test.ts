@@ -5,7 +5,7 @@ import { ingestSessionEvent } from '../../functions/src/app/ingest-session-event
 import { CHECKPOINT_TRAIL, fold } from '../../functions/src/domain/sessions/session.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
 import type { SessionRepository } from '../../functions/src/ports/session-repository.js';
-import { firestoreIngestDeps } from '../../functions/src/composition.js';
+import { composedIngest } from '../support/ingest.js';
 import { buildScenario } from '../support/session-scenarios.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -15,13 +15,12 @@ const instances = [0, 1, 2].map(() => testFirestore(projectId));
 const db = instances[0]!;
 const repositories = instances.map((client) => new FirestoreSessionRepository(client));
 const sessions = repositories[0]!;
+/** Each instance composed as platformEvents composes itself, with its own client for the sessions. */
+const composed = instances.map(() => composedIngest(projectId, { directoryCacheSeconds: 60 }));
 let next = 0;
 const ingest = (event: Parameters<typeof ingestSessionEvent>[1]) => {
   const instance = next++ % instances.length;
-  return ingestSessionEvent(
-    { ...firestoreIngestDeps(instances[instance]!, 60_000), sessions: repositories[instance]! },
-    event,
-  );
+  return ingestSessionEvent({ ...composed[instance]!, sessions: repositories[instance]! }, event);
 };
 
 afterAll(() => Promise.all(instances.map((client) => client.terminate())));
@@ -113,7 +112,7 @@ describe('session events on the Firestore emulator', () => {
           }),
         ),
     };
-    const deps = { ...firestoreIngestDeps(db, 60_000), sessions: spied };
+    const deps = { ...composed[0]!, sessions: spied };
     const outcomes = [];
     for (const event of delivery) outcomes.push((await ingestSessionEvent(deps, event)).outcome);
     await ingestSessionEvent(deps, delivery[50]!);

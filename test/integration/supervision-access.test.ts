@@ -5,8 +5,8 @@ import type { SupervisionDeps } from '../../functions/src/app/supervision/deps.j
 import { readAudit } from '../../functions/src/app/supervision/ending.js';
 import { listAgents, listSessions } from '../../functions/src/app/supervision/lists.js';
 import { barge, startMonitoring } from '../../functions/src/app/supervision/monitoring.js';
-import { compose } from '../../functions/src/composition.js';
-import { loadConfig } from '../../functions/src/config.js';
+import { composeApi } from '../../functions/src/composition/api.js';
+import { functionConfig } from '../../functions/src/config.js';
 import { BUILT_IN_ROLES, resolveActor } from '../../functions/src/domain/access/permissions.js';
 import { AppError } from '../../functions/src/domain/errors.js';
 import type { SessionEvent } from '../../functions/src/domain/sessions/events.js';
@@ -22,12 +22,11 @@ import { testFirestore, testProjectId } from '../support/projects.js';
  */
 const projectId = testProjectId('sup-access');
 const db = testFirestore(projectId);
-const config = loadConfig({
+const config = functionConfig('api', {
   GOOGLE_CLOUD_PROJECT: projectId,
-  FUNCTION_TARGET: 'api',
   DIRECTORY_CACHE_SECONDS: '0',
 });
-const supervision = compose(config).supervision();
+const supervision = composeApi(config).supervision();
 const roles = new Map(Object.entries(BUILT_IN_ROLES));
 const manager = resolveActor(
   { uid: 'u-manager', name: 'Morgan', roleIds: ['manager'], teamIds: ['team-a'] },

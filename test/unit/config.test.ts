@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/src/config.js';
+import {
+  functionConfig,
+  loadConfig,
+  recordingsFunctionConfig,
+  recordingWorkerConfig,
+} from '../../functions/src/config.js';
 
 const SECRET = 'a'.repeat(32);
 
@@ -171,6 +176,104 @@ describe('loadConfig', () => {
           .crmDownloadKeys,
       ).toEqual([current, previous]);
       expect(() => loadConfig({ ...base, CRM_DOWNLOAD_KEY: 'short' })).toThrow(/crmDownloadKeys/);
+    });
+  });
+
+  describe("each function's own check, at its cold start", () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'demo-x' };
+    const recordings = {
+      RECORDINGS_BUCKET: 'acme-recordings',
+      RECORDINGS_QUEUE: 'projects/demo-x/locations/europe-west1/queues/recordings',
+      RECORDING_WORKER_URL: 'https://europe-west1-demo-x.cloudfunctions.net/recording-worker',
+      RECORDING_TASKS_SERVICE_ACCOUNT: 'recording-tasks@demo-x.iam.gserviceaccount.com',
+    };
+    const salesforce = {
+      SALESFORCE_LOGIN_URL: 'https://login.salesforce.com',
+      SALESFORCE_CLIENT_ID: 'client',
+      SALESFORCE_USERNAME: 'integration@acme.example',
+      SALESFORCE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----',
+    };
+    const problemsOf = (load: () => unknown) => {
+      try {
+        load();
+      } catch (error) {
+        return (error as Error).message
+          .split('\n')
+          .slice(1)
+          .map((line) => line.trim());
+      }
+      return [];
+    };
+
+    it('when a value is invalid and others are missing, then one error names them all', () => {
+      expect(
+        problemsOf(() =>
+          recordingWorkerConfig({ ...base, LOG_LEVEL: 'loud', RECORDINGS_BUCKET: 'acme-recordings' }),
+        ),
+      ).toEqual([expect.stringMatching(/^logLevel: /)]);
+      expect(
+        problemsOf(() =>
+          recordingWorkerConfig({
+            ...base,
+            FIREBASE_AUTH_EMULATOR_HOST: 'auth.example.com:9099',
+            RECORDINGS_BUCKET: 'acme-recordings',
+          }),
+        ),
+      ).toEqual([
+        expect.stringMatching(/^FIREBASE_AUTH_EMULATOR_HOST .*loopback/),
+        'RECORDINGS_QUEUE is required for recordingWorker',
+        'RECORDING_WORKER_URL is required for recordingWorker',
+        'RECORDING_TASKS_SERVICE_ACCOUNT is required for recordingWorker',
+        'SALESFORCE_LOGIN_URL is required for recordingWorker',
+      ]);
+    });
+
+    it('when the worker has everything, then its recordings and CRM settings are there, whole', () => {
+      const config = recordingWorkerConfig({ ...base, ...recordings, ...salesforce });
+      expect(config.recordings).toEqual({
+        bucket: 'acme-recordings',
+        queue: recordings.RECORDINGS_QUEUE,
+        workerUrl: recordings.RECORDING_WORKER_URL,
+        tasksServiceAccount: recordings.RECORDING_TASKS_SERVICE_ACCOUNT,
+        partSizeBytes: 50_000_000,
+      });
+      expect(config.salesforce.username).toBe('integration@acme.example');
+      expect(problemsOf(() => recordingWorkerConfig({ ...base, ...recordings }))).toEqual([
+        'SALESFORCE_LOGIN_URL is required for recordingWorker',
+      ]);
+    });
+
+    it('recordingReady and the sweeper do not start without the recordings settings; the platform secret is not theirs', () => {
+      for (const target of ['recordingReady', 'sweeper'] as const) {
+        expect(problemsOf(() => recordingsFunctionConfig(target, base))).toEqual(
+          [
+            'RECORDINGS_BUCKET',
+            'RECORDINGS_QUEUE',
+            'RECORDING_WORKER_URL',
+            'RECORDING_TASKS_SERVICE_ACCOUNT',
+          ].map((name) => `${name} is required for ${target}`),
+        );
+        const config = recordingsFunctionConfig(target, { ...base, ...recordings });
+        expect(config.recordings.bucket).toBe('acme-recordings');
+        expect(config.platformSigning.secrets).toEqual([]);
+      }
+    });
+
+    it('elsewhere recordings are on when all four settings are set and off when none is; some of them only stops the start', () => {
+      const env = { ...base, PLATFORM_SIGNING_SECRET: SECRET };
+      for (const target of ['platformEvents', 'platformEventsPubSub', 'api'] as const) {
+        expect(functionConfig(target, env).recordings).toBeUndefined();
+        expect(functionConfig(target, { ...env, ...recordings }).recordings?.queue).toBe(
+          recordings.RECORDINGS_QUEUE,
+        );
+        const { RECORDINGS_QUEUE: _queue, ...withoutQueue } = recordings;
+        expect(problemsOf(() => functionConfig(target, { ...env, ...withoutQueue }))).toEqual([
+          `RECORDINGS_QUEUE is required for ${target} once another recordings setting is set`,
+        ]);
+      }
+      expect(problemsOf(() => functionConfig('platformEvents', base))).toEqual([
+        'PLATFORM_SIGNING_SECRET is required for platformEvents',
+      ]);
     });
   });
 });

@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/src/config.js';
+import {
+  functionConfig,
+  loadConfig,
+  recordingsFunctionConfig,
+  recordingWorkerConfig,
+} from '../../functions/src/config.js';
 import { SIGNED_REQUESTS } from '../../functions/src/adapters/firestore/signed-requests.js';
 import { REQUEST_BODY_LIMITS } from '../../functions/src/http/front-door.js';
 import { FRONT_DOOR_NODE_OPTIONS } from '../../scripts/stack/functions.js';
@@ -22,6 +27,16 @@ const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as {
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The configuration check each function's module (functions/src/functions/) makes at its cold start. */
+const OWN_CHECKS = new Map<string, (env: Record<string, string>) => unknown>([
+  ['platformEvents', (env) => functionConfig('platformEvents', env)],
+  ['platformEventsPubSub', (env) => functionConfig('platformEventsPubSub', env)],
+  ['api', (env) => functionConfig('api', env)],
+  ['recordingReady', (env) => recordingsFunctionConfig('recordingReady', env)],
+  ['recordingWorker', (env) => recordingWorkerConfig(env)],
+  ['sweeper', (env) => recordingsFunctionConfig('sweeper', env)],
+]);
 const infraDir = join(root, 'infra');
 
 type Body = Record<string, unknown>;
@@ -366,13 +381,28 @@ describe('functions', () => {
     }
   });
 
-  it('the entry points are the ones functions/src/index.ts registers, each with the matching signature', () => {
-    const index = readFileSync(join(root, 'functions/src/index.ts'), 'utf8');
-    const registered = [...index.matchAll(/functions\.(http|cloudEvent)\(\s*'(\w+)'/g)].map(
-      ([, kind, name]) => `${kind!} ${name!}`,
+  it("the entry points are the functions registered by the package's main, one module each, each with the matching signature", () => {
+    // The main imports the module that FUNCTION_TARGET names, from this table.
+    const table = readFileSync(join(root, 'functions/src/entry-points.ts'), 'utf8');
+    const modules = [...table.matchAll(/\['(\w+)', \(\) => import\('\.\/(functions\/[\w-]+)\.js'\)\]/g)];
+    expect(modules).toHaveLength([...table.matchAll(/\bimport\(/g)].length);
+    const registered = modules.map(([, name, module]) => {
+      const text = readFileSync(join(root, 'functions/src', `${module!}.ts`), 'utf8');
+      const found = [...text.matchAll(/functions\.(http|cloudEvent)\(\s*'(\w+)'/g)].map(
+        ([, kind, registeredName]) => `${kind!} ${registeredName!}`,
+      );
+      // Every registration call was read (none is written in a form the pattern above misses), and
+      // each module registers the one function it is loaded for.
+      expect(found, module).toHaveLength([...text.matchAll(/\bfunctions\.\w+\(/g)].length);
+      expect(
+        found.map((f) => f.split(' ')[1]),
+        module,
+      ).toEqual([name]);
+      return found[0]!;
+    });
+    expect(readdirSync(join(root, 'functions/src/functions')).sort()).toEqual(
+      modules.map(([, , module]) => `${module!.split('/')[1]!}.ts`).sort(),
     );
-    // Every registration call was read: none is written in a form the pattern above misses.
-    expect(registered).toHaveLength([...index.matchAll(/\bfunctions\.\w+\(/g)].length);
     expect(registered).toEqual(
       expect.arrayContaining([
         'http platformEvents',
@@ -388,6 +418,8 @@ describe('functions', () => {
       return `${kind} ${String(block(body, 'build_config').entry_point)}`;
     });
     expect(deployed.sort()).toEqual(registered.sort());
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main?: string };
+    expect(pkg.main).toBe('functions/lib/index.js');
   });
 
   it('all are built from the one uploaded archive of the repository, renamed when its content changes', () => {
@@ -518,6 +550,10 @@ describe('functions', () => {
       const config = loadConfig(env);
       expect(config.authEmulatorHost, entryPoint).toBeUndefined();
       if (entryPoint === 'api') expect(config.platformCommandsTopic).toBe('platform-commands');
+      // The check the function's own module makes at its cold start, which also wants what it serves.
+      const ownCheck = OWN_CHECKS.get(entryPoint);
+      expect(ownCheck, entryPoint).toBeDefined();
+      expect(() => ownCheck!(env), entryPoint).not.toThrow();
     }
     // …and the checks are real: platformEvents does not start without its secret, and no function
     // starts on Cloud Run with the Auth emulator.

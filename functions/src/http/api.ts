@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { PeopleDeps } from '../app/authenticate.js';
 import type { AdminDeps } from '../app/admin/directory.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
-import type { RecordingsDeps } from '../app/recordings/deps.js';
+import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import type { SupervisionDeps } from '../app/supervision/deps.js';
 import { adminRoutes } from './api/admin.js';
@@ -23,7 +23,7 @@ export interface ApiDeps {
   deflection: () => DeflectionDeps;
   /** Recordings (REC-4 and the CRM admin's view); absent where recordings are not configured. */
   downloads?: () => DownloadDeps;
-  recordings?: () => RecordingsDeps;
+  recordings?: () => RecordingPipelineDeps;
   crmDownloadKeys?: readonly string[];
   /** People, roles, queue teams and stuck thresholds, as admins configure them. */
   admin: () => AdminDeps;

@@ -1,5 +1,5 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import type { RecordingsDeps } from '../app/recordings/deps.js';
+import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import { planRecording } from '../app/recordings/plan-recording.js';
 import { sweep } from '../app/recordings/sweep.js';
 import { logs } from '../log.js';
@@ -18,7 +18,7 @@ export const OBJECT_FINALIZED = 'google.cloud.storage.object.v1.finalized';
  * its upload; throwing asks Eventarc to deliver the event again (the trigger retries), and a repeat
  * finds the plan made.
  */
-export function recordingReadyFromStorage(deps: { recordings: () => RecordingsDeps }) {
+export function recordingReadyFromStorage(deps: { recordings: () => RecordingPipelineDeps }) {
   return async (cloudEvent: CloudEvent<StorageObjectData>): Promise<void> => {
     const data = cloudEvent.data;
     if (
@@ -40,7 +40,7 @@ export function recordingReadyFromStorage(deps: { recordings: () => RecordingsDe
 }
 
 /** sweeper: the hourly tick (Cloud Scheduler → Pub/Sub). */
-export function sweeperFromSchedule(deps: { recordings: () => RecordingsDeps }) {
+export function sweeperFromSchedule(deps: { recordings: () => RecordingPipelineDeps }) {
   return async (): Promise<void> => {
     await sweep(deps.recordings());
   };

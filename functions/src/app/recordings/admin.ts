@@ -2,7 +2,7 @@ import type { Actor } from '../../domain/access/permissions.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import { retried, partsAcknowledged, type RecordingPlan } from '../../domain/recordings/plan.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
-import type { RecordingsDeps } from './deps.js';
+import type { RecordingPipelineDeps } from './deps.js';
 import { askForTasks } from './plan-recording.js';
 
 /** What the CRM admin sees of a recording: where it stands, and why when it went wrong. */
@@ -31,7 +31,11 @@ export function recordingSummary(plan: RecordingPlan) {
   };
 }
 
-export async function readRecording(deps: Pick<RecordingsDeps, 'plans'>, actor: Actor, planId: string) {
+export async function readRecording(
+  deps: Pick<RecordingPipelineDeps, 'plans'>,
+  actor: Actor,
+  planId: string,
+) {
   authorizeOrThrow(actor, { type: 'audit.read' });
   const plan = await deps.plans.get(planId);
   if (!plan) throw notFound('The recording');
@@ -39,7 +43,7 @@ export async function readRecording(deps: Pick<RecordingsDeps, 'plans'>, actor: 
 }
 
 export async function listRecordings(
-  deps: Pick<RecordingsDeps, 'plans'>,
+  deps: Pick<RecordingPipelineDeps, 'plans'>,
   actor: Actor,
   status: RecordingPlan['status'],
   limit: number,
@@ -52,7 +56,7 @@ export async function listRecordings(
  * An admin's retry of an upload that failed for good (once the cause is fixed: the CRM user's
  * access, a restored record): a new round of tasks from the first part the CRM does not have.
  */
-export async function retryRecording(deps: RecordingsDeps, actor: Actor, planId: string) {
+export async function retryRecording(deps: RecordingPipelineDeps, actor: Actor, planId: string) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const plan = await deps.plans.get(planId);
   if (!plan) throw notFound('The recording');

@@ -3,13 +3,11 @@ import type { CrmClient } from '../../ports/crm.js';
 import type { RecordingBlobs, RecordingPlans, RecordingTasks } from '../../ports/recordings.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
 
-/** What the recordings use cases work through. */
-export interface RecordingsDeps {
+/** What the recordings use cases work through, in every function that works on recordings. */
+export interface RecordingPipelineDeps {
   plans: RecordingPlans;
   blobs: RecordingBlobs;
   tasks: RecordingTasks;
-  /** Built on first use: only the worker talks to the CRM. */
-  crm: () => CrmClient;
   /** The CRM record of a call is on its session. */
   sessions: Pick<SessionRepository, 'getSession'>;
   clock: Clock;
@@ -17,6 +15,11 @@ export interface RecordingsDeps {
   bucket: string;
   /** 50 MB (10^6 bytes) in production; smaller only in tests. */
   partSizeBytes: number;
+}
+
+/** The worker's: only its upload tasks talk to the CRM, whose client is built on the first upload. */
+export interface RecordingsDeps extends RecordingPipelineDeps {
+  crm: () => CrmClient;
 }
 
 /** What a task handler tells the queue: done (acknowledge), or come back later. */

@@ -9,7 +9,7 @@ import {
 } from '../../domain/recordings/plan.js';
 import { logs } from '../../log.js';
 import type { RecordingObject } from '../../ports/recordings.js';
-import type { RecordingsDeps } from './deps.js';
+import type { RecordingPipelineDeps } from './deps.js';
 
 /** A recording announced by the bucket (object finalized), by the platform, or found by the sweep. */
 export interface RecordingAnnouncement {
@@ -34,7 +34,10 @@ export type PlanOutcome =
  * record, the deadline) from the object's metadata, without reading its bytes; any later one, from either source, finds that plan and only makes sure its tasks
  * exist. The plan's id comes from the object, so both sources agree on it.
  */
-export async function planRecording(deps: RecordingsDeps, a: RecordingAnnouncement): Promise<PlanOutcome> {
+export async function planRecording(
+  deps: RecordingPipelineDeps,
+  a: RecordingAnnouncement,
+): Promise<PlanOutcome> {
   if (a.bucket !== deps.bucket) {
     logs.recordingObjectIgnored({ source: a.source, reason: 'other_bucket' });
     return { outcome: 'not_a_recording' };
@@ -83,7 +86,7 @@ export async function planRecording(deps: RecordingsDeps, a: RecordingAnnounceme
  * The tasks a plan needs: its purge at the deadline and its next upload. Both are named, so asking
  * again (a repeated announcement, a crash after the plan was stored) creates nothing new.
  */
-export async function askForTasks(deps: RecordingsDeps, plan: RecordingPlan): Promise<void> {
+export async function askForTasks(deps: RecordingPipelineDeps, plan: RecordingPlan): Promise<void> {
   if (isFinished(plan)) return;
   await deps.tasks.schedulePurge(plan.id, new Date(plan.purgeAt));
   if (plan.status !== 'failed') await deps.tasks.enqueuePartUpload(plan.id, plan.round, nextPartIndex(plan));
@@ -93,7 +96,10 @@ export async function askForTasks(deps: RecordingsDeps, plan: RecordingPlan): Pr
  * The call's CRM record, from its session. Undefined while the platform has not linked one; only
  * Salesforce records can be uploaded to.
  */
-export async function crmRecordOf(deps: RecordingsDeps, sessionId: string): Promise<CrmRecordRef | null> {
+export async function crmRecordOf(
+  deps: RecordingPipelineDeps,
+  sessionId: string,
+): Promise<CrmRecordRef | null> {
   const crm = (await deps.sessions.getSession(sessionId))?.crm;
   return crm?.system === 'salesforce' ? { system: 'salesforce', recordId: crm.recordId } : null;
 }

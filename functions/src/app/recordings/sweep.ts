@@ -6,7 +6,7 @@ import {
   stepForPurgeTask,
 } from '../../domain/recordings/plan.js';
 import { logs } from '../../log.js';
-import type { RecordingsDeps } from './deps.js';
+import type { RecordingPipelineDeps } from './deps.js';
 import { planRecording } from './plan-recording.js';
 import { deleteUploaded, purge } from './upload-tasks.js';
 
@@ -30,7 +30,7 @@ export interface SweepSummary {
  * came back, an announcement was lost): overdue plans are purged; objects without a plan are planned,
  * or purged when they are already due; objects whose plan is finished are deleted again.
  */
-export async function sweep(deps: RecordingsDeps): Promise<SweepSummary> {
+export async function sweep(deps: RecordingPipelineDeps): Promise<SweepSummary> {
   const summary: SweepSummary = {
     overduePurged: 0,
     overdueDeleted: 0,

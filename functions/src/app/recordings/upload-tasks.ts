@@ -14,7 +14,7 @@ import {
 import { logs } from '../../log.js';
 import { CrmError } from '../../ports/crm.js';
 import { ObjectGenerationGone } from '../../ports/recordings.js';
-import { DONE, type RecordingsDeps, type TaskAnswer } from './deps.js';
+import { DONE, type RecordingPipelineDeps, type RecordingsDeps, type TaskAnswer } from './deps.js';
 
 /** While the platform has not linked the call to a CRM record, look again after this long. */
 const CRM_RECORD_RETRY_SECONDS = 300;
@@ -220,7 +220,7 @@ async function findCrmRecord(deps: RecordingsDeps, plan: RecordingPlan): Promise
 }
 
 /** REC-1: every part acknowledged, so the recording goes, that generation only. */
-export async function deleteUploaded(deps: RecordingsDeps, plan: RecordingPlan): Promise<TaskAnswer> {
+export async function deleteUploaded(deps: RecordingPipelineDeps, plan: RecordingPlan): Promise<TaskAnswer> {
   const { bucket, name, generation } = plan.object;
   const result = await deps.blobs.delete(bucket, name, generation);
   await deps.plans.update(plan.id, (p) => withDeleted(p, deps.clock.now()));
@@ -233,7 +233,7 @@ export async function deleteUploaded(deps: RecordingsDeps, plan: RecordingPlan):
  * many parts the CRM did get, for the CRM admin.
  */
 export async function purge(
-  deps: RecordingsDeps,
+  deps: RecordingPipelineDeps,
   plan: RecordingPlan,
   reason: PurgeReason,
 ): Promise<TaskAnswer> {

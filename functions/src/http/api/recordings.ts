@@ -6,7 +6,7 @@ import { route, type Route, type RouteContext } from '../router.js';
 import { PlanId } from '../../domain/recordings/plan.js';
 import { z } from 'zod';
 import { listRecordings, readRecording, retryRecording } from '../../app/recordings/admin.js';
-import type { RecordingsDeps } from '../../app/recordings/deps.js';
+import type { RecordingPipelineDeps } from '../../app/recordings/deps.js';
 import { Instant } from './answers.js';
 
 /** The CRM presents its key in this header (REC-4); people present their ID token as elsewhere. */
@@ -15,7 +15,7 @@ export const CRM_KEY_HEADER = 'x-crm-key';
 export interface RecordingsApiDeps {
   people: () => PeopleDeps;
   downloads: () => DownloadDeps;
-  recordings: () => RecordingsDeps;
+  recordings: () => RecordingPipelineDeps;
   /** Current key first, then the previous one while it is rotated out. */
   crmKeys: readonly string[];
 }

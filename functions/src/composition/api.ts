@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import {
+  FirestorePeopleAdmin,
+  FirestoreQueueSessions,
+  FirestoreRolesAdmin,
+} from '../adapters/firestore/directory.js';
+import {
+  FirestoreAgentQueries,
+  FirestoreAuditLog,
+  FirestoreEndConfirmations,
+  FirestoreSessionQueries,
+  FirestoreSupervisionSettings,
+} from '../adapters/firestore/supervision.js';
+import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from '../adapters/identity/id-tokens.js';
+import { PubSubPlatformCommands } from '../adapters/pubsub/platform-commands.js';
+import type { AdminDeps } from '../app/admin/directory.js';
+import type { PeopleDeps } from '../app/authenticate.js';
+import type { DownloadDeps } from '../app/recordings/download.js';
+import type { SupervisionDeps } from '../app/supervision/deps.js';
+import type { FunctionConfig } from '../config.js';
+import type { ApiDeps } from '../http/api.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import { databases, deflection, once, sessionIngest } from './firestore.js';
+import { recordingPipeline } from './recordings.js';
+import { recordingTasks } from './tasks.js';
+
+/**
+ * The api: people, supervision, deflection settings, the directory's administration and, where
+ * recordings are set up, the recordings the CRM downloads and admins look after.
+ */
+export function composeApi(config: FunctionConfig, clock: Clock = systemClock): ApiDeps {
+  const dbs = databases(config, clock);
+  const settings = config.recordings;
+  const tasks = settings && once(() => recordingTasks(settings));
+  const ingest = once(() => sessionIngest(dbs, clock, tasks?.()));
+  const people = once((): PeopleDeps => ({
+    idTokens: config.authEmulatorHost
+      ? new AuthEmulatorIdTokenVerifier(config.projectId, clock)
+      : new FirebaseIdTokenVerifier(config.projectId, clock),
+    people: dbs.directory(),
+  }));
+  const supervisionSettings = once(
+    () => new FirestoreSupervisionSettings(dbs.db(), config.directoryCacheSeconds * 1000, clock),
+  );
+  const supervision = once((): SupervisionDeps => ({
+    sessions: new FirestoreSessionQueries(dbs.db()),
+    agents: new FirestoreAgentQueries(dbs.directoryDb()),
+    monitors: ingest().monitors,
+    audit: new FirestoreAuditLog(dbs.db()),
+    confirmations: new FirestoreEndConfirmations(dbs.db()),
+    settings: supervisionSettings(),
+    people: dbs.directory(),
+    commands: new PubSubPlatformCommands(config.projectId, config.platformCommandsTopic),
+    ingest: ingest(),
+    clock,
+    newId: randomUUID,
+  }));
+  const deflectionDeps = once(() => deflection(dbs, clock));
+  const admin = once((): AdminDeps => ({
+    people: new FirestorePeopleAdmin(dbs.directoryDb()),
+    roles: new FirestoreRolesAdmin(dbs.directoryDb()),
+    directory: dbs.directory(),
+    stuck: supervisionSettings(),
+    queueSessions: new FirestoreQueueSessions(dbs.db()),
+    deflection: deflectionDeps().settings,
+    ingest: ingest(),
+    audit: supervision().audit,
+    clock,
+    newId: randomUUID,
+  }));
+  const deps: ApiDeps = {
+    people,
+    supervision,
+    deflection: deflectionDeps,
+    admin,
+    crmDownloadKeys: config.crmDownloadKeys,
+  };
+  if (!settings || !tasks) return deps;
+  const recordings = once(() =>
+    recordingPipeline({ projectId: config.projectId, recordings: settings }, dbs, tasks(), clock),
+  );
+  const downloads = once((): DownloadDeps => ({
+    plans: recordings().plans,
+    blobs: recordings().blobs,
+    sessions: supervision().sessions,
+    audit: supervision().audit,
+    clock,
+    newId: randomUUID,
+  }));
+  return { ...deps, recordings, downloads };
+}

@@ -1,0 +1,39 @@
+import { FirestoreSignedRequestLedger } from '../adapters/firestore/signed-requests.js';
+import type { IngestDeps } from '../app/ingest-session-event.js';
+import type { FunctionConfig } from '../config.js';
+import type { PlatformEventsDeps } from '../http/platform-events.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import { databases, deflection, once, sessionIngest } from './firestore.js';
+import { recordingTasks } from './tasks.js';
+
+/** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
+function ingestFor(config: FunctionConfig, clock: Clock) {
+  const dbs = databases(config, clock);
+  const ingest = once(() =>
+    sessionIngest(dbs, clock, config.recordings ? recordingTasks(config.recordings) : undefined),
+  );
+  return { dbs, ingest };
+}
+
+/** platformEvents: signed session events, and the deflection questions the platform asks. */
+export function composePlatformEvents(
+  config: FunctionConfig,
+  clock: Clock = systemClock,
+): PlatformEventsDeps {
+  const { dbs, ingest } = ingestFor(config, clock);
+  return {
+    signing: config.platformSigning,
+    signedRequests: once(() => new FirestoreSignedRequestLedger(dbs.db())),
+    ingest,
+    deflection: once(() => deflection(dbs, clock)),
+    clock,
+  };
+}
+
+/** platformEventsPubSub: the same session events, from the topic. */
+export function composePlatformEventsPubSub(
+  config: FunctionConfig,
+  clock: Clock = systemClock,
+): { ingest: () => IngestDeps } {
+  return { ingest: ingestFor(config, clock).ingest };
+}

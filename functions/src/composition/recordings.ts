@@ -1,0 +1,39 @@
+import { FirestoreRecordingPlans } from '../adapters/firestore/recording-plans.js';
+import { FirestoreSessionRepository } from '../adapters/firestore/session-repository.js';
+import { GcsRecordingBlobs } from '../adapters/storage/recording-blobs.js';
+import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
+import type { RecordingsFunctionConfig, RecordingsSettings } from '../config.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { RecordingTasks } from '../ports/recordings.js';
+import { databases, once, type Databases } from './firestore.js';
+import { recordingTasks } from './tasks.js';
+
+/** Plans in Firestore, recordings in Cloud Storage, tasks on Cloud Tasks. */
+export function recordingPipeline(
+  config: { projectId: string; recordings: RecordingsSettings },
+  dbs: Databases,
+  tasks: RecordingTasks,
+  clock: Clock,
+): RecordingPipelineDeps {
+  const r = config.recordings;
+  return {
+    plans: new FirestoreRecordingPlans(dbs.db()),
+    blobs: new GcsRecordingBlobs({
+      projectId: config.projectId,
+      ...(r.storageEmulatorHost ? { apiEndpoint: r.storageEmulatorHost } : {}),
+    }),
+    tasks,
+    sessions: new FirestoreSessionRepository(dbs.db()),
+    clock,
+    bucket: r.bucket,
+    partSizeBytes: r.partSizeBytes,
+  };
+}
+
+/** recordingReady and the sweeper: the pipeline, and nothing else. */
+export function composeRecordingEvents(config: RecordingsFunctionConfig, clock: Clock = systemClock) {
+  const dbs = databases(config, clock);
+  return {
+    recordings: once(() => recordingPipeline(config, dbs, recordingTasks(config.recordings), clock)),
+  };
+}

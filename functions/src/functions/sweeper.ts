@@ -1,0 +1,10 @@
+import * as functions from '@google-cloud/functions-framework';
+import { composeRecordingEvents } from '../composition/recordings.js';
+import { recordingsFunctionConfig } from '../config.js';
+import { configureLogs } from '../log.js';
+import { sweeperFromSchedule } from '../triggers/recordings.js';
+
+const config = recordingsFunctionConfig('sweeper');
+configureLogs({ level: config.logLevel });
+
+functions.cloudEvent('sweeper', sweeperFromSchedule(composeRecordingEvents(config)));
