@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readAudit, requestEnd } from '../../functions/src/app/supervision/ending.js';
+import {
+  MAX_AUDIT_ENTRIES_SCANNED,
+  readAudit,
+  requestEnd,
+} from '../../functions/src/app/supervision/ending.js';
 import {
   barge,
   getSessionDetails,
@@ -320,6 +324,49 @@ describe('listening while barging', () => {
 });
 
 describe('the audit trail', () => {
+  it('when a thousand entries and more are about the reader, then no page reads past more than its bound, and paging on still finds every other entry once', async () => {
+    const { deps, audit } = memorySupervision({ roles });
+    const admin = actors[0]!;
+    const total = MAX_AUDIT_ENTRIES_SCANNED * 2 + 150;
+    for (let i = 0; i < total; i++) {
+      const entry: AuditEntry = {
+        id: `e-${String(i).padStart(5, '0')}`,
+        at: new Date(Date.UTC(2026, 10, 22, 9, 0, 0) - i * 1000).toISOString(),
+        action: 'monitor.started',
+        actorUid: 'manager',
+        sessionId: 'S-1',
+        kind: 'call',
+        agentId: i % 700 === 699 ? 'ari' : admin.uid,
+        teamIds: ['team-a'],
+      };
+      audit.set(entry.id, entry);
+    }
+    let read = 0;
+    const list = deps.audit.list.bind(deps.audit);
+    const counted = {
+      ...deps,
+      audit: {
+        ...deps.audit,
+        list: async (...args: Parameters<typeof list>) => {
+          const batch = await list(...args);
+          read += batch.length;
+          return batch;
+        },
+      },
+    };
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 50; pages++) {
+      read = 0;
+      const page = await readAudit(counted, admin, {}, { size: 5, ...(cursor ? { cursor } : {}) });
+      expect(read).toBeLessThanOrEqual(MAX_AUDIT_ENTRIES_SCANNED + 6);
+      seen.push(...page.items.map((e) => e.id));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(['e-00699', 'e-01399', 'e-02099']);
+  });
+
   it('when most entries are about the reader as the monitored agent, then every page but the last is full, and each other entry comes once', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -110,10 +110,14 @@ export async function confirmEnd(
   };
 }
 
+/** How many entries one page may read past: the skipped ones are bounded too, whoever reads. */
+export const MAX_AUDIT_ENTRIES_SCANNED = 1_000;
+
 /**
  * The audit trail (who monitored, barged or ended what, and when), for admins; never the entries about
  * the reader as the monitored agent. Those are skipped while reading, so that a page is full whenever a
- * next one exists, however many are skipped.
+ * next one exists, unless a page had to read past more than MAX_AUDIT_ENTRIES_SCANNED entries: then it
+ * ends short, with a cursor after the last entry read.
  */
 export async function readAudit(
   deps: SupervisionDeps,
@@ -124,10 +128,14 @@ export async function readAudit(
   authorizeOrThrow(actor, { type: 'audit.read' });
   let after = cursorOf('audit', filter, page.cursor);
   const kept: AuditEntry[] = [];
+  let scanned = 0;
   // One more than the page, to know whether a next page exists.
   while (kept.length <= page.size) {
+    if (scanned >= MAX_AUDIT_ENTRIES_SCANNED && after)
+      return { items: kept, nextCursor: encodeListCursor('audit', filter, after) };
     const limit = page.size + 1;
     const batch = await deps.audit.list(filter, { limit, ...(after ? { after } : {}) });
+    scanned += batch.length;
     for (const entry of batch) if (entry.agentId !== actor.uid && kept.length <= page.size) kept.push(entry);
     const last = batch[batch.length - 1];
     if (batch.length < limit || !last) break;
