@@ -284,6 +284,33 @@ describe('people', () => {
     expect(team.body.items.map((p: { uid: string }) => p.uid)).toEqual(['ad-bea']);
   });
 
+  it('when names and ids are at their longest, then every next-page cursor the list hands out is accepted', async () => {
+    const longest = ['a', 'b', 'c'].map((c) => `ad-${c}${'x'.repeat(124)}`);
+    const name = '長'.repeat(99);
+    for (const uid of longest)
+      expect(
+        (await call('ad-boss', 'PUT', `/v1/people/${uid}`, { ...newPerson, name: `${name}${uid[3]}` }))
+          .status,
+      ).toBe(201);
+    try {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { status: number; body: Record<string, any> } = await call(
+          'ad-boss',
+          'GET',
+          `/v1/people?pageSize=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(res.status).toBe(200);
+        seen.push(...res.body.items.map((p: { uid: string }) => p.uid));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      expect(seen.filter((uid) => longest.includes(uid))).toEqual(longest);
+    } finally {
+      for (const uid of longest) await call('ad-boss', 'DELETE', `/v1/people/${uid}`);
+    }
+  });
+
   it('when a person is invalid (a * team, an unknown role, a bad phone, unknown fields, a forged cursor), then 400 naming it and nothing is written', async () => {
     const bad: [unknown, string][] = [
       [{ ...newPerson, teamIds: ['*'] }, 'teamIds.0'],

@@ -24,15 +24,15 @@ import {
 } from '../../domain/access/permissions.js';
 import { StuckThresholdsInput } from '../../domain/supervision/session-listing.js';
 import { route, type Route } from '../router.js';
-import type { Authenticate } from './callers.js';
+import { Cursor, PageSize, type Authenticate } from './callers.js';
 import { authorizeOrThrow } from '../../app/supervision/deps.js';
 
 /** Request and answer schemas of the admin routes: what the OpenAPI description is made of. */
 export const PeopleListQuery = z.object({
   q: z.string().min(1).max(100).optional(),
   teamId: DirectoryId.optional(),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(500).optional(),
+  pageSize: PageSize,
+  cursor: Cursor,
 });
 
 export const PersonAnswer = z.object({
