@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppError } from '../../functions/src/domain/errors.js';
 import { Language } from '../../functions/src/domain/deflection/settings.js';
+import { VoicemailLeft } from '../../functions/src/domain/deflection/voicemail.js';
 import { parseJsonBody } from '../../functions/src/http/errors.js';
 import { DeflectionQuestion } from '../../functions/src/http/deflection-question.js';
 import { platformEventsRoutes } from '../../functions/src/http/platform-events.js';
@@ -146,5 +147,25 @@ describe('instants in questions and presence reports', () => {
   it('when a presence report is stamped now, a little ahead or in the past, then it is reported as stamped', async () => {
     for (const at of ['2026-12-03T10:00:00Z', '2026-12-03T10:04:00Z', '2020-01-01T00:00:00Z'])
       expect(await report(at)).toEqual({ status: 200, reported: [new Date(at)] });
+  });
+});
+
+describe('a voicemail’s recording', () => {
+  const left = (recording: Record<string, unknown>) =>
+    VoicemailLeft.safeParse({
+      voicemailId: 'vm-1',
+      channel: 'ivr',
+      queueId: 'q-support',
+      language: 'en',
+      recording: { bucket: 'voicemails', object: 'vm-1.wav', durationSeconds: 42, ...recording },
+      leftAt: '2026-12-03T09:00:00Z',
+    }).success;
+
+  it('when it names its place in Cloud Storage as a session event would, then it is taken, and what an event would refuse is refused', () => {
+    expect(left({})).toBe(true);
+    expect(left({ generation: '1733216400000000' })).toBe(true);
+    expect(left({ bucket: 'Bad bucket\0' })).toBe(false);
+    expect(left({ object: 'vm\u0007.wav' })).toBe(false);
+    expect(left({ generation: '9'.repeat(5000) })).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Identifier } from '../sessions/events.js';
+import { BucketName, Generation, Identifier, ObjectName } from '../sessions/events.js';
 import { Language, PhoneNumber, QuestionTime } from './settings.js';
 
 /** A voicemail left through deflection (AHD-5, AHD-6), as the platform reports it. */
@@ -12,9 +12,9 @@ export const VoicemailLeft = z.object({
   /** Absent when the caller's number is blocked and they entered none. */
   callerNumber: PhoneNumber.optional(),
   recording: z.object({
-    bucket: z.string().min(3).max(222),
-    object: z.string().min(1).max(1024),
-    generation: z.string().regex(/^\d+$/).optional(),
+    bucket: BucketName,
+    object: ObjectName,
+    generation: Generation.optional(),
     durationSeconds: z.number().int().min(0).max(3600),
   }),
   leftAt: QuestionTime.transform((value) => new Date(value).toISOString()),

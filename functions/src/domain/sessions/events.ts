@@ -34,6 +34,13 @@ const Label = (max: number) =>
     .max(max)
     .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must be text without control characters');
 
+/** Where a recording lies in Cloud Storage, as the platform names it. */
+export const BucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a Cloud Storage bucket name');
+export const ObjectName = Label(1024);
+export const Generation = z.string().regex(/^\d{1,20}$/, 'must be a Cloud Storage generation');
+
 /**
  * Sequences are safe integers, one short of the largest, so that the event after the last one (the
  * end a supervisor asks) is still exact and ordered.
@@ -154,12 +161,9 @@ export const SessionEvent = z.discriminatedUnion('type', [
     type: z.literal('recording.available'),
     recording: z.object({
       id: Identifier,
-      bucket: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a Cloud Storage bucket name'),
-      object: Label(1024),
-      generation: z
-        .string()
-        .regex(/^\d{1,20}$/, 'must be a Cloud Storage generation')
-        .optional(),
+      bucket: BucketName,
+      object: ObjectName,
+      generation: Generation.optional(),
       sizeBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
       contentType: Label(100).optional(),
     }),
