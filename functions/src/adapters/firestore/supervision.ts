@@ -236,7 +236,9 @@ export class FirestoreSupervisionSettings implements SupervisionSettings, StuckT
       queuedMinutes: thresholds.queuedMinutes,
       connectedMinutes: thresholds.connectedMinutes,
     };
-    await this.db.doc('settings/supervision').set({ stuckThresholds: stored }, { merge: true });
+    await this.db
+      .doc('settings/supervision')
+      .set({ stuckThresholds: stored }, { mergeFields: ['stuckThresholds'] });
     this.cache.forget('stuck');
   }
 }
