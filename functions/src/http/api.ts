@@ -42,7 +42,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
   const routes: Route[] = [
     ...adminRoutes({ admin, authenticate }),
     ...(downloads && recordings
-      ? recordingRoutes({ people: deps.people, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
+      ? recordingRoutes({ authenticate, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),
     route(
       'GET',

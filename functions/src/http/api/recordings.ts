@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { authenticate, type PeopleDeps } from '../../app/authenticate.js';
+import type { Authenticate } from './callers.js';
 import { openRecording, type DownloadDeps, type Downloader } from '../../app/recordings/download.js';
 import { forbidden, notFound } from '../../domain/errors.js';
 import { route, type Route, type RouteContext } from '../router.js';
@@ -13,7 +13,7 @@ import { Instant } from './answers.js';
 export const CRM_KEY_HEADER = 'x-crm-key';
 
 export interface RecordingsApiDeps {
-  people: () => PeopleDeps;
+  authenticate: Authenticate;
   downloads: () => DownloadDeps;
   recordings: () => RecordingPipelineDeps;
   /** Current key first, then the previous one while it is rotated out. */
@@ -43,7 +43,7 @@ async function downloaderOf(deps: RecordingsApiDeps, ctx: RouteContext): Promise
   // REC-4 says everything but the CRM's key and multi-factor users is refused: 403 without credentials too.
   if (!authorization)
     throw forbidden('credentials_required', 'A CRM key or a multi-factor sign-in is required.');
-  return { by: 'person', actor: await authenticate(deps.people(), authorization) };
+  return { by: 'person', actor: await deps.authenticate(ctx) };
 }
 
 const ListQuery = z.object({
@@ -91,7 +91,6 @@ const RecordingSummary = z.object({
  * the CRM admin's view of uploads that failed or were purged, with a retry once the cause is fixed.
  */
 export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
-  const asPerson = async (ctx: RouteContext) => authenticate(deps.people(), ctx.req.header('authorization'));
   return [
     route(
       'GET',
@@ -105,7 +104,7 @@ export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
         errors: [403],
       },
       async (req) => {
-        const actor = await asPerson(req);
+        const actor = await deps.authenticate(req);
         const q = req.query();
         return { status: 200, body: await listRecordings(deps.recordings(), actor, q.status, q.pageSize) };
       },
@@ -123,7 +122,7 @@ export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
       },
       async (req) => ({
         status: 200,
-        body: await readRecording(deps.recordings(), await asPerson(req), req.path().planId),
+        body: await readRecording(deps.recordings(), await deps.authenticate(req), req.path().planId),
       }),
     ),
     route(
@@ -139,7 +138,7 @@ export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
       },
       async (req) => ({
         status: 200,
-        body: await retryRecording(deps.recordings(), await asPerson(req), req.path().planId),
+        body: await retryRecording(deps.recordings(), await deps.authenticate(req), req.path().planId),
       }),
     ),
     route(
