@@ -1,11 +1,10 @@
 import { ingestSessionEvent, type IngestDeps } from '../app/ingest-session-event.js';
-import { AppError, conflict } from '../domain/errors.js';
+import { conflict } from '../domain/errors.js';
 import { SessionEvent } from '../domain/sessions/events.js';
 import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
 import type { SignedRequestLedger } from '../ports/signed-requests.js';
 import { parseJsonBody } from './errors.js';
-import { MAX_EVENT_BYTES } from './front-door.js';
 import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
@@ -98,8 +97,6 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
    */
   const signedBody = (req: RouteContext['req'], route: { allowV1: boolean }) => {
     const raw = req.rawBody ?? Buffer.alloc(0);
-    if (raw.length > MAX_EVENT_BYTES)
-      throw new AppError('payload_too_large', 413, `A request may be at most ${MAX_EVENT_BYTES} bytes.`);
     const verified = verifyPlatformSignature(
       deps.signing,
       { signature: req.header(SIGNATURE_HEADER), timestamp: req.header(TIMESTAMP_HEADER) },
