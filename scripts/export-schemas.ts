@@ -6,25 +6,27 @@ import { SessionEvent } from '../functions/src/domain/sessions/events.js';
 import { API_DESCRIPTION, apiRoutes } from '../functions/src/http/api.js';
 import { openApiDocument } from '../functions/src/http/openapi.js';
 import { PLATFORM_EVENTS_DESCRIPTION, platformEventsRoutes } from '../functions/src/http/platform-events.js';
+import { recordingWorkerRoutes } from '../functions/src/http/recording-worker.js';
 import type { Route } from '../functions/src/http/router.js';
 
 /** The published contracts, as JSON Schema, generated from the zod schemas the code validates with. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * The route tables of the functions with a public API. Their dependencies are only used by handlers,
- * never while a table is listed: any of them refuses to be used here.
+ * The route tables as each function is built from them (the published contracts cover api and
+ * platformEvents; the hostile-input suite drives all three). Their dependencies are only called by a
+ * handler, never while a table is listed: any dependency, present or added later, refuses to be used.
  */
-export function routeTables(): { api: Route[]; platformEvents: Route[] } {
-  const deps = new Proxy(
-    {},
-    {
-      get: () => () => {
-        throw new Error('route tables are only listed here');
-      },
-    },
-  ) as never;
-  return { api: apiRoutes(deps), platformEvents: platformEventsRoutes(deps) };
+export function routeTables(): Record<'api' | 'platformEvents' | 'recordingWorker', Route[]> {
+  const listedOnly = () => {
+    throw new Error('route tables are only listed here');
+  };
+  const deps = new Proxy({}, { get: () => listedOnly }) as never;
+  return {
+    api: apiRoutes(deps),
+    platformEvents: platformEventsRoutes(deps),
+    recordingWorker: recordingWorkerRoutes(deps),
+  };
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;

@@ -7,15 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FirestoreRecordingPlans } from '../../functions/src/adapters/firestore/recording-plans.js';
 import { newPlan } from '../../functions/src/domain/recordings/plan.js';
 import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
-import { apiRoutes } from '../../functions/src/http/api.js';
-import { platformEventsRoutes } from '../../functions/src/http/platform-events.js';
 import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
-import { recordingWorkerRoutes } from '../../functions/src/http/recording-worker.js';
-import type { Route } from '../../functions/src/http/router.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 import { startTasksServer, type TasksServer } from '../../local-servers/tasks.js';
+import { routeTables } from '../../scripts/export-schemas.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import {
   connectedAppKeys,
@@ -60,22 +57,6 @@ const COMMANDS_TOPIC = 'hostile-input-commands';
 const TASKS_SERVICE_ACCOUNT = `recording-tasks@${projectId}.iam.gserviceaccount.com`;
 
 type FunctionName = 'api' | 'platformEvents' | 'recordingWorker';
-
-/**
- * The route tables as each function is built from them. Their dependencies are only called by a
- * handler, never here: any dependency, present or added later, is one that refuses to be used.
- */
-function routeTables(): Record<FunctionName, Route[]> {
-  const listedOnly = () => {
-    throw new Error('route tables are only listed here');
-  };
-  const deps = new Proxy({}, { get: () => listedOnly }) as never;
-  return {
-    api: apiRoutes(deps),
-    platformEvents: platformEventsRoutes(deps),
-    recordingWorker: recordingWorkerRoutes(deps),
-  };
-}
 
 const config = deflectionConfig();
 const SESSION_IDS = ['h-call-a', 'h-chat-a', 'h-call-b'];
