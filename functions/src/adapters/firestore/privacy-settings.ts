@@ -1,0 +1,35 @@
+import type { Firestore } from '@google-cloud/firestore';
+import { DEFAULT_PRIVACY_SETTINGS, PrivacySettings } from '../../domain/privacy/settings.js';
+import type { Clock } from '../../ports/clock.js';
+import type { PrivacySettingsStore } from '../../ports/privacy-settings.js';
+import { TtlCache } from './cache.js';
+
+/** `settings/privacy`: cached per instance like the other settings; a save here is seen at once here. */
+export class FirestorePrivacySettings implements PrivacySettingsStore {
+  private readonly cache: TtlCache<PrivacySettings>;
+
+  constructor(
+    private readonly db: Firestore,
+    cacheTtlMs: number,
+    clock: Clock,
+  ) {
+    this.cache = new TtlCache(cacheTtlMs, clock);
+  }
+
+  read(): Promise<PrivacySettings> {
+    return this.cache.get('privacy', async () => {
+      const stored: unknown = (await this.db.doc('settings/privacy').get()).data();
+      const parsed = PrivacySettings.safeParse({ ...DEFAULT_PRIVACY_SETTINGS, ...(stored as object) });
+      return parsed.success ? parsed.data : DEFAULT_PRIVACY_SETTINGS;
+    });
+  }
+
+  async save(settings: PrivacySettings, by: { uid: string }, at: Date): Promise<void> {
+    await this.db.doc('settings/privacy').set({
+      maskSensitiveData: settings.maskSensitiveData,
+      updatedBy: by.uid,
+      updatedAt: at.toISOString(),
+    });
+    this.cache.forget('privacy');
+  }
+}

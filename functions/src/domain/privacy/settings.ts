@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+/**
+ * The company's privacy settings (LCH-6): whether sensitive customer data is masked everywhere an
+ * agent sees it. Off until an admin turns it on, as in the product.
+ */
+export const PrivacySettings = z.strictObject({
+  maskSensitiveData: z.boolean(),
+});
+export type PrivacySettings = z.infer<typeof PrivacySettings>;
+
+export const DEFAULT_PRIVACY_SETTINGS: PrivacySettings = { maskSensitiveData: false };
