@@ -11,6 +11,7 @@ import {
   FirestoreSessionQueries,
   FirestoreSupervisionSettings,
 } from '../adapters/firestore/supervision.js';
+import { FirestoreChatAgents, FirestoreOriginalMessages } from '../adapters/firestore/message-originals.js';
 import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from '../adapters/identity/id-tokens.js';
 import { PubSubPlatformCommands } from '../adapters/pubsub/platform-commands.js';
 import type { AdminDeps } from '../app/admin/directory.js';
@@ -68,11 +69,20 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     clock,
     newId: randomUUID,
   }));
+  const reveal = once(() => ({
+    sessions: supervision().sessions,
+    chatAgents: new FirestoreChatAgents(dbs.db()),
+    originals: new FirestoreOriginalMessages(dbs.db()),
+    audit: supervision().audit,
+    clock,
+    newId: randomUUID,
+  }));
   const deps: ApiDeps = {
     people,
     supervision,
     deflection: deflectionDeps,
     admin,
+    reveal,
     crmDownloadKeys: config.crmDownloadKeys,
   };
   if (!settings || !tasks) return deps;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PeopleDeps } from '../app/authenticate.js';
 import type { AdminDeps } from '../app/admin/directory.js';
+import type { RevealDeps } from '../app/chat/reveal.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
@@ -9,6 +10,7 @@ import { adminRoutes } from './api/admin.js';
 import { agentRoutes } from './api/agents.js';
 import { auditRoutes } from './api/audit.js';
 import { byIdToken } from './api/callers.js';
+import { chatRevealRoutes } from './api/chat-reveal.js';
 import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
 import { recordingRoutes } from './api/recordings.js';
@@ -27,6 +29,8 @@ export interface ApiDeps {
   crmDownloadKeys?: readonly string[];
   /** People, roles, queue teams and stuck thresholds, as admins configure them. */
   admin: () => AdminDeps;
+  /** Revealing a masked chat message's original text, audited. */
+  reveal: () => RevealDeps;
 }
 
 export const API_DESCRIPTION = {
@@ -60,6 +64,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...agentRoutes({ authenticate, supervision }),
     ...deflectionRoutes({ authenticate, deflection, supervision }),
     ...auditRoutes({ authenticate, supervision }),
+    ...chatRevealRoutes({ authenticate, reveal: deps.reveal }),
   ];
   routes.push(contractRoute(API_DESCRIPTION, () => routes));
   return routes;

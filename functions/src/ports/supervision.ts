@@ -80,7 +80,8 @@ export type AuditAction =
   | 'role.saved'
   | 'role.deleted'
   | 'queue.teams_changed'
-  | 'stuck_thresholds.changed';
+  | 'stuck_thresholds.changed'
+  | 'message.revealed';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
 export interface AuditSubject {
@@ -103,6 +104,8 @@ export interface AuditEntry {
   recordingPlanId?: string;
   /** For an admin's change: what it was made to. */
   subject?: AuditSubject;
+  /** For `message.revealed`: which message's original text was read (never the text itself). */
+  messageId?: string;
 }
 
 export interface AuditLog {

@@ -34,6 +34,7 @@ const AuditEntry = z.object({
     'role.deleted',
     'queue.teams_changed',
     'stuck_thresholds.changed',
+    'message.revealed',
   ]),
   actorUid: z.string(),
   sessionId: z.string().nullable(),
@@ -42,6 +43,7 @@ const AuditEntry = z.object({
   teamIds: z.array(z.string()),
   recordingPlanId: z.string().optional(),
   subject: z.object({ type: z.enum(['person', 'role', 'queue', 'settings']), id: z.string() }).optional(),
+  messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
 });
 
 const AuditPage = z.object({ items: z.array(AuditEntry), nextCursor: NextCursor });
