@@ -24,6 +24,7 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import { databases, deflection, once, sessionIngest } from './firestore.js';
 import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
+import { chatDeps } from './chats.js';
 
 /**
  * The api: people, supervision, deflection settings, the directory's administration and, where
@@ -77,7 +78,9 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     clock,
     newId: randomUUID,
   }));
+  const offers = config.chatOffers;
   const deps: ApiDeps = {
+    ...(offers ? { chat: once(() => chatDeps(config, offers, dbs, clock)) } : {}),
     people,
     supervision,
     deflection: deflectionDeps,

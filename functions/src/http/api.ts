@@ -8,6 +8,8 @@ import type { DownloadDeps } from '../app/recordings/download.js';
 import type { SupervisionDeps } from '../app/supervision/deps.js';
 import { adminRoutes } from './api/admin.js';
 import { agentRoutes } from './api/agents.js';
+import { chatRoutes } from './api/chats.js';
+import type { ChatDeps } from '../app/chat/chats.js';
 import { auditRoutes } from './api/audit.js';
 import { byIdToken } from './api/callers.js';
 import { chatRevealRoutes } from './api/chat-reveal.js';
@@ -18,7 +20,7 @@ import { sessionRoutes } from './api/sessions.js';
 import { contractRoute } from './contract-route.js';
 import { route, type Route } from './router.js';
 
-/** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
+/** The REST API for people: supervisors, managers, admins, and agents answering live chats. */
 export interface ApiDeps {
   people: () => PeopleDeps;
   supervision: () => SupervisionDeps;
@@ -31,12 +33,14 @@ export interface ApiDeps {
   admin: () => AdminDeps;
   /** Revealing a masked chat message's original text, audited. */
   reveal: () => RevealDeps;
+  /** Live chat's agent side; absent where its offers' timeouts are not set up. */
+  chat?: () => ChatDeps;
 }
 
 export const API_DESCRIPTION = {
   title: 'Switchboard api',
   description:
-    'The REST API for people (supervisors, managers and admins) signed in with a Firebase ID token, and for the CRM, which downloads recordings with its key.',
+    'The REST API for people (supervisors, managers, admins, and agents answering live chats) signed in with a Firebase ID token, and for the CRM, which downloads recordings with its key.',
 };
 
 /** The api function's routes, resource by resource (see api/). */
@@ -65,6 +69,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...deflectionRoutes({ authenticate, deflection, supervision }),
     ...auditRoutes({ authenticate, supervision }),
     ...chatRevealRoutes({ authenticate, reveal: deps.reveal }),
+    ...chatRoutes({ authenticate, ...(deps.chat ? { chat: deps.chat } : {}) }),
   ];
   routes.push(contractRoute(API_DESCRIPTION, () => routes));
   return routes;

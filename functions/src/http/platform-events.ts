@@ -25,6 +25,9 @@ import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { instantWithin, PRESENCE_WINDOW } from './instants.js';
 import { DecisionAnswer } from './deflection-answers.js';
+import { timeOutOffer, type ChatDeps } from '../app/chat/chats.js';
+import type { ServiceCallerVerifier } from '../ports/callers.js';
+import { notFound } from '../domain/errors.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -32,7 +35,18 @@ export interface PlatformEventsDeps {
   ingest: () => IngestDeps;
   deflection: () => Pick<DeflectionDeps, 'engine' | 'presence' | 'voicemails' | 'scheduledCalls'>;
   clock: Clock;
+  /** Live chat offers' timeouts (LCH-2), where they are set up; their tasks carry an OIDC token. */
+  chat?: () => ChatDeps;
+  chatTasksCaller?: () => ServiceCallerVerifier;
 }
+
+/** The task an offer's timeout runs: named by the offer (adapters/tasks/offer-timeouts.ts). */
+export const OfferTimeoutTask = z.strictObject({ sessionId: Identifier, offerId: Identifier });
+const OfferTimeoutAnswer = z.object({
+  outcome: z
+    .enum(['timed_out', 'already_settled'])
+    .describe('already_settled: the offer was accepted, declined or withdrawn first; nothing changed.'),
+});
 
 const SlotQuestion = z.object({ queueId: Identifier, channel: Channel, language: Language });
 const BookingRequest = SlotQuestion.extend({
@@ -87,7 +101,7 @@ const signedOnce = { security: ['platformSignature'], errors: [409, 413] } as co
 export const PLATFORM_EVENTS_DESCRIPTION = {
   title: 'Switchboard platformEvents',
   description:
-    "What the contact-center platform sends and asks, every request signed with the platform's secret: session events, deflection decisions, agents' presence, voicemails and call-backs.",
+    "What the contact-center platform sends and asks, every request signed with the platform's secret: session events, deflection decisions, agents' presence, voicemails and call-backs; and the live chat offers' timeouts, which Cloud Tasks calls with an OIDC token.",
 };
 
 export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
@@ -287,6 +301,29 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         const { verified, body } = signedBody(req.req, { allowV1: true });
         const b = req.body(body);
         return { status: 200, body: await onlyOnce(verified, () => bookSlot(scheduledCallDeps(), b)) };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/tasks/chat-offer-timeout',
+      {
+        security: ['tasksOidc'],
+        errors: [403, 404],
+        operationId: 'timeOutChatOffer',
+        summary:
+          "An offer's timeout, from its Cloud Task: withdrawn, the agent to RONA, the platform told to re-route; nothing if it was taken first.",
+        body: OfferTimeoutTask,
+        bodyName: 'The offer timeout task',
+        answers: { 200: OfferTimeoutAnswer },
+      },
+      async (req) => {
+        if (!deps.chat || !deps.chatTasksCaller) throw notFound('Live chat offers');
+        await deps.chatTasksCaller().verify(req.req.header('authorization'));
+        const task = req.body();
+        return {
+          status: 200,
+          body: { outcome: await timeOutOffer(deps.chat(), task.sessionId, task.offerId) },
+        };
       },
     ),
   ];

@@ -18,8 +18,12 @@ export class FirestorePrivacySettings implements PrivacySettingsStore {
 
   read(): Promise<PrivacySettings> {
     return this.cache.get('privacy', async () => {
-      const stored: unknown = (await this.db.doc('settings/privacy').get()).data();
-      const parsed = PrivacySettings.safeParse({ ...DEFAULT_PRIVACY_SETTINGS, ...(stored as object) });
+      // The document also says who saved it and when: only the settings are read back.
+      const stored: unknown = (await this.db.doc('settings/privacy').get()).get('maskSensitiveData');
+      const parsed = PrivacySettings.safeParse({
+        ...DEFAULT_PRIVACY_SETTINGS,
+        ...(stored === undefined ? {} : { maskSensitiveData: stored }),
+      });
       return parsed.success ? parsed.data : DEFAULT_PRIVACY_SETTINGS;
     });
   }
