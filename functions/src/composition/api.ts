@@ -15,6 +15,9 @@ import { FirestoreChatAgents, FirestoreOriginalMessages } from '../adapters/fire
 import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from '../adapters/identity/id-tokens.js';
 import { PubSubPlatformCommands } from '../adapters/pubsub/platform-commands.js';
 import type { AdminDeps } from '../app/admin/directory.js';
+import type { ChatDeps } from '../app/chat/chats.js';
+import type { CollaborationDeps } from '../app/chat/collaboration.js';
+import { FirestoreAvailableDesks } from '../adapters/firestore/available-desks.js';
 import type { PeopleDeps } from '../app/authenticate.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import type { SupervisionDeps } from '../app/supervision/deps.js';
@@ -79,8 +82,16 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     newId: randomUUID,
   }));
   const offers = config.chatOffers;
+  const chat = offers && once(() => chatDeps(config, offers, dbs, clock));
+  const collaboration = (chat: () => ChatDeps) =>
+    once((): CollaborationDeps => ({
+      chat: chat(),
+      engine: deflectionDeps().engine,
+      presence: deflectionDeps().presence,
+      desks: new FirestoreAvailableDesks(dbs.db()),
+    }));
   const deps: ApiDeps = {
-    ...(offers ? { chat: once(() => chatDeps(config, offers, dbs, clock)) } : {}),
+    ...(chat ? { chat, collaboration: collaboration(chat) } : {}),
     people,
     supervision,
     deflection: deflectionDeps,

@@ -13,6 +13,8 @@ import type { ChatDeps } from '../app/chat/chats.js';
 import { auditRoutes } from './api/audit.js';
 import { byIdToken } from './api/callers.js';
 import { chatRevealRoutes } from './api/chat-reveal.js';
+import { chatCollaborationRoutes } from './api/chat-collaboration.js';
+import type { CollaborationDeps } from '../app/chat/collaboration.js';
 import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
 import { recordingRoutes } from './api/recordings.js';
@@ -35,6 +37,8 @@ export interface ApiDeps {
   reveal: () => RevealDeps;
   /** Live chat's agent side; absent where its offers' timeouts are not set up. */
   chat?: () => ChatDeps;
+  /** Transfers and conferences of live chats; present with `chat`. */
+  collaboration?: () => CollaborationDeps;
 }
 
 export const API_DESCRIPTION = {
@@ -70,6 +74,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...auditRoutes({ authenticate, supervision }),
     ...chatRevealRoutes({ authenticate, reveal: deps.reveal }),
     ...chatRoutes({ authenticate, ...(deps.chat ? { chat: deps.chat } : {}) }),
+    ...chatCollaborationRoutes({
+      authenticate,
+      ...(deps.collaboration ? { collaboration: deps.collaboration } : {}),
+    }),
   ];
   routes.push(contractRoute(API_DESCRIPTION, () => routes));
   return routes;

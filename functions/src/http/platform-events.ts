@@ -26,6 +26,7 @@ import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { instantWithin, PRESENCE_WINDOW } from './instants.js';
 import { DecisionAnswer } from './deflection-answers.js';
 import { timeOutOffer, type ChatDeps } from '../app/chat/chats.js';
+import { offerQueueTransfer } from '../app/chat/collaboration.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { notFound } from '../domain/errors.js';
 
@@ -46,6 +47,19 @@ const OfferTimeoutAnswer = z.object({
   outcome: z
     .enum(['timed_out', 'already_settled'])
     .describe('already_settled: the offer was accepted, declined or withdrawn first; nothing changed.'),
+});
+
+const ChatTransferParams = z.object({ sessionId: Identifier });
+const ChatTransferPick = z.strictObject({
+  offerId: Identifier.describe('Names this pick: the offer the agent gets.'),
+  agentId: Identifier.nullable().describe('Null when no agent of the queue can take the chat.'),
+});
+const ChatTransferPicked = z.object({
+  outcome: z
+    .enum(['offered', 'rejected', 'already_settled'])
+    .describe(
+      'rejected: nobody, or an agent who cannot take it, was picked; already_settled: no transfer to a queue awaits a pick (or this one was received).',
+    ),
 });
 
 const SlotQuestion = z.object({ queueId: Identifier, channel: Channel, language: Language });
@@ -323,6 +337,31 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         return {
           status: 200,
           body: { outcome: await timeOutOffer(deps.chat(), task.sessionId, task.offerId) },
+        };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/chats/:sessionId/transfer-pick',
+      {
+        ...signed,
+        errors: [404, 413],
+        operationId: 'pickForChatTransfer',
+        summary:
+          'The agent the platform picked in the queue a chat is being transferred to (offered the chat), or null for none (the transfer is rejected) (LCH-8).',
+        params: ChatTransferParams,
+        body: ChatTransferPick,
+        bodyName: 'The pick',
+        answers: { 200: ChatTransferPicked },
+      },
+      async (req) => {
+        // Not guarded against copies: the pick is named by its offer id, and a copy changes nothing.
+        const pick = req.body(signedBody(req.req, { allowV1: false }).body);
+        if (!deps.chat) throw notFound('Live chat');
+        const { sessionId } = req.path();
+        return {
+          status: 200,
+          body: { outcome: await offerQueueTransfer({ chat: deps.chat() }, sessionId, pick) },
         };
       },
     ),

@@ -1,4 +1,5 @@
 import type { AgentState } from '../domain/chat/agent-state.js';
+import type { TransferTarget } from '../domain/chat/chat.js';
 
 /**
  * Commands to the platform, which owns the media plane and routing: listen in, barge, end, re-route
@@ -41,6 +42,26 @@ export type PlatformCommand =
       at: string;
       /** The chat that caused the change (an offer not taken, a wrap-up owed); null when chosen by hand. */
       sessionId: string | null;
+    }
+  /**
+   * LCH-8: a transfer was requested (to a queue, the platform answers with the agent it picks), then
+   * completed (the receiving agent accepted: route the chat to them) or rejected (it stays with `from`).
+   */
+  | {
+      type: 'chat.transfer';
+      commandId: string;
+      sessionId: string;
+      status: 'requested' | 'completed' | 'rejected';
+      from: string;
+      to: TransferTarget;
+    }
+  /** LCH-9: an invited agent joined the chat (deliver the customer's messages to them too) or left it. */
+  | {
+      type: 'chat.conference';
+      commandId: string;
+      sessionId: string;
+      agentId: string;
+      status: 'joined' | 'left';
     };
 
 export interface PlatformCommands {

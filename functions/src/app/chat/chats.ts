@@ -24,6 +24,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { PeopleDirectory } from '../../ports/people.js';
 import type { PlatformCommand, PlatformCommands } from '../../ports/platform-commands.js';
 import type { PrivacySettingsStore } from '../../ports/privacy-settings.js';
+import { collaborationCommands, systemMessages } from './collaboration.js';
 
 /**
  * Live chat, the agent's side: every change goes through the chat state machine (domain/chat/chat.ts)
@@ -106,8 +107,7 @@ const outboxFor = (effects: readonly ChatEffect[], at: string): ChatOutboxItem[]
           }),
         ];
       default:
-        // Transfers and conferences are told to the platform by their own use cases.
-        return [];
+        return collaborationCommands(effect, at);
     }
   });
 
@@ -152,6 +152,13 @@ export async function applyChatAction(
     for (const desk of decision.desks) tx.putDesk(desk);
     const viewers = new Set([...(before?.agents ?? []), ...chat.agents]);
     for (const agentId of viewers) tx.putView(agentId, viewFor(chat, agentId, await details(agentId), mask));
+    const system = await systemMessages(
+      decision.effects,
+      action.at,
+      async (agentId) => (await details(agentId)).agentName,
+    );
+    if (system.length > 0)
+      for (const agentId of followers(chat)) tx.putThreadMessages(agentId, sessionId, system);
     for (const agentId of offered)
       tx.putThreadMessages(
         agentId,

@@ -28,7 +28,7 @@ const StateInput = z.strictObject({
     .describe('RONA is set by the system; an agent leaves it by choosing Available.'),
 });
 
-const ChatView = z.object({
+export const ChatView = z.object({
   sessionId: z.string(),
   status: z.enum([...CHAT_PHASES, 'transferred']),
   role: z.enum(['owner', 'guest', 'offered', 'former']),
