@@ -3,6 +3,8 @@ import {
   FirestoreChatSettings,
   FirestoreChatStore,
   FirestoreSessionThread,
+  FirestoreWrapUpReasons,
+  FirestoreQueueAssets,
 } from '../adapters/firestore/chats.js';
 import { FirestorePrivacySettings } from '../adapters/firestore/privacy-settings.js';
 import { FirestoreSessionRepository } from '../adapters/firestore/session-repository.js';
@@ -29,6 +31,8 @@ export function chatDeps(
     people: dbs.directory(),
     privacy: new FirestorePrivacySettings(dbs.db(), cacheMs, clock),
     settings: new FirestoreChatSettings(dbs.db(), cacheMs, clock),
+    wrapUpReasons: new FirestoreWrapUpReasons(dbs.db()),
+    queues: new FirestoreQueueAssets(dbs.db()),
     timeouts: new CloudTasksOfferTimeouts({
       queue: offers.queue,
       url: offers.timeoutUrl,

@@ -29,7 +29,8 @@ export interface ChatTransaction {
   getChat(sessionId: string): Promise<ChatCase | undefined>;
   getDesks(agentIds: readonly string[]): Promise<Map<string, AgentDesk>>;
   getSentMessage(sessionId: string, clientMessageId: string): Promise<SentAgentMessage | undefined>;
-  putChat(chat: ChatCase): void;
+  /** Stores the chat with the queue it came through (`queueId`), by which deleting a queue finds it. */
+  putChat(chat: ChatCase, queueId?: string | null): void;
   putDesk(desk: AgentDesk): void;
   putOutbox(sessionId: string, items: readonly ChatOutboxItem[]): void;
   putSentMessage(sessionId: string, sent: SentAgentMessage): void;
@@ -48,6 +49,21 @@ export interface ChatStore {
   readThread(agentId: string, sessionId: string): Promise<ThreadMessage[]>;
   outbox(sessionId: string): Promise<ChatOutboxItem[]>;
   outboxDone(sessionId: string, itemId: string): Promise<void>;
+  /** Chats not yet ended that came through the queue (LCH-4), at most `limit`. */
+  liveChatsOfQueue(queueId: string, limit: number): Promise<string[]>;
+}
+
+export interface WrapUpReason {
+  id: string;
+  label: string;
+}
+
+/** `wrapUpReasons/{id}`: the reasons agents choose from after a chat (LCH-10), managed by admins. */
+export interface WrapUpReasonStore {
+  list(): Promise<WrapUpReason[]>;
+  get(id: string): Promise<WrapUpReason | undefined>;
+  save(reason: WrapUpReason): Promise<{ created: boolean }>;
+  delete(id: string): Promise<boolean>;
 }
 
 /** The customer's messages as the platform reported them (the session's `message.sent` events), in order. */
@@ -64,4 +80,10 @@ export interface OfferTimeouts {
 export interface ChatSettingsStore {
   read(): Promise<{ offerTimeoutSeconds: number }>;
   save(settings: { offerTimeoutSeconds: number }, by: { uid: string }, at: Date): Promise<void>;
+}
+
+/** `queues/{id}`: the queues admins delete (LCH-4 interrupts the chats that came through them). */
+export interface QueueAssets {
+  /** False when there was no such queue. */
+  delete(queueId: string): Promise<boolean>;
 }

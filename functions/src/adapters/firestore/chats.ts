@@ -13,7 +13,11 @@ import type {
   ChatTransaction,
   SentAgentMessage,
   SessionThreadSource,
+  WrapUpReason,
+  WrapUpReasonStore,
+  QueueAssets,
 } from '../../ports/chats.js';
+import { conflict } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import { TtlCache } from './cache.js';
 
@@ -29,6 +33,15 @@ import { TtlCache } from './cache.js';
 export const CHATS = 'chats';
 export const AGENT_DESKS = 'agentDesks';
 const OUTBOX = 'chatOutbox';
+
+/** Phases of a chat an agent still has before them: what deleting its queue interrupts. */
+export const LIVE_PHASES = [
+  'offered',
+  'accepted',
+  'transfer_requested',
+  'conference_requested',
+  'conference',
+] as const;
 
 /** A thread is read whole when an agent is offered the chat: its length is bounded here. */
 export const MAX_THREAD_MESSAGES = 500;
@@ -61,7 +74,12 @@ export class FirestoreChatStore implements ChatStore {
         getSentMessage: async (sessionId, clientMessageId) =>
           (await t.get(this.chatRef(sessionId).collection('sent').doc(clientMessageId))).data() as
             SentAgentMessage | undefined,
-        putChat: (chat) => set(this.chatRef(chat.sessionId), chat),
+        putChat: (chat, queueId) =>
+          writes.push((tt) =>
+            tt.set(this.chatRef(chat.sessionId), queueId === undefined ? chat : { ...chat, queueId }, {
+              merge: false,
+            }),
+          ),
         putDesk: (desk) => set(this.deskRef(desk.agentId), desk),
         putOutbox: (key, items) => {
           const createdAt = this.clock.now().toISOString();
@@ -108,6 +126,17 @@ export class FirestoreChatStore implements ChatStore {
       .map((d) => d.data() as { item: ChatOutboxItem; createdAt: string; index: number })
       .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.index - b.index))
       .map((d) => d.item);
+  }
+
+  async liveChatsOfQueue(queueId: string, limit: number): Promise<string[]> {
+    const snapshot = await this.db
+      .collection(CHATS)
+      .where('queueId', '==', queueId)
+      .where('phase', 'in', [...LIVE_PHASES])
+      .limit(limit)
+      .select()
+      .get();
+    return snapshot.docs.map((d) => d.id);
   }
 
   async outboxDone(key: string, itemId: string): Promise<void> {
@@ -172,5 +201,63 @@ export class FirestoreChatSettings implements ChatSettingsStore {
       updatedAt: at.toISOString(),
     });
     this.cache.forget('chat');
+  }
+}
+
+/** The wrap-up reasons: few (an admin's list), so read whole and searched in memory. */
+export const MAX_WRAP_UP_REASONS = 200;
+
+export class FirestoreWrapUpReasons implements WrapUpReasonStore {
+  constructor(private readonly db: Firestore) {}
+
+  async list(): Promise<WrapUpReason[]> {
+    const snapshot = await this.db.collection('wrapUpReasons').limit(MAX_WRAP_UP_REASONS).get();
+    return snapshot.docs.map((d) => ({ id: d.id, label: d.get('label') as string }));
+  }
+
+  async get(id: string): Promise<WrapUpReason | undefined> {
+    const snapshot = await this.db.collection('wrapUpReasons').doc(id).get();
+    return snapshot.exists ? { id, label: snapshot.get('label') as string } : undefined;
+  }
+
+  save(reason: WrapUpReason): Promise<{ created: boolean }> {
+    return this.db.runTransaction(async (t) => {
+      const ref = this.db.collection('wrapUpReasons').doc(reason.id);
+      const exists = (await t.get(ref)).exists;
+      if (!exists) {
+        const count = (await t.get(this.db.collection('wrapUpReasons').count())).data().count;
+        if (count >= MAX_WRAP_UP_REASONS) throw tooManyReasons();
+      }
+      t.set(ref, { label: reason.label });
+      return { created: !exists };
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const ref = this.db.collection('wrapUpReasons').doc(id);
+    return this.db.runTransaction(async (t) => {
+      const exists = (await t.get(ref)).exists;
+      if (exists) t.delete(ref);
+      return exists;
+    });
+  }
+}
+
+const tooManyReasons = () =>
+  conflict(
+    'too_many_wrap_up_reasons',
+    `There are already ${MAX_WRAP_UP_REASONS} wrap-up reasons; delete one first.`,
+  );
+
+export class FirestoreQueueAssets implements QueueAssets {
+  constructor(private readonly db: Firestore) {}
+
+  delete(queueId: string): Promise<boolean> {
+    const ref = this.db.collection('queues').doc(queueId);
+    return this.db.runTransaction(async (t) => {
+      const exists = (await t.get(ref)).exists;
+      if (exists) t.delete(ref);
+      return exists;
+    });
   }
 }

@@ -19,6 +19,8 @@ import type {
   ChatStore,
   OfferTimeouts,
   SessionThreadSource,
+  WrapUpReasonStore,
+  QueueAssets,
 } from '../../ports/chats.js';
 import type { Clock } from '../../ports/clock.js';
 import type { PeopleDirectory } from '../../ports/people.js';
@@ -39,6 +41,8 @@ export interface ChatDeps {
   people: Pick<PeopleDirectory, 'getPerson'>;
   privacy: PrivacySettingsStore;
   settings: ChatSettingsStore;
+  wrapUpReasons: WrapUpReasonStore;
+  queues: QueueAssets;
   timeouts: OfferTimeouts;
   commands: PlatformCommands;
   clock: Clock;
@@ -63,7 +67,8 @@ export function refusalError(outcome: { reason: ChatRefusal; message: string }):
 
 async function detailsOf(deps: ChatDeps, sessionId: string) {
   const session = await deps.sessions.getSession(sessionId);
-  return async (agentId: string): Promise<ChatDetails> => ({
+  const queueId = session?.queue?.id ?? null;
+  const details = async (agentId: string): Promise<ChatDetails> => ({
     customerName: session?.consumer?.name ?? null,
     customerId: session?.consumer?.id ?? sessionId,
     // The queue as the customer chose it: the last step of their menu path.
@@ -71,6 +76,7 @@ async function detailsOf(deps: ChatDeps, sessionId: string) {
     agentName: (await deps.people.getPerson(agentId))?.name ?? agentId,
     createdAt: session?.createdAt ?? deps.clock.now().toISOString(),
   });
+  return { queueId, details };
 }
 
 const outboxFor = (effects: readonly ChatEffect[], at: string): ChatOutboxItem[] =>
@@ -137,7 +143,10 @@ export async function applyChatAction(
   sessionId: string,
   action: ChatAction,
 ): Promise<ChatOutcome> {
-  const [details, privacy] = await Promise.all([detailsOf(deps, sessionId), deps.privacy.read()]);
+  const [{ queueId, details }, privacy] = await Promise.all([
+    detailsOf(deps, sessionId),
+    deps.privacy.read(),
+  ]);
   const mask = privacy.maskSensitiveData;
   const outcome = await deps.chats.inTransaction(async (tx): Promise<ChatOutcome> => {
     const before = await tx.getChat(sessionId);
@@ -148,7 +157,7 @@ export async function applyChatAction(
     // A new offer carries the thread so far (LCH-1): read here so that a retry reads it again.
     const offered = decision.effects.flatMap((e) => (e.type === 'schedule_offer_timeout' ? [e.agentId] : []));
     const thread = offered.length > 0 ? await deps.thread.messagesOf(sessionId) : [];
-    tx.putChat(chat);
+    tx.putChat(chat, queueId);
     for (const desk of decision.desks) tx.putDesk(desk);
     const viewers = new Set([...(before?.agents ?? []), ...chat.agents]);
     for (const agentId of viewers) tx.putView(agentId, viewFor(chat, agentId, await details(agentId), mask));

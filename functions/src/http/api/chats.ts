@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { acceptOffer, declineOffer, readDesk, setAgentState, type ChatDeps } from '../../app/chat/chats.js';
 import { readThread, sendAgentMessage } from '../../app/chat/messages.js';
+import { endChat, listWrapUpReasons, sendWrapUp } from '../../app/chat/wrap-up.js';
+import { deleteQueue } from '../../app/chat/interruptions.js';
 import { AgentState, CHOSEN_AGENT_STATES } from '../../domain/chat/agent-state.js';
 import { CHAT_PHASES } from '../../domain/chat/chat.js';
 import { notFound } from '../../domain/errors.js';
@@ -88,7 +90,17 @@ export const ChatOfferSettings = z.strictObject({
     ),
 });
 
-/** Live chat, the agent's side (LCH-1 … LCH-5): the caller is the agent. */
+const WrapUpReason = z.object({ id: Identifier, label: z.string() });
+const WrapUpReasonInput = z.strictObject({ label: z.string().trim().min(1).max(100) });
+const WrapUpReasonParams = z.object({ reasonId: Identifier });
+const WrapUpReasonQuery = z.object({ q: z.string().min(1).max(100).optional() });
+const WrapUpInput = z.strictObject({ reasonId: Identifier });
+const QueueParams = z.object({ queueId: Identifier });
+const QueueDeleted = z.object({
+  interruptedChats: z.number().int().describe('Live chats that came through the queue, now interrupted.'),
+});
+
+/** Live chat, the agent's side (LCH-1 … LCH-5, LCH-10): the caller is the agent. */
 export function chatRoutes(deps: ChatsApiDeps): Route[] {
   const chat = () => {
     if (!deps.chat) throw notFound('Live chat');
@@ -202,6 +214,119 @@ export function chatRoutes(deps: ChatsApiDeps): Route[] {
         const input = req.body();
         const { message, created } = await sendAgentMessage(chat(), actor.uid, sessionId, input);
         return { status: created ? 201 : 200, body: message };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/chats/:sessionId/end',
+      {
+        operationId: 'endChat',
+        summary:
+          'End a chat the caller answers (a conference guest leaves it): a wrap-up is then owed, and the caller is Busy until it is sent.',
+        security: ['idToken'],
+        params: ChatParams,
+        answers: { 200: ChatView },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        const { sessionId } = req.path();
+        const deps_ = chat();
+        await endChat(deps_, actor.uid, sessionId);
+        return { status: 200, body: (await deps_.chats.getView(actor.uid, sessionId))! };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/chats/:sessionId/wrap-up',
+      {
+        operationId: 'sendWrapUp',
+        summary: "Send the wrap-up the caller owes for a chat, with one of the admins' reasons.",
+        security: ['idToken'],
+        params: ChatParams,
+        body: WrapUpInput,
+        bodyName: 'The wrap-up',
+        answers: { 200: ChatView },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        const { sessionId } = req.path();
+        const { reasonId } = req.body();
+        const deps_ = chat();
+        await sendWrapUp(deps_, actor.uid, sessionId, reasonId);
+        return { status: 200, body: (await deps_.chats.getView(actor.uid, sessionId))! };
+      },
+    ),
+    route(
+      'GET',
+      '/v1/wrap-up-reasons',
+      {
+        operationId: 'listWrapUpReasons',
+        summary: 'The wrap-up reasons, by label; `q` keeps those whose label contains it.',
+        security: ['idToken'],
+        query: WrapUpReasonQuery,
+        answers: { 200: z.object({ items: z.array(WrapUpReason) }) },
+        errors: [404],
+      },
+      async (req) => {
+        await deps.authenticate(req);
+        const { q } = req.query();
+        return { status: 200, body: { items: await listWrapUpReasons(chat(), q) } };
+      },
+    ),
+    route(
+      'PUT',
+      '/v1/wrap-up-reasons/:reasonId',
+      {
+        operationId: 'saveWrapUpReason',
+        summary: 'Create (201) or rename a wrap-up reason.',
+        security: ['idToken'],
+        params: WrapUpReasonParams,
+        body: WrapUpReasonInput,
+        bodyName: 'The wrap-up reason',
+        answers: { 200: WrapUpReason, 201: WrapUpReason },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        await settingsEditor(deps.authenticate, req);
+        const { reasonId } = req.path();
+        const { label } = req.body();
+        const { created } = await chat().wrapUpReasons.save({ id: reasonId, label });
+        return { status: created ? 201 : 200, body: { id: reasonId, label } };
+      },
+    ),
+    route(
+      'DELETE',
+      '/v1/wrap-up-reasons/:reasonId',
+      {
+        operationId: 'deleteWrapUpReason',
+        summary: 'Delete a wrap-up reason; wrap-ups already sent keep its id.',
+        security: ['idToken'],
+        params: WrapUpReasonParams,
+        answers: { 204: null },
+        errors: [403, 404],
+      },
+      async (req) => {
+        await settingsEditor(deps.authenticate, req);
+        if (!(await chat().wrapUpReasons.delete(req.path().reasonId))) throw notFound('The wrap-up reason');
+        return { status: 204 };
+      },
+    ),
+    route(
+      'DELETE',
+      '/v1/queues/:queueId',
+      {
+        operationId: 'deleteQueue',
+        summary: 'Delete a queue; the live chats that came through it are interrupted and can only be ended.',
+        security: ['idToken'],
+        params: QueueParams,
+        answers: { 200: QueueDeleted },
+        errors: [403, 404],
+      },
+      async (req) => {
+        await settingsEditor(deps.authenticate, req);
+        return { status: 200, body: await deleteQueue(chat(), req.path().queueId) };
       },
     ),
     route(
