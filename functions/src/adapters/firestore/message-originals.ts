@@ -1,6 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { OriginalMessage, OriginalMessages } from '../../ports/message-originals.js';
-import { EVENTS } from './session-repository.js';
+import { CHATS } from './chats.js';
+import { EVENTS, SESSIONS } from './session-repository.js';
 
 /** The session's `message.sent` events (`sessions/{id}/events`), which no client can read. */
 export class FirestoreOriginalMessages implements OriginalMessages {
@@ -8,7 +9,7 @@ export class FirestoreOriginalMessages implements OriginalMessages {
 
   async find(sessionId: string, messageId: string): Promise<OriginalMessage | undefined> {
     const snapshot = await this.db
-      .collection('sessions')
+      .collection(SESSIONS)
       .doc(sessionId)
       .collection(EVENTS)
       .where('message.id', '==', messageId)
@@ -26,7 +27,7 @@ export class FirestoreChatAgents {
   constructor(private readonly db: Firestore) {}
 
   async agentsOf(sessionId: string): Promise<readonly string[]> {
-    const agents: unknown = (await this.db.collection('chats').doc(sessionId).get()).get('agents');
+    const agents: unknown = (await this.db.collection(CHATS).doc(sessionId).get()).get('agents');
     return Array.isArray(agents) ? agents.filter((a): a is string => typeof a === 'string') : [];
   }
 }
