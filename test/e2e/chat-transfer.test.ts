@@ -309,6 +309,21 @@ describe('transfer (LCH-8)', () => {
     expect((await chatOf('ivy', 't-queue')).chat).toMatchObject({ status: 'accepted', role: 'owner' });
   });
 
+  it('when the platform finds nobody in the queue, then the transfer is rejected and the chat stays', async () => {
+    await (await acceptedChat('t-queue-none', 'dan')).accept();
+    await call('dan', 'POST', '/v1/chats/t-queue-none/transfer', {
+      to: { type: 'queue', queueId: 'q-support' },
+    });
+    const none = JSON.stringify({ offerId: 'pick-none', agentId: null });
+    const picked = await sendSigned(`${events}/v1/chats/t-queue-none/transfer-pick`, none, {
+      secret: SECRET,
+    });
+    expect(await picked.json()).toEqual({ outcome: 'rejected' });
+    expect((await chatOf('dan', 't-queue-none')).chat).toMatchObject({ status: 'accepted', role: 'owner' });
+    const told = await commandsAbout('t-queue-none', 'chat.transfer', 2);
+    expect(told.map((c) => c.status)).toEqual(['requested', 'rejected']);
+  });
+
   it('when a transfer names a queue that is not a target, then 409 and nothing changes', async () => {
     const refused = await call('ivy', 'POST', '/v1/chats/t-queue/transfer', {
       to: { type: 'queue', queueId: 'q-nowhere' },
