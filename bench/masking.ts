@@ -32,7 +32,7 @@ const HARMLESS = [
   'ticket 99812 opened 03.12.2026 at 10:30',
   'paid €1,249.99 on 2026-12-01',
   'tracking 1Z999AA10123456784',
-  'invoice INV-2026-000341',
+  'invoice 2026/000341',
   'version 4.12.7 build 20261130',
 ];
 const SENSITIVE = [

@@ -22,7 +22,7 @@ import type { PrivacySettings } from './settings.js';
  * - an e-mail address;
  * - a phone number in international form (`+`, then 7 to 15 digits), or a North American one
  *   written `(212) 555-0199`, `212-555-0199` or `212.555.0199` with valid area and exchange codes.
- * Digits glued to letters (`ORD-4111111111111111`, `A4111…`) belong to a code, not to a person.
+ * Digits glued to letters (`code-4111111111111111`, `A4111…`) belong to a code, not to a person.
  */
 
 const MIN_DIGITS = 7; // the fewest digits of anything masked for its digits: a short international number
@@ -38,7 +38,6 @@ const isAlnum = (text: string, i: number) => {
 };
 const STAR = 42;
 const PLUS = 43;
-const AT = 64;
 
 /** What a text holds that something to mask needs: an `@`, 7 digits, two letters and two digits. */
 const HAS_AT = 1;
