@@ -77,7 +77,7 @@ export interface SensitiveSpan {
 }
 type Span = SensitiveSpan;
 
-/** Stars for every character but the last `keep` digits (or letters and digits), spaces dropped. */
+/** Stars for every character but the last 4 digits (an IBAN's last 4 letters or digits), spaces dropped. */
 function keepLast4(written: string, keepLetters: boolean): string {
   let kept = '';
   let stars = 0;
