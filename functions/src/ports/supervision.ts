@@ -81,7 +81,8 @@ export type AuditAction =
   | 'role.deleted'
   | 'queue.teams_changed'
   | 'stuck_thresholds.changed'
-  | 'message.revealed';
+  | 'message.revealed'
+  | 'privacy_settings.changed';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
 export interface AuditSubject {

@@ -35,6 +35,7 @@ const AuditEntry = z.object({
     'queue.teams_changed',
     'stuck_thresholds.changed',
     'message.revealed',
+    'privacy_settings.changed',
   ]),
   actorUid: z.string(),
   sessionId: z.string().nullable(),
