@@ -18,13 +18,12 @@ export class FirestorePrivacySettings implements PrivacySettingsStore {
 
   read(): Promise<PrivacySettings> {
     return this.cache.get('privacy', async () => {
-      // The document also says who saved it and when: only the settings are read back.
+      // Only the setting itself: who saved it and when are stored beside it, for the record. A value
+      // that is not a boolean (written by hand) masks: when in doubt, customer data stays hidden.
       const stored: unknown = (await this.db.doc('settings/privacy').get()).get('maskSensitiveData');
-      const parsed = PrivacySettings.safeParse({
-        ...DEFAULT_PRIVACY_SETTINGS,
-        ...(stored === undefined ? {} : { maskSensitiveData: stored }),
-      });
-      return parsed.success ? parsed.data : DEFAULT_PRIVACY_SETTINGS;
+      if (stored === undefined) return DEFAULT_PRIVACY_SETTINGS;
+      const parsed = PrivacySettings.safeParse({ maskSensitiveData: stored });
+      return parsed.success ? parsed.data : { maskSensitiveData: true };
     });
   }
 
