@@ -35,6 +35,8 @@ const people = {
   sam: { name: 'Sam Agent', roleIds: ['agent'], teamIds: ['team-a'] },
 };
 type Who = keyof typeof people;
+/** The Auth emulator's project is shared with other test files: these people have uids of their own. */
+const uidOf = (who: Who) => `live-chat-${who}`;
 
 const sequences = new Map<string, number>();
 async function platform(sessionId: string, type: string, fields: Record<string, unknown> = {}) {
@@ -66,7 +68,7 @@ async function assignedChat(sessionId: string, agent: Who, queueId = 'q-refunds'
   await platform(sessionId, 'message.sent', {
     message: { id: `${sessionId}-m1`, author: { type: 'consumer' }, text: 'My refund is late' },
   });
-  return platform(sessionId, 'session.assigned', { agent: { id: agent } });
+  return platform(sessionId, 'session.assigned', { agent: { id: uidOf(agent) } });
 }
 
 async function call(who: Who | null, method: string, path: string, body?: unknown) {
@@ -115,12 +117,14 @@ beforeAll(async () => {
   const batch = db.batch();
   batch.set(db.doc('queues/q-refunds'), { name: 'Refunds', teamIds: ['team-a'] });
   batch.set(db.doc('queues/q-doomed'), { name: 'Old promotions', teamIds: ['team-a'] });
-  for (const [uid, person] of Object.entries(people))
+  for (const [who, person] of Object.entries(people)) {
+    const uid = uidOf(who as Who);
     batch.set(db.doc(`users/${uid}`), { ...person, ...agentListing({ uid, ...person }) });
+  }
   await batch.commit();
-  for (const uid of Object.keys(people)) {
-    await createAccount(projectId, `${uid}`, `${uid}-chat@acme.example`);
-    tokens[uid] = await signIn(`${uid}-chat@acme.example`);
+  for (const who of Object.keys(people) as Who[]) {
+    await createAccount(projectId, uidOf(who), `${uidOf(who)}@acme.example`);
+    tokens[who] = await signIn(`${uidOf(who)}@acme.example`);
   }
   const served = await serveFunctions({ api: 0, platformEvents: eventsPort });
   api = served.functions.find((f) => f.name === 'api')!.url;
@@ -226,12 +230,12 @@ describe('a live chat from offer to wrap-up', () => {
       expect.objectContaining({
         type: 'session.end',
         sessionId: 'chat-1',
-        requestedBy: 'ari',
+        requestedBy: uidOf('ari'),
         reason: 'agent_ended',
       }),
     );
     expect((await call('ari', 'GET', '/v1/agent/desk')).body).toEqual({
-      agentId: 'ari',
+      agentId: uidOf('ari'),
       state: 'busy',
       wrapUpsOwed: ['chat-1'],
     });
@@ -261,18 +265,18 @@ describe('a live chat from offer to wrap-up', () => {
       const all = await commandsUntil(
         (c) =>
           c.some((x) => x.type === 'chat.reroute' && x.sessionId === 'chat-2') &&
-          c.some((x) => x.type === 'agent.state' && x.agentId === 'sam' && x.state === 'rona'),
+          c.some((x) => x.type === 'agent.state' && x.agentId === uidOf('sam') && x.state === 'rona'),
       );
       expect(all).toContainEqual(
         expect.objectContaining({
           type: 'chat.reroute',
           sessionId: 'chat-2',
-          agentId: 'sam',
+          agentId: uidOf('sam'),
           reason: 'offer_timed_out',
         }),
       );
       expect(all).toContainEqual(
-        expect.objectContaining({ type: 'agent.state', agentId: 'sam', state: 'rona' }),
+        expect.objectContaining({ type: 'agent.state', agentId: uidOf('sam'), state: 'rona' }),
       );
       expect((await call('sam', 'GET', '/v1/agent/desk')).body.state).toBe('rona');
       const late = await call('sam', 'POST', `/v1/chats/chat-2/offers/${offerId}/accept`);
