@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   deflection: async () => (await import('./deflection.js')).run(),
   hours: async () => (await import('./hours.js')).run(),
   recordings: async () => (await import('./recordings.js')).run(),
+  masking: async () => (await import('./masking.js')).run(),
   'cold-start': async () => (await import('./cold-start.js')).run(),
 };
 

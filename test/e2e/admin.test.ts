@@ -138,6 +138,35 @@ beforeAll(async () => {
   await created('live-1', 'q-refunds', 'Ada Lovelace', minutesAgo(20));
   await platform('live-1', 1, 'session.connected', { occurredAt: minutesAgo(18), agent: { id: 'ad-ari' } });
   await created('waiting-1', 'q-refunds', 'Grace Hopper', minutesAgo(10));
+  // A chat whose customer gave their mobile number as their name, and typed a card and an address.
+  await platform('chat-private', 0, 'session.created', {
+    occurredAt: minutesAgo(5),
+    kind: 'chat',
+    channel: 'web',
+    queue: { id: 'q-support', menuPath: ['Support'] },
+    language: 'en',
+    consumer: { id: 'c-private', name: '+447966197542' },
+  });
+  await platform('chat-private', 1, 'session.connected', {
+    occurredAt: minutesAgo(4),
+    agent: { id: 'ad-ari' },
+  });
+  await platform('chat-private', 2, 'message.sent', {
+    occurredAt: minutesAgo(3),
+    message: {
+      id: 'm1',
+      author: { type: 'consumer' },
+      text: 'card 4111 1111 1111 1111, mail melissa@gmail.com',
+    },
+  });
+  await platform('chat-private', 3, 'message.sent', {
+    occurredAt: minutesAgo(2),
+    message: {
+      id: 'm2',
+      author: { type: 'agent', id: 'ad-ari' },
+      text: 'Order 1234567890123 ships today; I noted melissa@gmail.com',
+    },
+  });
 
   const served = await serveFunctions({ api: 0 });
   configureLogs({ sink: () => {} });
@@ -173,6 +202,8 @@ describe('who may use the admin routes', () => {
     ['PUT', '/v1/queues/q-night/teams', { teamIds: ['team-a'] }, 'settings'],
     ['GET', '/v1/settings/stuck-thresholds', undefined, 'settings'],
     ['PUT', '/v1/settings/stuck-thresholds', { queuedMinutes: 300, connectedMinutes: 480 }, 'settings'],
+    ['GET', '/v1/settings/privacy', undefined, 'settings'],
+    ['PUT', '/v1/settings/privacy', { maskSensitiveData: false }, 'settings'],
   ];
   const allowed: Record<'people' | 'settings', Who[]> = {
     people: ['ad-boss', 'ad-keeper'],
@@ -562,6 +593,82 @@ describe('stuck thresholds (END-3)', () => {
   });
 });
 
+describe('masking sensitive customer data (LCH-6, LCH-7)', () => {
+  /** What a supervisor sees of the chat: its list entry, its details and its thread. */
+  async function supervisorSees() {
+    const listed = (await call('ad-boss', 'GET', '/v1/sessions?kind=chat&state=connected')).body.items.find(
+      (i: { id: string }) => i.id === 'chat-private',
+    );
+    const details = (await call('ad-boss', 'GET', '/v1/sessions/chat-private')).body;
+    const agents = (await call('ad-boss', 'GET', '/v1/agents?q=ad-ari')).body.items;
+    const thread = (await call('ad-boss', 'GET', '/v1/sessions/chat-private/messages')).body;
+    return {
+      listed: listed.endUser,
+      details: details.endUser,
+      consumerParticipant: details.participants.find((p: { role: string }) => p.role === 'consumer') ?? null,
+      agentsList: agents
+        .flatMap((a: { currentSessions: { id: string; endUser: string }[] }) => a.currentSessions)
+        .find((s: { id: string }) => s.id === 'chat-private').endUser,
+      thread: thread.messages.map((m: { text: string }) => m.text),
+    };
+  }
+
+  it('when an admin turns masking on, then it reads back on and supervisors see the customer masked; turned off, as written', async () => {
+    expect((await call('ad-boss', 'PUT', '/v1/sessions/chat-private/monitors/me')).status).toBe(200);
+    expect((await call('ad-setter', 'GET', '/v1/settings/privacy')).body).toEqual({
+      maskSensitiveData: false,
+    });
+    const asWritten = await supervisorSees();
+    expect(asWritten).toMatchObject({
+      listed: '+447966197542',
+      details: { id: 'c-private', name: '+447966197542', display: '+447966197542' },
+      agentsList: '+447966197542',
+      thread: [
+        'card 4111 1111 1111 1111, mail melissa@gmail.com',
+        'Order 1234567890123 ships today; I noted melissa@gmail.com',
+      ],
+    });
+
+    const on = await call('ad-setter', 'PUT', '/v1/settings/privacy', { maskSensitiveData: true });
+    expect([on.status, on.body]).toEqual([200, { maskSensitiveData: true }]);
+    expect((await call('ad-boss', 'GET', '/v1/settings/privacy')).body).toEqual({ maskSensitiveData: true });
+    const stored = (await db.doc('settings/privacy').get()).data()!;
+    expect(stored).toMatchObject({ maskSensitiveData: true, updatedBy: 'ad-setter' });
+    const masked = await supervisorSees();
+    expect(masked).toMatchObject({
+      listed: '*********7542',
+      details: { id: 'c-private', name: '*********7542', display: '*********7542' },
+      agentsList: '*********7542',
+      thread: [
+        'card ************1111, mail m******@gmail.com',
+        'Order 1234567890123 ships today; I noted m******@gmail.com',
+      ],
+    });
+    expect(JSON.stringify(masked)).not.toMatch(/7966|4111 1111|melissa/);
+
+    const off = await call('ad-boss', 'PUT', '/v1/settings/privacy', { maskSensitiveData: false });
+    expect([off.status, off.body]).toEqual([200, { maskSensitiveData: false }]);
+    expect(await supervisorSees()).toEqual(asWritten);
+    expect((await call('ad-boss', 'DELETE', '/v1/sessions/chat-private/monitors/me')).status).toBe(204);
+  });
+
+  it('when the body is anything but the one setting as a boolean, then 400 and nothing changes', async () => {
+    const before = await everything();
+    for (const body of [
+      {},
+      { maskSensitiveData: 'true' },
+      { maskSensitiveData: 1 },
+      { maskSensitiveData: null },
+      { maskSensitiveData: true, updatedBy: 'someone-else' },
+      [true],
+      'true',
+    ])
+      expect((await call('ad-boss', 'PUT', '/v1/settings/privacy', body)).status).toBe(400);
+    expect(await everything()).toBe(before);
+    expect((await call('ad-boss', 'GET', '/v1/settings/privacy')).body).toEqual({ maskSensitiveData: false });
+  });
+});
+
 describe('audit', () => {
   it('when admins change people, roles, queues and thresholds, then the audit trail says who changed what', async () => {
     const res = await call('ad-boss', 'GET', '/v1/audit?actorUid=ad-boss&pageSize=100');
@@ -579,6 +686,7 @@ describe('audit', () => {
       'role.deleted role/temp',
       'queue.teams_changed queue/q-refunds',
       'stuck_thresholds.changed settings/stuckThresholds',
+      'privacy_settings.changed settings/privacy',
     ])
       expect(seen).toContain(entry);
     const keeper = await call('ad-boss', 'GET', '/v1/audit?actorUid=ad-keeper&pageSize=100');

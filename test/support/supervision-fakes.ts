@@ -151,6 +151,7 @@ export function memorySupervision(
       },
     },
     settings: { stuckThresholds: async () => StuckThresholds.parse({}) },
+    privacy: { read: async () => ({ maskSensitiveData: false }) },
     people: { getPerson: async (uid) => people.get(uid), roles: async () => roles },
     commands: { publish: async (c) => void published.push(c) },
     // Confirming an end runs the event pipeline on Firestore: the integration and end-to-end tests do that.

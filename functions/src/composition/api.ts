@@ -11,6 +11,7 @@ import {
   FirestoreSessionQueries,
   FirestoreSupervisionSettings,
 } from '../adapters/firestore/supervision.js';
+import { FirestorePrivacySettings } from '../adapters/firestore/privacy-settings.js';
 import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from '../adapters/identity/id-tokens.js';
 import { PubSubPlatformCommands } from '../adapters/pubsub/platform-commands.js';
 import type { AdminDeps } from '../app/admin/directory.js';
@@ -42,6 +43,11 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
   const supervisionSettings = once(
     () => new FirestoreSupervisionSettings(dbs.db(), config.directoryCacheSeconds * 1000, clock),
   );
+  // One store for the admin who changes the setting and the views that follow it: a change made on
+  // this instance is seen here at once, elsewhere within the cache's lifetime.
+  const privacy = once(
+    () => new FirestorePrivacySettings(dbs.db(), config.directoryCacheSeconds * 1000, clock),
+  );
   const supervision = once((): SupervisionDeps => ({
     sessions: new FirestoreSessionQueries(dbs.db()),
     agents: new FirestoreAgentQueries(dbs.directoryDb()),
@@ -49,6 +55,7 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     audit: new FirestoreAuditLog(dbs.db()),
     confirmations: new FirestoreEndConfirmations(dbs.db()),
     settings: supervisionSettings(),
+    privacy: privacy(),
     people: dbs.directory(),
     commands: new PubSubPlatformCommands(config.projectId, config.platformCommandsTopic),
     ingest: ingest(),
@@ -63,6 +70,7 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     stuck: supervisionSettings(),
     queueSessions: new FirestoreQueueSessions(dbs.db()),
     deflection: deflectionDeps().settings,
+    privacy: privacy(),
     ingest: ingest(),
     audit: supervision().audit,
     clock,

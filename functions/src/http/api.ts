@@ -11,6 +11,7 @@ import { auditRoutes } from './api/audit.js';
 import { byIdToken } from './api/callers.js';
 import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
+import { privacySettingsRoutes } from './api/privacy.js';
 import { recordingRoutes } from './api/recordings.js';
 import { sessionRoutes } from './api/sessions.js';
 import { contractRoute } from './contract-route.js';
@@ -41,6 +42,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
   const { supervision, deflection, downloads, recordings, admin } = deps;
   const routes: Route[] = [
     ...adminRoutes({ admin, authenticate }),
+    ...privacySettingsRoutes({ admin, authenticate }),
     ...(downloads && recordings
       ? recordingRoutes({ authenticate, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),

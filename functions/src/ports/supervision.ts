@@ -80,7 +80,8 @@ export type AuditAction =
   | 'role.saved'
   | 'role.deleted'
   | 'queue.teams_changed'
-  | 'stuck_thresholds.changed';
+  | 'stuck_thresholds.changed'
+  | 'privacy_settings.changed';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
 export interface AuditSubject {

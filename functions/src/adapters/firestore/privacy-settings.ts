@@ -18,9 +18,12 @@ export class FirestorePrivacySettings implements PrivacySettingsStore {
 
   read(): Promise<PrivacySettings> {
     return this.cache.get('privacy', async () => {
-      const stored: unknown = (await this.db.doc('settings/privacy').get()).data();
-      const parsed = PrivacySettings.safeParse({ ...DEFAULT_PRIVACY_SETTINGS, ...(stored as object) });
-      return parsed.success ? parsed.data : DEFAULT_PRIVACY_SETTINGS;
+      // Only the setting itself: who saved it and when are stored beside it, for the record. A value
+      // that is not a boolean (written by hand) masks: when in doubt, customer data stays hidden.
+      const stored: unknown = (await this.db.doc('settings/privacy').get()).get('maskSensitiveData');
+      if (stored === undefined) return DEFAULT_PRIVACY_SETTINGS;
+      const parsed = PrivacySettings.safeParse({ maskSensitiveData: stored });
+      return parsed.success ? parsed.data : { maskSensitiveData: true };
     });
   }
 

@@ -22,6 +22,7 @@ import type {
   StuckThresholdSettings,
 } from '../../ports/directory-admin.js';
 import type { PeopleDirectory } from '../../ports/people.js';
+import type { PrivacySettingsStore } from '../../ports/privacy-settings.js';
 import type { AuditAction, AuditLog, AuditSubject } from '../../ports/supervision.js';
 import { saveSettings } from '../deflection/settings.js';
 import type { IngestDeps } from '../ingest-session-event.js';
@@ -36,6 +37,7 @@ export interface AdminDeps {
   stuck: StuckThresholdSettings;
   queueSessions: QueueSessions;
   deflection: DeflectionSettingsStore;
+  privacy: PrivacySettingsStore;
   /** Live sessions take a queue's new teams through the same repository and queue directory as events. */
   ingest: Pick<IngestDeps, 'sessions' | 'queues'>;
   audit: AuditLog;
@@ -48,7 +50,7 @@ const ADMIN_ROLE = 'admin';
 const SESSION_PAGE = 100;
 const SESSIONS_AT_ONCE = 10;
 
-function audit(deps: AdminDeps, actor: Actor, action: AuditAction, subject: AuditSubject) {
+export function audit(deps: AdminDeps, actor: Actor, action: AuditAction, subject: AuditSubject) {
   const at = deps.clock.now().toISOString();
   return deps.audit.record({
     id: auditId(subject.type, subject.id, actor.uid, action, `${at}-${deps.newId()}`),

@@ -9,9 +9,11 @@ import {
   type SessionTarget,
 } from '../../domain/access/authorize.js';
 import { forbidden, notFound } from '../../domain/errors.js';
+import { customerDataView, type CustomerDataView } from '../../domain/privacy/masking.js';
 import type { Clock } from '../../ports/clock.js';
 import type { PeopleDirectory } from '../../ports/people.js';
 import type { PlatformCommands } from '../../ports/platform-commands.js';
+import type { PrivacySettingsStore } from '../../ports/privacy-settings.js';
 import type {
   AgentQueries,
   AuditAction,
@@ -31,6 +33,8 @@ export interface SupervisionDeps {
   audit: AuditLog;
   confirmations: EndConfirmations;
   settings: SupervisionSettings;
+  /** Whether customer data is masked: supervisors see it as agents do (docs/privacy.md). */
+  privacy: Pick<PrivacySettingsStore, 'read'>;
   people: PeopleDirectory;
   commands: PlatformCommands;
   ingest: IngestDeps;
@@ -76,6 +80,11 @@ export async function visibleSession(
   const visible = session && session.status !== 'pending' ? session : undefined;
   enforce(accessToSession(actor, type, visible && targetOf(visible)), 'The session');
   return visible!;
+}
+
+/** Customer data as the company's privacy settings show it (cached: no read per page). */
+export async function customerView(deps: Pick<SupervisionDeps, 'privacy'>): Promise<CustomerDataView> {
+  return customerDataView(await deps.privacy.read());
 }
 
 export const auditId = (...parts: string[]) => parts.join('__').replace(/\//g, '_');

@@ -5,7 +5,7 @@ import { ingestSessionEvent } from '../ingest-session-event.js';
 import type { AuditEntry, ListedSession } from '../../ports/supervision.js';
 import { encodeListCursor } from '../../domain/supervision/cursors.js';
 import { cursorOf } from './lists.js';
-import { authorizeOrThrow, recordAudit, visibleSession, type SupervisionDeps } from './deps.js';
+import { authorizeOrThrow, customerView, recordAudit, visibleSession, type SupervisionDeps } from './deps.js';
 import { sessionSummary } from './views.js';
 
 /** How long a supervisor has to confirm after looking at the session. */
@@ -42,7 +42,7 @@ export async function requestEnd(deps: SupervisionDeps, actor: Actor, sessionId:
   return {
     confirmationId: confirmation.id,
     expiresAt: confirmation.expiresAt,
-    session: sessionSummary(session, await deps.settings.stuckThresholds(), now),
+    session: sessionSummary(session, await deps.settings.stuckThresholds(), now, await customerView(deps)),
   };
 }
 
@@ -63,8 +63,9 @@ export async function confirmEnd(
   if (!confirmation || confirmation.sessionId !== sessionId || confirmation.actorUid !== actor.uid)
     throw notFound('The end confirmation');
   const now = deps.clock.now();
-  const thresholds = await deps.settings.stuckThresholds();
-  if (session.status === 'ended') return { ended: true, session: sessionSummary(session, thresholds, now) };
+  const [thresholds, view] = await Promise.all([deps.settings.stuckThresholds(), customerView(deps)]);
+  if (session.status === 'ended')
+    return { ended: true, session: sessionSummary(session, thresholds, now, view) };
   if (confirmation.usedAt !== null)
     throw conflict('confirmation_used', 'This confirmation was already used.');
   if (Date.parse(confirmation.expiresAt) <= now.getTime())
@@ -73,7 +74,7 @@ export async function confirmEnd(
     throw conflict(
       'session_changed',
       'The session changed since you looked at it: review it and confirm again.',
-      { session: sessionSummary(session, thresholds, now) },
+      { session: sessionSummary(session, thresholds, now, view) },
     );
   }
 
@@ -106,7 +107,7 @@ export async function confirmEnd(
   const after = await deps.sessions.get(sessionId);
   return {
     ended: result.session.status === 'ended',
-    session: after ? sessionSummary(after, thresholds, now) : null,
+    session: after ? sessionSummary(after, thresholds, now, view) : null,
   };
 }
 

@@ -8,7 +8,7 @@ import {
 import { decodeListCursor, encodeListCursor, type ListName } from '../../domain/supervision/cursors.js';
 import { invalidRequest } from '../../domain/errors.js';
 import type { ListedSession } from '../../ports/supervision.js';
-import { authorizeOrThrow, type SupervisionDeps } from './deps.js';
+import { authorizeOrThrow, customerView, type SupervisionDeps } from './deps.js';
 import { sessionSummary } from './views.js';
 
 export interface Page {
@@ -56,10 +56,10 @@ export async function listSessions(
   const found: ListedSession[] = plan ? await deps.sessions.run(plan) : [];
   const items = found.slice(0, page.size);
   const last = items[items.length - 1];
-  const thresholds = await deps.settings.stuckThresholds();
+  const [thresholds, view] = await Promise.all([deps.settings.stuckThresholds(), customerView(deps)]);
   const now = deps.clock.now();
   return {
-    items: items.map((s) => sessionSummary(s, thresholds, now)),
+    items: items.map((s) => sessionSummary(s, thresholds, now, view)),
     nextCursor:
       found.length > page.size && last?.stateSince
         ? encodeListCursor('sessions', { ...filters }, { sortKey: last.stateSince, id: last.id })
@@ -82,7 +82,7 @@ export async function listAgents(
   const found = plan ? await deps.agents.run(plan) : [];
   const agents = found.slice(0, page.size);
   const sessions = await deps.sessions.liveSessionsOfAgents(agents.map((a) => a.uid));
-  const thresholds = await deps.settings.stuckThresholds();
+  const [thresholds, view] = await Promise.all([deps.settings.stuckThresholds(), customerView(deps)]);
   const now = deps.clock.now();
   const visible = (s: ListedSession) =>
     decision.scope === 'all' || s.teamIds.some((t) => (decision.scope as readonly string[]).includes(t));
@@ -94,7 +94,7 @@ export async function listAgents(
         uid: agent.uid,
         name: agent.name,
         teamIds: agent.teamIds,
-        currentSessions: own.filter(visible).map((s) => sessionSummary(s, thresholds, now)),
+        currentSessions: own.filter(visible).map((s) => sessionSummary(s, thresholds, now, view)),
         // Busy elsewhere, in a team this person may not see.
         otherSessionCount: own.filter((s) => !visible(s)).length,
       };

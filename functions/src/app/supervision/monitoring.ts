@@ -2,7 +2,7 @@ import type { Actor } from '../../domain/access/permissions.js';
 import { authorize } from '../../domain/access/authorize.js';
 import { conflict } from '../../domain/errors.js';
 import type { ListedSession, MonitorMode } from '../../ports/supervision.js';
-import { auditId, recordAudit, visibleSession, type SupervisionDeps } from './deps.js';
+import { auditId, customerView, recordAudit, visibleSession, type SupervisionDeps } from './deps.js';
 import { sessionDetails } from './views.js';
 
 const target = (s: ListedSession) => ({ kind: s.kind ?? 'call', teamIds: s.teamIds });
@@ -10,10 +10,11 @@ const target = (s: ListedSession) => ({ kind: s.kind ?? 'call', teamIds: s.teamI
 /** Call or chat details, with what the caller may do from there (MON-4, MON-5). */
 export async function getSessionDetails(deps: SupervisionDeps, actor: Actor, sessionId: string) {
   const session = await visibleSession(deps, actor, sessionId, 'session.view');
-  const [thresholds, agent, monitor] = await Promise.all([
+  const [thresholds, agent, monitor, view] = await Promise.all([
     deps.settings.stuckThresholds(),
     session.agent ? deps.people.getPerson(session.agent.id) : undefined,
     deps.monitors.get(sessionId, actor.uid),
+    customerView(deps),
   ]);
   // The same decision and the same state rule as the action's own call: a flag is on exactly when
   // the call would be accepted now.
@@ -21,7 +22,12 @@ export async function getSessionDetails(deps: SupervisionDeps, actor: Actor, ses
     authorize(actor, { type, session: target(session) }).allowed;
   const connected = session.listState === 'connected';
   return {
-    ...sessionDetails(session, { thresholds, now: deps.clock.now(), agentName: agent?.name ?? null }),
+    ...sessionDetails(session, {
+      thresholds,
+      now: deps.clock.now(),
+      agentName: agent?.name ?? null,
+      view,
+    }),
     yourMonitor:
       monitor && monitor.stoppedAt === null ? { mode: monitor.mode, startedAt: monitor.startedAt } : null,
     actions: {
@@ -126,12 +132,16 @@ export async function stopMonitoring(deps: SupervisionDeps, actor: Actor, sessio
   }
 }
 
-/** The live thread of a chat, for someone monitoring it. */
+/**
+ * The live thread of a chat, for someone monitoring it. With masking on, every message is masked,
+ * whoever wrote it: an agent or a virtual agent may repeat what the customer typed.
+ */
 export async function readChatThread(deps: SupervisionDeps, actor: Actor, sessionId: string, limit: number) {
   const session = await visibleSession(deps, actor, sessionId, 'session.view');
   if (session.kind !== 'chat') throw conflict('not_a_chat', 'Only chats have a thread.');
   const monitor = await deps.monitors.get(sessionId, actor.uid);
   if (!monitor || monitor.stoppedAt !== null)
     throw conflict('not_monitoring', 'Start monitoring the chat to read its thread.');
-  return { messages: await deps.sessions.messages(sessionId, limit) };
+  const [messages, view] = await Promise.all([deps.sessions.messages(sessionId, limit), customerView(deps)]);
+  return { messages: messages.map((m) => ({ ...m, text: view.text(m.text) })) };
 }

@@ -1,9 +1,18 @@
 import { isStuck, type StuckThresholds } from '../../domain/supervision/session-listing.js';
 import { metricsAt } from '../../domain/sessions/session.js';
+import type { CustomerDataView } from '../../domain/privacy/masking.js';
 import type { ListedSession } from '../../ports/supervision.js';
 
-/** What a supervisor sees of a session in a list (MON-6). */
-export function sessionSummary(session: ListedSession, thresholds: StuckThresholds, now: Date) {
+/**
+ * What a supervisor sees of a session in a list (MON-6). The customer's name (or id, where they gave
+ * none) is shown as the company's privacy settings show it to agents: masked when masking is on.
+ */
+export function sessionSummary(
+  session: ListedSession,
+  thresholds: StuckThresholds,
+  now: Date,
+  view: CustomerDataView,
+) {
   return {
     id: session.id,
     kind: session.kind,
@@ -11,7 +20,7 @@ export function sessionSummary(session: ListedSession, thresholds: StuckThreshol
     status: session.status,
     listState: session.listState,
     queue: session.queue ? { id: session.queue.id, issue: session.queue.menuPath.join(' > ') } : null,
-    endUser: session.consumer ? (session.consumer.name ?? session.consumer.id) : null,
+    endUser: session.consumer ? view.name(session.consumer.name ?? session.consumer.id) : null,
     agent: session.agent,
     stateSince: session.stateSince,
     inStateMs: session.stateSince ? Math.max(0, now.getTime() - Date.parse(session.stateSince)) : 0,
@@ -23,16 +32,17 @@ export function sessionSummary(session: ListedSession, thresholds: StuckThreshol
 /** Call details (MON-4) and chat details (MON-5). */
 export function sessionDetails(
   session: ListedSession,
-  context: { thresholds: StuckThresholds; now: Date; agentName: string | null },
+  context: { thresholds: StuckThresholds; now: Date; agentName: string | null; view: CustomerDataView },
 ) {
-  const summary = sessionSummary(session, context.thresholds, context.now);
+  const { view } = context;
+  const summary = sessionSummary(session, context.thresholds, context.now, view);
   return {
     ...summary,
     language: session.language,
     endUser: session.consumer
       ? {
-          id: session.consumer.id,
-          name: session.consumer.name,
+          id: view.name(session.consumer.id),
+          name: session.consumer.name === null ? null : view.name(session.consumer.name),
           display: summary.endUser,
           anonymous: session.consumer.anonymous,
         }
@@ -42,7 +52,12 @@ export function sessionDetails(
     crm: session.crm,
     metrics: metricsAt(session, context.now),
     transfers: session.transfers,
-    participants: session.participants,
+    // Customers and outside parties are people whose number may be their name or id; agents are staff.
+    participants: session.participants.map((p) =>
+      p.role === 'agent'
+        ? p
+        : { ...p, id: view.name(p.id), ...(p.name === undefined ? {} : { name: view.name(p.name) }) },
+    ),
     timeline: {
       createdAt: session.createdAt,
       assignedAt: session.assignedAt,

@@ -34,6 +34,7 @@ const AuditEntry = z.object({
     'role.deleted',
     'queue.teams_changed',
     'stuck_thresholds.changed',
+    'privacy_settings.changed',
   ]),
   actorUid: z.string(),
   sessionId: z.string().nullable(),
