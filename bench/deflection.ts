@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,19 +39,28 @@ function questions(): ContactQuestion[] {
 }
 
 /**
- * The code as it is deployed: compiled by tsc (npm run build), not transpiled on the fly, whose helpers
- * would be measured too.
+ * The code compiled ahead of time by tsc, not transpiled on the fly, whose helpers would be measured
+ * too; into a scratch folder, so that functions/lib stays the deployed build (npm run build).
  */
 async function deployedCode() {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  const lib = (path: string) => import(pathToFileURL(resolve('functions/lib', path)).href);
-  const { compileDeflection, decide } = (await lib('domain/deflection/decide.js')) as {
-    compileDeflection: typeof Compile;
-    decide: typeof Decide;
-  };
-  const { DeflectionEngine } = (await lib('app/deflection/engine.js')) as { DeflectionEngine: typeof Engine };
-  return { compileDeflection, decide, DeflectionEngine };
+  const outDir = resolve('.local', `deflection-${process.pid}`);
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], {
+    stdio: 'inherit',
+  });
+  const lib = (path: string) => import(pathToFileURL(resolve(outDir, path)).href);
+  try {
+    const { compileDeflection, decide } = (await lib('domain/deflection/decide.js')) as {
+      compileDeflection: typeof Compile;
+      decide: typeof Decide;
+    };
+    const { DeflectionEngine } = (await lib('app/deflection/engine.js')) as {
+      DeflectionEngine: typeof Engine;
+    };
+    return { compileDeflection, decide, DeflectionEngine };
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 }
 
 export async function run() {

@@ -1,7 +1,8 @@
 # All six functions are built from the same source: the npm package at the repository root, whose
-# gcp-build script (run by the Node.js buildpack) compiles functions/src into functions/lib. Its main
-# (functions/src/index.ts) imports only the module of the function the runtime serves, named by the
-# entry point (FUNCTION_TARGET): each cold start loads what that one function needs.
+# gcp-build script (run by the Node.js buildpack) bundles functions/src into functions/lib
+# (scripts/build.ts). Its main (functions/src/index.ts) imports only the module of the function the
+# runtime serves, named by the entry point (FUNCTION_TARGET): each cold start loads what that one
+# function needs, from a few bundled files.
 
 locals {
   function_runtime = "nodejs22"

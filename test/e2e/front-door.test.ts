@@ -1,21 +1,21 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEST_BODY_LIMITS } from '../../functions/src/http/front-door.js';
 import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
+import { buildFunctions } from '../../scripts/build.js';
 import { FRONT_DOOR_NODE_OPTIONS } from '../../scripts/stack/functions.js';
 import { connectedAppKeys, freePort } from '../../scripts/stack/recordings.js';
 import { emulatorHost, testFirestore, testProjectId } from '../support/projects.js';
 
 /**
- * The HTTP functions as deployed: built with tsconfig.build.json into a copy of the package, started
+ * The HTTP functions as deployed: built as npm run build builds them into a copy of the package, started
  * by the functions framework's own CLI with the NODE_OPTIONS of infra/functions.tf, on the Firestore
  * emulator. Hostile bodies and paths get JSON 4xx answers, compressed bodies are never inflated, and
  * nothing they carry is written.
@@ -92,15 +92,8 @@ function workerSettings(): Record<string, string> {
 beforeAll(async () => {
   mkdirSync(build, { recursive: true });
   copyFileSync(join(root, 'package.json'), join(build, 'package.json'));
-  // The deployed build (npm run build); types are checked by npm run check.
-  await promisify(execFile)(process.execPath, [
-    join(root, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(root, 'tsconfig.build.json'),
-    '--outDir',
-    join(build, 'functions/lib'),
-    '--noCheck',
-  ]);
+  // The deployed build (npm run build).
+  await buildFunctions(join(build, 'functions/lib'));
   await Promise.all(['api', 'platformEvents', 'recordingWorker'].map(startAsDeployed));
 });
 

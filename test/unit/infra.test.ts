@@ -527,8 +527,8 @@ describe('functions', () => {
         blocks(body, 'event_trigger').length === 0,
       );
     }
-    // The preload is in the deployed build: a file of functions/src, which the build compiles whole
-    // into functions/lib.
+    // The preload is in the deployed build: a file of functions/src, one of the entry points the build
+    // bundles into functions/lib (scripts/build.ts).
     const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as {
       compilerOptions: { rootDir: string; outDir: string };
       include: string[];
