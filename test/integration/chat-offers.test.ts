@@ -6,6 +6,8 @@ import {
   type ChatDeps,
 } from '../../functions/src/app/chat/chats.js';
 import { sendAgentMessage } from '../../functions/src/app/chat/messages.js';
+import { requestTransfer, type CollaborationDeps } from '../../functions/src/app/chat/collaboration.js';
+import { FirestoreAvailableDesks } from '../../functions/src/adapters/firestore/available-desks.js';
 import { ingestSessionEvent, type IngestDeps } from '../../functions/src/app/ingest-session-event.js';
 import { FirestorePrivacySettings } from '../../functions/src/adapters/firestore/privacy-settings.js';
 import { composePlatformEventsPubSub } from '../../functions/src/composition/platform-events.js';
@@ -46,6 +48,16 @@ const chat: ChatDeps = {
   timeouts: { schedule: async (sessionId, offerId, at) => void scheduled.push({ sessionId, offerId, at }) },
 };
 const ingest: IngestDeps = { ...composed, chat };
+const collaboration: CollaborationDeps = {
+  chat,
+  engine: {
+    compiled: async () => {
+      throw new Error('these tests transfer to agents only');
+    },
+  },
+  presence: { loggedIn: async () => new Set(['ann', 'bob']) },
+  desks: new FirestoreAvailableDesks(db),
+};
 
 const envelope = (sessionId: string, sequence: number) => ({
   schemaVersion: 1 as const,
@@ -260,5 +272,34 @@ describe('masking (outcome 4, where agents read)', () => {
         new Date(),
       );
     }
+  });
+});
+
+describe('retries after a change whose follow-up failed (LCH-8)', () => {
+  it('when the platform cannot be told of a transfer request, then the retried request is refused but tells it, once, and schedules the offer’s timeout', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('xfer-lost-1', 'ann', 'hi'));
+    await acceptOffer(chat, 'ann', 'xfer-lost-1', 'xfer-lost-1-e2');
+    await setAgentState(chat, 'bob', 'available');
+    const requests = () =>
+      published.filter(
+        (c) => c.type === 'chat.transfer' && c.sessionId === 'xfer-lost-1' && c.status === 'requested',
+      );
+    failNextPublish = true;
+    await expect(
+      requestTransfer(collaboration, 'ann', 'xfer-lost-1', { type: 'agent', agentId: 'bob' }),
+    ).rejects.toThrow('briefly unavailable');
+    expect(requests()).toHaveLength(0);
+    await expect(
+      requestTransfer(collaboration, 'ann', 'xfer-lost-1', { type: 'agent', agentId: 'bob' }),
+    ).rejects.toMatchObject({ status: 409 });
+    expect(requests()).toHaveLength(1);
+    expect(
+      scheduled.filter((s) => s.sessionId === 'xfer-lost-1' && s.offerId.startsWith('transfer-')),
+    ).toHaveLength(1);
+    await expect(
+      requestTransfer(collaboration, 'ann', 'xfer-lost-1', { type: 'agent', agentId: 'bob' }),
+    ).rejects.toMatchObject({ status: 409 });
+    expect(requests()).toHaveLength(1);
   });
 });

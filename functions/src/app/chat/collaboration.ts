@@ -2,13 +2,13 @@ import { canTakeOffer, type ChatCase, type ChatEffect, type TransferTarget } fro
 import { threadOrder, type ThreadMessage } from '../../domain/chat/views.js';
 import { agentsServing } from '../../domain/deflection/decide.js';
 import { transferTargets } from '../../domain/deflection/transfers.js';
-import { conflict, forbidden, notFound } from '../../domain/errors.js';
+import { conflict, forbidden, notFound, type AppError } from '../../domain/errors.js';
 import type { ChatOutboxItem } from '../../ports/chats.js';
 import type { AvailableDesks } from '../../ports/available-desks.js';
 import type { PlatformCommand } from '../../ports/platform-commands.js';
 import type { AgentPresence } from '../../ports/presence.js';
 import type { DeflectionEngine } from '../deflection/engine.js';
-import { applyChatAction, refusalError, type ChatDeps } from './chats.js';
+import { applyChatAction, flushOutbox, refusalError, type ChatDeps } from './chats.js';
 
 /**
  * Transfer (LCH-8) and conference (LCH-9): the agent who accepted a chat hands it to a queue or to an
@@ -33,26 +33,41 @@ const matches = (search: string | undefined, ...texts: string[]) => {
   return texts.some((t) => t.toLocaleLowerCase().includes(needle));
 };
 
-/** The chat, if the caller answers it and it is accepted: transfers and invitations come only then. */
-async function acceptedChatOf(deps: CollaborationDeps, agentId: string, sessionId: string) {
-  const chat = await deps.chat.chats.getChat(sessionId);
-  if (!chat || !chat.agents.includes(agentId)) throw notFound('The chat');
+/**
+ * Refuses after doing what an earlier change of the chat left undone: a retry of a request that took
+ * effect (but whose command or timeout failed after the commit) is refused here, and must still finish it.
+ */
+async function refuseAfterFlush(deps: Pick<CollaborationDeps, 'chat'>, sessionId: string, error: AppError) {
+  await flushOutbox(deps.chat, sessionId);
+  return error;
+}
+
+function acceptedChatRefusal(chat: ChatCase | undefined, agentId: string): AppError | null {
+  if (!chat || !chat.agents.includes(agentId)) return notFound('The chat');
   if (chat.offer?.agentId === agentId && chat.owner !== agentId)
-    throw conflict(
+    return conflict(
       'not_accepted',
       'Accept the chat first: only an accepted chat can be transferred or shared.',
       { phase: chat.phase },
     );
   if (chat.owner !== agentId)
-    throw forbidden('not_owner', 'Only the agent who accepted the chat can transfer it or invite another.');
+    return forbidden('not_owner', 'Only the agent who accepted the chat can transfer it or invite another.');
   if (chat.phase === 'interrupted')
-    throw conflict('interrupted', 'The chat was interrupted: it can only be ended.');
+    return conflict('interrupted', 'The chat was interrupted: it can only be ended.');
   if (chat.phase !== 'accepted')
-    throw conflict(
+    return conflict(
       'not_accepted',
       `The chat is ${chat.phase.replace('_', ' ')}: it can be transferred or shared only once accepted, while no transfer or invitation is pending.`,
       { phase: chat.phase },
     );
+  return null;
+}
+
+/** The chat, if the caller answers it and it is accepted: transfers and invitations come only then. */
+async function acceptedChatOf(deps: CollaborationDeps, agentId: string, sessionId: string) {
+  const chat = await deps.chat.chats.getChat(sessionId);
+  const refusal = acceptedChatRefusal(chat, agentId);
+  if (!chat || refusal) throw await refuseAfterFlush(deps, sessionId, refusal ?? notFound('The chat'));
   return chat;
 }
 
@@ -168,9 +183,16 @@ export async function offerQueueTransfer(
     const outcome = await applyChatAction(deps.chat, sessionId, { type: 'transfer_failed', at });
     return outcome.ok ? 'rejected' : 'already_settled';
   }
-  if (chat.offer?.offerId === pick.offerId) return 'already_settled';
-  if (chat.phase !== 'transfer_requested' || chat.transfer?.to.type !== 'queue' || chat.offer !== null)
+  if (
+    chat.offer?.offerId === pick.offerId ||
+    chat.phase !== 'transfer_requested' ||
+    chat.transfer?.to.type !== 'queue' ||
+    chat.offer !== null
+  ) {
+    // A replayed pick finishes what the pick it repeats left undone (its offer's timeout, its command).
+    await flushOutbox(deps.chat, sessionId);
     return 'already_settled';
+  }
   const outcome = await applyChatAction(deps.chat, sessionId, {
     type: 'offer',
     sessionId,
@@ -219,9 +241,14 @@ export async function endConference(
   sessionId: string,
 ) {
   const chat = await deps.chat.chats.getChat(sessionId);
-  if (!chat || !chat.agents.includes(agentId)) throw notFound('The chat');
+  if (!chat || !chat.agents.includes(agentId))
+    throw await refuseAfterFlush(deps, sessionId, notFound('The chat'));
   if (chat.phase !== 'conference' || (chat.owner !== agentId && chat.guest !== agentId))
-    throw conflict('not_in_conference', 'You are not in a conference on this chat.', { phase: chat.phase });
+    throw await refuseAfterFlush(
+      deps,
+      sessionId,
+      conflict('not_in_conference', 'You are not in a conference on this chat.', { phase: chat.phase }),
+    );
   const outcome = await applyChatAction(deps.chat, sessionId, {
     type: 'end',
     agentId,

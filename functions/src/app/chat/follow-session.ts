@@ -1,7 +1,7 @@
 import { initialsOf, threadMessageOf } from '../../domain/chat/views.js';
 import type { SessionEvent } from '../../domain/sessions/events.js';
 import type { Session } from '../../domain/sessions/session.js';
-import { addToThread, applyChatAction, offerChat, type ChatDeps } from './chats.js';
+import { addToThread, applyChatAction, flushOutbox, offerChat, type ChatDeps } from './chats.js';
 
 /**
  * What a chat's session events mean for the agent side, once the event is stored: an assignment is an
@@ -13,8 +13,12 @@ export async function followChatSession(deps: ChatDeps, event: SessionEvent, ses
   if (session.kind !== 'chat') return;
   switch (event.type) {
     case 'session.assigned':
-      // A late assignment the session has moved past offers nothing.
-      if (session.status !== 'assigned' || session.agent?.id !== event.agent.id) return;
+      // A late assignment the session has moved past offers nothing, but a redelivery of one that
+      // took effect still finishes what it left undone (its timeout, its commands).
+      if (session.status !== 'assigned' || session.agent?.id !== event.agent.id) {
+        await flushOutbox(deps, event.sessionId);
+        return;
+      }
       await offerChat(deps, {
         sessionId: event.sessionId,
         agentId: event.agent.id,
