@@ -266,6 +266,44 @@ describe('the chat state machine, example by example', () => {
     expect(ended.chat.wrapUpOwedBy).toEqual(['ann', 'cy']);
   });
 
+  it('when the queue of an offered chat is deleted, then the offer is withdrawn and the platform is asked to re-route the chat', () => {
+    const { chat, desks } = offered();
+    const cut = must(
+      decide(chat, desks, { type: 'interrupt', asset: { kind: 'queue', id: 'q1' }, at: at(5) }),
+    );
+    expect(cut.chat).toMatchObject({ phase: 'withdrawn', offer: null });
+    expect(cut.effects).toContainEqual({
+      type: 'reroute',
+      sessionId: 'S',
+      agentId: 'ann',
+      reason: 'asset_deleted',
+    });
+  });
+
+  it('when the queue of a chat with a transfer pending is deleted, then the platform is told the transfer is rejected', () => {
+    const { chat, desks } = accepted();
+    const to = { type: 'queue' as const, queueId: 'q2' };
+    const requested = must(
+      decide(chat, desks, {
+        type: 'request_transfer',
+        agentId: 'ann',
+        to,
+        offerId: 'o9',
+        at: at(10),
+        timeoutMs: TIMEOUT,
+      }),
+    );
+    const cut = must(
+      decide(requested.chat, withDesks(desks, requested.desks), {
+        type: 'interrupt',
+        asset: { kind: 'queue', id: 'q1' },
+        at: at(11),
+      }),
+    );
+    expect(cut.chat).toMatchObject({ phase: 'interrupted', transfer: null });
+    expect(cut.effects).toContainEqual({ type: 'transfer_rejected', sessionId: 'S', from: 'ann', to });
+  });
+
   it('when the queue of a live chat is deleted, then the chat is interrupted and can only be ended', () => {
     const { chat, desks } = accepted();
     const cut = must(

@@ -22,7 +22,7 @@ export type PlatformCommand =
       commandId: string;
       sessionId: string;
       agentId: string;
-      reason: 'offer_timed_out' | 'offer_declined' | 'agent_unavailable';
+      reason: 'offer_timed_out' | 'offer_declined' | 'agent_unavailable' | 'asset_deleted';
     }
   /** LCH-5: an agent's message, to deliver to the customer once (the platform dedupes on `messageId`). */
   | {

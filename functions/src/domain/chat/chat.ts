@@ -123,7 +123,7 @@ export type ChatEffect =
       type: 'reroute';
       sessionId: string;
       agentId: string;
-      reason: 'offer_timed_out' | 'offer_declined' | 'agent_unavailable';
+      reason: 'offer_timed_out' | 'offer_declined' | 'agent_unavailable' | 'asset_deleted';
     }
   | { type: 'agent_state_changed'; agentId: string; state: AgentState }
   | { type: 'transfer_completed'; sessionId: string; from: string; to: string }
@@ -408,12 +408,35 @@ export function decide(
 
     case 'interrupt': {
       const interruption = { asset: action.asset, at: action.at };
-      if (chat.phase === 'offered')
-        return done({ ...chat, phase: 'withdrawn', offer: null, interruption }, []);
+      // The platform still holds the customer: an offer no one can take any more is handed back to it.
+      if (chat.phase === 'offered' && chat.offer)
+        return done(
+          { ...chat, phase: 'withdrawn', offer: null, interruption },
+          [],
+          [
+            {
+              type: 'reroute',
+              sessionId: chat.sessionId,
+              agentId: chat.offer.agentId,
+              reason: 'asset_deleted',
+            },
+          ],
+        );
       if (!OWNED_PHASES.includes(chat.phase) || chat.phase === 'interrupted')
         return refuse('wrong_phase', `The chat is ${chat.phase}; there is nothing to interrupt.`);
-      // A pending invitation or transfer goes with it: only ending is left.
-      return done({ ...chat, phase: 'interrupted', offer: null, transfer: null, interruption }, []);
+      // A pending invitation or transfer goes with it: only ending is left. The platform, which was told
+      // of the transfer request, is told it was rejected.
+      const rejected: ChatEffect[] = chat.transfer
+        ? [
+            {
+              type: 'transfer_rejected',
+              sessionId: chat.sessionId,
+              from: chat.transfer.from,
+              to: chat.transfer.to,
+            },
+          ]
+        : [];
+      return done({ ...chat, phase: 'interrupted', offer: null, transfer: null, interruption }, [], rejected);
     }
 
     case 'wrap_up': {
