@@ -6,8 +6,11 @@ import {
   type ChatDeps,
 } from '../../functions/src/app/chat/chats.js';
 import { sendAgentMessage } from '../../functions/src/app/chat/messages.js';
-import { requestTransfer, type CollaborationDeps } from '../../functions/src/app/chat/collaboration.js';
-import { FirestoreAvailableDesks } from '../../functions/src/adapters/firestore/available-desks.js';
+import {
+  inviteToConference,
+  requestTransfer,
+  type CollaborationDeps,
+} from '../../functions/src/app/chat/collaboration.js';
 import { ingestSessionEvent, type IngestDeps } from '../../functions/src/app/ingest-session-event.js';
 import { FirestorePrivacySettings } from '../../functions/src/adapters/firestore/privacy-settings.js';
 import { composePlatformEventsPubSub } from '../../functions/src/composition/platform-events.js';
@@ -56,7 +59,12 @@ const collaboration: CollaborationDeps = {
     },
   },
   presence: { loggedIn: async () => new Set(['ann', 'bob']) },
-  desks: new FirestoreAvailableDesks(db),
+  // Transfers and invitations to one agent check that agent alone: the list of every Available agent is never read.
+  desks: {
+    available: async () => {
+      throw new Error('the list of Available agents was read to check one agent');
+    },
+  },
 };
 
 const envelope = (sessionId: string, sequence: number) => ({
@@ -301,5 +309,30 @@ describe('retries after a change whose follow-up failed (LCH-8)', () => {
       requestTransfer(collaboration, 'ann', 'xfer-lost-1', { type: 'agent', agentId: 'bob' }),
     ).rejects.toMatchObject({ status: 409 });
     expect(requests()).toHaveLength(1);
+  });
+});
+
+describe('transfer and invitation to one agent (LCH-8, LCH-9)', () => {
+  it('when the owner transfers to or invites one agent, then that agent alone is checked: one the platform does not see logged in, or who is not Available, is refused and nothing changes', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('one-agent-1', 'ann', 'hi'));
+    await acceptOffer(chat, 'ann', 'one-agent-1', 'one-agent-1-e2');
+    await expect(
+      requestTransfer(collaboration, 'ann', 'one-agent-1', { type: 'agent', agentId: 'zed' }),
+    ).rejects.toMatchObject({ status: 409, message: expect.stringContaining('not available') });
+    await expect(inviteToConference(collaboration, 'ann', 'one-agent-1', 'zed')).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining('not available'),
+    });
+    await setAgentState(chat, 'bob', 'away');
+    await expect(
+      requestTransfer(collaboration, 'ann', 'one-agent-1', { type: 'agent', agentId: 'bob' }),
+    ).rejects.toMatchObject({ status: 409, message: expect.stringContaining('not available') });
+    expect(await view('ann', 'one-agent-1')).toMatchObject({ status: 'accepted', role: 'owner' });
+    await setAgentState(chat, 'bob', 'available');
+    await expect(inviteToConference(collaboration, 'ann', 'one-agent-1', 'bob')).resolves.toMatchObject({
+      phase: 'conference_requested',
+      offer: { agentId: 'bob', purpose: 'conference' },
+    });
   });
 });

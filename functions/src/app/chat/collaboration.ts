@@ -72,8 +72,13 @@ async function acceptedChatOf(deps: CollaborationDeps, agentId: string, sessionI
 }
 
 /** Agents who could take the chat now: Available with no wrap-up owed here, and logged in as the platform sees it. */
-async function availableAgents(deps: CollaborationDeps, chat: ChatCase, search?: string) {
-  const [desks, loggedIn] = await Promise.all([deps.desks.available(), deps.presence.loggedIn()]);
+async function availableAgents(
+  deps: CollaborationDeps,
+  chat: ChatCase,
+  loggedIn: ReadonlySet<string>,
+  search?: string,
+) {
+  const desks = await deps.desks.available();
   const candidates = desks.filter(
     (d) => canTakeOffer(d) && loggedIn.has(d.agentId) && d.agentId !== chat.owner && d.agentId !== chat.guest,
   );
@@ -89,11 +94,15 @@ async function availableAgents(deps: CollaborationDeps, chat: ChatCase, search?:
     .slice(0, MAX_LISTED_AGENTS);
 }
 
-async function queueTargets(deps: CollaborationDeps, sessionId: string, search?: string) {
+async function queueTargets(
+  deps: CollaborationDeps,
+  sessionId: string,
+  loggedIn: ReadonlySet<string>,
+  search?: string,
+) {
   const session = await deps.chat.sessions.getSession(sessionId);
   if (!session?.kind || !session.channel) throw notFound('The chat');
   const compiled = await deps.engine.compiled();
-  const loggedIn = await deps.presence.loggedIn();
   const targets = transferTargets(
     compiled,
     {
@@ -119,9 +128,10 @@ export async function collaborationTargets(
   search?: string,
 ) {
   const chat = await acceptedChatOf(deps, agentId, sessionId);
+  const loggedIn = await deps.presence.loggedIn();
   const [queues, agents] = await Promise.all([
-    queueTargets(deps, sessionId, search),
-    availableAgents(deps, chat, search),
+    queueTargets(deps, sessionId, loggedIn, search),
+    availableAgents(deps, chat, loggedIn, search),
   ]);
   return { queues, agents };
 }
@@ -141,20 +151,22 @@ export async function requestTransfer(
   sessionId: string,
   to: TransferTarget,
 ): Promise<ChatCase> {
-  const chat = await acceptedChatOf(deps, agentId, sessionId);
+  await acceptedChatOf(deps, agentId, sessionId);
+  const loggedIn = await deps.presence.loggedIn();
   if (to.type === 'queue') {
-    const queues = await queueTargets(deps, sessionId);
+    const queues = await queueTargets(deps, sessionId, loggedIn);
     if (!queues.some((q) => q.queueId === to.queueId))
       throw conflict(
         'not_a_transfer_target',
         'That queue cannot take a transfer now: choose one from the list.',
       );
-  } else if (!(await availableAgents(deps, chat)).some((a) => a.agentId === to.agentId)) {
+  } else if (!loggedIn.has(to.agentId)) {
     throw conflict(
       'not_available',
       'That agent is not available to take the chat: choose one from the list.',
     );
   }
+  // Whether the agent is Available is checked by the state machine, on the desk read in the transaction.
   const outcome = await applyChatAction(deps.chat, sessionId, {
     type: 'request_transfer',
     agentId,
@@ -213,8 +225,9 @@ export async function inviteToConference(
   sessionId: string,
   guestId: string,
 ): Promise<ChatCase> {
-  const chat = await acceptedChatOf(deps, agentId, sessionId);
-  if (!(await availableAgents(deps, chat)).some((a) => a.agentId === guestId))
+  await acceptedChatOf(deps, agentId, sessionId);
+  // Whether the agent is Available is checked by the state machine, on the desk read in the transaction.
+  if (!(await deps.presence.loggedIn()).has(guestId))
     throw conflict(
       'not_available',
       'That agent is not available to join the chat: choose one from the list.',
