@@ -40,8 +40,11 @@ locals {
   # platformEventsPubSub, recordingReady and the sweeper need nothing else.
   recordings_runtime_environment = merge(local.runtime_environment, local.recordings_environment)
 
+  # platformEventsPubSub ingests the same events as platformEvents, and so offers chats too (chat.tf).
+  platform_events_pubsub_environment = merge(local.recordings_runtime_environment, local.chat_environment)
+
   # Only platformEvents checks signatures.
-  platform_events_environment = merge(local.runtime_environment, local.recordings_environment, {
+  platform_events_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, {
     PLATFORM_SIGNATURE_MAX_SKEW_SECONDS = tostring(var.signature_max_skew_seconds)
     PLATFORM_SIGNATURE_ACCEPT_V1        = tostring(var.signature_accept_v1)
     NODE_OPTIONS                        = local.front_door_node_options
@@ -49,7 +52,7 @@ locals {
 
   # The api publishes listen-in, barge and end commands to the platform's topic, and is the one
   # function that reads people and roles (the directory database, firestore.tf).
-  api_environment = merge(local.runtime_environment, local.recordings_environment, {
+  api_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, {
     PLATFORM_COMMANDS_TOPIC         = google_pubsub_topic.platform_commands.name
     FIRESTORE_DIRECTORY_DATABASE_ID = google_firestore_database.directory.name
     NODE_OPTIONS                    = local.front_door_node_options
@@ -186,9 +189,9 @@ resource "google_cloudfunctions2_function" "platform_events_pubsub" {
     max_instance_count = 10
 
     # No signing secret: this entry point checks no signature, and its account may not read it. The
-    # recordings settings, because it ingests the same events as platformEvents, recording.available
-    # among them.
-    environment_variables = local.recordings_runtime_environment
+    # recordings and live chat settings, because it ingests the same events as platformEvents,
+    # recording.available and session.assigned among them.
+    environment_variables = local.platform_events_pubsub_environment
   }
 
   event_trigger {

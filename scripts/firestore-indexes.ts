@@ -68,7 +68,7 @@ function* peopleListPlans() {
 const asc = (fieldPath: string) => ({ fieldPath, order: 'ASCENDING' as const });
 const desc = (fieldPath: string) => ({ fieldPath, order: 'DESCENDING' as const });
 
-/** Queries written by hand in the adapters (adapters/firestore/supervision.ts, directory.ts, scheduled-calls.ts, recording-plans.ts). */
+/** Queries written by hand in the adapters (adapters/firestore/supervision.ts, directory.ts, scheduled-calls.ts, recording-plans.ts, chats.ts). */
 const fixed: CompositeIndex[] = [
   { collectionGroup: 'events', queryScope: 'COLLECTION', fields: [asc('type'), desc('sequence')] },
   { collectionGroup: 'sessions', queryScope: 'COLLECTION', fields: [asc('agent.id'), asc('listState')] },
@@ -83,6 +83,7 @@ const fixed: CompositeIndex[] = [
     fields: [asc('sessionId'), asc('actorUid'), desc('at')],
   },
   { collectionGroup: 'recordings', queryScope: 'COLLECTION', fields: [asc('status'), asc('purgeAt')] },
+  { collectionGroup: 'chats', queryScope: 'COLLECTION', fields: [asc('queueId'), asc('phase')] },
   { collectionGroup: 'recordings', queryScope: 'COLLECTION', fields: [asc('status'), desc('updatedAt')] },
 ];
 

@@ -82,6 +82,11 @@ async function main() {
     PLATFORM_SIGNING_SECRET: localStack.platformSigningSecret,
     CRM_DOWNLOAD_KEY: localStack.crmDownloadKey,
     ...recordingsEnvironment(recordings),
+    // Live chat offers' timeouts, through the same local Cloud Tasks server (the queue is created on
+    // its first task), to platformEvents.
+    CHAT_OFFERS_QUEUE: `projects/${projectId}/locations/europe-west1/queues/chat-offers`,
+    CHAT_OFFER_TIMEOUT_URL: `http://127.0.0.1:${ports.platformEvents}/v1/tasks/chat-offer-timeout`,
+    CHAT_TASKS_SERVICE_ACCOUNT: `chat-tasks@${projectId}.iam.gserviceaccount.com`,
   });
 
   const db = new Firestore({ projectId });

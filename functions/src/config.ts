@@ -43,6 +43,22 @@ const ConfigSchema = z.object({
     /** Local only: the Cloud Storage endpoint, read by the client library itself. */
     storageEmulatorHost: z.string().min(1).optional(),
   }),
+  /**
+   * Live chat offers' timeouts (LCH-2): the queue their tasks wait in, the URL they call (platformEvents'
+   * `/v1/tasks/chat-offer-timeout`, also the audience of their OIDC tokens) and the account the tokens
+   * name. All or none: without them the agent side of live chat is off.
+   */
+  chatOffers: z.object({
+    queue: z
+      .string()
+      .regex(/^projects\/[^/]+\/locations\/[^/]+\/queues\/[A-Za-z0-9-]{1,100}$/, 'must be a queue path')
+      .optional(),
+    timeoutUrl: z.url().optional(),
+    tasksServiceAccount: z.email().optional(),
+    /** Local only, as for recordings: the Cloud Tasks REST endpoint and where its OIDC keys are. */
+    tasksEmulatorHost: z.string().min(1).optional(),
+    tasksOidcCertsUrl: z.url().optional(),
+  }),
   salesforce: z
     .object({
       loginUrl: z.url(),
@@ -105,6 +121,13 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
         tasksOidcCertsUrl: env.TASKS_OIDC_CERTS_URL || undefined,
         storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
       },
+      chatOffers: {
+        queue: env.CHAT_OFFERS_QUEUE || undefined,
+        timeoutUrl: env.CHAT_OFFER_TIMEOUT_URL || undefined,
+        tasksServiceAccount: env.CHAT_TASKS_SERVICE_ACCOUNT || undefined,
+        tasksEmulatorHost: env.TASKS_EMULATOR_HOST || undefined,
+        tasksOidcCertsUrl: env.TASKS_OIDC_CERTS_URL || undefined,
+      },
       salesforce: env.SALESFORCE_LOGIN_URL
         ? {
             loginUrl: env.SALESFORCE_LOGIN_URL,
@@ -150,6 +173,15 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
       'TASKS_EMULATOR_HOST, TASKS_OIDC_CERTS_URL and STORAGE_EMULATOR_HOST must not be set on Cloud Run',
     );
   problems.push(...missingFor(target, config));
+  const chatOffers = Object.entries({
+    CHAT_OFFERS_QUEUE: config.chatOffers.queue,
+    CHAT_OFFER_TIMEOUT_URL: config.chatOffers.timeoutUrl,
+    CHAT_TASKS_SERVICE_ACCOUNT: config.chatOffers.tasksServiceAccount,
+  });
+  const unset = chatOffers.filter(([, value]) => value === undefined).map(([name]) => name);
+  // Half a set is a mistake: it would switch live chat offers off unseen.
+  if (unset.length > 0 && unset.length < chatOffers.length)
+    problems.push(...unset.map((name) => `${name} is required once another live chat offers setting is set`));
   return { config, problems };
 }
 
@@ -237,8 +269,23 @@ function completeRecordings(r: Config['recordings']): RecordingsSettings | undef
     : undefined;
 }
 
-/** A function's configuration: recordings are either set up whole or not at all. */
-export type FunctionConfig = Omit<Config, 'recordings'> & { recordings: RecordingsSettings | undefined };
+/** Live chat offers' timeouts, every setting set. */
+export type ChatOffersSettings = Config['chatOffers'] & {
+  queue: string;
+  timeoutUrl: string;
+  tasksServiceAccount: string;
+};
+
+const completeChatOffers = (c: Config['chatOffers']): ChatOffersSettings | undefined =>
+  c.queue && c.timeoutUrl && c.tasksServiceAccount
+    ? { ...c, queue: c.queue, timeoutUrl: c.timeoutUrl, tasksServiceAccount: c.tasksServiceAccount }
+    : undefined;
+
+/** A function's configuration: recordings and live chat offers are either set up whole or not at all. */
+export type FunctionConfig = Omit<Config, 'recordings' | 'chatOffers'> & {
+  recordings: RecordingsSettings | undefined;
+  chatOffers: ChatOffersSettings | undefined;
+};
 /** For the functions that exist for recordings (recordingReady, sweeper). */
 export type RecordingsFunctionConfig = FunctionConfig & { recordings: RecordingsSettings };
 export type RecordingWorkerConfig = RecordingsFunctionConfig & { salesforce: SalesforceSettings };
@@ -246,7 +293,14 @@ export type RecordingWorkerConfig = RecordingsFunctionConfig & { salesforce: Sal
 function checkFunctionConfig(target: FunctionName, env: Record<string, string | undefined>) {
   const { config, problems } = checkConfig({ ...env, FUNCTION_TARGET: target });
   if (!config || problems.length > 0) return { problems };
-  return { config: { ...config, recordings: completeRecordings(config.recordings) }, problems };
+  return {
+    config: {
+      ...config,
+      recordings: completeRecordings(config.recordings),
+      chatOffers: completeChatOffers(config.chatOffers),
+    },
+    problems,
+  };
 }
 
 /**

@@ -37,6 +37,10 @@ export async function serveFunctions(
     const framework = getTestServer(name) as unknown as Server;
     const bodyLimit = REQUEST_BODY_LIMITS.get(name);
     const server = bodyLimit === undefined ? framework : guardServer(framework, bodyLimit);
+    // Outlive the clients' idle sockets (Node's default is 5 s): a caller whose event loop was busy for
+    // longer would otherwise send its next request on a socket the server is closing, and get a reset.
+    // Deployed, Google's front end holds the connections; here the local stack does.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', resolve);

@@ -310,6 +310,10 @@ beforeAll(async () => {
     PLATFORM_COMMANDS_TOPIC: COMMANDS_TOPIC,
     ...recordingsEnvironment(stack),
     TASKS_OIDC_CERTS_URL: issuer.certsUrl,
+    // Live chat's agent side on, so that its routes read what they are sent.
+    CHAT_OFFERS_QUEUE: `projects/${projectId}/locations/europe-west1/queues/chat-offers`,
+    CHAT_OFFER_TIMEOUT_URL: 'https://events.example/v1/tasks/chat-offer-timeout',
+    CHAT_TASKS_SERVICE_ACCOUNT: `chat-tasks@${projectId}.iam.gserviceaccount.com`,
   });
   const pubsub = new PubSub({ projectId });
   await pubsub.createTopic(COMMANDS_TOPIC);
@@ -345,7 +349,9 @@ afterAll(async () => {
   await new Promise((resolve) => certs?.close(resolve));
   await db.terminate();
   for (const name of Object.keys(process.env))
-    if (/^(RECORDING|TASKS_|STORAGE_EMULATOR|SALESFORCE_|CRM_DOWNLOAD|FIRESTORE_DATABASE_ID)/.test(name))
+    if (
+      /^(RECORDING|TASKS_|CHAT_|STORAGE_EMULATOR|SALESFORCE_|CRM_DOWNLOAD|FIRESTORE_DATABASE_ID)/.test(name)
+    )
       delete process.env[name];
 });
 

@@ -35,12 +35,20 @@ async function read(path: string, uid?: string) {
   return res.status;
 }
 
-async function runQuery(collection: string, uid: string, where?: { field: string; value: string }) {
+async function runQuery(
+  collection: string,
+  uid: string,
+  where?: { field: string; value: string },
+  andWhere?: { field: string; value: string },
+) {
   const structuredQuery: Record<string, unknown> = { from: [{ collectionId: collection }] };
+  const filter = (w: { field: string; value: string }) => ({
+    fieldFilter: { field: { fieldPath: w.field }, op: 'EQUAL', value: { stringValue: w.value } },
+  });
   if (where)
-    structuredQuery.where = {
-      fieldFilter: { field: { fieldPath: where.field }, op: 'EQUAL', value: { stringValue: where.value } },
-    };
+    structuredQuery.where = andWhere
+      ? { compositeFilter: { op: 'AND', filters: [filter(where), filter(andWhere)] } }
+      : filter(where);
   const res = await fetch(`${base()}:runQuery`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tokenFor(uid)}`, 'content-type': 'application/json' },
@@ -52,7 +60,20 @@ async function runQuery(collection: string, uid: string, where?: { field: string
 beforeAll(async () => {
   await db
     .doc('sessions/S-ari')
-    .set({ kind: 'chat', listState: 'connected', agent: { id: 'u-ari', name: 'Ari' } });
+    .set({ kind: 'call', listState: 'connected', agent: { id: 'u-ari', name: 'Ari' } });
+  // A live chat: its session holds the customer's data as sent; the agent's documents, masked.
+  await db.doc('sessions/C-ari').set({
+    kind: 'chat',
+    listState: 'connected',
+    agent: { id: 'u-ari', name: 'Ari' },
+    consumer: { id: 'c-1', name: '+447966197542' },
+  });
+  await db.doc('chats/C-ari').set({ sessionId: 'C-ari', phase: 'accepted', owner: 'u-ari' });
+  await db.doc('agentDesks/u-ari').set({ agentId: 'u-ari', state: 'available', wrapUpsOwed: [] });
+  await db.doc('agentDesks/u-ari/chats/C-ari').set({ sessionId: 'C-ari', customerName: '*********7542' });
+  await db
+    .doc('agentDesks/u-ari/chats/C-ari/messages/m1')
+    .set({ messageId: 'm1', author: 'customer', text: 'm******@gmail.com', order: '1' });
   await db
     .doc('sessions/S-sam')
     .set({ kind: 'call', listState: 'connected', agent: { id: 'u-sam', name: 'Sam' } });
@@ -77,8 +98,9 @@ describe('firestore.rules', () => {
     expect(await read('sessions/S-ari', 'u-ari')).toBe(200);
   });
 
-  it('when an agent lists the sessions they handle, then it is allowed; all sessions, denied', async () => {
-    expect(await runQuery('sessions', 'u-ari', { field: 'agent.id', value: 'u-ari' })).toBe(200);
+  it('when an agent lists the calls they handle, then it is allowed; all sessions, denied', async () => {
+    const calls = { field: 'kind', value: 'call' };
+    expect(await runQuery('sessions', 'u-ari', { field: 'agent.id', value: 'u-ari' }, calls)).toBe(200);
     expect(await runQuery('sessions', 'u-ari')).toBe(403);
   });
 
@@ -118,6 +140,37 @@ describe('firestore.rules', () => {
     expect(await runQuery('notifications', 'u-ari', { field: 'agentId', value: 'u-ari' })).toBe(200);
     expect(await read('notifications/u-ari__vm-1', 'u-sam')).toBe(403);
     expect(await read('voicemails/vm-1', 'u-ari')).toBe(403);
+  });
+
+  it("when an agent reads their own desk, chat and thread (by id or listener query), then it is allowed; another agent's, a supervisor's client, a consumer or no token, denied", async () => {
+    for (const path of [
+      'agentDesks/u-ari',
+      'agentDesks/u-ari/chats/C-ari',
+      'agentDesks/u-ari/chats/C-ari/messages/m1',
+    ]) {
+      expect(await read(path, 'u-ari')).toBe(200);
+      for (const stranger of ['u-sam', 'u-manager', 'u-admin', 'consumer-c-1'])
+        expect(await read(path, stranger)).toBe(403);
+      expect(await read(path)).toBe(403);
+    }
+    const queryUnder = async (parent: string, collectionId: string, uid: string) =>
+      (
+        await fetch(`${base()}/${parent}:runQuery`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokenFor(uid)}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ structuredQuery: { from: [{ collectionId }] } }),
+        })
+      ).status;
+    expect(await queryUnder('agentDesks/u-ari', 'chats', 'u-ari')).toBe(200);
+    expect(await queryUnder('agentDesks/u-ari/chats/C-ari', 'messages', 'u-ari')).toBe(200);
+    expect(await queryUnder('agentDesks/u-ari', 'chats', 'u-sam')).toBe(403);
+    expect(await queryUnder('agentDesks/u-ari/chats/C-ari', 'messages', 'u-manager')).toBe(403);
+  });
+
+  it("when the agent of a chat reads its session or the chat's own state, where the customer's data is unmasked, then it is denied", async () => {
+    expect(await read('sessions/C-ari', 'u-ari')).toBe(403);
+    expect(await read('chats/C-ari', 'u-ari')).toBe(403);
+    expect(await runQuery('sessions', 'u-ari', { field: 'agent.id', value: 'u-ari' })).toBe(403);
   });
 
   it('when a client writes anything, then it is denied', async () => {

@@ -17,6 +17,10 @@ const roles = new Map<string, RoleDefinition>([
     { name: 'Agent in training', permissions: ['Monitor-Calls', 'Monitor-Chats'], scope: 'assigned_teams' },
   ],
   ['closer', { name: 'Stuck-session closer', permissions: ['Monitor-Chats-Edit'], scope: 'all_teams' }],
+  [
+    'revealer',
+    { name: 'Sensitive data reader', permissions: ['Sensitive-Data-Reveal'], scope: 'assigned_teams' },
+  ],
 ]);
 
 const people = {
@@ -35,6 +39,10 @@ const people = {
     { uid: 'u-m2', name: 'Manager without team', roleIds: ['manager'], teamIds: [] },
     roles,
   ),
+  revealer: resolveActor(
+    { uid: 'u-revealer', name: 'Revealer', roleIds: ['agent', 'revealer'], teamIds: ['team-a'] },
+    roles,
+  ),
 };
 
 const call = (team: string) => ({ kind: 'call' as const, teamIds: [team] });
@@ -44,62 +52,149 @@ type Who = keyof typeof people;
 const MISSING = 'missing_permission';
 const OUTSIDE = 'outside_assigned_teams';
 
-//                                              admin  manager  agent    trainee  closer   teamless
 const matrix: [string, Action, Record<Who, string>][] = [
   [
     'list calls',
     { type: 'sessions.list', kind: 'call' },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: 'ok', closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: 'ok',
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'list chats',
     { type: 'sessions.list', kind: 'chat' },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: 'ok', closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: 'ok',
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'list agents',
     { type: 'agents.list' },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: 'ok', closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: 'ok',
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'view a call in team',
     { type: 'session.view', session: call('team-a') },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: 'ok', closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: 'ok',
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'view a call out of team',
     { type: 'session.view', session: call('team-b') },
-    { admin: 'ok', manager: OUTSIDE, agent: MISSING, trainee: OUTSIDE, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: OUTSIDE,
+      agent: MISSING,
+      trainee: OUTSIDE,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'monitor a call in team',
     { type: 'session.monitor', session: call('team-a') },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: 'ok', closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: 'ok',
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'monitor a call out of team',
     { type: 'session.monitor', session: call('team-b') },
-    { admin: 'ok', manager: OUTSIDE, agent: MISSING, trainee: OUTSIDE, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: OUTSIDE,
+      agent: MISSING,
+      trainee: OUTSIDE,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'monitor a chat in team',
     { type: 'session.monitor', session: chat('team-a') },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: 'ok', closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: 'ok',
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'monitor a chat out of team',
     { type: 'session.monitor', session: chat('team-b') },
-    { admin: 'ok', manager: OUTSIDE, agent: MISSING, trainee: OUTSIDE, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: OUTSIDE,
+      agent: MISSING,
+      trainee: OUTSIDE,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'barge on a call in team',
     { type: 'session.barge', session: call('team-a') },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: MISSING,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'barge on a call out of team',
     { type: 'session.barge', session: call('team-b') },
-    { admin: 'ok', manager: OUTSIDE, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: OUTSIDE,
+      agent: MISSING,
+      trainee: MISSING,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'barge on a chat',
@@ -111,37 +206,86 @@ const matrix: [string, Action, Record<Who, string>][] = [
       trainee: 'barge_is_for_calls_only',
       closer: 'barge_is_for_calls_only',
       teamless: 'barge_is_for_calls_only',
+      revealer: 'barge_is_for_calls_only',
     },
   ],
   [
     'end a call in team',
     { type: 'session.end', session: call('team-a') },
-    { admin: 'ok', manager: 'ok', agent: MISSING, trainee: MISSING, closer: 'ok', teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: 'ok',
+      agent: MISSING,
+      trainee: MISSING,
+      closer: 'ok',
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'end a chat out of team',
     { type: 'session.end', session: chat('team-b') },
-    { admin: 'ok', manager: OUTSIDE, agent: MISSING, trainee: MISSING, closer: 'ok', teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: OUTSIDE,
+      agent: MISSING,
+      trainee: MISSING,
+      closer: 'ok',
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'end a session of no team',
     { type: 'session.end', session: { kind: 'chat', teamIds: [] } },
-    { admin: 'ok', manager: OUTSIDE, agent: MISSING, trainee: MISSING, closer: 'ok', teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: OUTSIDE,
+      agent: MISSING,
+      trainee: MISSING,
+      closer: 'ok',
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'edit settings',
     { type: 'settings.edit' },
-    { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: MISSING,
+      agent: MISSING,
+      trainee: MISSING,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'edit people and roles',
     { type: 'people.edit' },
-    { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: MISSING,
+      agent: MISSING,
+      trainee: MISSING,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
   [
     'read the audit trail',
     { type: 'audit.read' },
-    { admin: 'ok', manager: MISSING, agent: MISSING, trainee: MISSING, closer: MISSING, teamless: MISSING },
+    {
+      admin: 'ok',
+      manager: MISSING,
+      agent: MISSING,
+      trainee: MISSING,
+      closer: MISSING,
+      teamless: MISSING,
+      revealer: MISSING,
+    },
   ],
 ];
 
@@ -156,7 +300,9 @@ describe('authorization matrix', () => {
   }
 
   it('every action is both allowed to someone and denied to someone', () => {
-    for (const [label, , expected] of matrix.filter(([l]) => l !== 'barge on a chat')) {
+    for (const [label, , expected] of matrix.filter(
+      ([l]) => l !== 'barge on a chat' && l !== 'reveal a message of a call',
+    )) {
       const outcomes = new Set(Object.values(expected).map((o) => (o === 'ok' ? 'ok' : 'denied')));
       expect([label, [...outcomes].sort()]).toEqual([label, ['denied', 'ok']]);
     }

@@ -19,8 +19,28 @@ describe('loadConfig', () => {
       platformCommandsTopic: 'platform-commands',
       directoryCacheSeconds: 60,
       recordings: { partSizeBytes: 50_000_000 },
+      chatOffers: {},
       crmDownloadKeys: [],
     });
+  });
+
+  it('live chat offers are set up whole or not at all: half a set stops startup and names what is missing', () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'demo-x', PLATFORM_SIGNING_SECRET: SECRET };
+    const whole = {
+      ...base,
+      CHAT_OFFERS_QUEUE: 'projects/p/locations/l/queues/chat-offers',
+      CHAT_OFFER_TIMEOUT_URL: 'https://events.example/v1/tasks/chat-offer-timeout',
+      CHAT_TASKS_SERVICE_ACCOUNT: 'tasks@p.iam.gserviceaccount.com',
+    };
+    expect(functionConfig('api', whole).chatOffers).toEqual({
+      queue: whole.CHAT_OFFERS_QUEUE,
+      timeoutUrl: whole.CHAT_OFFER_TIMEOUT_URL,
+      tasksServiceAccount: whole.CHAT_TASKS_SERVICE_ACCOUNT,
+    });
+    expect(functionConfig('api', base).chatOffers).toBeUndefined();
+    expect(() => functionConfig('api', { ...whole, CHAT_TASKS_SERVICE_ACCOUNT: '' })).toThrow(
+      'CHAT_TASKS_SERVICE_ACCOUNT is required once another live chat offers setting is set',
+    );
   });
 
   it('people and roles are read from the directory database when one is named, else from the sessions one', () => {

@@ -95,8 +95,9 @@ const AUTH = 'google-auth-library';
 
 /** What each function serves: Firestore and the framework at its cold start, the rest on first use. */
 const EXPECTED = new Map<FunctionName, { atStart: string[]; ever: string[] }>([
-  ['platformEvents', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS] }],
-  ['platformEventsPubSub', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS] }],
+  // Live chat: commands to the platform, and (platformEvents) the offers' timeout tasks' OIDC tokens.
+  ['platformEvents', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, PUBSUB, AUTH] }],
+  ['platformEventsPubSub', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, PUBSUB, AUTH] }],
   ['api', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE, PUBSUB, AUTH] }],
   ['recordingReady', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE] }],
   ['recordingWorker', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE, AUTH, 'jsforce'] }],

@@ -476,10 +476,22 @@ describe('functions', () => {
       'RECORDING_WORKER_URL',
       'RECORDING_TASKS_SERVICE_ACCOUNT',
     ];
+    // Live chat offers (chat.tf): where their timeouts wait, and the commands to the platform.
+    const chat = [
+      'CHAT_OFFERS_QUEUE',
+      'CHAT_OFFER_TIMEOUT_URL',
+      'CHAT_TASKS_SERVICE_ACCOUNT',
+      'PLATFORM_COMMANDS_TOPIC',
+    ];
     const expected: Record<string, string[]> = {
-      platformEvents: [...common, 'PLATFORM_SIGNATURE_MAX_SKEW_SECONDS', 'PLATFORM_SIGNATURE_ACCEPT_V1'],
-      platformEventsPubSub: common,
-      api: [...common, 'PLATFORM_COMMANDS_TOPIC', 'FIRESTORE_DIRECTORY_DATABASE_ID'],
+      platformEvents: [
+        ...common,
+        ...chat,
+        'PLATFORM_SIGNATURE_MAX_SKEW_SECONDS',
+        'PLATFORM_SIGNATURE_ACCEPT_V1',
+      ],
+      platformEventsPubSub: [...common, ...chat],
+      api: [...common, ...chat, 'FIRESTORE_DIRECTORY_DATABASE_ID'],
       recordingReady: common,
       recordingWorker: [
         ...common,
@@ -897,6 +909,8 @@ describe('access', () => {
     ).toEqual(
       [
         `roles/pubsub.publisher on ${ref('google_pubsub_topic.platform_commands', 'id')}`,
+        `roles/cloudtasks.enqueuer on ${ref('google_cloud_tasks_queue.chat_offers', 'name')}`,
+        `roles/iam.serviceAccountUser on ${ref('google_service_account.chat_tasks', 'name')}`,
         `roles/storage.objectViewer on ${ref('google_storage_bucket.recordings', 'name')}`,
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key', 'id')}`,
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key_previous', 'id')}`,
@@ -1082,7 +1096,10 @@ describe('recordings', () => {
         'recording_worker',
         'sweeper',
       ].map(runtimeOf);
-      const enqueuers = grants.filter((grant) => grant.role === 'roles/cloudtasks.enqueuer');
+      const chatQueue = ref('google_cloud_tasks_queue.chat_offers', 'name');
+      const enqueuers = grants.filter(
+        (grant) => grant.role === 'roles/cloudtasks.enqueuer' && grant.on !== chatQueue,
+      );
       expect(enqueuers.map((grant) => grant.member).sort()).toEqual([...creators].sort());
       for (const grant of enqueuers) {
         expect(grant.type).toBe('google_cloud_tasks_queue_iam_member');
@@ -1095,7 +1112,25 @@ describe('recordings', () => {
         creators.map((member) => `roles/iam.serviceAccountUser ${member}`).sort(),
       );
       // Nothing may act as recording-tasks project-wide (which would let it act as every account).
-      expect(grants.filter((grant) => /serviceAccount(User|TokenCreator)/.test(grant.role))).toEqual(actAs);
+      const chatTasks = ref('google_service_account.chat_tasks', 'name');
+      expect(
+        grants.filter(
+          (grant) => /serviceAccount(User|TokenCreator)/.test(grant.role) && grant.on !== chatTasks,
+        ),
+      ).toEqual(actAs);
+    });
+
+    it('the functions that offer live chats (platformEvents, platformEventsPubSub, the api) may enqueue offer timeouts and act as chat-tasks, and nobody else may', () => {
+      const creators = ['platform_events', 'platform_events_pubsub', 'api'].map(runtimeOf);
+      const chatQueue = ref('google_cloud_tasks_queue.chat_offers', 'name');
+      const enqueuers = grants.filter((grant) => grant.on === chatQueue);
+      expect(enqueuers.map((grant) => `${grant.role} ${grant.member}`).sort()).toEqual(
+        creators.map((member) => `roles/cloudtasks.enqueuer ${member}`).sort(),
+      );
+      const actAs = grants.filter((grant) => grant.on === ref('google_service_account.chat_tasks', 'name'));
+      expect(actAs.map((grant) => `${grant.role} ${grant.member}`).sort()).toEqual(
+        creators.map((member) => `roles/iam.serviceAccountUser ${member}`).sort(),
+      );
     });
 
     it('recording-tasks may invoke the worker and nothing else', () => {

@@ -13,6 +13,8 @@ import type { RecordingTasks } from '../ports/recordings.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { MonitorStore } from '../ports/supervision.js';
 import { sessionListing } from '../domain/supervision/session-listing.js';
+import type { ChatDeps } from './chat/chats.js';
+import { followChatSession } from './chat/follow-session.js';
 
 export type IngestOutcome = 'applied' | 'replayed' | 'duplicate';
 
@@ -34,6 +36,8 @@ export interface IngestDeps {
   clock: Clock;
   /** Where a recording the platform announces is sent to be planned; absent where recordings are off. */
   recordings?: Pick<RecordingTasks, 'enqueuePlanning'>;
+  /** Live chat's agent side (offers, threads); absent where its offers' timeouts are not set up. */
+  chat?: ChatDeps;
 }
 
 export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
@@ -53,6 +57,8 @@ export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent):
       recordingId: id,
     });
   }
+  // Also on a redelivery, for the same reason: the chat step is idempotent.
+  if (deps.chat) await followChatSession(deps.chat, event, result.session);
   return result;
 }
 

@@ -11,10 +11,14 @@ import {
   FirestoreSessionQueries,
   FirestoreSupervisionSettings,
 } from '../adapters/firestore/supervision.js';
+import { FirestoreChatAgents, FirestoreOriginalMessages } from '../adapters/firestore/message-originals.js';
 import { FirestorePrivacySettings } from '../adapters/firestore/privacy-settings.js';
 import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from '../adapters/identity/id-tokens.js';
 import { PubSubPlatformCommands } from '../adapters/pubsub/platform-commands.js';
 import type { AdminDeps } from '../app/admin/directory.js';
+import type { ChatDeps } from '../app/chat/chats.js';
+import type { CollaborationDeps } from '../app/chat/collaboration.js';
+import { FirestoreAvailableDesks } from '../adapters/firestore/available-desks.js';
 import type { PeopleDeps } from '../app/authenticate.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import type { SupervisionDeps } from '../app/supervision/deps.js';
@@ -24,6 +28,7 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import { databases, deflection, once, sessionIngest } from './firestore.js';
 import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
+import { chatDeps } from './chats.js';
 
 /**
  * The api: people, supervision, deflection settings, the directory's administration and, where
@@ -76,11 +81,30 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     clock,
     newId: randomUUID,
   }));
+  const reveal = once(() => ({
+    sessions: supervision().sessions,
+    chatAgents: new FirestoreChatAgents(dbs.db()),
+    originals: new FirestoreOriginalMessages(dbs.db()),
+    audit: supervision().audit,
+    clock,
+    newId: randomUUID,
+  }));
+  const offers = config.chatOffers;
+  const chat = offers && once(() => chatDeps(config, offers, dbs, clock));
+  const collaboration = (chat: () => ChatDeps) =>
+    once((): CollaborationDeps => ({
+      chat: chat(),
+      engine: deflectionDeps().engine,
+      presence: deflectionDeps().presence,
+      desks: new FirestoreAvailableDesks(dbs.db()),
+    }));
   const deps: ApiDeps = {
+    ...(chat ? { chat, collaboration: collaboration(chat) } : {}),
     people,
     supervision,
     deflection: deflectionDeps,
     admin,
+    reveal,
     crmDownloadKeys: config.crmDownloadKeys,
   };
   if (!settings || !tasks) return deps;

@@ -5,23 +5,45 @@ import type { PlatformEventsDeps } from '../http/platform-events.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { databases, deflection, once, sessionIngest } from './firestore.js';
 import { recordingTasks } from './tasks.js';
+import { chatDeps } from './chats.js';
+import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
   const dbs = databases(config, clock);
-  const ingest = once(() =>
-    sessionIngest(dbs, clock, config.recordings ? recordingTasks(config.recordings) : undefined),
-  );
-  return { dbs, ingest };
+  const offers = config.chatOffers;
+  const chat = offers && once(() => chatDeps(config, offers, dbs, clock));
+  const ingest = once(() => ({
+    ...sessionIngest(dbs, clock, config.recordings ? recordingTasks(config.recordings) : undefined),
+    ...(chat ? { chat: chat() } : {}),
+  }));
+  return { dbs, ingest, chat };
 }
 
-/** platformEvents: signed session events, and the deflection questions the platform asks. */
+/** platformEvents: signed session events, the deflection questions the platform asks, and chat offers' timeouts. */
 export function composePlatformEvents(
   config: FunctionConfig,
   clock: Clock = systemClock,
 ): PlatformEventsDeps {
-  const { dbs, ingest } = ingestFor(config, clock);
+  const { dbs, ingest, chat } = ingestFor(config, clock);
+  const offers = config.chatOffers;
   return {
+    ...(chat && offers
+      ? {
+          chat,
+          chatTasksCaller: once(
+            () =>
+              new OidcCallerVerifier(
+                {
+                  audience: offers.timeoutUrl,
+                  serviceAccountEmail: offers.tasksServiceAccount,
+                  ...(offers.tasksOidcCertsUrl ? { certsUrl: offers.tasksOidcCertsUrl } : {}),
+                },
+                clock,
+              ),
+          ),
+        }
+      : {}),
     signing: config.platformSigning,
     signedRequests: once(() => new FirestoreSignedRequestLedger(dbs.db())),
     ingest,

@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import type { PeopleDeps } from '../app/authenticate.js';
 import type { AdminDeps } from '../app/admin/directory.js';
+import type { RevealDeps } from '../app/chat/reveal.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import type { SupervisionDeps } from '../app/supervision/deps.js';
 import { adminRoutes } from './api/admin.js';
 import { agentRoutes } from './api/agents.js';
+import { chatRoutes } from './api/chats.js';
+import type { ChatDeps } from '../app/chat/chats.js';
 import { auditRoutes } from './api/audit.js';
 import { byIdToken } from './api/callers.js';
+import { chatRevealRoutes } from './api/chat-reveal.js';
+import { chatCollaborationRoutes } from './api/chat-collaboration.js';
+import type { CollaborationDeps } from '../app/chat/collaboration.js';
 import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
 import { privacySettingsRoutes } from './api/privacy.js';
@@ -17,7 +23,7 @@ import { sessionRoutes } from './api/sessions.js';
 import { contractRoute } from './contract-route.js';
 import { route, type Route } from './router.js';
 
-/** The REST API for people: supervisors, managers and admins (agents' own routes come with live chat). */
+/** The REST API for people: supervisors, managers, admins, and agents answering live chats. */
 export interface ApiDeps {
   people: () => PeopleDeps;
   supervision: () => SupervisionDeps;
@@ -28,12 +34,18 @@ export interface ApiDeps {
   crmDownloadKeys?: readonly string[];
   /** People, roles, queue teams and stuck thresholds, as admins configure them. */
   admin: () => AdminDeps;
+  /** Revealing a masked chat message's original text, audited. */
+  reveal: () => RevealDeps;
+  /** Live chat's agent side; absent where its offers' timeouts are not set up. */
+  chat?: () => ChatDeps;
+  /** Transfers and conferences of live chats; present with `chat`. */
+  collaboration?: () => CollaborationDeps;
 }
 
 export const API_DESCRIPTION = {
   title: 'Switchboard api',
   description:
-    'The REST API for people (supervisors, managers and admins) signed in with a Firebase ID token, and for the CRM, which downloads recordings with its key.',
+    'The REST API for people (supervisors, managers, admins, and agents answering live chats) signed in with a Firebase ID token, and for the CRM, which downloads recordings with its key.',
 };
 
 /** The api function's routes, resource by resource (see api/). */
@@ -62,6 +74,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...agentRoutes({ authenticate, supervision }),
     ...deflectionRoutes({ authenticate, deflection, supervision }),
     ...auditRoutes({ authenticate, supervision }),
+    ...chatRevealRoutes({ authenticate, reveal: deps.reveal }),
+    ...chatRoutes({ authenticate, ...(deps.chat ? { chat: deps.chat } : {}) }),
+    ...chatCollaborationRoutes({
+      authenticate,
+      ...(deps.collaboration ? { collaboration: deps.collaboration } : {}),
+    }),
   ];
   routes.push(contractRoute(API_DESCRIPTION, () => routes));
   return routes;

@@ -25,6 +25,10 @@ import type { DeflectionDeps } from '../app/deflection/deps.js';
 import { contactQuestion, DeflectionQuestion } from './deflection-question.js';
 import { instantWithin, PRESENCE_WINDOW } from './instants.js';
 import { DecisionAnswer } from './deflection-answers.js';
+import { timeOutOffer, type ChatDeps } from '../app/chat/chats.js';
+import { offerQueueTransfer } from '../app/chat/collaboration.js';
+import type { ServiceCallerVerifier } from '../ports/callers.js';
+import { notFound } from '../domain/errors.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -32,7 +36,31 @@ export interface PlatformEventsDeps {
   ingest: () => IngestDeps;
   deflection: () => Pick<DeflectionDeps, 'engine' | 'presence' | 'voicemails' | 'scheduledCalls'>;
   clock: Clock;
+  /** Live chat offers' timeouts (LCH-2), where they are set up; their tasks carry an OIDC token. */
+  chat?: () => ChatDeps;
+  chatTasksCaller?: () => ServiceCallerVerifier;
 }
+
+/** The task an offer's timeout runs: named by the offer (adapters/tasks/offer-timeouts.ts). */
+export const OfferTimeoutTask = z.strictObject({ sessionId: Identifier, offerId: Identifier });
+const OfferTimeoutAnswer = z.object({
+  outcome: z
+    .enum(['timed_out', 'already_settled'])
+    .describe('already_settled: the offer was accepted, declined or withdrawn first; nothing changed.'),
+});
+
+const ChatTransferParams = z.object({ sessionId: Identifier });
+const ChatTransferPick = z.strictObject({
+  offerId: Identifier.describe('Names this pick: the offer the agent gets.'),
+  agentId: Identifier.nullable().describe('Null when no agent of the queue can take the chat.'),
+});
+const ChatTransferPicked = z.object({
+  outcome: z
+    .enum(['offered', 'rejected', 'already_settled'])
+    .describe(
+      'rejected: nobody, or an agent who cannot take it, was picked; already_settled: no transfer to a queue awaits a pick (or this one was received).',
+    ),
+});
 
 const SlotQuestion = z.object({ queueId: Identifier, channel: Channel, language: Language });
 const BookingRequest = SlotQuestion.extend({
@@ -97,7 +125,7 @@ const signedOnce = { security: ['platformSignature'], errors: [409, 413] } as co
 export const PLATFORM_EVENTS_DESCRIPTION = {
   title: 'Switchboard platformEvents',
   description:
-    "What the contact-center platform sends and asks, every request signed with the platform's secret: session events, deflection decisions, agents' presence, voicemails and call-backs.",
+    "What the contact-center platform sends and asks, every request signed with the platform's secret: session events, deflection decisions, agents' presence, voicemails and call-backs; and the live chat offers' timeouts, which Cloud Tasks calls with an OIDC token.",
 };
 
 export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
@@ -297,6 +325,54 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         const { verified, body } = signedBody(req.req, { allowV1: true });
         const b = req.body(body);
         return { status: 200, body: await onlyOnce(verified, () => bookSlot(scheduledCallDeps(), b)) };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/tasks/chat-offer-timeout',
+      {
+        security: ['tasksOidc'],
+        errors: [403, 404],
+        operationId: 'timeOutChatOffer',
+        summary:
+          "An offer's timeout, from its Cloud Task: withdrawn, the agent to RONA, the platform told to re-route; nothing if it was taken first.",
+        body: OfferTimeoutTask,
+        bodyName: 'The offer timeout task',
+        answers: { 200: OfferTimeoutAnswer },
+      },
+      async (req) => {
+        if (!deps.chat || !deps.chatTasksCaller) throw notFound('Live chat offers');
+        await deps.chatTasksCaller().verify(req.req.header('authorization'));
+        const task = req.body();
+        return {
+          status: 200,
+          body: { outcome: await timeOutOffer(deps.chat(), task.sessionId, task.offerId) },
+        };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/chats/:sessionId/transfer-pick',
+      {
+        ...signed,
+        errors: [404, 413],
+        operationId: 'pickForChatTransfer',
+        summary:
+          'The agent the platform picked in the queue a chat is being transferred to (offered the chat), or null for none (the transfer is rejected) (LCH-8).',
+        params: ChatTransferParams,
+        body: ChatTransferPick,
+        bodyName: 'The pick',
+        answers: { 200: ChatTransferPicked },
+      },
+      async (req) => {
+        // Not guarded against copies: the pick is named by its offer id, and a copy changes nothing.
+        const pick = req.body(signedBody(req.req, { allowV1: false }).body);
+        if (!deps.chat) throw notFound('Live chat');
+        const { sessionId } = req.path();
+        return {
+          status: 200,
+          body: { outcome: await offerQueueTransfer({ chat: deps.chat() }, sessionId, pick) },
+        };
       },
     ),
   ];

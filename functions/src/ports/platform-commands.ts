@@ -1,6 +1,10 @@
+import type { AgentState } from '../domain/chat/agent-state.js';
+import type { TransferTarget } from '../domain/chat/chat.js';
+
 /**
- * Commands to the platform, which owns the media plane: listen in, barge, end. Each has an id the
- * platform deduplicates on, so publishing one twice is harmless.
+ * Commands to the platform, which owns the media plane and routing: listen in, barge, end, re-route
+ * a chat, deliver an agent's message, follow an agent's state. Each has an id the platform
+ * deduplicates on, so publishing one twice is harmless.
  */
 export type PlatformCommand =
   | { type: 'monitor.start' | 'monitor.stop'; commandId: string; sessionId: string; supervisorId: string }
@@ -10,7 +14,54 @@ export type PlatformCommand =
       commandId: string;
       sessionId: string;
       requestedBy: string;
-      reason: 'ended_by_supervisor';
+      reason: 'ended_by_supervisor' | 'agent_ended';
+    }
+  /** LCH-2: the offer to `agentId` was not taken (timed out, declined, or the agent was not Available). */
+  | {
+      type: 'chat.reroute';
+      commandId: string;
+      sessionId: string;
+      agentId: string;
+      reason: 'offer_timed_out' | 'offer_declined' | 'agent_unavailable';
+    }
+  /** LCH-5: an agent's message, to deliver to the customer once (the platform dedupes on `messageId`). */
+  | {
+      type: 'chat.message';
+      commandId: string;
+      sessionId: string;
+      messageId: string;
+      agentId: string;
+      text: string;
+    }
+  /** An agent's state changed here (by hand, RONA, or while a wrap-up is owed): route accordingly. */
+  | {
+      type: 'agent.state';
+      commandId: string;
+      agentId: string;
+      state: AgentState;
+      at: string;
+      /** The chat that caused the change (an offer not taken, a wrap-up owed); null when chosen by hand. */
+      sessionId: string | null;
+    }
+  /**
+   * LCH-8: a transfer was requested (to a queue, the platform answers with the agent it picks), then
+   * completed (the receiving agent accepted: route the chat to them) or rejected (it stays with `from`).
+   */
+  | {
+      type: 'chat.transfer';
+      commandId: string;
+      sessionId: string;
+      status: 'requested' | 'completed' | 'rejected';
+      from: string;
+      to: TransferTarget;
+    }
+  /** LCH-9: an invited agent joined the chat (deliver the customer's messages to them too) or left it. */
+  | {
+      type: 'chat.conference';
+      commandId: string;
+      sessionId: string;
+      agentId: string;
+      status: 'joined' | 'left';
     };
 
 export interface PlatformCommands {

@@ -1,5 +1,6 @@
-export const AgentState = ['available', 'busy', 'away', 'rona', 'offline'] as const;
-export type AgentState = (typeof AgentState)[number];
+import type { AgentState } from '../domain/chat/agent-state.js';
+
+export { AgentState } from '../domain/chat/agent-state.js';
 
 export interface AgentPresence {
   /** Records a state reported by the platform; an older report than the stored one changes nothing. */

@@ -81,6 +81,7 @@ export type AuditAction =
   | 'role.deleted'
   | 'queue.teams_changed'
   | 'stuck_thresholds.changed'
+  | 'message.revealed'
   | 'privacy_settings.changed';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
@@ -104,6 +105,8 @@ export interface AuditEntry {
   recordingPlanId?: string;
   /** For an admin's change: what it was made to. */
   subject?: AuditSubject;
+  /** For `message.revealed`: which message's original text was read (never the text itself). */
+  messageId?: string;
 }
 
 export interface AuditLog {

@@ -21,6 +21,8 @@ export type Action =
   | { type: 'settings.edit' }
   /** People and custom roles (who may do what). */
   | { type: 'people.edit' }
+  /** LCH-6: the original text of one masked message of a chat. */
+  | { type: 'message.reveal'; session: SessionTarget }
   /** REC-4: a call recording waiting for the CRM; `session` is null when the call is not known. */
   | { type: 'recording.download'; session: SessionTarget | null };
 
@@ -68,6 +70,9 @@ export function authorize(actor: Actor, action: Action): Decision {
       return needs(actor, 'Barge', action.session);
     case 'session.end':
       return needs(actor, 'Monitor-Chats-Edit', action.session);
+    case 'message.reveal':
+      if (action.session.kind !== 'chat') return { allowed: false, reason: 'reveal_is_for_chats_only' };
+      return needs(actor, 'Sensitive-Data-Reveal', action.session);
     case 'settings.edit': {
       // Settings are the whole support center's: a team-scoped grant does not cover them.
       const decision = needs(actor, 'Settings-Edit');

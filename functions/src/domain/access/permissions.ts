@@ -15,6 +15,11 @@ export const Permission = z.enum([
   'Audit-View',
   /** Managing people and roles: whoever has it can grant any permission, so it is kept apart. */
   'Users-Edit',
+  /**
+   * Reading the original text of one masked chat message (LCH-6), each time audited. No built-in role
+   * has it: an admin grants it deliberately, through a custom role.
+   */
+  'Sensitive-Data-Reveal',
 ]);
 export type Permission = z.infer<typeof Permission>;
 

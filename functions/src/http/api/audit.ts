@@ -35,6 +35,7 @@ const AuditEntry = onFirstUse(() =>
       'role.deleted',
       'queue.teams_changed',
       'stuck_thresholds.changed',
+      'message.revealed',
       'privacy_settings.changed',
     ]),
     actorUid: z.string(),
@@ -44,6 +45,7 @@ const AuditEntry = onFirstUse(() =>
     teamIds: z.array(z.string()),
     recordingPlanId: z.string().optional(),
     subject: z.object({ type: z.enum(['person', 'role', 'queue', 'settings']), id: z.string() }).optional(),
+    messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
   }),
 );
 

@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  acceptOffer,
+  setAgentState,
+  timeOutOffer,
+  type ChatDeps,
+} from '../../functions/src/app/chat/chats.js';
+import { sendAgentMessage } from '../../functions/src/app/chat/messages.js';
+import { ingestSessionEvent, type IngestDeps } from '../../functions/src/app/ingest-session-event.js';
+import { FirestorePrivacySettings } from '../../functions/src/adapters/firestore/privacy-settings.js';
+import { composePlatformEventsPubSub } from '../../functions/src/composition/platform-events.js';
+import { functionConfig } from '../../functions/src/config.js';
+import type { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import type { PlatformCommand } from '../../functions/src/ports/platform-commands.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
+import { testFirestore, testProjectId } from '../support/projects.js';
+
+/**
+ * Live chat offers on the Firestore emulator, through the use cases as the platform event functions
+ * compose them; the platform's topic and the task queue are recorded instead of called.
+ */
+const projectId = testProjectId('chat-offers');
+const db = testFirestore(projectId);
+const config = functionConfig('platformEventsPubSub', {
+  GOOGLE_CLOUD_PROJECT: projectId,
+  DIRECTORY_CACHE_SECONDS: '0',
+  CHAT_OFFERS_QUEUE: 'projects/p/locations/l/queues/chat-offers',
+  CHAT_OFFER_TIMEOUT_URL: 'https://events.example/v1/tasks/chat-offer-timeout',
+  CHAT_TASKS_SERVICE_ACCOUNT: 'tasks@p.iam.gserviceaccount.com',
+});
+const composed = composePlatformEventsPubSub(config).ingest();
+const published: PlatformCommand[] = [];
+const scheduled: { sessionId: string; offerId: string; at: Date }[] = [];
+let failNextPublish = false;
+const chat: ChatDeps = {
+  ...composed.chat!,
+  commands: {
+    publish: async (c) => {
+      if (failNextPublish) {
+        failNextPublish = false;
+        throw new Error('the topic is briefly unavailable');
+      }
+      published.push(c);
+    },
+  },
+  timeouts: { schedule: async (sessionId, offerId, at) => void scheduled.push({ sessionId, offerId, at }) },
+};
+const ingest: IngestDeps = { ...composed, chat };
+
+const envelope = (sessionId: string, sequence: number) => ({
+  schemaVersion: 1 as const,
+  sessionId,
+  eventId: `${sessionId}-e${sequence}`,
+  sequence,
+  occurredAt: new Date(Date.UTC(2026, 11, 3, 9, 0, sequence)).toISOString(),
+});
+
+function chatUntilAssigned(sessionId: string, agentId: string, customerText: string): SessionEvent[] {
+  return [
+    {
+      ...envelope(sessionId, 0),
+      type: 'session.created',
+      kind: 'chat',
+      channel: 'web',
+      queue: { id: 'q-billing', menuPath: ['Billing', 'Refunds'] },
+      language: 'en',
+      consumer: { id: 'c-1', name: 'Melissa Jones', anonymous: false },
+    },
+    {
+      ...envelope(sessionId, 1),
+      type: 'message.sent',
+      message: { id: `${sessionId}-m1`, author: { type: 'consumer' }, text: customerText },
+    },
+    { ...envelope(sessionId, 2), type: 'session.assigned', agent: { id: agentId } },
+  ];
+}
+
+async function deliver(events: SessionEvent[]) {
+  for (const event of events) await ingestSessionEvent(ingest, event);
+}
+
+const view = async (agentId: string, sessionId: string) =>
+  (await db.doc(`agentDesks/${agentId}/chats/${sessionId}`).get()).data();
+const thread = async (agentId: string, sessionId: string) =>
+  (await db.collection(`agentDesks/${agentId}/chats/${sessionId}/messages`).orderBy('order').get()).docs.map(
+    (d) => d.data(),
+  );
+
+beforeAll(async () => {
+  const batch = db.batch();
+  for (const [uid, name] of [
+    ['ann', 'Ann Agent'],
+    ['bob', 'Bob Agent'],
+  ])
+    batch.set(db.doc(`users/${uid}`), { name, roleIds: ['agent'], teamIds: ['team-a'] });
+  await batch.commit();
+});
+
+afterAll(() => db.terminate());
+
+describe('offers (LCH-1, LCH-2)', () => {
+  it('when the platform assigns a chat to an Available agent, then their offer shows the customer, queue, agent, date, receipt and the thread so far, and one timeout is scheduled however often the event comes', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    const events = chatUntilAssigned('chat-offer', 'ann', 'Hello, my order is late');
+    await deliver(events);
+    await ingestSessionEvent(ingest, events[2]!); // redelivered
+    const offer = await view('ann', 'chat-offer');
+    expect(offer).toMatchObject({
+      status: 'offered',
+      role: 'offered',
+      customerName: 'Melissa Jones',
+      customerInitials: 'MJ',
+      queueName: 'Refunds',
+      agentName: 'Ann Agent',
+      date: '2026-12-03T09:00:00.000Z',
+      offer: { offerId: 'chat-offer-e2', purpose: 'assignment' },
+    });
+    expect(Date.parse(offer!.offer.expiresAt) - Date.parse(offer!.offer.receivedAt)).toBe(30_000);
+    expect(await thread('ann', 'chat-offer')).toEqual([
+      expect.objectContaining({ author: 'customer', initials: 'MJ', text: 'Hello, my order is late' }),
+    ]);
+    expect(scheduled.filter((s) => s.sessionId === 'chat-offer')).toHaveLength(1);
+  });
+
+  it('when an accept and the timeout race, then exactly one takes effect, every time', async () => {
+    await setAgentState(chat, 'bob', 'available');
+    const winners: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const sessionId = `race-${i}`;
+      await setAgentState(chat, 'bob', 'available');
+      await deliver(chatUntilAssigned(sessionId, 'bob', 'hi'));
+      const offerId = `${sessionId}-e2`;
+      const [accept, timeout] = await Promise.allSettled([
+        acceptOffer(chat, 'bob', sessionId, offerId),
+        timeOutOffer(chat, sessionId, offerId),
+      ]);
+      const accepted = accept.status === 'fulfilled';
+      const timedOut = timeout.status === 'fulfilled' && timeout.value === 'timed_out';
+      expect(accepted).not.toBe(timedOut);
+      const stored = (await db.doc(`chats/${sessionId}`).get()).data()!;
+      const desk = (await db.doc('agentDesks/bob').get()).data()!;
+      const reroutes = published.filter((c) => c.type === 'chat.reroute' && c.sessionId === sessionId);
+      if (accepted) {
+        expect(stored).toMatchObject({ phase: 'accepted', owner: 'bob' });
+        expect(desk.state).toBe('available');
+        expect(reroutes).toHaveLength(0);
+      } else {
+        expect(accept.status === 'rejected' && accept.reason.details.reason).toBe('offer_gone');
+        expect(stored).toMatchObject({ phase: 'withdrawn', owner: null });
+        expect(desk.state).toBe('rona');
+        expect(reroutes).toEqual([expect.objectContaining({ agentId: 'bob', reason: 'offer_timed_out' })]);
+      }
+      winners.push(accepted ? 'accept' : 'timeout');
+    }
+    expect(winners.length).toBe(4);
+  });
+
+  it('when the offer times out, then the agent is in RONA: a new chat is re-routed, and accepting waits until they choose Available by hand', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('rona-1', 'ann', 'hi'));
+    expect(await timeOutOffer(chat, 'rona-1', 'rona-1-e2')).toBe('timed_out');
+    expect(await timeOutOffer(chat, 'rona-1', 'rona-1-e2')).toBe('already_settled');
+    expect(published).toContainEqual(
+      expect.objectContaining({ type: 'agent.state', agentId: 'ann', state: 'rona', sessionId: 'rona-1' }),
+    );
+    await deliver(chatUntilAssigned('rona-2', 'ann', 'hi'));
+    expect((await db.doc('chats/rona-2').get()).get('phase')).toBe('withdrawn');
+    expect(published).toContainEqual(
+      expect.objectContaining({ type: 'chat.reroute', sessionId: 'rona-2', reason: 'agent_unavailable' }),
+    );
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('rona-3', 'ann', 'hi'));
+    await expect(acceptOffer(chat, 'ann', 'rona-3', 'rona-3-e2')).resolves.toMatchObject({ owner: 'ann' });
+  });
+
+  it('when the platform cannot be told after the timeout took effect, then the retried task tells it, once', async () => {
+    await setAgentState(chat, 'bob', 'available');
+    await deliver(chatUntilAssigned('lost-1', 'bob', 'hi'));
+    failNextPublish = true;
+    await expect(timeOutOffer(chat, 'lost-1', 'lost-1-e2')).rejects.toThrow('briefly unavailable');
+    expect(published.filter((c) => c.type === 'chat.reroute' && c.sessionId === 'lost-1')).toHaveLength(0);
+    expect(await timeOutOffer(chat, 'lost-1', 'lost-1-e2')).toBe('already_settled');
+    expect(published.filter((c) => c.type === 'chat.reroute' && c.sessionId === 'lost-1')).toHaveLength(1);
+  });
+});
+
+describe('messages (LCH-3, LCH-5)', () => {
+  it('when the agent sends a message twice with one client id, then it is in the thread once, after the customer’s, and published once', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('msg-1', 'ann', 'Where is my refund?'));
+    await acceptOffer(chat, 'ann', 'msg-1', 'msg-1-e2');
+    const first = await sendAgentMessage(chat, 'ann', 'msg-1', {
+      clientMessageId: 'c1',
+      text: 'Let me check 👍🏽',
+    });
+    const again = await sendAgentMessage(chat, 'ann', 'msg-1', {
+      clientMessageId: 'c1',
+      text: 'Let me check 👍🏽',
+    });
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ message: first.message, created: false });
+    expect(published.filter((c) => c.type === 'chat.message' && c.sessionId === 'msg-1')).toEqual([
+      expect.objectContaining({
+        messageId: first.message.messageId,
+        text: 'Let me check 👍🏽',
+        agentId: 'ann',
+      }),
+    ]);
+    expect((await thread('ann', 'msg-1')).map((m) => [m.author, m.text])).toEqual([
+      ['customer', 'Where is my refund?'],
+      ['agent', 'Let me check 👍🏽'],
+    ]);
+  });
+
+  it('when another agent, or the agent of an offer not yet accepted, writes in the chat, then it is refused and nothing is sent', async () => {
+    await setAgentState(chat, 'bob', 'available');
+    await deliver(chatUntilAssigned('msg-2', 'bob', 'hi'));
+    const before = published.length;
+    await expect(
+      sendAgentMessage(chat, 'bob', 'msg-2', { clientMessageId: 'c1', text: 'early' }),
+    ).rejects.toMatchObject({
+      status: 409,
+      details: { reason: 'wrong_phase' },
+    });
+    await acceptOffer(chat, 'bob', 'msg-2', 'msg-2-e2');
+    await expect(
+      sendAgentMessage(chat, 'ann', 'msg-2', { clientMessageId: 'c1', text: 'not mine' }),
+    ).rejects.toMatchObject({
+      status: 403,
+      details: { reason: 'not_in_chat' },
+    });
+    expect(published.length).toBe(before);
+    expect(await thread('ann', 'msg-2')).toEqual([]);
+  });
+});
+
+describe('masking (outcome 4, where agents read)', () => {
+  it('when masking is on, then the offer and thread an agent reads are masked and the original stays only in the session events', async () => {
+    await new FirestorePrivacySettings(db, 0, systemClock).save(
+      { maskSensitiveData: true },
+      { uid: 'admin' },
+      new Date(),
+    );
+    try {
+      await setAgentState(chat, 'bob', 'available');
+      const events = chatUntilAssigned('masked-1', 'bob', 'Write to melissa@gmail.com or call +447966197542');
+      const created = events[0] as Extract<SessionEvent, { type: 'session.created' }>;
+      created.consumer.name = '+447966197542';
+      await deliver(events);
+      const offer = await view('bob', 'masked-1');
+      expect(offer).toMatchObject({ customerName: '*********7542', customerInitials: '#' });
+      const [message] = await thread('bob', 'masked-1');
+      expect(message!.text).toBe('Write to m******@gmail.com or call *********7542');
+      const stored = (await db.doc('sessions/masked-1/events/masked-1-e1').get()).get('message.text');
+      expect(stored).toBe('Write to melissa@gmail.com or call +447966197542');
+    } finally {
+      await new FirestorePrivacySettings(db, 0, systemClock).save(
+        { maskSensitiveData: false },
+        { uid: 'admin' },
+        new Date(),
+      );
+    }
+  });
+});
