@@ -6,6 +6,7 @@ import { configureLogs } from '../../functions/src/log.js';
 import { startTasksServer, type TasksServer } from '../../local-servers/tasks.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import { freePort } from '../../scripts/stack/recordings.js';
+import { deflectionConfig } from '../support/deflection-config.js';
 import { createAccount, signIn } from '../support/people.js';
 import { sendSigned } from '../support/platform.js';
 import { AUTH_TEST_PROJECT } from '../support/projects.js';
@@ -339,5 +340,19 @@ describe('a live chat from offer to wrap-up', () => {
     expect((await call('admin', 'GET', '/v1/settings/chat-offers')).body).toEqual({
       offerTimeoutSeconds: 600,
     });
+  });
+
+  it('the offer timeout and the chat deflection settings are saved apart: saving one keeps the other', async () => {
+    const chat = deflectionConfig().chat;
+    expect((await call('admin', 'PUT', '/v1/settings/chat', chat)).status).toBe(200);
+    expect((await call('admin', 'PUT', '/v1/settings/chat-offers', { offerTimeoutSeconds: 45 })).status).toBe(
+      200,
+    );
+    expect((await db.doc('settings/chat').get()).data()).toMatchObject(chat);
+    expect((await call('admin', 'PUT', '/v1/settings/chat', chat)).status).toBe(200);
+    expect((await call('admin', 'GET', '/v1/settings/chat-offers')).body).toEqual({
+      offerTimeoutSeconds: 45,
+    });
+    await call('admin', 'PUT', '/v1/settings/chat-offers', { offerTimeoutSeconds: 600 });
   });
 });

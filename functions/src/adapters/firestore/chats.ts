@@ -170,7 +170,7 @@ export class FirestoreSessionThread implements SessionThreadSource {
 /** How long an offer waits when no admin has said otherwise. */
 export const DEFAULT_OFFER_TIMEOUT_SECONDS = 30;
 
-/** `settings/chat`: cached per instance like the other settings; a save here is seen at once here. */
+/** `settings/chatOffers` (apart from the chat deflection settings in `settings/chat`, which an admin saves whole): cached per instance like the other settings; a save here is seen at once here. */
 export class FirestoreChatSettings implements ChatSettingsStore {
   private readonly cache: TtlCache<{ offerTimeoutSeconds: number }>;
 
@@ -184,7 +184,7 @@ export class FirestoreChatSettings implements ChatSettingsStore {
 
   read(): Promise<{ offerTimeoutSeconds: number }> {
     return this.cache.get('chat', async () => {
-      const stored: unknown = (await this.db.doc('settings/chat').get()).get('offerTimeoutSeconds');
+      const stored: unknown = (await this.db.doc('settings/chatOffers').get()).get('offerTimeoutSeconds');
       return {
         offerTimeoutSeconds:
           typeof stored === 'number' && Number.isInteger(stored) && stored > 0
@@ -195,7 +195,7 @@ export class FirestoreChatSettings implements ChatSettingsStore {
   }
 
   async save(settings: { offerTimeoutSeconds: number }, by: { uid: string }, at: Date): Promise<void> {
-    await this.db.doc('settings/chat').set({
+    await this.db.doc('settings/chatOffers').set({
       offerTimeoutSeconds: settings.offerTimeoutSeconds,
       updatedBy: by.uid,
       updatedAt: at.toISOString(),
