@@ -95,50 +95,55 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
   const secrets = [env.PLATFORM_SIGNING_SECRET, env.PLATFORM_SIGNING_SECRET_PREVIOUS].filter(
     (s): s is string => s !== undefined && s !== '',
   );
-  const parsed = ConfigSchema.safeParse({
-    projectId: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT ?? env.GCP_PROJECT,
-    firestoreDatabaseId: env.FIRESTORE_DATABASE_ID ?? '(default)',
-    directoryDatabaseId: env.FIRESTORE_DIRECTORY_DATABASE_ID || (env.FIRESTORE_DATABASE_ID ?? '(default)'),
-    platformSigning: {
-      secrets,
-      maxSkewSeconds: integer(env.PLATFORM_SIGNATURE_MAX_SKEW_SECONDS, 300),
-      acceptV1: flag(env.PLATFORM_SIGNATURE_ACCEPT_V1),
+  // Parsed once per instance: compiling zod's fast object parsers (jitless: false) costs a cold start
+  // more than it could ever save. The checks and their messages are the same either way.
+  const parsed = ConfigSchema.safeParse(
+    {
+      projectId: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT ?? env.GCP_PROJECT,
+      firestoreDatabaseId: env.FIRESTORE_DATABASE_ID ?? '(default)',
+      directoryDatabaseId: env.FIRESTORE_DIRECTORY_DATABASE_ID || (env.FIRESTORE_DATABASE_ID ?? '(default)'),
+      platformSigning: {
+        secrets,
+        maxSkewSeconds: integer(env.PLATFORM_SIGNATURE_MAX_SKEW_SECONDS, 300),
+        acceptV1: flag(env.PLATFORM_SIGNATURE_ACCEPT_V1),
+      },
+      logLevel: (env.LOG_LEVEL ?? 'INFO').toUpperCase(),
+      authEmulatorHost: env.FIREBASE_AUTH_EMULATOR_HOST || undefined,
+      platformCommandsTopic: env.PLATFORM_COMMANDS_TOPIC ?? 'platform-commands',
+      directoryCacheSeconds: integer(env.DIRECTORY_CACHE_SECONDS, 60),
+      recordings: {
+        bucket: env.RECORDINGS_BUCKET || undefined,
+        queue: env.RECORDINGS_QUEUE || undefined,
+        workerUrl: env.RECORDING_WORKER_URL || undefined,
+        tasksServiceAccount: env.RECORDING_TASKS_SERVICE_ACCOUNT || undefined,
+        partSizeBytes: integer(env.RECORDING_PART_BYTES, 50_000_000),
+        tasksEmulatorHost: env.TASKS_EMULATOR_HOST || undefined,
+        tasksOidcCertsUrl: env.TASKS_OIDC_CERTS_URL || undefined,
+        storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
+      },
+      chatOffers: {
+        queue: env.CHAT_OFFERS_QUEUE || undefined,
+        timeoutUrl: env.CHAT_OFFER_TIMEOUT_URL || undefined,
+        tasksServiceAccount: env.CHAT_TASKS_SERVICE_ACCOUNT || undefined,
+        tasksEmulatorHost: env.TASKS_EMULATOR_HOST || undefined,
+        tasksOidcCertsUrl: env.TASKS_OIDC_CERTS_URL || undefined,
+      },
+      salesforce: env.SALESFORCE_LOGIN_URL
+        ? {
+            loginUrl: env.SALESFORCE_LOGIN_URL,
+            clientId: env.SALESFORCE_CLIENT_ID,
+            username: env.SALESFORCE_USERNAME,
+            // Secret Manager and .env files often carry a PEM on one line with literal \n.
+            privateKeyPem: env.SALESFORCE_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+            apiVersion: env.SALESFORCE_API_VERSION ?? '62.0',
+          }
+        : undefined,
+      crmDownloadKeys: [env.CRM_DOWNLOAD_KEY, env.CRM_DOWNLOAD_KEY_PREVIOUS].filter(
+        (k): k is string => k !== undefined && k !== '',
+      ),
     },
-    logLevel: (env.LOG_LEVEL ?? 'INFO').toUpperCase(),
-    authEmulatorHost: env.FIREBASE_AUTH_EMULATOR_HOST || undefined,
-    platformCommandsTopic: env.PLATFORM_COMMANDS_TOPIC ?? 'platform-commands',
-    directoryCacheSeconds: integer(env.DIRECTORY_CACHE_SECONDS, 60),
-    recordings: {
-      bucket: env.RECORDINGS_BUCKET || undefined,
-      queue: env.RECORDINGS_QUEUE || undefined,
-      workerUrl: env.RECORDING_WORKER_URL || undefined,
-      tasksServiceAccount: env.RECORDING_TASKS_SERVICE_ACCOUNT || undefined,
-      partSizeBytes: integer(env.RECORDING_PART_BYTES, 50_000_000),
-      tasksEmulatorHost: env.TASKS_EMULATOR_HOST || undefined,
-      tasksOidcCertsUrl: env.TASKS_OIDC_CERTS_URL || undefined,
-      storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
-    },
-    chatOffers: {
-      queue: env.CHAT_OFFERS_QUEUE || undefined,
-      timeoutUrl: env.CHAT_OFFER_TIMEOUT_URL || undefined,
-      tasksServiceAccount: env.CHAT_TASKS_SERVICE_ACCOUNT || undefined,
-      tasksEmulatorHost: env.TASKS_EMULATOR_HOST || undefined,
-      tasksOidcCertsUrl: env.TASKS_OIDC_CERTS_URL || undefined,
-    },
-    salesforce: env.SALESFORCE_LOGIN_URL
-      ? {
-          loginUrl: env.SALESFORCE_LOGIN_URL,
-          clientId: env.SALESFORCE_CLIENT_ID,
-          username: env.SALESFORCE_USERNAME,
-          // Secret Manager and .env files often carry a PEM on one line with literal \n.
-          privateKeyPem: env.SALESFORCE_PRIVATE_KEY?.replace(/\\n/g, '\n'),
-          apiVersion: env.SALESFORCE_API_VERSION ?? '62.0',
-        }
-      : undefined,
-    crmDownloadKeys: [env.CRM_DOWNLOAD_KEY, env.CRM_DOWNLOAD_KEY_PREVIOUS].filter(
-      (k): k is string => k !== undefined && k !== '',
-    ),
-  });
+    { jitless: true },
+  );
   if (!parsed.success)
     return {
       problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),

@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FirestorePrivacySettings } from '../../functions/src/adapters/firestore/privacy-settings.js';
+import { composeApi } from '../../functions/src/composition/api.js';
+import { functionConfig } from '../../functions/src/config.js';
 import type { Clock } from '../../functions/src/ports/clock.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -50,5 +52,24 @@ describe('privacy settings store', () => {
       await db.doc('settings/privacy').set({ maskSensitiveData });
       expect(await store().settings.read()).toEqual({ maskSensitiveData: true });
     }
+  });
+});
+
+describe('privacy settings within one api instance', () => {
+  it('when an admin turns masking on through the api, then the same instance writes agents’ chat documents masked at once, whatever the cache’s lifetime', async () => {
+    const projectId = testProjectId('privacy-api');
+    const config = functionConfig('api', {
+      GOOGLE_CLOUD_PROJECT: projectId,
+      DIRECTORY_CACHE_SECONDS: '600',
+      CHAT_OFFERS_QUEUE: `projects/${projectId}/locations/europe-west1/queues/chat-offers`,
+      CHAT_OFFER_TIMEOUT_URL: 'http://127.0.0.1:9/v1/tasks/chat-offer-timeout',
+      CHAT_TASKS_SERVICE_ACCOUNT: `chat-tasks@${projectId}.iam.gserviceaccount.com`,
+    });
+    const api = composeApi(config);
+    const chat = api.chat!();
+    expect(await chat.privacy.read()).toEqual({ maskSensitiveData: false });
+    await api.admin().privacy.save({ maskSensitiveData: true }, { uid: 'ad-boss' }, new Date());
+    expect(await chat.privacy.read()).toEqual({ maskSensitiveData: true });
+    await testFirestore(projectId).doc('settings/privacy').delete();
   });
 });

@@ -40,7 +40,7 @@ function supervision(maskSensitiveData: boolean) {
       id: 'm1',
       sequence: 1,
       sentAt: '2026-11-22T09:01:00.000Z',
-      author: { type: 'consumer' },
+      author: { type: 'consumer', id: '+447966197542' },
       text: 'card 4111 1111 1111 1111',
     },
     {
@@ -77,6 +77,7 @@ async function seen(maskSensitiveData: boolean) {
     details: details.endUser,
     participants: details.participants.map((p) => [p.id, p.name]),
     thread: thread.messages.map((m) => m.text),
+    threadAuthors: thread.messages.map((m) => m.author.id ?? null),
     ending: ending.session.endUser,
   };
 }
@@ -92,6 +93,7 @@ describe("supervisors' views of customer data", () => {
         ['ari', 'Ari 4111 1111 1111 1111'],
       ],
       thread: ['card ************1111', 'You wrote ************1111?'],
+      threadAuthors: ['*********7542', 'ari'],
       ending: '*********7542',
     });
   });
@@ -106,6 +108,7 @@ describe("supervisors' views of customer data", () => {
         ['ari', 'Ari 4111 1111 1111 1111'],
       ],
       thread: ['card 4111 1111 1111 1111', 'You wrote 4111 1111 1111 1111?'],
+      threadAuthors: ['+447966197542', 'ari'],
       ending: '+447966197542',
     });
   });

@@ -90,7 +90,7 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     newId: randomUUID,
   }));
   const offers = config.chatOffers;
-  const chat = offers && once(() => chatDeps(config, offers, dbs, clock));
+  const chat = offers && once(() => chatDeps(config, offers, dbs, clock, privacy()));
   const collaboration = (chat: () => ChatDeps) =>
     once((): CollaborationDeps => ({
       chat: chat(),

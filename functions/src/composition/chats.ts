@@ -12,6 +12,7 @@ import { CloudTasksOfferTimeouts } from '../adapters/tasks/offer-timeouts.js';
 import type { ChatDeps } from '../app/chat/chats.js';
 import type { ChatOffersSettings, FunctionConfig } from '../config.js';
 import type { Clock } from '../ports/clock.js';
+import type { PrivacySettingsStore } from '../ports/privacy-settings.js';
 import type { Databases } from './firestore.js';
 
 /** Live chat's agent side, where its offers' timeouts are set up (api and the platform event functions). */
@@ -20,6 +21,12 @@ export function chatDeps(
   offers: ChatOffersSettings,
   dbs: Databases,
   clock: Clock,
+  // The api passes the store its admins save through, so that a change is seen at once on that instance.
+  privacy: PrivacySettingsStore = new FirestorePrivacySettings(
+    dbs.db(),
+    config.directoryCacheSeconds * 1000,
+    clock,
+  ),
 ): ChatDeps {
   const cacheMs = config.directoryCacheSeconds * 1000;
   const emulatorHost = offers.tasksEmulatorHost;
@@ -28,7 +35,7 @@ export function chatDeps(
     sessions: new FirestoreSessionRepository(dbs.db()),
     thread: new FirestoreSessionThread(dbs.db()),
     people: dbs.directory(),
-    privacy: new FirestorePrivacySettings(dbs.db(), cacheMs, clock),
+    privacy,
     settings: new FirestoreChatSettings(dbs.db(), cacheMs, clock),
     wrapUpReasons: new FirestoreWrapUpReasons(dbs.db()),
     timeouts: new CloudTasksOfferTimeouts({

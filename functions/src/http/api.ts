@@ -65,7 +65,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         operationId: 'apiHealth',
         summary: 'Whether the function answers.',
         security: [],
-        answers: { 200: z.object({ status: z.literal('ok') }) },
+        answers: { 200: () => z.object({ status: z.literal('ok') }) },
       },
       () => ({ status: 200, body: { status: 'ok' as const } }),
     ),

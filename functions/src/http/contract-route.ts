@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import type { ApiDescription, OpenApiDocument } from './openapi.js';
-import { route, type Route } from './router.js';
+import { onFirstUse, route, type Route } from './router.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 
-const Document = z.looseObject({
-  openapi: z.string(),
-  info: z.looseObject({ title: z.string(), version: z.string(), description: z.string() }),
-  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
-  components: z.record(z.string(), z.unknown()),
-});
+const Document = onFirstUse(() =>
+  z.looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string(), description: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+    components: z.record(z.string(), z.unknown()),
+  }),
+);
 
 /**
  * `GET /v1/openapi.json`: the function's OpenAPI document, open to all. The generator is loaded and run

@@ -108,7 +108,8 @@ export function errorStatuses(contract: RouteContract): number[] {
   return [...statuses].sort((a, b) => a - b);
 }
 
-function answerOf(answer: Answer, status: number) {
+function answerOf(given: Answer, status: number) {
+  const answer = typeof given === 'function' ? given() : given;
   if (answer === null) return { description: describedStatus(status) };
   if ('bytes' in answer)
     return {

@@ -13,7 +13,7 @@ import {
   type VerifiedRequest,
 } from './platform-signature.js';
 import { contractRoute } from './contract-route.js';
-import { route, type Route, type RouteContext } from './router.js';
+import { onFirstUse, route, type Route, type RouteContext } from './router.js';
 import { z } from 'zod';
 import { Channel, Identifier } from '../domain/sessions/events.js';
 import { Language, PhoneNumber, QuestionTime } from '../domain/deflection/settings.js';
@@ -73,39 +73,49 @@ const BookingRequest = SlotQuestion.extend({
 const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
 const AgentParams = z.object({ agentId: Identifier });
 
-const Ingested = z.object({
-  outcome: z.enum(['applied', 'replayed', 'duplicate']),
-  sessionId: z.string(),
-  status: z.enum(['pending', 'queued', 'assigned', 'connected', 'on_hold', 'ended']),
-  lastSequence: z.number().int(),
-  anomaly: z
-    .string()
-    .optional()
-    .describe('Why the event did not fit the session where it falls in the order.'),
-});
-const PresenceApplied = z.object({
-  applied: z.boolean().describe('False when a later report is already known: this one changed nothing.'),
-});
-const VoicemailReceived = z.object({
-  voicemailId: z.string(),
-  route: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('agents'), agentIds: z.array(z.string()) }),
-    z.object({ type: z.literal('crm') }),
-  ]),
-  duplicate: z.boolean(),
-});
-const Instant = z.string().describe('An ISO 8601 date-time.');
-const FreeSlots = z.object({
-  timeZone: z.string(),
-  slotMinutes: z.number().int(),
-  slots: z.array(z.object({ start: Instant, end: Instant })),
-});
-const Booked = z.object({
-  bookingId: z.string(),
-  start: Instant,
-  end: Instant,
-  outcome: z.enum(['booked', 'already_booked']),
-});
+const Ingested = onFirstUse(() =>
+  z.object({
+    outcome: z.enum(['applied', 'replayed', 'duplicate']),
+    sessionId: z.string(),
+    status: z.enum(['pending', 'queued', 'assigned', 'connected', 'on_hold', 'ended']),
+    lastSequence: z.number().int(),
+    anomaly: z
+      .string()
+      .optional()
+      .describe('Why the event did not fit the session where it falls in the order.'),
+  }),
+);
+const PresenceApplied = onFirstUse(() =>
+  z.object({
+    applied: z.boolean().describe('False when a later report is already known: this one changed nothing.'),
+  }),
+);
+const VoicemailReceived = onFirstUse(() =>
+  z.object({
+    voicemailId: z.string(),
+    route: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('agents'), agentIds: z.array(z.string()) }),
+      z.object({ type: z.literal('crm') }),
+    ]),
+    duplicate: z.boolean(),
+  }),
+);
+const Instant = onFirstUse(() => z.string().describe('An ISO 8601 date-time.'));
+const FreeSlots = onFirstUse(() =>
+  z.object({
+    timeZone: z.string(),
+    slotMinutes: z.number().int(),
+    slots: z.array(z.object({ start: Instant(), end: Instant() })),
+  }),
+);
+const Booked = onFirstUse(() =>
+  z.object({
+    bookingId: z.string(),
+    start: Instant(),
+    end: Instant(),
+    outcome: z.enum(['booked', 'already_booked']),
+  }),
+);
 
 /** Every platform route but health: signed, and refused whole when larger than an event may be. */
 const signed = { security: ['platformSignature'], errors: [413] } as const;
@@ -166,7 +176,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         operationId: 'platformEventsHealth',
         summary: 'Whether the function answers.',
         security: [],
-        answers: { 200: z.object({ status: z.literal('ok') }) },
+        answers: { 200: () => z.object({ status: z.literal('ok') }) },
       },
       () => ({ status: 200, body: { status: 'ok' as const } }),
     ),

@@ -26,8 +26,22 @@ export interface RouteResult<Body = unknown> {
 /** How a caller proves who it is: a person's ID token, the CRM's key, the platform's signature, a queue's token. */
 export type SecurityScheme = 'idToken' | 'crmKey' | 'platformSignature' | 'tasksOidc';
 
-/** A success answer: a JSON body of this schema, bytes of this media type, or no body at all. */
-export type Answer = z.ZodType | { readonly bytes: string } | null;
+/**
+ * A success answer: a JSON body of this schema, bytes of this media type, or no body at all. Only the
+ * API document reads an answer's schema, so it may be given as a function that builds it (see
+ * `onFirstUse`): a cold start then does not pay for it.
+ */
+export type Answer = z.ZodType | (() => z.ZodType) | { readonly bytes: string } | null;
+
+/**
+ * A schema built the first time it is asked for, then kept: for answers, which the API document reads
+ * and a few handlers parse their answer with, and which a function would otherwise build at every
+ * cold start whether or not it is ever asked for them.
+ */
+export function onFirstUse<S extends z.ZodType>(build: () => S): () => S {
+  let schema: S | undefined;
+  return () => (schema ??= build());
+}
 
 /**
  * What a route promises its callers, read by the API document (openapi.ts). The request schemas are
@@ -57,7 +71,13 @@ export interface Route {
 }
 
 type Parsed<S, Otherwise> = S extends z.ZodType ? z.output<S> : Otherwise;
-type AnswerBody<A> = { [K in keyof A]: A[K] extends z.ZodType ? z.output<A[K]> : never }[keyof A];
+type AnswerBody<A> = {
+  [K in keyof A]: A[K] extends z.ZodType
+    ? z.output<A[K]>
+    : A[K] extends () => z.ZodType
+      ? z.output<ReturnType<A[K]>>
+      : never;
+}[keyof A];
 
 /** A request as a route with a contract sees it: its inputs are read through the contract's schemas. */
 export interface RouteRequest<C extends RouteContract> extends RouteContext {

@@ -112,10 +112,11 @@ export class FirestoreChatStore implements ChatStore {
   async readThread(agentId: string, sessionId: string): Promise<ThreadMessage[]> {
     const snapshot = await this.viewRef(agentId, sessionId)
       .collection('messages')
-      .orderBy('order')
+      .orderBy('order', 'desc')
       .limit(MAX_THREAD_MESSAGES)
       .get();
-    return snapshot.docs.map((d) => d.data() as ThreadMessage);
+    // The newest messages of a long chat, oldest first: what the agent is answering is at the end.
+    return snapshot.docs.map((d) => d.data() as ThreadMessage).reverse();
   }
 
   async outbox(key: string): Promise<ChatOutboxItem[]> {

@@ -143,5 +143,13 @@ export async function readChatThread(deps: SupervisionDeps, actor: Actor, sessio
   if (!monitor || monitor.stoppedAt !== null)
     throw conflict('not_monitoring', 'Start monitoring the chat to read its thread.');
   const [messages, view] = await Promise.all([deps.sessions.messages(sessionId, limit), customerView(deps)]);
-  return { messages: messages.map((m) => ({ ...m, text: view.text(m.text) })) };
+  return {
+    messages: messages.map((m) => ({
+      ...m,
+      // A customer's id may be their phone number or e-mail address: masked like their name.
+      author:
+        m.author.type === 'consumer' && m.author.id ? { ...m.author, id: view.name(m.author.id) } : m.author,
+      text: view.text(m.text),
+    })),
+  };
 }

@@ -110,7 +110,7 @@ function statusFor(chat: ChatCase, agentId: string): Pick<AgentChatView, 'status
 /** The agent's view of the chat; `mask` is the company's *Mask sensitive customer data* setting. */
 export function viewFor(chat: ChatCase, agentId: string, details: ChatDetails, mask: boolean): AgentChatView {
   const shownName = details.customerName ?? details.customerId;
-  const customerName = mask ? maskCustomerName(maskSensitiveText(shownName)) : shownName;
+  const customerName = mask ? maskCustomerName(shownName) : shownName;
   const offer = chat.offer?.agentId === agentId ? chat.offer : null;
   return {
     sessionId: chat.sessionId,

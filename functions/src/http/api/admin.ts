@@ -23,7 +23,7 @@ import {
   RoleScope,
 } from '../../domain/access/permissions.js';
 import { StuckThresholdsInput } from '../../domain/supervision/session-listing.js';
-import { route, type Route } from '../router.js';
+import { onFirstUse, route, type Route } from '../router.js';
 import { Cursor, PageSize, type Authenticate } from './callers.js';
 import { authorizeOrThrow } from '../../app/supervision/deps.js';
 
@@ -35,23 +35,29 @@ export const PeopleListQuery = z.object({
   cursor: Cursor,
 });
 
-export const PersonAnswer = z.object({
-  uid: DirectoryId,
-  name: z.string(),
-  roleIds: z.array(DirectoryId),
-  teamIds: z.array(DirectoryId),
-  phone: E164.nullable(),
-});
-export const PeoplePage = z.object({ items: z.array(PersonAnswer), nextCursor: z.string().nullable() });
+export const PersonAnswer = onFirstUse(() =>
+  z.object({
+    uid: DirectoryId,
+    name: z.string(),
+    roleIds: z.array(DirectoryId),
+    teamIds: z.array(DirectoryId),
+    phone: E164.nullable(),
+  }),
+);
+export const PeoplePage = onFirstUse(() =>
+  z.object({ items: z.array(PersonAnswer()), nextCursor: z.string().nullable() }),
+);
 
-export const RoleAnswer = z.object({
-  id: DirectoryId,
-  name: z.string(),
-  permissions: z.array(Permission),
-  scope: RoleScope,
-  builtIn: z.boolean(),
-});
-export const RoleList = z.object({ items: z.array(RoleAnswer) });
+export const RoleAnswer = onFirstUse(() =>
+  z.object({
+    id: DirectoryId,
+    name: z.string(),
+    permissions: z.array(Permission),
+    scope: RoleScope,
+    builtIn: z.boolean(),
+  }),
+);
+export const RoleList = onFirstUse(() => z.object({ items: z.array(RoleAnswer()) }));
 
 /** At most as many teams on a queue as a person may have: either is one Firestore `in` away. */
 export const QueueTeamsInput = z.strictObject({
@@ -60,12 +66,14 @@ export const QueueTeamsInput = z.strictObject({
     .max(MAX_TEAMS_PER_PERSON)
     .refine((ids) => new Set(ids).size === ids.length, 'must not list a team twice'),
 });
-export const QueueTeamsAnswer = z.object({
-  queueId: DirectoryId,
-  teamIds: z.array(DirectoryId),
-  version: z.number().int(),
-  sessionsUpdated: z.number().int(),
-});
+export const QueueTeamsAnswer = onFirstUse(() =>
+  z.object({
+    queueId: DirectoryId,
+    teamIds: z.array(DirectoryId),
+    version: z.number().int(),
+    sessionsUpdated: z.number().int(),
+  }),
+);
 
 export const StuckThresholdsAnswer = StuckThresholdsInput;
 
@@ -105,7 +113,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
           { ...(q.teamId ? { teamId: q.teamId } : {}), ...(q.q ? { search: q.q } : {}) },
           { size: q.pageSize, ...(q.cursor ? { cursor: q.cursor } : {}) },
         );
-        return { status: 200, body: PeoplePage.parse(page) };
+        return { status: 200, body: PeoplePage().parse(page) };
       },
     ),
     route(
@@ -123,7 +131,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
         const actor = await deps.authenticate(req);
         return {
           status: 200,
-          body: PersonAnswer.parse(await readPerson(deps.admin(), actor, req.path().uid)),
+          body: PersonAnswer().parse(await readPerson(deps.admin(), actor, req.path().uid)),
         };
       },
     ),
@@ -146,7 +154,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
         const id = req.path().uid;
         const input = req.body();
         const { created, person } = await savePerson(deps.admin(), actor, id, input);
-        return { status: created ? 201 : 200, body: PersonAnswer.parse(person) };
+        return { status: created ? 201 : 200, body: PersonAnswer().parse(person) };
       },
     ),
     route(
@@ -178,7 +186,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
       },
       async (req) => {
         const actor = await deps.authenticate(req);
-        return { status: 200, body: RoleList.parse(await listRoles(deps.admin(), actor)) };
+        return { status: 200, body: RoleList().parse(await listRoles(deps.admin(), actor)) };
       },
     ),
     route(
@@ -196,7 +204,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
         const actor = await deps.authenticate(req);
         return {
           status: 200,
-          body: RoleAnswer.parse(await readRole(deps.admin(), actor, req.path().roleId)),
+          body: RoleAnswer().parse(await readRole(deps.admin(), actor, req.path().roleId)),
         };
       },
     ),
@@ -219,7 +227,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
         const id = req.path().roleId;
         const input = req.body();
         const { created, role } = await saveRole(deps.admin(), actor, id, input);
-        return { status: created ? 201 : 200, body: RoleAnswer.parse(role) };
+        return { status: created ? 201 : 200, body: RoleAnswer().parse(role) };
       },
     ),
     route(
@@ -258,7 +266,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
         const { queueId } = req.path();
         const { teamIds } = req.body();
         const answer = await setQueueTeams(deps.admin(), actor, queueId, teamIds);
-        return { status: 200, body: QueueTeamsAnswer.parse(answer) };
+        return { status: 200, body: QueueTeamsAnswer().parse(answer) };
       },
     ),
     route(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SupervisionDeps } from '../../app/supervision/deps.js';
 import { listAgents } from '../../app/supervision/lists.js';
 import { Identifier } from '../../domain/sessions/events.js';
-import { route, type Route } from '../router.js';
+import { onFirstUse, route, type Route } from '../router.js';
 import { NextCursor, SessionSummary } from './answers.js';
 import { Cursor, defined, PageSize, type Authenticate } from './callers.js';
 
@@ -18,18 +18,20 @@ const AgentListQuery = z.object({
   cursor: Cursor,
 });
 
-const AgentPage = z.object({
-  items: z.array(
-    z.object({
-      uid: z.string(),
-      name: z.string(),
-      teamIds: z.array(z.string()),
-      currentSessions: z.array(SessionSummary),
-      otherSessionCount: z.number().int().describe('Sessions in teams the caller may not see.'),
-    }),
-  ),
-  nextCursor: NextCursor,
-});
+const AgentPage = onFirstUse(() =>
+  z.object({
+    items: z.array(
+      z.object({
+        uid: z.string(),
+        name: z.string(),
+        teamIds: z.array(z.string()),
+        currentSessions: z.array(SessionSummary()),
+        otherSessionCount: z.number().int().describe('Sessions in teams the caller may not see.'),
+      }),
+    ),
+    nextCursor: NextCursor(),
+  }),
+);
 
 /** The Agents list, with each agent's current sessions. */
 export function agentRoutes(deps: AgentsApiDeps): Route[] {

@@ -1,102 +1,120 @@
 import { z } from 'zod';
 import { Channel, CrmLink, EndReason, Kind } from '../../domain/sessions/events.js';
+import { onFirstUse } from '../router.js';
 
-/** Answer schemas the api's resources share: what a supervisor sees of a session. */
-const Instant = z.string().describe('An ISO 8601 date-time.');
+/**
+ * Answer schemas the api's resources share: what a supervisor sees of a session. Only the API document
+ * reads them, so each is built on first use.
+ */
+const Instant = onFirstUse(() => z.string().describe('An ISO 8601 date-time.'));
 
-export const SessionSummary = z.object({
-  id: z.string(),
-  kind: Kind.nullable(),
-  channel: Channel.nullable(),
-  status: z.enum(['pending', 'queued', 'assigned', 'connected', 'on_hold', 'ended']),
-  listState: z.enum(['queued', 'connected', 'ended', 'pending']),
-  queue: z.object({ id: z.string(), issue: z.string() }).nullable(),
-  endUser: z.string().nullable(),
-  agent: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
-  stateSince: Instant.nullable(),
-  inStateMs: z.number(),
-  stuck: z.boolean(),
-  lastSequence: z.number().int(),
-});
-
-const Participant = z.object({
-  id: z.string(),
-  role: z.enum(['agent', 'consumer', 'virtual_agent', 'external']),
-  name: z.string().optional(),
-  joinedAt: Instant,
-  leftAt: Instant.optional(),
-});
-
-const Transfer = z.object({
-  at: Instant,
-  from: z.object({ queueId: z.string().nullable(), agentId: z.string().nullable() }),
-  to: z.union([
-    z.object({ type: z.literal('queue'), queueId: z.string() }),
-    z.object({ type: z.literal('agent'), agentId: z.string() }),
-  ]),
-});
-
-export const SessionDetails = z.object({
-  ...SessionSummary.shape,
-  language: z.string().nullable(),
-  endUser: z
-    .object({
-      id: z.string(),
-      name: z.string().nullable(),
-      display: z.string().nullable(),
-      anonymous: z.boolean(),
-    })
-    .nullable(),
-  agent: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
-  issue: z.string().nullable(),
-  crm: z
-    .object({ system: CrmLink.shape.system, recordId: z.string(), url: z.string().optional() })
-    .nullable(),
-  metrics: z.object({
-    queueWaitMs: z.number(),
-    talkMs: z.number(),
-    holdMs: z.number(),
-    holdCount: z.number().int(),
-    transferCount: z.number().int(),
+export const SessionSummary = onFirstUse(() =>
+  z.object({
+    id: z.string(),
+    kind: Kind.nullable(),
+    channel: Channel.nullable(),
+    status: z.enum(['pending', 'queued', 'assigned', 'connected', 'on_hold', 'ended']),
+    listState: z.enum(['queued', 'connected', 'ended', 'pending']),
+    queue: z.object({ id: z.string(), issue: z.string() }).nullable(),
+    endUser: z.string().nullable(),
+    agent: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+    stateSince: Instant().nullable(),
+    inStateMs: z.number(),
+    stuck: z.boolean(),
+    lastSequence: z.number().int(),
   }),
-  transfers: z.array(Transfer),
-  participants: z.array(Participant),
-  timeline: z.object({
-    createdAt: Instant.nullable(),
-    assignedAt: Instant.nullable(),
-    connectedAt: Instant.nullable(),
-    endedAt: Instant.nullable(),
+);
+
+const Participant = onFirstUse(() =>
+  z.object({
+    id: z.string(),
+    role: z.enum(['agent', 'consumer', 'virtual_agent', 'external']),
+    name: z.string().optional(),
+    joinedAt: Instant(),
+    leftAt: Instant().optional(),
   }),
-  endReason: EndReason.nullable(),
-  messageCount: z.number().int(),
-  yourMonitor: z.object({ mode: z.enum(['listen', 'barge']), startedAt: Instant }).nullable(),
-  actions: z.object({ monitor: z.boolean(), barge: z.boolean(), end: z.boolean() }),
-});
+);
 
-export const Monitor = z.object({
-  sessionId: z.string(),
-  uid: z.string(),
-  mode: z.enum(['listen', 'barge']),
-  startedAt: Instant,
-  stoppedAt: Instant.nullable(),
-  stopReason: z.enum(['stopped', 'session_ended']).nullable(),
-});
+const Transfer = onFirstUse(() =>
+  z.object({
+    at: Instant(),
+    from: z.object({ queueId: z.string().nullable(), agentId: z.string().nullable() }),
+    to: z.union([
+      z.object({ type: z.literal('queue'), queueId: z.string() }),
+      z.object({ type: z.literal('agent'), agentId: z.string() }),
+    ]),
+  }),
+);
 
-export const ChatThread = z.object({
-  messages: z.array(
-    z.object({
-      id: z.string(),
-      sequence: z.number().int(),
-      sentAt: Instant,
-      author: z.object({
-        type: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
-        id: z.string().optional(),
-      }),
-      text: z.string(),
+export const SessionDetails = onFirstUse(() =>
+  z.object({
+    ...SessionSummary().shape,
+    language: z.string().nullable(),
+    endUser: z
+      .object({
+        id: z.string(),
+        name: z.string().nullable(),
+        display: z.string().nullable(),
+        anonymous: z.boolean(),
+      })
+      .nullable(),
+    agent: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+    issue: z.string().nullable(),
+    crm: z
+      .object({ system: CrmLink.shape.system, recordId: z.string(), url: z.string().optional() })
+      .nullable(),
+    metrics: z.object({
+      queueWaitMs: z.number(),
+      talkMs: z.number(),
+      holdMs: z.number(),
+      holdCount: z.number().int(),
+      transferCount: z.number().int(),
     }),
-  ),
-});
+    transfers: z.array(Transfer()),
+    participants: z.array(Participant()),
+    timeline: z.object({
+      createdAt: Instant().nullable(),
+      assignedAt: Instant().nullable(),
+      connectedAt: Instant().nullable(),
+      endedAt: Instant().nullable(),
+    }),
+    endReason: EndReason.nullable(),
+    messageCount: z.number().int(),
+    yourMonitor: z.object({ mode: z.enum(['listen', 'barge']), startedAt: Instant() }).nullable(),
+    actions: z.object({ monitor: z.boolean(), barge: z.boolean(), end: z.boolean() }),
+  }),
+);
 
-export const NextCursor = z.string().nullable().describe("The next page's cursor; null on the last page.");
+export const Monitor = onFirstUse(() =>
+  z.object({
+    sessionId: z.string(),
+    uid: z.string(),
+    mode: z.enum(['listen', 'barge']),
+    startedAt: Instant(),
+    stoppedAt: Instant().nullable(),
+    stopReason: z.enum(['stopped', 'session_ended']).nullable(),
+  }),
+);
+
+export const ChatThread = onFirstUse(() =>
+  z.object({
+    messages: z.array(
+      z.object({
+        id: z.string(),
+        sequence: z.number().int(),
+        sentAt: Instant(),
+        author: z.object({
+          type: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
+          id: z.string().optional(),
+        }),
+        text: z.string(),
+      }),
+    ),
+  }),
+);
+
+export const NextCursor = onFirstUse(() =>
+  z.string().nullable().describe("The next page's cursor; null on the last page."),
+);
 
 export { Instant };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SupervisionDeps } from '../../app/supervision/deps.js';
 import { readAudit } from '../../app/supervision/ending.js';
 import { Identifier } from '../../domain/sessions/events.js';
-import { route, type Route } from '../router.js';
+import { onFirstUse, route, type Route } from '../router.js';
 import { Instant, NextCursor } from './answers.js';
 import { Cursor, defined, PageSize, type Authenticate } from './callers.js';
 
@@ -18,36 +18,38 @@ const AuditQuery = z.object({
   cursor: Cursor,
 });
 
-const AuditEntry = z.object({
-  id: z.string(),
-  at: Instant,
-  action: z.enum([
-    'monitor.started',
-    'monitor.stopped',
-    'barge.started',
-    'session.end_requested',
-    'session.ended',
-    'recording.downloaded',
-    'person.saved',
-    'person.deleted',
-    'role.saved',
-    'role.deleted',
-    'queue.teams_changed',
-    'stuck_thresholds.changed',
-    'message.revealed',
-    'privacy_settings.changed',
-  ]),
-  actorUid: z.string(),
-  sessionId: z.string().nullable(),
-  kind: z.enum(['call', 'chat']).nullable(),
-  agentId: z.string().nullable(),
-  teamIds: z.array(z.string()),
-  recordingPlanId: z.string().optional(),
-  subject: z.object({ type: z.enum(['person', 'role', 'queue', 'settings']), id: z.string() }).optional(),
-  messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
-});
+const AuditEntry = onFirstUse(() =>
+  z.object({
+    id: z.string(),
+    at: Instant(),
+    action: z.enum([
+      'monitor.started',
+      'monitor.stopped',
+      'barge.started',
+      'session.end_requested',
+      'session.ended',
+      'recording.downloaded',
+      'person.saved',
+      'person.deleted',
+      'role.saved',
+      'role.deleted',
+      'queue.teams_changed',
+      'stuck_thresholds.changed',
+      'message.revealed',
+      'privacy_settings.changed',
+    ]),
+    actorUid: z.string(),
+    sessionId: z.string().nullable(),
+    kind: z.enum(['call', 'chat']).nullable(),
+    agentId: z.string().nullable(),
+    teamIds: z.array(z.string()),
+    recordingPlanId: z.string().optional(),
+    subject: z.object({ type: z.enum(['person', 'role', 'queue', 'settings']), id: z.string() }).optional(),
+    messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
+  }),
+);
 
-const AuditPage = z.object({ items: z.array(AuditEntry), nextCursor: NextCursor });
+const AuditPage = onFirstUse(() => z.object({ items: z.array(AuditEntry()), nextCursor: NextCursor() }));
 
 /** The audit trail: who monitored, barged on or ended what, and admins' changes. */
 export function auditRoutes(deps: AuditApiDeps): Route[] {

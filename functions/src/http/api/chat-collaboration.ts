@@ -9,7 +9,7 @@ import {
 import { TransferTargets } from '../deflection-answers.js';
 import { notFound } from '../../domain/errors.js';
 import { Identifier } from '../../domain/sessions/events.js';
-import { route, type Route } from '../router.js';
+import { onFirstUse, route, type Route } from '../router.js';
 import type { Authenticate } from './callers.js';
 import { ChatView } from './chats.js';
 
@@ -24,12 +24,14 @@ const TargetsQuery = z.object({
   q: z.string().trim().min(1).max(100).optional().describe('Narrows both lists by name.'),
 });
 
-const Targets = z.object({
-  queues: TransferTargets.shape.targets,
-  agents: z
-    .array(z.object({ agentId: z.string(), name: z.string() }))
-    .describe('Available, owing no wrap-up, and logged in as the platform reports; at most 50.'),
-});
+const Targets = onFirstUse(() =>
+  z.object({
+    queues: TransferTargets().shape.targets,
+    agents: z
+      .array(z.object({ agentId: z.string(), name: z.string() }))
+      .describe('Available, owing no wrap-up, and logged in as the platform reports; at most 50.'),
+  }),
+);
 
 const TransferInput = z.strictObject({
   to: z.discriminatedUnion('type', [

@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import { revealMessage, type RevealDeps } from '../../app/chat/reveal.js';
 import { Identifier } from '../../domain/sessions/events.js';
-import { route, type Route } from '../router.js';
+import { onFirstUse, route, type Route } from '../router.js';
 import { Instant } from './answers.js';
 import type { Authenticate } from './callers.js';
 
 const RevealParams = z.object({ sessionId: Identifier, messageId: Identifier });
 
-const RevealedMessage = z.object({
-  messageId: z.string(),
-  author: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
-  sentAt: Instant,
-  text: z.string().describe('The original text, as the platform reported it, before masking.'),
-  revealedAt: Instant,
-});
+const RevealedMessage = onFirstUse(() =>
+  z.object({
+    messageId: z.string(),
+    author: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
+    sentAt: Instant(),
+    text: z.string().describe('The original text, as the platform reported it, before masking.'),
+    revealedAt: Instant(),
+  }),
+);
 
 /** Revealing the original text of one masked chat message (LCH-6): a permission, and an audit entry. */
 export function chatRevealRoutes(deps: { authenticate: Authenticate; reveal: () => RevealDeps }): Route[] {

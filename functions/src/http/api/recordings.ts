@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Authenticate } from './callers.js';
 import { openRecording, type DownloadDeps, type Downloader } from '../../app/recordings/download.js';
 import { forbidden, notFound } from '../../domain/errors.js';
-import { route, type Route, type RouteContext } from '../router.js';
+import { onFirstUse, route, type Route, type RouteContext } from '../router.js';
 import { PlanId } from '../../domain/recordings/plan.js';
 import { z } from 'zod';
 import { listRecordings, readRecording, retryRecording } from '../../app/recordings/admin.js';
@@ -52,39 +52,43 @@ const ListQuery = z.object({
 });
 const PlanParams = z.object({ planId: PlanId });
 
-const Failure = z.object({ at: Instant, partIndex: z.number().int(), kind: z.string(), reason: z.string() });
+const Failure = onFirstUse(() =>
+  z.object({ at: Instant(), partIndex: z.number().int(), kind: z.string(), reason: z.string() }),
+);
 
-const RecordingSummary = z.object({
-  id: z.string(),
-  status: z.enum(['uploading', 'uploaded', 'deleted', 'failed', 'purged']),
-  sessionId: z.string().nullable(),
-  crmRecordId: z.string().nullable(),
-  fileName: z.string(),
-  sizeBytes: z.number().int(),
-  parts: z.array(
-    z.object({
-      index: z.number().int(),
-      sizeBytes: z.number().int(),
-      acknowledged: z.boolean(),
-      contentVersionId: z.string().nullable(),
-    }),
-  ),
-  partsAcknowledged: z.number().int(),
-  objectCreatedAt: Instant,
-  purgeAt: Instant,
-  deadline: Instant,
-  lastFailure: Failure.nullable(),
-  failure: Failure.nullable(),
-  deletedAt: Instant.nullable(),
-  purge: z
-    .object({
-      at: Instant,
-      reason: z.enum(['deadline', 'orphaned_object']),
-      partsAcknowledged: z.number().int(),
-      partCount: z.number().int(),
-    })
-    .nullable(),
-});
+const RecordingSummary = onFirstUse(() =>
+  z.object({
+    id: z.string(),
+    status: z.enum(['uploading', 'uploaded', 'deleted', 'failed', 'purged']),
+    sessionId: z.string().nullable(),
+    crmRecordId: z.string().nullable(),
+    fileName: z.string(),
+    sizeBytes: z.number().int(),
+    parts: z.array(
+      z.object({
+        index: z.number().int(),
+        sizeBytes: z.number().int(),
+        acknowledged: z.boolean(),
+        contentVersionId: z.string().nullable(),
+      }),
+    ),
+    partsAcknowledged: z.number().int(),
+    objectCreatedAt: Instant(),
+    purgeAt: Instant(),
+    deadline: Instant(),
+    lastFailure: Failure().nullable(),
+    failure: Failure().nullable(),
+    deletedAt: Instant().nullable(),
+    purge: z
+      .object({
+        at: Instant(),
+        reason: z.enum(['deadline', 'orphaned_object']),
+        partsAcknowledged: z.number().int(),
+        partCount: z.number().int(),
+      })
+      .nullable(),
+  }),
+);
 
 /**
  * Recordings on the api: the download route for the CRM and multi-factor supervisors (REC-4), and
@@ -100,7 +104,7 @@ export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
         summary: 'Recordings in one upload state, for the CRM admin.',
         security: ['idToken'],
         query: ListQuery,
-        answers: { 200: z.object({ recordings: z.array(RecordingSummary) }) },
+        answers: { 200: () => z.object({ recordings: z.array(RecordingSummary()) }) },
         errors: [403],
       },
       async (req) => {

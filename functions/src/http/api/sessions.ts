@@ -10,7 +10,7 @@ import {
   stopMonitoring,
 } from '../../app/supervision/monitoring.js';
 import { Channel, Identifier, Kind } from '../../domain/sessions/events.js';
-import { route, type Route } from '../router.js';
+import { onFirstUse, route, type Route } from '../router.js';
 import { ChatThread, Instant, Monitor, NextCursor, SessionDetails, SessionSummary } from './answers.js';
 import { Cursor, defined, PageSize, type Authenticate } from './callers.js';
 
@@ -35,9 +35,13 @@ const ThreadQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).de
 const EndBody = z.object({ confirmationId: z.uuid() });
 export const SessionParams = z.object({ sessionId: Identifier });
 
-const SessionPage = z.object({ items: z.array(SessionSummary), nextCursor: NextCursor });
-const EndRequest = z.object({ confirmationId: z.string(), expiresAt: Instant, session: SessionSummary });
-const EndAnswer = z.object({ ended: z.boolean(), session: SessionSummary.nullable() });
+const SessionPage = onFirstUse(() =>
+  z.object({ items: z.array(SessionSummary()), nextCursor: NextCursor() }),
+);
+const EndRequest = onFirstUse(() =>
+  z.object({ confirmationId: z.string(), expiresAt: Instant(), session: SessionSummary() }),
+);
+const EndAnswer = onFirstUse(() => z.object({ ended: z.boolean(), session: SessionSummary().nullable() }));
 
 /** A session's routes: a person's ID token, the session in the path, and what a refusal may be. */
 const onSession = {
