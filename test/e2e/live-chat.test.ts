@@ -310,9 +310,11 @@ describe('a live chat from offer to wrap-up', () => {
     expect((await call('ari', 'PUT', '/v1/agent/state', { state: 'available' })).status).toBe(200);
     const offerId = await assignedChat('chat-3', 'ari', 'q-doomed');
     expect((await call('ari', 'POST', `/v1/chats/chat-3/offers/${offerId}/accept`)).status).toBe(200);
-    expect((await call('ari', 'DELETE', '/v1/queues/q-doomed')).status).toBe(403);
-    const deleted = await call('admin', 'DELETE', '/v1/queues/q-doomed');
+    expect((await call('ari', 'DELETE', '/v1/settings/queues/q-doomed')).status).toBe(403);
+    const deleted = await call('admin', 'DELETE', '/v1/settings/queues/q-doomed');
     expect(deleted).toEqual({ status: 200, body: { interruptedChats: 1 } });
+    expect((await db.doc('queues/q-doomed').get()).exists).toBe(false);
+    expect((await call('admin', 'DELETE', '/v1/settings/queues/q-doomed')).status).toBe(404);
     const view = (await call('ari', 'GET', '/v1/chats/chat-3')).body.chat;
     expect(view.status).toBe('interrupted');
     expect(view.interruption.warning).toContain('deleted');

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FirestoreDeflectionSettings } from '../../functions/src/adapters/firestore/deflection-settings.js';
 import { FirestoreDirectory } from '../../functions/src/adapters/firestore/directory.js';
 import { DeflectionEngine } from '../../functions/src/app/deflection/engine.js';
-import { saveSettings } from '../../functions/src/app/deflection/settings.js';
+import { deleteQueueSettings, saveSettings } from '../../functions/src/app/deflection/settings.js';
 import { BUILT_IN_ROLES, resolveActor } from '../../functions/src/domain/access/permissions.js';
 import {
   CallSettings,
@@ -33,7 +33,7 @@ const refuseInvalid = (next: DeflectionConfig) => {
 };
 const save = (change: SettingsSection) => store.save(change, refuseInvalid);
 
-type SectionValue = Exclude<SettingsSection, { section: 'queueTeams' }>;
+type SectionValue = Exclude<SettingsSection, { section: 'queueTeams' | 'queueDeleted' }>;
 
 /** Every section of the reference configuration, parsed as the api parses it. */
 function sections(config = deflectionConfig()): SectionValue[] {
@@ -260,5 +260,70 @@ describe('deflection settings store on the Firestore emulator', () => {
     ).rejects.toMatchObject({ status: 400, details: { issues: [{ code: 'not_for_web' }] } });
     expect((await fresh.collection('queues').get()).empty).toBe(true);
     expect((await fresh.doc('settings/deflectionVersion').get()).exists).toBe(false);
+  });
+
+  describe('deleting a queue', () => {
+    const admin = resolveActor(
+      { uid: 'u-admin', name: 'Admin', roleIds: ['admin'], teamIds: [] },
+      new Map(Object.entries(BUILT_IN_ROLES)),
+    );
+    const agent = resolveActor(
+      { uid: 'u-agent', name: 'Agent', roleIds: ['agent'], teamIds: [] },
+      new Map(Object.entries(BUILT_IN_ROLES)),
+    );
+
+    it('when an admin deletes a queue, then a new version is written and a running engine no longer routes to it', async () => {
+      for (const change of sections()) await save(change);
+      let stopWatching = () => {};
+      const engine = new DeflectionEngine(
+        {
+          load: () => store.load(),
+          save: (change, check) => store.save(change, check),
+          watchVersion: (onVersion) => (stopWatching = store.watchVersion(onVersion)),
+        },
+        60_000,
+        systemClock,
+      );
+      onTestFinished(() => stopWatching());
+      expect((await engine.compiled()).config.queues['q-night']).toBeDefined();
+      const before = (await store.load()).version;
+
+      expect(await deleteQueueSettings(store, admin, 'q-night')).toEqual({ version: before + 1 });
+
+      expect((await db.doc('queues/q-night').get()).exists).toBe(false);
+      expect(Object.keys((await store.load()).config!.queues)).not.toContain('q-night');
+      await vi.waitFor(async () => {
+        expect(Object.keys((await engine.compiled()).config.queues)).not.toContain('q-night');
+      });
+      // The rest still saves: nothing is left naming the deleted queue.
+      await save({ section: 'chat', value: ChatSettings.parse(deflectionConfig().chat) });
+    });
+
+    it('when other settings still refer to the queue, then 409 names them and nothing is written', async () => {
+      for (const change of sections()) await save(change);
+      const before = (await store.load()).version;
+      await expect(deleteQueueSettings(store, admin, 'q-billing')).rejects.toMatchObject({
+        status: 409,
+        details: { reason: 'queue_in_use' },
+        message: expect.stringContaining('queues.q-refunds.parentId'),
+      });
+      await expect(deleteQueueSettings(store, admin, 'q-support')).rejects.toMatchObject({
+        status: 409,
+        message: expect.stringContaining('supportCenter.customHours.0.scope.queueId'),
+      });
+      expect((await db.doc('queues/q-billing').get()).exists).toBe(true);
+      expect((await db.doc('queues/q-support').get()).exists).toBe(true);
+      expect((await store.load()).version).toBe(before);
+    });
+
+    it('when the queue does not exist, then 404; when the caller may not edit settings, then 403; nothing is written', async () => {
+      for (const change of sections()) await save(change);
+      const before = (await store.load()).version;
+      await expect(deleteQueueSettings(store, admin, 'q-gone')).rejects.toMatchObject({ status: 404 });
+      await expect(deleteQueueSettings(store, admin, 'constructor')).rejects.toMatchObject({ status: 404 });
+      await expect(deleteQueueSettings(store, agent, 'q-texts')).rejects.toMatchObject({ status: 403 });
+      expect((await db.doc('queues/q-texts').get()).exists).toBe(true);
+      expect((await store.load()).version).toBe(before);
+    });
   });
 });

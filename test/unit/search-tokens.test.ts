@@ -85,4 +85,23 @@ describe('search tokens are bounded whatever the names and teams', () => {
     expect(tokens).toContain('*|ffluent');
     expect(tokens).toContain(`*|${searchKey('صلى')}`);
   });
+
+  it('when a customer name is a mobile number, then it is found by the whole number and not by a prefix', () => {
+    const tokens = sessionListing(session('+447966197542', 'Grace Hopper'), ['team-a']).searchTokens;
+    for (const query of ['+447966197542', '447966197542'])
+      expect(tokens, query).toContain(`team-a|${searchKey(query)}`);
+    for (const query of ['44', '447', '4479661975', '44796619754'])
+      expect(tokens, query).not.toContain(`team-a|${searchKey(query)}`);
+    expect(tokens, 'an ordinary name still by prefix').toContain(`team-a|${searchKey('hop')}`);
+  });
+
+  it('when a name holds a number or an address among words, then only the masked words lose their prefixes', () => {
+    const tokens = new Set(
+      sessionListing(session('Melissa Jones +44 7966 197542 melissa@gmail.com', 'x'), []).searchTokens,
+    );
+    for (const query of ['mel', 'melissa', 'jon', 'jones', '7966', '197542', 'melissa@gmail.com'])
+      expect(tokens, query).toContain(`*|${searchKey(query)}`);
+    for (const query of ['79', '796', '19', '1975', '19754'])
+      expect(tokens, query).not.toContain(`*|${searchKey(query)}`);
+  });
 });

@@ -4,7 +4,6 @@ import {
   FirestoreChatStore,
   FirestoreSessionThread,
   FirestoreWrapUpReasons,
-  FirestoreQueueAssets,
 } from '../adapters/firestore/chats.js';
 import { FirestorePrivacySettings } from '../adapters/firestore/privacy-settings.js';
 import { FirestoreSessionRepository } from '../adapters/firestore/session-repository.js';
@@ -39,7 +38,6 @@ export function chatDeps(
     privacy,
     settings: new FirestoreChatSettings(dbs.db(), cacheMs, clock),
     wrapUpReasons: new FirestoreWrapUpReasons(dbs.db()),
-    queues: new FirestoreQueueAssets(dbs.db()),
     timeouts: new CloudTasksOfferTimeouts({
       queue: offers.queue,
       url: offers.timeoutUrl,

@@ -72,7 +72,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...meRoutes({ authenticate }),
     ...sessionRoutes({ authenticate, supervision }),
     ...agentRoutes({ authenticate, supervision }),
-    ...deflectionRoutes({ authenticate, deflection, supervision }),
+    ...deflectionRoutes({ authenticate, deflection, supervision, ...(deps.chat ? { chat: deps.chat } : {}) }),
     ...auditRoutes({ authenticate, supervision }),
     ...chatRevealRoutes({ authenticate, reveal: deps.reveal }),
     ...chatRoutes({ authenticate, ...(deps.chat ? { chat: deps.chat } : {}) }),

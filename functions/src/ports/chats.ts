@@ -81,9 +81,3 @@ export interface ChatSettingsStore {
   read(): Promise<{ offerTimeoutSeconds: number }>;
   save(settings: { offerTimeoutSeconds: number }, by: { uid: string }, at: Date): Promise<void>;
 }
-
-/** `queues/{id}`: the queues admins delete (LCH-4 interrupts the chats that came through them). */
-export interface QueueAssets {
-  /** False when there was no such queue. */
-  delete(queueId: string): Promise<boolean>;
-}

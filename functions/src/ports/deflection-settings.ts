@@ -14,7 +14,9 @@ export type SettingsSection =
    * A save of an existing queue's section with only its teams changed, from the queue as stored at the
    * time of the save (so that a concurrent edit of its other fields is not undone).
    */
-  | { section: 'queueTeams'; id: string; teamIds: string[] };
+  | { section: 'queueTeams'; id: string; teamIds: string[] }
+  /** A queue removed, with its teams; a 404 when there is no such queue. */
+  | { section: 'queueDeleted'; id: string };
 
 export interface VersionedConfig {
   /** Undefined until the support center, call and chat settings have all been saved once. */
@@ -27,7 +29,7 @@ export interface DeflectionSettingsStore {
   load(): Promise<VersionedConfig>;
   /**
    * Atomically: reads the whole configuration, applies `change`, lets `check` refuse the result (by
-   * throwing), then replaces the section and writes a new version — or nothing.
+   * throwing), then replaces (or deletes) the section and writes a new version — or nothing.
    */
   save(change: SettingsSection, check: (next: DeflectionConfig) => void): Promise<number>;
   /** Calls back with each new version; returns a function that stops watching. */

@@ -15,7 +15,6 @@ import type {
   SessionThreadSource,
   WrapUpReason,
   WrapUpReasonStore,
-  QueueAssets,
 } from '../../ports/chats.js';
 import { conflict } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
@@ -249,16 +248,3 @@ const tooManyReasons = () =>
     'too_many_wrap_up_reasons',
     `There are already ${MAX_WRAP_UP_REASONS} wrap-up reasons; delete one first.`,
   );
-
-export class FirestoreQueueAssets implements QueueAssets {
-  constructor(private readonly db: Firestore) {}
-
-  delete(queueId: string): Promise<boolean> {
-    const ref = this.db.collection('queues').doc(queueId);
-    return this.db.runTransaction(async (t) => {
-      const exists = (await t.get(ref)).exists;
-      if (exists) t.delete(ref);
-      return exists;
-    });
-  }
-}

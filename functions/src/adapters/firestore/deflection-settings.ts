@@ -65,7 +65,8 @@ function parseAll(docs: RawDocs): DeflectionConfig | undefined {
   };
 }
 
-type SectionWrite = Exclude<SettingsSection, { section: 'queueTeams' }>;
+type SectionWrite = Exclude<SettingsSection, { section: 'queueTeams' | 'queueDeleted' }>;
+type Write = SectionWrite | Extract<SettingsSection, { section: 'queueDeleted' }>;
 
 export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
   constructor(
@@ -112,7 +113,8 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
       const config = parseAll(next);
       if (config) check(config);
       // Replaced, not merged: the document is the section, as checked.
-      t.set(this.refOf(write), write.value);
+      if (write.section === 'queueDeleted') t.delete(this.db.collection('queues').doc(write.id));
+      else t.set(this.refOf(write), write.value);
       t.set(this.db.doc(VERSION_DOC), { version: version + 1, updatedAt: this.clock.now() });
       return version + 1;
     });
@@ -152,7 +154,11 @@ const SCHEMAS = {
  * for a caller that built the value itself. A change of a queue's teams becomes a save of the whole
  * queue section, from the stored queue.
  */
-function resolve(raw: RawDocs, change: SettingsSection): SectionWrite {
+function resolve(raw: RawDocs, change: SettingsSection): Write {
+  if (change.section === 'queueDeleted') {
+    if (!raw.queues.some(([id]) => id === change.id)) throw notFound(`The queue ${change.id}`);
+    return change;
+  }
   let write: SectionWrite;
   if (change.section === 'queueTeams') {
     const stored = raw.queues.find(([id]) => id === change.id);
@@ -169,8 +175,10 @@ function resolve(raw: RawDocs, change: SettingsSection): SectionWrite {
   return { ...write, value: parsed.data } as SectionWrite;
 }
 
-function applyChange(raw: RawDocs, write: SectionWrite): RawDocs {
+function applyChange(raw: RawDocs, write: Write): RawDocs {
   switch (write.section) {
+    case 'queueDeleted':
+      return { ...raw, queues: raw.queues.filter(([id]) => id !== write.id) };
     case 'supportCenter':
     case 'call':
     case 'chat':

@@ -20,7 +20,6 @@ import type {
   OfferTimeouts,
   SessionThreadSource,
   WrapUpReasonStore,
-  QueueAssets,
 } from '../../ports/chats.js';
 import type { Clock } from '../../ports/clock.js';
 import type { PeopleDirectory } from '../../ports/people.js';
@@ -42,7 +41,6 @@ export interface ChatDeps {
   privacy: PrivacySettingsStore;
   settings: ChatSettingsStore;
   wrapUpReasons: WrapUpReasonStore;
-  queues: QueueAssets;
   timeouts: OfferTimeouts;
   commands: PlatformCommands;
   clock: Clock;

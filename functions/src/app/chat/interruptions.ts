@@ -1,5 +1,8 @@
 import type { DeletedAsset } from '../../domain/chat/chat.js';
-import { notFound } from '../../domain/errors.js';
+import type { Actor } from '../../domain/access/permissions.js';
+import { AppError, notFound } from '../../domain/errors.js';
+import type { DeflectionSettingsStore } from '../../ports/deflection-settings.js';
+import { deleteQueueSettings } from '../deflection/settings.js';
 import { applyChatAction, type ChatDeps } from './chats.js';
 
 /** The most chats one deletion interrupts in one request; a queue has far fewer live at once. */
@@ -22,13 +25,24 @@ export async function interruptChatsOfQueue(deps: ChatDeps, queueId: string): Pr
 }
 
 /**
- * An admin deletes a queue: its live chats are interrupted (LCH-4). The queue goes first, so that no
- * chat comes through it after its chats are found; a retry after a failure half-way finds the queue
+ * An admin deletes a queue: it leaves the deflection settings (a new version, so routing and transfer
+ * targets drop it at once), then its live chats are interrupted (LCH-4). The queue goes first, so that
+ * no chat comes through it after its chats are found; a retry after a failure half-way finds the queue
  * gone and interrupts the chats left, and only when there is nothing left to do is it a 404.
  */
-export async function deleteQueue(deps: ChatDeps, queueId: string): Promise<{ interruptedChats: number }> {
-  const existed = await deps.queues.delete(queueId);
-  const interruptedChats = await interruptChatsOfQueue(deps, queueId);
+export async function deleteQueue(
+  deps: { chat: ChatDeps; settings: DeflectionSettingsStore },
+  actor: Actor,
+  queueId: string,
+): Promise<{ interruptedChats: number }> {
+  let existed = true;
+  try {
+    await deleteQueueSettings(deps.settings, actor, queueId);
+  } catch (error) {
+    if (!(error instanceof AppError && error.status === 404)) throw error;
+    existed = false;
+  }
+  const interruptedChats = await interruptChatsOfQueue(deps.chat, queueId);
   if (!existed && interruptedChats === 0) throw notFound('The queue');
   return { interruptedChats };
 }

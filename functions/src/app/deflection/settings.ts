@@ -1,6 +1,6 @@
 import type { Actor } from '../../domain/access/permissions.js';
 import { ownQueueIssues, validateDeflectionConfig } from '../../domain/deflection/settings.js';
-import { invalidRequest } from '../../domain/errors.js';
+import { conflict, invalidRequest } from '../../domain/errors.js';
 import type { DeflectionSettingsStore, SettingsSection } from '../../ports/deflection-settings.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 
@@ -15,6 +15,27 @@ export async function saveSettings(store: DeflectionSettingsStore, actor: Actor,
   const version = await store.save(change, (next) => {
     const issues = validateDeflectionConfig(next);
     if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
+  });
+  return { version };
+}
+
+/**
+ * An admin deletes a queue: it leaves the configuration in one save (so every instance reloads it and
+ * stops routing and transferring to it), refused with a 409 naming every setting that still refers to
+ * it (another queue's parent, the IVR option, custom hours), and then nothing is written.
+ */
+export async function deleteQueueSettings(store: DeflectionSettingsStore, actor: Actor, queueId: string) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const version = await store.save({ section: 'queueDeleted', id: queueId }, (next) => {
+    const issues = validateDeflectionConfig(next);
+    if (issues.length > 0)
+      throw conflict(
+        'queue_in_use',
+        `The queue ${queueId} cannot be deleted while these settings refer to it: ${issues
+          .map((i) => i.path)
+          .join(', ')}.`,
+        { issues },
+      );
   });
   return { version };
 }

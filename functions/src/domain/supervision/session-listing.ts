@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maskCustomerName } from '../privacy/masking.js';
 import type { Channel, Kind } from '../sessions/events.js';
 import type { Session } from '../sessions/session.js';
 
@@ -77,10 +78,24 @@ const MAX_CHUNKS_PER_NAME = 4;
 const isWord = (chunk: string) => /^[\p{L}\p{N}]+$/u.test(chunk);
 
 /**
+ * The words of a name that masking hides (all of a phone number written as a name, an address's local
+ * part, a card number): prefixes of these would let a searcher recover them a digit at a time, so they
+ * are found only whole. Whatever the company's masking setting, as the setting may be turned on later.
+ */
+function maskedWordsOf(name: string): Set<string> {
+  const read = name.slice(0, MAX_TEXT_UNITS);
+  const masked = maskCustomerName(read);
+  if (masked === read) return new Set();
+  const shown = new Set(words(masked));
+  return new Set(words(read).filter((word) => !shown.has(word)));
+}
+
+/**
  * What a session can be found by, most useful first: the ids whole, then every prefix (2 to 15
  * characters) of the first six words of each name (first words of every name before later ones), then
  * up to four white-space separated chunks of each name whole ("jean-luc", "ada@example.com"). Chunks and
- * ids are cut to 64 characters.
+ * ids are cut to 64 characters. A word that masking hides gives no prefix: only itself, cut to 15
+ * characters as a search for it is.
  */
 export function searchTerms(
   names: (string | null | undefined)[],
@@ -89,10 +104,15 @@ export function searchTerms(
   const terms = new Set<string>();
   for (const id of ids) if (id) terms.add(cut(fold(id), MAX_CHUNK));
   const wordsOf = names.map((name) => words(name ?? '').slice(0, MAX_WORDS_PER_NAME));
+  const hiddenOf = names.map((name) => maskedWordsOf(name ?? ''));
   for (let i = 0; i < MAX_WORDS_PER_NAME; i++) {
-    for (const nameWords of wordsOf) {
+    for (const [k, nameWords] of wordsOf.entries()) {
       const word = nameWords[i];
       if (word === undefined) continue;
+      if (hiddenOf[k]!.has(word)) {
+        terms.add(cut(word, MAX_PREFIX));
+        continue;
+      }
       // Prefixes count characters: a letter outside the BMP is two units of a JavaScript string.
       const letters = /[\uD800-\uDFFF]/.test(word) ? Array.from(word) : undefined;
       const length = letters ? letters.length : word.length;

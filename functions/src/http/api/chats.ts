@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { acceptOffer, declineOffer, readDesk, setAgentState, type ChatDeps } from '../../app/chat/chats.js';
 import { readThread, sendAgentMessage } from '../../app/chat/messages.js';
 import { endChat, listWrapUpReasons, sendWrapUp } from '../../app/chat/wrap-up.js';
-import { deleteQueue } from '../../app/chat/interruptions.js';
 import { AgentState, CHOSEN_AGENT_STATES } from '../../domain/chat/agent-state.js';
 import { CHAT_PHASES } from '../../domain/chat/chat.js';
 import { notFound } from '../../domain/errors.js';
@@ -95,10 +94,6 @@ const WrapUpReasonInput = z.strictObject({ label: z.string().trim().min(1).max(1
 const WrapUpReasonParams = z.object({ reasonId: Identifier });
 const WrapUpReasonQuery = z.object({ q: z.string().min(1).max(100).optional() });
 const WrapUpInput = z.strictObject({ reasonId: Identifier });
-const QueueParams = z.object({ queueId: Identifier });
-const QueueDeleted = z.object({
-  interruptedChats: z.number().int().describe('Live chats that came through the queue, now interrupted.'),
-});
 
 /** Live chat, the agent's side (LCH-1 … LCH-5, LCH-10): the caller is the agent. */
 export function chatRoutes(deps: ChatsApiDeps): Route[] {
@@ -311,22 +306,6 @@ export function chatRoutes(deps: ChatsApiDeps): Route[] {
         await settingsEditor(deps.authenticate, req);
         if (!(await chat().wrapUpReasons.delete(req.path().reasonId))) throw notFound('The wrap-up reason');
         return { status: 204 };
-      },
-    ),
-    route(
-      'DELETE',
-      '/v1/queues/:queueId',
-      {
-        operationId: 'deleteQueue',
-        summary: 'Delete a queue; the live chats that came through it are interrupted and can only be ended.',
-        security: ['idToken'],
-        params: QueueParams,
-        answers: { 200: QueueDeleted },
-        errors: [403, 404],
-      },
-      async (req) => {
-        await settingsEditor(deps.authenticate, req);
-        return { status: 200, body: await deleteQueue(chat(), req.path().queueId) };
       },
     ),
     route(

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import type { ChatDeps } from '../../app/chat/chats.js';
+import { deleteQueue } from '../../app/chat/interruptions.js';
 import type { DeflectionDeps } from '../../app/deflection/deps.js';
 import { readSettings, saveSettings } from '../../app/deflection/settings.js';
+import { notFound } from '../../domain/errors.js';
 import { listTransferTargets } from '../../app/deflection/transfers.js';
 import type { SupervisionDeps } from '../../app/supervision/deps.js';
 import {
@@ -27,7 +30,13 @@ export interface DeflectionApiDeps {
   authenticate: Authenticate;
   deflection: () => DeflectionDeps;
   supervision: () => SupervisionDeps;
+  /** Live chat, whose chats a deleted queue interrupts; absent where live chat is not deployed. */
+  chat?: () => ChatDeps;
 }
+
+const QueueDeleted = z.object({
+  interruptedChats: z.number().int().describe('Live chats that came through the queue, now interrupted.'),
+});
 
 /** A settings save: refused whole with every problem listed when the configuration it makes is invalid. */
 const settingsSave = {
@@ -124,6 +133,28 @@ export function deflectionRoutes(deps: DeflectionApiDeps): Route[] {
         return {
           status: 200,
           body: await saveSettings(settings(), actor, { section: 'queue', id: queueId, value }),
+        };
+      },
+    ),
+    route(
+      'DELETE',
+      '/v1/settings/queues/:queueId',
+      {
+        operationId: 'deleteQueue',
+        summary:
+          'Delete a queue, refused while other settings refer to it; its live chats are interrupted and can only be ended (LCH-4).',
+        security: ['idToken'],
+        params: z.object({ queueId: Identifier }),
+        answers: { 200: QueueDeleted },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        const actor = await settingsEditor(deps.authenticate, req);
+        if (!deps.chat) throw notFound('Live chat');
+        const { queueId } = req.path();
+        return {
+          status: 200,
+          body: await deleteQueue({ chat: deps.chat(), settings: settings() }, actor, queueId),
         };
       },
     ),
