@@ -1,4 +1,4 @@
-import { Firestore } from '@google-cloud/firestore';
+import { FieldValue, Firestore } from '@google-cloud/firestore';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
@@ -457,6 +457,23 @@ describe('RDP-2: profile flags where agents and supervisors already look', () =>
     );
     // The chat itself did not move: still offered to the same agent.
     expect(desk).toMatchObject({ status: 'offered', role: 'offered' });
+  });
+
+  it('when a session was stored before it had profile flags, then it is shown without any and takes them as they come', async () => {
+    await created('rdp-old');
+    await db.doc('sessions/rdp-old').update({
+      profile: FieldValue.delete(),
+      metadata: FieldValue.delete(),
+      profileHistory: FieldValue.delete(),
+    });
+    const before = await call('manager', 'GET', '/v1/sessions/rdp-old');
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ profileFlags: [], profile: {}, profileHistory: [] });
+    expect((await appsApi('GET', 'rdp-old')).body.reserved_bad_actor).toBeNull();
+
+    await metadataUpdated('rdp-old', 1, 'sip', { reserved_bad_actor: true });
+    const after = await call('manager', 'GET', '/v1/sessions/rdp-old');
+    expect(after.body.profileFlags).toEqual([expect.objectContaining({ flag: 'bad_actor', source: 'sip' })]);
   });
 
   it('when properties were sent, then no log line carries the metadata the SDK sent', () => {

@@ -31,7 +31,8 @@ import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { notFound } from '../domain/errors.js';
 import { readReservedData, setReservedData } from '../app/reserved-data.js';
 import { EventTime, Sequence } from '../domain/sessions/events.js';
-import { PROFILE_SOURCES, RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
+import { RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
+import { Profile, ProfileHistory } from './api/answers.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -103,41 +104,16 @@ const Ingested = onFirstUse(() =>
       .describe('Why the event did not fit the session where it falls in the order.'),
   }),
 );
-const ReservedFlag = onFirstUse(() =>
-  z.object({
-    value: z.boolean(),
-    source: z.enum(PROFILE_SOURCES),
-    sequence: z.number().int(),
-    at: Instant(),
-  }),
-);
 const ReservedData = onFirstUse(() =>
   z.object({
     sessionId: z.string(),
     reserved_verified_customer: z.boolean().nullable().describe('Null when never sent.'),
     reserved_bad_actor: z.boolean().nullable(),
     reserved_repeat_customer: z.boolean().nullable(),
-    profile: z
-      .object({
-        verifiedCustomer: ReservedFlag().optional(),
-        badActor: ReservedFlag().optional(),
-        repeatCustomer: ReservedFlag().optional(),
-      })
-      .describe('Each property as a profile flag: its value, where it came from, and when.'),
-    history: z
-      .array(
-        z.object({
-          flag: z.enum(['verifiedCustomer', 'badActor', 'repeatCustomer']),
-          from: z.boolean().nullable(),
-          to: z.boolean(),
-          source: z.enum(PROFILE_SOURCES),
-          by: z.string().nullable(),
-          sequence: z.number().int(),
-          eventId: z.string(),
-          at: Instant(),
-        }),
-      )
-      .describe('Every change, oldest first, whoever made it (SDK, Apps API, SIP, virtual agent).'),
+    profile: Profile().describe('Each property as a profile flag: its value, where it came from, and when.'),
+    history: ProfileHistory().describe(
+      'Every change, oldest first, whoever made it (SDK, Apps API, SIP, virtual agent).',
+    ),
     lastSequence: z.number().int(),
   }),
 );
