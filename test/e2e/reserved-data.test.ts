@@ -202,6 +202,19 @@ describe('RDP-1: reserved data properties from every source, read back', () => {
       reserved_repeat_customer: null,
       lastSequence: 1,
     });
+    const ingestedLines = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.event === 'session_event_ingested' && entry.eventId === 'rdp-api-1');
+    expect(ingestedLines).toEqual([
+      expect.objectContaining({
+        severity: 'INFO',
+        sessionId: 'rdp-api',
+        eventType: 'metadata.updated',
+        outcome: 'applied',
+        status: 'queued',
+      }),
+    ]);
+    expect(Object.keys(ingestedLines[0]!)).not.toContain('metadata');
 
     const read = await appsApi('GET', 'rdp-api');
     expect(read.body.profile).toEqual({

@@ -277,19 +277,29 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         const { verified, body } = signedBody(req.req, { allowV1: false });
         const { sessionId } = req.path();
         const { eventId, sequence, occurredAt, by, ...properties } = req.body(body);
-        return {
-          status: 200,
-          body: await onlyOnce(verified, () =>
-            setReservedData(deps.ingest(), {
-              sessionId,
-              eventId,
-              sequence,
-              occurredAt,
-              ...(by === undefined ? {} : { by }),
-              properties,
-            }),
-          ),
-        };
+        const { answer, ingested, event } = await onlyOnce(verified, () =>
+          setReservedData(deps.ingest(), {
+            sessionId,
+            eventId,
+            sequence,
+            occurredAt,
+            ...(by === undefined ? {} : { by }),
+            properties,
+          }),
+        );
+        // Logged like an event from /v1/events or Pub/Sub: identifiers and outcome, never the values.
+        logs.sessionEventIngested(
+          {
+            sessionId: event.sessionId,
+            eventId: event.eventId,
+            eventType: event.type,
+            outcome: ingested.outcome,
+            status: ingested.session.status,
+            ...(ingested.anomaly ? { anomaly: ingested.anomaly } : {}),
+          },
+          req.log,
+        );
+        return { status: 200, body: answer };
       },
     ),
     route(
