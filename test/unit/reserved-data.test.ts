@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import { ProfileFlags, ProfileHistory } from '../../functions/src/http/api/answers.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { platformEventsFromPubSub } from '../../functions/src/triggers/platform-events-pubsub.js';
 import {
@@ -413,5 +414,32 @@ describe('a session event dropped as poison', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).not.toContain('example.com');
     expect(logged[0]!.length).toBeLessThan(1000);
+  });
+});
+
+describe('profile flags in the answer schemas', () => {
+  it('when any profile is shown or its history read back, then the answer schemas accept every flag, and name no other', () => {
+    const flag = (value: boolean) => ({ value, source: 'sip' as const, sequence: 1, at: at(1) });
+    const shownFlags = new Set<string>();
+    for (const verified of [undefined, true, false])
+      for (const badActor of [undefined, true, false])
+        for (const repeat of [undefined, true, false]) {
+          const shown = shownProfileFlags({
+            ...(verified === undefined ? {} : { verifiedCustomer: flag(verified) }),
+            ...(badActor === undefined ? {} : { badActor: flag(badActor) }),
+            ...(repeat === undefined ? {} : { repeatCustomer: flag(repeat) }),
+          });
+          expect(ProfileFlags().safeParse(shown).success).toBe(true);
+          for (const { flag: name } of shown) shownFlags.add(name);
+        }
+    expect([...ProfileFlags().element.shape.flag.options].sort()).toEqual([...shownFlags].sort());
+
+    const s = fold('S', [
+      created({ reserved_verified_customer: true, reserved_bad_actor: true, reserved_repeat_customer: true }),
+    ]);
+    expect(ProfileHistory().parse(s.profileHistory)).toEqual(s.profileHistory);
+    expect([...ProfileHistory().element.shape.flag.options].sort()).toEqual(
+      s.profileHistory.map((c) => c.flag).sort(),
+    );
   });
 });

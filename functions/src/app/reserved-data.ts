@@ -26,7 +26,7 @@ export interface ReservedDataWrite {
 }
 
 /** What the Apps API reads back: each reserved property (null when never sent) and the flags behind them. */
-export function reservedDataOf(session: Session) {
+function reservedDataOf(session: Session) {
   return {
     sessionId: session.id,
     ...reservedPropertiesOf(session.profile),

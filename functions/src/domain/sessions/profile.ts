@@ -19,7 +19,8 @@ export interface ProfileFlag {
   at: string;
 }
 
-export type ProfileFlagName = 'verifiedCustomer' | 'badActor' | 'repeatCustomer';
+export const PROFILE_FLAG_NAMES = ['verifiedCustomer', 'badActor', 'repeatCustomer'] as const;
+export type ProfileFlagName = (typeof PROFILE_FLAG_NAMES)[number];
 
 export interface SessionProfile {
   verifiedCustomer?: ProfileFlag;
@@ -56,8 +57,8 @@ export interface ProfileChange {
  */
 export const MAX_PROFILE_CHANGES_KEPT = 200;
 
-export const MAX_METADATA_KEYS = 50;
-export const MAX_METADATA_TEXT = 1000;
+const MAX_METADATA_KEYS = 50;
+const MAX_METADATA_TEXT = 1000;
 
 /**
  * Keys become Firestore field names: letters, digits, `_` and `-`, starting with a letter or digit
@@ -124,7 +125,7 @@ export const Metadata = z
 export type Metadata = Record<string, MetadataValue>;
 
 /** The reserved properties among `metadata`, as the flags they set. */
-export function reservedFlagsOf(metadata: Metadata): [ProfileFlagName, boolean][] {
+function reservedFlagsOf(metadata: Metadata): [ProfileFlagName, boolean][] {
   return [...RESERVED_PROPERTIES].flatMap(([key, flag]) => {
     const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
     return typeof value === 'boolean' ? [[flag, value] as [ProfileFlagName, boolean]] : [];
@@ -132,7 +133,7 @@ export function reservedFlagsOf(metadata: Metadata): [ProfileFlagName, boolean][
 }
 
 /** The keys of `metadata` that are not reserved: what the session keeps as the SDK's metadata. */
-export function otherMetadataOf(metadata: Metadata): Metadata {
+function otherMetadataOf(metadata: Metadata): Metadata {
   return Object.fromEntries(Object.entries(metadata).filter(([key]) => !key.startsWith(RESERVED_PREFIX)));
 }
 
@@ -186,7 +187,8 @@ export function applyProfileWrite(state: ProfileState, write: ProfileWrite): Pro
 }
 
 /** What an agent or a supervisor sees of the profile (RDP-2): one entry per flag shown. */
-export type ShownFlag = 'verified' | 'unverified' | 'bad_actor' | 'repeat_customer';
+export const SHOWN_FLAGS = ['verified', 'unverified', 'bad_actor', 'repeat_customer'] as const;
+export type ShownFlag = (typeof SHOWN_FLAGS)[number];
 
 export interface ShownProfileFlag {
   flag: ShownFlag;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Channel, CrmLink, EndReason, Kind } from '../../domain/sessions/events.js';
-import { PROFILE_SOURCES } from '../../domain/sessions/profile.js';
+import { PROFILE_FLAG_NAMES, PROFILE_SOURCES, SHOWN_FLAGS } from '../../domain/sessions/profile.js';
 import { onFirstUse } from '../router.js';
 
 /**
@@ -14,7 +14,7 @@ export const ProfileFlags = onFirstUse(() =>
   z
     .array(
       z.object({
-        flag: z.enum(['verified', 'unverified', 'bad_actor', 'repeat_customer']),
+        flag: z.enum(SHOWN_FLAGS),
         label: z.string(),
         source: z.enum(PROFILE_SOURCES),
         sourceLabel: z.string(),
@@ -48,7 +48,7 @@ export const Profile = onFirstUse(() =>
 export const ProfileHistory = onFirstUse(() =>
   z.array(
     z.object({
-      flag: z.enum(['verifiedCustomer', 'badActor', 'repeatCustomer']),
+      flag: z.enum(PROFILE_FLAG_NAMES),
       from: z.boolean().nullable().describe('Null when the flag had not been set before.'),
       to: z.boolean(),
       source: z.enum(PROFILE_SOURCES),
