@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { schemaFiles } from '../../scripts/export-schemas.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
 import { ProfileFlags, ProfileHistory } from '../../functions/src/http/api/answers.js';
 import { configureLogs } from '../../functions/src/log.js';
@@ -441,5 +442,16 @@ describe('profile flags in the answer schemas', () => {
     expect([...ProfileHistory().element.shape.flag.options].sort()).toEqual(
       s.profileHistory.map((c) => c.flag).sort(),
     );
+  });
+});
+
+describe('the published history of profile changes', () => {
+  it('when the Apps API answer or the session details describe the history, then they say it keeps the newest changes, not every one', () => {
+    const files = schemaFiles();
+    for (const path of ['schemas/openapi.platform-events.json', 'schemas/openapi.api.json']) {
+      const text = files[path]!;
+      expect(text, path).toContain(`The newest ${MAX_PROFILE_CHANGES_KEPT} changes`);
+      expect(text, path).not.toMatch(/every change/i);
+    }
   });
 });

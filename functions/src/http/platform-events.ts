@@ -31,7 +31,7 @@ import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { notFound } from '../domain/errors.js';
 import { readReservedData, setReservedData } from '../app/reserved-data.js';
 import { EventTime, Sequence } from '../domain/sessions/events.js';
-import { RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
+import { MAX_PROFILE_CHANGES_KEPT, RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
 import { Profile, ProfileHistory } from './api/answers.js';
 
 export interface PlatformEventsDeps {
@@ -112,7 +112,7 @@ const ReservedData = onFirstUse(() =>
     reserved_repeat_customer: z.boolean().nullable(),
     profile: Profile().describe('Each property as a profile flag: its value, where it came from, and when.'),
     history: ProfileHistory().describe(
-      'Every change, oldest first, whoever made it (SDK, Apps API, SIP, virtual agent).',
+      `The newest ${MAX_PROFILE_CHANGES_KEPT} changes, oldest first, whoever made them (SDK, Apps API, SIP, virtual agent); the session's events keep all.`,
     ),
     lastSequence: z.number().int(),
   }),
@@ -309,8 +309,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         ...signed,
         errors: [404, 413],
         operationId: 'getReservedData',
-        summary:
-          "Apps API: a session's reserved data properties, where each came from, and every change (RDP-1).",
+        summary: `Apps API: a session's reserved data properties, where each came from, and the newest ${MAX_PROFILE_CHANGES_KEPT} changes (RDP-1).`,
         params: SessionParams,
         answers: { 200: ReservedData },
       },
