@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -239,16 +239,16 @@ http.ServerResponse.prototype.writeHead = function (...args) {
 
 /**
  * The SDKs (the package's dependencies loaded from node_modules, other than the framework every hello
- * loads) whose folder holds a module that was loaded by the first answer, from a recorded run.
+ * loads) whose folder in `nodeModules` holds a module loaded by the first answer, from a recorded run.
  */
-export function sdksLoaded(recorded: string, packageRoot: string, dependencies: readonly string[]): string[] {
+export function sdksLoaded(recorded: string, nodeModules: string, dependencies: readonly string[]): string[] {
   const lines = recorded.split('\n');
   const untilAnswer = lines.slice(0, lines.indexOf('answered'));
   const files = untilAnswer.map((line) => (line.startsWith('file://') ? fileURLToPath(line) : line));
   return dependencies
     .filter((name) => name !== '@google-cloud/functions-framework' && !BUNDLED_DEPENDENCIES.has(name))
     .filter((name) => {
-      const folder = join(packageRoot, 'node_modules', name) + sep;
+      const folder = join(nodeModules, name) + sep;
       return files.some((file) => file.startsWith(folder));
     })
     .sort();
@@ -390,7 +390,8 @@ async function discoverSdks(name: FunctionName, recorder: string, scratch: strin
     ask,
     answers,
   );
-  return sdksLoaded(readFileSync(recorded, 'utf8'), pkg, dependencies);
+  // Modules are recorded by their real path: node_modules may be a link.
+  return sdksLoaded(readFileSync(recorded, 'utf8'), realpathSync(join(pkg, 'node_modules')), dependencies);
 }
 
 export async function run() {

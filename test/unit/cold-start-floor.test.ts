@@ -23,13 +23,13 @@ describe('the cold-start floor of a function', () => {
       file('@google-cloud/storage/build/cjs/src/index.js'),
       '',
     ].join('\n');
-    expect(sdksLoaded(recorded, root, dependencies)).toEqual(['@google-cloud/firestore']);
+    expect(sdksLoaded(recorded, `${root}/node_modules`, dependencies)).toEqual(['@google-cloud/firestore']);
   });
 
   it('tells a package from another whose name it begins', () => {
     const recorded = [file('jsforce-extra/index.js'), file('@google-cloud/storage/a.js'), 'answered'].join(
       '\n',
     );
-    expect(sdksLoaded(recorded, root, dependencies)).toEqual(['@google-cloud/storage']);
+    expect(sdksLoaded(recorded, `${root}/node_modules`, dependencies)).toEqual(['@google-cloud/storage']);
   });
 });
