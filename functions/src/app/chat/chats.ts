@@ -81,6 +81,7 @@ const outboxFor = (effects: readonly ChatEffect[], at: string): ChatOutboxItem[]
   effects.flatMap((effect): ChatOutboxItem[] => {
     switch (effect.type) {
       case 'schedule_offer_timeout':
+      case 'schedule_transfer_timeout':
         return [
           {
             id: `timeout-${effect.offerId}`,
