@@ -16,6 +16,7 @@ import { FirestorePrivacySettings } from '../../functions/src/adapters/firestore
 import { composePlatformEventsPubSub } from '../../functions/src/composition/platform-events.js';
 import { functionConfig } from '../../functions/src/config.js';
 import type { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import type { ChatStore } from '../../functions/src/ports/chats.js';
 import type { PlatformCommand } from '../../functions/src/ports/platform-commands.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
@@ -201,6 +202,48 @@ describe('offers (LCH-1, LCH-2)', () => {
     expect(published.filter((c) => c.type === 'chat.reroute' && c.sessionId === 'lost-1')).toHaveLength(0);
     expect(await timeOutOffer(chat, 'lost-1', 'lost-1-e2')).toBe('already_settled');
     expect(published.filter((c) => c.type === 'chat.reroute' && c.sessionId === 'lost-1')).toHaveLength(1);
+  });
+});
+
+describe('a message arriving while the first offer is made (LCH-1, LCH-3)', () => {
+  it('when a customer message is stored between the offer reading the thread and committing, then the agent’s thread still holds it', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    const [created, first, assigned] = chatUntilAssigned('interleaved-1', 'ann', 'Hello');
+    const late: SessionEvent = {
+      ...envelope('interleaved-1', 3),
+      type: 'message.sent',
+      message: { id: 'interleaved-1-m2', author: { type: 'consumer' }, text: 'Are you there?' },
+    };
+    // The late message's transaction has done its reads and is about to commit.
+    let messageReady: () => void = () => {};
+    let lateDelivery: Promise<unknown> | undefined;
+    const chats: ChatStore = Object.create(chat.chats) as ChatStore;
+    chats.inTransaction = (work) =>
+      chat.chats.inTransaction(async (tx) => {
+        const result = await work(tx);
+        messageReady();
+        return result;
+      });
+    const interleaving: ChatDeps = {
+      ...chat,
+      chats,
+      thread: {
+        messagesOf: async (sessionId) => {
+          const read = await chat.thread.messagesOf(sessionId);
+          if (!lateDelivery) {
+            // Between this read and the offer's commit, the next message arrives and is handled.
+            const ready = new Promise<void>((resolve) => (messageReady = resolve));
+            lateDelivery = ingestSessionEvent({ ...composed, chat: interleaving }, late);
+            await ready;
+          }
+          return read;
+        },
+      },
+    };
+    await deliver([created!, first!]);
+    await ingestSessionEvent({ ...composed, chat: interleaving }, assigned!);
+    await lateDelivery;
+    expect((await thread('ann', 'interleaved-1')).map((m) => m.text)).toEqual(['Hello', 'Are you there?']);
   });
 });
 

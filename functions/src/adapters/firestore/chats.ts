@@ -23,7 +23,8 @@ import { TtlCache } from './cache.js';
 /**
  * Layout:
  * - `chats/{sessionId}`: the chat's state (server only), with `sent/{agentId}:{clientMessageId}` the
- *   messages agents sent, by their client's id;
+ *   messages agents sent, by their client's id, and `thread/mark` the last session message copied to
+ *   agents' threads (written even before the chat exists);
  * - `chatOutbox/{key}/items/{itemId}`: what committed changes still have to do (server only);
  * - `agentDesks/{uid}`: the agent's state and owed wrap-ups; under it `chats/{sessionId}` the agent's
  *   view of each chat offered to them and `chats/{sessionId}/messages/{messageId}` their copy of the
@@ -55,6 +56,7 @@ export class FirestoreChatStore implements ChatStore {
   private deskRef = (agentId: string) => this.db.collection(AGENT_DESKS).doc(agentId);
   private viewRef = (agentId: string, sessionId: string) =>
     this.deskRef(agentId).collection(CHATS).doc(sessionId);
+  private threadMarkRef = (sessionId: string) => this.chatRef(sessionId).collection('thread').doc('mark');
   private outboxItems = (key: string) => this.db.collection(OUTBOX).doc(key).collection('items');
 
   inTransaction<T>(work: (tx: ChatTransaction) => Promise<T>): Promise<T> {
@@ -73,6 +75,11 @@ export class FirestoreChatStore implements ChatStore {
         getSentMessage: async (sessionId, clientMessageId) =>
           (await t.get(this.chatRef(sessionId).collection('sent').doc(clientMessageId))).data() as
             SentAgentMessage | undefined,
+        readThreadMark: async (sessionId) => {
+          await t.get(this.threadMarkRef(sessionId));
+        },
+        markThread: (sessionId, messageId) =>
+          set(this.threadMarkRef(sessionId), { messageId, at: this.clock.now().toISOString() }),
         putChat: (chat, queueId) =>
           writes.push((tt) =>
             tt.set(this.chatRef(chat.sessionId), queueId === undefined ? chat : { ...chat, queueId }, {
