@@ -205,6 +205,39 @@ describe('offers (LCH-1, LCH-2)', () => {
   });
 });
 
+describe('events out of order (LCH-1)', () => {
+  it('when the assignment arrives before the session’s creation, then the agent gets the same offer as in order, exactly once', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    const inOrder = chatUntilAssigned('ordered-1', 'ann', 'Hello');
+    await deliver(inOrder);
+    await setAgentState(chat, 'bob', 'available');
+    const [created, message, assigned] = chatUntilAssigned('reordered-1', 'bob', 'Hello');
+    await deliver([assigned!, created!, message!]);
+
+    const offerOf = async (agentId: string, sessionId: string) => {
+      const { offer, status, customerName, queueName, date } = (await view(agentId, sessionId))!;
+      return { offerId: offer.offerId, purpose: offer.purpose, status, customerName, queueName, date };
+    };
+    expect((await offerOf('bob', 'reordered-1')).offerId).toBe('reordered-1-e2');
+    // Every event again, as a redelivering platform would: still the one offer.
+    await deliver([assigned!, message!, created!]);
+    expect(await offerOf('bob', 'reordered-1')).toEqual({
+      ...(await offerOf('ann', 'ordered-1')),
+      offerId: 'reordered-1-e2',
+    });
+    expect((await offerOf('ann', 'ordered-1')).offerId).toBe('ordered-1-e2');
+    for (const sessionId of ['ordered-1', 'reordered-1']) {
+      expect(scheduled.filter((s) => s.sessionId === sessionId)).toEqual([
+        expect.objectContaining({ offerId: `${sessionId}-e2` }),
+      ]);
+    }
+    expect((await thread('bob', 'reordered-1')).map((m) => m.text)).toEqual(['Hello']);
+    await expect(acceptOffer(chat, 'bob', 'reordered-1', 'reordered-1-e2')).resolves.toMatchObject({
+      owner: 'bob',
+    });
+  });
+});
+
 describe('a message arriving while the first offer is made (LCH-1, LCH-3)', () => {
   it('when a customer message is stored between the offer reading the thread and committing, then the agent’s thread still holds it', async () => {
     await setAgentState(chat, 'ann', 'available');
@@ -228,6 +261,7 @@ describe('a message arriving while the first offer is made (LCH-1, LCH-3)', () =
       ...chat,
       chats,
       thread: {
+        lastAssignmentOf: (sessionId) => chat.thread.lastAssignmentOf(sessionId),
         messagesOf: async (sessionId) => {
           const read = await chat.thread.messagesOf(sessionId);
           if (!lateDelivery) {

@@ -77,6 +77,8 @@ export interface WrapUpReasonStore {
 /** The customer's messages as the platform reported them (the session's `message.sent` events), in order. */
 export interface SessionThreadSource {
   messagesOf(sessionId: string): Promise<ThreadMessage[]>;
+  /** The id of the session's latest `session.assigned` event (the offer it makes is named by it). */
+  lastAssignmentOf(sessionId: string): Promise<{ eventId: string; agentId: string } | undefined>;
 }
 
 /** Schedules an offer's timeout: a task named for the offer, so that asking twice schedules it once. */

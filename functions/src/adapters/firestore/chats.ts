@@ -172,6 +172,19 @@ export class FirestoreSessionThread implements SessionThreadSource {
       .reverse()
       .map((d) => threadMessageOf(d.get('message') as never, d.get('occurredAt') as string, initials));
   }
+
+  async lastAssignmentOf(sessionId: string): Promise<{ eventId: string; agentId: string } | undefined> {
+    const snapshot = await this.db
+      .collection('sessions')
+      .doc(sessionId)
+      .collection('events')
+      .where('type', '==', 'session.assigned')
+      .orderBy('sequence', 'desc')
+      .limit(1)
+      .get();
+    const last = snapshot.docs[0];
+    return last && { eventId: last.id, agentId: last.get('agent.id') as string };
+  }
 }
 
 /** How long an offer waits when no admin has said otherwise. */
