@@ -194,6 +194,20 @@ describe('offers (LCH-1, LCH-2)', () => {
     await expect(acceptOffer(chat, 'ann', 'rona-3', 'rona-3-e2')).resolves.toMatchObject({ owner: 'ann' });
   });
 
+  it('when the assignment of an offer that timed out is redelivered, then the agent is not offered it again and the platform is not told again', async () => {
+    await setAgentState(chat, 'bob', 'available');
+    const events = chatUntilAssigned('past-1', 'bob', 'hi');
+    await deliver(events);
+    expect(await timeOutOffer(chat, 'past-1', 'past-1-e2')).toBe('timed_out');
+    await setAgentState(chat, 'bob', 'available');
+    const told = published.filter((c) => c.sessionId === 'past-1').length;
+    await ingestSessionEvent(ingest, events[2]!);
+    expect(await view('bob', 'past-1')).toMatchObject({ status: 'withdrawn', offer: null });
+    expect(published.filter((c) => c.sessionId === 'past-1')).toHaveLength(told);
+    expect(scheduled.filter((s) => s.sessionId === 'past-1')).toHaveLength(1);
+    await expect(acceptOffer(chat, 'bob', 'past-1', 'past-1-e2')).rejects.toMatchObject({ status: 409 });
+  });
+
   it('when the platform cannot be told after the timeout took effect, then the retried task tells it, once', async () => {
     await setAgentState(chat, 'bob', 'available');
     await deliver(chatUntilAssigned('lost-1', 'bob', 'hi'));

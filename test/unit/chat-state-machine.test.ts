@@ -9,6 +9,7 @@ import {
   newDesk,
   OWNED_PHASES,
   pickedOfferId,
+  REMEMBERED_OFFERS,
   type AgentDesk,
   type ChatAction,
   type ChatCase,
@@ -408,6 +409,58 @@ describe('the chat state machine, example by example', () => {
     ).toMatchObject({ ok: false });
   });
 
+  it('when an offer that was withdrawn is made again under its id (a redelivered assignment), then nothing changes; a new id offers it', () => {
+    const start = offered();
+    const timedOut = must(
+      decide(start.chat, start.desks, { type: 'offer_timeout', offerId: 'o1', at: at(30) }),
+    );
+    expect(timedOut.chat.pastOfferIds).toEqual(['o1']);
+    const back = withDesks(start.desks, [available('ann')]);
+    const again = {
+      type: 'offer',
+      sessionId: 'S',
+      agentId: 'ann',
+      offerId: 'o1',
+      at: at(40),
+      timeoutMs: TIMEOUT,
+    } as const;
+    expect(decide(timedOut.chat, back, again)).toMatchObject({ ok: false, reason: 'offer_reused' });
+    const next = must(decide(timedOut.chat, back, { ...again, offerId: 'o2' }));
+    expect(next.chat).toMatchObject({
+      phase: 'offered',
+      offer: { offerId: 'o2' },
+      pastOfferIds: ['o1', 'o2'],
+    });
+    // A late timeout of the first offer does not touch the second.
+    expect(decide(next.chat, back, { type: 'offer_timeout', offerId: 'o1', at: at(45) })).toMatchObject({
+      ok: false,
+      reason: 'offer_gone',
+    });
+  });
+
+  it('when a chat is offered more often than it remembers, then it remembers the latest ids', () => {
+    const start = offered();
+    const desks = start.desks;
+    let chat = start.chat;
+    for (let i = 2; i <= REMEMBERED_OFFERS + 5; i++) {
+      chat = must(
+        decide(chat, desks, { type: 'decline', agentId: 'ann', offerId: `o${i - 1}`, at: at(i) }),
+      ).chat;
+      chat = must(
+        decide(chat, desks, {
+          type: 'offer',
+          sessionId: 'S',
+          agentId: 'ann',
+          offerId: `o${i}`,
+          at: at(i),
+          timeoutMs: TIMEOUT,
+        }),
+      ).chat;
+    }
+    expect(chat.pastOfferIds).toHaveLength(REMEMBERED_OFFERS);
+    expect(chat.pastOfferIds.at(-1)).toBe(`o${REMEMBERED_OFFERS + 5}`);
+  });
+
   it('when the queue of a live chat is deleted, then the chat is interrupted and can only be ended', () => {
     const { chat, desks } = accepted();
     const cut = must(
@@ -456,6 +509,8 @@ const Step = fc.record({
   agent: fc.nat(AGENTS.length - 1),
   other: fc.nat(AGENTS.length - 1),
   pickOpenOffer: fc.boolean(),
+  /** Name the action's offer by one the chat used before (a redelivery, a late task or click). */
+  reusePastOffer: fc.boolean(),
   state: fc.constantFrom(...CHOSEN_AGENT_STATES),
 });
 type Step = typeof Step extends fc.Arbitrary<infer T> ? T : never;
@@ -469,11 +524,13 @@ function actionFor(
   const agentId = AGENTS[step.agent]!;
   const other = AGENTS[step.other]!;
   const time = at(world.second);
-  const offerId = () => `o${world.nextOffer++}`;
+  const past = chat?.pastOfferIds ?? [];
+  const pastOffer = step.reusePastOffer && past.length > 0 ? past[step.other % past.length]! : undefined;
+  const offerId = () => pastOffer ?? `o${world.nextOffer++}`;
   // Mostly act on the offer that is open, sometimes on a stale or foreign one.
-  const openOffer = step.pickOpenOffer && chat?.offer ? chat.offer : null;
+  const openOffer = step.pickOpenOffer && !pastOffer && chat?.offer ? chat.offer : null;
   // The pick of a queue transfer mostly echoes the request, sometimes a stale one.
-  const request = step.pickOpenOffer && chat?.transfer ? chat.transfer.offerId : 'o-stale';
+  const request = step.pickOpenOffer && chat?.transfer ? chat.transfer.offerId : (pastOffer ?? 'o-stale');
   switch (step.kind) {
     case 0:
       return { type: 'offer', sessionId, agentId, offerId: offerId(), at: time, timeoutMs: TIMEOUT };
@@ -486,16 +543,16 @@ function actionFor(
       return {
         type: 'accept',
         agentId: openOffer?.agentId ?? agentId,
-        offerId: openOffer?.offerId ?? 'o-stale',
+        offerId: openOffer?.offerId ?? pastOffer ?? 'o-stale',
         at: time,
       };
     case 4:
-      return { type: 'offer_timeout', offerId: openOffer?.offerId ?? request, at: time };
+      return { type: 'offer_timeout', offerId: openOffer?.offerId ?? pastOffer ?? request, at: time };
     case 5:
       return {
         type: 'decline',
         agentId: openOffer?.agentId ?? agentId,
-        offerId: openOffer?.offerId ?? 'o-stale',
+        offerId: openOffer?.offerId ?? pastOffer ?? 'o-stale',
         at: time,
       };
     case 6:
@@ -620,10 +677,22 @@ function play(steps: Step[], seen = new Set<string>()) {
       (before.offer !== null || action.offerId !== before.transfer.offerId)
     )
       expect(decision.ok).toBe(false);
+    // An id the chat used before names nothing new, and answers only the offer or request still open.
+    if (before && 'offerId' in action && before.pastOfferIds.includes(action.offerId)) {
+      const stillOpen =
+        action.offerId === before.offer?.offerId ||
+        (before.offer === null && action.offerId === before.transfer?.offerId);
+      const names = action.type === 'offer' || action.type === 'request_transfer' || action.type === 'invite';
+      if (names ? action.type !== 'offer' || action.offerId !== before.transfer?.offerId : !stillOpen)
+        expect(decision).toMatchObject({ ok: false });
+    }
     if (!decision.ok) {
       checkWorld(world);
       continue;
     }
+    if (decision.chat.offer && decision.chat.offer.offerId !== before?.offer?.offerId)
+      expect(before?.pastOfferIds ?? []).not.toContain(decision.chat.offer.offerId);
+    expect(decision.chat.pastOfferIds.length).toBeLessThanOrEqual(REMEMBERED_OFFERS);
     for (const changed of decision.desks) expect(involved).toContain(changed.agentId);
     const after = decision.chat;
 
@@ -663,6 +732,7 @@ describe('the chat state machine, over random sequences of actions, events and t
           agent: i,
           other: 0,
           pickOpenOffer: false,
+          reusePastOffer: false,
           state: 'available' as const,
         }));
         play([...ready, ...steps]);
@@ -681,6 +751,7 @@ describe('the chat state machine, over random sequences of actions, events and t
           agent: i,
           other: 0,
           pickOpenOffer: false,
+          reusePastOffer: false,
           state: 'available' as const,
         }));
         play(
@@ -706,5 +777,5 @@ describe('the chat state machine, over random sequences of actions, events and t
         'wrapped_up',
       ].sort(),
     );
-  });
+  }, 60_000);
 });

@@ -46,6 +46,10 @@ export const LIVE_PHASES = [
 /** A thread is read whole when an agent is offered the chat: its length is bounded here. */
 export const MAX_THREAD_MESSAGES = 500;
 
+/** A stored chat; one written before chats remembered their past offer ids has none. */
+const storedChat = (data: object | undefined): ChatCase | undefined =>
+  data && { ...(data as ChatCase), pastOfferIds: (data as Partial<ChatCase>).pastOfferIds ?? [] };
+
 export class FirestoreChatStore implements ChatStore {
   constructor(
     private readonly db: Firestore,
@@ -64,7 +68,7 @@ export class FirestoreChatStore implements ChatStore {
       const writes: ((t: Transaction) => void)[] = [];
       const set = (ref: DocumentReference, data: object) => writes.push((tt) => tt.set(ref, data));
       const result = await work({
-        getChat: async (sessionId) => (await t.get(this.chatRef(sessionId))).data() as ChatCase | undefined,
+        getChat: async (sessionId) => storedChat((await t.get(this.chatRef(sessionId))).data()),
         getDesks: async (agentIds) => {
           if (agentIds.length === 0) return new Map();
           const snapshots = await t.getAll(...agentIds.map(this.deskRef));
@@ -105,7 +109,7 @@ export class FirestoreChatStore implements ChatStore {
   }
 
   async getChat(sessionId: string): Promise<ChatCase | undefined> {
-    return (await this.chatRef(sessionId).get()).data() as ChatCase | undefined;
+    return storedChat((await this.chatRef(sessionId).get()).data());
   }
 
   async getDesk(agentId: string): Promise<AgentDesk | undefined> {

@@ -85,8 +85,19 @@ export interface ChatCase {
   wrapUps: { agentId: string; reasonId: string; at: string }[];
   /** Every agent who has held or shared the chat: whose desktop may still show it. */
   agents: string[];
+  /**
+   * The ids of the chat's latest offers and transfer requests (at most `REMEMBERED_OFFERS`): none is
+   * used again, so a redelivered assignment or a late accept or timeout of a past offer changes nothing.
+   */
+  pastOfferIds: string[];
   updatedAt: string;
 }
+
+/** How many past offer ids a chat remembers: far more than one chat is ever offered. */
+export const REMEMBERED_OFFERS = 50;
+
+/** The actions that name a new offer or transfer request. */
+const NAMING_ACTIONS: ReadonlySet<string> = new Set(['offer', 'request_transfer', 'invite']);
 
 /**
  * An agent's desk: their state and the chats they owe a wrap-up for. While a wrap-up is owed the
@@ -163,6 +174,7 @@ export const CHAT_REFUSALS = [
   'no_wrap_up_owed',
   'state_not_choosable',
   'stale_transfer',
+  'offer_reused',
 ] as const;
 export type ChatRefusal = (typeof CHAT_REFUSALS)[number];
 
@@ -173,7 +185,7 @@ export type ChatDecision =
 const refuse = (reason: ChatRefusal, message: string) => ({ ok: false as const, reason, message });
 
 const addMs = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString();
-const withAgent = (agents: readonly string[], agentId: string) =>
+const including = (agents: readonly string[], agentId: string) =>
   agents.includes(agentId) ? [...agents] : [...agents, agentId];
 const owing = (desk: AgentDesk, sessionId: string): AgentDesk => ({
   ...desk,
@@ -216,13 +228,27 @@ export function decide(
   const desk = (agentId: string) => desks.get(agentId) ?? newDesk(agentId);
   const done = (next: ChatCase, changed: AgentDesk[], effects: ChatEffect[] = []): ChatDecision => {
     const before = changed.map((d) => desk(d.agentId));
+    const named = NAMING_ACTIONS.has(action.type) && 'offerId' in action ? action.offerId : undefined;
+    const pastOfferIds = [named, next.offer?.offerId]
+      .filter((id): id is string => id !== undefined)
+      .reduce(including, next.pastOfferIds)
+      .slice(-REMEMBERED_OFFERS);
     return {
       ok: true,
-      chat: { ...next, updatedAt: action.at },
+      chat: { ...next, pastOfferIds, updatedAt: action.at },
       desks: changed,
       effects: [...effects, ...stateEffects(before, changed)],
     };
   };
+
+  // A new offer or request is never named by a past one (the pick of a queue transfer echoes its request).
+  if (
+    NAMING_ACTIONS.has(action.type) &&
+    'offerId' in action &&
+    chat?.pastOfferIds.includes(action.offerId) &&
+    !(action.type === 'offer' && chat.transfer?.offerId === action.offerId)
+  )
+    return refuse('offer_reused', 'This offer id was already used for this chat: it offers nothing again.');
 
   if (action.type === 'offer') {
     const target = desk(action.agentId);
@@ -239,6 +265,7 @@ export function decide(
         wrapUpOwedBy: [],
         wrapUps: [],
         agents: [],
+        pastOfferIds: [],
         updatedAt: action.at,
       };
       if (!canTakeOffer(target)) {
@@ -257,7 +284,7 @@ export function decide(
       }
       const offer = pendingOffer(action, 'assignment');
       return done(
-        { ...fresh, phase: 'offered', offer, agents: withAgent(fresh.agents, action.agentId) },
+        { ...fresh, phase: 'offered', offer, agents: including(fresh.agents, action.agentId) },
         [],
         [timeoutEffect(fresh.sessionId, offer)],
       );
@@ -268,7 +295,7 @@ export function decide(
       if (action.agentId === chat.owner || !canTakeOffer(target)) return rejectTransfer(chat, done);
       const offer = pendingOffer({ ...action, offerId: pickedOfferId(action.offerId) }, 'transfer');
       return done(
-        { ...chat, offer, agents: withAgent(chat.agents, action.agentId) },
+        { ...chat, offer, agents: including(chat.agents, action.agentId) },
         [],
         [timeoutEffect(chat.sessionId, offer)],
       );
@@ -307,7 +334,7 @@ export function decide(
           owner: action.agentId,
           offer: null,
           transfer: null,
-          wrapUpOwedBy: withAgent(chat.wrapUpOwedBy, from),
+          wrapUpOwedBy: including(chat.wrapUpOwedBy, from),
         },
         [owing(desk(from), chat.sessionId)],
         [{ type: 'transfer_completed', sessionId: chat.sessionId, from, to: action.agentId, offerId }],
@@ -379,7 +406,7 @@ export function decide(
         return refuse('not_available', 'That agent is not available to take the chat.');
       const offer = pendingOffer({ ...action, agentId: targetId }, 'transfer');
       return done(
-        { ...chat, phase: 'transfer_requested', transfer, offer, agents: withAgent(chat.agents, targetId) },
+        { ...chat, phase: 'transfer_requested', transfer, offer, agents: including(chat.agents, targetId) },
         [],
         [requested, timeoutEffect(chat.sessionId, offer)],
       );
@@ -404,7 +431,7 @@ export function decide(
         return refuse('not_available', 'That agent is not available to join the chat.');
       const offer = pendingOffer({ ...action, agentId: action.guestId }, 'conference');
       return done(
-        { ...chat, phase: 'conference_requested', offer, agents: withAgent(chat.agents, action.guestId) },
+        { ...chat, phase: 'conference_requested', offer, agents: including(chat.agents, action.guestId) },
         [],
         [timeoutEffect(chat.sessionId, offer)],
       );
@@ -414,7 +441,7 @@ export function decide(
       if (chat.guest === action.agentId) {
         const phase = chat.phase === 'conference' ? 'accepted' : chat.phase;
         return done(
-          { ...chat, phase, guest: null, wrapUpOwedBy: withAgent(chat.wrapUpOwedBy, action.agentId) },
+          { ...chat, phase, guest: null, wrapUpOwedBy: including(chat.wrapUpOwedBy, action.agentId) },
           [owing(desk(action.agentId), chat.sessionId)],
           [{ type: 'agent_left', sessionId: chat.sessionId, agentId: action.agentId }],
         );
@@ -527,7 +554,7 @@ function endChat(
   effects: ChatEffect[],
 ): ChatDecision {
   const present = [chat.owner, chat.guest].filter((id): id is string => id !== null);
-  const wrapUpOwedBy = present.reduce(withAgent, chat.wrapUpOwedBy);
+  const wrapUpOwedBy = present.reduce(including, chat.wrapUpOwedBy);
   return done(
     { ...chat, phase: 'ended', owner: null, guest: null, offer: null, transfer: null, wrapUpOwedBy },
     present.map((id) => owing(desk(id), chat.sessionId)),
