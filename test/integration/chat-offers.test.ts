@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acceptOffer,
+  applyChatAction,
   setAgentState,
   timeOutOffer,
   type ChatDeps,
 } from '../../functions/src/app/chat/chats.js';
 import { sendAgentMessage } from '../../functions/src/app/chat/messages.js';
 import {
+  endConference,
   inviteToConference,
+  offerQueueTransfer,
   requestTransfer,
   type CollaborationDeps,
 } from '../../functions/src/app/chat/collaboration.js';
@@ -400,6 +403,87 @@ describe('retries after a change whose follow-up failed (LCH-8)', () => {
       requestTransfer(collaboration, 'ann', 'xfer-lost-1', { type: 'agent', agentId: 'bob' }),
     ).rejects.toMatchObject({ status: 409 });
     expect(requests()).toHaveLength(1);
+  });
+});
+
+describe('retries after a change whose command could not be published', () => {
+  const about = (sessionId: string, type: PlatformCommand['type']) =>
+    published.filter((c) => c.sessionId === sessionId && c.type === type);
+
+  it('when End conference took effect but the platform could not be told, then the retry is refused but tells it, once', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('conf-lost-1', 'ann', 'hi'));
+    await acceptOffer(chat, 'ann', 'conf-lost-1', 'conf-lost-1-e2');
+    // A guest of its own: ending the conference leaves them owing a wrap-up.
+    await setAgentState(chat, 'cy', 'available');
+    const withCy = { ...collaboration, presence: { loggedIn: async () => new Set(['ann', 'cy']) } };
+    const invited = await inviteToConference(withCy, 'ann', 'conf-lost-1', 'cy');
+    await acceptOffer(chat, 'cy', 'conf-lost-1', invited.offer!.offerId);
+    const left = () =>
+      about('conf-lost-1', 'chat.conference').filter((c) => 'status' in c && c.status === 'left');
+    failNextPublish = true;
+    await expect(endConference(collaboration, 'cy', 'conf-lost-1')).rejects.toThrow('briefly unavailable');
+    expect(left()).toHaveLength(0);
+    await expect(endConference(collaboration, 'cy', 'conf-lost-1')).rejects.toMatchObject({ status: 409 });
+    expect(left()).toHaveLength(1);
+    await expect(endConference(collaboration, 'cy', 'conf-lost-1')).rejects.toMatchObject({ status: 409 });
+    expect(left()).toHaveLength(1);
+  });
+
+  it('when the queue’s pick took effect but the platform could not be told, then the retried pick is refused but tells it, once', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('pick-lost-1', 'ann', 'hi'));
+    await acceptOffer(chat, 'ann', 'pick-lost-1', 'pick-lost-1-e2');
+    await applyChatAction(chat, 'pick-lost-1', {
+      type: 'request_transfer',
+      agentId: 'ann',
+      to: { type: 'queue', queueId: 'q-support' },
+      offerId: 'transfer-lost-1',
+      at: new Date().toISOString(),
+      timeoutMs: 30_000,
+    });
+    const rejected = () =>
+      about('pick-lost-1', 'chat.transfer').filter((c) => 'status' in c && c.status === 'rejected');
+    const pick = { offerId: 'transfer-lost-1', agentId: null };
+    failNextPublish = true;
+    await expect(offerQueueTransfer(collaboration, 'pick-lost-1', pick)).rejects.toThrow(
+      'briefly unavailable',
+    );
+    expect(rejected()).toHaveLength(0);
+    await expect(offerQueueTransfer(collaboration, 'pick-lost-1', pick)).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(rejected()).toHaveLength(1);
+    await expect(offerQueueTransfer(collaboration, 'pick-lost-1', pick)).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(rejected()).toHaveLength(1);
+  });
+
+  it('when an assignment to an agent who cannot take it took effect but the platform could not be told, then the redelivered event tells it, once', async () => {
+    await setAgentState(chat, 'bob', 'away');
+    const events = chatUntilAssigned('assign-lost-1', 'bob', 'hi');
+    await deliver(events.slice(0, 2));
+    failNextPublish = true;
+    await expect(ingestSessionEvent(ingest, events[2]!)).rejects.toThrow('briefly unavailable');
+    expect(about('assign-lost-1', 'chat.reroute')).toHaveLength(0);
+    await ingestSessionEvent(ingest, events[2]!);
+    expect(about('assign-lost-1', 'chat.reroute')).toHaveLength(1);
+    await ingestSessionEvent(ingest, events[2]!);
+    expect(about('assign-lost-1', 'chat.reroute')).toHaveLength(1);
+  });
+
+  it('when an assignment that came before the session’s creation took effect but the platform could not be told, then the redelivered creation tells it, once', async () => {
+    await setAgentState(chat, 'bob', 'away');
+    const [created, message, assigned] = chatUntilAssigned('assign-lost-2', 'bob', 'hi');
+    await deliver([assigned!]);
+    failNextPublish = true;
+    await expect(ingestSessionEvent(ingest, created!)).rejects.toThrow('briefly unavailable');
+    expect(about('assign-lost-2', 'chat.reroute')).toHaveLength(0);
+    await deliver([created!, message!]);
+    expect(about('assign-lost-2', 'chat.reroute')).toHaveLength(1);
+    await deliver([created!]);
+    expect(about('assign-lost-2', 'chat.reroute')).toHaveLength(1);
   });
 });
 

@@ -15,7 +15,10 @@ export async function followChatSession(deps: ChatDeps, event: SessionEvent, ses
     case 'session.created':
       // An assignment that arrived before the session's creation was not yet known as a chat's: now
       // that it is, it offers the chat as it would have, under its own event's id.
-      if (session.status === 'assigned' && session.agent && !(await deps.chats.getChat(event.sessionId))) {
+      if (session.status !== 'assigned' || !session.agent) return;
+      // A redelivery after the offer was made finishes what it left undone (its timeout, its commands).
+      if (await deps.chats.getChat(event.sessionId)) await flushOutbox(deps, event.sessionId);
+      else {
         const assignment = await deps.thread.lastAssignmentOf(event.sessionId);
         if (assignment?.agentId === session.agent.id)
           await offerChat(deps, {
