@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTION_NAMES, type FunctionName } from '../functions/src/config.js';
 import { FRONT_DOOR_NODE_OPTIONS } from '../scripts/stack/functions.js';
 import { freePort, RECORDING_WORKER_NODE_OPTIONS } from '../scripts/stack/recordings.js';
-import { median, report } from './support.js';
+import { median, quantile, report } from './support.js';
 
 /**
  * `npm run bench -- cold-start`: for each function, the time from spawning its process to the first
@@ -19,14 +19,15 @@ import { median, report } from './support.js';
  * (an event of another type). The sweeper's handler always reads Firestore and Storage, so it is
  * timed to the framework's answer to a GET (404, the handler not run): listening, its module loaded.
  *
- * Beside them, in the same run and the same rounds: a process that only starts Node, one that only
- * imports @google-cloud/firestore (and one per SDK the functions load on first use), a
- * functions-framework hello function, and the same hello importing @google-cloud/firestore: the floor
- * of every function, since each loads Firestore at its cold start and the other SDKs on first use.
- * Target: each function within 50 ms of that floor. Every figure comes with the CPU time of all the
- * process's threads to that point (from /proc on Linux): on a shared machine, where other work stretches
- * wall time, it says what the wall time would be with a core to spare. The distance to the floor is
- * given twice: as the difference of the medians, and as the median of each round's difference.
+ * Each function is timed beside its own floor: a functions-framework hello importing exactly the SDKs
+ * that function has loaded by its first answer (found by a first run that records every module the
+ * process loads), started with the same V8 flags. Function and floor run back to back in every round,
+ * which goes first alternating, and the distance is the median of the rounds' differences with its
+ * interquartile range: the load of a shared machine drifts between rounds, and a pair sees the same
+ * load. Target: each function within 50 ms of its floor. Every figure comes with the CPU time of all
+ * the process's threads to that point (from /proc on Linux): where other work stretches wall time, it
+ * says what the wall time would be with a core to spare. For reference, in the same rounds: a process
+ * that only starts Node, bare imports of each SDK, and hellos with and without Firestore.
  *
  * BENCH_COLD_START_ROUNDS (default 9) sets the rounds; BENCH_COLD_START_PACKAGE another checkout's
  * root (built, with its node_modules), to time its functions beside this one's floors.
@@ -181,21 +182,80 @@ function checkBuild() {
   }
 }
 
-/** Two hello functions for the framework's floor: one as small as can be, one importing Firestore. */
-function writeHellos(dir: string) {
-  const hello = (imports: string) => `${imports}
-import * as functions from '@google-cloud/functions-framework';
+/**
+ * Hello functions, the floors: one importing nothing but the framework, and one per set of SDKs that
+ * some function loads by its first answer, importing exactly those. Returns each set's folder.
+ */
+function writeHellos(dir: string, sdkSets: Iterable<readonly string[]>): Map<string, string> {
+  const folders = new Map<string, string>();
+  for (const sdks of [[], ['@google-cloud/firestore'], ...sdkSets]) {
+    const key = floorKey(sdks);
+    if (folders.has(key)) continue;
+    const folder = join(dir, `hello-${folders.size}`);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'package.json'), JSON.stringify({ type: 'module', main: 'index.js' }));
+    writeFileSync(
+      join(folder, 'index.js'),
+      `${sdks.map((sdk) => `import ${JSON.stringify(sdk)};\n`).join('')}import * as functions from '@google-cloud/functions-framework';
 functions.http('hello', (req, res) => res.send('hello'));
-`;
-  for (const [name, imports] of [
-    ['hello', ''],
-    ['hello-firestore', "import '@google-cloud/firestore';"],
-  ] as const) {
-    mkdirSync(join(dir, name), { recursive: true });
-    writeFileSync(join(dir, name, 'package.json'), JSON.stringify({ type: 'module', main: 'index.js' }));
-    writeFileSync(join(dir, name, 'index.js'), hello(imports));
+`,
+    );
+    folders.set(key, folder);
   }
+  return folders;
 }
+
+const floorKey = (sdks: readonly string[]) => [...sdks].sort().join(' ');
+
+/**
+ * A module preloaded (`--import`) in one run of each function, before the rounds: it writes to
+ * RECORD_MODULES_TO every module the process resolves (ECMAScript modules, through a resolve hook)
+ * and, when the first answer is written, every CommonJS module loaded so far, then `answered`.
+ */
+const MODULE_RECORDER = `import { appendFileSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire, register } from 'node:module';
+const out = process.env.RECORD_MODULES_TO;
+register('data:text/javascript,' + encodeURIComponent(\`
+import { appendFileSync } from 'node:fs';
+let out;
+export function initialize(data) { out = data.out; }
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(out, resolved.url + '\\\\n');
+  return resolved;
+}\`), { data: { out } });
+const loaded = createRequire(import.meta.url).cache;
+const writeHead = http.ServerResponse.prototype.writeHead;
+let answered = false;
+http.ServerResponse.prototype.writeHead = function (...args) {
+  if (!answered) {
+    answered = true;
+    appendFileSync(out, Object.keys(loaded).map((file) => file + '\\n').join('') + 'answered\\n');
+  }
+  return writeHead.apply(this, args);
+};
+`;
+
+/**
+ * The SDKs (the package's dependencies loaded from node_modules, other than the framework every hello
+ * loads) whose folder in `nodeModules` holds a module loaded by the first answer, from a recorded run.
+ */
+export function sdksLoaded(recorded: string, nodeModules: string, dependencies: readonly string[]): string[] {
+  const lines = recorded.split('\n');
+  const untilAnswer = lines.slice(0, lines.indexOf('answered'));
+  const files = untilAnswer.map((line) => (line.startsWith('file://') ? fileURLToPath(line) : line));
+  return dependencies
+    .filter((name) => name !== '@google-cloud/functions-framework' && !BUNDLED_DEPENDENCIES.has(name))
+    .filter((name) => {
+      const folder = join(nodeModules, name) + sep;
+      return files.some((file) => file.startsWith(folder));
+    })
+    .sort();
+}
+
+/** Bundled into functions/lib by scripts/build.ts, so never loaded from node_modules. */
+const BUNDLED_DEPENDENCIES = new Set(['zod']);
 
 const env = (extra: Record<string, string>) => ({
   PATH: process.env.PATH ?? '',
@@ -305,89 +365,164 @@ function send(port: number, ask: (typeof FUNCTIONS)[FunctionName]['ask']): Promi
   });
 }
 
+/** Node options that are the runtime's (V8 flags), without the modules of ours they preload. */
+const runtimeFlagsOf = (nodeOptions: string | undefined) =>
+  (nodeOptions ?? '')
+    .split(/\s+/)
+    .filter((option) => option !== '' && !option.startsWith('--import='))
+    .join(' ');
+
+/** The SDKs a function loads by its first answer, from one run with MODULE_RECORDER preloaded. */
+async function discoverSdks(name: FunctionName, recorder: string, scratch: string, dependencies: string[]) {
+  const { signature, ask, answers } = FUNCTIONS[name];
+  const environment = environmentOf(name);
+  const recorded = join(scratch, `modules-${name}.txt`);
+  await timeToFirstAnswer(
+    pkg,
+    '.',
+    name,
+    signature,
+    {
+      ...environment,
+      NODE_OPTIONS: `--import=${recorder} ${environment.NODE_OPTIONS ?? ''}`.trim(),
+      RECORD_MODULES_TO: recorded,
+    },
+    ask,
+    answers,
+  );
+  // Modules are recorded by their real path: node_modules may be a link.
+  return sdksLoaded(readFileSync(recorded, 'utf8'), realpathSync(join(pkg, 'node_modules')), dependencies);
+}
+
 export async function run() {
   checkBuild();
   const scratch = join(root, '.local', `cold-start-${process.pid}`);
-  writeHellos(scratch);
-  const importOnly = (name: string) => `await import(${JSON.stringify(name)});`;
-  const hello = (dir: string) => () =>
-    timeToFirstAnswer(scratch, join(scratch, dir), 'hello', 'http', {}, { method: 'GET', path: '/' }, 200);
-  const floors = new Map<string, () => Promise<Timing>>([
-    ['node', () => timeToExit('')],
-    ['firestore_import', () => timeToExit(importOnly('@google-cloud/firestore'))],
-    ...SDKS_ON_FIRST_USE.map(
-      (sdk) =>
-        [
-          `${sdk.replace(/^@google-cloud\//, '').replace(/-/g, '_')}_import`,
-          () => timeToExit(importOnly(sdk)),
-        ] as const,
-    ),
-    ['hello', hello('hello')],
-    ['hello_with_firestore', hello('hello-firestore')],
-  ]);
-  const functions = new Map(
-    FUNCTION_NAMES.map((name) => {
-      const { signature, ask, answers } = FUNCTIONS[name];
-      // From the package root, where the runtime starts a function (NODE_OPTIONS' preload is relative to it).
-      return [
-        name,
-        () => timeToFirstAnswer(pkg, '.', name, signature, environmentOf(name), ask, answers),
-      ] as const;
-    }),
-  );
-  const measures = [...floors, ...functions];
-  const times = new Map<string, Timing[]>(measures.map(([name]) => [name, []]));
+  mkdirSync(scratch, { recursive: true });
+  const recorder = join(scratch, 'record-modules.mjs');
+  writeFileSync(recorder, MODULE_RECORDER);
+  const { dependencies } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   try {
-    for (const [, measure] of measures) await measure(); // warm the disk cache
+    // The first run of each function records what it loads, and warms the disk cache for the rounds.
+    const needs = new Map<FunctionName, string[]>();
+    for (const name of FUNCTION_NAMES)
+      needs.set(name, await discoverSdks(name, recorder, scratch, Object.keys(dependencies)));
+    const hellos = writeHellos(scratch, needs.values());
+    const hello =
+      (sdks: readonly string[], flags = '') =>
+      () =>
+        timeToFirstAnswer(
+          scratch,
+          hellos.get(floorKey(sdks))!,
+          'hello',
+          'http',
+          flags === '' ? {} : { NODE_OPTIONS: flags },
+          { method: 'GET', path: '/' },
+          200,
+        );
+    const importOnly = (name: string) => `await import(${JSON.stringify(name)});`;
+    const references = new Map<string, () => Promise<Timing>>([
+      ['node', () => timeToExit('')],
+      ['firestore_import', () => timeToExit(importOnly('@google-cloud/firestore'))],
+      ...SDKS_ON_FIRST_USE.map(
+        (sdk) =>
+          [
+            `${sdk.replace(/^@google-cloud\//, '').replace(/-/g, '_')}_import`,
+            () => timeToExit(importOnly(sdk)),
+          ] as const,
+      ),
+      ['hello', hello([])],
+      ['hello_with_firestore', hello(['@google-cloud/firestore'])],
+    ]);
+    // Each function beside its own floor: a hello importing the SDKs it loaded, with its V8 flags.
+    const pairs = FUNCTION_NAMES.map((name) => {
+      const { signature, ask, answers } = FUNCTIONS[name];
+      const environment = environmentOf(name);
+      return {
+        name,
+        // From the package root, where the runtime starts a function (NODE_OPTIONS' preload is relative to it).
+        measure: () => timeToFirstAnswer(pkg, '.', name, signature, environment, ask, answers),
+        floor: hello(needs.get(name)!, runtimeFlagsOf(environment.NODE_OPTIONS)),
+      };
+    });
+    for (const [, measure] of references) await measure(); // warm the disk cache
+    for (const { floor } of pairs) await floor();
+    const times = new Map<string, Timing[]>(
+      [...references.keys(), ...pairs.flatMap(({ name }) => [name, `${name}_floor`])].map((name) => [
+        name,
+        [],
+      ]),
+    );
+    type Step = (round: number) => Promise<void>;
+    const steps: Step[] = [
+      ...[...references].map(
+        ([name, measure]): Step =>
+          async () =>
+            void times.get(name)!.push(await measure()),
+      ),
+      ...pairs.map(({ name, measure, floor }, index): Step => async (round) => {
+        // Back to back, so that both see the same load; which goes first alternates.
+        const functionFirst = (round + index) % 2 === 0;
+        const first = await (functionFirst ? measure : floor)();
+        const second = await (functionFirst ? floor : measure)();
+        times.get(name)!.push(functionFirst ? first : second);
+        times.get(`${name}_floor`)!.push(functionFirst ? second : first);
+      }),
+    ];
     for (let round = 0; round < ROUNDS; round++) {
       // A different order each round, so that drift in the shared machine's load falls on all alike.
-      const order = [
-        ...measures.slice(round % measures.length),
-        ...measures.slice(0, round % measures.length),
-      ];
-      for (const [name, measure] of order) times.get(name)!.push(await measure());
+      const shift = round % steps.length;
+      for (const step of [...steps.slice(shift), ...steps.slice(0, shift)]) await step(round);
     }
+    reportTimes(times, [...references.keys()], needs);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Prints the references' figures, then each function's distance to its floor, round by round. */
+function reportTimes(times: Map<string, Timing[]>, references: string[], needs: Map<FunctionName, string[]>) {
   const of = (name: string, which: keyof Timing) => times.get(name)!.map((t) => t[which]);
-  const ms = (name: string) => median(of(name, 'ms'));
-  const cpuMs = (name: string) => median(of(name, 'cpuMs'));
   const built = pkg === root ? 'functions/lib of this checkout (npm run build)' : `functions/lib of ${pkg}`;
-  for (const [name] of floors)
-    report('cold-start', `${name}_ms`, ms(name), {
+  for (const name of references)
+    report('cold-start', `${name}_ms`, median(of(name, 'ms')), {
       rounds: of(name, 'ms').map(Math.round),
-      cpuMs: Math.round(cpuMs(name)),
+      cpuMs: Math.round(median(of(name, 'cpuMs'))),
       cpuRounds: of(name, 'cpuMs').map(Math.round),
     });
-  const floor = 'hello_with_firestore';
-  // Each round's function minus the same round's floor: the load of a shared machine drifts from one
-  // round to the next, and this difference cancels the drift that the difference of medians keeps.
-  const pairedOver = (name: string, which: keyof Timing) =>
-    median(of(name, which).map((value, round) => value - of(floor, which)[round]!));
   for (const name of FUNCTION_NAMES) {
-    const over = ms(name) - ms(floor);
-    const cpuOver = cpuMs(name) - cpuMs(floor);
-    report('cold-start', `${name}_first_answer_ms`, ms(name), {
+    const floor = `${name}_floor`;
+    // Each round's function minus its floor measured back to back: the load of a shared machine
+    // drifts from one round to the next, and the pair sees the same load.
+    const over = (which: keyof Timing) =>
+      of(name, which).map((value, round) => value - of(floor, which)[round]!);
+    const cpuOver = over('cpuMs');
+    const wallOver = over('ms');
+    const flags = runtimeFlagsOf(environmentOf(name).NODE_OPTIONS);
+    report('cold-start', `${name}_first_answer_ms`, median(of(name, 'ms')), {
       rounds: of(name, 'ms').map(Math.round),
       measures: FUNCTIONS[name].measures,
       built,
-      floor,
-      floorMs: Math.round(ms(floor)),
-      overFloorMs: Math.round(over),
-      toFloorRatio: Number((ms(name) / ms(floor)).toFixed(2)),
-      toHelloRatio: Number((ms(name) / ms('hello')).toFixed(2)),
+      floor: `hello importing ${['@google-cloud/functions-framework', ...needs.get(name)!].join(', ')}${flags ? ` (${flags})` : ''}`,
+      floorMs: Math.round(median(of(floor, 'ms'))),
       // CPU time to the first answer: what the wall time would be on a machine with a core to spare.
-      cpuMs: Math.round(cpuMs(name)),
+      cpuMs: Math.round(median(of(name, 'cpuMs'))),
       cpuRounds: of(name, 'cpuMs').map(Math.round),
-      floorCpuMs: Math.round(cpuMs(floor)),
-      cpuOverFloorMs: Math.round(cpuOver),
-      overFloorPairedMs: Math.round(pairedOver(name, 'ms')),
-      cpuOverFloorPairedMs: Math.round(pairedOver(name, 'cpuMs')),
+      floorCpuMs: Math.round(median(of(floor, 'cpuMs'))),
+      floorCpuRounds: of(floor, 'cpuMs').map(Math.round),
+      overFloorPairedMs: Math.round(median(wallOver)),
+      overFloorPairedIqrMs: interquartile(wallOver),
+      cpuOverFloorPairedMs: Math.round(median(cpuOver)),
+      cpuOverFloorPairedIqrMs: interquartile(cpuOver),
+      cpuOverFloorPairedRounds: cpuOver.map(Math.round),
       loadsOnFirstUse: FUNCTIONS[name].onFirstUse,
       target: `within ${TARGET_MS} ms of its floor`,
-      verdict: over <= TARGET_MS ? 'within' : 'over',
-      cpuVerdict: cpuOver <= TARGET_MS ? 'within' : 'over',
+      verdict: median(wallOver) <= TARGET_MS ? 'within' : 'over',
+      cpuVerdict: median(cpuOver) <= TARGET_MS ? 'within' : 'over',
+      cpuUpperQuartileVerdict: quantile(cpuOver, 0.75) <= TARGET_MS ? 'within' : 'over',
     });
   }
 }
+
+const interquartile = (values: number[]) => [quantile(values, 0.25), quantile(values, 0.75)].map(Math.round);

@@ -11,6 +11,14 @@ export const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** The value below which a fraction `q` of `values` lies, interpolated between the two nearest. */
+export const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(at)]!;
+  return below + (sorted[Math.ceil(at)]! - below) * (at - Math.floor(at));
+};
+
 /** Uses the emulator named by FIRESTORE_EMULATOR_HOST, or starts one for the run. */
 export async function withFirestoreEmulator<T>(work: () => Promise<T>): Promise<T> {
   process.env.METADATA_SERVER_DETECTION = 'none';

@@ -83,6 +83,13 @@ async function acceptedChat(sessionId: string, agentId: Agent) {
   return { offerId, accept: () => call(agentId, 'POST', `/v1/chats/${sessionId}/offers/${offerId}/accept`) };
 }
 
+const reasonOf = async (res: Response) =>
+  ((await res.json()) as { error: { details: { reason: string } } }).error.details.reason;
+
+/** The platform's pick for a transfer to a queue, signed afresh. */
+const pickFor = (sessionId: string, pick: { offerId: string; agentId: string | null }) =>
+  sendSigned(`${events}/v1/chats/${sessionId}/transfer-pick`, JSON.stringify(pick), { secret: SECRET });
+
 const chatOf = async (who: Agent, sessionId: string) =>
   (await call(who, 'GET', `/v1/chats/${sessionId}`)).body;
 const deskOf = async (who: Agent) => (await call(who, 'GET', '/v1/agent/desk')).body;
@@ -300,13 +307,54 @@ describe('transfer (LCH-8)', () => {
     expect(requested.status).toBe(200);
     const asked = await commandsAbout('t-queue', 'chat.transfer', 1);
     expect(asked[0]).toMatchObject({ status: 'requested', to: { type: 'queue', queueId: 'q-support' } });
+    const request = asked[0]!.offerId as string;
+    expect(request).toMatch(/^transfer-/);
 
-    const pick = JSON.stringify({ offerId: 'pick-1', agentId: 'ivy' });
+    const stale = await pickFor('t-queue', { offerId: 'transfer-someone-else', agentId: 'ivy' });
+    expect(stale.status).toBe(409);
+    expect(await reasonOf(stale)).toBe('stale_transfer');
+    expect((await chatOf('ivy', 't-queue')).error?.code).toBe('not_found');
+
+    const pick = JSON.stringify({ offerId: request, agentId: 'ivy' });
     const picked = await sendSigned(`${events}/v1/chats/t-queue/transfer-pick`, pick, { secret: SECRET });
     expect(await picked.json()).toEqual({ outcome: 'offered' });
-    expect((await call('ivy', 'POST', '/v1/chats/t-queue/offers/pick-1/accept')).status).toBe(200);
+    const offer = (await chatOf('ivy', 't-queue')).chat.offer as { offerId: string };
+    expect(offer.offerId).toBe(`${request}.picked`);
+    // The same pick again, signed afresh, is refused and offers nothing to anyone else.
+    const again = await pickFor('t-queue', { offerId: request, agentId: 'jo' });
+    expect(again.status).toBe(409);
+    expect(await reasonOf(again)).toBe('stale_transfer');
+    expect((await chatOf('jo', 't-queue')).error?.code).toBe('not_found');
+
+    expect((await call('ivy', 'POST', `/v1/chats/t-queue/offers/${offer.offerId}/accept`)).status).toBe(200);
     expect((await chatOf('hal', 't-queue')).chat).toMatchObject({ status: 'transferred', wrapUpOwed: true });
     expect((await chatOf('ivy', 't-queue')).chat).toMatchObject({ status: 'accepted', role: 'owner' });
+    const told = await commandsAbout('t-queue', 'chat.transfer', 2);
+    expect(told.map((c) => [c.status, c.offerId])).toEqual([
+      ['requested', request],
+      ['completed', request],
+    ]);
+  });
+
+  it('when a pick is sent twice with one signature, then the copy is refused as replayed', async () => {
+    await (await acceptedChat('t-queue-copy', 'eve')).accept();
+    await call('eve', 'POST', '/v1/chats/t-queue-copy/transfer', {
+      to: { type: 'queue', queueId: 'q-support' },
+    });
+    const request = (await commandsAbout('t-queue-copy', 'chat.transfer', 1))[0]!.offerId as string;
+    const body = JSON.stringify({ offerId: request, agentId: null });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await sendSigned(`${events}/v1/chats/t-queue-copy/transfer-pick`, body, {
+      secret: SECRET,
+      timestamp,
+    });
+    expect(await first.json()).toEqual({ outcome: 'rejected' });
+    const copy = await sendSigned(`${events}/v1/chats/t-queue-copy/transfer-pick`, body, {
+      secret: SECRET,
+      timestamp,
+    });
+    expect(copy.status).toBe(409);
+    expect(await reasonOf(copy)).toBe('replayed_request');
   });
 
   it('when the platform finds nobody in the queue, then the transfer is rejected and the chat stays', async () => {
@@ -314,14 +362,28 @@ describe('transfer (LCH-8)', () => {
     await call('dan', 'POST', '/v1/chats/t-queue-none/transfer', {
       to: { type: 'queue', queueId: 'q-support' },
     });
-    const none = JSON.stringify({ offerId: 'pick-none', agentId: null });
-    const picked = await sendSigned(`${events}/v1/chats/t-queue-none/transfer-pick`, none, {
-      secret: SECRET,
-    });
+    const request = (await commandsAbout('t-queue-none', 'chat.transfer', 1))[0]!.offerId as string;
+    const picked = await pickFor('t-queue-none', { offerId: request, agentId: null });
     expect(await picked.json()).toEqual({ outcome: 'rejected' });
     expect((await chatOf('dan', 't-queue-none')).chat).toMatchObject({ status: 'accepted', role: 'owner' });
     const told = await commandsAbout('t-queue-none', 'chat.transfer', 2);
     expect(told.map((c) => c.status)).toEqual(['requested', 'rejected']);
+  });
+
+  it('when the platform never answers a transfer to a queue, then its timeout rejects the transfer and the chat stays', async () => {
+    await (await acceptedChat('t-queue-silent', 'gus')).accept();
+    await call('gus', 'POST', '/v1/chats/t-queue-silent/transfer', {
+      to: { type: 'queue', queueId: 'q-support' },
+    });
+    const request = (await commandsAbout('t-queue-silent', 'chat.transfer', 1))[0]!.offerId as string;
+    await runTimeout('t-queue-silent', request);
+    expect((await chatOf('gus', 't-queue-silent')).chat).toMatchObject({ status: 'accepted', role: 'owner' });
+    const told = await commandsAbout('t-queue-silent', 'chat.transfer', 2);
+    expect(told.map((c) => c.status)).toEqual(['requested', 'rejected']);
+    // A pick that comes after the timeout is stale.
+    const late = await pickFor('t-queue-silent', { offerId: request, agentId: 'ivy' });
+    expect(late.status).toBe(409);
+    expect((await chatOf('ivy', 't-queue-silent')).error?.code).toBe('not_found');
   });
 
   it('when a transfer names a queue that is not a target, then 409 and nothing changes', async () => {

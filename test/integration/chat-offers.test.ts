@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acceptOffer,
+  applyChatAction,
   setAgentState,
   timeOutOffer,
   type ChatDeps,
 } from '../../functions/src/app/chat/chats.js';
 import { sendAgentMessage } from '../../functions/src/app/chat/messages.js';
 import {
+  endConference,
   inviteToConference,
+  offerQueueTransfer,
   requestTransfer,
   type CollaborationDeps,
 } from '../../functions/src/app/chat/collaboration.js';
@@ -16,6 +19,7 @@ import { FirestorePrivacySettings } from '../../functions/src/adapters/firestore
 import { composePlatformEventsPubSub } from '../../functions/src/composition/platform-events.js';
 import { functionConfig } from '../../functions/src/config.js';
 import type { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import type { ChatStore } from '../../functions/src/ports/chats.js';
 import type { PlatformCommand } from '../../functions/src/ports/platform-commands.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
@@ -193,6 +197,20 @@ describe('offers (LCH-1, LCH-2)', () => {
     await expect(acceptOffer(chat, 'ann', 'rona-3', 'rona-3-e2')).resolves.toMatchObject({ owner: 'ann' });
   });
 
+  it('when the assignment of an offer that timed out is redelivered, then the agent is not offered it again and the platform is not told again', async () => {
+    await setAgentState(chat, 'bob', 'available');
+    const events = chatUntilAssigned('past-1', 'bob', 'hi');
+    await deliver(events);
+    expect(await timeOutOffer(chat, 'past-1', 'past-1-e2')).toBe('timed_out');
+    await setAgentState(chat, 'bob', 'available');
+    const told = published.filter((c) => c.sessionId === 'past-1').length;
+    await ingestSessionEvent(ingest, events[2]!);
+    expect(await view('bob', 'past-1')).toMatchObject({ status: 'withdrawn', offer: null });
+    expect(published.filter((c) => c.sessionId === 'past-1')).toHaveLength(told);
+    expect(scheduled.filter((s) => s.sessionId === 'past-1')).toHaveLength(1);
+    await expect(acceptOffer(chat, 'bob', 'past-1', 'past-1-e2')).rejects.toMatchObject({ status: 409 });
+  });
+
   it('when the platform cannot be told after the timeout took effect, then the retried task tells it, once', async () => {
     await setAgentState(chat, 'bob', 'available');
     await deliver(chatUntilAssigned('lost-1', 'bob', 'hi'));
@@ -201,6 +219,82 @@ describe('offers (LCH-1, LCH-2)', () => {
     expect(published.filter((c) => c.type === 'chat.reroute' && c.sessionId === 'lost-1')).toHaveLength(0);
     expect(await timeOutOffer(chat, 'lost-1', 'lost-1-e2')).toBe('already_settled');
     expect(published.filter((c) => c.type === 'chat.reroute' && c.sessionId === 'lost-1')).toHaveLength(1);
+  });
+});
+
+describe('events out of order (LCH-1)', () => {
+  it('when the assignment arrives before the session’s creation, then the agent gets the same offer as in order, exactly once', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    const inOrder = chatUntilAssigned('ordered-1', 'ann', 'Hello');
+    await deliver(inOrder);
+    await setAgentState(chat, 'bob', 'available');
+    const [created, message, assigned] = chatUntilAssigned('reordered-1', 'bob', 'Hello');
+    await deliver([assigned!, created!, message!]);
+
+    const offerOf = async (agentId: string, sessionId: string) => {
+      const { offer, status, customerName, queueName, date } = (await view(agentId, sessionId))!;
+      return { offerId: offer.offerId, purpose: offer.purpose, status, customerName, queueName, date };
+    };
+    expect((await offerOf('bob', 'reordered-1')).offerId).toBe('reordered-1-e2');
+    // Every event again, as a redelivering platform would: still the one offer.
+    await deliver([assigned!, message!, created!]);
+    expect(await offerOf('bob', 'reordered-1')).toEqual({
+      ...(await offerOf('ann', 'ordered-1')),
+      offerId: 'reordered-1-e2',
+    });
+    expect((await offerOf('ann', 'ordered-1')).offerId).toBe('ordered-1-e2');
+    for (const sessionId of ['ordered-1', 'reordered-1']) {
+      expect(scheduled.filter((s) => s.sessionId === sessionId)).toEqual([
+        expect.objectContaining({ offerId: `${sessionId}-e2` }),
+      ]);
+    }
+    expect((await thread('bob', 'reordered-1')).map((m) => m.text)).toEqual(['Hello']);
+    await expect(acceptOffer(chat, 'bob', 'reordered-1', 'reordered-1-e2')).resolves.toMatchObject({
+      owner: 'bob',
+    });
+  });
+});
+
+describe('a message arriving while the first offer is made (LCH-1, LCH-3)', () => {
+  it('when a customer message is stored between the offer reading the thread and committing, then the agent’s thread still holds it', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    const [created, first, assigned] = chatUntilAssigned('interleaved-1', 'ann', 'Hello');
+    const late: SessionEvent = {
+      ...envelope('interleaved-1', 3),
+      type: 'message.sent',
+      message: { id: 'interleaved-1-m2', author: { type: 'consumer' }, text: 'Are you there?' },
+    };
+    // The late message's transaction has done its reads and is about to commit.
+    let messageReady: () => void = () => {};
+    let lateDelivery: Promise<unknown> | undefined;
+    const chats: ChatStore = Object.create(chat.chats) as ChatStore;
+    chats.inTransaction = (work) =>
+      chat.chats.inTransaction(async (tx) => {
+        const result = await work(tx);
+        messageReady();
+        return result;
+      });
+    const interleaving: ChatDeps = {
+      ...chat,
+      chats,
+      thread: {
+        lastAssignmentOf: (sessionId) => chat.thread.lastAssignmentOf(sessionId),
+        messagesOf: async (sessionId) => {
+          const read = await chat.thread.messagesOf(sessionId);
+          if (!lateDelivery) {
+            // Between this read and the offer's commit, the next message arrives and is handled.
+            const ready = new Promise<void>((resolve) => (messageReady = resolve));
+            lateDelivery = ingestSessionEvent({ ...composed, chat: interleaving }, late);
+            await ready;
+          }
+          return read;
+        },
+      },
+    };
+    await deliver([created!, first!]);
+    await ingestSessionEvent({ ...composed, chat: interleaving }, assigned!);
+    await lateDelivery;
+    expect((await thread('ann', 'interleaved-1')).map((m) => m.text)).toEqual(['Hello', 'Are you there?']);
   });
 });
 
@@ -309,6 +403,87 @@ describe('retries after a change whose follow-up failed (LCH-8)', () => {
       requestTransfer(collaboration, 'ann', 'xfer-lost-1', { type: 'agent', agentId: 'bob' }),
     ).rejects.toMatchObject({ status: 409 });
     expect(requests()).toHaveLength(1);
+  });
+});
+
+describe('retries after a change whose command could not be published', () => {
+  const about = (sessionId: string, type: PlatformCommand['type']) =>
+    published.filter((c) => c.sessionId === sessionId && c.type === type);
+
+  it('when End conference took effect but the platform could not be told, then the retry is refused but tells it, once', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('conf-lost-1', 'ann', 'hi'));
+    await acceptOffer(chat, 'ann', 'conf-lost-1', 'conf-lost-1-e2');
+    // A guest of its own: ending the conference leaves them owing a wrap-up.
+    await setAgentState(chat, 'cy', 'available');
+    const withCy = { ...collaboration, presence: { loggedIn: async () => new Set(['ann', 'cy']) } };
+    const invited = await inviteToConference(withCy, 'ann', 'conf-lost-1', 'cy');
+    await acceptOffer(chat, 'cy', 'conf-lost-1', invited.offer!.offerId);
+    const left = () =>
+      about('conf-lost-1', 'chat.conference').filter((c) => 'status' in c && c.status === 'left');
+    failNextPublish = true;
+    await expect(endConference(collaboration, 'cy', 'conf-lost-1')).rejects.toThrow('briefly unavailable');
+    expect(left()).toHaveLength(0);
+    await expect(endConference(collaboration, 'cy', 'conf-lost-1')).rejects.toMatchObject({ status: 409 });
+    expect(left()).toHaveLength(1);
+    await expect(endConference(collaboration, 'cy', 'conf-lost-1')).rejects.toMatchObject({ status: 409 });
+    expect(left()).toHaveLength(1);
+  });
+
+  it('when the queue’s pick took effect but the platform could not be told, then the retried pick is refused but tells it, once', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('pick-lost-1', 'ann', 'hi'));
+    await acceptOffer(chat, 'ann', 'pick-lost-1', 'pick-lost-1-e2');
+    await applyChatAction(chat, 'pick-lost-1', {
+      type: 'request_transfer',
+      agentId: 'ann',
+      to: { type: 'queue', queueId: 'q-support' },
+      offerId: 'transfer-lost-1',
+      at: new Date().toISOString(),
+      timeoutMs: 30_000,
+    });
+    const rejected = () =>
+      about('pick-lost-1', 'chat.transfer').filter((c) => 'status' in c && c.status === 'rejected');
+    const pick = { offerId: 'transfer-lost-1', agentId: null };
+    failNextPublish = true;
+    await expect(offerQueueTransfer(collaboration, 'pick-lost-1', pick)).rejects.toThrow(
+      'briefly unavailable',
+    );
+    expect(rejected()).toHaveLength(0);
+    await expect(offerQueueTransfer(collaboration, 'pick-lost-1', pick)).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(rejected()).toHaveLength(1);
+    await expect(offerQueueTransfer(collaboration, 'pick-lost-1', pick)).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(rejected()).toHaveLength(1);
+  });
+
+  it('when an assignment to an agent who cannot take it took effect but the platform could not be told, then the redelivered event tells it, once', async () => {
+    await setAgentState(chat, 'bob', 'away');
+    const events = chatUntilAssigned('assign-lost-1', 'bob', 'hi');
+    await deliver(events.slice(0, 2));
+    failNextPublish = true;
+    await expect(ingestSessionEvent(ingest, events[2]!)).rejects.toThrow('briefly unavailable');
+    expect(about('assign-lost-1', 'chat.reroute')).toHaveLength(0);
+    await ingestSessionEvent(ingest, events[2]!);
+    expect(about('assign-lost-1', 'chat.reroute')).toHaveLength(1);
+    await ingestSessionEvent(ingest, events[2]!);
+    expect(about('assign-lost-1', 'chat.reroute')).toHaveLength(1);
+  });
+
+  it('when an assignment that came before the session’s creation took effect but the platform could not be told, then the redelivered creation tells it, once', async () => {
+    await setAgentState(chat, 'bob', 'away');
+    const [created, message, assigned] = chatUntilAssigned('assign-lost-2', 'bob', 'hi');
+    await deliver([assigned!]);
+    failNextPublish = true;
+    await expect(ingestSessionEvent(ingest, created!)).rejects.toThrow('briefly unavailable');
+    expect(about('assign-lost-2', 'chat.reroute')).toHaveLength(0);
+    await deliver([created!, message!]);
+    expect(about('assign-lost-2', 'chat.reroute')).toHaveLength(1);
+    await deliver([created!]);
+    expect(about('assign-lost-2', 'chat.reroute')).toHaveLength(1);
   });
 });
 

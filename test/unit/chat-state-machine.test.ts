@@ -8,6 +8,8 @@ import {
   decide,
   newDesk,
   OWNED_PHASES,
+  pickedOfferId,
+  REMEMBERED_OFFERS,
   type AgentDesk,
   type ChatAction,
   type ChatCase,
@@ -236,6 +238,7 @@ describe('the chat state machine, example by example', () => {
       sessionId: 'S',
       from: 'ann',
       to: { type: 'agent', agentId: 'bob' },
+      offerId: 'o2',
     });
     expect(timedOut.desks).toEqual([{ agentId: 'bob', state: 'rona', wrapUpsOwed: [] }]);
   });
@@ -301,7 +304,161 @@ describe('the chat state machine, example by example', () => {
       }),
     );
     expect(cut.chat).toMatchObject({ phase: 'interrupted', transfer: null });
-    expect(cut.effects).toContainEqual({ type: 'transfer_rejected', sessionId: 'S', from: 'ann', to });
+    expect(cut.effects).toContainEqual({
+      type: 'transfer_rejected',
+      sessionId: 'S',
+      from: 'ann',
+      to,
+      offerId: 'o9',
+    });
+  });
+
+  it('when a chat is transferred to a queue, then only the pick that echoes the request offers it, once, and a replayed or stale pick changes nothing', () => {
+    const { chat, desks } = accepted();
+    const to = { type: 'queue' as const, queueId: 'q2' };
+    const requested = must(
+      decide(chat, desks, {
+        type: 'request_transfer',
+        agentId: 'ann',
+        to,
+        offerId: 'o9',
+        at: at(10),
+        timeoutMs: TIMEOUT,
+      }),
+    );
+    expect(requested.chat.transfer).toEqual({ from: 'ann', to, offerId: 'o9' });
+    expect(requested.effects).toContainEqual({
+      type: 'transfer_requested',
+      sessionId: 'S',
+      from: 'ann',
+      to,
+      offerId: 'o9',
+    });
+    expect(requested.effects).toContainEqual({
+      type: 'schedule_transfer_timeout',
+      sessionId: 'S',
+      offerId: 'o9',
+      at: at(40),
+    });
+    const pick = (offerId: string, agentId = 'bob') =>
+      ({ type: 'offer', sessionId: 'S', agentId, offerId, at: at(12), timeoutMs: TIMEOUT }) as const;
+    for (const stale of [pick('o8'), { type: 'transfer_failed' as const, offerId: 'o8', at: at(12) }])
+      expect(decide(requested.chat, desks, stale)).toMatchObject({ ok: false, reason: 'stale_transfer' });
+
+    const picked = must(decide(requested.chat, desks, pick('o9')));
+    expect(picked.chat.offer).toMatchObject({ offerId: 'o9.picked', agentId: 'bob', expiresAt: at(42) });
+    for (const replay of [
+      pick('o9'),
+      pick('o9', 'cy'),
+      { type: 'transfer_failed' as const, offerId: 'o9', at: at(13) },
+    ])
+      expect(decide(picked.chat, desks, replay)).toMatchObject({ ok: false, reason: 'stale_transfer' });
+    // The request's own timeout no longer counts once the pick's offer has its own.
+    expect(decide(picked.chat, desks, { type: 'offer_timeout', offerId: 'o9', at: at(40) })).toMatchObject({
+      ok: false,
+      reason: 'offer_gone',
+    });
+    const done = must(
+      decide(picked.chat, desks, { type: 'accept', agentId: 'bob', offerId: 'o9.picked', at: at(14) }),
+    );
+    expect(done.chat).toMatchObject({ phase: 'accepted', owner: 'bob', transfer: null });
+    expect(done.effects).toContainEqual({
+      type: 'transfer_completed',
+      sessionId: 'S',
+      from: 'ann',
+      to: 'bob',
+      offerId: 'o9',
+    });
+  });
+
+  it('when the platform never picks anyone for a queue transfer, then the request’s timeout rejects it and the chat stays', () => {
+    const { chat, desks } = accepted();
+    const to = { type: 'queue' as const, queueId: 'q2' };
+    const requested = must(
+      decide(chat, desks, {
+        type: 'request_transfer',
+        agentId: 'ann',
+        to,
+        offerId: 'o9',
+        at: at(10),
+        timeoutMs: TIMEOUT,
+      }),
+    );
+    const timedOut = must(
+      decide(requested.chat, desks, { type: 'offer_timeout', offerId: 'o9', at: at(40) }),
+    );
+    expect(timedOut.chat).toMatchObject({ phase: 'accepted', owner: 'ann', transfer: null, offer: null });
+    expect(timedOut.desks).toEqual([]);
+    expect(timedOut.effects).toContainEqual({
+      type: 'transfer_rejected',
+      sessionId: 'S',
+      from: 'ann',
+      to,
+      offerId: 'o9',
+    });
+    // A pick that comes after is stale.
+    expect(
+      decide(timedOut.chat, desks, {
+        type: 'offer',
+        sessionId: 'S',
+        agentId: 'bob',
+        offerId: 'o9',
+        at: at(41),
+        timeoutMs: TIMEOUT,
+      }),
+    ).toMatchObject({ ok: false });
+  });
+
+  it('when an offer that was withdrawn is made again under its id (a redelivered assignment), then nothing changes; a new id offers it', () => {
+    const start = offered();
+    const timedOut = must(
+      decide(start.chat, start.desks, { type: 'offer_timeout', offerId: 'o1', at: at(30) }),
+    );
+    expect(timedOut.chat.pastOfferIds).toEqual(['o1']);
+    const back = withDesks(start.desks, [available('ann')]);
+    const again = {
+      type: 'offer',
+      sessionId: 'S',
+      agentId: 'ann',
+      offerId: 'o1',
+      at: at(40),
+      timeoutMs: TIMEOUT,
+    } as const;
+    expect(decide(timedOut.chat, back, again)).toMatchObject({ ok: false, reason: 'offer_reused' });
+    const next = must(decide(timedOut.chat, back, { ...again, offerId: 'o2' }));
+    expect(next.chat).toMatchObject({
+      phase: 'offered',
+      offer: { offerId: 'o2' },
+      pastOfferIds: ['o1', 'o2'],
+    });
+    // A late timeout of the first offer does not touch the second.
+    expect(decide(next.chat, back, { type: 'offer_timeout', offerId: 'o1', at: at(45) })).toMatchObject({
+      ok: false,
+      reason: 'offer_gone',
+    });
+  });
+
+  it('when a chat is offered more often than it remembers, then it remembers the latest ids', () => {
+    const start = offered();
+    const desks = start.desks;
+    let chat = start.chat;
+    for (let i = 2; i <= REMEMBERED_OFFERS + 5; i++) {
+      chat = must(
+        decide(chat, desks, { type: 'decline', agentId: 'ann', offerId: `o${i - 1}`, at: at(i) }),
+      ).chat;
+      chat = must(
+        decide(chat, desks, {
+          type: 'offer',
+          sessionId: 'S',
+          agentId: 'ann',
+          offerId: `o${i}`,
+          at: at(i),
+          timeoutMs: TIMEOUT,
+        }),
+      ).chat;
+    }
+    expect(chat.pastOfferIds).toHaveLength(REMEMBERED_OFFERS);
+    expect(chat.pastOfferIds.at(-1)).toBe(`o${REMEMBERED_OFFERS + 5}`);
   });
 
   it('when the queue of a live chat is deleted, then the chat is interrupted and can only be ended', () => {
@@ -352,6 +509,8 @@ const Step = fc.record({
   agent: fc.nat(AGENTS.length - 1),
   other: fc.nat(AGENTS.length - 1),
   pickOpenOffer: fc.boolean(),
+  /** Name the action's offer by one the chat used before (a redelivery, a late task or click). */
+  reusePastOffer: fc.boolean(),
   state: fc.constantFrom(...CHOSEN_AGENT_STATES),
 });
 type Step = typeof Step extends fc.Arbitrary<infer T> ? T : never;
@@ -365,28 +524,35 @@ function actionFor(
   const agentId = AGENTS[step.agent]!;
   const other = AGENTS[step.other]!;
   const time = at(world.second);
-  const offerId = () => `o${world.nextOffer++}`;
+  const past = chat?.pastOfferIds ?? [];
+  const pastOffer = step.reusePastOffer && past.length > 0 ? past[step.other % past.length]! : undefined;
+  const offerId = () => pastOffer ?? `o${world.nextOffer++}`;
   // Mostly act on the offer that is open, sometimes on a stale or foreign one.
-  const openOffer = step.pickOpenOffer && chat?.offer ? chat.offer : null;
+  const openOffer = step.pickOpenOffer && !pastOffer && chat?.offer ? chat.offer : null;
+  // The pick of a queue transfer mostly echoes the request, sometimes a stale one.
+  const request = step.pickOpenOffer && chat?.transfer ? chat.transfer.offerId : (pastOffer ?? 'o-stale');
   switch (step.kind) {
     case 0:
-    case 1:
       return { type: 'offer', sessionId, agentId, offerId: offerId(), at: time, timeoutMs: TIMEOUT };
+    case 1:
+      return chat?.transfer
+        ? { type: 'offer', sessionId, agentId, offerId: request, at: time, timeoutMs: TIMEOUT }
+        : { type: 'offer', sessionId, agentId, offerId: offerId(), at: time, timeoutMs: TIMEOUT };
     case 2:
     case 3:
       return {
         type: 'accept',
         agentId: openOffer?.agentId ?? agentId,
-        offerId: openOffer?.offerId ?? 'o-stale',
+        offerId: openOffer?.offerId ?? pastOffer ?? 'o-stale',
         at: time,
       };
     case 4:
-      return { type: 'offer_timeout', offerId: openOffer?.offerId ?? 'o-stale', at: time };
+      return { type: 'offer_timeout', offerId: openOffer?.offerId ?? pastOffer ?? request, at: time };
     case 5:
       return {
         type: 'decline',
         agentId: openOffer?.agentId ?? agentId,
-        offerId: openOffer?.offerId ?? 'o-stale',
+        offerId: openOffer?.offerId ?? pastOffer ?? 'o-stale',
         at: time,
       };
     case 6:
@@ -420,7 +586,9 @@ function actionFor(
         at: time,
       };
     case 10:
-      return step.pickOpenOffer ? { type: 'session_ended', at: time } : { type: 'transfer_failed', at: time };
+      return step.state === 'busy'
+        ? { type: 'session_ended', at: time }
+        : { type: 'transfer_failed', offerId: request, at: time };
     case 11:
       return { type: 'interrupt', asset: { kind: 'queue', id: 'q1' }, at: time };
     case 12:
@@ -446,6 +614,11 @@ function checkWorld(world: World) {
     }
     if (chat.phase === 'offered' || chat.phase === 'conference_requested') expect(chat.offer).not.toBeNull();
     expect((chat.transfer !== null) === (chat.phase === 'transfer_requested')).toBe(true);
+    // A transfer's offer is named by its request: the agent's, or the pick's of a queue's.
+    if (chat.transfer && chat.offer)
+      expect(chat.offer.offerId).toBe(
+        chat.transfer.to.type === 'agent' ? chat.transfer.offerId : pickedOfferId(chat.transfer.offerId),
+      );
     if (chat.phase === 'wrapped_up') expect(chat.wrapUpOwedBy).toEqual([]);
     // No message from an agent who neither owns nor shares the chat.
     for (const agentId of AGENTS) {
@@ -497,10 +670,29 @@ function play(steps: Step[], seen = new Set<string>()) {
       involved.flatMap((id) => (world.desks.has(id) ? [[id, world.desks.get(id)!] as const] : [])),
     );
     expect(decide(before, loaded, action)).toEqual(decision);
+    // A pick or a failure that does not echo the transfer waiting for a pick changes nothing.
+    if (
+      before?.transfer &&
+      (action.type === 'offer' || action.type === 'transfer_failed') &&
+      (before.offer !== null || action.offerId !== before.transfer.offerId)
+    )
+      expect(decision.ok).toBe(false);
+    // An id the chat used before names nothing new, and answers only the offer or request still open.
+    if (before && 'offerId' in action && before.pastOfferIds.includes(action.offerId)) {
+      const stillOpen =
+        action.offerId === before.offer?.offerId ||
+        (before.offer === null && action.offerId === before.transfer?.offerId);
+      const names = action.type === 'offer' || action.type === 'request_transfer' || action.type === 'invite';
+      if (names ? action.type !== 'offer' || action.offerId !== before.transfer?.offerId : !stillOpen)
+        expect(decision).toMatchObject({ ok: false });
+    }
     if (!decision.ok) {
       checkWorld(world);
       continue;
     }
+    if (decision.chat.offer && decision.chat.offer.offerId !== before?.offer?.offerId)
+      expect(before?.pastOfferIds ?? []).not.toContain(decision.chat.offer.offerId);
+    expect(decision.chat.pastOfferIds.length).toBeLessThanOrEqual(REMEMBERED_OFFERS);
     for (const changed of decision.desks) expect(involved).toContain(changed.agentId);
     const after = decision.chat;
 
@@ -540,6 +732,7 @@ describe('the chat state machine, over random sequences of actions, events and t
           agent: i,
           other: 0,
           pickOpenOffer: false,
+          reusePastOffer: false,
           state: 'available' as const,
         }));
         play([...ready, ...steps]);
@@ -558,6 +751,7 @@ describe('the chat state machine, over random sequences of actions, events and t
           agent: i,
           other: 0,
           pickOpenOffer: false,
+          reusePastOffer: false,
           state: 'available' as const,
         }));
         play(
@@ -583,5 +777,5 @@ describe('the chat state machine, over random sequences of actions, events and t
         'wrapped_up',
       ].sort(),
     );
-  });
+  }, 60_000);
 });

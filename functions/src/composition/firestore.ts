@@ -1,17 +1,7 @@
 import { firestoreClient } from '../adapters/firestore/client.js';
-import { FirestoreDeflectionSettings } from '../adapters/firestore/deflection-settings.js';
 import { FirestoreDirectory } from '../adapters/firestore/directory.js';
-import { FirestoreAgentPresence } from '../adapters/firestore/presence.js';
-import { FirestoreScheduledCallBook } from '../adapters/firestore/scheduled-calls.js';
-import { FirestoreSessionRepository } from '../adapters/firestore/session-repository.js';
-import { FirestoreMonitorStore } from '../adapters/firestore/supervision.js';
-import { FirestoreVoicemailStore } from '../adapters/firestore/voicemails.js';
-import type { DeflectionDeps } from '../app/deflection/deps.js';
-import { DeflectionEngine } from '../app/deflection/engine.js';
-import type { IngestDeps } from '../app/ingest-session-event.js';
 import type { FunctionConfig } from '../config.js';
 import type { Clock } from '../ports/clock.js';
-import type { RecordingTasks } from '../ports/recordings.js';
 
 /** A value made on first use, then kept for the life of the instance. */
 export function once<T>(make: () => T): () => T {
@@ -26,7 +16,9 @@ export type DatabaseSettings = Pick<
 
 /**
  * The sessions database and the directory (people and roles: the same database locally, one of their
- * own where deployed), each client made on first use.
+ * own where deployed), each client made on first use. What only some functions use is composed in
+ * modules of its own (ingest.ts, deflection.ts): every module a function imports is evaluated at its
+ * cold start, schemas and all, and the recording functions import this one.
  */
 export function databases(config: DatabaseSettings, clock: Clock) {
   const db = once(() => firestoreClient(config.projectId, config.firestoreDatabaseId));
@@ -42,31 +34,3 @@ export function databases(config: DatabaseSettings, clock: Clock) {
 }
 
 export type Databases = ReturnType<typeof databases>;
-
-/** Session event ingestion: both platform event functions, and the api's admin routes. */
-export function sessionIngest(
-  dbs: Databases,
-  clock: Clock,
-  recordings: RecordingTasks | undefined,
-): IngestDeps {
-  return {
-    sessions: new FirestoreSessionRepository(dbs.db()),
-    queues: dbs.directory(),
-    monitors: new FirestoreMonitorStore(dbs.db()),
-    clock,
-    ...(recordings ? { recordings } : {}),
-  };
-}
-
-/** Deflection: the platform asks what to offer, the api edits the settings. */
-export function deflection(dbs: Databases, clock: Clock): DeflectionDeps {
-  const settings = new FirestoreDeflectionSettings(dbs.db(), clock);
-  return {
-    settings,
-    // Saves are seen at once through the version listener; the time limit is only a safety net.
-    engine: new DeflectionEngine(settings, 5 * 60_000, clock),
-    presence: new FirestoreAgentPresence(dbs.db()),
-    voicemails: new FirestoreVoicemailStore(dbs.db()),
-    scheduledCalls: new FirestoreScheduledCallBook(dbs.db()),
-  };
-}

@@ -55,14 +55,16 @@ const OfferTimeoutAnswer = z.object({
 
 const ChatTransferParams = z.object({ sessionId: Identifier });
 const ChatTransferPick = z.strictObject({
-  offerId: Identifier.describe('Names this pick: the offer the agent gets.'),
+  offerId: Identifier.describe(
+    'The transfer request this pick answers: the `offerId` of its `chat.transfer` `requested` command. The agent picked is offered the chat under this id followed by `.picked`.',
+  ),
   agentId: Identifier.nullable().describe('Null when no agent of the queue can take the chat.'),
 });
 const ChatTransferPicked = z.object({
   outcome: z
-    .enum(['offered', 'rejected', 'already_settled'])
+    .enum(['offered', 'rejected'])
     .describe(
-      'rejected: nobody, or an agent who cannot take it, was picked; already_settled: no transfer to a queue awaits a pick (or this one was received).',
+      'rejected: nobody, or an agent who cannot take it, was picked. A pick for another request, or one already received, is a 409 (stale_transfer).',
     ),
 });
 
@@ -456,8 +458,8 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       'POST',
       '/v1/chats/:sessionId/transfer-pick',
       {
-        ...signed,
-        errors: [404, 413],
+        ...signedOnce,
+        errors: [404, 409, 413],
         operationId: 'pickForChatTransfer',
         summary:
           'The agent the platform picked in the queue a chat is being transferred to (offered the chat), or null for none (the transfer is rejected) (LCH-8).',
@@ -467,13 +469,16 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         answers: { 200: ChatTransferPicked },
       },
       async (req) => {
-        // Not guarded against copies: the pick is named by its offer id, and a copy changes nothing.
-        const pick = req.body(signedBody(req.req, { allowV1: false }).body);
+        const { verified, body } = signedBody(req.req, { allowV1: false });
+        const pick = req.body(body);
         if (!deps.chat) throw notFound('Live chat');
+        const chat = deps.chat();
         const { sessionId } = req.path();
         return {
           status: 200,
-          body: { outcome: await offerQueueTransfer({ chat: deps.chat() }, sessionId, pick) },
+          body: {
+            outcome: await onlyOnce(verified, () => offerQueueTransfer({ chat }, sessionId, pick)),
+          },
         };
       },
     ),

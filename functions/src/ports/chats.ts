@@ -29,6 +29,14 @@ export interface ChatTransaction {
   getChat(sessionId: string): Promise<ChatCase | undefined>;
   getDesks(agentIds: readonly string[]): Promise<Map<string, AgentDesk>>;
   getSentMessage(sessionId: string, clientMessageId: string): Promise<SentAgentMessage | undefined>;
+  /**
+   * Reads the chat's thread mark, which every session message copied to agents' threads also writes:
+   * a change that copies the thread to a newly offered agent reads it before the thread, so that a
+   * message arriving meanwhile either is in what it reads or waits and then finds that agent.
+   */
+  readThreadMark(sessionId: string): Promise<void>;
+  /** Writes the thread mark (see `readThreadMark`) with the message just added. */
+  markThread(sessionId: string, messageId: string): void;
   /** Stores the chat with the queue it came through (`queueId`), by which deleting a queue finds it. */
   putChat(chat: ChatCase, queueId?: string | null): void;
   putDesk(desk: AgentDesk): void;
@@ -69,6 +77,8 @@ export interface WrapUpReasonStore {
 /** The customer's messages as the platform reported them (the session's `message.sent` events), in order. */
 export interface SessionThreadSource {
   messagesOf(sessionId: string): Promise<ThreadMessage[]>;
+  /** The id of the session's latest `session.assigned` event (the offer it makes is named by it). */
+  lastAssignmentOf(sessionId: string): Promise<{ eventId: string; agentId: string } | undefined>;
 }
 
 /** Schedules an offer's timeout: a task named for the offer, so that asking twice schedules it once. */

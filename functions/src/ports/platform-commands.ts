@@ -44,14 +44,16 @@ export type PlatformCommand =
       sessionId: string | null;
     }
   /**
-   * LCH-8: a transfer was requested (to a queue, the platform answers with the agent it picks), then
-   * completed (the receiving agent accepted: route the chat to them) or rejected (it stays with `from`).
+   * LCH-8: a transfer was requested (to a queue, the platform answers with the agent it picks, echoing
+   * `offerId`), then completed (the receiving agent accepted: route the chat to them) or rejected (it
+   * stays with `from`). `offerId` names the request throughout.
    */
   | {
       type: 'chat.transfer';
       commandId: string;
       sessionId: string;
       status: 'requested' | 'completed' | 'rejected';
+      offerId: string;
       from: string;
       to: TransferTarget;
     }

@@ -23,7 +23,8 @@ import { TtlCache } from './cache.js';
 /**
  * Layout:
  * - `chats/{sessionId}`: the chat's state (server only), with `sent/{agentId}:{clientMessageId}` the
- *   messages agents sent, by their client's id;
+ *   messages agents sent, by their client's id, and `thread/mark` the last session message copied to
+ *   agents' threads (written even before the chat exists);
  * - `chatOutbox/{key}/items/{itemId}`: what committed changes still have to do (server only);
  * - `agentDesks/{uid}`: the agent's state and owed wrap-ups; under it `chats/{sessionId}` the agent's
  *   view of each chat offered to them and `chats/{sessionId}/messages/{messageId}` their copy of the
@@ -45,6 +46,10 @@ export const LIVE_PHASES = [
 /** A thread is read whole when an agent is offered the chat: its length is bounded here. */
 export const MAX_THREAD_MESSAGES = 500;
 
+/** A stored chat; one written before chats remembered their past offer ids has none. */
+const storedChat = (data: object | undefined): ChatCase | undefined =>
+  data && { ...(data as ChatCase), pastOfferIds: (data as Partial<ChatCase>).pastOfferIds ?? [] };
+
 export class FirestoreChatStore implements ChatStore {
   constructor(
     private readonly db: Firestore,
@@ -55,6 +60,7 @@ export class FirestoreChatStore implements ChatStore {
   private deskRef = (agentId: string) => this.db.collection(AGENT_DESKS).doc(agentId);
   private viewRef = (agentId: string, sessionId: string) =>
     this.deskRef(agentId).collection(CHATS).doc(sessionId);
+  private threadMarkRef = (sessionId: string) => this.chatRef(sessionId).collection('thread').doc('mark');
   private outboxItems = (key: string) => this.db.collection(OUTBOX).doc(key).collection('items');
 
   inTransaction<T>(work: (tx: ChatTransaction) => Promise<T>): Promise<T> {
@@ -62,7 +68,7 @@ export class FirestoreChatStore implements ChatStore {
       const writes: ((t: Transaction) => void)[] = [];
       const set = (ref: DocumentReference, data: object) => writes.push((tt) => tt.set(ref, data));
       const result = await work({
-        getChat: async (sessionId) => (await t.get(this.chatRef(sessionId))).data() as ChatCase | undefined,
+        getChat: async (sessionId) => storedChat((await t.get(this.chatRef(sessionId))).data()),
         getDesks: async (agentIds) => {
           if (agentIds.length === 0) return new Map();
           const snapshots = await t.getAll(...agentIds.map(this.deskRef));
@@ -73,6 +79,11 @@ export class FirestoreChatStore implements ChatStore {
         getSentMessage: async (sessionId, clientMessageId) =>
           (await t.get(this.chatRef(sessionId).collection('sent').doc(clientMessageId))).data() as
             SentAgentMessage | undefined,
+        readThreadMark: async (sessionId) => {
+          await t.get(this.threadMarkRef(sessionId));
+        },
+        markThread: (sessionId, messageId) =>
+          set(this.threadMarkRef(sessionId), { messageId, at: this.clock.now().toISOString() }),
         putChat: (chat, queueId) =>
           writes.push((tt) =>
             tt.set(this.chatRef(chat.sessionId), queueId === undefined ? chat : { ...chat, queueId }, {
@@ -98,7 +109,7 @@ export class FirestoreChatStore implements ChatStore {
   }
 
   async getChat(sessionId: string): Promise<ChatCase | undefined> {
-    return (await this.chatRef(sessionId).get()).data() as ChatCase | undefined;
+    return storedChat((await this.chatRef(sessionId).get()).data());
   }
 
   async getDesk(agentId: string): Promise<AgentDesk | undefined> {
@@ -164,6 +175,19 @@ export class FirestoreSessionThread implements SessionThreadSource {
     return events.docs
       .reverse()
       .map((d) => threadMessageOf(d.get('message') as never, d.get('occurredAt') as string, initials));
+  }
+
+  async lastAssignmentOf(sessionId: string): Promise<{ eventId: string; agentId: string } | undefined> {
+    const snapshot = await this.db
+      .collection('sessions')
+      .doc(sessionId)
+      .collection('events')
+      .where('type', '==', 'session.assigned')
+      .orderBy('sequence', 'desc')
+      .limit(1)
+      .get();
+    const last = snapshot.docs[0];
+    return last && { eventId: last.id, agentId: last.get('agent.id') as string };
   }
 }
 

@@ -82,6 +82,7 @@ const outboxFor = (effects: readonly ChatEffect[], at: string): ChatOutboxItem[]
   effects.flatMap((effect): ChatOutboxItem[] => {
     switch (effect.type) {
       case 'schedule_offer_timeout':
+      case 'schedule_transfer_timeout':
         return [
           {
             id: `timeout-${effect.offerId}`,
@@ -153,8 +154,10 @@ export async function applyChatAction(
     const decision = decide(before, desks, action);
     if (!decision.ok) return decision;
     const { chat } = decision;
-    // A new offer carries the thread so far (LCH-1): read here so that a retry reads it again.
+    // A new offer carries the thread so far (LCH-1): read here so that a retry reads it again, after
+    // the thread mark, so that a message added meanwhile is either read here or waits for this commit.
     const offered = decision.effects.flatMap((e) => (e.type === 'schedule_offer_timeout' ? [e.agentId] : []));
+    if (offered.length > 0) await tx.readThreadMark(sessionId);
     const thread = offered.length > 0 ? await deps.thread.messagesOf(sessionId) : [];
     tx.putChat(chat, queueId);
     for (const desk of decision.desks) tx.putDesk(desk);
@@ -278,16 +281,17 @@ export async function readDesk(deps: ChatDeps, agentId: string): Promise<AgentDe
 }
 
 /**
- * A message of the session reached us (`message.sent`): it joins the thread of every agent who
- * follows the chat, masked as the company's settings ask. The chat is written too, so that an offer
- * made at the same moment, which read the thread before this message, is retried and reads it.
+ * A message of the session reached us (`message.sent`, stored first): it joins the thread of every
+ * agent who follows the chat, masked as the company's settings ask. The thread mark is written too,
+ * even before the chat exists: an offer being made at the same moment read the mark before the
+ * thread, so either it read this message or this waits for it and finds its agent among the followers.
  */
 export async function addToThread(deps: ChatDeps, sessionId: string, message: ThreadMessage) {
   const { maskSensitiveData } = await deps.privacy.read();
   await deps.chats.inTransaction(async (tx) => {
     const chat = await tx.getChat(sessionId);
+    tx.markThread(sessionId, message.messageId);
     if (!chat) return;
-    tx.putChat(chat);
     for (const agentId of followers(chat))
       tx.putThreadMessages(agentId, sessionId, [maskedMessage(message, maskSensitiveData)]);
   });

@@ -181,39 +181,42 @@ export async function requestTransfer(
 
 /**
  * The platform's answer to a transfer to a queue: the agent it picked, who is offered the chat, or
- * nobody, which rejects the transfer. `offerId` names the pick: the same pick sent again changes nothing.
+ * nobody, which rejects the transfer. `offerId` echoes the request's (from its `chat.transfer`
+ * `requested` command): a pick for another request, or one already received, is refused and changes
+ * nothing (after finishing what the pick it repeats left undone).
  */
 export async function offerQueueTransfer(
   deps: Pick<CollaborationDeps, 'chat'>,
   sessionId: string,
   pick: { offerId: string; agentId: string | null },
-): Promise<'offered' | 'rejected' | 'already_settled'> {
+): Promise<'offered' | 'rejected'> {
   const at = deps.chat.clock.now().toISOString();
   const chat = await deps.chat.chats.getChat(sessionId);
   if (!chat) throw notFound('The chat');
-  if (pick.agentId === null) {
-    const outcome = await applyChatAction(deps.chat, sessionId, { type: 'transfer_failed', at });
-    return outcome.ok ? 'rejected' : 'already_settled';
-  }
-  if (
-    chat.offer?.offerId === pick.offerId ||
-    chat.phase !== 'transfer_requested' ||
-    chat.transfer?.to.type !== 'queue' ||
-    chat.offer !== null
-  ) {
-    // A replayed pick finishes what the pick it repeats left undone (its offer's timeout, its command).
-    await flushOutbox(deps.chat, sessionId);
-    return 'already_settled';
-  }
-  const outcome = await applyChatAction(deps.chat, sessionId, {
-    type: 'offer',
+  // Checked here too, so that a pick can never start a chat afresh (an offer on a withdrawn chat does).
+  if (chat.phase !== 'transfer_requested' || chat.transfer?.to.type !== 'queue')
+    throw await refuseAfterFlush(
+      deps,
+      sessionId,
+      conflict('stale_transfer', 'No transfer of this chat to a queue is waiting for a pick.', {
+        phase: chat.phase,
+      }),
+    );
+  const outcome = await applyChatAction(
+    deps.chat,
     sessionId,
-    agentId: pick.agentId,
-    offerId: pick.offerId,
-    at,
-    timeoutMs: (await deps.chat.settings.read()).offerTimeoutSeconds * 1000,
-  });
-  if (!outcome.ok) return 'already_settled';
+    pick.agentId === null
+      ? { type: 'transfer_failed', offerId: pick.offerId, at }
+      : {
+          type: 'offer',
+          sessionId,
+          agentId: pick.agentId,
+          offerId: pick.offerId,
+          at,
+          timeoutMs: (await deps.chat.settings.read()).offerTimeoutSeconds * 1000,
+        },
+  );
+  if (!outcome.ok) throw refusalError(outcome);
   // A pick that cannot take the chat (not Available, or the first agent) rejects the transfer at once.
   return outcome.chat.phase === 'transfer_requested' ? 'offered' : 'rejected';
 }
@@ -278,27 +281,26 @@ export function collaborationCommands(effect: ChatEffect, at: string): ChatOutbo
   switch (effect.type) {
     case 'transfer_requested':
     case 'transfer_rejected':
+    case 'transfer_completed': {
+      const status =
+        effect.type === 'transfer_requested'
+          ? 'requested'
+          : effect.type === 'transfer_rejected'
+            ? 'rejected'
+            : 'completed';
       return [
         command({
           type: 'chat.transfer',
-          commandId: `transfer-${effect.type === 'transfer_requested' ? 'requested' : 'rejected'}-${effect.sessionId}-${at}`,
+          // One request is requested, then completed or rejected, once each.
+          commandId: `transfer-${status}-${effect.offerId}`,
           sessionId: effect.sessionId,
-          status: effect.type === 'transfer_requested' ? 'requested' : 'rejected',
+          status,
+          offerId: effect.offerId,
           from: effect.from,
-          to: effect.to,
+          to: effect.type === 'transfer_completed' ? { type: 'agent', agentId: effect.to } : effect.to,
         }),
       ];
-    case 'transfer_completed':
-      return [
-        command({
-          type: 'chat.transfer',
-          commandId: `transfer-completed-${effect.sessionId}-${at}`,
-          sessionId: effect.sessionId,
-          status: 'completed',
-          from: effect.from,
-          to: { type: 'agent', agentId: effect.to },
-        }),
-      ];
+    }
     case 'agent_joined':
     case 'agent_left':
       return [

@@ -19,6 +19,23 @@ import {
 export async function followChatSession(deps: ChatDeps, event: SessionEvent, session: Session) {
   if (session.kind !== 'chat') return;
   switch (event.type) {
+    case 'session.created':
+      // An assignment that arrived before the session's creation was not yet known as a chat's: now
+      // that it is, it offers the chat as it would have, under its own event's id.
+      if (session.status !== 'assigned' || !session.agent) return;
+      // A redelivery after the offer was made finishes what it left undone (its timeout, its commands).
+      if (await deps.chats.getChat(event.sessionId)) await flushOutbox(deps, event.sessionId);
+      else {
+        const assignment = await deps.thread.lastAssignmentOf(event.sessionId);
+        if (assignment?.agentId === session.agent.id)
+          await offerChat(deps, {
+            sessionId: event.sessionId,
+            agentId: assignment.agentId,
+            offerId: assignment.eventId,
+            at: deps.clock.now(),
+          });
+      }
+      return;
     case 'session.assigned':
       // A late assignment the session has moved past offers nothing, but a redelivery of one that
       // took effect still finishes what it left undone (its timeout, its commands).

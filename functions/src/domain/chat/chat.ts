@@ -49,6 +49,20 @@ export interface PendingOffer {
 
 export type TransferTarget = { type: 'queue'; queueId: string } | { type: 'agent'; agentId: string };
 
+/**
+ * A transfer the owner asked for. `offerId` names the request: an agent target is offered the chat
+ * under it; a queue target's pick must echo it, and its timeout (scheduled under it) rejects the
+ * transfer if the platform never picks anyone.
+ */
+export interface TransferRequest {
+  from: string;
+  to: TransferTarget;
+  offerId: string;
+}
+
+/** The offer a queue transfer's pick makes to the agent picked: its own id, with its own full timeout. */
+export const pickedOfferId = (transferOfferId: string) => `${transferOfferId}.picked`;
+
 /** An asset a live chat depends on; deleting it interrupts the chat (LCH-4). */
 export interface DeletedAsset {
   kind: 'queue' | 'wrap_up_reason_list' | 'agent';
@@ -64,15 +78,26 @@ export interface ChatCase {
   guest: string | null;
   offer: PendingOffer | null;
   /** Set while a transfer is requested. */
-  transfer: { from: string; to: TransferTarget } | null;
+  transfer: TransferRequest | null;
   interruption: { asset: DeletedAsset; at: string } | null;
   /** Agents who owe a wrap-up for this chat: after every end, and after a transfer for the first agent. */
   wrapUpOwedBy: string[];
   wrapUps: { agentId: string; reasonId: string; at: string }[];
   /** Every agent who has held or shared the chat: whose desktop may still show it. */
   agents: string[];
+  /**
+   * The ids of the chat's latest offers and transfer requests (at most `REMEMBERED_OFFERS`): none is
+   * used again, so a redelivered assignment or a late accept or timeout of a past offer changes nothing.
+   */
+  pastOfferIds: string[];
   updatedAt: string;
 }
+
+/** How many past offer ids a chat remembers: far more than one chat is ever offered. */
+export const REMEMBERED_OFFERS = 50;
+
+/** The actions that name a new offer or transfer request. */
+const NAMING_ACTIONS: ReadonlySet<string> = new Set(['offer', 'request_transfer', 'invite']);
 
 /**
  * An agent's desk: their state and the chats they owe a wrap-up for. While a wrap-up is owed the
@@ -106,8 +131,8 @@ export type ChatAction =
       at: string;
       timeoutMs: number;
     }
-  /** The platform found no agent in the queue a transfer was requested to. */
-  | { type: 'transfer_failed'; at: string }
+  /** The platform found no agent in the queue a transfer was requested to (`offerId` names the request). */
+  | { type: 'transfer_failed'; offerId: string; at: string }
   | { type: 'invite'; agentId: string; guestId: string; offerId: string; at: string; timeoutMs: number }
   /** The owner ends the chat; a conference guest leaves it (End conference). */
   | { type: 'end'; agentId: string; at: string }
@@ -119,6 +144,8 @@ export type ChatAction =
 /** What the platform or the agent's desktop must be told, or what must be scheduled, after a change. */
 export type ChatEffect =
   | { type: 'schedule_offer_timeout'; sessionId: string; offerId: string; agentId: string; at: string }
+  /** A transfer to a queue waits for the platform's pick until then; if none comes, it is rejected. */
+  | { type: 'schedule_transfer_timeout'; sessionId: string; offerId: string; at: string }
   | {
       type: 'reroute';
       sessionId: string;
@@ -126,9 +153,9 @@ export type ChatEffect =
       reason: 'offer_timed_out' | 'offer_declined' | 'agent_unavailable' | 'asset_deleted';
     }
   | { type: 'agent_state_changed'; agentId: string; state: AgentState }
-  | { type: 'transfer_completed'; sessionId: string; from: string; to: string }
-  | { type: 'transfer_rejected'; sessionId: string; from: string; to: TransferTarget }
-  | { type: 'transfer_requested'; sessionId: string; from: string; to: TransferTarget }
+  | { type: 'transfer_completed'; sessionId: string; from: string; to: string; offerId: string }
+  | { type: 'transfer_rejected'; sessionId: string; from: string; to: TransferTarget; offerId: string }
+  | { type: 'transfer_requested'; sessionId: string; from: string; to: TransferTarget; offerId: string }
   | { type: 'agent_joined'; sessionId: string; agentId: string }
   | { type: 'agent_left'; sessionId: string; agentId: string }
   | { type: 'end_session'; sessionId: string; agentId: string };
@@ -146,6 +173,8 @@ export const CHAT_REFUSALS = [
   'already_in_chat',
   'no_wrap_up_owed',
   'state_not_choosable',
+  'stale_transfer',
+  'offer_reused',
 ] as const;
 export type ChatRefusal = (typeof CHAT_REFUSALS)[number];
 
@@ -156,7 +185,7 @@ export type ChatDecision =
 const refuse = (reason: ChatRefusal, message: string) => ({ ok: false as const, reason, message });
 
 const addMs = (at: string, ms: number) => new Date(Date.parse(at) + ms).toISOString();
-const withAgent = (agents: readonly string[], agentId: string) =>
+const including = (agents: readonly string[], agentId: string) =>
   agents.includes(agentId) ? [...agents] : [...agents, agentId];
 const owing = (desk: AgentDesk, sessionId: string): AgentDesk => ({
   ...desk,
@@ -199,13 +228,27 @@ export function decide(
   const desk = (agentId: string) => desks.get(agentId) ?? newDesk(agentId);
   const done = (next: ChatCase, changed: AgentDesk[], effects: ChatEffect[] = []): ChatDecision => {
     const before = changed.map((d) => desk(d.agentId));
+    const named = NAMING_ACTIONS.has(action.type) && 'offerId' in action ? action.offerId : undefined;
+    const pastOfferIds = [named, next.offer?.offerId]
+      .filter((id): id is string => id !== undefined)
+      .reduce(including, next.pastOfferIds)
+      .slice(-REMEMBERED_OFFERS);
     return {
       ok: true,
-      chat: { ...next, updatedAt: action.at },
+      chat: { ...next, pastOfferIds, updatedAt: action.at },
       desks: changed,
       effects: [...effects, ...stateEffects(before, changed)],
     };
   };
+
+  // A new offer or request is never named by a past one (the pick of a queue transfer echoes its request).
+  if (
+    NAMING_ACTIONS.has(action.type) &&
+    'offerId' in action &&
+    chat?.pastOfferIds.includes(action.offerId) &&
+    !(action.type === 'offer' && chat.transfer?.offerId === action.offerId)
+  )
+    return refuse('offer_reused', 'This offer id was already used for this chat: it offers nothing again.');
 
   if (action.type === 'offer') {
     const target = desk(action.agentId);
@@ -222,6 +265,7 @@ export function decide(
         wrapUpOwedBy: [],
         wrapUps: [],
         agents: [],
+        pastOfferIds: [],
         updatedAt: action.at,
       };
       if (!canTakeOffer(target)) {
@@ -240,16 +284,18 @@ export function decide(
       }
       const offer = pendingOffer(action, 'assignment');
       return done(
-        { ...fresh, phase: 'offered', offer, agents: withAgent(fresh.agents, action.agentId) },
+        { ...fresh, phase: 'offered', offer, agents: including(fresh.agents, action.agentId) },
         [],
         [timeoutEffect(fresh.sessionId, offer)],
       );
     }
-    if (chat.phase === 'transfer_requested' && chat.transfer?.to.type === 'queue' && chat.offer === null) {
+    if (chat.phase === 'transfer_requested' && chat.transfer?.to.type === 'queue') {
+      // The pick of a queue transfer: only one that echoes the request waiting for it counts.
+      if (chat.offer !== null || action.offerId !== chat.transfer.offerId) return refuseStalePick();
       if (action.agentId === chat.owner || !canTakeOffer(target)) return rejectTransfer(chat, done);
-      const offer = pendingOffer(action, 'transfer');
+      const offer = pendingOffer({ ...action, offerId: pickedOfferId(action.offerId) }, 'transfer');
       return done(
-        { ...chat, offer, agents: withAgent(chat.agents, action.agentId) },
+        { ...chat, offer, agents: including(chat.agents, action.agentId) },
         [],
         [timeoutEffect(chat.sessionId, offer)],
       );
@@ -280,6 +326,7 @@ export function decide(
           [{ type: 'agent_joined', sessionId: chat.sessionId, agentId: action.agentId }],
         );
       const from = chat.owner!;
+      const offerId = chat.transfer?.offerId ?? offer.offerId;
       return done(
         {
           ...chat,
@@ -287,15 +334,18 @@ export function decide(
           owner: action.agentId,
           offer: null,
           transfer: null,
-          wrapUpOwedBy: withAgent(chat.wrapUpOwedBy, from),
+          wrapUpOwedBy: including(chat.wrapUpOwedBy, from),
         },
         [owing(desk(from), chat.sessionId)],
-        [{ type: 'transfer_completed', sessionId: chat.sessionId, from, to: action.agentId }],
+        [{ type: 'transfer_completed', sessionId: chat.sessionId, from, to: action.agentId, offerId }],
       );
     }
 
     case 'decline':
     case 'offer_timeout': {
+      // A transfer to a queue whose pick never came: its own timeout rejects it.
+      if (action.type === 'offer_timeout' && chat.offer === null && chat.transfer?.offerId === action.offerId)
+        return rejectTransfer(chat, done);
       const offer = chat.offer;
       if (offer === null || offer.offerId !== action.offerId)
         return refuse('offer_gone', 'This offer is no longer open: it was taken, withdrawn or timed out.');
@@ -334,30 +384,38 @@ export function decide(
         return refuse('interrupted', 'The chat was interrupted: it can only be ended.');
       if (chat.phase !== 'accepted')
         return refuse('wrong_phase', `The chat is ${chat.phase}; it cannot be transferred now.`);
-      const transfer = { from: action.agentId, to: action.to };
-      const requested: ChatEffect = {
-        type: 'transfer_requested',
-        sessionId: chat.sessionId,
-        from: action.agentId,
-        to: action.to,
-      };
+      const transfer: TransferRequest = { from: action.agentId, to: action.to, offerId: action.offerId };
+      const requested: ChatEffect = { type: 'transfer_requested', sessionId: chat.sessionId, ...transfer };
       if (action.to.type === 'queue')
-        return done({ ...chat, phase: 'transfer_requested', transfer }, [], [requested]);
+        return done(
+          { ...chat, phase: 'transfer_requested', transfer },
+          [],
+          [
+            requested,
+            {
+              type: 'schedule_transfer_timeout',
+              sessionId: chat.sessionId,
+              offerId: action.offerId,
+              at: addMs(action.at, action.timeoutMs),
+            },
+          ],
+        );
       const targetId = action.to.agentId;
       if (targetId === action.agentId) return refuse('already_in_chat', 'You already answer this chat.');
       if (!canTakeOffer(desk(targetId)))
         return refuse('not_available', 'That agent is not available to take the chat.');
       const offer = pendingOffer({ ...action, agentId: targetId }, 'transfer');
       return done(
-        { ...chat, phase: 'transfer_requested', transfer, offer, agents: withAgent(chat.agents, targetId) },
+        { ...chat, phase: 'transfer_requested', transfer, offer, agents: including(chat.agents, targetId) },
         [],
         [requested, timeoutEffect(chat.sessionId, offer)],
       );
     }
 
     case 'transfer_failed':
-      if (chat.phase !== 'transfer_requested' || chat.offer !== null)
+      if (chat.phase !== 'transfer_requested' || chat.transfer?.to.type !== 'queue')
         return refuse('wrong_phase', 'No transfer to a queue is waiting for an agent.');
+      if (chat.offer !== null || chat.transfer.offerId !== action.offerId) return refuseStalePick();
       return rejectTransfer(chat, done);
 
     case 'invite': {
@@ -373,7 +431,7 @@ export function decide(
         return refuse('not_available', 'That agent is not available to join the chat.');
       const offer = pendingOffer({ ...action, agentId: action.guestId }, 'conference');
       return done(
-        { ...chat, phase: 'conference_requested', offer, agents: withAgent(chat.agents, action.guestId) },
+        { ...chat, phase: 'conference_requested', offer, agents: including(chat.agents, action.guestId) },
         [],
         [timeoutEffect(chat.sessionId, offer)],
       );
@@ -383,7 +441,7 @@ export function decide(
       if (chat.guest === action.agentId) {
         const phase = chat.phase === 'conference' ? 'accepted' : chat.phase;
         return done(
-          { ...chat, phase, guest: null, wrapUpOwedBy: withAgent(chat.wrapUpOwedBy, action.agentId) },
+          { ...chat, phase, guest: null, wrapUpOwedBy: including(chat.wrapUpOwedBy, action.agentId) },
           [owing(desk(action.agentId), chat.sessionId)],
           [{ type: 'agent_left', sessionId: chat.sessionId, agentId: action.agentId }],
         );
@@ -427,14 +485,7 @@ export function decide(
       // A pending invitation or transfer goes with it: only ending is left. The platform, which was told
       // of the transfer request, is told it was rejected.
       const rejected: ChatEffect[] = chat.transfer
-        ? [
-            {
-              type: 'transfer_rejected',
-              sessionId: chat.sessionId,
-              from: chat.transfer.from,
-              to: chat.transfer.to,
-            },
-          ]
+        ? [{ type: 'transfer_rejected', sessionId: chat.sessionId, ...chat.transfer }]
         : [];
       return done({ ...chat, phase: 'interrupted', offer: null, transfer: null, interruption }, [], rejected);
     }
@@ -486,9 +537,15 @@ type Done = (next: ChatCase, changed: AgentDesk[], effects?: ChatEffect[]) => Ch
 function rejectTransfer(chat: ChatCase, done: Done, changed: AgentDesk[] = []): ChatDecision {
   const transfer = chat.transfer!;
   return done({ ...chat, phase: 'accepted', offer: null, transfer: null }, changed, [
-    { type: 'transfer_rejected', sessionId: chat.sessionId, from: transfer.from, to: transfer.to },
+    { type: 'transfer_rejected', sessionId: chat.sessionId, ...transfer },
   ]);
 }
+
+const refuseStalePick = () =>
+  refuse(
+    'stale_transfer',
+    'This pick does not answer the transfer waiting for one: it names another request, or was already received.',
+  );
 
 function endChat(
   chat: ChatCase,
@@ -497,7 +554,7 @@ function endChat(
   effects: ChatEffect[],
 ): ChatDecision {
   const present = [chat.owner, chat.guest].filter((id): id is string => id !== null);
-  const wrapUpOwedBy = present.reduce(withAgent, chat.wrapUpOwedBy);
+  const wrapUpOwedBy = present.reduce(including, chat.wrapUpOwedBy);
   return done(
     { ...chat, phase: 'ended', owner: null, guest: null, offer: null, transfer: null, wrapUpOwedBy },
     present.map((id) => owing(desk(id), chat.sessionId)),
