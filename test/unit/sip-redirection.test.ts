@@ -80,7 +80,7 @@ describe('SIP redirection settings (RDP-3)', () => {
     const bad = SipRedirection.safeParse({
       uri: 'sip:pbx.acme.example',
       data_parameters_enabled: true,
-      data_parameters: [parameter('bad field:\r\n', 'x'), parameter('ok', '')],
+      data_parameters: [parameter('bad field:\r\n', 'x'), parameter('ok', 'Incoming Field')],
       data_records: { in_metadata: true, in_crm_record: true },
     });
     expect(bad.success).toBe(false);
@@ -187,6 +187,7 @@ describe('what the platform sends on a SIP redirection (RDP-3)', () => {
         data_parameters: [
           parameter('repeat', 'reserved_repeat_customer'),
           parameter('inherited', 'constructor'),
+          parameter('proto', 'toString'),
           parameter('plan', 'plan'),
         ],
         data_records: { in_metadata: false, in_crm_record: true },
@@ -198,6 +199,7 @@ describe('what the platform sends on a SIP redirection (RDP-3)', () => {
     expect(answer.notSent).toEqual([
       { field: 'repeat', sourceField: 'reserved_repeat_customer', reason: 'not_in_session' },
       { field: 'inherited', sourceField: 'constructor', reason: 'not_in_session' },
+      { field: 'proto', sourceField: 'toString', reason: 'not_in_session' },
     ]);
     expect(answer.records).toEqual({ metadata: null, crmRecord: { plan: 'gold' } });
     expect(answer.virtualAgent).toBeNull();

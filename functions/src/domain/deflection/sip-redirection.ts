@@ -75,12 +75,16 @@ export const SipField = z
     'must be 1-63 letters, digits, - or _, starting with a letter or digit (it names a SIP header)',
   );
 
-/** A session metadata key the value is read from (the reserved keys read the profile flags). */
+/**
+ * The session metadata key the value is read from, as the SDK may send one (the reserved keys read the
+ * profile flags): a field no session can carry would never be sent, so it is refused when saved.
+ */
 export const SourceField = z
   .string()
-  .min(1)
-  .max(128)
-  .refine((key) => !/[\p{Cc}\p{Cs}]/u.test(key), 'must be text without control characters');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+    'must be a session metadata key: 1-64 letters, digits, _ or - (starting with a letter or digit)',
+  );
 
 export const SipDataParameter = z.strictObject({
   field: SipField,
