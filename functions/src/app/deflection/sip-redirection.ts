@@ -5,6 +5,7 @@ import {
   ownVirtualAgentIssues,
   sipRedirectionAnswer,
   virtualAgentParameterPreview,
+  type IntegrationIssue,
   type SipRedirection,
   type VirtualAgentSettings,
 } from '../../domain/deflection/sip-redirection.js';
@@ -24,7 +25,7 @@ async function saveQueueSection(
   deps: AdminDeps,
   actor: Actor,
   change: Extract<SettingsSection, { section: 'sipRedirection' | 'virtualAgent' }>,
-  ownIssues: ReturnType<typeof ownSipRedirectionIssues>,
+  ownIssues: IntegrationIssue[],
 ) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   if (ownIssues.length > 0) throw invalidRequest('These settings cannot be saved.', ownIssues);
