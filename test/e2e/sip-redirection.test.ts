@@ -256,7 +256,7 @@ describe('virtual agent data parameters through the api (RDP-4)', () => {
 });
 
 describe('what the platform sends on a SIP redirection (RDP-3, RDP-4)', () => {
-  const created = (sessionId: string, queueId: string) => ({
+  const created = (sessionId: string, queueId: string, metadata?: Record<string, string | boolean>) => ({
     schemaVersion: 1,
     sessionId,
     eventId: `${sessionId}-0`,
@@ -268,16 +268,18 @@ describe('what the platform sends on a SIP redirection (RDP-3, RDP-4)', () => {
     queue: { id: queueId, menuPath: [queueId] },
     language: 'en',
     consumer: { id: `c-${sessionId}`, name: 'Ada Lovelace', anonymous: false },
+    ...(metadata ? { metadata } : {}),
   });
-  const flag = (value: boolean) => ({ value, source: 'sdk', sequence: 0, at: new Date().toISOString() });
 
   it('when the session carries profile flags and metadata, then the exact headers and records are answered, and what it lacks is said, not made up', async () => {
-    expect((await platform('/v1/events', created('sip-call-1', 'q-support'))).status).toBe(200);
-    // As the session's fold stores the reserved data and the SDK's other metadata.
-    await db.doc('sessions/sip-call-1').update({
-      profile: { verifiedCustomer: flag(true), badActor: flag(false) },
-      metadata: { order_number: 'A-1042 / "rush"\r\nVia: SIP/2.0/UDP evil', plan: 'gold' },
-    });
+    // The SDK's metadata at the start: two reserved properties (profile flags) and the app's own keys.
+    const metadata = {
+      reserved_verified_customer: true,
+      reserved_bad_actor: false,
+      order_number: 'A-1042 / "rush"\r\nVia: SIP/2.0/UDP evil',
+      plan: 'gold',
+    };
+    expect((await platform('/v1/events', created('sip-call-1', 'q-support', metadata))).status).toBe(200);
     logged.length = 0;
     const answer = await askSip('sip-call-1');
     expect(answer.status).toBe(200);
@@ -310,8 +312,8 @@ describe('what the platform sends on a SIP redirection (RDP-3, RDP-4)', () => {
   });
 
   it('when an admin changes the settings, then the next answer follows what was saved, exactly as it was checked', async () => {
-    expect((await platform('/v1/events', created('sip-call-2', 'q-night'))).status).toBe(200);
-    await db.doc('sessions/sip-call-2').update({ metadata: { order_number: 'B-7' } });
+    const sent = await platform('/v1/events', created('sip-call-2', 'q-night', { order_number: 'B-7' }));
+    expect(sent.status).toBe(200);
     const night = {
       uri: 'sips:night@203.0.113.7:5061',
       data_parameters_enabled: true,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RESERVED_PROPERTIES } from '../sessions/profile.js';
 
 /**
  * A queue's SIP redirection (RDP-3) and its virtual agent's data parameters (RDP-4): what an admin
@@ -234,13 +235,6 @@ export interface SipSessionData {
   metadata?: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** The reserved data properties, read from the profile flags rather than from the other metadata. */
-const RESERVED_SOURCES = new Map<string, 'verifiedCustomer' | 'badActor' | 'repeatCustomer'>([
-  ['reserved_verified_customer', 'verifiedCustomer'],
-  ['reserved_bad_actor', 'badActor'],
-  ['reserved_repeat_customer', 'repeatCustomer'],
-]);
-
 /** The longest header value sent: a longer value is said to be left out, never cut. */
 export const MAX_SIP_HEADER_VALUE = 1024;
 
@@ -279,7 +273,7 @@ export interface SipRedirectionAnswer {
 }
 
 function sourceValue(session: SipSessionData, sourceField: string): SipValue | undefined {
-  const flag = RESERVED_SOURCES.get(sourceField);
+  const flag = RESERVED_PROPERTIES.get(sourceField);
   if (flag) return session.profile?.[flag]?.value;
   const metadata = session.metadata;
   return metadata && Object.hasOwn(metadata, sourceField) ? metadata[sourceField] : undefined;
