@@ -29,6 +29,7 @@ import { timeOutOffer, type ChatDeps } from '../app/chat/chats.js';
 import { offerQueueTransfer } from '../app/chat/collaboration.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { notFound } from '../domain/errors.js';
+import { answerSipRedirection } from '../app/deflection/sip-redirection.js';
 import { readReservedData, setReservedData } from '../app/reserved-data.js';
 import { EventTime, Sequence } from '../domain/sessions/events.js';
 import { MAX_PROFILE_CHANGES_KEPT, RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
@@ -76,6 +77,46 @@ const BookingRequest = SlotQuestion.extend({
   sessionId: Identifier.optional(),
 });
 
+const SipRedirectionQuestion = z.strictObject({
+  sessionId: Identifier.describe('The session whose call is being redirected over SIP.'),
+});
+const SipValue = z.union([z.string(), z.number(), z.boolean()]);
+const SipRedirectionAnswer = onFirstUse(() =>
+  z.object({
+    queueId: z.string().describe("The session's queue, whose SIP redirection settings apply."),
+    uri: z.string().describe('The SIP URI to redirect the call to.'),
+    headers: z
+      .array(z.object({ name: z.string(), value: z.string() }))
+      .describe(
+        'The headers to send, in the order of the data parameters: X-{field}, the value percent-encoded (UTF-8) but for booleans and numbers.',
+      ),
+    notSent: z
+      .array(
+        z.object({
+          field: z.string(),
+          sourceField: z.string(),
+          reason: z.enum(['not_in_session', 'too_long']),
+        }),
+      )
+      .describe(
+        'Data parameters left out: the session does not carry the source field, or its value is too long.',
+      ),
+    records: z.object({
+      metadata: z
+        .record(z.string(), SipValue)
+        .nullable()
+        .describe("Fields to write into the session's metadata; null when the settings say not to."),
+      crmRecord: z
+        .record(z.string(), SipValue)
+        .nullable()
+        .describe('Fields to write onto the CRM record; null when the settings say not to.'),
+    }),
+    virtualAgent: z
+      .object({ verifiedCustomerField: z.string() })
+      .nullable()
+      .describe("The destination field in which the queue's virtual agent passes *verified customer*."),
+  }),
+);
 const SessionParams = z.object({ sessionId: Identifier });
 const ReservedDataWrite = z
   .strictObject({
@@ -339,6 +380,31 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         return {
           status: 200,
           body: await deps.deflection().engine.decide(contactQuestion(q, deps.clock.now())),
+        };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/sip-redirections',
+      {
+        ...signed,
+        errors: [404, 409, 413],
+        operationId: 'answerSipRedirection',
+        summary:
+          "The headers to send and the records to write when a session's call is redirected over SIP, from its queue's settings and the session's profile flags and metadata (RDP-3, RDP-4).",
+        body: SipRedirectionQuestion,
+        bodyName: 'The question',
+        answers: { 200: SipRedirectionAnswer },
+      },
+      async (req) => {
+        // Not guarded against copies: it only reads.
+        const { sessionId } = req.body(signedBody(req.req, { allowV1: true }).body);
+        return {
+          status: 200,
+          body: await answerSipRedirection(
+            { engine: deps.deflection().engine, sessions: deps.ingest().sessions },
+            sessionId,
+          ),
         };
       },
     ),
