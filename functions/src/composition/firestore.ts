@@ -12,6 +12,8 @@ import type { IngestDeps } from '../app/ingest-session-event.js';
 import type { FunctionConfig } from '../config.js';
 import type { Clock } from '../ports/clock.js';
 import type { RecordingTasks } from '../ports/recordings.js';
+import type { ConsumerTasks } from '../ports/consumers.js';
+import { FirestoreConsumerStore } from '../adapters/firestore/consumers.js';
 
 /** A value made on first use, then kept for the life of the instance. */
 export function once<T>(make: () => T): () => T {
@@ -47,14 +49,17 @@ export type Databases = ReturnType<typeof databases>;
 export function sessionIngest(
   dbs: Databases,
   clock: Clock,
-  recordings: RecordingTasks | undefined,
+  /** The CRM worker's queue: recordings, and anonymous consumers' tickets. */
+  tasks: (RecordingTasks & ConsumerTasks) | undefined,
 ): IngestDeps {
   return {
     sessions: new FirestoreSessionRepository(dbs.db()),
     queues: dbs.directory(),
     monitors: new FirestoreMonitorStore(dbs.db()),
     clock,
-    ...(recordings ? { recordings } : {}),
+    ...(tasks
+      ? { recordings: tasks, consumers: { consumers: new FirestoreConsumerStore(dbs.db()), tasks } }
+      : {}),
   };
 }
 

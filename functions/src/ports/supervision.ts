@@ -82,11 +82,14 @@ export type AuditAction =
   | 'queue.teams_changed'
   | 'stuck_thresholds.changed'
   | 'message.revealed'
-  | 'privacy_settings.changed';
+  | 'privacy_settings.changed'
+  /** UNA-4: an anonymous consumer's tickets moved to a logged-in identity (actor `platform`), or back. */
+  | 'consumer.merged'
+  | 'consumer.unmerged';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
 export interface AuditSubject {
-  type: 'person' | 'role' | 'queue' | 'settings';
+  type: 'person' | 'role' | 'queue' | 'settings' | 'consumer_merge';
   id: string;
 }
 

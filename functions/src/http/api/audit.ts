@@ -37,6 +37,8 @@ const AuditEntry = onFirstUse(() =>
       'stuck_thresholds.changed',
       'message.revealed',
       'privacy_settings.changed',
+      'consumer.merged',
+      'consumer.unmerged',
     ]),
     actorUid: z.string(),
     sessionId: z.string().nullable(),
@@ -44,7 +46,9 @@ const AuditEntry = onFirstUse(() =>
     agentId: z.string().nullable(),
     teamIds: z.array(z.string()),
     recordingPlanId: z.string().optional(),
-    subject: z.object({ type: z.enum(['person', 'role', 'queue', 'settings']), id: z.string() }).optional(),
+    subject: z
+      .object({ type: z.enum(['person', 'role', 'queue', 'settings', 'consumer_merge']), id: z.string() })
+      .optional(),
     messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
   }),
 );
