@@ -109,16 +109,14 @@ export async function runTicketTask(
   const remerge = await deps.consumers.inTransaction(async (tx) => {
     const current = await tx.getConsumer(task.consumerKey);
     if (!current) return undefined;
-    const after = withTicketMade(current, task.sessionId, made);
-    tx.putConsumer(after);
-    if (!after.merge) return undefined;
-    const merge = await tx.getMerge(after.merge.mergeId);
+    const merge = current.merge ? await tx.getMerge(current.merge.mergeId) : undefined;
+    tx.putConsumer(withTicketMade(current, task.sessionId, made));
     const moved =
       merge &&
       withLateTicket(merge, {
         sessionId: task.sessionId,
         caseId: made.caseId,
-        fromContactId: after.contactId ?? made.contactId,
+        fromContactId: made.contactId,
       });
     if (!moved) return undefined;
     tx.putMerge(moved);
