@@ -253,8 +253,13 @@ describe('merging (UNA-4)', () => {
     await drain();
     expect(apiCalls() - before).toBe(1);
     expect(ownerOf(cases.map((c) => c.Id))).toEqual([known, known, known]);
+    const audited = async () => (await db.doc(`audit/consumer.merged-${merged.mergeId}`).get()).data();
+    const entry = await audited();
+    expect(entry).toMatchObject({ action: 'consumer.merged', actorUid: 'platform' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const again = await recordLogin(deps, login);
     expect(again).toEqual({ outcome: 'already_merged', mergeId: merged.mergeId, ticketsMoved: 3 });
+    expect(await audited()).toEqual(entry);
     const after = apiCalls();
     await drain();
     expect(apiCalls()).toBe(after);
@@ -326,9 +331,12 @@ describe('merging (UNA-4)', () => {
     await drain();
     expect(apiCalls() - before).toBe(1);
     expect(ownerOf(cases.map((c) => c.Id))).toEqual([contact.Id, contact.Id]);
-    expect(await undoMerge(deps, admin(['Users-Edit']), mergeId)).toMatchObject({
+    const undoEntry = (await db.doc(`audit/consumer.unmerged-${mergeId}`).get()).data();
+    expect(undoEntry).toMatchObject({ action: 'consumer.unmerged', actorUid: 'admin-1' });
+    expect(await undoMerge(deps, { ...admin(['Users-Edit']), uid: 'admin-2' }, mergeId)).toMatchObject({
       outcome: 'already_undone',
     });
+    expect((await db.doc(`audit/consumer.unmerged-${mergeId}`).get()).data()).toEqual(undoEntry);
     const other = await knownContact();
     await recordLogin(deps, { consumerId: 'customer-f', contactId: other, temporaryId });
     await drain();

@@ -127,10 +127,18 @@ export async function runTicketTask(
   return DONE;
 }
 
-async function auditMerge(deps: ConsumerDeps, action: AuditAction, actorUid: string, mergeId: string) {
-  const at = deps.clock.now().toISOString();
+/**
+ * One entry per merge and per undo, at the time the merge says it happened: a repeat writes the same
+ * entry again, unchanged.
+ */
+async function auditMerge(
+  deps: ConsumerDeps,
+  action: AuditAction,
+  actorUid: string,
+  mergeId: string,
+  at: string,
+) {
   await deps.audit.record({
-    // One entry per merge and per undo: a repeat writes the same entry again.
     id: `${action}-${mergeId}`,
     at,
     action,
@@ -172,13 +180,16 @@ export async function recordLogin(deps: ConsumerDeps, login: Login): Promise<Mer
     return next;
   });
   const mergeId = decision.do === 'merge' ? decision.merge.id : decision.mergeId;
-  // Also when nothing changed: an earlier attempt may have merged and failed before these.
-  await auditMerge(deps, 'consumer.merged', PLATFORM_ACTOR, mergeId);
   if (decision.do === 'nothing') {
     const merge = await deps.consumers.getMerge(mergeId);
-    if (merge) await deps.tasks.enqueueMerge({ mergeId, version: merge.version });
+    // Also when nothing changed: an earlier attempt may have merged and failed before these.
+    if (merge) {
+      await auditMerge(deps, 'consumer.merged', PLATFORM_ACTOR, mergeId, merge.mergedAt);
+      await deps.tasks.enqueueMerge({ mergeId, version: merge.version });
+    }
     return { outcome: 'already_merged', mergeId, ticketsMoved: merge?.moves.length ?? 0 };
   }
+  await auditMerge(deps, 'consumer.merged', PLATFORM_ACTOR, mergeId, decision.merge.mergedAt);
   await deps.tasks.enqueueMerge({ mergeId, version: decision.merge.version });
   return { outcome: 'merged', mergeId, ticketsMoved: decision.merge.moves.length };
 }
@@ -205,7 +216,15 @@ export async function undoMerge(deps: ConsumerDeps, actor: Actor, mergeId: strin
     if (consumer?.merge?.mergeId === mergeId) tx.putConsumer({ ...consumer, merge: null });
     return { merge: decision.merge, changed: true };
   });
-  await auditMerge(deps, 'consumer.unmerged', actor.uid, mergeId);
+  // Who undid it and when, as the merge records it: a repeat (by anyone) rewrites the same entry.
+  const { revertedBy, revertedAt } = result.merge;
+  await auditMerge(
+    deps,
+    'consumer.unmerged',
+    revertedBy ?? actor.uid,
+    mergeId,
+    revertedAt ?? deps.clock.now().toISOString(),
+  );
   await deps.tasks.enqueueMerge({ mergeId, version: result.merge.version });
   return {
     outcome: result.changed ? 'undoing' : 'already_undone',
