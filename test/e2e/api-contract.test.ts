@@ -205,6 +205,7 @@ describe('the served API documents with a generic OpenAPI validator', () => {
         queue: { id: 'q-billing', menuPath: ['Billing'] },
         language: 'en',
         consumer: { id: 'c-1', name: 'Ada Lovelace', anonymous: false },
+        metadata: { reserved_repeat_customer: true, plan: 'gold' },
       },
       {
         schemaVersion: 1,
@@ -214,6 +215,16 @@ describe('the served API documents with a generic OpenAPI validator', () => {
         occurredAt: at,
         type: 'session.connected',
         agent: { id: 'agent-1', name: 'Ari Agent' },
+      },
+      {
+        schemaVersion: 1,
+        sessionId: 'contract-call',
+        eventId: 'contract-call-2',
+        sequence: 2,
+        occurredAt: at,
+        type: 'metadata.updated',
+        source: 'sip',
+        metadata: { reserved_bad_actor: true },
       },
     ];
     for (const body of events) {
@@ -238,6 +249,20 @@ describe('the served API documents with a generic OpenAPI validator', () => {
       },
     });
     expect(decision).toMatchObject({ status: 200, requestValid: true, answerValid: true, answerErrors: [] });
+    const reserved = await exchange({
+      fn: 'platformEvents',
+      method: 'PATCH',
+      path: '/v1/sessions/contract-call/reserved-data',
+      body: { eventId: 'contract-call-3', sequence: 3, occurredAt: at, reserved_verified_customer: true },
+    });
+    expect(reserved).toMatchObject({ status: 200, requestValid: true, answerValid: true, answerErrors: [] });
+    const readBack = await exchange({
+      fn: 'platformEvents',
+      method: 'GET',
+      path: '/v1/sessions/contract-call/reserved-data',
+    });
+    expect(readBack).toMatchObject({ status: 200, answerValid: true, answerErrors: [] });
+    expect(readBack.answer).toMatchObject({ reserved_verified_customer: true, reserved_bad_actor: true });
   });
 
   it('when a supervisor lists sessions and opens one, then the answers are the documented ones', async () => {

@@ -96,6 +96,15 @@ const EXAMPLES = new Map<string, unknown>([
   ],
   ['platformEvents PUT /v1/agents/:agentId/presence', { state: 'available', at: new Date().toISOString() }],
   [
+    'platformEvents PATCH /v1/sessions/:sessionId/reserved-data',
+    {
+      eventId: 'h-reserved-1',
+      sequence: 1000,
+      occurredAt: new Date().toISOString(),
+      reserved_bad_actor: true,
+    },
+  ],
+  [
     'platformEvents POST /v1/voicemails',
     {
       voicemailId: 'vm-1',

@@ -19,6 +19,7 @@ describe('published JSON Schemas', () => {
     expect(variants.map((v) => v.properties.type.const).sort()).toEqual([
       'crm.linked',
       'message.sent',
+      'metadata.updated',
       'participant.joined',
       'participant.left',
       'recording.available',

@@ -30,7 +30,10 @@ import { offerQueueTransfer } from '../app/chat/collaboration.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { notFound } from '../domain/errors.js';
 import { recordLogin, type ConsumerDeps } from '../app/consumers/anonymous-consumers.js';
-import { TemporaryConsumerId } from '../domain/sessions/events.js';
+import { readReservedData, setReservedData } from '../app/reserved-data.js';
+import { EventTime, Sequence, TemporaryConsumerId } from '../domain/sessions/events.js';
+import { RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
+import { Profile, ProfileHistory } from './api/answers.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -94,6 +97,21 @@ const BookingRequest = SlotQuestion.extend({
   sessionId: Identifier.optional(),
 });
 
+const SessionParams = z.object({ sessionId: Identifier });
+const ReservedDataWrite = z
+  .strictObject({
+    eventId: Identifier.describe("This call's id among the session's events: a copy changes nothing."),
+    sequence: Sequence.describe("This call's place in the session's event order: the last writer wins."),
+    occurredAt: EventTime,
+    by: Identifier.optional().describe('The app that called, where the platform knows it.'),
+    reserved_verified_customer: z.boolean().optional(),
+    reserved_bad_actor: z.boolean().optional(),
+    reserved_repeat_customer: z.boolean().optional(),
+  })
+  .refine((write) => [...RESERVED_PROPERTIES.keys()].some((key) => Object.hasOwn(write, key)), {
+    message: `must set at least one of ${[...RESERVED_PROPERTIES.keys()].join(', ')}`,
+  });
+
 const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
 const AgentParams = z.object({ agentId: Identifier });
 
@@ -107,6 +125,28 @@ const Ingested = onFirstUse(() =>
       .string()
       .optional()
       .describe('Why the event did not fit the session where it falls in the order.'),
+  }),
+);
+const ReservedData = onFirstUse(() =>
+  z.object({
+    sessionId: z.string(),
+    reserved_verified_customer: z.boolean().nullable().describe('Null when never sent.'),
+    reserved_bad_actor: z.boolean().nullable(),
+    reserved_repeat_customer: z.boolean().nullable(),
+    profile: Profile().describe('Each property as a profile flag: its value, where it came from, and when.'),
+    history: ProfileHistory().describe(
+      'Every change, oldest first, whoever made it (SDK, Apps API, SIP, virtual agent).',
+    ),
+    lastSequence: z.number().int(),
+  }),
+);
+const ReservedDataSet = onFirstUse(() =>
+  ReservedData().extend({
+    outcome: z.enum(['applied', 'replayed', 'duplicate']),
+    anomaly: z
+      .string()
+      .optional()
+      .describe('Why the call did not fit the session where it falls in the order (not created yet).'),
   }),
 );
 const PresenceApplied = onFirstUse(() =>
@@ -157,16 +197,17 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
    * Every platform route but health is signed: the body is read raw, checked, then parsed. `allowV1`
    * is false where the path names what the request acts on, since a v1 signature does not cover it.
    */
-  const signedBody = (req: RouteContext['req'], route: { allowV1: boolean }) => {
-    const raw = req.rawBody ?? Buffer.alloc(0);
-    const verified = verifyPlatformSignature(
+  const verifiedRequest = (req: RouteContext['req'], route: { allowV1: boolean }) =>
+    verifyPlatformSignature(
       deps.signing,
       { signature: req.header(SIGNATURE_HEADER), timestamp: req.header(TIMESTAMP_HEADER) },
-      { method: req.method, path: req.originalUrl, body: raw },
+      { method: req.method, path: req.originalUrl, body: req.rawBody ?? Buffer.alloc(0) },
       deps.clock.now(),
       route,
     );
-    return { verified, body: parseJsonBody(raw) };
+  const signedBody = (req: RouteContext['req'], route: { allowV1: boolean }) => {
+    const verified = verifiedRequest(req, route);
+    return { verified, body: parseJsonBody(req.rawBody ?? Buffer.alloc(0)) };
   };
   /**
    * For requests that change state: a second copy of the same signed request is refused while its
@@ -240,6 +281,57 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
             ...(result.anomaly ? { anomaly: result.anomaly } : {}),
           },
         };
+      },
+    ),
+    route(
+      'PATCH',
+      '/v1/sessions/:sessionId/reserved-data',
+      {
+        ...signedOnce,
+        operationId: 'setReservedData',
+        summary:
+          "Apps API: set reserved data properties during a session (RDP-1); only those given change, and the last in the session's event order wins.",
+        params: SessionParams,
+        body: ReservedDataWrite,
+        bodyName: 'The reserved data',
+        answers: { 200: ReservedDataSet },
+      },
+      async (req) => {
+        const { verified, body } = signedBody(req.req, { allowV1: false });
+        const { sessionId } = req.path();
+        const { eventId, sequence, occurredAt, by, ...properties } = req.body(body);
+        return {
+          status: 200,
+          body: await onlyOnce(verified, () =>
+            setReservedData(deps.ingest(), {
+              sessionId,
+              eventId,
+              sequence,
+              occurredAt,
+              ...(by === undefined ? {} : { by }),
+              properties,
+            }),
+          ),
+        };
+      },
+    ),
+    route(
+      'GET',
+      '/v1/sessions/:sessionId/reserved-data',
+      {
+        ...signed,
+        errors: [404, 413],
+        operationId: 'getReservedData',
+        summary:
+          "Apps API: a session's reserved data properties, where each came from, and every change (RDP-1).",
+        params: SessionParams,
+        answers: { 200: ReservedData },
+      },
+      async (req) => {
+        // A question without a body: the signature covers the path that names the session.
+        verifiedRequest(req.req, { allowV1: false });
+        const { sessionId } = req.path();
+        return { status: 200, body: await readReservedData(deps.ingest().sessions, sessionId) };
       },
     ),
     route(

@@ -1,7 +1,12 @@
 import type { DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
 import { unavailable } from '../../domain/errors.js';
 import { FOLDED_FIELDS, type SessionEvent } from '../../domain/sessions/events.js';
-import { comesAfter, type FoldCheckpoint, type Session } from '../../domain/sessions/session.js';
+import {
+  comesAfter,
+  storedSession,
+  type FoldCheckpoint,
+  type Session,
+} from '../../domain/sessions/session.js';
 import type { SessionRepository, SessionTransaction } from '../../ports/session-repository.js';
 import { retryLostRaces } from './optimistic-retry.js';
 
@@ -38,7 +43,7 @@ export function toSession(data: FirebaseFirestore.DocumentData | undefined): Ses
     searchTokens: _searchTokens,
     ...session
   } = data;
-  return session as Session;
+  return storedSession(session as Session);
 }
 
 export function toEvent(data: FirebaseFirestore.DocumentData): SessionEvent {
@@ -93,9 +98,12 @@ export class FirestoreSessionRepository implements SessionRepository {
         const read = snapshot.docs.map((d) => toEvent(d.data()));
         return position ? read.filter((e) => comesAfter(e, position)) : read;
       },
-      getCheckpoint: async (sessionId) =>
-        (await this.sessionRef(sessionId).collection(FOLDS).doc(CHECKPOINT).get()).data() as
-          FoldCheckpoint | undefined,
+      getCheckpoint: async (sessionId) => {
+        const checkpoint = (
+          await this.sessionRef(sessionId).collection(FOLDS).doc(CHECKPOINT).get()
+        ).data() as FoldCheckpoint | undefined;
+        return checkpoint && { ...checkpoint, session: storedSession(checkpoint.session) };
+      },
       putCheckpoint: (sessionId, checkpoint) => {
         const ref = this.sessionRef(sessionId).collection(FOLDS).doc(CHECKPOINT);
         writes.push((batch) => batch.set(ref, checkpoint));

@@ -18,6 +18,7 @@ import type {
 } from '../../ports/supervision.js';
 import type { Clock } from '../../ports/clock.js';
 import type { StuckThresholdSettings } from '../../ports/directory-admin.js';
+import { storedSession } from '../../domain/sessions/session.js';
 import { EVENTS, SESSIONS } from './session-repository.js';
 import { TtlCache } from './cache.js';
 
@@ -36,21 +37,22 @@ export function toQuery(db: Firestore, plan: QueryPlan): Query {
   return query.limit(plan.limit);
 }
 
-const withoutUpdatedAt = (data: FirebaseFirestore.DocumentData) => {
+/** A stored session as lists read it: without its write time, with any field it predates at its initial value. */
+const listedSessionOf = (data: FirebaseFirestore.DocumentData): ListedSession => {
   const { updatedAt: _updatedAt, ...rest } = data;
-  return rest;
+  return storedSession(rest as ListedSession);
 };
 
 export class FirestoreSessionQueries implements SessionQueries {
   constructor(private readonly db: Firestore) {}
 
   async run(plan: QueryPlan): Promise<ListedSession[]> {
-    return (await toQuery(this.db, plan).get()).docs.map((d) => withoutUpdatedAt(d.data()) as ListedSession);
+    return (await toQuery(this.db, plan).get()).docs.map((d) => listedSessionOf(d.data()));
   }
 
   async get(sessionId: string): Promise<ListedSession | undefined> {
     const data = (await this.db.collection(SESSIONS).doc(sessionId).get()).data();
-    return data ? (withoutUpdatedAt(data) as ListedSession) : undefined;
+    return data ? listedSessionOf(data) : undefined;
   }
 
   /** Firestore takes at most 30 values in an `in` filter: a page of up to 100 agents is asked in chunks. */
@@ -66,9 +68,7 @@ export class FirestoreSessionQueries implements SessionQueries {
           .get(),
       ),
     );
-    return snapshots.flatMap((snapshot) =>
-      snapshot.docs.map((d) => withoutUpdatedAt(d.data()) as ListedSession),
-    );
+    return snapshots.flatMap((snapshot) => snapshot.docs.map((d) => listedSessionOf(d.data())));
   }
 
   async messages(sessionId: string, limit: number): Promise<ChatMessage[]> {

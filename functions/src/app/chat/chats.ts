@@ -73,6 +73,7 @@ async function detailsOf(deps: ChatDeps, sessionId: string) {
     queueName: session?.queue?.menuPath.at(-1) ?? '',
     agentName: (await deps.people.getPerson(agentId))?.name ?? agentId,
     createdAt: session?.createdAt ?? deps.clock.now().toISOString(),
+    profile: session?.profile ?? {},
   });
   return { queueId, details };
 }
@@ -180,6 +181,20 @@ export async function applyChatAction(
   });
   await flushOutbox(deps, sessionId);
   return outcome;
+}
+
+/**
+ * The session changed what the agents' views show of it (a profile flag, RDP-2) but not the chat:
+ * every view of the chat is made again from the session as it now is.
+ */
+export async function refreshChatViews(deps: ChatDeps, sessionId: string): Promise<void> {
+  const [{ details }, privacy] = await Promise.all([detailsOf(deps, sessionId), deps.privacy.read()]);
+  await deps.chats.inTransaction(async (tx) => {
+    const chat = await tx.getChat(sessionId);
+    if (!chat) return;
+    for (const agentId of chat.agents)
+      tx.putView(agentId, viewFor(chat, agentId, await details(agentId), privacy.maskSensitiveData));
+  });
 }
 
 /** Does what committed changes left to do, oldest first; each item is removed once done. */

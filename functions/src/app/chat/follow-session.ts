@@ -1,7 +1,14 @@
 import { initialsOf, threadMessageOf } from '../../domain/chat/views.js';
 import type { SessionEvent } from '../../domain/sessions/events.js';
 import type { Session } from '../../domain/sessions/session.js';
-import { addToThread, applyChatAction, flushOutbox, offerChat, type ChatDeps } from './chats.js';
+import {
+  addToThread,
+  applyChatAction,
+  flushOutbox,
+  offerChat,
+  refreshChatViews,
+  type ChatDeps,
+} from './chats.js';
 
 /**
  * What a chat's session events mean for the agent side, once the event is stored: an assignment is an
@@ -35,6 +42,9 @@ export async function followChatSession(deps: ChatDeps, event: SessionEvent, ses
       );
       return;
     }
+    case 'metadata.updated':
+      await refreshChatViews(deps, event.sessionId);
+      return;
     case 'session.ended':
       if (await deps.chats.getChat(event.sessionId))
         await applyChatAction(deps, event.sessionId, {

@@ -1,6 +1,7 @@
 import { isStuck, type StuckThresholds } from '../../domain/supervision/session-listing.js';
 import { metricsAt } from '../../domain/sessions/session.js';
 import type { CustomerDataView } from '../../domain/privacy/masking.js';
+import { shownProfileFlags } from '../../domain/sessions/profile.js';
 import type { ListedSession } from '../../ports/supervision.js';
 
 /**
@@ -21,6 +22,8 @@ export function sessionSummary(
     listState: session.listState,
     queue: session.queue ? { id: session.queue.id, issue: session.queue.menuPath.join(' > ') } : null,
     endUser: session.consumer ? view.name(session.consumer.name ?? session.consumer.id) : null,
+    // RDP-2: verified / unverified, bad actor, repeat customer, each with where it came from.
+    profileFlags: shownProfileFlags(session.profile),
     agent: session.agent,
     stateSince: session.stateSince,
     inStateMs: session.stateSince ? Math.max(0, now.getTime() - Date.parse(session.stateSince)) : 0,
@@ -50,6 +53,8 @@ export function sessionDetails(
     agent: session.agent ? { id: session.agent.id, name: context.agentName ?? session.agent.name } : null,
     issue: session.queue?.menuPath.join(' > ') ?? null,
     crm: session.crm,
+    profile: session.profile,
+    profileHistory: session.profileHistory,
     metrics: metricsAt(session, context.now),
     transfers: session.transfers,
     // Customers and outside parties are people whose number may be their name or id; agents are staff.

@@ -1,4 +1,5 @@
 import { maskCustomerName, maskSensitiveText } from '../privacy/masking.js';
+import { shownProfileFlags, type SessionProfile, type ShownProfileFlag } from '../sessions/profile.js';
 import type { ChatCase, OfferPurpose } from './chat.js';
 
 /**
@@ -28,6 +29,8 @@ export interface AgentChatView {
   customerInitials: string;
   queueName: string;
   agentName: string;
+  /** RDP-2: the customer's profile flags, each with where it came from. */
+  profileFlags: ShownProfileFlag[];
   /** When the chat began (the session's creation). */
   date: string;
   /** Set when an asset the chat depends on was deleted: the warning the desktop shows. */
@@ -78,6 +81,7 @@ export interface ChatDetails {
   queueName: string;
   agentName: string;
   createdAt: string;
+  profile: SessionProfile;
 }
 
 export const initialsOf = (name: string): string => {
@@ -125,6 +129,7 @@ export function viewFor(chat: ChatCase, agentId: string, details: ChatDetails, m
     customerInitials: initialsOf(customerName),
     queueName: mask ? maskSensitiveText(details.queueName) : details.queueName,
     agentName: details.agentName,
+    profileFlags: shownProfileFlags(details.profile),
     date: details.createdAt,
     interruption: chat.interruption && {
       warning: WARNINGS[chat.interruption.asset.kind] ?? WARNINGS.queue!,

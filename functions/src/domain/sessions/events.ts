@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Metadata, ProfileSource, RESERVED_PROPERTIES } from './profile.js';
 
 /**
  * Session events, schema version 1: what the platform (telephony, chat service, SDKs) tells us about a
@@ -51,7 +52,7 @@ export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER - 1;
  * Times from 2000 to 2099 (any offset): stored as UTC text that sorts as time, which a year before
  * 1000 or after 9999 would not, and far enough that no real event falls outside.
  */
-const EventTime = z.iso
+export const EventTime = z.iso
   .datetime({ offset: true })
   .regex(/^20\d\d-/, 'must be a time in the years 2000 to 2099')
   .transform((value) => new Date(value).toISOString());
@@ -123,11 +124,14 @@ export const EndReason = z.enum([
 ]);
 export type EndReason = z.infer<typeof EndReason>;
 
+/** The platform's place for an event in its session's order. */
+export const Sequence = z.number().int().nonnegative().max(MAX_SEQUENCE);
+
 const envelope = {
   schemaVersion: z.literal(SCHEMA_VERSION),
   eventId: Identifier,
   sessionId: Identifier,
-  sequence: z.number().int().nonnegative().max(MAX_SEQUENCE),
+  sequence: Sequence,
   /** Any offset is accepted; it is stored as UTC so that stored times sort as text. */
   occurredAt: EventTime,
 };
@@ -145,6 +149,8 @@ export const SessionEvent = z.discriminatedUnion('type', [
       .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA'),
     consumer: Consumer,
     crm: CrmLink.optional(),
+    /** The SDK's metadata at the start: reserved properties (RDP-1) and the app's own keys. */
+    metadata: Metadata.optional(),
   }),
   z.object({ ...envelope, type: z.literal('session.assigned'), agent: AgentRef }),
   z.object({
@@ -198,6 +204,29 @@ export const SessionEvent = z.discriminatedUnion('type', [
       text: Text(4000),
     }),
   }),
+  z
+    .object({
+      ...envelope,
+      type: z.literal('metadata.updated'),
+      /** Who sent it: the SDK, the Apps API, SIP headers, or a virtual agent that verified the user. */
+      source: ProfileSource,
+      /** Who, where the platform knows: a virtual agent's or an app's id. */
+      by: Identifier.optional(),
+      metadata: Metadata,
+    })
+    .superRefine((event, ctx) => {
+      const keys = Object.keys(event.metadata);
+      if (keys.length === 0)
+        ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'must hold at least one key' });
+      // Only the SDK sends an app's own metadata; the other sources set reserved properties.
+      if (event.source !== 'sdk')
+        for (const key of keys.filter((k) => !RESERVED_PROPERTIES.has(k)))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['metadata', key],
+            message: `only the reserved properties come from ${event.source}`,
+          });
+    }),
   z.object({ ...envelope, type: z.literal('session.ended'), reason: EndReason }),
 ]);
 

@@ -9,6 +9,14 @@ import type {
   SessionEventOf,
 } from './events.js';
 import { compareEvents } from './events.js';
+import {
+  applyProfileWrite,
+  type Metadata,
+  type ProfileChange,
+  type ProfileState,
+  type ProfileWrite,
+  type SessionProfile,
+} from './profile.js';
 
 /**
  * The state of one call or chat, as folded from its events. Everything here is derived from the events:
@@ -76,6 +84,12 @@ export interface Session {
   consumer: { id: string; name: string | null; anonymous: boolean } | null;
   agent: { id: string; name: string | null } | null;
   crm: CrmLink | null;
+  /** Profile flags from the reserved data properties (RDP-1, RDP-2): the last writer in event order wins. */
+  profile: SessionProfile;
+  /** The SDK's own metadata keys (not the reserved ones), as it last sent any. */
+  metadata: Metadata;
+  /** Every change of a profile flag, oldest first (the newest `MAX_PROFILE_CHANGES_KEPT`). */
+  profileHistory: ProfileChange[];
   participants: Participant[];
   transfers: Transfer[];
   recordings: RecordingRef[];
@@ -108,6 +122,9 @@ export function emptySession(id: string): Session {
     consumer: null,
     agent: null,
     crm: null,
+    profile: {},
+    metadata: {},
+    profileHistory: [],
     participants: [],
     transfers: [],
     recordings: [],
@@ -144,6 +161,11 @@ function stopClocks(s: Session, at: string): Pick<Session, 'totals' | 'clock'> {
 
 const agentOf = (a: AgentRef) => ({ id: a.id, name: a.name ?? null });
 
+const withProfileWrite = (s: Session, write: ProfileWrite): Session => {
+  const state: ProfileState = applyProfileWrite(s, write);
+  return { ...s, profile: state.profile, metadata: state.metadata, profileHistory: state.profileHistory };
+};
+
 type Step = Session | { anomaly: string };
 
 type Handlers = { [T in SessionEvent['type']]: (s: Session, e: SessionEventOf<T>) => Step };
@@ -153,8 +175,18 @@ const isLive = (s: Session) => ACTIVE_STATUSES.includes(s.status);
 const transitions: Handlers = {
   'session.created': (s, e) => {
     if (s.status !== 'pending') return { anomaly: 'session already created' };
+    const withMetadata = e.metadata
+      ? withProfileWrite(s, {
+          source: 'sdk',
+          by: null,
+          metadata: e.metadata,
+          sequence: e.sequence,
+          eventId: e.eventId,
+          at: e.occurredAt,
+        })
+      : s;
     return {
-      ...s,
+      ...withMetadata,
       status: 'queued',
       kind: e.kind,
       channel: e.channel,
@@ -274,6 +306,18 @@ const transitions: Handlers = {
     return { ...s, messageCount: s.messageCount + 1, lastMessageAt: e.occurredAt };
   },
 
+  'metadata.updated': (s, e) => {
+    if (s.status === 'pending') return { anomaly: 'session not created yet' };
+    return withProfileWrite(s, {
+      source: e.source,
+      by: e.by ?? null,
+      metadata: e.metadata,
+      sequence: e.sequence,
+      eventId: e.eventId,
+      at: e.occurredAt,
+    });
+  },
+
   'session.ended': (s, e) => {
     if (!isLive(s)) return { anomaly: `cannot end a session that is ${s.status}` };
     return {
@@ -306,6 +350,14 @@ export function applyEvent(session: Session, event: SessionEvent): Session {
     lastSequence: Math.max(session.lastSequence, event.sequence),
     eventCount: session.eventCount + 1,
   };
+}
+
+/**
+ * A session as stored before some of its fields existed: each missing one takes its initial value,
+ * which is what folding its events gives (they predate what the field derives from).
+ */
+export function storedSession<T extends Session>(stored: T): T {
+  return { ...emptySession(stored.id), ...stored };
 }
 
 /** The definition of a session's state: its distinct events folded in order. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Channel, CrmLink, EndReason, Kind } from '../../domain/sessions/events.js';
+import { PROFILE_SOURCES } from '../../domain/sessions/profile.js';
 import { onFirstUse } from '../router.js';
 
 /**
@@ -7,6 +8,57 @@ import { onFirstUse } from '../router.js';
  * reads them, so each is built on first use.
  */
 const Instant = onFirstUse(() => z.string().describe('An ISO 8601 date-time.'));
+
+/** RDP-2: the profile flags shown, each with where it came from. */
+export const ProfileFlags = onFirstUse(() =>
+  z
+    .array(
+      z.object({
+        flag: z.enum(['verified', 'unverified', 'bad_actor', 'repeat_customer']),
+        label: z.string(),
+        source: z.enum(PROFILE_SOURCES),
+        sourceLabel: z.string(),
+        since: Instant(),
+      }),
+    )
+    .describe(
+      'Verified or unverified when the platform said either; bad actor and repeat customer when true.',
+    ),
+);
+
+const ProfileFlag = onFirstUse(() =>
+  z.object({
+    value: z.boolean(),
+    source: z.enum(PROFILE_SOURCES),
+    sequence: z.number().int().describe("The platform's sequence of the event that set it."),
+    at: Instant(),
+  }),
+);
+
+/** The reserved data properties as flags (RDP-1): absent where never sent. */
+export const Profile = onFirstUse(() =>
+  z.object({
+    verifiedCustomer: ProfileFlag().optional(),
+    badActor: ProfileFlag().optional(),
+    repeatCustomer: ProfileFlag().optional(),
+  }),
+);
+
+/** Every change of a profile flag, oldest first. */
+export const ProfileHistory = onFirstUse(() =>
+  z.array(
+    z.object({
+      flag: z.enum(['verifiedCustomer', 'badActor', 'repeatCustomer']),
+      from: z.boolean().nullable().describe('Null when the flag had not been set before.'),
+      to: z.boolean(),
+      source: z.enum(PROFILE_SOURCES),
+      by: z.string().nullable(),
+      sequence: z.number().int(),
+      eventId: z.string(),
+      at: Instant(),
+    }),
+  ),
+);
 
 export const SessionSummary = onFirstUse(() =>
   z.object({
@@ -17,6 +69,7 @@ export const SessionSummary = onFirstUse(() =>
     listState: z.enum(['queued', 'connected', 'ended', 'pending']),
     queue: z.object({ id: z.string(), issue: z.string() }).nullable(),
     endUser: z.string().nullable(),
+    profileFlags: ProfileFlags(),
     agent: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
     stateSince: Instant().nullable(),
     inStateMs: z.number(),
@@ -63,6 +116,8 @@ export const SessionDetails = onFirstUse(() =>
     crm: z
       .object({ system: CrmLink.shape.system, recordId: z.string(), url: z.string().optional() })
       .nullable(),
+    profile: Profile(),
+    profileHistory: ProfileHistory(),
     metrics: z.object({
       queueWaitMs: z.number(),
       talkMs: z.number(),

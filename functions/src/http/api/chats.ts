@@ -7,6 +7,7 @@ import { CHAT_PHASES } from '../../domain/chat/chat.js';
 import { notFound } from '../../domain/errors.js';
 import { Identifier } from '../../domain/sessions/events.js';
 import { route, type Route } from '../router.js';
+import { ProfileFlags } from './answers.js';
 import { settingsEditor, type Authenticate } from './callers.js';
 
 export interface ChatsApiDeps {
@@ -45,6 +46,7 @@ export const ChatView = z.object({
   customerInitials: z.string(),
   queueName: z.string(),
   agentName: z.string(),
+  profileFlags: ProfileFlags(),
   date: z.string(),
   interruption: z.object({ warning: z.string(), at: z.string() }).nullable(),
   wrapUpOwed: z.boolean(),
