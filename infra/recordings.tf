@@ -69,6 +69,9 @@ resource "google_storage_bucket" "recordings" {
   depends_on = [google_project_service.required["storage.googleapis.com"]]
 }
 
+# Also the queue of anonymous consumers' CRM work (UNA-1 … UNA-5: tickets, merges and their undoing),
+# sent to the same worker, the one function with the CRM's credentials: the CRM's retry schedule
+# (REC-2) below is theirs too. No queue of their own.
 resource "google_cloud_tasks_queue" "recordings" {
   name     = "recordings"
   location = var.region

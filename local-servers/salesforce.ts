@@ -12,9 +12,16 @@
  *   on the fly and the bytes are dropped, so gigabytes pass through in constant memory. Stored
  *   versions live in memory; `Recording_Part_Key__c` is unique (DUPLICATE_VALUE on a repeat).
  *
- * Every API answer carries `Sforce-Limit-Info: api-usage=used/max`; every API request counts one.
- * `failNext` injects the failures the adapter must survive. Not modelled: versions of a document,
- * sharing, other objects, SOQL beyond that one shape, the Bulk and SOAP APIs.
+ * - Contacts and Cases, for anonymous consumers: `POST /sobjects/Contact` (External ID
+ *   `Switchboard_Consumer_Key__c`, unique), `PATCH /sobjects/Case/Switchboard_Session_Key__c/<key>`
+ *   (upsert by external id), `PATCH /sobjects/Case/<id>`, `PATCH /composite/sobjects` (sObject
+ *   Collections update), `POST /composite` (sub-requests in order, `@{ref.id}` references,
+ *   `allOrNone`), and SOQL `SELECT <fields> FROM Contact|Case WHERE <key field> = '<escaped>'`.
+ *
+ * Every API answer carries `Sforce-Limit-Info: api-usage=used/max`; every API request counts one
+ * (a composite request counts one, as in Salesforce). `failNext` injects the failures the adapters
+ * must survive, on files (`upload`) and on contacts and cases (`write`) alike. Not modelled: versions
+ * of a document, sharing, other objects, SOQL beyond those shapes, the Bulk and SOAP APIs.
  */
 import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -29,7 +36,7 @@ export type SalesforceFault =
   | { type: 'html503' }
   /** Reads the request, never answers (until the server closes). */
   | { type: 'hang' }
-  /** Upload only: stores the file, then destroys the socket without answering. */
+  /** Upload or write: stores the file (or makes the change), then destroys the socket without answering. */
   | { type: 'dropAfterStore' }
   /** Upload only: 413 Request Entity Too Large. */
   | { type: 'tooLarge' }
@@ -38,7 +45,7 @@ export type SalesforceFault =
   /** Query only: answers no records even if one matches (a look-up racing another insert). */
   | { type: 'emptyQuery' };
 
-export type FaultTarget = 'any' | 'query' | 'upload';
+export type FaultTarget = 'any' | 'query' | 'upload' | 'write';
 
 export interface StoredContentVersion {
   Id: string;
@@ -53,6 +60,23 @@ export interface StoredContentVersion {
   CreatedDate: string;
   /** The REST API version of the request that created it. */
   apiVersion: string;
+}
+
+export interface StoredContact {
+  Id: string;
+  FirstName: string | null;
+  LastName: string;
+  Switchboard_Consumer_Key__c: string | null;
+  CreatedDate: string;
+}
+
+export interface StoredCase {
+  Id: string;
+  ContactId: string | null;
+  Subject: string | null;
+  Origin: string | null;
+  Switchboard_Session_Key__c: string | null;
+  CreatedDate: string;
 }
 
 export interface SalesforceServerOptions {
@@ -78,6 +102,9 @@ export interface SalesforceServer {
   clearFaults(): void;
   /** Stored ContentVersions, in creation order. */
   files(): StoredContentVersion[];
+  /** Stored Contacts and Cases, in creation order. */
+  contacts(): StoredContact[];
+  cases(): StoredCase[];
   /** Marks a record (a Case…) as deleted: files attached to it are refused with ENTITY_IS_DELETED. */
   deleteRecord(recordId: string): void;
   apiUsage(): { used: number; max: number };
@@ -88,7 +115,7 @@ export interface SalesforceServer {
   close(): Promise<void>;
 }
 
-type ApiKind = 'query' | 'upload' | 'other';
+type ApiKind = 'query' | 'upload' | 'write' | 'other';
 
 const UPLOAD_ONLY = new Set<SalesforceFault['type']>(['dropAfterStore', 'tooLarge', 'deletedRecord']);
 
@@ -128,6 +155,8 @@ export async function startSalesforceServer(options: SalesforceServerOptions): P
     failNext: (count, fault, on) => org.failNext(count, fault, on),
     clearFaults: () => org.clearFaults(),
     files: () => org.versions.map((v) => ({ ...v })),
+    contacts: () => [...org.records.contacts.values()].map((c) => ({ ...c })),
+    cases: () => [...org.records.cases.values()].map((c) => ({ ...c })),
     deleteRecord: (id) => void org.deletedRecords.add(id),
     apiUsage: () => ({ used: org.used, max: org.max }),
     tokensIssued: () => org.issued,
@@ -146,6 +175,7 @@ function closeServer(server: Server): Promise<void> {
 class FakeOrg {
   url = '';
   readonly versions: StoredContentVersion[] = [];
+  records = { contacts: new Map<string, StoredContact>(), cases: new Map<string, StoredCase>() };
   readonly deletedRecords = new Set<string>();
   readonly log: { method: string; path: string }[] = [];
   used: number;
@@ -197,7 +227,9 @@ class FakeOrg {
         ? 'query'
         : req.method === 'POST' && rest === '/sobjects/ContentVersion'
           ? 'upload'
-          : 'other';
+          : isWrite(req.method ?? '', rest)
+            ? 'write'
+            : 'other';
 
     // An upload is judged once its body is in: a request its client gave up on midway is never
     // answered, counted, nor handed a fault meant for the next request.
@@ -205,6 +237,12 @@ class FakeOrg {
     if (kind === 'upload') {
       upload = await receiveUpload(req);
       if (!upload) return;
+    }
+    let written: string | undefined;
+    if (kind === 'write') {
+      written = await readSmallBody(req, 1024 * 1024);
+      if (written === undefined)
+        return sendJson(res, 413, [{ message: 'too large', errorCode: 'JSON_PARSER_ERROR' }]);
     }
 
     this.used += 1;
@@ -222,6 +260,11 @@ class FakeOrg {
 
     if (kind === 'query') return this.query(url, version, res, fault?.type === 'emptyQuery');
     if (upload) return this.createContentVersion(req, res, version, upload, fault?.type === 'dropAfterStore');
+    if (written !== undefined) {
+      const answer = this.write(req.method ?? '', version, rest, written);
+      if (fault?.type === 'dropAfterStore') return void req.socket.destroy();
+      return sendJson(res, answer.status, answer.body);
+    }
     return drainThen(req, () => sendJson(res, 404, [notFoundError()]));
   }
 
@@ -327,6 +370,11 @@ class FakeOrg {
 
   private query(url: URL, version: string, res: ServerResponse, pretendEmpty: boolean) {
     const soql = url.searchParams.get('q') ?? '';
+    const record =
+      /^SELECT\s+(.+?)\s+FROM\s+(Contact|Case)\s+WHERE\s+(Switchboard_Consumer_Key__c|Switchboard_Session_Key__c)\s*=\s*'((?:[^'\\]|\\.)*)'\s*$/i.exec(
+        soql,
+      );
+    if (record) return this.queryRecords(record, version, res, pretendEmpty);
     const m =
       /^SELECT\s+(.+?)\s+FROM\s+ContentVersion\s+WHERE\s+Recording_Part_Key__c\s*=\s*'((?:[^'\\]|\\.)*)'\s*$/i.exec(
         soql,
@@ -349,6 +397,282 @@ class FakeOrg {
         ...Object.fromEntries(fields.map((f) => [f, v[f as keyof StoredContentVersion]])),
       })),
     });
+  }
+
+  private queryRecords(m: RegExpExecArray, version: string, res: ServerResponse, pretendEmpty: boolean) {
+    const [, fieldList, object, keyField, literal] = m as unknown as [string, string, string, string, string];
+    const table: Map<string, StoredContact | StoredCase> =
+      object === 'Contact' ? this.records.contacts : this.records.cases;
+    const known = object === 'Contact' ? CONTACT_FIELDS : CASE_FIELDS;
+    const fields = fieldList.split(',').map((f) => f.trim());
+    const unknown = [keyField, ...fields].find((f) => !known.has(f));
+    if (unknown)
+      return sendJson(res, 400, [{ message: `No such column '${unknown}'`, errorCode: 'INVALID_FIELD' }]);
+    const key = unescapeSoql(literal);
+    const matches = pretendEmpty
+      ? []
+      : [...table.values()].filter((r) => (r as unknown as Record<string, unknown>)[keyField] === key);
+    return sendJson(res, 200, {
+      totalSize: matches.length,
+      done: true,
+      records: matches.map((r) => ({
+        attributes: { type: object, url: `/services/data/v${version}/sobjects/${object}/${r.Id}` },
+        ...Object.fromEntries(fields.map((f) => [f, (r as unknown as Record<string, unknown>)[f]])),
+      })),
+    });
+  }
+
+  // --- Contacts and Cases ----------------------------------------------------------------------
+
+  /** One write request (a composite one included): its status and body, as Salesforce answers. */
+  private write(method: string, version: string, rest: string, text: string): Answer {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { status: 400, body: [{ message: 'JSON is not valid', errorCode: 'JSON_PARSER_ERROR' }] };
+    }
+    if (method === 'POST' && rest === '/composite') return this.composite(version, body);
+    if (method === 'PATCH' && rest === '/composite/sobjects') return this.updateCollection(body);
+    return this.writeOne(method, rest, body);
+  }
+
+  private writeOne(method: string, rest: string, body: unknown): Answer {
+    const fields = (body ?? {}) as Record<string, unknown>;
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return { status: 400, body: [{ message: 'an object is expected', errorCode: 'JSON_PARSER_ERROR' }] };
+    if (method === 'POST' && rest === '/sobjects/Contact') return this.createContact(fields);
+    const upsert = /^\/sobjects\/Case\/Switchboard_Session_Key__c\/([^/]+)$/.exec(rest);
+    if (method === 'PATCH' && upsert) return this.upsertCase(decodeURIComponent(upsert[1]!), fields);
+    const update = /^\/sobjects\/Case\/([a-zA-Z0-9]{15,18})$/.exec(rest);
+    if (method === 'PATCH' && update) return this.updateCase(update[1]!, fields);
+    return { status: 404, body: [notFoundError()] };
+  }
+
+  private createContact(fields: Record<string, unknown>): Answer {
+    const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : null);
+    const lastName = text('LastName');
+    if (!lastName)
+      return {
+        status: 400,
+        body: [
+          {
+            message: 'Required fields are missing: [LastName]',
+            errorCode: 'REQUIRED_FIELD_MISSING',
+            fields: ['LastName'],
+          },
+        ],
+      };
+    const key = text('Switchboard_Consumer_Key__c');
+    const existing =
+      key === null
+        ? undefined
+        : [...this.records.contacts.values()].find((c) => c.Switchboard_Consumer_Key__c === key);
+    if (existing)
+      return {
+        status: 400,
+        body: [
+          {
+            message: `duplicate value found: Switchboard_Consumer_Key__c duplicates value on record with id: ${existing.Id}`,
+            errorCode: 'DUPLICATE_VALUE',
+            fields: [],
+          },
+        ],
+      };
+    this.sequence += 1;
+    const contact: StoredContact = {
+      Id: salesforceId('003', this.sequence),
+      FirstName: text('FirstName'),
+      LastName: lastName,
+      Switchboard_Consumer_Key__c: key,
+      CreatedDate: new Date().toISOString(),
+    };
+    this.records.contacts.set(contact.Id, contact);
+    return { status: 201, body: { id: contact.Id, success: true, errors: [] } };
+  }
+
+  private caseProblem(fields: Record<string, unknown>): Answer | undefined {
+    const contactId = fields.ContactId;
+    if (contactId !== undefined && (typeof contactId !== 'string' || !this.records.contacts.has(contactId)))
+      return {
+        status: 400,
+        body: [
+          {
+            message: 'invalid cross reference id',
+            errorCode: 'INVALID_CROSS_REFERENCE_KEY',
+            fields: ['ContactId'],
+          },
+        ],
+      };
+    if (typeof contactId === 'string' && this.deletedRecords.has(contactId))
+      return {
+        status: 400,
+        body: [{ message: 'entity is deleted', errorCode: 'ENTITY_IS_DELETED', fields: [] }],
+      };
+    return undefined;
+  }
+
+  private upsertCase(key: string, fields: Record<string, unknown>): Answer {
+    const problem = this.caseProblem(fields);
+    if (problem) return problem;
+    const existing = [...this.records.cases.values()].find((c) => c.Switchboard_Session_Key__c === key);
+    if (existing) {
+      const updated = this.updateCase(existing.Id, fields);
+      return updated.status === 204
+        ? { status: 200, body: { id: existing.Id, success: true, errors: [], created: false } }
+        : updated;
+    }
+    this.sequence += 1;
+    const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : null);
+    const stored: StoredCase = {
+      Id: salesforceId('500', this.sequence),
+      ContactId: text('ContactId'),
+      Subject: text('Subject'),
+      Origin: text('Origin'),
+      Switchboard_Session_Key__c: key,
+      CreatedDate: new Date().toISOString(),
+    };
+    this.records.cases.set(stored.Id, stored);
+    return { status: 201, body: { id: stored.Id, success: true, errors: [], created: true } };
+  }
+
+  private updateCase(id: string, fields: Record<string, unknown>): Answer {
+    const stored = this.records.cases.get(id);
+    if (!stored || this.deletedRecords.has(id))
+      return {
+        status: stored ? 400 : 404,
+        body: [
+          stored
+            ? { message: 'entity is deleted', errorCode: 'ENTITY_IS_DELETED', fields: [] }
+            : notFoundError(),
+        ],
+      };
+    const problem = this.caseProblem(fields);
+    if (problem) return problem;
+    for (const name of ['ContactId', 'Subject', 'Origin'] as const)
+      if (typeof fields[name] === 'string') stored[name] = fields[name] as string;
+    return { status: 204, body: null };
+  }
+
+  /** sObject Collections update: `{allOrNone, records: [{attributes: {type}, id, …fields}]}`. */
+  private updateCollection(body: unknown): Answer {
+    const { allOrNone, records } = (body ?? {}) as { allOrNone?: unknown; records?: unknown };
+    if (!Array.isArray(records) || records.length === 0 || records.length > 200)
+      return { status: 400, body: [{ message: 'records: 1 to 200 expected', errorCode: 'INVALID_FIELD' }] };
+    const before = this.snapshot();
+    const results = records.map((record: unknown) => {
+      const { attributes, id, ...fields } = (record ?? {}) as {
+        attributes?: { type?: unknown };
+        id?: unknown;
+      };
+      if (attributes?.type !== 'Case' || typeof id !== 'string')
+        return {
+          id: null,
+          success: false,
+          errors: [{ statusCode: 'INVALID_FIELD', message: 'a Case id is expected', fields: [] }],
+        };
+      const answer = this.updateCase(id, fields as Record<string, unknown>);
+      if (answer.status === 204) return { id, success: true, errors: [] };
+      const code = errorCodeIn(answer.body) ?? 'UNKNOWN_EXCEPTION';
+      return { id, success: false, errors: [{ statusCode: code, message: code.toLowerCase(), fields: [] }] };
+    });
+    if (allOrNone === true && results.some((r) => !r.success)) {
+      this.records = before;
+      return {
+        status: 200,
+        body: results.map((r) =>
+          r.success
+            ? {
+                id: r.id,
+                success: false,
+                errors: [
+                  {
+                    statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+                    message:
+                      'Record rolled back because not all records were valid and the request was using AllOrNone header',
+                    fields: [],
+                  },
+                ],
+              }
+            : r,
+        ),
+      };
+    }
+    return { status: 200, body: results };
+  }
+
+  /** Composite: sub-requests in order, each may refer to an earlier one's id as `@{referenceId.id}`. */
+  private composite(version: string, body: unknown): Answer {
+    const { allOrNone, compositeRequest } = (body ?? {}) as {
+      allOrNone?: unknown;
+      compositeRequest?: unknown;
+    };
+    if (!Array.isArray(compositeRequest) || compositeRequest.length === 0 || compositeRequest.length > 25)
+      return {
+        status: 400,
+        body: [{ message: 'compositeRequest: 1 to 25 expected', errorCode: 'INVALID_FIELD' }],
+      };
+    const before = this.snapshot();
+    const ids = new Map<string, string>();
+    const answers: { body: unknown; httpHeaders: object; httpStatusCode: number; referenceId: string }[] = [];
+    let failed = false;
+    for (const sub of compositeRequest as {
+      method?: unknown;
+      url?: unknown;
+      referenceId?: unknown;
+      body?: unknown;
+    }[]) {
+      const referenceId = typeof sub.referenceId === 'string' ? sub.referenceId : '';
+      if (failed && allOrNone === true) {
+        answers.push({
+          body: [
+            {
+              errorCode: 'PROCESSING_HALTED',
+              message:
+                'The transaction was rolled back since another operation in the same transaction failed.',
+            },
+          ],
+          httpHeaders: {},
+          httpStatusCode: 400,
+          referenceId,
+        });
+        continue;
+      }
+      const prefix = `/services/data/v${version}`;
+      const url =
+        typeof sub.url === 'string' && sub.url.startsWith(prefix) ? sub.url.slice(prefix.length) : '';
+      const resolved = JSON.parse(
+        JSON.stringify(sub.body ?? {}).replace(
+          /@\{([A-Za-z0-9_]+)\.id\}/g,
+          (whole, ref: string) => ids.get(ref) ?? whole,
+        ),
+      ) as unknown;
+      const answer = this.writeOne(typeof sub.method === 'string' ? sub.method : '', url, resolved);
+      const id = answer.status < 300 ? (answer.body as { id?: unknown } | null)?.id : undefined;
+      if (typeof id === 'string') ids.set(referenceId, id);
+      if (answer.status >= 300) failed = true;
+      answers.push({ body: answer.body, httpHeaders: {}, httpStatusCode: answer.status, referenceId });
+    }
+    if (failed && allOrNone === true) {
+      this.records = before;
+      for (const a of answers)
+        if (a.httpStatusCode < 300) {
+          a.httpStatusCode = 400;
+          a.body = [
+            {
+              errorCode: 'PROCESSING_HALTED',
+              message:
+                'The transaction was rolled back since another operation in the same transaction failed.',
+            },
+          ];
+        }
+    }
+    return { status: 200, body: { compositeResponse: answers } };
+  }
+
+  private snapshot() {
+    const copy = <T extends object>(m: Map<string, T>) => new Map([...m].map(([k, v]) => [k, { ...v }]));
+    return { contacts: copy(this.records.contacts), cases: copy(this.records.cases) };
   }
 
   // --- ContentVersion insert -------------------------------------------------------------------
@@ -611,6 +935,36 @@ export class MultipartParser {
   }
 }
 
+// --- Contacts and Cases: helpers ----------------------------------------------------------------
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+const CONTACT_FIELDS = new Set(['Id', 'FirstName', 'LastName', 'Switchboard_Consumer_Key__c', 'CreatedDate']);
+const CASE_FIELDS = new Set([
+  'Id',
+  'ContactId',
+  'Subject',
+  'Origin',
+  'Switchboard_Session_Key__c',
+  'CreatedDate',
+]);
+
+function isWrite(method: string, rest: string): boolean {
+  return (
+    (method === 'POST' && (rest === '/composite' || rest === '/sobjects/Contact')) ||
+    (method === 'PATCH' && (rest === '/composite/sobjects' || rest.startsWith('/sobjects/Case/')))
+  );
+}
+
+function errorCodeIn(body: unknown): string | undefined {
+  const code = (Array.isArray(body) ? (body[0] as { errorCode?: unknown } | undefined) : undefined)
+    ?.errorCode;
+  return typeof code === 'string' ? code : undefined;
+}
+
 // --- helpers ------------------------------------------------------------------------------------
 
 function salesforceId(prefix: string, n: number): string {
@@ -627,6 +981,7 @@ function unescapeSoql(literal: string): string {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
+  if (status === 204) return void res.writeHead(204).end();
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json;charset=UTF-8',

@@ -94,6 +94,25 @@ export const logs = {
   recordingObjectIgnored(f: { source: string; reason: string }) {
     write('INFO', 'recording_object_ignored', `Recording announcement ignored: ${f.reason}`, f);
   },
+  /** Anonymous consumers' CRM work: session and merge ids only (a merge id names no consumer). */
+  anonymousTicketMade(f: { sessionId: string }) {
+    write('INFO', 'anonymous_ticket_made', 'Anonymous consumer ticket made in the CRM', f);
+  },
+  consumerCrmWillRetry(f: { task: 'ticket' | 'merge'; id: string; kind: string; reason: string }) {
+    write(
+      'WARNING',
+      'consumer_crm_will_retry',
+      `Consumer CRM work will be retried: ${f.kind} (${f.reason})`,
+      f,
+    );
+  },
+  /** A permanent failure: nothing retries it (alert on this event). */
+  consumerCrmFailed(f: { task: 'ticket' | 'merge'; id: string; reason: string }) {
+    write('ERROR', 'consumer_crm_failed', `Consumer CRM work failed for good: ${f.reason}`, f);
+  },
+  consumerMergeSettled(f: { mergeId: string; status: string; ticketsMoved: number }) {
+    write('INFO', 'consumer_merge_settled', `Consumer merge ${f.status}`, f);
+  },
   recordingTaskIgnored(f: { planId: string; why: string }) {
     write('INFO', 'recording_task_ignored', `Recording task had nothing to do: ${f.why}`, f);
   },

@@ -84,6 +84,8 @@ beforeAll(async () => {
     .doc('audit/a1')
     .set({ sessionId: 'S-ari', agentId: 'u-ari', actorUid: 'u-manager', action: 'monitor.started' });
   await db.doc('users/u-admin').set({ roleIds: ['admin'] });
+  await db.doc('consumers/web_visitor:v-1').set({ key: 'web_visitor:v-1', contactId: '003000000000001AAA' });
+  await db.doc('consumerMerges/m-1').set({ id: 'm-1', consumerKey: 'web_visitor:v-1', consumerId: 'c-1' });
   await db.doc('notifications/u-ari__vm-1').set({ agentId: 'u-ari', type: 'voicemail', voicemailId: 'vm-1' });
   await db.doc('voicemails/vm-1').set({ queueId: 'q-1', callerNumber: '+15551234567' });
   await db
@@ -113,6 +115,14 @@ describe('firestore.rules', () => {
   it('when an agent looks for the monitors of their own session, by id or by query, then it is denied', async () => {
     expect(await read('monitors/S-ari__u-manager', 'u-ari')).toBe(403);
     expect(await runQuery('monitors', 'u-ari', { field: 'sessionId', value: 'S-ari' })).toBe(403);
+  });
+
+  it('when anyone, an admin included, reads anonymous consumers or their merges, then it is denied', async () => {
+    for (const uid of ['u-ari', 'u-admin', undefined]) {
+      expect(await read('consumers/web_visitor:v-1', uid)).toBe(403);
+      expect(await read('consumerMerges/m-1', uid)).toBe(403);
+    }
+    expect(await runQuery('consumerMerges', 'u-admin', { field: 'consumerId', value: 'c-1' })).toBe(403);
   });
 
   it("when an agent reads the audit trail or their session's events, then it is denied", async () => {

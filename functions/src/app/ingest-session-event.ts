@@ -15,6 +15,7 @@ import type { MonitorStore } from '../ports/supervision.js';
 import { sessionListing } from '../domain/supervision/session-listing.js';
 import type { ChatDeps } from './chat/chats.js';
 import { followChatSession } from './chat/follow-session.js';
+import { noteAnonymousSession, type ConsumerDeps } from './consumers/anonymous-consumers.js';
 
 export type IngestOutcome = 'applied' | 'replayed' | 'duplicate';
 
@@ -38,6 +39,8 @@ export interface IngestDeps {
   recordings?: Pick<RecordingTasks, 'enqueuePlanning'>;
   /** Live chat's agent side (offers, threads); absent where its offers' timeouts are not set up. */
   chat?: ChatDeps;
+  /** Where anonymous consumers' CRM tickets are asked for (UNA-1); absent where that queue is not set up. */
+  consumers?: Pick<ConsumerDeps, 'consumers' | 'tasks'>;
 }
 
 export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
@@ -57,6 +60,8 @@ export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent):
       recordingId: id,
     });
   }
+  // UNA-1: also on a redelivery, for the same reason; a session's ticket is noted and asked for once.
+  if (event.type === 'session.created' && deps.consumers) await noteAnonymousSession(deps.consumers, event);
   // Also on a redelivery, for the same reason: the chat step is idempotent.
   if (deps.chat) await followChatSession(deps.chat, event, result.session);
   return result;

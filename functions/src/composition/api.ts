@@ -13,6 +13,7 @@ import {
 } from '../adapters/firestore/supervision.js';
 import { FirestoreChatAgents, FirestoreOriginalMessages } from '../adapters/firestore/message-originals.js';
 import { FirestorePrivacySettings } from '../adapters/firestore/privacy-settings.js';
+import { FirestoreConsumerStore } from '../adapters/firestore/consumers.js';
 import { AuthEmulatorIdTokenVerifier, FirebaseIdTokenVerifier } from '../adapters/identity/id-tokens.js';
 import { PubSubPlatformCommands } from '../adapters/pubsub/platform-commands.js';
 import type { AdminDeps } from '../app/admin/directory.js';
@@ -110,6 +111,13 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     crmDownloadKeys: config.crmDownloadKeys,
   };
   if (!settings || !tasks) return deps;
+  const consumers = once(() => ({
+    consumers: new FirestoreConsumerStore(dbs.db()),
+    tasks: tasks(),
+    audit: supervision().audit,
+    clock,
+    newId: randomUUID,
+  }));
   const recordings = once(() =>
     recordingPipeline({ projectId: config.projectId, recordings: settings }, dbs, tasks(), clock),
   );
@@ -121,5 +129,5 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     clock,
     newId: randomUUID,
   }));
-  return { ...deps, recordings, downloads };
+  return { ...deps, recordings, downloads, consumers };
 }

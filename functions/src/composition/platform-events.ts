@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { FirestoreConsumerStore } from '../adapters/firestore/consumers.js';
+import { FirestoreAuditLog } from '../adapters/firestore/supervision.js';
 import { FirestoreSignedRequestLedger } from '../adapters/firestore/signed-requests.js';
 import type { IngestDeps } from '../app/ingest-session-event.js';
 import type { FunctionConfig } from '../config.js';
@@ -15,11 +18,13 @@ function ingestFor(config: FunctionConfig, clock: Clock) {
   const dbs = databases(config, clock);
   const offers = config.chatOffers;
   const chat = offers && once(() => chatDeps(config, offers, dbs, clock));
+  const r = config.recordings;
+  const tasks = r && once(() => recordingTasks(r));
   const ingest = once(() => ({
-    ...sessionIngest(dbs, clock, config.recordings ? recordingTasks(config.recordings) : undefined),
+    ...sessionIngest(dbs, clock, tasks?.()),
     ...(chat ? { chat: chat() } : {}),
   }));
-  return { dbs, ingest, chat };
+  return { dbs, ingest, chat, tasks };
 }
 
 /** platformEvents: signed session events, the deflection questions the platform asks, and chat offers' timeouts. */
@@ -27,9 +32,20 @@ export function composePlatformEvents(
   config: FunctionConfig,
   clock: Clock = systemClock,
 ): PlatformEventsDeps {
-  const { dbs, ingest, chat } = ingestFor(config, clock);
+  const { dbs, ingest, chat, tasks } = ingestFor(config, clock);
   const offers = config.chatOffers;
   return {
+    ...(tasks
+      ? {
+          consumers: once(() => ({
+            consumers: new FirestoreConsumerStore(dbs.db()),
+            tasks: tasks(),
+            audit: new FirestoreAuditLog(dbs.db()),
+            clock,
+            newId: randomUUID,
+          })),
+        }
+      : {}),
     ...(chat && offers
       ? {
           chat,

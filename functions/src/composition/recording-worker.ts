@@ -1,5 +1,8 @@
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 import { SalesforceCrm } from '../adapters/salesforce/salesforce-crm.js';
+import { SalesforceConsumerCrm } from '../adapters/salesforce/salesforce-consumers.js';
+import { FirestoreConsumerStore } from '../adapters/firestore/consumers.js';
+import { FirestoreDeflectionSettings } from '../adapters/firestore/deflection-settings.js';
 import type { RecordingWorkerConfig } from '../config.js';
 import type { RecordingWorkerDeps } from '../http/recording-worker.js';
 import { systemClock, type Clock } from '../ports/clock.js';
@@ -14,10 +17,21 @@ export function composeRecordingWorker(
 ): RecordingWorkerDeps {
   const dbs = databases(config, clock);
   const r = config.recordings;
+  const tasks = once(() => recordingTasks(r));
+  // One Salesforce session for recordings and consumers alike.
+  const salesforce = once(() => new SalesforceCrm(config.salesforce, clock));
+  const settings = once(() => new FirestoreDeflectionSettings(dbs.db(), clock));
   return {
     recordings: once(() => ({
-      ...recordingPipeline(config, dbs, recordingTasks(r), clock),
-      crm: once(() => new SalesforceCrm(config.salesforce, clock)),
+      ...recordingPipeline(config, dbs, tasks(), clock),
+      crm: salesforce,
+    })),
+    consumers: once(() => ({
+      consumers: new FirestoreConsumerStore(dbs.db()),
+      tasks: tasks(),
+      crm: once(() => new SalesforceConsumerCrm(salesforce(), config.salesforce.apiVersion)),
+      // The support center's clock is its business hours' zone; UTC until the settings are saved.
+      supportCenterZone: async () => (await settings().load()).config?.supportCenter.hours.timeZone ?? 'UTC',
     })),
     caller: once(
       () =>

@@ -13,6 +13,8 @@ import type { ChatDeps } from '../app/chat/chats.js';
 import { auditRoutes } from './api/audit.js';
 import { byIdToken } from './api/callers.js';
 import { chatRevealRoutes } from './api/chat-reveal.js';
+import { consumerRoutes } from './api/consumers.js';
+import type { ConsumerDeps } from '../app/consumers/anonymous-consumers.js';
 import { chatCollaborationRoutes } from './api/chat-collaboration.js';
 import type { CollaborationDeps } from '../app/chat/collaboration.js';
 import { deflectionRoutes } from './api/deflection.js';
@@ -41,6 +43,8 @@ export interface ApiDeps {
   chat?: () => ChatDeps;
   /** Transfers and conferences of live chats; present with `chat`. */
   collaboration?: () => CollaborationDeps;
+  /** Anonymous consumers' merges (UNA-4); absent where the CRM worker's queue is not configured. */
+  consumers?: () => ConsumerDeps;
 }
 
 export const API_DESCRIPTION = {
@@ -77,6 +81,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...deflectionRoutes({ authenticate, deflection, supervision, ...(deps.chat ? { chat: deps.chat } : {}) }),
     ...auditRoutes({ authenticate, supervision }),
     ...chatRevealRoutes({ authenticate, reveal: deps.reveal }),
+    ...consumerRoutes({ authenticate, ...(deps.consumers ? { consumers: deps.consumers } : {}) }),
     ...chatRoutes({ authenticate, ...(deps.chat ? { chat: deps.chat } : {}) }),
     ...chatCollaborationRoutes({
       authenticate,

@@ -30,8 +30,9 @@ import { offerQueueTransfer } from '../app/chat/collaboration.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { notFound } from '../domain/errors.js';
 import { answerSipRedirection } from '../app/deflection/sip-redirection.js';
+import { recordLogin, type ConsumerDeps } from '../app/consumers/anonymous-consumers.js';
 import { readReservedData, setReservedData } from '../app/reserved-data.js';
-import { EventTime, Sequence } from '../domain/sessions/events.js';
+import { EventTime, Sequence, TemporaryConsumerId } from '../domain/sessions/events.js';
 import { MAX_PROFILE_CHANGES_KEPT, RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
 import { Profile, ProfileHistory } from './api/answers.js';
 
@@ -44,7 +45,29 @@ export interface PlatformEventsDeps {
   /** Live chat offers' timeouts (LCH-2), where they are set up; their tasks carry an OIDC token. */
   chat?: () => ChatDeps;
   chatTasksCaller?: () => ServiceCallerVerifier;
+  /** Anonymous consumers' merges (UNA-4), where the CRM worker's queue is configured. */
+  consumers?: () => ConsumerDeps;
 }
+
+const ConsumerLogin = z.strictObject({
+  consumerId: Identifier.describe('The logged-in consumer, as the platform knows them.'),
+  crmContactId: z
+    .string()
+    .regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'must be a Salesforce id')
+    .describe("The logged-in consumer's contact in the CRM: where the anonymous tickets go."),
+  temporaryId: TemporaryConsumerId.describe('The id the consumer had on this device before logging in.'),
+});
+const ConsumerMerged = onFirstUse(() =>
+  z.object({
+    outcome: z
+      .enum(['merged', 'already_merged'])
+      .describe('already_merged: this identity had already claimed the temporary id; nothing changed.'),
+    mergeId: z
+      .string()
+      .describe('Names the merge in the audit trail (consumer.merged), for an admin to undo.'),
+    ticketsMoved: z.number().int(),
+  }),
+);
 
 /** The task an offer's timeout runs: named by the offer (adapters/tasks/offer-timeouts.ts). */
 export const OfferTimeoutTask = z.strictObject({ sessionId: Identifier, offerId: Identifier });
@@ -361,6 +384,33 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         verifiedRequest(req.req, { allowV1: false });
         const { sessionId } = req.path();
         return { status: 200, body: await readReservedData(deps.ingest().sessions, sessionId) };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/consumers/logins',
+      {
+        security: ['platformSignature'],
+        errors: [404, 409, 413],
+        operationId: 'consumerLoggedIn',
+        summary:
+          "A consumer who was anonymous on a device logged in (UNA-4): that device's earlier tickets move to the logged-in identity. A repeat changes nothing; a temporary id another identity claimed is a 409.",
+        body: ConsumerLogin,
+        bodyName: 'The login',
+        answers: { 200: ConsumerMerged },
+      },
+      async (req) => {
+        // Not guarded against copies: a copy of a login changes nothing.
+        const login = req.body(signedBody(req.req, { allowV1: true }).body);
+        if (!deps.consumers) throw notFound('Anonymous consumers');
+        return {
+          status: 200,
+          body: await recordLogin(deps.consumers(), {
+            consumerId: login.consumerId,
+            contactId: login.crmContactId,
+            temporaryId: login.temporaryId,
+          }),
+        };
       },
     ),
     route(

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import type { RecordingsDeps, TaskAnswer } from '../app/recordings/deps.js';
 import { planRecording } from '../app/recordings/plan-recording.js';
 import { runPartTask, runPurgeTask } from '../app/recordings/upload-tasks.js';
-import { retryLater } from '../domain/errors.js';
+import {
+  runMergeTask,
+  runTicketTask,
+  type ConsumerWorkerDeps,
+} from '../app/consumers/anonymous-consumers.js';
+import { notFound, retryLater } from '../domain/errors.js';
 import { PlanId } from '../domain/recordings/plan.js';
 import { Identifier } from '../domain/sessions/events.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
@@ -18,6 +23,8 @@ import type { Route, RouteContext, RouteResult } from './router.js';
 export interface RecordingWorkerDeps {
   recordings: () => RecordingsDeps;
   caller: () => ServiceCallerVerifier;
+  /** Anonymous consumers' CRM work (UNA-1 … UNA-5): the same queue, the same CRM. */
+  consumers?: () => ConsumerWorkerDeps;
 }
 
 /**
@@ -58,6 +65,18 @@ export const PartTask = z.object({
   partIndex: z.number().int().nonnegative().max(MAX_PART_INDEX),
 });
 export const PurgeTask = z.object({ planId: PlanId });
+export const TicketTask = z.strictObject({
+  consumerKey: z
+    .string()
+    .regex(/^(web_visitor|mobile_sdk):[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/, 'must be a consumer key'),
+  sessionId: Identifier,
+});
+/** A merge changes a few times at most; a larger version is not a task of ours. */
+export const MAX_MERGE_VERSION = 100_000;
+export const MergeTask = z.strictObject({
+  mergeId: Identifier,
+  version: z.number().int().min(1).max(MAX_MERGE_VERSION),
+});
 
 export function answer(result: TaskAnswer): RouteResult {
   if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };
@@ -93,6 +112,24 @@ export function recordingWorkerRoutes(deps: RecordingWorkerDeps): Route[] {
       path: '/v1/tasks/upload-part',
       handle: async (ctx) =>
         answer(await runPartTask(deps.recordings(), await task(ctx, PartTask, 'The upload task'))),
+    },
+    {
+      method: 'POST',
+      path: '/v1/tasks/consumer-ticket',
+      handle: async (ctx) => {
+        const t = await task(ctx, TicketTask, 'The ticket task');
+        if (!deps.consumers) throw notFound('Anonymous consumers');
+        return answer(await runTicketTask(deps.consumers(), t));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/tasks/consumer-merge',
+      handle: async (ctx) => {
+        const t = await task(ctx, MergeTask, 'The merge task');
+        if (!deps.consumers) throw notFound('Anonymous consumers');
+        return answer(await runMergeTask(deps.consumers(), t));
+      },
     },
     {
       method: 'POST',

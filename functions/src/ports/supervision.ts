@@ -84,11 +84,14 @@ export type AuditAction =
   | 'message.revealed'
   | 'privacy_settings.changed'
   | 'sip_redirection.changed'
-  | 'virtual_agent.changed';
+  | 'virtual_agent.changed'
+  /** UNA-4: an anonymous consumer's tickets moved to a logged-in identity (actor `platform`), or back. */
+  | 'consumer.merged'
+  | 'consumer.unmerged';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
 export interface AuditSubject {
-  type: 'person' | 'role' | 'queue' | 'settings';
+  type: 'person' | 'role' | 'queue' | 'settings' | 'consumer_merge';
   id: string;
 }
 

@@ -282,6 +282,36 @@ export class SalesforceCrm implements CrmClient {
     return failureFromJsforce(error, this.limitRetryAfterSeconds) ?? error;
   }
 
+  // --- the REST API, for the CRM's other ports --------------------------------------------------
+
+  /**
+   * One REST API request (`url` relative to `/services/data/vXX.X`) on the shared session, refreshed
+   * as uploads' are. No retries inside jsforce: callers are retried by their queue (REC-2).
+   */
+  async apiRequest<T>(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown): Promise<T> {
+    const conn = await this.connect();
+    const options: HttpRequestOptions = { timeout: this.timeoutMs, retry: { maxRetries: 0 } };
+    try {
+      const result = await conn.request<T>(
+        body === undefined
+          ? { method, url }
+          : { method, url, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } },
+        options,
+      );
+      this.accepted();
+      return result;
+    } catch (error) {
+      const failure = this.crmFailure(error);
+      if (
+        failure instanceof CrmError &&
+        failure.reason !== 'invalid_session_id' &&
+        failure.reason !== 'timeout'
+      )
+        this.accepted();
+      throw failure;
+    }
+  }
+
   // --- look-up ---------------------------------------------------------------------------------
 
   private async lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined> {

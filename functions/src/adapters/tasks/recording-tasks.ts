@@ -78,7 +78,7 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     if (client) await (await client).close();
   }
 
-  private async create(id: string, path: string, body: unknown, scheduleMs?: number): Promise<void> {
+  protected async create(id: string, path: string, body: unknown, scheduleMs?: number): Promise<void> {
     if (!TASK_ID.test(id)) {
       throw new Error(
         `Invalid task id "${id.slice(0, 80)}${id.length > 80 ? '…' : ''}" (${id.length} characters): ` +

@@ -76,11 +76,28 @@ export const AgentRef = z.object({
 });
 export type AgentRef = z.infer<typeof AgentRef>;
 
-export const Consumer = z.object({
+/**
+ * The temporary id of a consumer who has not logged in (UNA-1): the web SDK's visitor id or the mobile
+ * SDK's id. A reinstalled Android app has a new SDK id, hence a new contact (UNA-5).
+ */
+export const TemporaryConsumerId = z.object({
+  source: z.enum(['web_visitor', 'mobile_sdk']),
   id: Identifier,
-  name: Label(200).optional(),
-  anonymous: z.boolean().default(false),
 });
+export type TemporaryConsumerId = z.infer<typeof TemporaryConsumerId>;
+
+export const Consumer = z
+  .object({
+    id: Identifier,
+    name: Label(200).optional(),
+    anonymous: z.boolean().default(false),
+    /** Only for an anonymous consumer; events without it stay valid (no CRM ticket is made for them). */
+    temporaryId: TemporaryConsumerId.optional(),
+  })
+  .refine((c) => c.anonymous || !c.temporaryId, {
+    message: 'a temporary id is only for an anonymous consumer',
+    path: ['temporaryId'],
+  });
 
 export const CrmLink = z.object({
   system: z.enum(['salesforce', 'zendesk', 'other']),

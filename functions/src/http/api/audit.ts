@@ -39,6 +39,8 @@ const AuditEntry = onFirstUse(() =>
       'privacy_settings.changed',
       'sip_redirection.changed',
       'virtual_agent.changed',
+      'consumer.merged',
+      'consumer.unmerged',
     ]),
     actorUid: z.string(),
     sessionId: z.string().nullable(),
@@ -46,7 +48,9 @@ const AuditEntry = onFirstUse(() =>
     agentId: z.string().nullable(),
     teamIds: z.array(z.string()),
     recordingPlanId: z.string().optional(),
-    subject: z.object({ type: z.enum(['person', 'role', 'queue', 'settings']), id: z.string() }).optional(),
+    subject: z
+      .object({ type: z.enum(['person', 'role', 'queue', 'settings', 'consumer_merge']), id: z.string() })
+      .optional(),
     messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
   }),
 );
