@@ -117,7 +117,19 @@ const EXAMPLES = new Map<string, unknown>([
       channel: 'web',
       queue: { id: 'q-billing', menuPath: ['Billing'] },
       language: 'en',
-      consumer: { id: 'c-1', name: 'Ada Lovelace', anonymous: false },
+      consumer: {
+        id: 'c-anon-1',
+        anonymous: true,
+        temporaryId: { source: 'web_visitor', id: 'h-visitor-1' },
+      },
+    },
+  ],
+  [
+    'platformEvents POST /v1/consumers/logins',
+    {
+      consumerId: 'c-1',
+      crmContactId: '003000000000001AAA',
+      temporaryId: { source: 'web_visitor', id: 'h-visitor-1' },
     },
   ],
   [
@@ -164,6 +176,11 @@ const EXAMPLES = new Map<string, unknown>([
   ],
   ['recordingWorker POST /v1/tasks/upload-part', { planId: 'unknown-plan', round: 0, partIndex: 0 }],
   ['recordingWorker POST /v1/tasks/purge', { planId: 'unknown-plan' }],
+  [
+    'recordingWorker POST /v1/tasks/consumer-ticket',
+    { consumerKey: 'web_visitor:h-visitor-1', sessionId: 'h-new-session' },
+  ],
+  ['recordingWorker POST /v1/tasks/consumer-merge', { mergeId: 'unknown-merge', version: 1 }],
 ]);
 
 const existingIds = () =>
