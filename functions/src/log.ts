@@ -98,6 +98,15 @@ export const logs = {
   anonymousTicketMade(f: { sessionId: string }) {
     write('INFO', 'anonymous_ticket_made', 'Anonymous consumer ticket made in the CRM', f);
   },
+  /** The session id alone: the consumer's temporary id would identify a person. */
+  anonymousTicketsCapped(f: { sessionId: string }) {
+    write(
+      'WARNING',
+      'anonymous_tickets_capped',
+      'Anonymous consumer has as many tickets as a merge can move: no ticket for this session',
+      f,
+    );
+  },
   consumerCrmWillRetry(f: { task: 'ticket' | 'merge'; id: string; kind: string; reason: string }) {
     write(
       'WARNING',

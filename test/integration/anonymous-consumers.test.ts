@@ -16,6 +16,11 @@ import {
 } from '../../functions/src/app/consumers/anonymous-consumers.js';
 import type { TaskAnswer } from '../../functions/src/app/recordings/deps.js';
 import type { Actor, Permission } from '../../functions/src/domain/access/permissions.js';
+import {
+  MAX_TICKETS_PER_CONSUMER,
+  newAnonymousConsumer,
+  withTicketToMake,
+} from '../../functions/src/domain/consumers/anonymous.js';
 import { AppError } from '../../functions/src/domain/errors.js';
 import { SessionEvent, type SessionEventOf } from '../../functions/src/domain/sessions/events.js';
 import { configureLogs } from '../../functions/src/log.js';
@@ -193,6 +198,7 @@ describe('anonymous tickets (UNA-1, UNA-2, UNA-3, UNA-5)', () => {
     await drain();
     const before = { calls: apiCalls(), cases: salesforce.cases().length };
     await noteAnonymousSession(deps, event);
+    expect(queue).toEqual([]);
     await drain();
     expect({ calls: apiCalls(), cases: salesforce.cases().length }).toEqual(before);
   });
@@ -238,6 +244,30 @@ describe('anonymous tickets (UNA-1, UNA-2, UNA-3, UNA-5)', () => {
   });
 });
 
+describe('a consumer with as many tickets as a merge can move', () => {
+  it('when another session starts, then no ticket is asked for and the log says so with the session id alone', async () => {
+    const id = visitor();
+    const temporaryId = { source: 'web_visitor' as const, id };
+    let full = newAnonymousConsumer(temporaryId);
+    for (let i = 0; i < MAX_TICKETS_PER_CONSUMER; i++)
+      full = withTicketToMake(full, `capped-${i}`, new Date('2026-03-08T07:00:00Z'))!;
+    await deps.consumers.inTransaction(async (tx) => tx.putConsumer(full));
+    const logged: string[] = [];
+    configureLogs({ sink: (line) => logged.push(line) });
+    try {
+      const event = created(id);
+      await noteAnonymousSession(deps, event);
+      expect(queue).toEqual([]);
+      const capped = logged.filter((line) => line.includes('anonymous_tickets_capped'));
+      expect(capped).toHaveLength(1);
+      expect(capped[0]).toContain(event.sessionId);
+      expect(capped[0]).not.toContain(id);
+    } finally {
+      configureLogs({ sink: () => undefined });
+    }
+  });
+});
+
 describe('merging (UNA-4)', () => {
   it('when the consumer logs in, then one CRM request moves every earlier ticket, and logging in again changes nothing', async () => {
     const known = await knownContact();
@@ -260,6 +290,8 @@ describe('merging (UNA-4)', () => {
     const again = await recordLogin(deps, login);
     expect(again).toEqual({ outcome: 'already_merged', mergeId: merged.mergeId, ticketsMoved: 3 });
     expect(await audited()).toEqual(entry);
+    // Applied already: no task to ask for again.
+    expect(queue).toEqual([]);
     const after = apiCalls();
     await drain();
     expect(apiCalls()).toBe(after);
@@ -383,14 +415,23 @@ describe('merging (UNA-4)', () => {
     );
   });
 
-  it('when the temporary id was never seen, then the login is a 404 and nothing is written', async () => {
-    await expect(
-      recordLogin(deps, {
-        consumerId: 'customer-i',
-        contactId: '003000000000999AAA',
-        temporaryId: { source: 'web_visitor', id: visitor() },
-      }),
-    ).rejects.toMatchObject({ status: 404 });
-    expect(queue).toEqual([]);
+  it("when the login arrives before the session's first event, then the merge is recorded with nothing to move and the session's ticket joins it", async () => {
+    const known = await knownContact();
+    const id = visitor();
+    const early = await recordLogin(deps, {
+      consumerId: 'customer-i',
+      contactId: known,
+      temporaryId: { source: 'web_visitor', id },
+    });
+    expect(early).toMatchObject({ outcome: 'merged', ticketsMoved: 0 });
+    await drain();
+    const event = created(id);
+    await noteAnonymousSession(deps, event);
+    await drain();
+    expect(salesforce.cases().find((c) => c.Switchboard_Session_Key__c === event.sessionId)!.ContactId).toBe(
+      known,
+    );
+    const merge = (await db.doc(`consumerMerges/${early.mergeId}`).get()).data();
+    expect(merge).toMatchObject({ status: 'applied', moves: [{ sessionId: event.sessionId }] });
   });
 });

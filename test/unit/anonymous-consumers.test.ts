@@ -73,12 +73,12 @@ describe('session events', () => {
     );
   });
 
-  it('when a known consumer carries a temporary id, then the event is refused', () => {
+  it('when a known consumer carries a temporary id, then the event is still taken', () => {
     const parsed = SessionEvent.safeParse({
       ...created,
       consumer: { id: 'c1', anonymous: false, temporaryId: { source: 'web_visitor', id: 'v1' } },
     });
-    expect(parsed.success).toBe(false);
+    expect(parsed.success).toBe(true);
   });
 });
 

@@ -60,10 +60,11 @@ export async function ingestSessionEvent(deps: IngestDeps, event: SessionEvent):
       recordingId: id,
     });
   }
-  // UNA-1: also on a redelivery, for the same reason; a session's ticket is noted and asked for once.
-  if (event.type === 'session.created' && deps.consumers) await noteAnonymousSession(deps.consumers, event);
   // Also on a redelivery, for the same reason: the chat step is idempotent.
   if (deps.chat) await followChatSession(deps.chat, event, result.session);
+  // UNA-1: also on a redelivery, for the same reason; a session's ticket is noted and asked for once.
+  // After the chat step: the queue or contention on the consumer must not hold up routing the chat.
+  if (event.type === 'session.created' && deps.consumers) await noteAnonymousSession(deps.consumers, event);
   return result;
 }
 

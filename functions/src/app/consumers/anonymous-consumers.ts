@@ -46,7 +46,8 @@ export interface ConsumerWorkerDeps {
 /**
  * UNA-1: an anonymous consumer's session is noted on the consumer, and its CRM ticket asked for.
  * Also on a redelivery: an earlier attempt may have noted it and failed before asking; the task is
- * named after the session, and a task for a ticket already made does nothing.
+ * named after the session. A ticket already made asks for nothing. Past the cap, the session gets no
+ * ticket and the log says so.
  */
 export async function noteAnonymousSession(
   deps: Pick<ConsumerDeps, 'consumers' | 'tasks'>,
@@ -57,13 +58,16 @@ export async function noteAnonymousSession(
   const key = consumerKey(temporaryId);
   const noted = await deps.consumers.inTransaction(async (tx) => {
     const consumer = (await tx.getConsumer(key)) ?? newAnonymousConsumer(temporaryId);
-    if (consumer.tickets.some((t) => t.sessionId === event.sessionId)) return true;
+    const known = consumer.tickets.find((t) => t.sessionId === event.sessionId);
+    // A ticket already made needs no task; one only noted may have lost its task to a failure.
+    if (known) return known.caseId === null ? 'to_make' : 'made';
     const next = withTicketToMake(consumer, event.sessionId, new Date(event.occurredAt));
-    if (!next) return false;
+    if (!next) return 'capped';
     tx.putConsumer(next);
-    return true;
+    return 'to_make';
   });
-  if (noted) await deps.tasks.enqueueTicket({ consumerKey: key, sessionId: event.sessionId });
+  if (noted === 'capped') logs.anonymousTicketsCapped({ sessionId: event.sessionId });
+  if (noted === 'to_make') await deps.tasks.enqueueTicket({ consumerKey: key, sessionId: event.sessionId });
 }
 
 function crmFailure(task: 'ticket' | 'merge', id: string, error: unknown): TaskAnswer {
@@ -168,30 +172,31 @@ export const PLATFORM_ACTOR = 'platform';
  */
 export async function recordLogin(deps: ConsumerDeps, login: Login): Promise<MergeOutcome> {
   const key = consumerKey(login.temporaryId);
-  const decision = await deps.consumers.inTransaction(async (tx) => {
-    const consumer = await tx.getConsumer(key);
-    if (!consumer) throw notFound('An anonymous consumer with this temporary id');
+  const decided = await deps.consumers.inTransaction(async (tx) => {
+    // A login may arrive before its session's first event: the merge is recorded with nothing to
+    // move yet, and the tickets made later join it as late tickets.
+    const consumer = (await tx.getConsumer(key)) ?? newAnonymousConsumer(login.temporaryId);
     const last = consumer.lastMergeId === null ? undefined : await tx.getMerge(consumer.lastMergeId);
     const next = decideMerge(consumer, login, last, deps.clock.now(), deps.newId());
     if (next.do === 'merge') {
       tx.putConsumer(next.consumer);
       tx.putMerge(next.merge);
+      return { merged: true, mergeId: next.merge.id, merge: next.merge };
     }
-    return next;
+    return { merged: false, mergeId: next.mergeId, merge: await tx.getMerge(next.mergeId) };
   });
-  const mergeId = decision.do === 'merge' ? decision.merge.id : decision.mergeId;
-  if (decision.do === 'nothing') {
-    const merge = await deps.consumers.getMerge(mergeId);
-    // Also when nothing changed: an earlier attempt may have merged and failed before these.
-    if (merge) {
-      await auditMerge(deps, 'consumer.merged', PLATFORM_ACTOR, mergeId, merge.mergedAt);
-      await deps.tasks.enqueueMerge({ mergeId, version: merge.version });
-    }
-    return { outcome: 'already_merged', mergeId, ticketsMoved: merge?.moves.length ?? 0 };
+  const { merged, mergeId, merge } = decided;
+  // Also on a repeat while the merge is applying: an earlier attempt may have merged and failed
+  // before these. Once applied, its task has run, so both were done.
+  if (merge?.status === 'applying') {
+    await auditMerge(deps, 'consumer.merged', PLATFORM_ACTOR, mergeId, merge.mergedAt);
+    await deps.tasks.enqueueMerge({ mergeId, version: merge.version });
   }
-  await auditMerge(deps, 'consumer.merged', PLATFORM_ACTOR, mergeId, decision.merge.mergedAt);
-  await deps.tasks.enqueueMerge({ mergeId, version: decision.merge.version });
-  return { outcome: 'merged', mergeId, ticketsMoved: decision.merge.moves.length };
+  return {
+    outcome: merged ? 'merged' : 'already_merged',
+    mergeId,
+    ticketsMoved: merge?.moves.length ?? 0,
+  };
 }
 
 export interface UndoOutcome {

@@ -86,18 +86,16 @@ export const TemporaryConsumerId = z.object({
 });
 export type TemporaryConsumerId = z.infer<typeof TemporaryConsumerId>;
 
-export const Consumer = z
-  .object({
-    id: Identifier,
-    name: Label(200).optional(),
-    anonymous: z.boolean().default(false),
-    /** Only for an anonymous consumer; events without it stay valid (no CRM ticket is made for them). */
-    temporaryId: TemporaryConsumerId.optional(),
-  })
-  .refine((c) => c.anonymous || !c.temporaryId, {
-    message: 'a temporary id is only for an anonymous consumer',
-    path: ['temporaryId'],
-  });
+export const Consumer = z.object({
+  id: Identifier,
+  name: Label(200).optional(),
+  anonymous: z.boolean().default(false),
+  /**
+   * Read only for an anonymous consumer; events without it stay valid (no CRM ticket is made for
+   * them). A known consumer's is ignored rather than refused: refusing would lose the session.
+   */
+  temporaryId: TemporaryConsumerId.optional(),
+});
 
 export const CrmLink = z.object({
   system: z.enum(['salesforce', 'zendesk', 'other']),
