@@ -3,6 +3,7 @@ import { conflict } from '../domain/errors.js';
 import { SessionEvent } from '../domain/sessions/events.js';
 import { logs } from '../log.js';
 import type { Clock } from '../ports/clock.js';
+import { SALESFORCE_ID } from '../ports/crm.js';
 import type { SignedRequestLedger } from '../ports/signed-requests.js';
 import { parseJsonBody } from './errors.js';
 import {
@@ -53,7 +54,7 @@ const ConsumerLogin = z.strictObject({
   consumerId: Identifier.describe('The logged-in consumer, as the platform knows them.'),
   crmContactId: z
     .string()
-    .regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'must be a Salesforce id')
+    .regex(SALESFORCE_ID, 'must be a Salesforce id')
     .describe("The logged-in consumer's contact in the CRM: where the anonymous tickets go."),
   temporaryId: TemporaryConsumerId.describe('The id the consumer had on this device before logging in.'),
 });

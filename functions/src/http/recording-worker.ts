@@ -9,7 +9,7 @@ import {
 } from '../app/consumers/anonymous-consumers.js';
 import { notFound, retryLater } from '../domain/errors.js';
 import { PlanId } from '../domain/recordings/plan.js';
-import { Identifier } from '../domain/sessions/events.js';
+import { Identifier, TemporaryConsumerId } from '../domain/sessions/events.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { parseOrThrow, toHttpError } from './errors.js';
 import type { Route, RouteContext, RouteResult } from './router.js';
@@ -65,15 +65,21 @@ export const PartTask = z.object({
   partIndex: z.number().int().nonnegative().max(MAX_PART_INDEX),
 });
 export const PurgeTask = z.object({ planId: PlanId });
-export const TicketTask = z.strictObject({
-  consumerKey: z
-    .string()
-    .regex(/^(web_visitor|mobile_sdk):[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/, 'must be a consumer key'),
+/** `source:id`, as `consumerKey` writes it: checked by the temporary id's own schema. */
+const ConsumerKey = z
+  .string()
+  .max(160)
+  .refine((key) => {
+    const colon = key.indexOf(':');
+    return TemporaryConsumerId.safeParse({ source: key.slice(0, colon), id: key.slice(colon + 1) }).success;
+  }, 'must be a consumer key');
+const TicketTask = z.strictObject({
+  consumerKey: ConsumerKey,
   sessionId: Identifier,
 });
 /** A merge changes a few times at most; a larger version is not a task of ours. */
-export const MAX_MERGE_VERSION = 100_000;
-export const MergeTask = z.strictObject({
+const MAX_MERGE_VERSION = 100_000;
+const MergeTask = z.strictObject({
   mergeId: Identifier,
   version: z.number().int().min(1).max(MAX_MERGE_VERSION),
 });

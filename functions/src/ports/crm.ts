@@ -70,6 +70,9 @@ export const isRetryable = (kind: CrmFailureKind): boolean => kind !== 'permanen
  * A CRM failure. An AppError (the system's one error type), so anything that lets it escape answers
  * as any failed dependency does (see dependencyFailureStatus); the message and details carry codes only.
  */
+/** A Salesforce record id: 15 characters, or 18 with the case-safe suffix. */
+export const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+
 export class CrmError extends AppError {
   readonly kind: CrmFailureKind;
   readonly reason: string;

@@ -4,6 +4,8 @@ import type {
   CaseMove,
   ConsumerCrm,
 } from '../../ports/consumer-crm.js';
+import { SALESFORCE_ID } from '../../ports/crm.js';
+import { MAX_TICKETS_PER_CONSUMER } from '../../domain/consumers/anonymous.js';
 import { failureFromAnswer, notAcknowledged, permanent } from './errors.js';
 import { escapeSoqlString } from './salesforce-crm.js';
 
@@ -17,18 +19,16 @@ import { escapeSoqlString } from './salesforce-crm.js';
  * finds the case the first attempt made; a contact that is already there (DUPLICATE_VALUE: an earlier
  * attempt made it but its answer was lost, or another session of the same consumer) is looked up.
  */
-export const CONSUMER_KEY_FIELD = 'Switchboard_Consumer_Key__c';
-export const SESSION_KEY_FIELD = 'Switchboard_Session_Key__c';
-/** Salesforce's sObject Collections take at most 200 records per request. */
-export const MAX_CASES_PER_MOVE = 200;
+const CONSUMER_KEY_FIELD = 'Switchboard_Consumer_Key__c';
+const SESSION_KEY_FIELD = 'Switchboard_Session_Key__c';
+/** A merge moves every ticket of a consumer at once; their cap is sObject Collections' 200 records. */
+const MAX_CASES_PER_MOVE = MAX_TICKETS_PER_CONSUMER;
 /** Salesforce requires a last name on a Contact; the first name says who and when. */
-export const ANONYMOUS_LAST_NAME = 'Anonymous';
+const ANONYMOUS_LAST_NAME = 'Anonymous';
 
 export interface SalesforceApi {
   apiRequest<T>(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown): Promise<T>;
 }
-
-const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 
 interface SubAnswer {
   body: unknown;

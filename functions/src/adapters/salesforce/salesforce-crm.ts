@@ -5,6 +5,7 @@ import type { Connection, HttpRequestOptions, TokenResponse } from 'jsforce';
 import type { Clock } from '../../ports/clock.js';
 import {
   CrmError,
+  SALESFORCE_ID,
   type ApiUsage,
   type CrmClient,
   type RecordingPart,
@@ -85,7 +86,6 @@ export function partTitle(part: Pick<RecordingPart, 'fileName' | 'partIndex' | '
   return `${part.fileName.slice(0, MAX_TITLE_LENGTH - suffix.length)}${suffix}`;
 }
 
-const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 const MD5_BASE64 = /^[A-Za-z0-9+/]{22}==$/;
 
 function checkPart(part: RecordingPart) {
@@ -288,7 +288,17 @@ export class SalesforceCrm implements CrmClient {
    * One REST API request (`url` relative to `/services/data/vXX.X`) on the shared session, refreshed
    * as uploads' are. No retries inside jsforce: callers are retried by their queue (REC-2).
    */
-  async apiRequest<T>(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown): Promise<T> {
+  apiRequest<T>(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown): Promise<T> {
+    return this.request<T>(method, url, body);
+  }
+
+  /** `seen` receives the org's API usage the answer reported, for the upload's outcome. */
+  private async request<T>(
+    method: 'GET' | 'POST' | 'PATCH',
+    url: string,
+    body?: unknown,
+    seen?: UploadSeen,
+  ): Promise<T> {
     const conn = await this.connect();
     const options: HttpRequestOptions = { timeout: this.timeoutMs, retry: { maxRetries: 0 } };
     try {
@@ -309,36 +319,22 @@ export class SalesforceCrm implements CrmClient {
       )
         this.accepted();
       throw failure;
+    } finally {
+      const usage = seen && conn.limitInfo?.apiUsage;
+      if (seen && usage) seen.usage = { used: usage.used, max: usage.limit };
     }
   }
 
   // --- look-up ---------------------------------------------------------------------------------
 
   private async lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined> {
-    const conn = await this.connect();
     const soql = `SELECT Id, Checksum FROM ContentVersion WHERE ${PART_KEY_FIELD} = '${escapeSoqlString(key)}'`;
-    // No retries inside jsforce: the pipeline retries with backoff (REC-2), and a call stays bounded.
-    const options: HttpRequestOptions = { timeout: this.timeoutMs, retry: { maxRetries: 0 } };
-    let result: QueryResult;
-    try {
-      result = await conn.request<QueryResult>(
-        { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` },
-        options,
-      );
-      this.accepted();
-    } catch (error) {
-      const failure = this.crmFailure(error);
-      if (
-        failure instanceof CrmError &&
-        failure.reason !== 'invalid_session_id' &&
-        failure.reason !== 'timeout'
-      )
-        this.accepted();
-      throw failure;
-    } finally {
-      const usage = conn.limitInfo?.apiUsage;
-      if (usage) seen.usage = { used: usage.used, max: usage.limit };
-    }
+    const result = await this.request<QueryResult>(
+      'GET',
+      `/query?q=${encodeURIComponent(soql)}`,
+      undefined,
+      seen,
+    );
     const record = result.records?.[0];
     if (!record) return undefined;
     const { Id, Checksum } = record;

@@ -163,7 +163,7 @@ export interface MergeOutcome {
 }
 
 /** The platform's actor in the audit trail: logins come from it, not from a person. */
-export const PLATFORM_ACTOR = 'platform';
+const PLATFORM_ACTOR = 'platform';
 
 /**
  * UNA-4: a consumer logged in on a device that was anonymous: its tickets go to the logged-in
