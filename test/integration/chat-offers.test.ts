@@ -554,6 +554,36 @@ describe('profile flags on the desk while they change (RDP-2)', () => {
     ]);
   });
 
+  it('when an update changes no flag (only the app’s own keys, or a flag to the value it has), then no desk document is written', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('flags-unchanged', 'ann', 'Hello'));
+    // Firestore keeps a document's update time when it is written unchanged: the writes are counted.
+    const viewsWritten: string[] = [];
+    const chats: ChatStore = Object.create(chat.chats) as ChatStore;
+    chats.inTransaction = (work) =>
+      chat.chats.inTransaction((tx) =>
+        work({
+          ...tx,
+          putView: (agentId, written) => {
+            viewsWritten.push(agentId);
+            tx.putView(agentId, written);
+          },
+        }),
+      );
+    const counting: IngestDeps = { ...composed, chat: { ...chat, chats } };
+    const change = flagsUpdated('flags-unchanged', 3, 'sdk', { reserved_verified_customer: true });
+    await ingestSessionEvent(counting, change);
+    expect(viewsWritten).toEqual(['ann']);
+
+    await ingestSessionEvent(counting, flagsUpdated('flags-unchanged', 4, 'sdk', { cart_total: '42.10' }));
+    await ingestSessionEvent(
+      counting,
+      flagsUpdated('flags-unchanged', 5, 'sdk', { reserved_verified_customer: true, cart_total: '43' }),
+    );
+    expect(viewsWritten).toEqual(['ann']);
+    expect(await shownFlags('ann', 'flags-unchanged')).toEqual([['verified', 'sdk']]);
+  });
+
   it('when a flag changes while the agent accepts, then the accepted chat shows the new flag', async () => {
     await setAgentState(chat, 'bob', 'available');
     await deliver(chatUntilAssigned('flags-accept', 'bob', 'Hello'));

@@ -194,17 +194,18 @@ export async function applyChatAction(
 
 /**
  * The session changed what the agents' views show of it (a profile flag, RDP-2) but not the chat:
- * every view of the chat is made again from the session as it now is.
+ * every view of the chat is made again from `session`, the session as its event left it, with the
+ * flags as they are when the views are written.
  */
-export async function refreshChatViews(deps: ChatDeps, sessionId: string): Promise<void> {
-  const [session, privacy] = await Promise.all([deps.sessions.getSession(sessionId), deps.privacy.read()]);
-  const { details } = detailsOf(deps, sessionId, session);
+export async function refreshChatViews(deps: ChatDeps, session: Session): Promise<void> {
+  const { maskSensitiveData } = await deps.privacy.read();
+  const { details } = detailsOf(deps, session.id, session);
   await deps.chats.inTransaction(async (tx) => {
-    const chat = await tx.getChat(sessionId);
+    const chat = await tx.getChat(session.id);
     if (!chat) return;
-    const profile = await tx.getSessionProfile(sessionId);
+    const profile = await tx.getSessionProfile(session.id);
     for (const agentId of chat.agents)
-      tx.putView(agentId, viewFor(chat, agentId, await details(agentId, profile), privacy.maskSensitiveData));
+      tx.putView(agentId, viewFor(chat, agentId, await details(agentId, profile), maskSensitiveData));
   });
 }
 
