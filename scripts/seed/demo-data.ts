@@ -17,6 +17,10 @@ import {
   validateDeflectionConfig,
   type DeflectionConfig,
 } from '../../functions/src/domain/deflection/settings.js';
+import {
+  SipRedirection,
+  VirtualAgentSettings,
+} from '../../functions/src/domain/deflection/sip-redirection.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
 import { StuckThresholdsInput } from '../../functions/src/domain/supervision/session-listing.js';
 import {
@@ -130,6 +134,36 @@ export const demoDocuments: Record<string, Record<string, unknown>> = {
     deflection: { mobile: { email: true, phone: { number: '+15550142' }, voicemail: true } },
   },
   'queues/q-night': { name: 'Night line', parentId: null, menuPath: ['Night line'], virtualAgent: 'always' },
+  'queueSipRedirections/q-support': {
+    uri: 'sip:support@pbx.acme.example;transport=tls',
+    data_parameters_enabled: true,
+    data_parameters: [
+      {
+        field: 'verified_customer',
+        type: 'dynamic',
+        source: 'ujet_metadata',
+        source_field: 'reserved_verified_customer',
+      },
+      { field: 'bad_actor', type: 'dynamic', source: 'ujet_metadata', source_field: 'reserved_bad_actor' },
+      {
+        field: 'repeat_customer',
+        type: 'dynamic',
+        source: 'ujet_metadata',
+        source_field: 'reserved_repeat_customer',
+      },
+    ],
+    data_records: { in_metadata: true, in_crm_record: true },
+  },
+  'queueVirtualAgents/q-night': {
+    data_parameters: [
+      {
+        type: 'dynamic',
+        source: 'session_metadata',
+        incoming_field: 'verified_customer',
+        destination_field: 'Verified_Customer__c',
+      },
+    ],
+  },
   'settings/deflectionVersion': { version: 1 },
 };
 
@@ -259,6 +293,12 @@ export function demoDeflectionConfig(): DeflectionConfig {
     queues: Object.fromEntries(under('queues/').map(([id, data]) => [id, QueueSettings.parse(data)])),
     languages: Object.fromEntries(
       under('languages/').map(([tag, data]) => [tag, LanguageSettings.parse(data)]),
+    ),
+    sipRedirections: Object.fromEntries(
+      under('queueSipRedirections/').map(([id, data]) => [id, SipRedirection.parse(data)]),
+    ),
+    virtualAgents: Object.fromEntries(
+      under('queueVirtualAgents/').map(([id, data]) => [id, VirtualAgentSettings.parse(data)]),
     ),
   };
   const issues = validateDeflectionConfig(config);

@@ -69,6 +69,36 @@ const EXAMPLES = new Map<string, unknown>([
   ['api PUT /v1/settings/chat', config.chat],
   ['api PUT /v1/settings/queues/:queueId', config.queues['q-refunds']],
   ['api PUT /v1/settings/languages/:tag', config.languages.en],
+  [
+    'api PUT /v1/settings/queues/:queueId/sip-redirection',
+    {
+      uri: 'sip:support@pbx.acme.example;transport=tls',
+      data_parameters_enabled: true,
+      data_parameters: [
+        {
+          field: 'verified_customer',
+          type: 'dynamic',
+          source: 'ujet_metadata',
+          source_field: 'reserved_verified_customer',
+        },
+      ],
+      data_records: { in_metadata: true, in_crm_record: true },
+    },
+  ],
+  [
+    'api PUT /v1/settings/queues/:queueId/virtual-agent',
+    {
+      data_parameters: [
+        {
+          type: 'dynamic',
+          source: 'session_metadata',
+          incoming_field: 'verified_customer',
+          destination_field: 'Verified_Customer__c',
+        },
+      ],
+    },
+  ],
+  ['platformEvents POST /v1/sip-redirections', { sessionId: 'h-call-a' }],
   ['api POST /v1/sessions/:sessionId/end', { confirmationId: randomUUID() }],
   [
     'api POST /v1/deflection/preview',

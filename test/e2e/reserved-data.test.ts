@@ -202,6 +202,19 @@ describe('RDP-1: reserved data properties from every source, read back', () => {
       reserved_repeat_customer: null,
       lastSequence: 1,
     });
+    const ingestedLines = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.event === 'session_event_ingested' && entry.eventId === 'rdp-api-1');
+    expect(ingestedLines).toEqual([
+      expect.objectContaining({
+        severity: 'INFO',
+        sessionId: 'rdp-api',
+        eventType: 'metadata.updated',
+        outcome: 'applied',
+        status: 'queued',
+      }),
+    ]);
+    expect(Object.keys(ingestedLines[0]!)).not.toContain('metadata');
 
     const read = await appsApi('GET', 'rdp-api');
     expect(read.body.profile).toEqual({
@@ -328,11 +341,38 @@ describe('RDP-1: reserved data properties from every source, read back', () => {
     };
     expect(answer.error.details.issues).toEqual([
       expect.objectContaining({
-        path: 'metadata.account',
-        message: 'only the reserved properties come from sip',
+        path: 'metadata',
+        message: 'only the reserved properties come from sip (one other key)',
       }),
     ]);
     expect(await eventCount('rdp-sip-bad')).toBe(1);
+  });
+
+  it('when the SDK sends personal data as keys, thousands of them, then the 400 is short and repeats none', async () => {
+    await created('rdp-pii-keys');
+    const event = (metadata: Record<string, unknown>) =>
+      JSON.stringify({
+        schemaVersion: 1,
+        eventId: 'rdp-pii-keys-1',
+        sessionId: 'rdp-pii-keys',
+        sequence: 1,
+        occurredAt: at(1),
+        type: 'metadata.updated',
+        source: 'sdk',
+        metadata,
+      });
+    // As many bad keys as an event's 64 KB hold.
+    const flood = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`@${i}`, i]));
+    for (const metadata of [{ 'ada.lovelace@example.com': true }, flood]) {
+      const res = await sendSigned(`${events}/v1/events`, event(metadata), { secret: SECRET });
+      expect(res.status).toBe(400);
+      const text = await res.text();
+      expect(text).not.toMatch(/lovelace|example\.com|@\d/);
+      expect(text.length).toBeLessThan(1000);
+      const answer = JSON.parse(text) as { error: { details: { issues: { path: string }[] } } };
+      expect(answer.error.details.issues.map((i) => i.path)).toEqual(['metadata']);
+    }
+    expect(await eventCount('rdp-pii-keys')).toBe(1);
   });
 
   it('when the sources arrive out of order and with copies, then the session ends as if they came in order: the last writer wins', async () => {

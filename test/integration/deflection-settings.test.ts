@@ -13,6 +13,10 @@ import {
   validateDeflectionConfig,
   type DeflectionConfig,
 } from '../../functions/src/domain/deflection/settings.js';
+import {
+  SipRedirection,
+  VirtualAgentSettings,
+} from '../../functions/src/domain/deflection/sip-redirection.js';
 import { AppError } from '../../functions/src/domain/errors.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import type { SettingsSection } from '../../functions/src/ports/deflection-settings.js';
@@ -260,6 +264,103 @@ describe('deflection settings store on the Firestore emulator', () => {
     ).rejects.toMatchObject({ status: 400, details: { issues: [{ code: 'not_for_web' }] } });
     expect((await fresh.collection('queues').get()).empty).toBe(true);
     expect((await fresh.doc('settings/deflectionVersion').get()).exists).toBe(false);
+  });
+
+  describe("a queue's SIP redirection and virtual agent settings", () => {
+    const sip = SipRedirection.parse({
+      uri: 'sip:support@pbx.acme.example;transport=tls',
+      data_parameters_enabled: true,
+      data_parameters: [
+        {
+          field: 'verified_customer',
+          type: 'dynamic',
+          source: 'ujet_metadata',
+          source_field: 'reserved_verified_customer',
+        },
+        { field: 'order', type: 'dynamic', source: 'ujet_metadata', source_field: 'order_number' },
+      ],
+      data_records: { in_metadata: true, in_crm_record: true },
+    });
+    const virtualAgent = VirtualAgentSettings.parse({
+      data_parameters: [
+        {
+          type: 'dynamic',
+          source: 'session_metadata',
+          incoming_field: 'verified_customer',
+          destination_field: 'Verified_Customer__c',
+        },
+      ],
+    });
+
+    it('when they are saved, then each document and what is loaded are exactly what was checked, and a later save replaces them whole', async () => {
+      for (const change of sections()) await save(change);
+      await save({ section: 'sipRedirection', id: 'q-support', value: sip });
+      await save({ section: 'virtualAgent', id: 'q-night', value: virtualAgent });
+      expect((await db.doc('queueSipRedirections/q-support').get()).data()).toEqual(sip);
+      expect((await db.doc('queueVirtualAgents/q-night').get()).data()).toEqual(virtualAgent);
+      let loaded = (await store.load()).config!;
+      expect(json(loaded.sipRedirections['q-support'])).toBe(json(sip));
+      expect(json(loaded.virtualAgents['q-night'])).toBe(json(virtualAgent));
+
+      const headersOff = SipRedirection.parse({
+        uri: 'sips:pbx.acme.example',
+        data_parameters_enabled: false,
+        data_records: { in_metadata: false, in_crm_record: false },
+      });
+      await save({ section: 'sipRedirection', id: 'q-support', value: headersOff });
+      expect((await db.doc('queueSipRedirections/q-support').get()).data()).toEqual({
+        ...headersOff,
+        data_parameters: [],
+      });
+      loaded = (await store.load()).config!;
+      expect(json(loaded.sipRedirections['q-support'])).toBe(json(headersOff));
+    });
+
+    it('when the queue does not exist, then 404 and nothing is written', async () => {
+      for (const change of sections()) await save(change);
+      const before = (await store.load()).version;
+      for (const id of ['q-gone', 'constructor']) {
+        await expect(save({ section: 'sipRedirection', id, value: sip })).rejects.toMatchObject({
+          status: 404,
+        });
+        await expect(save({ section: 'virtualAgent', id, value: virtualAgent })).rejects.toMatchObject({
+          status: 404,
+        });
+        expect((await db.doc(`queueSipRedirections/${id}`).get()).exists).toBe(false);
+      }
+      expect((await store.load()).version).toBe(before);
+    });
+
+    it('when a queue is saved without its virtual agent while it passes it data parameters, then 400 names the setting and nothing is written', async () => {
+      for (const change of sections()) await save(change);
+      await save({ section: 'virtualAgent', id: 'q-night', value: virtualAgent });
+      const before = (await store.load()).version;
+      const night = QueueSettings.parse({ ...deflectionConfig().queues['q-night'], virtualAgent: 'none' });
+      await expect(save({ section: 'queue', id: 'q-night', value: night })).rejects.toMatchObject({
+        details: {
+          issues: [expect.objectContaining({ path: 'virtualAgents.q-night', code: 'no_virtual_agent' })],
+        },
+      });
+      expect((await db.doc('queues/q-night').get()).get('virtualAgent')).toBe('always');
+      expect((await store.load()).version).toBe(before);
+    });
+
+    it('when their queue is deleted, then they are deleted with it in the same save', async () => {
+      for (const change of sections()) await save(change);
+      await save({ section: 'sipRedirection', id: 'q-night', value: sip });
+      await save({ section: 'virtualAgent', id: 'q-night', value: virtualAgent });
+      const admin = resolveActor(
+        { uid: 'u-admin', name: 'Admin', roleIds: ['admin'], teamIds: [] },
+        new Map(Object.entries(BUILT_IN_ROLES)),
+      );
+      const before = (await store.load()).version;
+      expect(await deleteQueueSettings(store, admin, 'q-night')).toEqual({ version: before + 1 });
+      expect((await db.doc('queueSipRedirections/q-night').get()).exists).toBe(false);
+      expect((await db.doc('queueVirtualAgents/q-night').get()).exists).toBe(false);
+      const loaded = (await store.load()).config!;
+      expect(Object.keys(loaded.sipRedirections)).not.toContain('q-night');
+      expect(Object.keys(loaded.virtualAgents)).not.toContain('q-night');
+    });
   });
 
   describe('deleting a queue', () => {

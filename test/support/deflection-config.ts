@@ -104,5 +104,7 @@ export function deflectionConfig(): DeflectionConfig {
         },
       },
     },
+    sipRedirections: {},
+    virtualAgents: {},
   };
 }

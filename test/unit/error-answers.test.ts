@@ -1,7 +1,8 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { AppError, retryLater } from '../../functions/src/domain/errors.js';
-import { toHttpError } from '../../functions/src/http/errors.js';
+import { MAX_ISSUES_LISTED, toHttpError, zodIssues } from '../../functions/src/http/errors.js';
 import { httpFunction } from '../../functions/src/http/router.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { CrmError, type CrmFailureKind } from '../../functions/src/ports/crm.js';
@@ -83,5 +84,29 @@ describe('errors as HTTP answers, in one place', () => {
         },
       });
     }
+  });
+});
+
+describe('validation problems in an answer', () => {
+  it('when a request breaks a rule thousands of times, then the answer lists 20 problems, the last saying how many more', () => {
+    const result = z
+      .array(z.string())
+      .max(5000)
+      .safeParse(Array.from({ length: 4000 }, (_, i) => i));
+    const issues = zodIssues(result.error!);
+    expect(issues).toHaveLength(MAX_ISSUES_LISTED);
+    expect(issues.slice(0, -1).map((i) => i.path)).toEqual(Array.from({ length: 19 }, (_, i) => String(i)));
+    expect(issues.at(-1)).toEqual({
+      path: '(root)',
+      message: '3981 more problems are not listed',
+      code: 'too_many_issues',
+    });
+  });
+
+  it('when a request breaks 20 rules or fewer, then each is listed', () => {
+    const result = z.array(z.string()).safeParse(Array.from({ length: 20 }, (_, i) => i));
+    expect(zodIssues(result.error!).map((i) => i.path)).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(i)),
+    );
   });
 });

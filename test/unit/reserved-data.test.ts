@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { schemaFiles } from '../../scripts/export-schemas.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import { ProfileFlags, ProfileHistory } from '../../functions/src/http/api/answers.js';
+import { configureLogs } from '../../functions/src/log.js';
+import { platformEventsFromPubSub } from '../../functions/src/triggers/platform-events-pubsub.js';
 import {
   MAX_PROFILE_CHANGES_KEPT,
   reservedPropertiesOf,
@@ -63,6 +67,9 @@ const refused = (event: unknown) => {
   return result.success ? [] : [...new Set(result.error.issues.map((i) => i.path.join('.')))];
 };
 
+/** The messages zod gives for a refused event. */
+const problems = (event: unknown) => SessionEvent.safeParse(event).error?.issues.map((i) => i.message) ?? [];
+
 const rawUpdate = (source: string, metadata: unknown) => ({
   schemaVersion: 1,
   eventId: 'e-1',
@@ -82,29 +89,63 @@ describe('reserved data properties in session events', () => {
   });
 
   it.each([
-    [
-      'a reserved property that is not true or false',
-      'sdk',
-      { reserved_bad_actor: 'yes' },
-      'metadata.reserved_bad_actor',
-    ],
-    ['an unknown reserved property', 'sdk', { reserved_vip: true }, 'metadata.reserved_vip'],
-    ['an app key from SIP', 'sip', { reserved_bad_actor: true, plan: 'gold' }, 'metadata.plan'],
-    ['an app key from a virtual agent', 'virtual_agent', { plan: 'gold' }, 'metadata.plan'],
-    ['no key at all', 'sdk', {}, 'metadata'],
-    ['a key Firestore reserves', 'sdk', { __name__: 'x' }, 'metadata.__name__'],
-    ['a key with a dot', 'sdk', { 'a.b': 'x' }, 'metadata.a.b'],
-    ['a text value over 1,000 characters', 'sdk', { note: 'x'.repeat(1001) }, 'metadata.note'],
-    ['a nested value', 'sdk', { address: { city: 'Paris' } }, 'metadata.address'],
-    ['an unknown source', 'crm', { reserved_bad_actor: true }, 'source'],
-  ])('when an update carries %s, then it is refused naming the field', (_, source, metadata, path) => {
-    expect(refused(rawUpdate(source, metadata))).toEqual([path]);
+    ['a reserved property that is not true or false', 'sdk', { reserved_bad_actor: 'yes' }, 'true or false'],
+    ['an unknown reserved property', 'sdk', { reserved_vip: true }, 'may start with reserved_'],
+    ['an app key from SIP', 'sip', { reserved_bad_actor: true, plan: 'gold' }, 'come from sip'],
+    ['an app key from a virtual agent', 'virtual_agent', { plan: 'gold' }, 'come from virtual_agent'],
+    ['no key at all', 'sdk', {}, 'at least one key'],
+    ['a key Firestore reserves', 'sdk', { __name__: 'x' }, 'keys must be 1-64'],
+    ['a key with a dot', 'sdk', { 'a.b': 'x' }, 'keys must be 1-64'],
+    ['a text value over 1,000 characters', 'sdk', { note: 'x'.repeat(1001) }, 'at most 1000 characters'],
+    ['a nested value', 'sdk', { address: { city: 'Paris' } }, 'values must be'],
+  ])(
+    'when an update carries %s, then it is refused naming the metadata and the rule',
+    (_, source, metadata, rule) => {
+      expect(refused(rawUpdate(source, metadata))).toEqual(['metadata']);
+      expect(problems(rawUpdate(source, metadata))).toEqual([expect.stringContaining(rule)]);
+    },
+  );
+
+  it('when an update has an unknown source, then it is refused naming the source', () => {
+    expect(refused(rawUpdate('crm', { reserved_bad_actor: true }))).toEqual(['source']);
   });
 
   it('when metadata has more than 50 keys, then it is refused; 50 are accepted', () => {
     const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
     expect(refused(rawUpdate('sdk', keys(50)))).toEqual([]);
     expect(refused(rawUpdate('sdk', keys(51)))).toEqual(['metadata']);
+  });
+
+  it('when a key is personal data, then no problem repeats it: neither in its path nor in its message', () => {
+    for (const [source, metadata] of [
+      ['sdk', { 'ada.lovelace@example.com': true }],
+      ['sdk', { ada_lovelace: { born: 1815 } }],
+      ['sdk', { reserved_ada_lovelace: true }],
+      ['sip', { 'ada-lovelace': 'x', reserved_bad_actor: true }],
+    ] as const) {
+      const result = SessionEvent.safeParse(rawUpdate(source, metadata));
+      expect(result.success).toBe(false);
+      expect(JSON.stringify(result.error?.issues)).not.toMatch(/lovelace/i);
+    }
+  });
+
+  it('when thousands of keys are wrong, then one problem says there are too many: no problem per key', () => {
+    const flood = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`user${i}@example.com`, i]));
+    const result = SessionEvent.safeParse(rawUpdate('sdk', flood));
+    expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['metadata', 'at most 50 keys'],
+    ]);
+  });
+
+  it('when many keys break the same rule, then the rule is one problem that counts them', () => {
+    const bad = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`user${i}@example.com`, i]));
+    expect(problems(rawUpdate('sdk', { ...bad, reserved_vip: true, plan: { tier: 1 } }))).toEqual([
+      expect.stringMatching(/^keys must be 1-64 .*\(30 keys do not\)$/),
+      expect.stringMatching(
+        /^only reserved_verified_customer, .* may start with reserved_ \(one key does not\)$/,
+      ),
+      expect.stringMatching(/^values must be .*\(one key does not\)$/),
+    ]);
   });
 
   it('when session.created carries SDK metadata with a bad reserved value, then it is refused', () => {
@@ -340,5 +381,77 @@ describe('profile flags as agents and supervisors see them (RDP-2)', () => {
       },
     ]);
     expect(shownProfileFlags({})).toEqual([]);
+  });
+});
+
+describe('a session event dropped as poison', () => {
+  const logLines: string[] = [];
+  configureLogs({ sink: (line) => logLines.push(line) });
+  const handle = platformEventsFromPubSub({
+    ingest: () => {
+      throw new Error('an invalid message is never stored');
+    },
+  });
+  const publish = async (metadata: Record<string, unknown>) => {
+    logLines.length = 0;
+    const data = Buffer.from(JSON.stringify(rawUpdate('sdk', metadata))).toString('base64');
+    await handle({ id: 'm-1', data: { message: { data, messageId: 'm-1' } } } as never);
+    return logLines.filter((line) => line.includes('poison_message_dropped'));
+  };
+
+  it('when its metadata keys are personal data, then the log line holds none of them', async () => {
+    const logged = await publish({ 'ada.lovelace@example.com': true, reserved_ada_lovelace: true });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).not.toMatch(/lovelace|example\.com/i);
+    expect(JSON.parse(logged[0]!).issues).toEqual([
+      { path: 'metadata', code: 'custom' },
+      { path: 'metadata', code: 'custom' },
+    ]);
+  });
+
+  it('when it carries thousands of bad keys, then the log line stays short', async () => {
+    const flood = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`user${i}@example.com`, i]));
+    const logged = await publish(flood);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).not.toContain('example.com');
+    expect(logged[0]!.length).toBeLessThan(1000);
+  });
+});
+
+describe('profile flags in the answer schemas', () => {
+  it('when any profile is shown or its history read back, then the answer schemas accept every flag, and name no other', () => {
+    const flag = (value: boolean) => ({ value, source: 'sip' as const, sequence: 1, at: at(1) });
+    const shownFlags = new Set<string>();
+    for (const verified of [undefined, true, false])
+      for (const badActor of [undefined, true, false])
+        for (const repeat of [undefined, true, false]) {
+          const shown = shownProfileFlags({
+            ...(verified === undefined ? {} : { verifiedCustomer: flag(verified) }),
+            ...(badActor === undefined ? {} : { badActor: flag(badActor) }),
+            ...(repeat === undefined ? {} : { repeatCustomer: flag(repeat) }),
+          });
+          expect(ProfileFlags().safeParse(shown).success).toBe(true);
+          for (const { flag: name } of shown) shownFlags.add(name);
+        }
+    expect([...ProfileFlags().element.shape.flag.options].sort()).toEqual([...shownFlags].sort());
+
+    const s = fold('S', [
+      created({ reserved_verified_customer: true, reserved_bad_actor: true, reserved_repeat_customer: true }),
+    ]);
+    expect(ProfileHistory().parse(s.profileHistory)).toEqual(s.profileHistory);
+    expect([...ProfileHistory().element.shape.flag.options].sort()).toEqual(
+      s.profileHistory.map((c) => c.flag).sort(),
+    );
+  });
+});
+
+describe('the published history of profile changes', () => {
+  it('when the Apps API answer or the session details describe the history, then they say it keeps the newest changes, not every one', () => {
+    const files = schemaFiles();
+    for (const path of ['schemas/openapi.platform-events.json', 'schemas/openapi.api.json']) {
+      const text = files[path]!;
+      expect(text, path).toContain(`The newest ${MAX_PROFILE_CHANGES_KEPT} changes`);
+      expect(text, path).not.toMatch(/every change/i);
+    }
   });
 });

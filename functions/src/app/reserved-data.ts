@@ -3,7 +3,12 @@ import { SCHEMA_VERSION, type SessionEventOf } from '../domain/sessions/events.j
 import { reservedPropertiesOf, type Metadata } from '../domain/sessions/profile.js';
 import type { Session } from '../domain/sessions/session.js';
 import type { SessionRepository } from '../ports/session-repository.js';
-import { ingestSessionEvent, type IngestDeps, type IngestOutcome } from './ingest-session-event.js';
+import {
+  ingestSessionEvent,
+  type IngestDeps,
+  type IngestOutcome,
+  type IngestResult,
+} from './ingest-session-event.js';
 
 /**
  * RDP-1 through the Apps API: the platform relays an app's call to set reserved data properties during
@@ -21,7 +26,7 @@ export interface ReservedDataWrite {
 }
 
 /** What the Apps API reads back: each reserved property (null when never sent) and the flags behind them. */
-export function reservedDataOf(session: Session) {
+function reservedDataOf(session: Session) {
   return {
     sessionId: session.id,
     ...reservedPropertiesOf(session.profile),
@@ -31,10 +36,14 @@ export function reservedDataOf(session: Session) {
   };
 }
 
-export async function setReservedData(
-  deps: IngestDeps,
-  write: ReservedDataWrite,
-): Promise<ReturnType<typeof reservedDataOf> & { outcome: IngestOutcome; anomaly?: string }> {
+/** What setting them did: the answer the Apps API gives, and the ingestion as the event log records it. */
+export interface ReservedDataSet {
+  answer: ReturnType<typeof reservedDataOf> & { outcome: IngestOutcome; anomaly?: string };
+  ingested: IngestResult;
+  event: SessionEventOf<'metadata.updated'>;
+}
+
+export async function setReservedData(deps: IngestDeps, write: ReservedDataWrite): Promise<ReservedDataSet> {
   const event: SessionEventOf<'metadata.updated'> = {
     schemaVersion: SCHEMA_VERSION,
     eventId: write.eventId,
@@ -46,11 +55,15 @@ export async function setReservedData(
     ...(write.by === undefined ? {} : { by: write.by }),
     metadata: write.properties,
   };
-  const result = await ingestSessionEvent(deps, event);
+  const ingested = await ingestSessionEvent(deps, event);
   return {
-    outcome: result.outcome,
-    ...reservedDataOf(result.session),
-    ...(result.anomaly === undefined ? {} : { anomaly: result.anomaly }),
+    answer: {
+      outcome: ingested.outcome,
+      ...reservedDataOf(ingested.session),
+      ...(ingested.anomaly === undefined ? {} : { anomaly: ingested.anomaly }),
+    },
+    ingested,
+    event,
   };
 }
 

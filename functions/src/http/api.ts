@@ -20,6 +20,7 @@ import { meRoutes } from './api/me.js';
 import { privacySettingsRoutes } from './api/privacy.js';
 import { recordingRoutes } from './api/recordings.js';
 import { sessionRoutes } from './api/sessions.js';
+import { sipRedirectionRoutes } from './api/sip-redirection.js';
 import { contractRoute } from './contract-route.js';
 import { route, type Route } from './router.js';
 
@@ -55,6 +56,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
   const routes: Route[] = [
     ...adminRoutes({ admin, authenticate }),
     ...privacySettingsRoutes({ admin, authenticate }),
+    ...sipRedirectionRoutes({ admin, authenticate }),
     ...(downloads && recordings
       ? recordingRoutes({ authenticate, downloads, recordings, crmKeys: deps.crmDownloadKeys ?? [] })
       : []),

@@ -10,6 +10,7 @@ import {
   QueueSettings,
   SupportCenter,
 } from '../domain/deflection/settings.js';
+import { SipRedirection, VirtualAgentSettings } from '../domain/deflection/sip-redirection.js';
 
 /** What a deflection decision answers, to the platform and to an admin's preview (AHD-2…9). */
 const Offer = onFirstUse(() =>
@@ -68,6 +69,8 @@ export const DeflectionSettingsAnswer = onFirstUse(() =>
         chat: ChatSettings,
         queues: z.record(z.string(), QueueSettings),
         languages: z.record(z.string(), LanguageSettings),
+        sipRedirections: z.record(z.string(), SipRedirection).describe('Per queue id (RDP-3).'),
+        virtualAgents: z.record(z.string(), VirtualAgentSettings).describe('Per queue id (RDP-4).'),
       })
       .optional()
       .describe('Absent until the support center, call and chat settings have all been saved once.'),

@@ -29,9 +29,10 @@ import { timeOutOffer, type ChatDeps } from '../app/chat/chats.js';
 import { offerQueueTransfer } from '../app/chat/collaboration.js';
 import type { ServiceCallerVerifier } from '../ports/callers.js';
 import { notFound } from '../domain/errors.js';
+import { answerSipRedirection } from '../app/deflection/sip-redirection.js';
 import { readReservedData, setReservedData } from '../app/reserved-data.js';
 import { EventTime, Sequence } from '../domain/sessions/events.js';
-import { RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
+import { MAX_PROFILE_CHANGES_KEPT, RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
 import { Profile, ProfileHistory } from './api/answers.js';
 
 export interface PlatformEventsDeps {
@@ -76,6 +77,46 @@ const BookingRequest = SlotQuestion.extend({
   sessionId: Identifier.optional(),
 });
 
+const SipRedirectionQuestion = z.strictObject({
+  sessionId: Identifier.describe('The session whose call is being redirected over SIP.'),
+});
+const SipValue = z.union([z.string(), z.number(), z.boolean()]);
+const SipRedirectionAnswer = onFirstUse(() =>
+  z.object({
+    queueId: z.string().describe("The session's queue, whose SIP redirection settings apply."),
+    uri: z.string().describe('The SIP URI to redirect the call to.'),
+    headers: z
+      .array(z.object({ name: z.string(), value: z.string() }))
+      .describe(
+        'The headers to send, in the order of the data parameters: X-{field}, the value percent-encoded (UTF-8) but for booleans and numbers.',
+      ),
+    notSent: z
+      .array(
+        z.object({
+          field: z.string(),
+          sourceField: z.string(),
+          reason: z.enum(['not_in_session', 'too_long']),
+        }),
+      )
+      .describe(
+        'Data parameters left out: the session does not carry the source field, or its value is too long.',
+      ),
+    records: z.object({
+      metadata: z
+        .record(z.string(), SipValue)
+        .nullable()
+        .describe("Fields to write into the session's metadata; null when the settings say not to."),
+      crmRecord: z
+        .record(z.string(), SipValue)
+        .nullable()
+        .describe('Fields to write onto the CRM record; null when the settings say not to.'),
+    }),
+    virtualAgent: z
+      .object({ verifiedCustomerField: z.string() })
+      .nullable()
+      .describe("The destination field in which the queue's virtual agent passes *verified customer*."),
+  }),
+);
 const SessionParams = z.object({ sessionId: Identifier });
 const ReservedDataWrite = z
   .strictObject({
@@ -114,7 +155,7 @@ const ReservedData = onFirstUse(() =>
     reserved_repeat_customer: z.boolean().nullable(),
     profile: Profile().describe('Each property as a profile flag: its value, where it came from, and when.'),
     history: ProfileHistory().describe(
-      'Every change, oldest first, whoever made it (SDK, Apps API, SIP, virtual agent).',
+      `The newest ${MAX_PROFILE_CHANGES_KEPT} changes, oldest first, whoever made them (SDK, Apps API, SIP, virtual agent); the session's events keep all.`,
     ),
     lastSequence: z.number().int(),
   }),
@@ -279,19 +320,29 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         const { verified, body } = signedBody(req.req, { allowV1: false });
         const { sessionId } = req.path();
         const { eventId, sequence, occurredAt, by, ...properties } = req.body(body);
-        return {
-          status: 200,
-          body: await onlyOnce(verified, () =>
-            setReservedData(deps.ingest(), {
-              sessionId,
-              eventId,
-              sequence,
-              occurredAt,
-              ...(by === undefined ? {} : { by }),
-              properties,
-            }),
-          ),
-        };
+        const { answer, ingested, event } = await onlyOnce(verified, () =>
+          setReservedData(deps.ingest(), {
+            sessionId,
+            eventId,
+            sequence,
+            occurredAt,
+            ...(by === undefined ? {} : { by }),
+            properties,
+          }),
+        );
+        // Logged like an event from /v1/events or Pub/Sub: identifiers and outcome, never the values.
+        logs.sessionEventIngested(
+          {
+            sessionId: event.sessionId,
+            eventId: event.eventId,
+            eventType: event.type,
+            outcome: ingested.outcome,
+            status: ingested.session.status,
+            ...(ingested.anomaly ? { anomaly: ingested.anomaly } : {}),
+          },
+          req.log,
+        );
+        return { status: 200, body: answer };
       },
     ),
     route(
@@ -301,8 +352,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         ...signed,
         errors: [404, 413],
         operationId: 'getReservedData',
-        summary:
-          "Apps API: a session's reserved data properties, where each came from, and every change (RDP-1).",
+        summary: `Apps API: a session's reserved data properties, where each came from, and the newest ${MAX_PROFILE_CHANGES_KEPT} changes (RDP-1).`,
         params: SessionParams,
         answers: { 200: ReservedData },
       },
@@ -330,6 +380,31 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         return {
           status: 200,
           body: await deps.deflection().engine.decide(contactQuestion(q, deps.clock.now())),
+        };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/sip-redirections',
+      {
+        ...signed,
+        errors: [404, 409, 413],
+        operationId: 'answerSipRedirection',
+        summary:
+          "The headers to send and the records to write when a session's call is redirected over SIP, from its queue's settings and the session's profile flags and metadata (RDP-3, RDP-4).",
+        body: SipRedirectionQuestion,
+        bodyName: 'The question',
+        answers: { 200: SipRedirectionAnswer },
+      },
+      async (req) => {
+        // Not guarded against copies: it only reads.
+        const { sessionId } = req.body(signedBody(req.req, { allowV1: true }).body);
+        return {
+          status: 200,
+          body: await answerSipRedirection(
+            { engine: deps.deflection().engine, sessions: deps.ingest().sessions },
+            sessionId,
+          ),
         };
       },
     ),

@@ -10,12 +10,14 @@ export type SettingsSection =
   | { section: 'chat'; value: DeflectionConfig['chat'] }
   | { section: 'queue'; id: string; value: DeflectionConfig['queues'][string] }
   | { section: 'language'; tag: string; value: DeflectionConfig['languages'][string] }
+  | { section: 'sipRedirection'; id: string; value: DeflectionConfig['sipRedirections'][string] }
+  | { section: 'virtualAgent'; id: string; value: DeflectionConfig['virtualAgents'][string] }
   /**
    * A save of an existing queue's section with only its teams changed, from the queue as stored at the
    * time of the save (so that a concurrent edit of its other fields is not undone).
    */
   | { section: 'queueTeams'; id: string; teamIds: string[] }
-  /** A queue removed, with its teams; a 404 when there is no such queue. */
+  /** A queue removed, with its teams, SIP redirection and virtual agent settings; a 404 when there is no such queue. */
   | { section: 'queueDeleted'; id: string };
 
 export interface VersionedConfig {

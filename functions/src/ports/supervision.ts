@@ -82,7 +82,9 @@ export type AuditAction =
   | 'queue.teams_changed'
   | 'stuck_thresholds.changed'
   | 'message.revealed'
-  | 'privacy_settings.changed';
+  | 'privacy_settings.changed'
+  | 'sip_redirection.changed'
+  | 'virtual_agent.changed';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
 export interface AuditSubject {

@@ -13,6 +13,7 @@ import {
   SupportCenter,
   type DeflectionConfig,
 } from '../../domain/deflection/settings.js';
+import { SipRedirection, VirtualAgentSettings } from '../../domain/deflection/sip-redirection.js';
 import { invalidRequest, notFound } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type {
@@ -22,14 +23,17 @@ import type {
 } from '../../ports/deflection-settings.js';
 
 /**
- * `settings/supportCenter`, `settings/call`, `settings/chat`, `queues/{id}`, `languages/{tag}`, and
- * `settings/deflectionVersion`, bumped by every save so that instances know to reload.
+ * `settings/supportCenter`, `settings/call`, `settings/chat`, `queues/{id}`, `languages/{tag}`,
+ * `queueSipRedirections/{queueId}`, `queueVirtualAgents/{queueId}`, and `settings/deflectionVersion`,
+ * bumped by every save so that instances know to reload.
  *
  * Each document is one section, exactly as it was validated: a save replaces the whole document, so
  * that a field left out is removed. A queue's teams are part of its section (supervision reads them
  * from the same document) and are changed by a save of that section too.
  */
 const VERSION_DOC = 'settings/deflectionVersion';
+const SIP_REDIRECTIONS = 'queueSipRedirections';
+const VIRTUAL_AGENTS = 'queueVirtualAgents';
 
 interface RawDocs {
   supportCenter: unknown;
@@ -37,6 +41,8 @@ interface RawDocs {
   chat: unknown;
   queues: [string, unknown][];
   languages: [string, unknown][];
+  sipRedirections: [string, unknown][];
+  virtualAgents: [string, unknown][];
 }
 
 /** Documents that do not parse (written by hand, or by an older version) are left out, not guessed. */
@@ -62,6 +68,8 @@ function parseAll(docs: RawDocs): DeflectionConfig | undefined {
     chat: chat.data,
     queues: parsed(docs.queues, QueueSettings),
     languages: parsed(docs.languages, LanguageSettings),
+    sipRedirections: parsed(docs.sipRedirections, SipRedirection),
+    virtualAgents: parsed(docs.virtualAgents, VirtualAgentSettings),
   };
 }
 
@@ -75,14 +83,17 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
   ) {}
 
   private async read(t: Transaction): Promise<{ raw: RawDocs; version: number }> {
-    const [supportCenter, call, chat, queues, languages, version] = await Promise.all([
-      t.get(this.db.doc('settings/supportCenter')),
-      t.get(this.db.doc('settings/call')),
-      t.get(this.db.doc('settings/chat')),
-      t.get(this.db.collection('queues')),
-      t.get(this.db.collection('languages')),
-      t.get(this.db.doc(VERSION_DOC)),
-    ] as const);
+    const [supportCenter, call, chat, queues, languages, sipRedirections, virtualAgents, version] =
+      await Promise.all([
+        t.get(this.db.doc('settings/supportCenter')),
+        t.get(this.db.doc('settings/call')),
+        t.get(this.db.doc('settings/chat')),
+        t.get(this.db.collection('queues')),
+        t.get(this.db.collection('languages')),
+        t.get(this.db.collection(SIP_REDIRECTIONS)),
+        t.get(this.db.collection(VIRTUAL_AGENTS)),
+        t.get(this.db.doc(VERSION_DOC)),
+      ] as const);
     const entries = (snapshot: QuerySnapshot) =>
       snapshot.docs.map((d) => [d.id, d.data()] as [string, unknown]);
     return {
@@ -92,6 +103,8 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
         chat: (chat as DocumentSnapshot).data(),
         queues: entries(queues as QuerySnapshot),
         languages: entries(languages as QuerySnapshot),
+        sipRedirections: entries(sipRedirections as QuerySnapshot),
+        virtualAgents: entries(virtualAgents as QuerySnapshot),
       },
       version: Number((version as DocumentSnapshot).get('version') ?? 0),
     };
@@ -113,7 +126,10 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
       const config = parseAll(next);
       if (config) check(config);
       // Replaced, not merged: the document is the section, as checked.
-      if (write.section === 'queueDeleted') t.delete(this.db.collection('queues').doc(write.id));
+      if (write.section === 'queueDeleted')
+        // The queue's own redirection and virtual agent settings go with it, in the same commit.
+        for (const collection of ['queues', SIP_REDIRECTIONS, VIRTUAL_AGENTS])
+          t.delete(this.db.collection(collection).doc(write.id));
       else t.set(this.refOf(write), write.value);
       t.set(this.db.doc(VERSION_DOC), { version: version + 1, updatedAt: this.clock.now() });
       return version + 1;
@@ -126,6 +142,10 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
         return this.db.collection('queues').doc(write.id);
       case 'language':
         return this.db.collection('languages').doc(write.tag);
+      case 'sipRedirection':
+        return this.db.collection(SIP_REDIRECTIONS).doc(write.id);
+      case 'virtualAgent':
+        return this.db.collection(VIRTUAL_AGENTS).doc(write.id);
       default:
         return this.db.collection('settings').doc(write.section);
     }
@@ -147,6 +167,8 @@ const SCHEMAS = {
   chat: ChatSettings,
   queue: QueueSettings,
   language: LanguageSettings,
+  sipRedirection: SipRedirection,
+  virtualAgent: VirtualAgentSettings,
 } as const;
 
 /**
@@ -156,7 +178,7 @@ const SCHEMAS = {
  */
 function resolve(raw: RawDocs, change: SettingsSection): Write {
   if (change.section === 'queueDeleted') {
-    if (!raw.queues.some(([id]) => id === change.id)) throw notFound(`The queue ${change.id}`);
+    if (!queueStored(raw, change.id)) throw notFound(`The queue ${change.id}`);
     return change;
   }
   let write: SectionWrite;
@@ -166,6 +188,9 @@ function resolve(raw: RawDocs, change: SettingsSection): Write {
     if (!current?.success) throw notFound(`The queue ${change.id}`);
     write = { section: 'queue', id: change.id, value: { ...current.data, teamIds: change.teamIds } };
   } else write = change;
+  // A queue's redirection and virtual agent settings exist only with the queue, also at first set-up.
+  if ((write.section === 'sipRedirection' || write.section === 'virtualAgent') && !queueStored(raw, write.id))
+    throw notFound(`The queue ${write.id}`);
   const parsed = SCHEMAS[write.section].safeParse(write.value);
   if (!parsed.success)
     throw invalidRequest(
@@ -175,10 +200,19 @@ function resolve(raw: RawDocs, change: SettingsSection): Write {
   return { ...write, value: parsed.data } as SectionWrite;
 }
 
+const queueStored = (raw: RawDocs, queueId: string) => raw.queues.some(([id]) => id === queueId);
+
 function applyChange(raw: RawDocs, write: Write): RawDocs {
   switch (write.section) {
-    case 'queueDeleted':
-      return { ...raw, queues: raw.queues.filter(([id]) => id !== write.id) };
+    case 'queueDeleted': {
+      const others = ([id]: [string, unknown]) => id !== write.id;
+      return {
+        ...raw,
+        queues: raw.queues.filter(others),
+        sipRedirections: raw.sipRedirections.filter(others),
+        virtualAgents: raw.virtualAgents.filter(others),
+      };
+    }
     case 'supportCenter':
     case 'call':
     case 'chat':
@@ -189,6 +223,16 @@ function applyChange(raw: RawDocs, write: Write): RawDocs {
       return {
         ...raw,
         languages: [...raw.languages.filter(([tag]) => tag !== write.tag), [write.tag, write.value]],
+      };
+    case 'sipRedirection':
+      return {
+        ...raw,
+        sipRedirections: [...raw.sipRedirections.filter(([id]) => id !== write.id), [write.id, write.value]],
+      };
+    case 'virtualAgent':
+      return {
+        ...raw,
+        virtualAgents: [...raw.virtualAgents.filter(([id]) => id !== write.id), [write.id, write.value]],
       };
   }
 }

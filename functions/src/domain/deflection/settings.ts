@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Channel, Identifier } from '../sessions/events.js';
 import { Schedule } from '../hours/schedule.js';
+import { queueIntegrationIssues, type SipRedirection, type VirtualAgentSettings } from './sip-redirection.js';
 
 /**
  * After-hours deflection settings, as admins edit them (AHD-1 … AHD-11). Each section is a document;
@@ -191,6 +192,10 @@ export interface DeflectionConfig {
   chat: ChatSettings;
   queues: Record<string, QueueSettings>;
   languages: Record<string, LanguageSettings>;
+  /** Per queue id: where and with which data its calls are redirected over SIP (RDP-3). */
+  sipRedirections: Record<string, SipRedirection>;
+  /** Per queue id: the data parameters its virtual agent is passed (RDP-4). */
+  virtualAgents: Record<string, VirtualAgentSettings>;
 }
 
 export interface ConfigIssue {
@@ -352,6 +357,20 @@ export function validateDeflectionConfig(config: DeflectionConfig): ConfigIssue[
     if (d.sms?.enabled && !d.sms.text)
       issue(`${path}.deflection.sms.text`, 'text_missing', 'An after-hours SMS needs its text.');
   }
+  issues.push(
+    ...queueIntegrationIssues(
+      new Map(Object.entries(config.sipRedirections)),
+      new Map(Object.entries(config.virtualAgents)),
+      (queueId) => {
+        const queue = queues.get(queueId);
+        return {
+          exists: queue !== undefined,
+          takesCalls: queue?.channels.some((c) => c === 'ivr' || c === 'mobile') ?? false,
+          hasVirtualAgent: queue !== undefined && queue.virtualAgent !== 'none',
+        };
+      },
+    ),
+  );
   return issues;
 }
 

@@ -201,14 +201,15 @@ export const SessionEvent = z.discriminatedUnion('type', [
       const keys = Object.keys(event.metadata);
       if (keys.length === 0)
         ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'must hold at least one key' });
-      // Only the SDK sends an app's own metadata; the other sources set reserved properties.
-      if (event.source !== 'sdk')
-        for (const key of keys.filter((k) => !RESERVED_PROPERTIES.has(k)))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['metadata', key],
-            message: `only the reserved properties come from ${event.source}`,
-          });
+      // Only the SDK sends an app's own metadata; the other sources set reserved properties. The keys
+      // are counted, never named: a caller's key may be personal data.
+      const appKeys = keys.filter((k) => !RESERVED_PROPERTIES.has(k)).length;
+      if (event.source !== 'sdk' && appKeys > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metadata'],
+          message: `only the reserved properties come from ${event.source} (${appKeys === 1 ? 'one other key' : `${appKeys} other keys`})`,
+        });
     }),
   z.object({ ...envelope, type: z.literal('session.ended'), reason: EndReason }),
 ]);

@@ -19,7 +19,8 @@ export interface ProfileFlag {
   at: string;
 }
 
-export type ProfileFlagName = 'verifiedCustomer' | 'badActor' | 'repeatCustomer';
+export const PROFILE_FLAG_NAMES = ['verifiedCustomer', 'badActor', 'repeatCustomer'] as const;
+export type ProfileFlagName = (typeof PROFILE_FLAG_NAMES)[number];
 
 export interface SessionProfile {
   verifiedCustomer?: ProfileFlag;
@@ -56,19 +57,15 @@ export interface ProfileChange {
  */
 export const MAX_PROFILE_CHANGES_KEPT = 200;
 
-export const MAX_METADATA_KEYS = 50;
-export const MAX_METADATA_TEXT = 1000;
+const MAX_METADATA_KEYS = 50;
+const MAX_METADATA_TEXT = 1000;
 
 /**
  * Keys become Firestore field names: letters, digits, `_` and `-`, starting with a letter or digit
  * (never `__…__`, which Firestore reserves), bounded.
  */
-const MetadataKey = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
-    'must be 1-64 letters, digits, _ or - (starting with a letter or digit)',
-  );
+const KEY_RULE = 'keys must be 1-64 letters, digits, _ or - (starting with a letter or digit)';
+const MetadataKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, KEY_RULE);
 const MetadataValue = z.union([
   z.boolean(),
   z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
@@ -80,30 +77,55 @@ const MetadataValue = z.union([
 
 export type MetadataValue = z.infer<typeof MetadataValue>;
 
+const VALUE_RULE = `values must be true, false, a number of at most 2^53 - 1 either way, or a text of at most ${MAX_METADATA_TEXT} characters (no lone surrogate)`;
+const RESERVED_KEY_RULE = `only ${[...RESERVED_PROPERTIES.keys()].join(', ')} may start with ${RESERVED_PREFIX}`;
+const RESERVED_VALUE_RULE = 'reserved properties must be true or false';
+
+/** The rule a key and its value break, if any. */
+function brokenMetadataRule(key: string, value: unknown): string | undefined {
+  if (!MetadataKey.safeParse(key).success) return KEY_RULE;
+  if (!MetadataValue.safeParse(value).success) return VALUE_RULE;
+  if (!key.startsWith(RESERVED_PREFIX)) return undefined;
+  if (!RESERVED_PROPERTIES.has(key)) return RESERVED_KEY_RULE;
+  return typeof value === 'boolean' ? undefined : RESERVED_VALUE_RULE;
+}
+
 /**
  * Metadata as the platform sends it: at most 50 keys; the reserved ones (and only the three known ones
- * may start with `reserved_`) are true or false.
+ * may start with `reserved_`) are true or false. A caller's keys may be personal data (an e-mail
+ * address as a key), so a problem names the rule broken and how many keys break it, never a key; the
+ * count is checked first, so a flood of keys is one problem, not one per key. The record after the
+ * check is what the published schema shows, and it never fails once the check has passed.
  */
-export const Metadata = z.record(MetadataKey, MetadataValue).superRefine((metadata, ctx) => {
-  const keys = Object.keys(metadata);
-  if (keys.length > MAX_METADATA_KEYS)
-    ctx.addIssue({ code: 'custom', message: `at most ${MAX_METADATA_KEYS} keys`, path: [] });
-  for (const key of keys) {
-    if (!key.startsWith(RESERVED_PREFIX)) continue;
-    if (!RESERVED_PROPERTIES.has(key))
-      ctx.addIssue({
+export const Metadata = z
+  .transform((input: unknown, ctx) => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      ctx.issues.push({ code: 'invalid_type', expected: 'record', input, message: 'must be an object' });
+      return z.NEVER;
+    }
+    const entries = Object.entries(input);
+    if (entries.length > MAX_METADATA_KEYS) {
+      ctx.issues.push({ code: 'custom', input, message: `at most ${MAX_METADATA_KEYS} keys` });
+      return z.NEVER;
+    }
+    const keysBreaking = new Map<string, number>();
+    for (const [key, value] of entries) {
+      const rule = brokenMetadataRule(key, value);
+      if (rule !== undefined) keysBreaking.set(rule, (keysBreaking.get(rule) ?? 0) + 1);
+    }
+    for (const [rule, count] of keysBreaking)
+      ctx.issues.push({
         code: 'custom',
-        path: [key],
-        message: `not a reserved property: only ${[...RESERVED_PROPERTIES.keys()].join(', ')} may start with ${RESERVED_PREFIX}`,
+        input,
+        message: `${rule} (${count === 1 ? 'one key does not' : `${count} keys do not`})`,
       });
-    else if (typeof metadata[key] !== 'boolean')
-      ctx.addIssue({ code: 'custom', path: [key], message: 'must be true or false' });
-  }
-});
+    return input;
+  })
+  .pipe(z.record(MetadataKey, MetadataValue));
 export type Metadata = Record<string, MetadataValue>;
 
 /** The reserved properties among `metadata`, as the flags they set. */
-export function reservedFlagsOf(metadata: Metadata): [ProfileFlagName, boolean][] {
+function reservedFlagsOf(metadata: Metadata): [ProfileFlagName, boolean][] {
   return [...RESERVED_PROPERTIES].flatMap(([key, flag]) => {
     const value = Object.hasOwn(metadata, key) ? metadata[key] : undefined;
     return typeof value === 'boolean' ? [[flag, value] as [ProfileFlagName, boolean]] : [];
@@ -111,7 +133,7 @@ export function reservedFlagsOf(metadata: Metadata): [ProfileFlagName, boolean][
 }
 
 /** The keys of `metadata` that are not reserved: what the session keeps as the SDK's metadata. */
-export function otherMetadataOf(metadata: Metadata): Metadata {
+function otherMetadataOf(metadata: Metadata): Metadata {
   return Object.fromEntries(Object.entries(metadata).filter(([key]) => !key.startsWith(RESERVED_PREFIX)));
 }
 
@@ -165,7 +187,8 @@ export function applyProfileWrite(state: ProfileState, write: ProfileWrite): Pro
 }
 
 /** What an agent or a supervisor sees of the profile (RDP-2): one entry per flag shown. */
-export type ShownFlag = 'verified' | 'unverified' | 'bad_actor' | 'repeat_customer';
+export const SHOWN_FLAGS = ['verified', 'unverified', 'bad_actor', 'repeat_customer'] as const;
+export type ShownFlag = (typeof SHOWN_FLAGS)[number];
 
 export interface ShownProfileFlag {
   flag: ShownFlag;

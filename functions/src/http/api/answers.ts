@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { Channel, CrmLink, EndReason, Kind } from '../../domain/sessions/events.js';
-import { PROFILE_SOURCES } from '../../domain/sessions/profile.js';
+import {
+  MAX_PROFILE_CHANGES_KEPT,
+  PROFILE_FLAG_NAMES,
+  PROFILE_SOURCES,
+  SHOWN_FLAGS,
+} from '../../domain/sessions/profile.js';
 import { onFirstUse } from '../router.js';
 
 /**
@@ -14,7 +19,7 @@ export const ProfileFlags = onFirstUse(() =>
   z
     .array(
       z.object({
-        flag: z.enum(['verified', 'unverified', 'bad_actor', 'repeat_customer']),
+        flag: z.enum(SHOWN_FLAGS),
         label: z.string(),
         source: z.enum(PROFILE_SOURCES),
         sourceLabel: z.string(),
@@ -44,20 +49,24 @@ export const Profile = onFirstUse(() =>
   }),
 );
 
-/** Every change of a profile flag, oldest first. */
+/** The changes of the profile flags a session keeps, oldest first. */
 export const ProfileHistory = onFirstUse(() =>
-  z.array(
-    z.object({
-      flag: z.enum(['verifiedCustomer', 'badActor', 'repeatCustomer']),
-      from: z.boolean().nullable().describe('Null when the flag had not been set before.'),
-      to: z.boolean(),
-      source: z.enum(PROFILE_SOURCES),
-      by: z.string().nullable(),
-      sequence: z.number().int(),
-      eventId: z.string(),
-      at: Instant(),
-    }),
-  ),
+  z
+    .array(
+      z.object({
+        flag: z.enum(PROFILE_FLAG_NAMES),
+        from: z.boolean().nullable().describe('Null when the flag had not been set before.'),
+        to: z.boolean(),
+        source: z.enum(PROFILE_SOURCES),
+        by: z.string().nullable(),
+        sequence: z.number().int(),
+        eventId: z.string(),
+        at: Instant(),
+      }),
+    )
+    .describe(
+      `The newest ${MAX_PROFILE_CHANGES_KEPT} changes of the profile flags, oldest first; the session's events keep all.`,
+    ),
 );
 
 export const SessionSummary = onFirstUse(() =>

@@ -37,6 +37,8 @@ const AuditEntry = onFirstUse(() =>
       'stuck_thresholds.changed',
       'message.revealed',
       'privacy_settings.changed',
+      'sip_redirection.changed',
+      'virtual_agent.changed',
     ]),
     actorUid: z.string(),
     sessionId: z.string().nullable(),

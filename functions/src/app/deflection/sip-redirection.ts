@@ -1,0 +1,124 @@
+import type { Actor } from '../../domain/access/permissions.js';
+import { validateDeflectionConfig, type DeflectionConfig } from '../../domain/deflection/settings.js';
+import {
+  ownSipRedirectionIssues,
+  ownVirtualAgentIssues,
+  sipRedirectionAnswer,
+  virtualAgentParameterPreview,
+  type IntegrationIssue,
+  type SipRedirection,
+  type VirtualAgentSettings,
+} from '../../domain/deflection/sip-redirection.js';
+import { conflict, invalidRequest, notFound } from '../../domain/errors.js';
+import type { SessionRepository } from '../../ports/session-repository.js';
+import type { SettingsSection } from '../../ports/deflection-settings.js';
+import { audit, type AdminDeps } from '../admin/directory.js';
+import { authorizeOrThrow } from '../supervision/deps.js';
+import type { DeflectionEngine } from './engine.js';
+
+/**
+ * Saves one of a queue's sections like every deflection setting (refused whole, every problem listed,
+ * nothing written), then audits it. Saving the same value again is harmless, so a request retried
+ * after a failure saves and audits again: the change is never left unaudited.
+ */
+async function saveQueueSection(
+  deps: AdminDeps,
+  actor: Actor,
+  change: Extract<SettingsSection, { section: 'sipRedirection' | 'virtualAgent' }>,
+  ownIssues: IntegrationIssue[],
+) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  if (ownIssues.length > 0) throw invalidRequest('These settings cannot be saved.', ownIssues);
+  const version = await deps.deflection.save(change, (next) => {
+    const issues = validateDeflectionConfig(next);
+    if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
+  });
+  await audit(
+    deps,
+    actor,
+    change.section === 'sipRedirection' ? 'sip_redirection.changed' : 'virtual_agent.changed',
+    { type: 'queue', id: change.id },
+  );
+  return version;
+}
+
+async function savedConfig(deps: AdminDeps, actor: Actor): Promise<DeflectionConfig> {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const { config } = await deps.deflection.load();
+  if (!config)
+    throw conflict('not_configured', 'Business hours and deflection settings have not been set up yet.');
+  return config;
+}
+
+const own = <T>(record: Record<string, T>, id: string): T | undefined =>
+  Object.hasOwn(record, id) ? record[id] : undefined;
+
+/** RDP-3: where a queue's calls are redirected over SIP, and which session data goes along. */
+export async function saveSipRedirection(
+  deps: AdminDeps,
+  actor: Actor,
+  queueId: string,
+  value: SipRedirection,
+) {
+  const version = await saveQueueSection(
+    deps,
+    actor,
+    { section: 'sipRedirection', id: queueId, value },
+    ownSipRedirectionIssues(queueId, value),
+  );
+  return { version, sipRedirection: value };
+}
+
+export async function readSipRedirection(deps: AdminDeps, actor: Actor, queueId: string) {
+  const sip = own((await savedConfig(deps, actor)).sipRedirections, queueId);
+  if (!sip) throw notFound(`The SIP redirection of queue ${queueId}`);
+  return sip;
+}
+
+/** Each data parameter with the preview the admin sees under it. */
+const withPreviews = (settings: VirtualAgentSettings) => ({
+  data_parameters: settings.data_parameters.map((parameter) => ({
+    ...parameter,
+    preview: virtualAgentParameterPreview(parameter),
+  })),
+});
+
+/** RDP-4: the data parameters a queue's virtual agent is passed, with their previews. */
+export async function saveVirtualAgentSettings(
+  deps: AdminDeps,
+  actor: Actor,
+  queueId: string,
+  value: VirtualAgentSettings,
+) {
+  const version = await saveQueueSection(
+    deps,
+    actor,
+    { section: 'virtualAgent', id: queueId, value },
+    ownVirtualAgentIssues(queueId, value),
+  );
+  return { version, ...withPreviews(value) };
+}
+
+export async function readVirtualAgentSettings(deps: AdminDeps, actor: Actor, queueId: string) {
+  const settings = own((await savedConfig(deps, actor)).virtualAgents, queueId);
+  if (!settings) throw notFound(`The virtual agent settings of queue ${queueId}`);
+  return withPreviews(settings);
+}
+
+/**
+ * What the platform sends when it redirects a session's call over SIP: the headers, from the session's
+ * profile flags and metadata, and the records to write, per its queue's settings as they are now.
+ */
+export async function answerSipRedirection(
+  deps: { engine: DeflectionEngine; sessions: Pick<SessionRepository, 'getSession'> },
+  sessionId: string,
+) {
+  const session = await deps.sessions.getSession(sessionId);
+  if (!session) throw notFound('The session');
+  const queueId = session.queue?.id;
+  if (!queueId) throw conflict('no_queue', 'The session is in no queue: no SIP redirection applies to it.');
+  const { config } = await deps.engine.compiled();
+  const sip = own(config.sipRedirections, queueId);
+  if (!sip) throw notFound(`The SIP redirection of queue ${queueId}`);
+  return sipRedirectionAnswer(queueId, sip, own(config.virtualAgents, queueId), session);
+}
