@@ -188,6 +188,38 @@ describe('SIP redirection settings through the api (RDP-3)', () => {
     expect(await version()).toBe(before);
     expect((await db.doc('queueSipRedirections/q-billing').get()).exists).toBe(false);
   });
+
+  it('when an admin removes a queue’s SIP redirection, then the queue can stop taking calls, and the removal is audited; a manager is refused', async () => {
+    const billing = deflectionConfig().queues['q-billing']!;
+    const chatOnly = { ...billing, channels: ['web'] };
+    const path = '/v1/settings/queues/q-billing/sip-redirection';
+    expect((await call('sip-admin', 'PUT', path, SIP)).status).toBe(200);
+    const refused = await call('sip-admin', 'PUT', '/v1/settings/queues/q-billing', chatOnly);
+    expect([refused.status, refused.body.error.details.issues[0].code]).toEqual([400, 'channel_not_served']);
+
+    const before = await version();
+    const denied = await call('sip-manager', 'DELETE', path);
+    expect([denied.status, denied.body.error.details]).toEqual([
+      403,
+      { reason: 'missing_permission', permission: 'Settings-Edit' },
+    ]);
+    expect(await version()).toBe(before);
+    expect((await call('sip-admin', 'GET', path)).body).toEqual(SIP);
+
+    const removed = await call('sip-admin', 'DELETE', path);
+    expect(removed).toEqual({ status: 200, body: { version: await version() } });
+    expect((await call('sip-admin', 'GET', path)).status).toBe(404);
+    expect((await call('sip-admin', 'DELETE', path)).status).toBe(200);
+    expect((await call('sip-admin', 'PUT', '/v1/settings/queues/q-billing', chatOnly)).status).toBe(200);
+    const audit = await call('sip-admin', 'GET', '/v1/audit?actorUid=sip-admin&pageSize=100');
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({
+        action: 'sip_redirection.removed',
+        subject: { type: 'queue', id: 'q-billing' },
+      }),
+    );
+    expect((await call('sip-admin', 'PUT', '/v1/settings/queues/q-billing', billing)).status).toBe(200);
+  });
 });
 
 describe('virtual agent data parameters through the api (RDP-4)', () => {

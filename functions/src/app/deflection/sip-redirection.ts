@@ -69,6 +69,21 @@ export async function saveSipRedirection(
   return { version, sipRedirection: value };
 }
 
+/**
+ * Removes a queue's SIP redirection, so that its calls are no longer redirected and the queue may stop
+ * taking calls. Removing one that is not there changes nothing, so a retry after a failed audit
+ * removes (nothing) and audits again.
+ */
+export async function deleteSipRedirection(deps: AdminDeps, actor: Actor, queueId: string) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const version = await deps.deflection.save({ section: 'sipRedirectionDeleted', id: queueId }, (next) => {
+    const issues = validateDeflectionConfig(next);
+    if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
+  });
+  await audit(deps, actor, 'sip_redirection.removed', { type: 'queue', id: queueId });
+  return { version };
+}
+
 export async function readSipRedirection(deps: AdminDeps, actor: Actor, queueId: string) {
   const sip = own((await savedConfig(deps, actor)).sipRedirections, queueId);
   if (!sip) throw notFound(`The SIP redirection of queue ${queueId}`);
