@@ -130,10 +130,13 @@ export async function answerSipRedirection(
 ) {
   const session = await deps.sessions.getSession(sessionId);
   if (!session) throw notFound('The session');
+  if (session.kind === 'chat')
+    throw conflict('not_a_call', 'The session is a chat: there is no call to redirect over SIP.');
   const queueId = session.queue?.id;
   if (!queueId) throw conflict('no_queue', 'The session is in no queue: no SIP redirection applies to it.');
   const { config } = await deps.engine.compiled();
   const sip = own(config.sipRedirections, queueId);
-  if (!sip) throw notFound(`The SIP redirection of queue ${queueId}`);
-  return sipRedirectionAnswer(queueId, sip, own(config.virtualAgents, queueId), session);
+  const virtualAgent = own(config.virtualAgents, queueId);
+  if (!sip && !virtualAgent) throw notFound(`The SIP redirection of queue ${queueId}`);
+  return sipRedirectionAnswer(queueId, sip, virtualAgent, session);
 }
