@@ -29,6 +29,9 @@ async function saveQueueSection(
 ) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   if (ownIssues.length > 0) throw invalidRequest('These settings cannot be saved.', ownIssues);
+  // Refused until the whole configuration exists, so that what is saved can always be read back (the
+  // read needs it too); once set up, the configuration never goes back, so checking first is enough.
+  await savedConfig(deps, actor);
   const version = await deps.deflection.save(change, (next) => {
     const issues = validateDeflectionConfig(next);
     if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
