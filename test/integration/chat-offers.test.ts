@@ -511,3 +511,86 @@ describe('transfer and invitation to one agent (LCH-8, LCH-9)', () => {
     });
   });
 });
+
+describe('profile flags on the desk while they change (RDP-2)', () => {
+  const flagsUpdated = (
+    sessionId: string,
+    sequence: number,
+    source: 'sdk' | 'sip',
+    metadata: Record<string, unknown>,
+  ): SessionEvent =>
+    ({ ...envelope(sessionId, sequence), type: 'metadata.updated', source, metadata }) as SessionEvent;
+
+  /** The chat side as composed, except that its first transaction starts only once `meanwhile` is done. */
+  function startingAfter(meanwhile: () => Promise<unknown>): ChatDeps {
+    let pending: (() => Promise<unknown>) | undefined = meanwhile;
+    const chats: ChatStore = Object.create(chat.chats) as ChatStore;
+    chats.inTransaction = async (work) => {
+      const first = pending;
+      pending = undefined;
+      if (first) await first();
+      return chat.chats.inTransaction(work);
+    };
+    return { ...chat, chats };
+  }
+
+  const shownFlags = async (agentId: string, sessionId: string) =>
+    ((await view(agentId, sessionId))!.profileFlags as { flag: string; source: string }[]).map((f) => [
+      f.flag,
+      f.source,
+    ]);
+
+  it('when two flag changes are handled at once, then the desk ends with the newest flags, whichever commits last', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('flags-twice', 'ann', 'Hello'));
+    const first = flagsUpdated('flags-twice', 3, 'sdk', { reserved_verified_customer: true });
+    const second = flagsUpdated('flags-twice', 4, 'sip', { reserved_bad_actor: true });
+    // The second change is stored and shown after the first was folded but before its views are written.
+    const interleaved = startingAfter(() => ingestSessionEvent(ingest, second));
+    await ingestSessionEvent({ ...composed, chat: interleaved }, first);
+    expect(await shownFlags('ann', 'flags-twice')).toEqual([
+      ['verified', 'sdk'],
+      ['bad_actor', 'sip'],
+    ]);
+  });
+
+  it('when an update changes no flag (only the app’s own keys, or a flag to the value it has), then no desk document is written', async () => {
+    await setAgentState(chat, 'ann', 'available');
+    await deliver(chatUntilAssigned('flags-unchanged', 'ann', 'Hello'));
+    // Firestore keeps a document's update time when it is written unchanged: the writes are counted.
+    const viewsWritten: string[] = [];
+    const chats: ChatStore = Object.create(chat.chats) as ChatStore;
+    chats.inTransaction = (work) =>
+      chat.chats.inTransaction((tx) =>
+        work({
+          ...tx,
+          putView: (agentId, written) => {
+            viewsWritten.push(agentId);
+            tx.putView(agentId, written);
+          },
+        }),
+      );
+    const counting: IngestDeps = { ...composed, chat: { ...chat, chats } };
+    const change = flagsUpdated('flags-unchanged', 3, 'sdk', { reserved_verified_customer: true });
+    await ingestSessionEvent(counting, change);
+    expect(viewsWritten).toEqual(['ann']);
+
+    await ingestSessionEvent(counting, flagsUpdated('flags-unchanged', 4, 'sdk', { cart_total: '42.10' }));
+    await ingestSessionEvent(
+      counting,
+      flagsUpdated('flags-unchanged', 5, 'sdk', { reserved_verified_customer: true, cart_total: '43' }),
+    );
+    expect(viewsWritten).toEqual(['ann']);
+    expect(await shownFlags('ann', 'flags-unchanged')).toEqual([['verified', 'sdk']]);
+  });
+
+  it('when a flag changes while the agent accepts, then the accepted chat shows the new flag', async () => {
+    await setAgentState(chat, 'bob', 'available');
+    await deliver(chatUntilAssigned('flags-accept', 'bob', 'Hello'));
+    const change = flagsUpdated('flags-accept', 3, 'sip', { reserved_bad_actor: true });
+    const interleaved = startingAfter(() => ingestSessionEvent(ingest, change));
+    await acceptOffer(interleaved, 'bob', 'flags-accept', 'flags-accept-e2');
+    expect(await view('bob', 'flags-accept')).toMatchObject({ status: 'accepted' });
+    expect(await shownFlags('bob', 'flags-accept')).toEqual([['bad_actor', 'sip']]);
+  });
+});

@@ -1,5 +1,6 @@
 import type { AgentDesk, ChatCase } from '../domain/chat/chat.js';
 import type { AgentChatView, ThreadMessage } from '../domain/chat/views.js';
+import type { SessionProfile } from '../domain/sessions/profile.js';
 import type { PlatformCommand } from './platform-commands.js';
 
 /**
@@ -35,6 +36,11 @@ export interface ChatTransaction {
    * message arriving meanwhile either is in what it reads or waits and then finds that agent.
    */
   readThreadMark(sessionId: string): Promise<void>;
+  /**
+   * The session's profile flags as they now are, read within the transaction: a flag changed after
+   * this read and before the commit makes the work run again, so the views written show the newest.
+   */
+  getSessionProfile(sessionId: string): Promise<SessionProfile>;
   /** Writes the thread mark (see `readThreadMark`) with the message just added. */
   markThread(sessionId: string, messageId: string): void;
   /** Stores the chat with the queue it came through (`queueId`), by which deleting a queue finds it. */

@@ -6,6 +6,7 @@ import {
   type AgentChatView,
   type ThreadMessage,
 } from '../../domain/chat/views.js';
+import type { SessionProfile } from '../../domain/sessions/profile.js';
 import type {
   ChatOutboxItem,
   ChatSettingsStore,
@@ -82,6 +83,9 @@ export class FirestoreChatStore implements ChatStore {
         readThreadMark: async (sessionId) => {
           await t.get(this.threadMarkRef(sessionId));
         },
+        getSessionProfile: async (sessionId) =>
+          ((await t.get(this.db.collection('sessions').doc(sessionId))).get('profile') as
+            SessionProfile | undefined) ?? {},
         markThread: (sessionId, messageId) =>
           set(this.threadMarkRef(sessionId), { messageId, at: this.clock.now().toISOString() }),
         putChat: (chat, queueId) =>

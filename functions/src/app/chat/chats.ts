@@ -12,6 +12,7 @@ import {
 import type { ChosenAgentState } from '../../domain/chat/agent-state.js';
 import { viewFor, type ChatDetails, type ThreadMessage, maskedMessage } from '../../domain/chat/views.js';
 import { conflict, forbidden, notFound, type AppError } from '../../domain/errors.js';
+import type { SessionProfile } from '../../domain/sessions/profile.js';
 import type { Session } from '../../domain/sessions/session.js';
 import type {
   ChatOutboxItem,
@@ -63,17 +64,21 @@ export function refusalError(outcome: { reason: ChatRefusal; message: string }):
   }
 }
 
-async function detailsOf(deps: ChatDeps, sessionId: string) {
-  const session = await deps.sessions.getSession(sessionId);
+/**
+ * What the agents' views show of the session. The profile flags are not taken from `session` but
+ * passed in, read within the chat's transaction: a flag may change after `session` was read, and the
+ * views written must not carry an older one.
+ */
+function detailsOf(deps: ChatDeps, sessionId: string, session: Session | undefined) {
   const queueId = session?.queue?.id ?? null;
-  const details = async (agentId: string): Promise<ChatDetails> => ({
+  const details = async (agentId: string, profile: SessionProfile): Promise<ChatDetails> => ({
     customerName: session?.consumer?.name ?? null,
     customerId: session?.consumer?.id ?? sessionId,
     // The queue as the customer chose it: the last step of their menu path.
     queueName: session?.queue?.menuPath.at(-1) ?? '',
     agentName: (await deps.people.getPerson(agentId))?.name ?? agentId,
     createdAt: session?.createdAt ?? deps.clock.now().toISOString(),
-    profile: session?.profile ?? {},
+    profile,
   });
   return { queueId, details };
 }
@@ -143,10 +148,8 @@ export async function applyChatAction(
   sessionId: string,
   action: ChatAction,
 ): Promise<ChatOutcome> {
-  const [{ queueId, details }, privacy] = await Promise.all([
-    detailsOf(deps, sessionId),
-    deps.privacy.read(),
-  ]);
+  const [session, privacy] = await Promise.all([deps.sessions.getSession(sessionId), deps.privacy.read()]);
+  const { queueId, details } = detailsOf(deps, sessionId, session);
   const mask = privacy.maskSensitiveData;
   const outcome = await deps.chats.inTransaction(async (tx): Promise<ChatOutcome> => {
     const before = await tx.getChat(sessionId);
@@ -159,14 +162,17 @@ export async function applyChatAction(
     const offered = decision.effects.flatMap((e) => (e.type === 'schedule_offer_timeout' ? [e.agentId] : []));
     if (offered.length > 0) await tx.readThreadMark(sessionId);
     const thread = offered.length > 0 ? await deps.thread.messagesOf(sessionId) : [];
+    // Read last: every session event writes the session, so it is held for the shortest time.
+    const profile = await tx.getSessionProfile(sessionId);
     tx.putChat(chat, queueId);
     for (const desk of decision.desks) tx.putDesk(desk);
     const viewers = new Set([...(before?.agents ?? []), ...chat.agents]);
-    for (const agentId of viewers) tx.putView(agentId, viewFor(chat, agentId, await details(agentId), mask));
+    for (const agentId of viewers)
+      tx.putView(agentId, viewFor(chat, agentId, await details(agentId, profile), mask));
     const system = await systemMessages(
       decision.effects,
       action.at,
-      async (agentId) => (await details(agentId)).agentName,
+      async (agentId) => (await details(agentId, profile)).agentName,
     );
     if (system.length > 0)
       for (const agentId of followers(chat)) tx.putThreadMessages(agentId, sessionId, system);
@@ -188,15 +194,18 @@ export async function applyChatAction(
 
 /**
  * The session changed what the agents' views show of it (a profile flag, RDP-2) but not the chat:
- * every view of the chat is made again from the session as it now is.
+ * every view of the chat is made again from `session`, the session as its event left it, with the
+ * flags as they are when the views are written.
  */
-export async function refreshChatViews(deps: ChatDeps, sessionId: string): Promise<void> {
-  const [{ details }, privacy] = await Promise.all([detailsOf(deps, sessionId), deps.privacy.read()]);
+export async function refreshChatViews(deps: ChatDeps, session: Session): Promise<void> {
+  const { maskSensitiveData } = await deps.privacy.read();
+  const { details } = detailsOf(deps, session.id, session);
   await deps.chats.inTransaction(async (tx) => {
-    const chat = await tx.getChat(sessionId);
+    const chat = await tx.getChat(session.id);
     if (!chat) return;
+    const profile = await tx.getSessionProfile(session.id);
     for (const agentId of chat.agents)
-      tx.putView(agentId, viewFor(chat, agentId, await details(agentId), privacy.maskSensitiveData));
+      tx.putView(agentId, viewFor(chat, agentId, await details(agentId, profile), maskSensitiveData));
   });
 }
 

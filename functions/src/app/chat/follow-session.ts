@@ -60,7 +60,11 @@ export async function followChatSession(deps: ChatDeps, event: SessionEvent, ses
       return;
     }
     case 'metadata.updated':
-      await refreshChatViews(deps, event.sessionId);
+      // Only when this event changed a flag the views show (its change stays in the history, so a
+      // redelivery after a crash still finishes the job), and only for a chat that exists: a queued
+      // session has none yet, and its offer will carry the flags.
+      if (!session.profileHistory.some((change) => change.eventId === event.eventId)) return;
+      if (await deps.chats.getChat(event.sessionId)) await refreshChatViews(deps, session);
       return;
     case 'session.ended':
       if (await deps.chats.getChat(event.sessionId))
