@@ -188,6 +188,38 @@ describe('SIP redirection settings through the api (RDP-3)', () => {
     expect(await version()).toBe(before);
     expect((await db.doc('queueSipRedirections/q-billing').get()).exists).toBe(false);
   });
+
+  it('when an admin removes a queue’s SIP redirection, then the queue can stop taking calls, and the removal is audited; a manager is refused', async () => {
+    const billing = deflectionConfig().queues['q-billing']!;
+    const chatOnly = { ...billing, channels: ['web'] };
+    const path = '/v1/settings/queues/q-billing/sip-redirection';
+    expect((await call('sip-admin', 'PUT', path, SIP)).status).toBe(200);
+    const refused = await call('sip-admin', 'PUT', '/v1/settings/queues/q-billing', chatOnly);
+    expect([refused.status, refused.body.error.details.issues[0].code]).toEqual([400, 'channel_not_served']);
+
+    const before = await version();
+    const denied = await call('sip-manager', 'DELETE', path);
+    expect([denied.status, denied.body.error.details]).toEqual([
+      403,
+      { reason: 'missing_permission', permission: 'Settings-Edit' },
+    ]);
+    expect(await version()).toBe(before);
+    expect((await call('sip-admin', 'GET', path)).body).toEqual(SIP);
+
+    const removed = await call('sip-admin', 'DELETE', path);
+    expect(removed).toEqual({ status: 200, body: { version: await version() } });
+    expect((await call('sip-admin', 'GET', path)).status).toBe(404);
+    expect((await call('sip-admin', 'DELETE', path)).status).toBe(200);
+    expect((await call('sip-admin', 'PUT', '/v1/settings/queues/q-billing', chatOnly)).status).toBe(200);
+    const audit = await call('sip-admin', 'GET', '/v1/audit?actorUid=sip-admin&pageSize=100');
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({
+        action: 'sip_redirection.removed',
+        subject: { type: 'queue', id: 'q-billing' },
+      }),
+    );
+    expect((await call('sip-admin', 'PUT', '/v1/settings/queues/q-billing', billing)).status).toBe(200);
+  });
 });
 
 describe('virtual agent data parameters through the api (RDP-4)', () => {
@@ -223,6 +255,13 @@ describe('virtual agent data parameters through the api (RDP-4)', () => {
       VERIFIED_TO_CRM,
     );
     expect(denied.status).toBe(403);
+    for (const who of ['sip-manager', 'sip-agent']) {
+      const read = await call(who, 'GET', '/v1/settings/queues/q-night/virtual-agent');
+      expect([read.status, read.body.error.details]).toEqual([
+        403,
+        { reason: 'missing_permission', permission: 'Settings-Edit' },
+      ]);
+    }
   });
 
   it('when the queue has no virtual agent, or the destination is no Dialogflow CX parameter id, then 400 says why and nothing is written', async () => {
@@ -269,6 +308,29 @@ describe('what the platform sends on a SIP redirection (RDP-3, RDP-4)', () => {
     language: 'en',
     consumer: { id: `c-${sessionId}`, name: 'Ada Lovelace', anonymous: false },
     ...(metadata ? { metadata } : {}),
+  });
+
+  it('when the queue has virtual agent settings but no SIP redirection, then the virtual agent’s parameters carry the session’s verified customer flag; a chat is refused', async () => {
+    const call = created('sip-va-1', 'q-night', { reserved_verified_customer: true });
+    expect((await platform('/v1/events', call)).status).toBe(200);
+    expect(await askSip('sip-va-1')).toEqual({
+      status: 200,
+      body: {
+        queueId: 'q-night',
+        uri: null,
+        headers: [],
+        notSent: [],
+        records: { metadata: null, crmRecord: null },
+        virtualAgent: {
+          verifiedCustomerField: 'Verified_Customer__c',
+          parameters: { Verified_Customer__c: true },
+        },
+      },
+    });
+    const chat = { ...created('sip-chat-1', 'q-support'), kind: 'chat', channel: 'web' };
+    expect((await platform('/v1/events', chat)).status).toBe(200);
+    const refused = await askSip('sip-chat-1');
+    expect([refused.status, refused.body.error.details.reason]).toEqual([409, 'not_a_call']);
   });
 
   it('when the session carries profile flags and metadata, then the exact headers and records are answered, and what it lacks is said, not made up', async () => {
@@ -330,7 +392,7 @@ describe('what the platform sends on a SIP redirection (RDP-3, RDP-4)', () => {
       headers: [{ name: 'X-order', value: 'B-7' }],
       notSent: [],
       records: { metadata: null, crmRecord: { order: 'B-7' } },
-      virtualAgent: { verifiedCustomerField: 'Verified_Customer__c' },
+      virtualAgent: { verifiedCustomerField: 'Verified_Customer__c', parameters: {} },
     });
 
     const off = { ...night, data_parameters_enabled: false };

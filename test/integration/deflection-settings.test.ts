@@ -37,7 +37,10 @@ const refuseInvalid = (next: DeflectionConfig) => {
 };
 const save = (change: SettingsSection) => store.save(change, refuseInvalid);
 
-type SectionValue = Exclude<SettingsSection, { section: 'queueTeams' | 'queueDeleted' }>;
+type SectionValue = Exclude<
+  SettingsSection,
+  { section: 'queueTeams' | 'queueDeleted' | 'sipRedirectionDeleted' }
+>;
 
 /** Every section of the reference configuration, parsed as the api parses it. */
 function sections(config = deflectionConfig()): SectionValue[] {

@@ -24,8 +24,9 @@ const SIP = SipRedirection.parse({
   data_records: { in_metadata: true, in_crm_record: false },
 });
 
-function admins(options: { auditFailsOnce?: boolean; storeFailsOnce?: boolean } = {}) {
+function admins(options: { auditFailsOnce?: boolean; storeFailsOnce?: boolean; notSetUp?: boolean } = {}) {
   let config: DeflectionConfig = deflectionConfig();
+  const setUp = !options.notSetUp;
   let version = 1;
   let auditFails = options.auditFailsOnce ?? false;
   let storeFails = options.storeFailsOnce ?? false;
@@ -33,7 +34,7 @@ function admins(options: { auditFailsOnce?: boolean; storeFailsOnce?: boolean } 
   let ids = 0;
   const deps = {
     deflection: {
-      load: async () => ({ config, version }),
+      load: async () => ({ config: setUp ? config : undefined, version }),
       save: async (change: SettingsSection, check: (next: DeflectionConfig) => void) => {
         if (change.section !== 'sipRedirection' && change.section !== 'virtualAgent')
           throw new Error('not used here');
@@ -68,6 +69,16 @@ function admins(options: { auditFailsOnce?: boolean; storeFailsOnce?: boolean } 
 }
 
 describe("saving a queue's SIP redirection and virtual agent settings", () => {
+  it('when the whole configuration is not set up yet, then a save is refused with 409 not_configured and nothing is saved or audited', async () => {
+    const { deps, audit, config } = admins({ notSetUp: true });
+    await expect(saveSipRedirection(deps, admin, 'q-support', SIP)).rejects.toMatchObject({
+      status: 409,
+      details: { reason: 'not_configured' },
+    });
+    expect(config().sipRedirections).toEqual({});
+    expect(audit).toEqual([]);
+  });
+
   it('when the audit fails after the save, then the request fails, and its retry leaves the settings saved and audited', async () => {
     const { deps, audit, config } = admins({ auditFailsOnce: true });
     await expect(saveSipRedirection(deps, admin, 'q-support', SIP)).rejects.toThrow('audit unavailable');

@@ -176,7 +176,10 @@ describe('what the platform sends on a SIP redirection (RDP-3)', () => {
         metadata: { verified_customer: true, bad_actor: false, order: 'A-1042' },
         crmRecord: null,
       },
-      virtualAgent: { verifiedCustomerField: 'Verified_Customer__c' },
+      virtualAgent: {
+        verifiedCustomerField: 'Verified_Customer__c',
+        parameters: { Verified_Customer__c: true },
+      },
     });
   });
 

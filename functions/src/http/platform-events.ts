@@ -108,7 +108,10 @@ const SipValue = z.union([z.string(), z.number(), z.boolean()]);
 const SipRedirectionAnswer = onFirstUse(() =>
   z.object({
     queueId: z.string().describe("The session's queue, whose SIP redirection settings apply."),
-    uri: z.string().describe('The SIP URI to redirect the call to.'),
+    uri: z
+      .string()
+      .nullable()
+      .describe('The SIP URI to redirect the call to; null when the queue has only virtual agent settings.'),
     headers: z
       .array(z.object({ name: z.string(), value: z.string() }))
       .describe(
@@ -136,9 +139,18 @@ const SipRedirectionAnswer = onFirstUse(() =>
         .describe('Fields to write onto the CRM record; null when the settings say not to.'),
     }),
     virtualAgent: z
-      .object({ verifiedCustomerField: z.string() })
+      .object({
+        verifiedCustomerField: z.string(),
+        parameters: z
+          .record(z.string(), z.boolean())
+          .describe(
+            "The data parameters the virtual agent receives: the session's verified customer flag, when it has one.",
+          ),
+      })
       .nullable()
-      .describe("The destination field in which the queue's virtual agent passes *verified customer*."),
+      .describe(
+        "The destination field in which the queue's virtual agent passes *verified customer*, and its value.",
+      ),
   }),
 );
 const SessionParams = z.object({ sessionId: Identifier });

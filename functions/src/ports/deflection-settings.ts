@@ -18,7 +18,9 @@ export type SettingsSection =
    */
   | { section: 'queueTeams'; id: string; teamIds: string[] }
   /** A queue removed, with its teams, SIP redirection and virtual agent settings; a 404 when there is no such queue. */
-  | { section: 'queueDeleted'; id: string };
+  | { section: 'queueDeleted'; id: string }
+  /** A queue's SIP redirection removed; nothing to remove is no error, so a retry changes nothing. */
+  | { section: 'sipRedirectionDeleted'; id: string };
 
 export interface VersionedConfig {
   /** Undefined until the support center, call and chat settings have all been saved once. */

@@ -84,6 +84,7 @@ export type AuditAction =
   | 'message.revealed'
   | 'privacy_settings.changed'
   | 'sip_redirection.changed'
+  | 'sip_redirection.removed'
   | 'virtual_agent.changed'
   /** UNA-4: an anonymous consumer's tickets moved to a logged-in identity (actor `platform`), or back. */
   | 'consumer.merged'

@@ -73,8 +73,9 @@ function parseAll(docs: RawDocs): DeflectionConfig | undefined {
   };
 }
 
-type SectionWrite = Exclude<SettingsSection, { section: 'queueTeams' | 'queueDeleted' }>;
-type Write = SectionWrite | Extract<SettingsSection, { section: 'queueDeleted' }>;
+type Removal = Extract<SettingsSection, { section: 'queueDeleted' | 'sipRedirectionDeleted' }>;
+type SectionWrite = Exclude<SettingsSection, { section: 'queueTeams' } | Removal>;
+type Write = SectionWrite | Removal;
 
 export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
   constructor(
@@ -130,6 +131,8 @@ export class FirestoreDeflectionSettings implements DeflectionSettingsStore {
         // The queue's own redirection and virtual agent settings go with it, in the same commit.
         for (const collection of ['queues', SIP_REDIRECTIONS, VIRTUAL_AGENTS])
           t.delete(this.db.collection(collection).doc(write.id));
+      else if (write.section === 'sipRedirectionDeleted')
+        t.delete(this.db.collection(SIP_REDIRECTIONS).doc(write.id));
       else t.set(this.refOf(write), write.value);
       t.set(this.db.doc(VERSION_DOC), { version: version + 1, updatedAt: this.clock.now() });
       return version + 1;
@@ -181,6 +184,7 @@ function resolve(raw: RawDocs, change: SettingsSection): Write {
     if (!queueStored(raw, change.id)) throw notFound(`The queue ${change.id}`);
     return change;
   }
+  if (change.section === 'sipRedirectionDeleted') return change;
   let write: SectionWrite;
   if (change.section === 'queueTeams') {
     const stored = raw.queues.find(([id]) => id === change.id);
@@ -213,6 +217,8 @@ function applyChange(raw: RawDocs, write: Write): RawDocs {
         virtualAgents: raw.virtualAgents.filter(others),
       };
     }
+    case 'sipRedirectionDeleted':
+      return { ...raw, sipRedirections: raw.sipRedirections.filter(([id]) => id !== write.id) };
     case 'supportCenter':
     case 'call':
     case 'chat':

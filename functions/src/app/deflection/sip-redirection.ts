@@ -29,6 +29,9 @@ async function saveQueueSection(
 ) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   if (ownIssues.length > 0) throw invalidRequest('These settings cannot be saved.', ownIssues);
+  // Refused until the whole configuration exists, so that what is saved can always be read back (the
+  // read needs it too); once set up, the configuration never goes back, so checking first is enough.
+  await savedConfig(deps, actor);
   const version = await deps.deflection.save(change, (next) => {
     const issues = validateDeflectionConfig(next);
     if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
@@ -67,6 +70,21 @@ export async function saveSipRedirection(
     ownSipRedirectionIssues(queueId, value),
   );
   return { version, sipRedirection: value };
+}
+
+/**
+ * Removes a queue's SIP redirection, so that its calls are no longer redirected and the queue may stop
+ * taking calls. Removing one that is not there changes nothing, so a retry after a failed audit
+ * removes (nothing) and audits again.
+ */
+export async function deleteSipRedirection(deps: AdminDeps, actor: Actor, queueId: string) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const version = await deps.deflection.save({ section: 'sipRedirectionDeleted', id: queueId }, (next) => {
+    const issues = validateDeflectionConfig(next);
+    if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
+  });
+  await audit(deps, actor, 'sip_redirection.removed', { type: 'queue', id: queueId });
+  return { version };
 }
 
 export async function readSipRedirection(deps: AdminDeps, actor: Actor, queueId: string) {
@@ -115,10 +133,13 @@ export async function answerSipRedirection(
 ) {
   const session = await deps.sessions.getSession(sessionId);
   if (!session) throw notFound('The session');
+  if (session.kind === 'chat')
+    throw conflict('not_a_call', 'The session is a chat: there is no call to redirect over SIP.');
   const queueId = session.queue?.id;
   if (!queueId) throw conflict('no_queue', 'The session is in no queue: no SIP redirection applies to it.');
   const { config } = await deps.engine.compiled();
   const sip = own(config.sipRedirections, queueId);
-  if (!sip) throw notFound(`The SIP redirection of queue ${queueId}`);
-  return sipRedirectionAnswer(queueId, sip, own(config.virtualAgents, queueId), session);
+  const virtualAgent = own(config.virtualAgents, queueId);
+  if (!sip && !virtualAgent) throw notFound(`The SIP redirection of queue ${queueId}`);
+  return sipRedirectionAnswer(queueId, sip, virtualAgent, session);
 }

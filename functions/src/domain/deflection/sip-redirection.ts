@@ -258,7 +258,8 @@ export function encodeSipHeaderValue(value: SipValue): string {
 
 export interface SipRedirectionAnswer {
   queueId: string;
-  uri: string;
+  /** Null when the queue has no SIP redirection, only virtual agent settings. */
+  uri: string | null;
   headers: { name: string; value: string }[];
   /** The data parameters with no header: the session lacks the source field, or its value is too long. */
   notSent: { field: string; sourceField: string; reason: 'not_in_session' | 'too_long' }[];
@@ -268,8 +269,11 @@ export interface SipRedirectionAnswer {
     /** The values to write onto the CRM record, or null when the settings say not to. */
     crmRecord: Record<string, SipValue> | null;
   };
-  /** Where the virtual agent passes *verified customer*: its destination field, when one is set. */
-  virtualAgent: { verifiedCustomerField: string } | null;
+  /**
+   * Where the virtual agent passes *verified customer*, when a destination field is set, and the data
+   * parameters it receives: the session's verified customer flag, left out when the session has none.
+   */
+  virtualAgent: { verifiedCustomerField: string; parameters: Record<string, boolean> } | null;
 }
 
 function sourceValue(session: SipSessionData, sourceField: string): SipValue | undefined {
@@ -285,14 +289,15 @@ function sourceValue(session: SipSessionData, sourceField: string): SipValue | u
  */
 export function sipRedirectionAnswer(
   queueId: string,
-  sip: SipRedirection,
+  sip: SipRedirection | undefined,
   virtualAgent: VirtualAgentSettings | undefined,
   session: SipSessionData,
 ): SipRedirectionAnswer {
   const headers: SipRedirectionAnswer['headers'] = [];
   const notSent: SipRedirectionAnswer['notSent'] = [];
   const values = new Map<string, SipValue>();
-  if (sip.data_parameters_enabled)
+  const sendsData = sip?.data_parameters_enabled ?? false;
+  if (sip && sendsData)
     for (const parameter of sip.data_parameters) {
       const value = sourceValue(session, parameter.source_field);
       if (value === undefined) {
@@ -313,15 +318,21 @@ export function sipRedirectionAnswer(
     }
   const record = () => Object.fromEntries(values);
   const verified = virtualAgent?.data_parameters[0];
+  const verifiedValue = session.profile?.verifiedCustomer?.value;
   return {
     queueId,
-    uri: sip.uri,
+    uri: sip?.uri ?? null,
     headers,
     notSent,
     records: {
-      metadata: sip.data_parameters_enabled && sip.data_records.in_metadata ? record() : null,
-      crmRecord: sip.data_parameters_enabled && sip.data_records.in_crm_record ? record() : null,
+      metadata: sendsData && sip?.data_records.in_metadata ? record() : null,
+      crmRecord: sendsData && sip?.data_records.in_crm_record ? record() : null,
     },
-    virtualAgent: verified ? { verifiedCustomerField: verified.destination_field } : null,
+    virtualAgent: verified
+      ? {
+          verifiedCustomerField: verified.destination_field,
+          parameters: verifiedValue === undefined ? {} : { [verified.destination_field]: verifiedValue },
+        }
+      : null,
   };
 }

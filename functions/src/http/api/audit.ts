@@ -38,6 +38,7 @@ const AuditEntry = onFirstUse(() =>
       'message.revealed',
       'privacy_settings.changed',
       'sip_redirection.changed',
+      'sip_redirection.removed',
       'virtual_agent.changed',
       'consumer.merged',
       'consumer.unmerged',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  deleteSipRedirection,
   readSipRedirection,
   readVirtualAgentSettings,
   saveSipRedirection,
@@ -20,6 +21,8 @@ const QueueParams = z.object({ queueId: Identifier });
 const SipRedirectionSaved = onFirstUse(() =>
   z.object({ version: z.number().int(), sipRedirection: SipRedirection }),
 );
+
+const SipRedirectionDeleted = onFirstUse(() => z.object({ version: z.number().int() }));
 
 const Preview = z.object({
   label: z.string().describe('The parameter as the admin reads it under Preview.'),
@@ -73,6 +76,23 @@ export function sipRedirectionRoutes(deps: AdminApiDeps): Route[] {
         const { queueId } = req.path();
         const value = req.body();
         return { status: 200, body: await saveSipRedirection(deps.admin(), actor, queueId, value) };
+      },
+    ),
+    route(
+      'DELETE',
+      '/v1/settings/queues/:queueId/sip-redirection',
+      {
+        operationId: 'deleteSipRedirection',
+        summary:
+          "Remove a queue's SIP redirection (RDP-3), so that its calls are no longer redirected; audited. Removing one that is not there changes nothing.",
+        security: ['idToken'],
+        params: QueueParams,
+        answers: { 200: SipRedirectionDeleted },
+        errors: [403, 409],
+      },
+      async (req) => {
+        const actor = await settingsEditor(deps.authenticate, req);
+        return { status: 200, body: await deleteSipRedirection(deps.admin(), actor, req.path().queueId) };
       },
     ),
     route(
