@@ -1,5 +1,6 @@
 import type { Actor } from '../../domain/access/permissions.js';
 import { ownQueueIssues, validateDeflectionConfig } from '../../domain/deflection/settings.js';
+import { ownSipRedirectionIssues, ownVirtualAgentIssues } from '../../domain/deflection/sip-redirection.js';
 import { conflict, invalidRequest } from '../../domain/errors.js';
 import type { DeflectionSettingsStore, SettingsSection } from '../../ports/deflection-settings.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
@@ -10,13 +11,27 @@ import { authorizeOrThrow } from '../supervision/deps.js';
  */
 export async function saveSettings(store: DeflectionSettingsStore, actor: Actor, change: SettingsSection) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const own = change.section === 'queue' ? ownQueueIssues(change.id, change.value) : [];
+  const own = ownIssues(change);
   if (own.length > 0) throw invalidRequest('These settings cannot be saved.', own);
   const version = await store.save(change, (next) => {
     const issues = validateDeflectionConfig(next);
     if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
   });
   return { version };
+}
+
+/** The problems a section has on its own, before it is checked with the rest of the configuration. */
+function ownIssues(change: SettingsSection) {
+  switch (change.section) {
+    case 'queue':
+      return ownQueueIssues(change.id, change.value);
+    case 'sipRedirection':
+      return ownSipRedirectionIssues(change.id, change.value);
+    case 'virtualAgent':
+      return ownVirtualAgentIssues(change.id, change.value);
+    default:
+      return [];
+  }
 }
 
 /**

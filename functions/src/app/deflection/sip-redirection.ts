@@ -1,20 +1,18 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import { validateDeflectionConfig, type DeflectionConfig } from '../../domain/deflection/settings.js';
+import type { DeflectionConfig } from '../../domain/deflection/settings.js';
 import {
-  ownSipRedirectionIssues,
-  ownVirtualAgentIssues,
   sipRedirectionAnswer,
   virtualAgentParameterPreview,
-  type IntegrationIssue,
   type SipRedirection,
   type VirtualAgentSettings,
 } from '../../domain/deflection/sip-redirection.js';
-import { conflict, invalidRequest, notFound } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
 import type { SettingsSection } from '../../ports/deflection-settings.js';
 import { audit, type AdminDeps } from '../admin/directory.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 import type { DeflectionEngine } from './engine.js';
+import { saveSettings } from './settings.js';
 
 /**
  * Saves one of a queue's sections like every deflection setting (refused whole, every problem listed,
@@ -25,17 +23,11 @@ async function saveQueueSection(
   deps: AdminDeps,
   actor: Actor,
   change: Extract<SettingsSection, { section: 'sipRedirection' | 'virtualAgent' }>,
-  ownIssues: IntegrationIssue[],
 ) {
-  authorizeOrThrow(actor, { type: 'settings.edit' });
-  if (ownIssues.length > 0) throw invalidRequest('These settings cannot be saved.', ownIssues);
   // Refused until the whole configuration exists, so that what is saved can always be read back (the
   // read needs it too); once set up, the configuration never goes back, so checking first is enough.
   await savedConfig(deps, actor);
-  const version = await deps.deflection.save(change, (next) => {
-    const issues = validateDeflectionConfig(next);
-    if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
-  });
+  const { version } = await saveSettings(deps.deflection, actor, change);
   await audit(
     deps,
     actor,
@@ -63,12 +55,7 @@ export async function saveSipRedirection(
   queueId: string,
   value: SipRedirection,
 ) {
-  const version = await saveQueueSection(
-    deps,
-    actor,
-    { section: 'sipRedirection', id: queueId, value },
-    ownSipRedirectionIssues(queueId, value),
-  );
+  const version = await saveQueueSection(deps, actor, { section: 'sipRedirection', id: queueId, value });
   return { version, sipRedirection: value };
 }
 
@@ -78,10 +65,9 @@ export async function saveSipRedirection(
  * removes (nothing) and audits again.
  */
 export async function deleteSipRedirection(deps: AdminDeps, actor: Actor, queueId: string) {
-  authorizeOrThrow(actor, { type: 'settings.edit' });
-  const version = await deps.deflection.save({ section: 'sipRedirectionDeleted', id: queueId }, (next) => {
-    const issues = validateDeflectionConfig(next);
-    if (issues.length > 0) throw invalidRequest('These settings cannot be saved together.', issues);
+  const { version } = await saveSettings(deps.deflection, actor, {
+    section: 'sipRedirectionDeleted',
+    id: queueId,
   });
   await audit(deps, actor, 'sip_redirection.removed', { type: 'queue', id: queueId });
   return { version };
@@ -108,12 +94,7 @@ export async function saveVirtualAgentSettings(
   queueId: string,
   value: VirtualAgentSettings,
 ) {
-  const version = await saveQueueSection(
-    deps,
-    actor,
-    { section: 'virtualAgent', id: queueId, value },
-    ownVirtualAgentIssues(queueId, value),
-  );
+  const version = await saveQueueSection(deps, actor, { section: 'virtualAgent', id: queueId, value });
   return { version, ...withPreviews(value) };
 }
 
