@@ -103,6 +103,32 @@ export function chatRoutes(deps: ChatsApiDeps): Route[] {
     if (!deps.chat) throw notFound('Live chat');
     return deps.chat();
   };
+  /** Accepting and declining an offer answer alike: the caller's view of the chat afterwards. */
+  const answerOfferRoute = (
+    answer: 'accept' | 'decline',
+    operationId: string,
+    summary: string,
+    act: typeof acceptOffer,
+  ) =>
+    route(
+      'POST',
+      `/v1/chats/:sessionId/offers/:offerId/${answer}`,
+      {
+        operationId,
+        summary,
+        security: ['idToken'],
+        params: OfferParams,
+        answers: { 200: ChatView },
+        errors: [403, 404, 409],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        const { sessionId, offerId } = req.path();
+        const chatDeps = chat();
+        await act(chatDeps, actor.uid, sessionId, offerId);
+        return { status: 200, body: (await chatDeps.chats.getView(actor.uid, sessionId))! };
+      },
+    );
   return [
     route(
       'GET',
@@ -137,43 +163,17 @@ export function chatRoutes(deps: ChatsApiDeps): Route[] {
         return { status: 200, body: await setAgentState(chat(), actor.uid, state) };
       },
     ),
-    route(
-      'POST',
-      '/v1/chats/:sessionId/offers/:offerId/accept',
-      {
-        operationId: 'acceptChatOffer',
-        summary: 'Accept a chat offered to the caller; only an Available agent can.',
-        security: ['idToken'],
-        params: OfferParams,
-        answers: { 200: ChatView },
-        errors: [403, 404, 409],
-      },
-      async (req) => {
-        const actor = await deps.authenticate(req);
-        const { sessionId, offerId } = req.path();
-        const deps_ = chat();
-        await acceptOffer(deps_, actor.uid, sessionId, offerId);
-        return { status: 200, body: (await deps_.chats.getView(actor.uid, sessionId))! };
-      },
+    answerOfferRoute(
+      'accept',
+      'acceptChatOffer',
+      'Accept a chat offered to the caller; only an Available agent can.',
+      acceptOffer,
     ),
-    route(
-      'POST',
-      '/v1/chats/:sessionId/offers/:offerId/decline',
-      {
-        operationId: 'declineChatOffer',
-        summary: 'Decline a chat offered to the caller: the platform re-routes it.',
-        security: ['idToken'],
-        params: OfferParams,
-        answers: { 200: ChatView },
-        errors: [403, 404, 409],
-      },
-      async (req) => {
-        const actor = await deps.authenticate(req);
-        const { sessionId, offerId } = req.path();
-        const deps_ = chat();
-        await declineOffer(deps_, actor.uid, sessionId, offerId);
-        return { status: 200, body: (await deps_.chats.getView(actor.uid, sessionId))! };
-      },
+    answerOfferRoute(
+      'decline',
+      'declineChatOffer',
+      'Decline a chat offered to the caller: the platform re-routes it.',
+      declineOffer,
     ),
     route(
       'GET',
