@@ -43,9 +43,15 @@ export type SalesforceFault =
   /** Upload only: 400 ENTITY_IS_DELETED (the record the file goes to was deleted). */
   | { type: 'deletedRecord' }
   /** Query only: answers no records even if one matches (a look-up racing another insert). */
-  | { type: 'emptyQuery' };
+  | { type: 'emptyQuery' }
+  /**
+   * Token endpoint only: 400 `invalid_grant` "authentication failure" for a valid assertion, as
+   * Salesforce answers now and then under load or in an incident.
+   */
+  | { type: 'invalidGrant' };
 
-export type FaultTarget = 'any' | 'query' | 'upload' | 'write';
+/** `token` is the OAuth token endpoint, reached only by faults aimed at it (never by `any`). */
+export type FaultTarget = 'any' | 'query' | 'upload' | 'write' | 'token';
 
 export interface StoredContentVersion {
   Id: string;
@@ -96,7 +102,7 @@ export interface SalesforceServerOptions {
 export interface SalesforceServer {
   /** Both the login URL (the JWT audience) and the instance URL. */
   url: string;
-  /** The next `count` matching API requests fail with `fault` (the token endpoint is never faulted). */
+  /** The next `count` matching requests fail with `fault` (the token endpoint only with `token` faults). */
   failNext(count: number, fault: SalesforceFault, on?: FaultTarget): void;
   /** Forgets the faults not injected yet. */
   clearFaults(): void;
@@ -115,7 +121,7 @@ export interface SalesforceServer {
   close(): Promise<void>;
 }
 
-type ApiKind = 'query' | 'upload' | 'write' | 'other';
+type ApiKind = 'query' | 'upload' | 'write' | 'other' | 'token';
 
 const UPLOAD_ONLY = new Set<SalesforceFault['type']>(['dropAfterStore', 'tooLarge', 'deletedRecord']);
 
@@ -194,7 +200,9 @@ class FakeOrg {
 
   failNext(count: number, fault: SalesforceFault, on?: FaultTarget) {
     const target =
-      on ?? (UPLOAD_ONLY.has(fault.type) ? 'upload' : fault.type === 'emptyQuery' ? 'query' : 'any');
+      fault.type === 'invalidGrant'
+        ? 'token'
+        : (on ?? (UPLOAD_ONLY.has(fault.type) ? 'upload' : fault.type === 'emptyQuery' ? 'query' : 'any'));
     this.faults.push({ fault, on: target, remaining: count });
   }
 
@@ -203,7 +211,9 @@ class FakeOrg {
   }
 
   private takeFault(kind: ApiKind): SalesforceFault | undefined {
-    const entry = this.faults.find((f) => f.remaining > 0 && (f.on === 'any' || f.on === kind));
+    const entry = this.faults.find(
+      (f) => f.remaining > 0 && (f.on === kind || (f.on === 'any' && kind !== 'token')),
+    );
     if (!entry) return undefined;
     entry.remaining -= 1;
     if (entry.remaining === 0) this.faults.splice(this.faults.indexOf(entry), 1);
@@ -321,6 +331,8 @@ class FakeOrg {
       });
     const problem = this.checkAssertion(params.get('assertion') ?? '');
     if (problem) return sendJson(res, 400, problem);
+    if (this.takeFault('token')?.type === 'invalidGrant')
+      return sendJson(res, 400, { error: 'invalid_grant', error_description: 'authentication failure' });
 
     const accessToken = `${ORG_ID}!${randomBytes(24).toString('base64url')}`;
     this.tokens.add(accessToken);

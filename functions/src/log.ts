@@ -48,6 +48,8 @@ type UploadFailureFields = {
   partCount: number;
   kind: string;
   reason: string;
+  /** Failed attempts in a row at this part for this reason. */
+  attempts: number;
   crmRecordId?: string | undefined;
 };
 
@@ -152,13 +154,19 @@ export const logs = {
   recordingUploadFailed(f: UploadFailureFields) {
     write('ERROR', 'recording_upload_failed', `Recording upload failed for good: ${f.reason}`, f);
   },
-  recordingWaitingForCrmRecord(f: { planId: string; sessionKnown: boolean }) {
+  recordingWaitingForCrmRecord(f: { planId: string; sessionKnown: boolean; nextCheckAt: string }) {
     write(
       'WARNING',
       'recording_waiting_for_crm_record',
       'Recording waits for its call to be linked to a CRM record',
       f,
     );
+  },
+  recordingPurgeNotDue(f: { planId: string; dueAt: string }) {
+    write('INFO', 'recording_purge_not_due', 'Recording purge came early; it comes back when due', f);
+  },
+  recordingEmpty(f: { planId: string; objectWas: string }) {
+    write('INFO', 'recording_empty', 'Empty recording deleted: nothing to send to the CRM', f);
   },
   recordingDeleted(f: { planId: string; partCount: number; objectWas: string }) {
     write('INFO', 'recording_deleted', 'Recording deleted after the CRM acknowledged every part', f);

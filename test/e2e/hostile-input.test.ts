@@ -70,6 +70,10 @@ const EXAMPLES = new Map<string, unknown>([
   ['api PUT /v1/settings/queues/:queueId', config.queues['q-refunds']],
   ['api PUT /v1/settings/languages/:tag', config.languages.en],
   [
+    'api POST /v1/recordings/retries',
+    { kind: 'permanent', reason: 'invalid_grant', failedSince: '2026-11-01T00:00:00Z', limit: 10 },
+  ],
+  [
     'api PUT /v1/settings/queues/:queueId/sip-redirection',
     {
       uri: 'sip:support@pbx.acme.example;transport=tls',
@@ -324,6 +328,7 @@ async function seed() {
       partIndex: 0,
       kind: 'rejected',
       reason: 'The CRM said no.',
+      attempts: 1,
     };
     await plans.create({
       ...plan,

@@ -4,7 +4,7 @@ import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTasksRecordingTasks } from '../../functions/src/adapters/tasks/recording-tasks.js';
 import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
-import { planIdFor, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
+import { newPlan, planIdFor, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
@@ -361,6 +361,75 @@ describe('recordings to the CRM', () => {
       return seen.length > 0 ? seen : undefined;
     });
     expect(attempts[0]!.status).toBe(403);
+  }, 60_000);
+});
+
+describe('retrying failed uploads in bulk', () => {
+  it('when an admin retries every upload that failed for good with invalid_grant, then those in time are uploaded, the others are listed with the reason; a manager may not', async () => {
+    // In a bucket of their own, which the pipeline does not watch: only the retry uploads them.
+    const bucket = `${BUCKET}-bulk`;
+    await gcs.createBucket(bucket);
+    const failedPlan = async (name: string, reason: string, daysAgo: number) => {
+      await gcs.bucket(bucket).file(name).save(Buffer.alloc(MB, 5), { resumable: false });
+      const [metadata] = await gcs.bucket(bucket).file(name).getMetadata();
+      const generation = String(metadata.generation);
+      const plan = newPlan(
+        {
+          object: { bucket, name, generation, sizeBytes: MB },
+          objectCreatedAt: new Date(Date.now() - daysAgo * 86_400_000),
+          sessionId: null,
+          recordingId: null,
+          crm: { system: 'salesforce', recordId: CASE_A },
+          partSizeBytes: 50 * MB,
+        },
+        new Date(),
+      );
+      const failure = { at: new Date().toISOString(), partIndex: 0, kind: 'permanent', reason, attempts: 8 };
+      await db.doc(`recordings/${plan.id}`).set({ ...plan, status: 'failed', failure, lastFailure: failure });
+      return plan.id;
+    };
+    const inTime = await failedPlan('bulk/in-time.wav', 'invalid_grant', 0);
+    const otherReason = await failedPlan('bulk/other-reason.wav', 'entity_is_deleted', 0);
+    const pastPurge = await failedPlan('bulk/past-purge.wav', 'invalid_grant', 6.5);
+
+    const retries = (token: string, body: unknown) =>
+      fetch(`${urls.api}/v1/recordings/retries`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const filter = { kind: 'permanent', reason: 'invalid_grant', crmRecordId: CASE_A };
+
+    const denied = await retries(tokens.manager!, filter);
+    expect([denied.status, ((await denied.json()) as any).error.details.reason]).toEqual([
+      403,
+      'missing_permission',
+    ]);
+    expect((await planOf(inTime))?.status).toBe('failed');
+    const refused = await retries(tokens.admin!, { ...filter, limit: 1000 });
+    expect(refused.status).toBe(400);
+
+    const answer = await retries(tokens.admin!, filter);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({
+      matched: 2,
+      retriedCount: 1,
+      retried: [inTime],
+      skipped: [{ id: pastPurge, reason: 'past_purge_time' }],
+      more: false,
+    });
+    const uploaded = await planWithStatus(inTime, 'deleted');
+    expect(uploaded.round).toBe(1);
+    expect(filesOf(inTime)).toHaveLength(1);
+    expect((await gcs.bucket(bucket).file('bulk/in-time.wav').exists())[0]).toBe(false);
+    expect((await planOf(otherReason))?.status).toBe('failed');
+    expect((await planOf(pastPurge))?.status).toBe('failed');
+
+    // Nothing left that matches: a repeat retries nothing.
+    expect(await (await retries(tokens.admin!, filter)).json()).toMatchObject({
+      matched: 1,
+      retriedCount: 0,
+    });
   }, 60_000);
 });
 

@@ -25,6 +25,9 @@ function deps(): RecordingsDeps {
     tasks: {
       enqueuePlanning: async () => undefined,
       enqueuePartUpload: async (planId, round, part) => void asked.push(`part ${planId} ${round} ${part}`),
+      schedulePartUpload: async (planId, round, part, at) =>
+        void asked.push(`part ${planId} ${round} ${part} at ${at.toISOString()}`),
+      schedulePurgeAgain: async (planId, at) => void asked.push(`purge again ${planId} ${at.toISOString()}`),
       schedulePurge: async (planId, at) => void asked.push(`purge ${planId} ${at.toISOString()}`),
     },
     crm: () => {
@@ -119,7 +122,7 @@ describe('planning a recording', () => {
         ),
       ),
       plans.update(made.plan.id, (p) =>
-        withFailedAttempt(p, { partIndex: 1, kind: 'not_acknowledged', reason: 'timeout' }, false, now),
+        withFailedAttempt(p, { partIndex: 1, kind: 'not_acknowledged', reason: 'timeout' }, 'retry', now),
       ),
     ]);
     const after = (await plans.get(made.plan.id))!;

@@ -283,16 +283,18 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
     expect((await crm.uploadPart(part)).status).toBe('already_there');
   });
 
-  it('when the source delivers fewer or more bytes than announced, then nothing is stored and the failure is permanent', async () => {
+  it('when the source ends before the announced number of bytes (a short read), then nothing is stored and the failure may heal; more bytes than announced is permanent', async () => {
     const part = await onePart();
     const shorter = { ...part, sizeBytes: part.sizeBytes + 1 };
     const longer = { ...part, sizeBytes: part.sizeBytes - 1 };
 
-    for (const wrong of [shorter, longer])
-      expect((await crmFailure(crm.uploadPart(wrong))).failure).toEqual({
-        kind: 'permanent',
-        reason: 'source_size_mismatch',
-      });
+    const short = await crmFailure(crm.uploadPart(shorter));
+    expect(short.failure).toEqual({ kind: 'not_acknowledged', reason: 'source_ended_early', mayHeal: true });
+    expect(short.course).toBe('may_heal');
+    expect((await crmFailure(crm.uploadPart(longer))).failure).toEqual({
+      kind: 'permanent',
+      reason: 'source_size_mismatch',
+    });
     expect(filesOf(part.recordingId)).toHaveLength(0);
   });
 });
@@ -331,17 +333,21 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
     expect(filesOf(part.recordingId)[0]!.Checksum).toBe(hexOf(part.md5Base64));
   });
 
-  it('when the session is refused again right after a refresh, then the failure is permanent, and the next call logs in afresh', async () => {
+  it('when the session is refused again right after a refresh, then the failure may heal (retried within a budget), and the next call logs in afresh', async () => {
     server.failNext(2, { type: 'expired' }, 'upload');
-    expect((await crmFailure(crm.uploadPart(await onePart()))).failure).toEqual({
-      kind: 'permanent',
+    const onUpload = await crmFailure(crm.uploadPart(await onePart()));
+    expect(onUpload.failure).toEqual({
+      kind: 'not_acknowledged',
       reason: 'invalid_session_id',
+      mayHeal: true,
     });
+    expect(onUpload.course).toBe('may_heal');
 
     server.failNext(2, { type: 'expired' }, 'query');
     expect((await crmFailure(crm.uploadPart(await onePart()))).failure).toEqual({
-      kind: 'permanent',
+      kind: 'not_acknowledged',
       reason: 'invalid_session_id',
+      mayHeal: true,
     });
 
     expect((await crm.uploadPart(await onePart())).status).toBe('uploaded');
@@ -399,15 +405,40 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
     expect(onGoneCase.failure).toEqual({ kind: 'permanent', reason: 'entity_is_deleted' });
   });
 
-  it("when the private key is not the connected app's, then the login fails permanently with invalid_grant", async () => {
+  it('when the token endpoint answers invalid_grant for a good assertion (a blip), then the failure may heal, and the next call logs in', async () => {
+    const fresh = new SalesforceCrm(configFor(), systemClock);
+    server.failNext(1, { type: 'invalidGrant' });
+    const blip = await crmFailure(fresh.uploadPart(await onePart()));
+    expect(blip.failure).toEqual({ kind: 'not_acknowledged', reason: 'invalid_grant', mayHeal: true });
+    expect(blip.retryable).toBe(true);
+
+    const part = await onePart();
+    expect((await fresh.uploadPart(part)).status).toBe('uploaded');
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+  });
+
+  it('when the token endpoint refuses a refresh with invalid_grant, then the failure may heal too', async () => {
+    const fresh = new SalesforceCrm(configFor(), systemClock);
+    await fresh.uploadPart(await onePart(1024));
+    server.failNext(1, { type: 'expired' }, 'upload');
+    server.failNext(1, { type: 'invalidGrant' });
+    expect((await crmFailure(fresh.uploadPart(await onePart()))).failure).toEqual({
+      kind: 'not_acknowledged',
+      reason: 'invalid_grant',
+      mayHeal: true,
+    });
+  });
+
+  it("when the private key is not the connected app's, then the login fails with invalid_grant, which may heal until its budget is spent", async () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const wrongKey = new SalesforceCrm(
       configFor({ privateKeyPem: stranger.export({ type: 'pkcs8', format: 'pem' }).toString() }),
       systemClock,
     );
     expect((await crmFailure(wrongKey.uploadPart(await onePart()))).failure).toEqual({
-      kind: 'permanent',
+      kind: 'not_acknowledged',
       reason: 'invalid_grant',
+      mayHeal: true,
     });
   });
 
@@ -415,8 +446,9 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
     const behind = { now: () => new Date(Date.now() - 10 * 60_000) };
     const late = new SalesforceCrm(configFor(), behind);
     expect((await crmFailure(late.uploadPart(await onePart()))).failure).toEqual({
-      kind: 'permanent',
+      kind: 'not_acknowledged',
       reason: 'invalid_grant',
+      mayHeal: true,
     });
   });
 

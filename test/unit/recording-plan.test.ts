@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  HEALING_ATTEMPTS,
   MEGABYTE,
   PART_SIZE_BYTES,
   newPlan,
@@ -17,6 +18,8 @@ import {
   withPartUploaded,
   withPurged,
   withSession,
+  crmRecordCheckAt,
+  isFinished,
   type RecordingPlan,
 } from '../../functions/src/domain/recordings/plan.js';
 
@@ -111,10 +114,16 @@ describe('a new plan', () => {
     });
   });
 
-  it('when a recording is empty, then there is nothing to upload, only to delete', () => {
+  it('when a recording is empty, then it is recorded as empty, not uploaded: nothing to send, and no task has anything to do', () => {
     const p = plan(0);
-    expect(p.status).toBe('uploaded');
-    expect(stepForPartTask(p, 0, 0, at(DAY))).toEqual({ do: 'delete' });
+    expect(p.status).toBe('empty');
+    expect(p.parts).toEqual([]);
+    expect(p.deletedAt).toBe(p.plannedAt);
+    expect(isFinished(p)).toBe(true);
+    expect(stepForPartTask(p, 0, 0, at(DAY))).toEqual({ do: 'nothing', why: 'finished' });
+    expect(stepForPurgeTask(p, at(7 * DAY))).toEqual({ do: 'nothing', why: 'finished' });
+    expect(withPurged(p, 'deadline', at(7 * DAY))).toBeUndefined();
+    expect(withDeleted(p, at(DAY))).toBeUndefined();
   });
 });
 
@@ -188,7 +197,7 @@ describe('what an upload task does', () => {
     const failedPlan = withFailedAttempt(
       p,
       { partIndex: 0, kind: 'permanent', reason: 'entity_is_deleted' },
-      true,
+      'permanent',
       day,
     )!;
     expect(failedPlan.status).toBe('failed');
@@ -206,12 +215,63 @@ describe('what an upload task does', () => {
     const after = withFailedAttempt(
       p,
       { partIndex: 0, kind: 'limit_reached', reason: 'request_limit_exceeded' },
-      false,
+      'retry',
       day,
     )!;
     expect(after.status).toBe('uploading');
     expect(after.lastFailure?.kind).toBe('limit_reached');
     expect(after.failure).toBeNull();
+  });
+
+  it('when a failure may heal, then it is retried until it has failed HEALING_ATTEMPTS times in a row at that part, then it is permanent', () => {
+    const blip = { partIndex: 0, kind: 'not_acknowledged', reason: 'invalid_grant' };
+    let current = p;
+    for (let attempt = 1; attempt < HEALING_ATTEMPTS; attempt++) {
+      current = withFailedAttempt(current, blip, 'may_heal', day)!;
+      expect(current.status).toBe('uploading');
+      expect(current.lastFailure).toMatchObject({ reason: 'invalid_grant', attempts: attempt });
+    }
+    const gaveUp = withFailedAttempt(current, blip, 'may_heal', day)!;
+    expect(gaveUp.status).toBe('failed');
+    expect(gaveUp.failure).toMatchObject({
+      kind: 'permanent',
+      reason: 'invalid_grant',
+      attempts: HEALING_ATTEMPTS,
+    });
+    // An admin's retry starts a fresh budget.
+    const again = retried(gaveUp, day)!;
+    expect(withFailedAttempt(again, blip, 'may_heal', day)!.lastFailure?.attempts).toBe(1);
+  });
+
+  it('when a failure that may heal is interrupted by another reason or another part, then its count starts again', () => {
+    const blip = { partIndex: 0, kind: 'not_acknowledged', reason: 'invalid_grant' };
+    let current = p;
+    for (let attempt = 1; attempt < HEALING_ATTEMPTS; attempt++)
+      current = withFailedAttempt(current, blip, 'may_heal', day)!;
+    const other = withFailedAttempt(
+      current,
+      { partIndex: 0, kind: 'not_acknowledged', reason: 'timeout' },
+      'retry',
+      day,
+    )!;
+    expect(other.lastFailure?.attempts).toBe(1);
+    expect(withFailedAttempt(other, blip, 'may_heal', day)!.status).toBe('uploading');
+    const onNextPart = withPartUploaded(current, 0, uploaded, day)!;
+    const next = withFailedAttempt(onNextPart, { ...blip, partIndex: 1 }, 'may_heal', day)!;
+    expect([next.status, next.lastFailure?.attempts]).toEqual(['uploading', 1]);
+  });
+
+  it('when REC-2 failures repeat, then they never use up a budget: only the purge time ends them', () => {
+    let current = p;
+    for (let attempt = 1; attempt <= 3 * HEALING_ATTEMPTS; attempt++)
+      current = withFailedAttempt(
+        current,
+        { partIndex: 0, kind: 'limit_reached', reason: 'request_limit_exceeded' },
+        'retry',
+        day,
+      )!;
+    expect(current.status).toBe('uploading');
+    expect(current.lastFailure?.attempts).toBe(3 * HEALING_ATTEMPTS);
   });
 
   it('when a plan is finished, then no task changes it', () => {
@@ -230,10 +290,45 @@ describe('what an upload task does', () => {
   });
 });
 
+describe('waiting for the call’s CRM record', () => {
+  const MINUTE = 60_000;
+  const waiting = plan(10, { crm: null });
+  const planned = Date.parse(waiting.plannedAt);
+
+  it('when the record is not linked, then the task looks again on a 5-minute grid for an hour, 30 minutes until 6 hours, then hourly', () => {
+    const grid = (ms: number, interval: number) => Math.round(ms / interval) * interval + interval;
+    for (const [after, interval] of [
+      [0, 5 * MINUTE],
+      [59 * MINUTE, 5 * MINUTE],
+      [2 * 60 * MINUTE, 30 * MINUTE],
+      [7 * 60 * MINUTE, 60 * MINUTE],
+    ] as const) {
+      const now = planned + after;
+      const next = crmRecordCheckAt(waiting, new Date(now)).getTime();
+      expect(next).toBe(grid(now, interval));
+      expect(next - now).toBeGreaterThanOrEqual(interval / 2);
+    }
+  });
+
+  it('when tasks wait for the same part at slightly different times (a repeat, clocks that differ), then they ask for the same time', () => {
+    const gridLine = Math.ceil((planned + 10 * MINUTE) / (5 * MINUTE)) * 5 * MINUTE;
+    const times = [gridLine - 2000, gridLine, gridLine + 90_000].map((ms) =>
+      crmRecordCheckAt(waiting, new Date(ms)).getTime(),
+    );
+    expect(new Set(times)).toEqual(new Set([gridLine + 5 * MINUTE]));
+  });
+
+  it('when the purge time is near, then it looks again at the purge time at the latest', () => {
+    const purgeAt = Date.parse(waiting.purgeAt);
+    expect(crmRecordCheckAt(waiting, new Date(purgeAt - MINUTE)).getTime()).toBe(purgeAt);
+  });
+});
+
 describe('the purge task', () => {
-  it('when delivered early, then it asks to come back when due; when due, it purges', () => {
+  it('when delivered early, then it comes back at the purge time, at least a minute on, at a whole second; when due, it purges', () => {
     const p = plan(10);
-    expect(stepForPurgeTask(p, at(6 * DAY - 1500))).toEqual({ do: 'wait', seconds: 2 });
+    expect(stepForPurgeTask(p, at(2 * DAY))).toEqual({ do: 'wait', at: at(6 * DAY) });
+    expect(stepForPurgeTask(p, at(6 * DAY - 1500))).toEqual({ do: 'wait', at: at(6 * DAY + 59_000) });
     expect(stepForPurgeTask(p, at(6 * DAY))).toEqual({ do: 'purge' });
   });
 

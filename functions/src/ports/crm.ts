@@ -1,4 +1,5 @@
 import { AppError, dependencyFailureStatus } from '../domain/errors.js';
+import type { FailureCourse } from '../domain/recordings/plan.js';
 
 /**
  * The CRM side of the recordings pipeline (REC-1, REC-2, REC-5, REC-6): attach one part of a call
@@ -61,6 +62,12 @@ export interface CrmFailure {
   reason: string;
   /** When the CRM (or the adapter) knows how long to wait before trying again. */
   retryAfterSeconds?: number;
+  /**
+   * A refusal that nearly always passes but would be permanent if it lasted (a session refused
+   * just after its refresh, the token endpoint's `invalid_grant`, a part whose bytes ended early):
+   * retried within a budget (FailureCourse `may_heal`).
+   */
+  mayHeal?: boolean;
 }
 
 /** REC-2: the three retryable cases. */
@@ -77,6 +84,7 @@ export class CrmError extends AppError {
   readonly kind: CrmFailureKind;
   readonly reason: string;
   readonly retryAfterSeconds: number | undefined;
+  readonly mayHeal: boolean;
 
   constructor(failure: CrmFailure) {
     super(
@@ -93,10 +101,17 @@ export class CrmError extends AppError {
     this.kind = failure.kind;
     this.reason = failure.reason;
     this.retryAfterSeconds = failure.retryAfterSeconds;
+    this.mayHeal = failure.mayHeal === true && isRetryable(failure.kind);
   }
 
   get retryable(): boolean {
     return isRetryable(this.kind);
+  }
+
+  /** What the failure means for the upload's plan. */
+  get course(): FailureCourse {
+    if (!this.retryable) return 'permanent';
+    return this.mayHeal ? 'may_heal' : 'retry';
   }
 
   get failure(): CrmFailure {
@@ -104,6 +119,7 @@ export class CrmError extends AppError {
       kind: this.kind,
       reason: this.reason,
       ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+      ...(this.mayHeal ? { mayHeal: true } : {}),
     };
   }
 }

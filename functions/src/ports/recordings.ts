@@ -79,8 +79,19 @@ export interface RecordingTasks {
    * that exists (or ran within the queue's deduplication window) is not created twice.
    */
   enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void>;
+  /**
+   * Schedules the same task as enqueuePartUpload, due at `at` (a wait that is not an error: the
+   * call's CRM record is not known yet). Idempotent per plan, round, part and time: tasks that ask
+   * for the same time make one.
+   */
+  schedulePartUpload(planId: string, round: number, partIndex: number, at: Date): Promise<void>;
   /** Schedules a task, due at `at`, that deletes the plan's recording whatever became of the upload (REC-3). Idempotent. */
   schedulePurge(planId: string, at: Date): Promise<void>;
+  /**
+   * Schedules the purge task again, due at `at`, after one came before its time. Idempotent per plan
+   * and time (a task other than schedulePurge's, whose name is still taken).
+   */
+  schedulePurgeAgain(planId: string, at: Date): Promise<void>;
 }
 
 /** The outcome of `RecordingPlans.create`. */

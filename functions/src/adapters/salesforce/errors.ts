@@ -45,11 +45,21 @@ const NETWORK_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/**
+ * Refusals that nearly always pass: the token endpoint's `invalid_grant` comes and goes in
+ * Salesforce incidents, and a 401 is only ever classified after a refresh, when the new session was
+ * refused too (it expired again, or another refresh replaced it). Revoked credentials look the same,
+ * so they are retried within a budget (FailureCourse `may_heal`), then taken as permanent.
+ */
+const MAY_HEAL_CODES = new Set(['invalid_grant', 'INVALID_SESSION_ID']);
+
 const failure = (kind: CrmFailureKind, reason: string, retryAfterSeconds?: number) =>
   new CrmError({ kind, reason, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
 
 export const notAcknowledged = (reason: string) => failure('not_acknowledged', reason);
 export const permanent = (reason: string) => failure('permanent', reason);
+/** Not acknowledged, and retried within a budget only (see MAY_HEAL_CODES). */
+export const mayHeal = (reason: string) => new CrmError({ kind: 'not_acknowledged', reason, mayHeal: true });
 
 const reasonOf = (code: string) =>
   code
@@ -107,7 +117,8 @@ export function failureFromAnswer(
     );
   if (status === 413 || (errorCode && TOO_LARGE_CODES.has(errorCode)))
     return failure('too_large', reasonOf(errorCode ?? `http_${status}`));
-  if (status === 401) return permanent(reasonOf(errorCode ?? 'invalid_session_id'));
+  if (status === 401 || (errorCode && MAY_HEAL_CODES.has(errorCode)))
+    return mayHeal(reasonOf(errorCode ?? 'invalid_session_id'));
   if (errorCode && NOT_ACKNOWLEDGED_CODES.has(errorCode)) return notAcknowledged(reasonOf(errorCode));
   if (status >= 500 || status === 408) return notAcknowledged(reasonOf(errorCode ?? `http_${status}`));
   // An HTML or empty error page in front of the API (a proxy, maintenance): the CRM never answered.
@@ -144,7 +155,7 @@ export function failureFromJsforce(
   const code = typeof raw === 'string' ? raw : error.name;
   const http = /^ERROR_HTTP_(\d{3})$/.exec(code);
   if (http) return failureFromAnswer(Number(http[1]), undefined, undefined, limitRetryAfterSeconds);
-  if (code === 'INVALID_SESSION_ID') return permanent('invalid_session_id');
+  if (code === 'INVALID_SESSION_ID') return mayHeal('invalid_session_id');
   if (/^[A-Z][A-Z0-9_]+$/.test(code) || /^[a-z][a-z0-9_]+$/.test(code))
     // A Salesforce error code or an OAuth error (invalid_grant, invalid_client…); status unknown.
     return failureFromAnswer(400, code, undefined, limitRetryAfterSeconds);

@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CrmError } from '../../ports/crm.js';
-import { failureFromNetwork, permanent } from './errors.js';
+import { failureFromNetwork, mayHeal, permanent } from './errors.js';
 
 /**
  * One ContentVersion insert as multipart/form-data, built by hand and streamed: the JSON part
@@ -41,8 +41,9 @@ const quotedSafe = (name: string) => name.replace(/["\\\r\n]/g, '_');
 /**
  * Sends the upload and resolves with Salesforce's answer, whatever its status, and the MD5 of what
  * was sent. Rejects with a CrmError: `not_acknowledged` when no answer came (time-out, connection
- * lost), `permanent` when the source did not deliver the announced number of bytes (the closing
- * boundary is then never sent, so Salesforce stores nothing). An error of the source itself is
+ * lost) or the source ended before the announced number of bytes (retried within a budget:
+ * `mayHeal`), `permanent` when it delivered more; either way the closing boundary is never sent,
+ * so Salesforce stores nothing. An error of the source itself is
  * rethrown as it is.
  */
 export function sendMultipart(upload: MultipartUpload): Promise<HttpAnswer> {
@@ -73,7 +74,8 @@ export function sendMultipart(upload: MultipartUpload): Promise<HttpAnswer> {
       done(null, chunk);
     },
     flush(done) {
-      if (sent !== upload.sizeBytes) return done((sourceError = permanent('source_size_mismatch')));
+      // The source ended early (a read of the bucket cut short): a new read will most likely be whole.
+      if (sent < upload.sizeBytes) return done((sourceError = mayHeal('source_ended_early')));
       md5Base64 = md5.digest('base64');
       done(null, epilogue);
     },

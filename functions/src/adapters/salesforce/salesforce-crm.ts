@@ -16,6 +16,7 @@ import {
   errorCodeIn,
   failureFromAnswer,
   failureFromJsforce,
+  mayHeal,
   notAcknowledged,
   parseLimitInfo,
   parseRetryAfter,
@@ -236,7 +237,7 @@ export class SalesforceCrm implements CrmClient {
       // The new session was refused too: refreshing again would loop (jsforce would, forever).
       // Give up on this request; the next one may refresh again.
       this.refreshesSinceAccepted = 0;
-      throw (this.lastRefreshFailure = permanent('invalid_session_id'));
+      throw (this.lastRefreshFailure = mayHeal('invalid_session_id'));
     }
     try {
       const res = await withTimeout(
@@ -387,7 +388,9 @@ export class SalesforceCrm implements CrmClient {
       }
       return this.insert(part, key, seen, true);
     }
-    if (answer.status !== 401) this.accepted();
+    // Refused again after its refresh: this upload gives up, and the next request may refresh again
+    // (otherwise the loop guard in renew would refuse the next attempt's refresh too).
+    if (answer.status !== 401 || refreshed) this.accepted();
 
     const contentType = answer.headers['content-type'];
     if (answer.status >= 200 && answer.status < 300) {

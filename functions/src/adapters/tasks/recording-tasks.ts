@@ -65,10 +65,27 @@ export class CloudTasksRecordingTasks implements RecordingTasks {
     });
   }
 
+  async schedulePartUpload(planId: string, round: number, partIndex: number, at: Date): Promise<void> {
+    assertCount(round, 'round');
+    assertCount(partIndex, 'partIndex');
+    const seconds = wholeSecondsOf(at, 'schedulePartUpload');
+    await this.create(
+      `part-${planId}-r${round}-p${partIndex}-at${seconds}`,
+      '/v1/tasks/upload-part',
+      { planId, round, partIndex },
+      seconds * 1000,
+    );
+  }
+
   async schedulePurge(planId: string, at: Date): Promise<void> {
     const ms = at.getTime();
     if (Number.isNaN(ms)) throw new RangeError('schedulePurge needs a valid date');
     await this.create(`purge-${planId}`, '/v1/tasks/purge', { planId }, ms);
+  }
+
+  async schedulePurgeAgain(planId: string, at: Date): Promise<void> {
+    const seconds = wholeSecondsOf(at, 'schedulePurgeAgain');
+    await this.create(`purge-${planId}-at${seconds}`, '/v1/tasks/purge', { planId }, seconds * 1000);
   }
 
   /** Releases the client's connections (tests and local tools; functions instances just end). */
@@ -145,6 +162,13 @@ function alreadyExists(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, status } = error as { code?: unknown; status?: unknown };
   return code === GrpcCode.ALREADY_EXISTS || code === HTTP_CONFLICT || status === HTTP_CONFLICT;
+}
+
+/** The task is due at this second (rounded up): its name and its schedule time agree. */
+function wholeSecondsOf(at: Date, what: string): number {
+  const ms = at.getTime();
+  if (Number.isNaN(ms) || ms < 0) throw new RangeError(`${what} needs a valid date`);
+  return Math.ceil(ms / 1000);
 }
 
 function assertCount(value: number, what: string) {

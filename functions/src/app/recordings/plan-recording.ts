@@ -51,6 +51,7 @@ export async function planRecording(
   // One read: a repeat finds the plan, and fills in what this announcement knows and it did not.
   const existing = await deps.plans.update(planId, (p) => withSession(p, known, deps.clock.now()));
   if (existing) {
+    await deleteIfEmpty(deps, existing);
     await askForTasks(deps, existing);
     logs.recordingPlanned(summary(existing, a.source, 'existing'));
     return { outcome: 'existing', plan: existing };
@@ -77,9 +78,22 @@ export async function planRecording(
       deps.clock.now(),
     ),
   );
+  await deleteIfEmpty(deps, plan);
   await askForTasks(deps, plan);
   logs.recordingPlanned(summary(plan, a.source, created ? 'created' : 'existing'));
   return { outcome: created ? 'created' : 'existing', plan };
+}
+
+/**
+ * An empty recording has nothing for the CRM: its plan is stored as `empty` first, then the object
+ * goes, so a crash in between leaves a record. A repeated announcement deletes again, and the hourly
+ * sweep deletes the object of any finished plan that is still in the bucket.
+ */
+async function deleteIfEmpty(deps: RecordingPipelineDeps, plan: RecordingPlan): Promise<void> {
+  if (plan.status !== 'empty') return;
+  const { bucket, name, generation } = plan.object;
+  const objectWas = await deps.blobs.delete(bucket, name, generation);
+  logs.recordingEmpty({ planId: plan.id, objectWas });
 }
 
 /**

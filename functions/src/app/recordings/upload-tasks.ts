@@ -1,4 +1,5 @@
 import {
+  crmRecordCheckAt,
   nextPartIndex,
   stepForPartTask,
   stepForPurgeTask,
@@ -7,6 +8,7 @@ import {
   withFailedAttempt,
   withPartUploaded,
   withPurged,
+  type FailureCourse,
   type PlannedPart,
   type PurgeReason,
   type RecordingPlan,
@@ -15,11 +17,6 @@ import { logs } from '../../log.js';
 import { CrmError } from '../../ports/crm.js';
 import { ObjectGenerationGone } from '../../ports/recordings.js';
 import { DONE, type RecordingPipelineDeps, type RecordingsDeps, type TaskAnswer } from './deps.js';
-
-/** While the platform has not linked the call to a CRM record, look again after this long. */
-const CRM_RECORD_RETRY_SECONDS = 300;
-/** A purge delivered early comes back within the hour at most, to see whether its time came. */
-const MAX_EARLY_PURGE_WAIT_SECONDS = 3600;
 
 export interface PartTask {
   planId: string;
@@ -98,12 +95,10 @@ export async function runPurgeTask(deps: RecordingsDeps, planId: string): Promis
     case 'delete':
       return deleteUploaded(deps, plan);
     case 'wait':
-      return {
-        outcome: 'retry',
-        slowDown: false,
-        retryAfterSeconds: Math.min(step.seconds, MAX_EARLY_PURGE_WAIT_SECONDS),
-        reason: 'purge_not_due',
-      };
+      // Not an error: the purge comes back at its time, and this task is done.
+      await deps.tasks.schedulePurgeAgain(plan.id, step.at);
+      logs.recordingPurgeNotDue({ planId: plan.id, dueAt: step.at.toISOString() });
+      return DONE;
     case 'purge':
       return purge(deps, plan, 'deadline');
   }
@@ -133,13 +128,18 @@ async function upload(
     });
   } catch (error) {
     if (error instanceof ObjectGenerationGone)
-      return failed(deps, plan, { partIndex: part.index, kind: 'object_gone', reason: 'object_gone' }, true);
+      return failed(
+        deps,
+        plan,
+        { partIndex: part.index, kind: 'object_gone', reason: 'object_gone' },
+        'permanent',
+      );
     if (error instanceof CrmError)
       return failed(
         deps,
         plan,
         { partIndex: part.index, kind: error.kind, reason: error.reason },
-        !error.retryable,
+        error.course,
         error,
       );
     // Anything else (Storage briefly unavailable, say): the queue retries.
@@ -174,17 +174,21 @@ async function failed(
   deps: RecordingsDeps,
   plan: RecordingPlan,
   failure: { partIndex: number; kind: string; reason: string },
-  permanent: boolean,
+  course: FailureCourse,
   error?: CrmError,
 ): Promise<TaskAnswer> {
-  await deps.plans.update(plan.id, (p) => withFailedAttempt(p, failure, permanent, deps.clock.now()));
+  const after = await deps.plans.update(plan.id, (p) =>
+    withFailedAttempt(p, failure, course, deps.clock.now()),
+  );
   const fields = {
     planId: plan.id,
     partCount: plan.parts.length,
     ...failure,
+    attempts: after?.lastFailure?.attempts ?? 1,
     crmRecordId: plan.crm?.recordId,
   };
-  if (permanent) {
+  // Failed for good: at once, or a failure that may heal did not within its budget.
+  if (course === 'permanent' || after?.status === 'failed') {
     logs.recordingUploadFailed(fields);
     return DONE;
   }
@@ -202,16 +206,18 @@ async function findCrmRecord(deps: RecordingsDeps, plan: RecordingPlan): Promise
   const crm = plan.sessionId ? (await deps.sessions.getSession(plan.sessionId))?.crm : undefined;
   if (crm && crm.system !== 'salesforce') {
     const partIndex = nextPartIndex(plan);
-    return failed(deps, plan, { partIndex, kind: 'permanent', reason: 'crm_not_supported' }, true);
+    return failed(deps, plan, { partIndex, kind: 'permanent', reason: 'crm_not_supported' }, 'permanent');
   }
   if (!crm) {
-    logs.recordingWaitingForCrmRecord({ planId: plan.id, sessionKnown: plan.sessionId !== null });
-    return {
-      outcome: 'retry',
-      slowDown: false,
-      retryAfterSeconds: CRM_RECORD_RETRY_SECONDS,
-      reason: 'crm_record_unknown',
-    };
+    // A wait, not an error: the task that looks again is scheduled, and this one is done.
+    const at = crmRecordCheckAt(plan, deps.clock.now());
+    await deps.tasks.schedulePartUpload(plan.id, plan.round, nextPartIndex(plan), at);
+    logs.recordingWaitingForCrmRecord({
+      planId: plan.id,
+      sessionKnown: plan.sessionId !== null,
+      nextCheckAt: at.toISOString(),
+    });
+    return DONE;
   }
   const linked = await deps.plans.update(plan.id, (p) =>
     withCrmRecord(p, { system: 'salesforce', recordId: crm.recordId }, deps.clock.now()),

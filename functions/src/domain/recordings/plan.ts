@@ -71,9 +71,11 @@ export interface PlannedPart extends PartRange {
  * - `deleted`: done (REC-1);
  * - `failed`: a permanent CRM failure, recorded and alerted; the recording waits for an admin to
  *   retry it, or for its purge;
- * - `purged`: deleted before the CRM had every part, because the 7 days were up (REC-3, REC-6).
+ * - `purged`: deleted before the CRM had every part, because the 7 days were up (REC-3, REC-6);
+ * - `empty`: a 0-byte recording: nothing for the CRM, the object is deleted when it is planned.
  */
-export type PlanStatus = 'uploading' | 'uploaded' | 'deleted' | 'failed' | 'purged';
+export type PlanStatus = 'uploading' | 'uploaded' | 'deleted' | 'failed' | 'purged' | 'empty';
+export const PLAN_STATUSES = ['uploading', 'uploaded', 'deleted', 'failed', 'purged', 'empty'] as const;
 
 export type PurgeReason =
   /** The purge time came before every part was acknowledged. */
@@ -87,6 +89,8 @@ export interface AttemptFailure {
   /** A CRM failure kind (REC-2), or `object_gone` when the recording vanished from the bucket. */
   kind: string;
   reason: string;
+  /** Failed attempts in a row at this part for this reason, this one included. */
+  attempts: number;
 }
 
 export interface RecordingPlan {
@@ -144,8 +148,8 @@ export function newPlan(input: PlanInput, now: Date): RecordingPlan {
     partSizeBytes: input.partSizeBytes,
     parts: ranges.map((range) => ({ ...range, md5Base64: null, uploaded: null })),
     round: 0,
-    // An empty recording has nothing for the CRM: it only needs deleting.
-    status: ranges.length === 0 ? 'uploaded' : 'uploading',
+    // An empty recording has nothing for the CRM: it is deleted as soon as it is planned.
+    status: ranges.length === 0 ? 'empty' : 'uploading',
     objectCreatedAt: new Date(created).toISOString(),
     plannedAt: now.toISOString(),
     purgeAt: new Date(deadline - PURGE_MARGIN_MS).toISOString(),
@@ -153,7 +157,7 @@ export function newPlan(input: PlanInput, now: Date): RecordingPlan {
     updatedAt: now.toISOString(),
     lastFailure: null,
     failure: null,
-    deletedAt: null,
+    deletedAt: ranges.length === 0 ? now.toISOString() : null,
     purge: null,
   };
 }
@@ -162,7 +166,8 @@ export function newPlan(input: PlanInput, now: Date): RecordingPlan {
 export const purgeTimeFor = (createdAt: Date) =>
   new Date(createdAt.getTime() + RETENTION_MS - PURGE_MARGIN_MS);
 
-export const isFinished = (plan: RecordingPlan) => plan.status === 'deleted' || plan.status === 'purged';
+export const isFinished = (plan: RecordingPlan) =>
+  plan.status === 'deleted' || plan.status === 'purged' || plan.status === 'empty';
 
 export const partsAcknowledged = (plan: RecordingPlan) => plan.parts.filter((p) => p.uploaded).length;
 
@@ -242,14 +247,40 @@ export type PurgeTaskStep =
   | { do: 'purge' }
   | { do: 'delete' }
   | { do: 'nothing'; why: 'finished' }
-  /** Delivered before its time (a clock moved back): the task should come back then. */
-  | { do: 'wait'; seconds: number };
+  /** Delivered before its time (a clock moved back): a purge task is due again `at`. */
+  | { do: 'wait'; at: Date };
+
+/**
+ * A purge delivered early comes back at the purge time, and at least this long after `now`: a task
+ * is due at a whole second, so one whose clock runs slightly behind the queue's asks for a later
+ * second (a new task) rather than for itself again.
+ */
+const EARLY_PURGE_MIN_WAIT_MS = 60_000;
 
 export function stepForPurgeTask(plan: RecordingPlan, now: Date): PurgeTaskStep {
   if (isFinished(plan)) return { do: 'nothing', why: 'finished' };
   if (plan.status === 'uploaded') return { do: 'delete' };
-  const wait = Date.parse(plan.purgeAt) - now.getTime();
-  return wait > 0 ? { do: 'wait', seconds: Math.ceil(wait / 1000) } : { do: 'purge' };
+  const purgeAt = Date.parse(plan.purgeAt);
+  if (purgeAt <= now.getTime()) return { do: 'purge' };
+  const at = Math.max(purgeAt, now.getTime() + EARLY_PURGE_MIN_WAIT_MS);
+  return { do: 'wait', at: new Date(Math.ceil(at / 1000) * 1000) };
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * When a part task waiting for the call's CRM record looks again: every 5 minutes for the first
+ * hour after planning, every 30 minutes until 6 hours, then hourly; never after the purge time.
+ * The times sit on a grid (whole multiples of the interval since the epoch, each interval dividing
+ * the next), so tasks that wait for the same part, a repeat among them, ask for the same time, and
+ * the task name made from it keeps them one. Rounding to the nearest grid line, not the next, keeps
+ * a task that runs a little before its time (clocks differ) from asking for its own time again.
+ */
+export function crmRecordCheckAt(plan: RecordingPlan, now: Date): Date {
+  const age = now.getTime() - Date.parse(plan.plannedAt);
+  const interval = age < HOUR_MS ? 5 * MINUTE_MS : age < 6 * HOUR_MS ? 30 * MINUTE_MS : HOUR_MS;
+  const next = (Math.round(now.getTime() / interval) + 1) * interval;
+  return new Date(Math.min(next, Date.parse(plan.purgeAt)));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -294,26 +325,66 @@ export function withPartUploaded(
   };
 }
 
+/**
+ * How a failed attempt bears on the upload:
+ * - `retry`: REC-2's cases, retried on the queue's schedule until the purge time;
+ * - `may_heal`: a refusal that is nearly always a passing blip (a session refused just after its
+ *   refresh, the token endpoint's `invalid_grant`, a read of the bucket that ended early) but would
+ *   be permanent if it lasted (revoked credentials): retried like REC-2's cases, until
+ *   HEALING_ATTEMPTS attempts in a row at the same part have failed for the same reason;
+ * - `permanent`: recorded, and the upload waits for an admin.
+ */
+export type FailureCourse = 'retry' | 'may_heal' | 'permanent';
+
+/**
+ * The retry budget of a failure that may heal. On the recordings queue's schedule (10 s, doubling)
+ * the 8th attempt comes about 21 minutes after the first: longer than a token endpoint's or a
+ * session's blip, short enough that revoked credentials reach an admin the same hour.
+ */
+export const HEALING_ATTEMPTS = 8;
+
 export function withFailedAttempt(
   plan: RecordingPlan,
-  failure: Omit<AttemptFailure, 'at'>,
-  permanent: boolean,
+  failure: Omit<AttemptFailure, 'at' | 'attempts'>,
+  course: FailureCourse,
   now: Date,
 ): RecordingPlan | undefined {
   if (plan.status !== 'uploading') return undefined;
-  const recorded = { ...failure, at: now.toISOString() };
+  const last = plan.lastFailure;
+  const attempts =
+    last && last.partIndex === failure.partIndex && last.reason === failure.reason
+      ? (last.attempts ?? 1) + 1
+      : 1;
+  const recorded: AttemptFailure = { ...failure, attempts, at: now.toISOString() };
+  const givesUp = course === 'permanent' || (course === 'may_heal' && attempts >= HEALING_ATTEMPTS);
   return {
     ...plan,
     lastFailure: recorded,
-    ...(permanent ? { status: 'failed' as const, failure: recorded } : {}),
+    ...(givesUp
+      ? {
+          status: 'failed' as const,
+          // A failure that did not heal within its budget is permanent: that is what the admin sees.
+          failure: course === 'may_heal' ? { ...recorded, kind: 'permanent' } : recorded,
+        }
+      : {}),
     updatedAt: now.toISOString(),
   };
 }
 
-/** An admin's retry of a failed upload: a new round of tasks from the first part not acknowledged. */
+/**
+ * An admin's retry of a failed upload: a new round of tasks from the first part not acknowledged,
+ * with a fresh retry budget.
+ */
 export function retried(plan: RecordingPlan, now: Date): RecordingPlan | undefined {
   if (plan.status !== 'failed' || now.getTime() >= Date.parse(plan.purgeAt)) return undefined;
-  return { ...plan, status: 'uploading', failure: null, round: plan.round + 1, updatedAt: now.toISOString() };
+  return {
+    ...plan,
+    status: 'uploading',
+    failure: null,
+    lastFailure: null,
+    round: plan.round + 1,
+    updatedAt: now.toISOString(),
+  };
 }
 
 export function withDeleted(plan: RecordingPlan, now: Date): RecordingPlan | undefined {

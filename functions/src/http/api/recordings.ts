@@ -3,9 +3,15 @@ import type { Authenticate } from './callers.js';
 import { openRecording, type DownloadDeps, type Downloader } from '../../app/recordings/download.js';
 import { forbidden, notFound } from '../../domain/errors.js';
 import { onFirstUse, route, type Route, type RouteContext } from '../router.js';
-import { PlanId } from '../../domain/recordings/plan.js';
+import { PLAN_STATUSES, PlanId } from '../../domain/recordings/plan.js';
+import { SALESFORCE_ID } from '../../ports/crm.js';
 import { z } from 'zod';
-import { listRecordings, readRecording, retryRecording } from '../../app/recordings/admin.js';
+import {
+  listRecordings,
+  readRecording,
+  retryFailedRecordings,
+  retryRecording,
+} from '../../app/recordings/admin.js';
 import type { RecordingPipelineDeps } from '../../app/recordings/deps.js';
 import { Instant } from './answers.js';
 
@@ -47,19 +53,51 @@ async function downloaderOf(deps: RecordingsApiDeps, ctx: RouteContext): Promise
 }
 
 const ListQuery = z.object({
-  status: z.enum(['uploading', 'uploaded', 'deleted', 'failed', 'purged']),
+  status: z.enum(PLAN_STATUSES),
   pageSize: z.coerce.number().int().min(1).max(100).default(25),
 });
 const PlanParams = z.object({ planId: PlanId });
 
 const Failure = onFirstUse(() =>
-  z.object({ at: Instant(), partIndex: z.number().int(), kind: z.string(), reason: z.string() }),
+  z.object({
+    at: Instant(),
+    partIndex: z.number().int(),
+    kind: z.string(),
+    reason: z.string(),
+    attempts: z.number().int(),
+  }),
+);
+
+/** Failure kinds and reasons are lower-case codes (`not_acknowledged`, `invalid_grant`…). */
+const FailureCode = z
+  .string()
+  .regex(/^[a-z0-9_]{1,80}$/, 'must be a failure code: lower-case letters, digits and "_"');
+
+/** A bulk retry takes at most this many recordings in one call. */
+const MAX_BULK_RETRY = 100;
+
+const BulkRetryInput = z.strictObject({
+  kind: FailureCode.optional(),
+  reason: FailureCode.optional(),
+  failedSince: z.iso.datetime({ offset: true }).optional(),
+  crmRecordId: z.string().regex(SALESFORCE_ID, 'must be a Salesforce id').optional(),
+  limit: z.number().int().min(1).max(MAX_BULK_RETRY).default(MAX_BULK_RETRY),
+});
+
+const BulkRetryAnswer = onFirstUse(() =>
+  z.object({
+    matched: z.number().int(),
+    retriedCount: z.number().int(),
+    retried: z.array(z.string()),
+    skipped: z.array(z.object({ id: z.string(), reason: z.enum(['past_purge_time', 'recording_changed']) })),
+    more: z.boolean(),
+  }),
 );
 
 const RecordingSummary = onFirstUse(() =>
   z.object({
     id: z.string(),
-    status: z.enum(['uploading', 'uploaded', 'deleted', 'failed', 'purged']),
+    status: z.enum(PLAN_STATUSES),
     sessionId: z.string().nullable(),
     crmRecordId: z.string().nullable(),
     fileName: z.string(),
@@ -144,6 +182,33 @@ export function recordingRoutes(deps: RecordingsApiDeps): Route[] {
         status: 200,
         body: await retryRecording(deps.recordings(), await deps.authenticate(req), req.path().planId),
       }),
+    ),
+    route(
+      'POST',
+      '/v1/recordings/retries',
+      {
+        operationId: 'retryFailedRecordings',
+        summary:
+          'Upload again every failed recording matching a filter (failure kind and reason, failed since, CRM record), at most `limit`.',
+        security: ['idToken'],
+        body: BulkRetryInput,
+        bodyName: 'The retry filter',
+        answers: { 200: BulkRetryAnswer },
+        errors: [403],
+      },
+      async (req) => {
+        const actor = await deps.authenticate(req);
+        const { failedSince, limit, ...filter } = req.body();
+        return {
+          status: 200,
+          body: await retryFailedRecordings(
+            deps.recordings(),
+            actor,
+            { ...filter, ...(failedSince ? { failedSince: new Date(failedSince) } : {}) },
+            limit,
+          ),
+        };
+      },
     ),
     route(
       'GET',
