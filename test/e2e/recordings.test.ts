@@ -487,7 +487,7 @@ describe('a recording waiting for the CRM (REC-4)', () => {
     expect(entries.map((e) => e.actorUid).sort()).toEqual(['crm-key:current', 'r-mfa-manager']);
     expect(entries.every((e) => e.sessionId === 'rec-call-4' && e.teamIds.includes('team-a'))).toBe(true);
 
-    // The platform links the call; the waiting task comes back (Retry-After 300 s, scaled) and uploads.
+    // The platform links the call; the task scheduled for the next look (minutes ahead, scaled) uploads.
     await platformEvent({
       sessionId: 'rec-call-4',
       type: 'crm.linked',
@@ -495,6 +495,8 @@ describe('a recording waiting for the CRM (REC-4)', () => {
     });
     const done = await planWithStatus(written.planId, 'deleted');
     expect(done.crm).toEqual({ system: 'salesforce', recordId: CASE_A });
+    // Waiting was never an error for the queue: the first task answered 200.
+    expect(tasks.attempts(`part-${written.planId}-r0-p0`).map((a) => a.status)).toEqual([200]);
     expect(filesOf(written.planId)).toHaveLength(1);
     expect((await download(written.planId, { 'x-crm-key': CRM_KEY })).status).toBe(410);
   }, 90_000);

@@ -169,6 +169,41 @@ describe('CloudTasksRecordingTasks: what the worker receives', () => {
   });
 });
 
+describe('CloudTasksRecordingTasks: waits scheduled as tasks', () => {
+  it('when a part is scheduled for later, then the worker gets the same upload task at that time, named by it; asking again for that time adds none', async () => {
+    const at = new Date(Math.ceil(serverNow() / 1000) * 1000 + 300_000);
+    const taskId = `part-wait-plan-r1-p2-at${at.getTime() / 1000}`;
+
+    await tasks.schedulePartUpload('wait-plan', 1, 2, at);
+    await tasks.schedulePartUpload('wait-plan', 1, 2, at);
+    await server.idle();
+
+    const [delivery, ...more] = deliveriesOf(worker, '/v1/tasks/upload-part', taskId);
+    expect(more).toHaveLength(0);
+    expect(JSON.parse(delivery?.body ?? '')).toEqual({ planId: 'wait-plan', round: 1, partIndex: 2 });
+    const [attempt] = server.attempts(taskId);
+    expect(attempt?.scheduleTime).toBe(at.getTime());
+    expect(attempt?.dispatchTime).toBeGreaterThanOrEqual(at.getTime());
+  });
+
+  it('when a purge is scheduled again, then it is a task of its own at that time, besides the first purge task', async () => {
+    const first = new Date(Math.ceil(serverNow() / 1000) * 1000 + 60_000);
+    const again = new Date(first.getTime() + 120_000);
+
+    await tasks.schedulePurge('purge-again-plan', first);
+    await tasks.schedulePurgeAgain('purge-again-plan', again);
+    await tasks.schedulePurgeAgain('purge-again-plan', again);
+    await server.idle();
+
+    expect(deliveriesOf(worker, '/v1/tasks/purge', 'purge-purge-again-plan')).toHaveLength(1);
+    const againId = `purge-purge-again-plan-at${again.getTime() / 1000}`;
+    const [delivery, ...more] = deliveriesOf(worker, '/v1/tasks/purge', againId);
+    expect(more).toHaveLength(0);
+    expect(JSON.parse(delivery?.body ?? '')).toEqual({ planId: 'purge-again-plan' });
+    expect(server.attempts(againId)[0]?.scheduleTime).toBe(again.getTime());
+  });
+});
+
 describe('CloudTasksRecordingTasks: idempotence and failures', () => {
   it('when the same part is asked for twice, then no error and one delivery', async () => {
     await tasks.enqueuePartUpload('dup-plan', 0, 1);
