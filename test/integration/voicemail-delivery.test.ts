@@ -10,7 +10,9 @@ import { SalesforceCrm } from '../../functions/src/adapters/salesforce/salesforc
 import { SalesforceVoicemailCrm } from '../../functions/src/adapters/salesforce/salesforce-voicemails.js';
 import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recording-blobs.js';
 import {
+  VOICEMAIL_TASK_GRACE_MS,
   runVoicemailTask,
+  sweepVoicemails,
   type VoicemailWorkerDeps,
 } from '../../functions/src/app/deflection/voicemail-delivery.js';
 import {
@@ -317,5 +319,39 @@ describe('voicemails to the CRM (AHD-6, with REC-1 … REC-3 and REC-6)', () => 
     expect(vm.files()).toHaveLength(1);
     expect(await vm.entry()).toBeUndefined();
     expect(await vm.crmOutcome()).toMatchObject({ status: 'delivered' });
+  });
+
+  it('when a voicemail’s tasks were lost, then the hourly sweep asks for them again after a grace period, and purges one past its purge time', async () => {
+    const lost = await leave();
+    const overdue = await leave({ linked: false });
+    const asked: string[] = [];
+    const sweepNow = () =>
+      sweepVoicemails({
+        ...worker(),
+        tasks: {
+          enqueueVoicemailDelivery: async (id) => void asked.push(`deliver ${id}`),
+          scheduleVoicemailPurge: async (id) => void asked.push(`purge ${id}`),
+        },
+      });
+
+    // Within the grace period its tasks may still be on their way: nothing is asked for.
+    await sweepNow();
+    expect(asked.filter((a) => a.endsWith(lost.voicemailId))).toEqual([]);
+
+    now += VOICEMAIL_TASK_GRACE_MS;
+    await sweepNow();
+    expect(asked.filter((a) => a.endsWith(lost.voicemailId))).toEqual([
+      `purge ${lost.voicemailId}`,
+      `deliver ${lost.voicemailId}`,
+    ]);
+    // The task it asked for delivers it, once.
+    expect(await lost.task()).toEqual({ outcome: 'done' });
+    expect(lost.files()).toHaveLength(1);
+
+    now += 6 * DAY;
+    await sweepNow();
+    expect(await overdue.audioExists()).toBe(false);
+    expect(await overdue.entry()).toBeUndefined();
+    expect(await overdue.crmOutcome()).toMatchObject({ status: 'purged' });
   });
 });

@@ -36,6 +36,8 @@ export interface VoicemailOutbox {
    * harmless.
    */
   settle(voicemailId: string, outcome?: VoicemailCrmOutcome): Promise<void>;
+  /** Voicemail entries received at or before `cutoff`, oldest first, at most `limit`. */
+  receivedBy(cutoff: Date, limit: number): Promise<VoicemailDelivery[]>;
 }
 
 /** A voicemail's audio, sent to the CRM as one file. */

@@ -77,6 +77,17 @@ export class FirestoreVoicemailOutbox implements VoicemailOutbox {
     });
   }
 
+  async receivedBy(cutoff: Date, limit: number): Promise<VoicemailDelivery[]> {
+    // One range on one field: Firestore's automatic index serves it.
+    const page = await this.db
+      .collection('crmOutbox')
+      .where('createdAt', '<=', cutoff.toISOString())
+      .orderBy('createdAt')
+      .limit(limit)
+      .get();
+    return page.docs.map((d) => d.data()).filter((d): d is VoicemailDelivery => d.kind === 'voicemail');
+  }
+
   async settle(voicemailId: string, outcome?: VoicemailCrmOutcome): Promise<void> {
     const batch = this.db.batch();
     batch.delete(this.entry(voicemailId));

@@ -11,7 +11,7 @@ import type { Clock } from '../../ports/clock.js';
 import { CrmError } from '../../ports/crm.js';
 import { ObjectGenerationGone, type RecordingBlobs } from '../../ports/recordings.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
-import type { VoicemailCrm, VoicemailOutbox } from '../../ports/voicemails.js';
+import type { VoicemailCrm, VoicemailOutbox, VoicemailTasks } from '../../ports/voicemails.js';
 import { DONE, type TaskAnswer } from '../recordings/deps.js';
 
 /** The CRM worker's voicemail deliveries (AHD-6), with the recordings' guarantees. */
@@ -143,7 +143,10 @@ async function finish(deps: VoicemailWorkerDeps, entry: VoicemailDelivery): Prom
  * REC-3 for a voicemail: its audio is deleted at the recordings' purge time whatever became of the
  * delivery, and the voicemail records why the CRM never got it.
  */
-async function purge(deps: VoicemailWorkerDeps, entry: VoicemailDelivery): Promise<TaskAnswer> {
+async function purge(
+  deps: Pick<VoicemailWorkerDeps, 'outbox' | 'blobs' | 'clock'>,
+  entry: VoicemailDelivery,
+): Promise<TaskAnswer> {
   const { bucket, object } = entry.recording;
   // Never sent, so never pinned: the generation the platform wrote, which is the live one.
   const generation = entry.recording.generation ?? (await deps.blobs.stat(bucket, object))?.generation;
@@ -207,6 +210,45 @@ async function findCrmRecord(
   }
   const linked = await deps.outbox.update(entry.voicemailId, (e) => withCrmRecord(e, crm.recordId));
   return linked ?? { ...entry, crmRecordId: crm.recordId };
+}
+
+/** An entry this old that is still waiting may have lost its tasks: they are asked for again. */
+export const VOICEMAIL_TASK_GRACE_MS = 15 * 60_000;
+/** Entries looked at per sweep; the oldest first, so an overdue one is never crowded out. */
+const VOICEMAILS_PER_SWEEP = 1_000;
+
+export interface VoicemailSweep {
+  purged: number;
+  tasksAskedAgain: number;
+}
+
+/**
+ * The hourly safety net for voicemails, for when their tasks were lost (an enqueue that failed after
+ * the platform stopped redelivering, a queue that gave up): an entry past its purge time is purged
+ * here (REC-3); one still waiting after a grace period gets its tasks asked for again (named: a task
+ * that is still there is not doubled).
+ */
+export async function sweepVoicemails(
+  deps: Pick<VoicemailWorkerDeps, 'outbox' | 'blobs' | 'clock'> & { tasks: VoicemailTasks },
+): Promise<VoicemailSweep> {
+  const summary: VoicemailSweep = { purged: 0, tasksAskedAgain: 0 };
+  const now = deps.clock.now();
+  const entries = await deps.outbox.receivedBy(
+    new Date(now.getTime() - VOICEMAIL_TASK_GRACE_MS),
+    VOICEMAILS_PER_SWEEP,
+  );
+  for (const entry of entries) {
+    const step = stepForDelivery(entry, now);
+    if (step.do === 'purge') {
+      await purge(deps, entry);
+      summary.purged++;
+    } else if (step.do !== 'nothing') {
+      await deps.tasks.scheduleVoicemailPurge(entry.voicemailId, new Date(entry.purgeAt));
+      await deps.tasks.enqueueVoicemailDelivery(entry.voicemailId);
+      summary.tasksAskedAgain++;
+    }
+  }
+  return summary;
 }
 
 function ignored(voicemailId: string, why: string): TaskAnswer {
