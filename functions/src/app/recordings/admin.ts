@@ -68,7 +68,7 @@ export async function retryRecording(deps: RecordingPipelineDeps, actor: Actor, 
         ? 'The recording is due for purge; it can no longer be retried.'
         : `Only a failed upload can be retried; this one is ${plan.status}.`,
     );
-  const updated = await deps.plans.update(planId, (p) => retried(p, now));
+  const updated = (await deps.plans.update(planId, (p) => retried(p, now)))?.plan;
   if (!updated || updated.status !== 'uploading')
     throw conflict('recording_changed', 'The recording changed meanwhile; look again.');
   await askForTasks(deps, updated);
