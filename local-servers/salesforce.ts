@@ -43,7 +43,12 @@ export type SalesforceFault =
   /** Upload only: 400 ENTITY_IS_DELETED (the record the file goes to was deleted). */
   | { type: 'deletedRecord' }
   /** Query only: answers no records even if one matches (a look-up racing another insert). */
-  | { type: 'emptyQuery' };
+  | { type: 'emptyQuery' }
+  /**
+   * Upload: once the request is in, waits for `until()` (called for each request it applies to),
+   * then stores and answers as usual: a slow CRM, paced by a test.
+   */
+  | { type: 'late'; until: () => Promise<unknown> };
 
 export type FaultTarget = 'any' | 'query' | 'upload' | 'write';
 
@@ -117,7 +122,7 @@ export interface SalesforceServer {
 
 type ApiKind = 'query' | 'upload' | 'write' | 'other';
 
-const UPLOAD_ONLY = new Set<SalesforceFault['type']>(['dropAfterStore', 'tooLarge', 'deletedRecord']);
+const UPLOAD_ONLY = new Set<SalesforceFault['type']>(['dropAfterStore', 'tooLarge', 'deletedRecord', 'late']);
 
 const ORG_ID = '00D000000000001AAA';
 const USER_ID = '005000000000001AAA';
@@ -248,7 +253,11 @@ class FakeOrg {
     this.used += 1;
     res.setHeader('Sforce-Limit-Info', `api-usage=${this.used}/${this.max}`);
 
-    const fault = this.takeFault(kind);
+    let fault = this.takeFault(kind);
+    if (fault?.type === 'late') {
+      await fault.until();
+      fault = undefined;
+    }
     if (fault && fault.type !== 'emptyQuery' && fault.type !== 'dropAfterStore')
       return this.fail(req, res, fault);
 

@@ -1,6 +1,11 @@
 import type { Actor } from '../../domain/access/permissions.js';
 import { conflict, notFound } from '../../domain/errors.js';
-import { retried, partsAcknowledged, type RecordingPlan } from '../../domain/recordings/plan.js';
+import {
+  NO_CRM_CALLS,
+  retried,
+  partsAcknowledged,
+  type RecordingPlan,
+} from '../../domain/recordings/plan.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 import type { RecordingPipelineDeps } from './deps.js';
 import { askForTasks } from './plan-recording.js';
@@ -21,6 +26,8 @@ export function recordingSummary(plan: RecordingPlan) {
       contentVersionId: p.uploaded?.contentVersionId ?? null,
     })),
     partsAcknowledged: partsAcknowledged(plan),
+    // What the upload cost of the org's daily API allowance (none counted on plans made before).
+    crmCalls: plan.crmCalls ?? NO_CRM_CALLS,
     objectCreatedAt: plan.objectCreatedAt,
     purgeAt: plan.purgeAt,
     deadline: plan.deadline,
