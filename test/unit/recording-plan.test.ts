@@ -298,6 +298,14 @@ describe('one worker per recording', () => {
     expect(second.parts[2]!.inFlight).toBeNull();
   });
 
+  it('when a part took longer than the claim and nobody took the plan meanwhile, then its worker keeps it', () => {
+    const claimed = withClaim(p, ME, day)!;
+    const late = at(DAY + 2 * CLAIM_MS);
+    const after = withPartUploaded(claimed, 0, { ...uploaded, calls }, late, { me: ME, sendingNext: 1 })!;
+    expect(after.worker).toEqual({ ...ME, until: at(DAY + 3 * CLAIM_MS).toISOString() });
+    expect(after.parts[1]!.inFlight?.attempt).toBe('attempt-me');
+  });
+
   it('when the last part is acknowledged, then the claim goes with it', () => {
     let done = withClaim(plan(10), ME, day)!;
     done = withPartUploaded(done, 0, { ...uploaded, calls }, day, { me: ME })!;

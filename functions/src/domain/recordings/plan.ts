@@ -413,7 +413,9 @@ export function withPartUploaded(
 ): RecordingPlan | undefined {
   const part = plan.parts[partIndex];
   if (!part || isFinished(plan)) return undefined;
-  const mine = worker !== undefined && holdsClaim(plan, worker.me, now);
+  // A claim that lapsed while the part was on its way (a slow CRM), and that nobody took, is kept:
+  // stopping would leave the plan to nobody.
+  const mine = worker !== undefined && !liveClaimOfAnother(plan, worker.me, now);
   if (part.uploaded && !mine) return undefined;
   let parts = part.uploaded
     ? plan.parts
