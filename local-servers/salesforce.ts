@@ -50,7 +50,12 @@ export type SalesforceFault =
    * Token endpoint only: 400 `invalid_grant` "authentication failure" for a valid assertion, as
    * Salesforce answers now and then under load or in an incident.
    */
-  | { type: 'invalidGrant' };
+  | { type: 'invalidGrant' }
+  /**
+   * Upload: once the request is in, waits for `until()` (called for each request it applies to),
+   * then stores and answers as usual: a slow CRM, paced by a test.
+   */
+  | { type: 'late'; until: () => Promise<unknown> };
 
 /** `token` is the OAuth token endpoint, reached only by faults aimed at it (never by `any`). */
 export type FaultTarget = 'any' | 'query' | 'upload' | 'write' | 'token';
@@ -168,6 +173,8 @@ const FAULT_READERS: FaultReader = {
   deletedRecord: bare('deletedRecord'),
   emptyQuery: bare('emptyQuery'),
   invalidGrant: bare('invalidGrant'),
+  // Paced by a function in the test's own process: nothing a request body can describe.
+  late: () => 'fault late is paced from inside a test process and cannot be injected over HTTP',
 };
 const FAULTS = new Map<string, FaultReader[SalesforceFault['type']]>(Object.entries(FAULT_READERS));
 // Not `token`: the one fault for the token endpoint (invalidGrant) goes there by itself.
@@ -223,7 +230,7 @@ export function readFaultRequest(
 
 type ApiKind = 'query' | 'upload' | 'write' | 'other' | 'token';
 
-const UPLOAD_ONLY = new Set<SalesforceFault['type']>(['dropAfterStore', 'tooLarge', 'deletedRecord']);
+const UPLOAD_ONLY = new Set<SalesforceFault['type']>(['dropAfterStore', 'tooLarge', 'deletedRecord', 'late']);
 
 const ORG_ID = '00D000000000001AAA';
 const USER_ID = '005000000000001AAA';
@@ -402,7 +409,11 @@ class FakeOrg {
     this.used += 1;
     res.setHeader('Sforce-Limit-Info', `api-usage=${this.used}/${this.max}`);
 
-    const fault = this.takeFault(kind);
+    let fault = this.takeFault(kind);
+    if (fault?.type === 'late') {
+      await fault.until();
+      fault = undefined;
+    }
     if (fault && fault.type !== 'emptyQuery' && fault.type !== 'dropAfterStore')
       return this.fail(req, res, fault);
 

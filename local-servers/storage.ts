@@ -60,6 +60,8 @@ export interface StorageServer {
   /** For `new Storage({ apiEndpoint: url })` or `STORAGE_EMULATOR_HOST=url`. */
   url: string;
   port: number;
+  /** The bytes of an object's downloads read out so far, every range and every generation together. */
+  bytesServed(bucket: string, name: string): number;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function startStorageServer(options: StorageServerOptions = {}): Pr
   return {
     url,
     port,
+    bytesServed: (bucket, name) => emulator.served.get(`${bucket}/${name}`) ?? 0,
     async close() {
       await closeServer(server);
       await emulator.discardUnfinishedUploads();
@@ -157,6 +160,7 @@ class StorageEmulator {
   private readonly buckets = new Map<string, BucketState>();
   private readonly sessions = new Map<string, UploadSession>();
   private lastGeneration = 0;
+  readonly served = new Map<string, number>();
 
   constructor(
     private readonly blobDir: string,
@@ -566,6 +570,10 @@ class StorageEmulator {
       res.end();
       return;
     }
+    const key = `${bucket}/${name}`;
+    body.on('data', (chunk: string | Buffer) => {
+      this.served.set(key, (this.served.get(key) ?? 0) + chunk.length);
+    });
     await pipeline(body, res);
   }
 

@@ -84,6 +84,17 @@ describe('storage server: large uploads through the real client', () => {
     const [tail] = await file.download({ start: 70 * MiB - 10 });
     expect(tail.equals(recording.subarray(70 * MiB - 10))).toBe(true);
   });
+
+  it('when an object is downloaded whole and in ranges, then the server counts every byte it served of it', async () => {
+    const file = bucket.file('calls/2024/counted.wav');
+    await file.save(recording.subarray(0, 3 * MiB), { resumable: false });
+    expect(server.bytesServed('recordings', 'calls/2024/counted.wav')).toBe(0);
+
+    await file.download();
+    await file.download({ start: MiB, end: 2 * MiB - 1 });
+    expect(server.bytesServed('recordings', 'calls/2024/counted.wav')).toBe(4 * MiB);
+    expect(server.bytesServed('recordings', 'calls/2024/other.wav')).toBe(0);
+  });
 });
 
 describe('storage server: preconditions and deletion', () => {

@@ -260,6 +260,64 @@ describe('recordings to the CRM', () => {
       expect(everything).not.toContain(secret);
   }, 120_000);
 
+  it('when a 200 MB recording is announced again while its parts are being sent, then one worker sends it: 4 inserts, no look-up, each byte read from the bucket once', async () => {
+    await callStarted('rec-call-5', CASE_A);
+    const name = 'recordings/rec-call-5/rec-5.wav';
+    const requestsBefore = salesforce.requests().length;
+    const tokensBefore = salesforce.tokensIssued();
+    // The CRM answers the first two inserts when the test says: the second announcement arrives
+    // with the first part acknowledged and the second one on its way.
+    const answers: (() => void)[] = [];
+    salesforce.failNext(2, {
+      type: 'late',
+      until: () => new Promise<void>((resolve) => answers.push(resolve)),
+    });
+    const written = await writeRecording(name, 200 * MB, 5);
+    await until('the first insert', async () => (answers.length === 1 ? true : undefined));
+    answers[0]!();
+    const acknowledged = await until('the first part acknowledged', async () => {
+      const p = await planOf(written.planId);
+      return p?.parts[0]!.uploaded ? p : undefined;
+    });
+    expect(acknowledged.status).toBe('uploading');
+
+    const recording = { id: 'rec-5', bucket: BUCKET, object: name, generation: written.generation };
+    await platformEvent({ sessionId: 'rec-call-5', type: 'recording.available', recording });
+    // Its task came and went without sending anything: another worker has the recording.
+    const secondTask = await until('the second task answered', async () => {
+      const found = tasks.attempts(`part-${written.planId}-r0-p1`);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(secondTask.map((a) => a.status)).toEqual([200]);
+    await until('the second insert', async () => (answers.length === 2 ? true : undefined));
+    answers[1]!();
+
+    const plan = await planWithStatus(written.planId, 'deleted');
+    expect(filesOf(written.planId).map((f) => f.Checksum)).toEqual(written.partMd5Hex);
+    const requests = salesforce.requests().slice(requestsBefore);
+    const inserts = requests.filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/sobjects/ContentVersion'),
+    );
+    expect(inserts).toHaveLength(4);
+    expect(requests.filter((r) => r.path.endsWith('/query'))).toEqual([]);
+    expect(storage.bytesServed(BUCKET, name)).toBe(200 * MB);
+    // The worker logged in for an earlier recording, or for this one, once.
+    const logins = salesforce.tokensIssued() - tokensBefore;
+    expect(logins).toBeLessThanOrEqual(1);
+    expect(plan.crmCalls).toEqual({ logins, lookups: 0, inserts: 4 });
+    expect(plan.worker).toBeNull();
+    const ignored = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.planId === written.planId && e.event === 'recording_task_ignored');
+    expect(ignored.map((e) => e.why)).toEqual(['another_worker']);
+
+    // The CRM admin sees what the upload cost of the org's API allowance.
+    const summary = await fetch(`${urls.api}/v1/recordings/${written.planId}`, {
+      headers: { authorization: `Bearer ${tokens.admin}` },
+    });
+    expect(((await summary.json()) as any).crmCalls).toEqual({ logins, lookups: 0, inserts: 4 });
+  }, 180_000);
+
   it('when the platform announces a recording twice and the bucket announces it too, then it is planned once and uploaded once', async () => {
     await callStarted('rec-call-2', CASE_A);
     const name = 'platform-named/call-2-recording.wav';

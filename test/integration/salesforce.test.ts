@@ -75,6 +75,8 @@ async function partsOf(
       crmRecordId: CASE_ID,
       fileName: `${recordingId}.wav`,
       sizeBytes: end - start,
+      // As the worker sends a part whose earlier send may have landed: looked up first.
+      mayBeThere: true,
       md5Base64,
       // A stream of its own for each upload of the part, as the worker makes one per attempt.
       get body() {
@@ -213,12 +215,14 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
       apiUsage: usageAfterFirst,
+      calls: { logins: 0, lookups: 1, inserts: 1 },
     });
     expect(again).toEqual({
       status: 'already_there',
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
       apiUsage: server.apiUsage(),
+      calls: { logins: 0, lookups: 1, inserts: 0 },
     });
     // Found there: its source is read once more, to be hashed.
     expect(sourceReads).toBe(2);
@@ -249,6 +253,7 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       contentVersionId: filesOf(part.recordingId)[0]!.Id,
       md5Base64: part.md5Base64,
       apiUsage: server.apiUsage(),
+      calls: { logins: 0, lookups: 1, inserts: 0 },
     });
     expect(filesOf(part.recordingId)).toHaveLength(1);
   });
@@ -263,6 +268,30 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
       contentVersionId: first.contentVersionId,
       md5Base64: part.md5Base64,
       apiUsage: server.apiUsage(),
+      calls: { logins: 0, lookups: 2, inserts: 1 },
+    });
+    expect(filesOf(part.recordingId)).toHaveLength(1);
+  });
+
+  it('when no earlier send of a part may have landed, then it goes in one request, and a repeat is still refused by its key and found there', async () => {
+    const fresh = new SalesforceCrm(configFor(), systemClock);
+    const part = await onePart(256 * 1024, { mayBeThere: false });
+    const before = server.requests().length;
+
+    const first = await fresh.uploadPart(part);
+    const requests = server.requests().slice(before);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /services/oauth2/token',
+      'POST /services/data/v62.0/sobjects/ContentVersion',
+    ]);
+    expect(first).toMatchObject({ status: 'uploaded', calls: { logins: 1, lookups: 0, inserts: 1 } });
+
+    // The plan was wrong (the part had landed): the unique key refuses it, the look-up confirms it.
+    const again = await fresh.uploadPart(part);
+    expect(again).toMatchObject({
+      status: 'already_there',
+      contentVersionId: first.contentVersionId,
+      calls: { logins: 0, lookups: 1, inserts: 1 },
     });
     expect(filesOf(part.recordingId)).toHaveLength(1);
   });
@@ -322,12 +351,17 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
   it('when the session has expired, then the token is refreshed once and the upload succeeds (look-up through jsforce, upload on its own)', async () => {
     const tokens = server.tokensIssued();
     server.failNext(1, { type: 'expired' }, 'query');
-    expect((await crm.uploadPart(await onePart())).status).toBe('uploaded');
+    const afterLookupRefresh = await crm.uploadPart(await onePart());
+    expect(afterLookupRefresh.status).toBe('uploaded');
+    expect(afterLookupRefresh.calls).toEqual({ logins: 1, lookups: 2, inserts: 1 });
     expect(server.tokensIssued()).toBe(tokens + 1);
 
     server.failNext(1, { type: 'expired' }, 'upload');
     const part = await onePart(2 * MiB);
-    expect((await crm.uploadPart(part)).status).toBe('uploaded');
+    const refreshed = await crm.uploadPart(part);
+    expect(refreshed.status).toBe('uploaded');
+    // The refresh is a login the upload needed; the refused insert is a request of its own.
+    expect(refreshed.calls).toEqual({ logins: 1, lookups: 1, inserts: 2 });
     expect(server.tokensIssued()).toBe(tokens + 2);
     expect(filesOf(part.recordingId)).toHaveLength(1);
     expect(filesOf(part.recordingId)[0]!.Checksum).toBe(hexOf(part.md5Base64));

@@ -20,6 +20,10 @@ import {
   withSession,
   crmRecordCheckAt,
   isFinished,
+  CLAIM_MS,
+  mayBeInCrm,
+  withClaim,
+  withoutClaim,
   type RecordingPlan,
 } from '../../functions/src/domain/recordings/plan.js';
 
@@ -44,6 +48,8 @@ function plan(sizeBytes: number, overrides: Partial<Parameters<typeof newPlan>[0
 }
 
 const at = (ms: number) => new Date(CREATED.getTime() + ms);
+/** The delivery of an upload task that the steps below are decided for. */
+const ME = { task: 'r0-p0', attempt: 'attempt-me' };
 const uploaded = { contentVersionId: '068000000000001AAA', outcome: 'uploaded' as const, md5Base64: MD5 };
 
 describe('parts of 50 MB (10^6 bytes)', () => {
@@ -120,7 +126,7 @@ describe('a new plan', () => {
     expect(p.parts).toEqual([]);
     expect(p.deletedAt).toBe(p.plannedAt);
     expect(isFinished(p)).toBe(true);
-    expect(stepForPartTask(p, 0, 0, at(DAY))).toEqual({ do: 'nothing', why: 'finished' });
+    expect(stepForPartTask(p, 0, 0, at(DAY), ME)).toEqual({ do: 'nothing', why: 'finished' });
     expect(stepForPurgeTask(p, at(7 * DAY))).toEqual({ do: 'nothing', why: 'finished' });
     expect(withPurged(p, 'deadline', at(7 * DAY))).toBeUndefined();
     expect(withDeleted(p, at(DAY))).toBeUndefined();
@@ -157,38 +163,41 @@ describe('what an upload task does', () => {
   const day = at(DAY);
 
   it('when it is the next part, then it uploads that part', () => {
-    expect(stepForPartTask(p, 0, 0, day)).toEqual({ do: 'upload', part: p.parts[0] });
+    expect(stepForPartTask(p, 0, 0, day, ME)).toEqual({ do: 'upload', part: p.parts[0] });
   });
 
   it('when its part is already acknowledged (a repeat), then it only asks for the next part', () => {
     const after = withPartUploaded(p, 0, uploaded, day)!;
-    expect(stepForPartTask(after, 0, 0, day)).toEqual({ do: 'ask_next', partIndex: 1 });
-    expect(stepForPartTask(after, 0, 1, day)).toEqual({ do: 'upload', part: after.parts[1] });
+    expect(stepForPartTask(after, 0, 0, day, ME)).toEqual({ do: 'ask_next', partIndex: 1 });
+    expect(stepForPartTask(after, 0, 1, day, ME)).toEqual({ do: 'upload', part: after.parts[1] });
   });
 
   it('when it is ahead of the next part, then it does nothing: parts go in order', () => {
-    expect(stepForPartTask(p, 0, 2, day)).toEqual({ do: 'nothing', why: 'out_of_order' });
+    expect(stepForPartTask(p, 0, 2, day, ME)).toEqual({ do: 'nothing', why: 'out_of_order' });
   });
 
   it('when the CRM record is not known yet, then it looks for it before uploading', () => {
     const unlinked = plan(10, { crm: null });
-    expect(stepForPartTask(unlinked, 0, 0, day)).toEqual({ do: 'find_crm_record', part: unlinked.parts[0] });
+    expect(stepForPartTask(unlinked, 0, 0, day, ME)).toEqual({
+      do: 'find_crm_record',
+      part: unlinked.parts[0],
+    });
     const linked = withCrmRecord(unlinked, { system: 'salesforce', recordId: '500000000000002AAA' }, day)!;
-    expect(stepForPartTask(linked, 0, 0, day).do).toBe('upload');
+    expect(stepForPartTask(linked, 0, 0, day, ME).do).toBe('upload');
     expect(withCrmRecord(linked, { system: 'salesforce', recordId: 'x' }, day)).toBeUndefined();
   });
 
   it('when the purge time has come, then it purges instead of uploading', () => {
-    expect(stepForPartTask(p, 0, 0, at(6 * DAY))).toEqual({ do: 'purge', reason: 'deadline' });
-    expect(stepForPartTask(p, 0, 0, at(6 * DAY - 1)).do).toBe('upload');
+    expect(stepForPartTask(p, 0, 0, at(6 * DAY), ME)).toEqual({ do: 'purge', reason: 'deadline' });
+    expect(stepForPartTask(p, 0, 0, at(6 * DAY - 1), ME).do).toBe('upload');
   });
 
   it('when every part is acknowledged, then it deletes, even past the purge time', () => {
     let done = p;
     for (const part of p.parts) done = withPartUploaded(done, part.index, uploaded, day)!;
     expect(done.status).toBe('uploaded');
-    expect(stepForPartTask(done, 0, 2, day)).toEqual({ do: 'delete' });
-    expect(stepForPartTask(done, 0, 0, at(8 * DAY))).toEqual({ do: 'delete' });
+    expect(stepForPartTask(done, 0, 2, day, ME)).toEqual({ do: 'delete' });
+    expect(stepForPartTask(done, 0, 0, at(8 * DAY), ME)).toEqual({ do: 'delete' });
     expect(stepForPurgeTask(done, at(6 * DAY))).toEqual({ do: 'delete' });
     expect(withPurged(done, 'deadline', at(6 * DAY))?.status).toBe('deleted');
   });
@@ -202,11 +211,11 @@ describe('what an upload task does', () => {
     )!;
     expect(failedPlan.status).toBe('failed');
     expect(failedPlan.failure?.reason).toBe('entity_is_deleted');
-    expect(stepForPartTask(failedPlan, 0, 0, day)).toEqual({ do: 'nothing', why: 'failed' });
+    expect(stepForPartTask(failedPlan, 0, 0, day, ME)).toEqual({ do: 'nothing', why: 'failed' });
     const again = retried(failedPlan, day)!;
     expect(again.round).toBe(1);
-    expect(stepForPartTask(again, 0, 0, day)).toEqual({ do: 'nothing', why: 'stale_round' });
-    expect(stepForPartTask(again, 1, 0, day).do).toBe('upload');
+    expect(stepForPartTask(again, 0, 0, day, ME)).toEqual({ do: 'nothing', why: 'stale_round' });
+    expect(stepForPartTask(again, 1, 0, day, ME).do).toBe('upload');
     expect(retried(p, day)).toBeUndefined();
     expect(retried(failedPlan, at(6 * DAY))).toBeUndefined();
   });
@@ -282,7 +291,7 @@ describe('what an upload task does', () => {
       partsAcknowledged: 0,
       partCount: 3,
     });
-    expect(stepForPartTask(purged, 0, 0, at(6 * DAY))).toEqual({ do: 'nothing', why: 'finished' });
+    expect(stepForPartTask(purged, 0, 0, at(6 * DAY), ME)).toEqual({ do: 'nothing', why: 'finished' });
     expect(stepForPurgeTask(purged, at(7 * DAY))).toEqual({ do: 'nothing', why: 'finished' });
     expect(withPartUploaded(purged, 0, uploaded, day)).toBeUndefined();
     expect(withPurged(purged, 'deadline', day)).toBeUndefined();
@@ -324,6 +333,107 @@ describe('waiting for the call’s CRM record', () => {
   });
 });
 
+describe('one worker per recording', () => {
+  const p = plan(120 * MEGABYTE);
+  const day = at(DAY);
+  const other = { task: 'r0-p1', attempt: 'attempt-other' };
+  const retryOfMine = { task: 'r0-p0', attempt: 'attempt-retry' };
+  const calls = { logins: 1, lookups: 0, inserts: 1 };
+
+  it('when a worker claims the plan, then another task stops and a second delivery of the same task waits for the claim to lapse', () => {
+    const claimed = withClaim(p, ME, day)!;
+    expect(claimed.worker).toEqual({ ...ME, until: at(DAY + CLAIM_MS).toISOString() });
+    expect(stepForPartTask(claimed, 0, 1, day, other)).toEqual({ do: 'nothing', why: 'another_worker' });
+    // Checked before the part index: a retry of the holder's own task must not hand the plan on.
+    expect(stepForPartTask(claimed, 0, 0, at(DAY + 1000), retryOfMine)).toEqual({
+      do: 'wait_for_claim',
+      seconds: CLAIM_MS / 1000 - 1,
+    });
+    expect(withClaim(claimed, other, at(DAY + CLAIM_MS - 1))).toBeUndefined();
+    expect(stepForPartTask(claimed, 0, 0, day, ME)).toEqual({ do: 'upload', part: claimed.parts[0] });
+  });
+
+  it('when the claim lapses (its worker died), then the next delivery takes the plan over', () => {
+    const claimed = withClaim(p, ME, day)!;
+    const lapsed = at(DAY + CLAIM_MS);
+    expect(stepForPartTask(claimed, 0, 0, lapsed, retryOfMine).do).toBe('upload');
+    expect(withClaim(claimed, retryOfMine, lapsed)?.worker?.attempt).toBe('attempt-retry');
+  });
+
+  it('when a worker claims the plan, then its next part is marked in flight, and only another attempt looks it up', () => {
+    const claimed = withClaim(p, ME, day)!;
+    expect(claimed.parts.map((x) => x.inFlight?.attempt ?? null)).toEqual(['attempt-me', null, null]);
+    expect(mayBeInCrm(claimed.parts[0]!, ME)).toBe(false);
+    expect(mayBeInCrm(claimed.parts[0]!, retryOfMine)).toBe(true);
+    expect(mayBeInCrm(p.parts[0]!, retryOfMine)).toBe(false);
+    // A new claim keeps the earlier attempt's mark: the part may be in the CRM whoever sends it.
+    const takenOver = withClaim(claimed, retryOfMine, at(DAY + CLAIM_MS))!;
+    expect(mayBeInCrm(takenOver.parts[0]!, retryOfMine)).toBe(true);
+  });
+
+  it('when a part is acknowledged, then the claim is renewed, the next part marked in flight and the CRM calls added, in one change', () => {
+    const claimed = withClaim(p, ME, day)!;
+    const later = at(DAY + 60_000);
+    const after = withPartUploaded(claimed, 0, { ...uploaded, calls }, later, { me: ME, sendingNext: 1 })!;
+    expect(after.worker?.until).toBe(at(DAY + 60_000 + CLAIM_MS).toISOString());
+    expect(after.parts.map((x) => [!!x.uploaded, x.inFlight?.attempt ?? null])).toEqual([
+      [true, null],
+      [false, 'attempt-me'],
+      [false, null],
+    ]);
+    expect(after.crmCalls).toEqual(calls);
+    const second = withPartUploaded(after, 1, { ...uploaded, calls: { ...calls, logins: 0 } }, later, {
+      me: ME,
+      release: true,
+    })!;
+    expect(second.crmCalls).toEqual({ logins: 1, lookups: 0, inserts: 2 });
+    // Handing the rest to a new task: the claim goes with the acknowledgement.
+    expect(second.worker).toBeNull();
+    expect(second.parts[2]!.inFlight).toBeNull();
+  });
+
+  it('when a part took longer than the claim and nobody took the plan meanwhile, then its worker keeps it', () => {
+    const claimed = withClaim(p, ME, day)!;
+    const late = at(DAY + 2 * CLAIM_MS);
+    const after = withPartUploaded(claimed, 0, { ...uploaded, calls }, late, { me: ME, sendingNext: 1 })!;
+    expect(after.worker).toEqual({ ...ME, until: at(DAY + 3 * CLAIM_MS).toISOString() });
+    expect(after.parts[1]!.inFlight?.attempt).toBe('attempt-me');
+  });
+
+  it('when the last part is acknowledged, then the claim goes with it', () => {
+    let done = withClaim(plan(10), ME, day)!;
+    done = withPartUploaded(done, 0, { ...uploaded, calls }, day, { me: ME })!;
+    expect([done.status, done.worker]).toEqual(['uploaded', null]);
+  });
+
+  it('when a worker that lost its claim reports a part, then the part is recorded and the new holder keeps the plan', () => {
+    const claimed = withClaim(p, ME, day)!;
+    const takenOver = withClaim(claimed, other, at(DAY + CLAIM_MS))!;
+    const late = withPartUploaded(takenOver, 0, { ...uploaded, calls }, at(DAY + CLAIM_MS), {
+      me: ME,
+      sendingNext: 1,
+    })!;
+    expect(late.parts[0]!.uploaded).not.toBeNull();
+    expect(late.worker?.attempt).toBe('attempt-other');
+    expect(late.parts[1]!.inFlight).toBeNull();
+    // A repeat of the acknowledgement by someone without the claim changes nothing, calls included.
+    expect(withPartUploaded(late, 0, { ...uploaded, calls }, day, { me: ME })).toBeUndefined();
+  });
+
+  it('when a worker lets go, then only its own claim goes; an admin retry clears any', () => {
+    const claimed = withClaim(p, ME, day)!;
+    expect(withoutClaim(claimed, other, day)).toBeUndefined();
+    expect(withoutClaim(claimed, ME, day)?.worker).toBeNull();
+    const failedPlan = withFailedAttempt(
+      claimed,
+      { partIndex: 0, kind: 'permanent', reason: 'x' },
+      'permanent',
+      day,
+    )!;
+    expect(retried(failedPlan, day)?.worker).toBeNull();
+  });
+});
+
 describe('the purge task', () => {
   it('when delivered early, then it comes back at the purge time, at least a minute on, at a whole second; when due, it purges', () => {
     const p = plan(10);
@@ -361,7 +471,7 @@ describe('any delivery order of upload tasks', () => {
           // Deliver any asked-for task, or a random stale one; then drain the asked ones in order.
           for (const d of [...deliveries, ...Array.from({ length: partCount + 1 }, (_, i) => i)]) {
             const index = asked.has(d) ? d : Math.min(d, partCount);
-            const step = stepForPartTask(p, 0, index, at(DAY));
+            const step = stepForPartTask(p, 0, index, at(DAY), ME);
             if (step.do === 'upload') {
               sent.push(step.part.index);
               p = withPartUploaded(p, step.part.index, uploaded, at(DAY))!;

@@ -1,5 +1,5 @@
 import { AppError, dependencyFailureStatus } from '../domain/errors.js';
-import type { FailureCourse } from '../domain/recordings/plan.js';
+import type { CrmCalls, FailureCourse } from '../domain/recordings/plan.js';
 
 /**
  * The CRM side of the recordings pipeline (REC-1, REC-2, REC-5, REC-6): attach one part of a call
@@ -19,6 +19,12 @@ export interface RecordingPart {
   fileName: string;
   /** Exact byte length of this part. */
   sizeBytes: number;
+  /**
+   * An earlier attempt's outcome is unknown (it may have landed): the CRM is asked for the part
+   * before it is sent. Otherwise it is sent at once, one request, and a repeat is still refused by
+   * the part's unique key.
+   */
+  mayBeThere: boolean;
   /**
    * This part's bytes, streamed (never buffered whole) and read once: sent to the CRM and hashed on
    * the way, or, when the CRM already holds a file under this part's key that nobody recorded (an
@@ -48,6 +54,8 @@ export type UploadOutcome = {
   md5Base64: string;
   /** The org's API usage after this upload, from the CRM's last answer to it; absent when none said. */
   apiUsage?: ApiUsage;
+  /** The CRM API requests this upload made (a login it needed included). */
+  calls: CrmCalls;
 };
 
 /**

@@ -97,19 +97,28 @@ export interface RecordingTasks {
 /** The outcome of `RecordingPlans.create`. */
 export type PlanCreation = { created: true; plan: RecordingPlan } | { created: false; plan: RecordingPlan };
 
+/**
+ * The outcome of `RecordingPlans.update`: whether the caller's change is what was written, and the
+ * plan as stored afterwards (the caller's, or, when its change did not apply, the one it read last).
+ */
+export interface PlanUpdate {
+  written: boolean;
+  plan: RecordingPlan;
+}
+
 export interface RecordingPlans {
   /** Stores a new plan, unless one with its id exists: then that one is returned (plan once). */
   create(plan: RecordingPlan): Promise<PlanCreation>;
   get(planId: string): Promise<RecordingPlan | undefined>;
   /**
    * Reads the plan, lets `change` decide, and writes what it returns, atomically: when another writer
-   * got there first, `change` runs again on the newer plan. Returning undefined writes nothing.
-   * Resolves to the plan as stored afterwards (undefined when there is no plan).
+   * got there first, `change` runs again on the newer plan. Returning undefined writes nothing
+   * (`written: false`). Undefined when there is no plan.
    */
   update(
     planId: string,
     change: (plan: RecordingPlan) => RecordingPlan | undefined,
-  ): Promise<RecordingPlan | undefined>;
+  ): Promise<PlanUpdate | undefined>;
   /** The most recently changed plans in that status, newest first (for the CRM admin). */
   withStatus(status: RecordingPlan['status'], limit: number): Promise<RecordingPlan[]>;
   /** Plans not yet finished (neither deleted nor purged) whose purge time is at or before `now`. */

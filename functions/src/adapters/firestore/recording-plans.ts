@@ -1,6 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { RecordingPlan } from '../../domain/recordings/plan.js';
-import type { PlanCreation, RecordingPlans } from '../../ports/recordings.js';
+import type { PlanCreation, PlanUpdate, RecordingPlans } from '../../ports/recordings.js';
 import { GrpcCode, grpcCodeOf } from '../grpc-codes.js';
 import { retryLostRaces } from './optimistic-retry.js';
 
@@ -40,16 +40,16 @@ export class FirestoreRecordingPlans implements RecordingPlans {
   async update(
     planId: string,
     change: (plan: RecordingPlan) => RecordingPlan | undefined,
-  ): Promise<RecordingPlan | undefined> {
+  ): Promise<PlanUpdate | undefined> {
     return retryLostRaces(async () => {
       const snapshot = await this.ref(planId).get();
       if (!snapshot.exists) return undefined;
       const current = snapshot.data() as RecordingPlan;
       const next = change(current);
-      if (!next) return current;
+      if (!next) return { written: false, plan: current };
       // Every field of the plan is given, so update() replaces the whole document's content.
       await this.ref(planId).update({ ...next }, { lastUpdateTime: snapshot.updateTime! });
-      return next;
+      return { written: true, plan: next };
     }, RETRIES);
   }
 

@@ -2,6 +2,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Connection, HttpRequestOptions, TokenResponse } from 'jsforce';
+import type { CrmCalls } from '../../domain/recordings/plan.js';
 import type { Clock } from '../../ports/clock.js';
 import {
   CrmError,
@@ -30,9 +31,10 @@ import { sendMultipart } from './multipart-upload.js';
  * through jsforce; the file itself as a hand-built multipart/form-data stream (see multipart-upload.ts).
  *
  * At most once (REC-6): every part carries `Recording_Part_Key__c = "<recordingId>:<partIndex>"`, an
- * External ID + Unique text field on ContentVersion (to be created in the org). A part is looked up
- * before it is sent; one found there, or a repeat that slips through and is refused by Salesforce as
- * DUPLICATE_VALUE, is confirmed by its `Checksum` (the hex MD5 of the file) against the source's.
+ * External ID + Unique text field on ContentVersion (to be created in the org). A part that may have
+ * landed (the caller says so) is looked up before it is sent; one found there, or a repeat refused by
+ * Salesforce as DUPLICATE_VALUE, is confirmed by its `Checksum` (the hex MD5 of the file) against
+ * the source's. Each upload counts the API requests it made, a login included, in its outcome.
  */
 export interface SalesforceConfig {
   /** `https://login.salesforce.com`, `https://test.salesforce.com` or a My Domain URL; also the JWT `aud`. */
@@ -121,7 +123,12 @@ export interface UploadSeen {
   usage?: ApiUsage;
   /** The MD5 of the bytes sent, base64, once a send got to the end of the part. */
   sentMd5Base64?: string;
+  /** The API requests made for it so far. */
+  calls: CrmCalls;
 }
+
+/** A file attached, before the upload's own figures (API usage and calls) are added. */
+export type Attached = Omit<UploadOutcome, 'calls' | 'apiUsage'>;
 
 /** A file as the CRM holds it. */
 export interface StoredPart {
@@ -153,6 +160,8 @@ export class SalesforceCrm implements CrmClient {
   private lastRefreshAt = 0;
   private refreshesSinceAccepted = 0;
   private lastRefreshFailure: CrmError | undefined;
+  /** Token requests jsforce asked for on a 401 (counted for the upload whose request it was). */
+  private refreshesForJsforce = 0;
 
   constructor(
     private readonly config: SalesforceConfig,
@@ -166,14 +175,14 @@ export class SalesforceCrm implements CrmClient {
 
   async uploadPart(part: RecordingPart): Promise<UploadOutcome> {
     checkPart(part);
-    const seen: UploadSeen = {};
+    const seen: UploadSeen = { calls: { logins: 0, lookups: 0, inserts: 0 } };
     const outcome = await this.attach(part, seen);
-    return seen.usage ? { ...outcome, apiUsage: seen.usage } : outcome;
+    return { ...outcome, ...(seen.usage ? { apiUsage: seen.usage } : {}), calls: seen.calls };
   }
 
-  private async attach(part: RecordingPart, seen: UploadSeen): Promise<UploadOutcome> {
+  private async attach(part: RecordingPart, seen: UploadSeen): Promise<Attached> {
     const key = partKey(part.recordingId, part.partIndex);
-    const stored = await this.lookup(key, seen);
+    const stored = part.mayBeThere ? await this.lookup(key, seen) : undefined;
     if (stored) return sameChecksum(stored, await md5Of(part.body));
     try {
       return await this.insert(part, key, seen);
@@ -198,12 +207,18 @@ export class SalesforceCrm implements CrmClient {
     );
   }
 
-  /** jsforce is heavy: loaded, and the session opened, on the first call, not at cold start. */
-  private connect(): Promise<Connection> {
-    this.connection ??= this.login().catch((error: unknown) => {
-      this.connection = undefined;
-      throw error;
-    });
+  /**
+   * jsforce is heavy: loaded, and the session opened, on the first call, not at cold start. The
+   * login counts for the upload that asked first.
+   */
+  private connect(seen?: UploadSeen): Promise<Connection> {
+    if (!this.connection) {
+      if (seen) seen.calls.logins += 1;
+      this.connection = this.login().catch((error: unknown) => {
+        this.connection = undefined;
+        throw error;
+      });
+    }
     return this.connection;
   }
 
@@ -216,6 +231,7 @@ export class SalesforceCrm implements CrmClient {
       logLevel: 'NONE',
       // jsforce calls this on a 401 and replays the request once the callback has a new token.
       refreshFn: (c, callback) => {
+        if (!this.renewal) this.refreshesForJsforce += 1;
         this.renewShared(c).then(
           (res) => callback(undefined, res.access_token, res),
           (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
@@ -267,8 +283,9 @@ export class SalesforceCrm implements CrmClient {
   }
 
   /** Our own upload got a 401 for a request sent at `sentAt`: refresh unless someone already did. */
-  private async refreshAfter(conn: Connection, sentAt: number): Promise<void> {
+  private async refreshAfter(conn: Connection, sentAt: number, seen: UploadSeen): Promise<void> {
     if (!this.renewal && this.lastRefreshAt > sentAt) return;
+    if (!this.renewal) seen.calls.logins += 1;
     await this.renewShared(conn);
   }
 
@@ -309,7 +326,8 @@ export class SalesforceCrm implements CrmClient {
     body?: unknown,
     seen?: UploadSeen,
   ): Promise<T> {
-    const conn = await this.connect();
+    const conn = await this.connect(seen);
+    const refreshesBefore = this.refreshesForJsforce;
     const options: HttpRequestOptions = { timeout: this.timeoutMs, retry: { maxRetries: 0 } };
     try {
       const result = await conn.request<T>(
@@ -330,6 +348,12 @@ export class SalesforceCrm implements CrmClient {
         this.accepted();
       throw failure;
     } finally {
+      // jsforce sends the refused request again after its refresh: a login and one more request.
+      const refreshes = this.refreshesForJsforce - refreshesBefore;
+      if (seen) {
+        seen.calls.logins += refreshes;
+        seen.calls.lookups += refreshes;
+      }
       const usage = seen && conn.limitInfo?.apiUsage;
       if (seen && usage) seen.usage = { used: usage.used, max: usage.limit };
     }
@@ -340,6 +364,7 @@ export class SalesforceCrm implements CrmClient {
   /** The file stored under `key` (the unique key field), for recordings' parts and voicemails alike. */
   async lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined> {
     const soql = `SELECT Id, Checksum FROM ContentVersion WHERE ${PART_KEY_FIELD} = '${escapeSoqlString(key)}'`;
+    seen.calls.lookups += 1;
     const result = await this.request<QueryResult>(
       'GET',
       `/query?q=${encodeURIComponent(soql)}`,
@@ -356,7 +381,7 @@ export class SalesforceCrm implements CrmClient {
 
   // --- insert ----------------------------------------------------------------------------------
 
-  private insert(part: RecordingPart, key: string, seen: UploadSeen): Promise<UploadOutcome> {
+  private insert(part: RecordingPart, key: string, seen: UploadSeen): Promise<Attached> {
     return this.insertFile(
       {
         entityContent: {
@@ -378,8 +403,8 @@ export class SalesforceCrm implements CrmClient {
    * One ContentVersion insert on the shared session, for recordings' parts and the CRM's other files
    * (voicemails): streamed, hashed on the way, sent again once after a session refresh.
    */
-  async insertFile(file: FileInsert, seen: UploadSeen, refreshed = false): Promise<UploadOutcome> {
-    const conn = await this.connect();
+  async insertFile(file: FileInsert, seen: UploadSeen, refreshed = false): Promise<Attached> {
+    const conn = await this.connect(seen);
     const token = conn.accessToken;
     if (!token) throw permanent('no_session');
     const url = new URL(
@@ -387,6 +412,7 @@ export class SalesforceCrm implements CrmClient {
       conn.instanceUrl,
     );
     const sentAt = this.nowMs();
+    seen.calls.inserts += 1;
     const answer = await sendMultipart({
       url,
       accessToken: token,
@@ -404,7 +430,7 @@ export class SalesforceCrm implements CrmClient {
 
     if (answer.status === 401 && !refreshed) {
       try {
-        await this.refreshAfter(conn, sentAt);
+        await this.refreshAfter(conn, sentAt, seen);
       } catch (error) {
         throw this.crmFailure(error);
       }
@@ -453,7 +479,7 @@ export async function md5Of(bytes: AsyncIterable<Uint8Array>): Promise<string> {
   return md5.digest('base64');
 }
 
-export function sameChecksum(stored: StoredPart, md5Base64: string): UploadOutcome {
+export function sameChecksum(stored: StoredPart, md5Base64: string): Attached {
   if (!MD5_BASE64.test(md5Base64) || stored.md5Base64 !== md5Base64) throw permanent('checksum_mismatch');
   return { status: 'already_there', contentVersionId: stored.contentVersionId, md5Base64 };
 }

@@ -5,6 +5,7 @@ import {
   PART_KEY_FIELD,
   md5Of,
   sameChecksum,
+  type Attached,
   type FileInsert,
   type StoredPart,
   type UploadSeen,
@@ -22,7 +23,7 @@ import {
  * is refused as DUPLICATE_VALUE and confirmed the same way.
  */
 export interface SalesforceFiles {
-  insertFile(file: FileInsert, seen: UploadSeen): Promise<UploadOutcome>;
+  insertFile(file: FileInsert, seen: UploadSeen): Promise<Attached>;
   lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined>;
 }
 
@@ -51,12 +52,12 @@ export class SalesforceVoicemailCrm implements VoicemailCrm {
   async attachVoicemail(file: VoicemailFile): Promise<UploadOutcome> {
     checkFile(file);
     const key = voicemailKey(file.voicemailId);
-    const seen: UploadSeen = {};
+    const seen: UploadSeen = { calls: { logins: 0, lookups: 0, inserts: 0 } };
     const outcome = await this.attach(file, key, seen);
-    return seen.usage ? { ...outcome, apiUsage: seen.usage } : outcome;
+    return { ...outcome, ...(seen.usage ? { apiUsage: seen.usage } : {}), calls: seen.calls };
   }
 
-  private async attach(file: VoicemailFile, key: string, seen: UploadSeen): Promise<UploadOutcome> {
+  private async attach(file: VoicemailFile, key: string, seen: UploadSeen): Promise<Attached> {
     if (file.lookFirst) {
       const stored = await this.salesforce.lookup(key, seen);
       if (stored) return sameChecksum(stored, await md5Of(file.body));

@@ -1,6 +1,7 @@
 import type { Actor } from '../../domain/access/permissions.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import {
+  NO_CRM_CALLS,
   retried,
   partsAcknowledged,
   type AttemptFailure,
@@ -26,6 +27,8 @@ export function recordingSummary(plan: RecordingPlan) {
       contentVersionId: p.uploaded?.contentVersionId ?? null,
     })),
     partsAcknowledged: partsAcknowledged(plan),
+    // What the upload cost of the org's daily API allowance (none counted on plans made before).
+    crmCalls: plan.crmCalls ?? NO_CRM_CALLS,
     objectCreatedAt: plan.objectCreatedAt,
     purgeAt: plan.purgeAt,
     deadline: plan.deadline,
@@ -78,10 +81,9 @@ export async function retryRecording(deps: RecordingPipelineDeps, actor: Actor, 
         : `Only a failed upload can be retried; this one is ${plan.status}.`,
     );
   const updated = await deps.plans.update(planId, (p) => retried(p, now));
-  if (!updated || updated.status !== 'uploading')
-    throw conflict('recording_changed', 'The recording changed meanwhile; look again.');
-  await askForTasks(deps, updated);
-  return recordingSummary(updated);
+  if (!updated?.written) throw conflict('recording_changed', 'The recording changed meanwhile; look again.');
+  await askForTasks(deps, updated.plan);
+  return recordingSummary(updated.plan);
 }
 
 /** Which failed uploads a bulk retry takes; every field given must match. */
@@ -121,17 +123,12 @@ export async function retryFailedRecordings(
       skipped.push({ id: plan.id, reason: 'past_purge_time' });
       continue;
     }
-    let retriedNow = false;
-    const updated = await deps.plans.update(plan.id, (p) => {
-      const next = retried(p, now);
-      retriedNow = next !== undefined;
-      return next;
-    });
-    if (!updated || !retriedNow) {
+    const updated = await deps.plans.update(plan.id, (p) => retried(p, now));
+    if (!updated?.written) {
       skipped.push({ id: plan.id, reason: 'recording_changed' });
       continue;
     }
-    await askForTasks(deps, updated);
+    await askForTasks(deps, updated.plan);
     retriedIds.push(plan.id);
   }
   return {

@@ -49,7 +49,7 @@ export async function planRecording(
   const known = { sessionId: a.sessionId ?? null, recordingId: a.recordingId ?? null };
   const planId = planIdFor({ bucket: a.bucket, name: a.name, generation });
   // One read: a repeat finds the plan, and fills in what this announcement knows and it did not.
-  const existing = await deps.plans.update(planId, (p) => withSession(p, known, deps.clock.now()));
+  const existing = (await deps.plans.update(planId, (p) => withSession(p, known, deps.clock.now())))?.plan;
   if (existing) {
     await deleteIfEmpty(deps, existing);
     await askForTasks(deps, existing);

@@ -1,7 +1,12 @@
 import {
   crmRecordCheckAt,
+  holdsClaim,
+  mayBeInCrm,
   nextPartIndex,
   stepForPartTask,
+  taskNameOf,
+  withClaim,
+  withoutClaim,
   stepForPurgeTask,
   withCrmRecord,
   withDeleted,
@@ -12,9 +17,10 @@ import {
   type PlannedPart,
   type PurgeReason,
   type RecordingPlan,
+  type TaskAttempt,
 } from '../../domain/recordings/plan.js';
 import { logs } from '../../log.js';
-import { CrmError } from '../../ports/crm.js';
+import { CrmError, type UploadOutcome } from '../../ports/crm.js';
 import { ObjectGenerationGone } from '../../ports/recordings.js';
 import { DONE, type RecordingPipelineDeps, type RecordingsDeps, type TaskAnswer } from './deps.js';
 
@@ -33,54 +39,76 @@ export const CONTINUE_FOR_MS = 5 * 60_000;
 
 /**
  * One upload task: upload the part if it is the next one, in order (REC-5), then go on to the next
- * part in the same task once this one's acknowledgement is written, or delete the recording once the
- * CRM has every part (REC-1). Going on in the same task saves a queue hand-off per part; after
- * CONTINUE_FOR_MS the next part gets a task of its own.
+ * part in the same task, or delete the recording once the CRM has every part (REC-1). Going on in
+ * the same task saves a queue hand-off per part; after CONTINUE_FOR_MS the next part gets a task of
+ * its own.
  *
- * Safe to run twice or late: a part the CRM acknowledged is not sent again, and the CRM adapter
- * finds a part that landed without our knowing (a crash between its answer and our write) instead of
- * sending it again (REC-6). Of two tasks that upload the same part at once, only the one whose write
- * records the acknowledgement goes on.
+ * One worker per recording: the task claims the plan before it sends anything, and a task that
+ * finds another's claim stops without reading a byte (a late announcement's task, a redelivery).
+ * The claim is renewed with each acknowledgement and lapses after CLAIM_MS, so the plan of a worker
+ * that died is taken over by its task's retry.
+ *
+ * Safe to run twice or late: a part the CRM acknowledged is not sent again, and a part whose send
+ * was cut short (the plan marks it in flight) is looked up in the CRM before it is sent again
+ * (REC-6). The next part starts streaming while the previous one's acknowledgement is written, and
+ * is only acknowledged after it.
  */
 export async function runPartTask(deps: RecordingsDeps, task: PartTask): Promise<TaskAnswer> {
   const startedAt = deps.clock.now().getTime();
+  const me: TaskAttempt = { task: taskNameOf(task.round, task.partIndex), attempt: crypto.randomUUID() };
   let plan = await deps.plans.get(task.planId);
   if (!plan) return ignored(task.planId, 'unknown_plan');
-  let partIndex = task.partIndex;
-  for (;;) {
-    const step = stepForPartTask(plan, task.round, partIndex, deps.clock.now());
-    switch (step.do) {
-      case 'nothing':
-        return ignored(plan.id, step.why);
-      case 'purge':
-        return purge(deps, plan, step.reason);
-      case 'delete':
-        return deleteUploaded(deps, plan);
-      case 'ask_next':
-        await deps.tasks.enqueuePartUpload(plan.id, plan.round, step.partIndex);
-        return DONE;
-      case 'find_crm_record':
-      case 'upload': {
-        if (step.do === 'find_crm_record') {
+  const latest = { plan };
+  try {
+    let partIndex = task.partIndex;
+    for (;;) {
+      const step = stepForPartTask(plan, task.round, partIndex, deps.clock.now(), me);
+      switch (step.do) {
+        case 'nothing':
+          return ignored(plan.id, step.why);
+        case 'wait_for_claim':
+          logs.recordingTaskIgnored({ planId: plan.id, why: 'claimed_by_another_delivery' });
+          return {
+            outcome: 'retry',
+            slowDown: false,
+            retryAfterSeconds: step.seconds,
+            reason: 'claimed_by_another_delivery',
+          };
+        case 'purge':
+          return await purge(deps, plan, step.reason);
+        case 'delete':
+          return await deleteUploaded(deps, plan);
+        case 'ask_next':
+          await deps.tasks.enqueuePartUpload(plan.id, plan.round, step.partIndex);
+          return DONE;
+        case 'find_crm_record': {
           const found = await findCrmRecord(deps, plan);
           if ('outcome' in found) return found;
-          plan = found;
-        }
-        const result = await upload(deps, plan, step.part);
-        if ('outcome' in result) return result;
-        const after = result.acknowledged;
-        if (after.status !== 'uploading') {
-          plan = after;
+          plan = latest.plan = found;
           continue;
         }
-        partIndex = nextPartIndex(after);
-        if (deps.clock.now().getTime() - startedAt >= CONTINUE_FOR_MS) {
-          await deps.tasks.enqueuePartUpload(after.id, after.round, partIndex);
-          return DONE;
+        case 'upload': {
+          if (!holdsClaim(plan, me, deps.clock.now())) {
+            const claim = await deps.plans.update(plan.id, (p) => withClaim(p, me, deps.clock.now()));
+            if (!claim) return ignored(task.planId, 'unknown_plan');
+            plan = latest.plan = claim.plan;
+            // Not written: decide again on what is stored (another worker's claim, a plan moved on).
+            continue;
+          }
+          const sent = await sendParts(deps, plan, step.part, me, startedAt, latest);
+          if ('outcome' in sent) return sent;
+          plan = sent.plan;
+          partIndex = nextPartIndex(plan);
         }
-        plan = after;
       }
     }
+  } finally {
+    // Whatever ended the task (a failure answered, an error thrown), its retry, or any other task,
+    // may take the plan at once. Should this write fail too, the claim lapses.
+    if (holdsClaim(latest.plan, me, deps.clock.now()))
+      await deps.plans
+        .update(task.planId, (p) => withoutClaim(p, me, deps.clock.now()))
+        .catch(() => undefined);
   }
 }
 
@@ -104,70 +132,134 @@ export async function runPurgeTask(deps: RecordingsDeps, planId: string): Promis
   }
 }
 
-/** Sends one part; the plan once its acknowledgement is written, or what to tell the queue. */
-async function upload(
-  deps: RecordingsDeps,
-  plan: RecordingPlan,
-  part: PlannedPart,
-): Promise<TaskAnswer | { acknowledged: RecordingPlan }> {
+type Sent = { outcome: UploadOutcome } | { error: unknown };
+
+/** One part to the CRM; failures come back as values, so a send can run beside a write. */
+function send(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart, me: TaskAttempt): Promise<Sent> {
   const { bucket, name, generation } = plan.object;
   const range = { start: part.start, end: part.end };
-  let outcome;
   try {
-    outcome = await deps.crm().uploadPart({
-      recordingId: plan.id,
+    return deps
+      .crm()
+      .uploadPart({
+        recordingId: plan.id,
+        partIndex: part.index,
+        partCount: plan.parts.length,
+        crmRecordId: plan.crm!.recordId,
+        fileName: plan.fileName,
+        sizeBytes: part.sizeBytes,
+        mayBeThere: mayBeInCrm(part, me),
+        // The CRM adapter counts the bytes as they go and never completes an upload of another size;
+        // it hashes them too, and that MD5 goes on the plan. The read starts when the adapter reads.
+        body: deps.blobs.read(bucket, name, generation, range),
+        reread: () => deps.blobs.read(bucket, name, generation, range),
+      })
+      .then(
+        (outcome) => ({ outcome }),
+        (error: unknown) => ({ error }),
+      );
+  } catch (error) {
+    return Promise.resolve({ error });
+  }
+}
+
+/**
+ * Sends parts from `first` on, in order, while this worker holds the plan: each acknowledgement is
+ * written while the next part streams (its write also renews the claim and marks the next part in
+ * flight). Ends with the plan as stored once this worker stops (every part acknowledged, time to
+ * hand over, or the claim lost), or with what to tell the queue.
+ */
+async function sendParts(
+  deps: RecordingsDeps,
+  claimed: RecordingPlan,
+  first: PlannedPart,
+  me: TaskAttempt,
+  startedAt: number,
+  latest: { plan: RecordingPlan },
+): Promise<TaskAnswer | { plan: RecordingPlan }> {
+  let plan = claimed;
+  let part = first;
+  let sending = send(deps, plan, part, me);
+  for (;;) {
+    const sent = await sending;
+    if ('error' in sent) return failedSend(deps, plan, part, sent.error);
+    const { outcome } = sent;
+    const following = plan.parts[part.index + 1];
+    const handOver = deps.clock.now().getTime() - startedAt >= CONTINUE_FOR_MS;
+    const next = following && !handOver ? following : undefined;
+    // REC-5: the next part may reach the CRM now (this one is there), but is acknowledged after it.
+    const nextSending = next ? send(deps, plan, next, me) : undefined;
+    let acknowledged;
+    try {
+      acknowledged = await deps.plans.update(plan.id, (p) =>
+        withPartUploaded(
+          p,
+          part.index,
+          {
+            contentVersionId: outcome.contentVersionId,
+            outcome: outcome.status,
+            md5Base64: outcome.md5Base64,
+            calls: outcome.calls,
+          },
+          deps.clock.now(),
+          next ? { me, sendingNext: next.index } : { me, release: true },
+        ),
+      );
+    } catch (error) {
+      // The part after stays marked as it was: the next attempt looks it up if it may have landed.
+      await nextSending;
+      throw error;
+    }
+    // The org's API usage (Sforce-Limit-Info) goes with each part: the CRM admin sees the quota coming.
+    const usage = outcome.apiUsage;
+    logs.recordingPartUploaded({
+      planId: plan.id,
       partIndex: part.index,
       partCount: plan.parts.length,
-      crmRecordId: plan.crm!.recordId,
-      fileName: plan.fileName,
-      sizeBytes: part.sizeBytes,
-      // The CRM adapter counts the bytes as they go and never completes an upload of another size;
-      // it hashes them too, and that MD5 goes on the plan. The read starts when the adapter reads.
-      body: deps.blobs.read(bucket, name, generation, range),
-      reread: () => deps.blobs.read(bucket, name, generation, range),
+      outcome: outcome.status,
+      ...(usage ? { crmApiUsed: usage.used, crmApiMax: usage.max } : {}),
     });
-  } catch (error) {
-    if (error instanceof ObjectGenerationGone)
-      return failed(
-        deps,
-        plan,
-        { partIndex: part.index, kind: 'object_gone', reason: 'object_gone' },
-        'permanent',
-      );
-    if (error instanceof CrmError)
-      return failed(
-        deps,
-        plan,
-        { partIndex: part.index, kind: error.kind, reason: error.reason },
-        error.course,
-        error,
-      );
-    // Anything else (Storage briefly unavailable, say): the queue retries.
-    throw error;
+    if (!acknowledged) {
+      await nextSending;
+      return ignored(plan.id, 'unknown_plan');
+    }
+    plan = latest.plan = acknowledged.plan;
+    if (!next || !holdsClaim(plan, me, deps.clock.now())) {
+      // Lost to a worker that took over a lapsed claim: it owns what this send leaves (the key).
+      await nextSending;
+      if (plan.status !== 'uploading' || !next) {
+        if (plan.status === 'uploading' && handOver) {
+          await deps.tasks.enqueuePartUpload(plan.id, plan.round, nextPartIndex(plan));
+          return DONE;
+        }
+        return { plan };
+      }
+      return ignored(plan.id, 'another_worker');
+    }
+    part = next;
+    sending = nextSending!;
   }
-  const after = await deps.plans.update(plan.id, (p) =>
-    withPartUploaded(
-      p,
-      part.index,
-      {
-        contentVersionId: outcome.contentVersionId,
-        outcome: outcome.status,
-        md5Base64: outcome.md5Base64,
-      },
-      deps.clock.now(),
-    ),
-  );
-  // The org's API usage (Sforce-Limit-Info) goes with each part: the CRM admin sees the quota coming.
-  const usage = outcome.apiUsage;
-  logs.recordingPartUploaded({
-    planId: plan.id,
-    partIndex: part.index,
-    partCount: plan.parts.length,
-    outcome: outcome.status,
-    ...(usage ? { crmApiUsed: usage.used, crmApiMax: usage.max } : {}),
-  });
-  // Another task recorded it first (it uploaded the same part at the same time): that one goes on.
-  return after ? { acknowledged: after } : DONE;
+}
+
+/** What a failed send leaves on the plan, and tells the queue. */
+function failedSend(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart, error: unknown) {
+  if (error instanceof ObjectGenerationGone)
+    return failed(
+      deps,
+      plan,
+      { partIndex: part.index, kind: 'object_gone', reason: 'object_gone' },
+      'permanent',
+    );
+  if (error instanceof CrmError)
+    return failed(
+      deps,
+      plan,
+      { partIndex: part.index, kind: error.kind, reason: error.reason },
+      error.course,
+      error,
+    );
+  // Anything else (Storage briefly unavailable, say): the queue retries.
+  throw error;
 }
 
 async function failed(
@@ -177,9 +269,9 @@ async function failed(
   course: FailureCourse,
   error?: CrmError,
 ): Promise<TaskAnswer> {
-  const after = await deps.plans.update(plan.id, (p) =>
-    withFailedAttempt(p, failure, course, deps.clock.now()),
-  );
+  const after = (
+    await deps.plans.update(plan.id, (p) => withFailedAttempt(p, failure, course, deps.clock.now()))
+  )?.plan;
   const fields = {
     planId: plan.id,
     partCount: plan.parts.length,
@@ -222,7 +314,7 @@ async function findCrmRecord(deps: RecordingsDeps, plan: RecordingPlan): Promise
   const linked = await deps.plans.update(plan.id, (p) =>
     withCrmRecord(p, { system: 'salesforce', recordId: crm.recordId }, deps.clock.now()),
   );
-  return linked ?? { ...plan, crm: { system: 'salesforce', recordId: crm.recordId } };
+  return linked?.plan ?? { ...plan, crm: { system: 'salesforce', recordId: crm.recordId } };
 }
 
 /** REC-1: every part acknowledged, so the recording goes, that generation only. */
@@ -245,15 +337,11 @@ export async function purge(
 ): Promise<TaskAnswer> {
   const { bucket, name, generation } = plan.object;
   const result = await deps.blobs.delete(bucket, name, generation);
-  let purgedNow = false;
-  const after = await deps.plans.update(plan.id, (p) => {
-    const next = withPurged(p, reason, deps.clock.now());
-    purgedNow = next !== undefined;
-    return next;
-  });
+  const update = await deps.plans.update(plan.id, (p) => withPurged(p, reason, deps.clock.now()));
   // Logged by the call that purged it, once, not by every repeat of the task.
-  if (!purgedNow) return DONE;
-  if (after?.status === 'purged' && after.purge)
+  if (!update?.written) return DONE;
+  const after = update.plan;
+  if (after.status === 'purged' && after.purge)
     logs.recordingPurged({
       planId: plan.id,
       reason: after.purge.reason,
@@ -262,7 +350,7 @@ export async function purge(
       crmRecordId: after.crm?.recordId,
       objectWas: result,
     });
-  else if (after?.status === 'deleted')
+  else if (after.status === 'deleted')
     logs.recordingDeleted({ planId: plan.id, partCount: plan.parts.length, objectWas: result });
   return DONE;
 }

@@ -63,7 +63,40 @@ export interface PlannedPart extends PartRange {
    */
   md5Base64: string | null;
   uploaded: UploadedPart | null;
+  /**
+   * A send of this part began (which attempt, when) and its outcome is not recorded: the CRM may
+   * hold the part, so another attempt looks it up before sending it. Absent on older plans.
+   */
+  inFlight?: { since: string; attempt: string } | null;
 }
+
+/**
+ * Which task is working through a plan's parts. One worker at a time: a task that finds another's
+ * live claim does not send anything. The claim lapses at `until` unless renewed (as each part is
+ * acknowledged), so that the plan of a worker that died resumes.
+ */
+export interface WorkerClaim {
+  /** The task that holds it (`r<round>-p<part>`): the queue delivers a failed task again under that name. */
+  task: string;
+  /** One delivery of that task. */
+  attempt: string;
+  until: string;
+}
+
+/** CRM API requests made for a recording, in total: what it cost of the org's daily allowance. */
+export interface CrmCalls {
+  logins: number;
+  lookups: number;
+  inserts: number;
+}
+
+export const NO_CRM_CALLS: CrmCalls = { logins: 0, lookups: 0, inserts: 0 };
+
+/**
+ * How long a claim lasts without renewal: one part's send and its acknowledgement (a task goes on to
+ * new parts for CONTINUE_FOR_MS, 5 minutes), well inside the tasks' 30-minute dispatch deadline.
+ */
+export const CLAIM_MS = 10 * 60_000;
 
 /**
  * - `uploading`: parts remain to be acknowledged;
@@ -123,6 +156,10 @@ export interface RecordingPlan {
   failure: AttemptFailure | null;
   deletedAt: string | null;
   purge: { at: string; reason: PurgeReason; partsAcknowledged: number; partCount: number } | null;
+  /** The worker working through the parts now, if any (absent on plans made before claims). */
+  worker?: WorkerClaim | null;
+  /** Absent on plans made before they were counted. */
+  crmCalls?: CrmCalls;
 }
 
 export interface PlanInput {
@@ -146,7 +183,7 @@ export function newPlan(input: PlanInput, now: Date): RecordingPlan {
     fileName: fileNameOf(input.object.name),
     crm: input.crm,
     partSizeBytes: input.partSizeBytes,
-    parts: ranges.map((range) => ({ ...range, md5Base64: null, uploaded: null })),
+    parts: ranges.map((range) => ({ ...range, md5Base64: null, uploaded: null, inFlight: null })),
     round: 0,
     // An empty recording has nothing for the CRM: it is deleted as soon as it is planned.
     status: ranges.length === 0 ? 'empty' : 'uploading',
@@ -159,6 +196,8 @@ export function newPlan(input: PlanInput, now: Date): RecordingPlan {
     failure: null,
     deletedAt: ranges.length === 0 ? now.toISOString() : null,
     purge: null,
+    worker: null,
+    crmCalls: NO_CRM_CALLS,
   };
 }
 
@@ -221,7 +260,30 @@ export type PartTaskStep =
   | { do: 'purge'; reason: 'deadline' }
   /** The call's CRM record is not known yet. */
   | { do: 'find_crm_record'; part: PlannedPart }
-  | { do: 'nothing'; why: 'finished' | 'failed' | 'stale_round' | 'out_of_order' };
+  /**
+   * Another delivery of this very task holds the plan: a retry of an attempt that died, or a
+   * duplicate of one still running; which, only the claim's lapse tells.
+   */
+  | { do: 'wait_for_claim'; seconds: number }
+  | {
+      do: 'nothing';
+      why: 'finished' | 'failed' | 'stale_round' | 'out_of_order' | 'another_worker';
+    };
+
+/** One delivery of a part task: the task's name within its plan, and this attempt at it. */
+export interface TaskAttempt {
+  task: string;
+  attempt: string;
+}
+
+export const taskNameOf = (round: number, partIndex: number) => `r${round}-p${partIndex}`;
+
+/** The claim on the plan of a worker other than `me`, while it lasts. */
+export function liveClaimOfAnother(plan: RecordingPlan, me: TaskAttempt, now: Date): WorkerClaim | undefined {
+  const claim = plan.worker;
+  if (!claim || claim.attempt === me.attempt || Date.parse(claim.until) <= now.getTime()) return undefined;
+  return claim;
+}
 
 /** The one decision behind an upload task, for a task that may be late, repeated or stale. */
 export function stepForPartTask(
@@ -229,6 +291,7 @@ export function stepForPartTask(
   round: number,
   partIndex: number,
   now: Date,
+  me: TaskAttempt,
 ): PartTaskStep {
   if (isFinished(plan)) return { do: 'nothing', why: 'finished' };
   // Every part acknowledged: deleting is all that is left, before or after the purge time.
@@ -236,6 +299,13 @@ export function stepForPartTask(
   if (now.getTime() >= Date.parse(plan.purgeAt)) return { do: 'purge', reason: 'deadline' };
   if (plan.status === 'failed') return { do: 'nothing', why: 'failed' };
   if (round !== plan.round) return { do: 'nothing', why: 'stale_round' };
+  // Before anything is asked of the queue: a worker that died holding the plan is only seen again
+  // through its own task's retry, which must wait for the claim to lapse, not hand the plan on to a
+  // task that would find the claim and stop.
+  const other = liveClaimOfAnother(plan, me, now);
+  if (other?.task === me.task)
+    return { do: 'wait_for_claim', seconds: Math.ceil((Date.parse(other.until) - now.getTime()) / 1000) };
+  if (other) return { do: 'nothing', why: 'another_worker' };
   const next = nextPartIndex(plan);
   if (partIndex < next) return { do: 'ask_next', partIndex: next };
   if (partIndex > next) return { do: 'nothing', why: 'out_of_order' };
@@ -303,24 +373,98 @@ export function withSession(
   return { ...plan, sessionId, recordingId, updatedAt: now.toISOString() };
 }
 
+const claimUntil = (now: Date) => new Date(now.getTime() + CLAIM_MS).toISOString();
+
+const addCalls = (a: CrmCalls | undefined, b: CrmCalls): CrmCalls => {
+  const base = a ?? NO_CRM_CALLS;
+  return {
+    logins: base.logins + b.logins,
+    lookups: base.lookups + b.lookups,
+    inserts: base.inserts + b.inserts,
+  };
+};
+
+/** An earlier attempt's mark is kept: whoever sends the part next must look it up first. */
+const markInFlight = (parts: PlannedPart[], partIndex: number | undefined, me: TaskAttempt, now: Date) =>
+  parts.map((p) =>
+    p.index === partIndex && !p.uploaded && !p.inFlight
+      ? { ...p, inFlight: { since: now.toISOString(), attempt: me.attempt } }
+      : p,
+  );
+
+/** The CRM may already hold the part: a send of it by another attempt began and did not end. */
+export const mayBeInCrm = (part: PlannedPart, me: TaskAttempt) =>
+  !!part.inFlight && part.inFlight.attempt !== me.attempt;
+
+/**
+ * `me` takes the plan to send its next part, marked in flight in the same write: a crash from here
+ * on leaves the part's outcome unknown, and the next attempt looks it up. Undefined while another
+ * worker's claim lasts, or when there is nothing to send.
+ */
+export function withClaim(plan: RecordingPlan, me: TaskAttempt, now: Date): RecordingPlan | undefined {
+  if (plan.status !== 'uploading' || liveClaimOfAnother(plan, me, now)) return undefined;
+  return {
+    ...plan,
+    parts: markInFlight(plan.parts, nextPartIndex(plan), me, now),
+    worker: { ...me, until: claimUntil(now) },
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** `me` lets go of the plan (its task ends, or hands the next part to a new one). */
+export function withoutClaim(plan: RecordingPlan, me: TaskAttempt, now: Date): RecordingPlan | undefined {
+  if (plan.worker?.attempt !== me.attempt) return undefined;
+  return { ...plan, worker: null, updatedAt: now.toISOString() };
+}
+
+export const holdsClaim = (plan: RecordingPlan, me: TaskAttempt, now: Date) =>
+  plan.worker?.attempt === me.attempt && Date.parse(plan.worker.until) > now.getTime();
+
+/** What a worker does with the plan once a part is acknowledged. */
+export interface AfterAcknowledgement {
+  me: TaskAttempt;
+  /** The part it sends next, marked in flight in the same write; none when it stops here. */
+  sendingNext?: number;
+  /** It stops here: its claim goes in the same write. */
+  release?: boolean;
+}
+
+/**
+ * The CRM acknowledged a part, after `calls` CRM API requests: recorded once, whoever records it (a
+ * repeat of an earlier attempt that reached the CRM records it too). The worker's own claim is
+ * renewed with it (or released), and the part it sends next is marked in flight, in the same write.
+ * Undefined when nothing changes.
+ */
 export function withPartUploaded(
   plan: RecordingPlan,
   partIndex: number,
-  { md5Base64, ...upload }: Omit<UploadedPart, 'at'> & { md5Base64: string },
+  { md5Base64, calls, ...upload }: Omit<UploadedPart, 'at'> & { md5Base64: string; calls?: CrmCalls },
   now: Date,
+  worker?: AfterAcknowledgement,
 ): RecordingPlan | undefined {
   const part = plan.parts[partIndex];
-  if (!part || part.uploaded || isFinished(plan)) return undefined;
-  const parts = plan.parts.map((p) =>
-    p.index === partIndex ? { ...p, md5Base64, uploaded: { ...upload, at: now.toISOString() } } : p,
-  );
+  if (!part || isFinished(plan)) return undefined;
+  // A claim that lapsed while the part was on its way (a slow CRM), and that nobody took, is kept:
+  // stopping would leave the plan to nobody.
+  const mine = worker !== undefined && !liveClaimOfAnother(plan, worker.me, now);
+  if (part.uploaded && !mine) return undefined;
+  let parts = part.uploaded
+    ? plan.parts
+    : plan.parts.map((p) =>
+        p.index === partIndex
+          ? { ...p, md5Base64, uploaded: { ...upload, at: now.toISOString() }, inFlight: null }
+          : p,
+      );
   const all = parts.every((p) => p.uploaded);
+  if (mine && !all && !worker.release) parts = markInFlight(parts, worker.sendingNext, worker.me, now);
   return {
     ...plan,
     parts,
     // A part acknowledged is acknowledged even when a permanent failure was recorded in between
     // (a repeat of an earlier attempt that did reach the CRM).
     status: all ? 'uploaded' : plan.status,
+    ...(mine ? { worker: all || worker.release ? null : { ...worker.me, until: claimUntil(now) } } : {}),
+    ...(calls && !part.uploaded ? { crmCalls: addCalls(plan.crmCalls, calls) } : {}),
     updatedAt: now.toISOString(),
   };
 }
@@ -383,6 +527,7 @@ export function retried(plan: RecordingPlan, now: Date): RecordingPlan | undefin
     failure: null,
     lastFailure: null,
     round: plan.round + 1,
+    worker: null,
     updatedAt: now.toISOString(),
   };
 }

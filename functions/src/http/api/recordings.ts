@@ -111,6 +111,11 @@ const RecordingSummary = onFirstUse(() =>
       }),
     ),
     partsAcknowledged: z.number().int(),
+    crmCalls: z
+      .object({ logins: z.number().int(), lookups: z.number().int(), inserts: z.number().int() })
+      .describe(
+        'CRM API requests made for the parts acknowledged so far: logins (token requests), look-ups, inserts.',
+      ),
     objectCreatedAt: Instant(),
     purgeAt: Instant(),
     deadline: Instant(),
