@@ -1,5 +1,5 @@
 import * as functions from '@google-cloud/functions-framework';
-import { composeRecordingEvents } from '../composition/recordings.js';
+import { composeSweeper } from '../composition/recordings.js';
 import { recordingsFunctionConfig } from '../config.js';
 import { configureLogs } from '../log.js';
 import { sweeperFromSchedule } from '../triggers/recordings.js';
@@ -7,4 +7,4 @@ import { sweeperFromSchedule } from '../triggers/recordings.js';
 const config = recordingsFunctionConfig('sweeper');
 configureLogs({ level: config.logLevel });
 
-functions.cloudEvent('sweeper', sweeperFromSchedule(composeRecordingEvents(config)));
+functions.cloudEvent('sweeper', sweeperFromSchedule(composeSweeper(config)));
