@@ -67,7 +67,7 @@ export interface SweepSummary {
   failures: number;
   /** 1 when this sweep finished a pass over the bucket; the next one starts again from the first object. */
   passFinished: 0 | 1;
-  /** Why the sweep stopped before the end of the pass, when it did. */
+  /** Why the sweep stopped: the end of a pass, its time budget, or its bound on work. */
   stoppedBy: 'pass_finished' | 'time_budget' | 'work_bound';
 }
 
