@@ -20,8 +20,10 @@
  *
  * Every API answer carries `Sforce-Limit-Info: api-usage=used/max`; every API request counts one
  * (a composite request counts one, as in Salesforce). `failNext` injects the failures the adapters
- * must survive, on files (`upload`) and on contacts and cases (`write`) alike. Not modelled: versions
- * of a document, sharing, other objects, SOQL beyond those shapes, the Bulk and SOAP APIs.
+ * must survive, on files (`upload`) and on contacts and cases (`write`) alike; the same is reachable
+ * over HTTP at `/__control/faults` (not Salesforce: for people trying the local stack), with the org's
+ * API usage. Not modelled: versions of a document, sharing, other objects, SOQL beyond those shapes,
+ * the Bulk and SOAP APIs.
  */
 import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -112,7 +114,103 @@ export interface SalesforceServer {
   tokensIssued(): number;
   /** Method and path (without query string) of every request, in arrival order. */
   requests(): { method: string; path: string }[];
+  /**
+   * Moves this org's clock forward (never back): the login assertions it accepts and the dates it
+   * writes follow the local stack when that is moved forward in time.
+   */
+  advanceTime(ms: number): void;
   close(): Promise<void>;
+}
+
+/**
+ * How each fault the server knows is described over HTTP, checked by the type: a fault type added to
+ * `SalesforceFault` does not compile until it is described here, so the control route takes every one.
+ */
+type FaultReader = {
+  [K in SalesforceFault['type']]: (
+    params: ReadonlyMap<string, unknown>,
+  ) => Extract<SalesforceFault, { type: K }> | string;
+};
+
+/** A fault with no parameters: anything besides its type is a mistake worth naming. */
+const bare =
+  <K extends SalesforceFault['type']>(type: K) =>
+  (params: ReadonlyMap<string, unknown>) =>
+    params.size > 0
+      ? `fault ${type} takes no parameters, got ${[...params.keys()].join(', ')}`
+      : ({ type } as Extract<SalesforceFault, { type: K }>);
+
+const FAULT_READERS: FaultReader = {
+  limit: (params) => {
+    const { retryAfterSeconds, ...rest } = Object.fromEntries(params) as { retryAfterSeconds?: unknown };
+    if (Object.keys(rest).length > 0)
+      return `fault limit takes only retryAfterSeconds, got ${Object.keys(rest).join(', ')}`;
+    if (retryAfterSeconds === undefined) return { type: 'limit' };
+    if (
+      !Number.isInteger(retryAfterSeconds) ||
+      (retryAfterSeconds as number) < 0 ||
+      (retryAfterSeconds as number) > 86_400
+    )
+      return 'retryAfterSeconds must be a whole number of seconds from 0 to 86400';
+    return { type: 'limit', retryAfterSeconds: retryAfterSeconds as number };
+  },
+  expired: bare('expired'),
+  html503: bare('html503'),
+  hang: bare('hang'),
+  dropAfterStore: bare('dropAfterStore'),
+  tooLarge: bare('tooLarge'),
+  deletedRecord: bare('deletedRecord'),
+  emptyQuery: bare('emptyQuery'),
+};
+const FAULTS = new Map<string, FaultReader[SalesforceFault['type']]>(Object.entries(FAULT_READERS));
+const FAULT_TARGETS = {
+  any: true,
+  query: true,
+  upload: true,
+  write: true,
+} satisfies Record<FaultTarget, true>;
+const TARGETS = new Map<string, FaultTarget>(
+  (Object.keys(FAULT_TARGETS) as FaultTarget[]).map((target) => [target, target]),
+);
+/** At most this many requests fail from one injection, and this many injections wait at once. */
+const MAX_FAULT_COUNT = 1000;
+const MAX_PENDING_FAULTS = 100;
+
+/**
+ * The body of `POST /__control/faults`: `{"count": 2, "fault": "html503", "on": "upload"}`, the fault
+ * as its type alone or as `{"type": "limit", "retryAfterSeconds": 30}`; `on` is optional.
+ */
+export function readFaultRequest(
+  body: unknown,
+): { count: number; fault: SalesforceFault; on?: FaultTarget } | { problem: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { problem: 'the body must be a JSON object: {"count": 1, "fault": "html503", "on": "upload"}' };
+  const fields = new Map(Object.entries(body));
+  const unknown = [...fields.keys()].filter((k) => k !== 'count' && k !== 'fault' && k !== 'on');
+  if (unknown.length > 0) return { problem: `unknown fields: ${unknown.join(', ')}` };
+  const count = fields.get('count');
+  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > MAX_FAULT_COUNT)
+    return { problem: `count must be a whole number from 1 to ${MAX_FAULT_COUNT}` };
+  const described = fields.get('fault');
+  const params = new Map(
+    typeof described === 'object' && described !== null && !Array.isArray(described)
+      ? Object.entries(described)
+      : [],
+  );
+  const type = typeof described === 'string' ? described : params.get('type');
+  params.delete('type');
+  const read = typeof type === 'string' ? FAULTS.get(type) : undefined;
+  if (!read)
+    return {
+      problem: `fault must be one of ${[...FAULTS.keys()].join(', ')} (alone, or as {"type": …} with its parameters)`,
+    };
+  const fault = read(params);
+  if (typeof fault === 'string') return { problem: fault };
+  const on = fields.get('on');
+  if (on === undefined) return { count: count as number, fault };
+  const target = typeof on === 'string' ? TARGETS.get(on) : undefined;
+  if (!target) return { problem: `on must be one of ${[...TARGETS.keys()].join(', ')}` };
+  return { count: count as number, fault, on: target };
 }
 
 type ApiKind = 'query' | 'upload' | 'write' | 'other';
@@ -161,6 +259,7 @@ export async function startSalesforceServer(options: SalesforceServerOptions): P
     apiUsage: () => ({ used: org.used, max: org.max }),
     tokensIssued: () => org.issued,
     requests: () => org.log.map((r) => ({ ...r })),
+    advanceTime: (ms) => org.advanceTime(ms),
     close: () => closeServer(server),
   };
 }
@@ -185,6 +284,7 @@ class FakeOrg {
   private readonly tokens = new Set<string>();
   private readonly faults: { fault: SalesforceFault; on: FaultTarget; remaining: number }[] = [];
   private sequence = 0;
+  private skippedMs = 0;
 
   constructor(private readonly options: SalesforceServerOptions) {
     this.publicKey = createPublicKey(options.publicKeyPem);
@@ -202,6 +302,46 @@ class FakeOrg {
     this.faults.length = 0;
   }
 
+  advanceTime(ms: number) {
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new Error('time moves forward by a whole number of ms');
+    this.skippedMs += ms;
+  }
+
+  private now(): number {
+    return Date.now() + this.skippedMs;
+  }
+
+  /** `/__control/faults`: what the tests do with `failNext`, for people driving the local stack. */
+  private async control(req: IncomingMessage, res: ServerResponse) {
+    const state = () => ({
+      pending: this.faults.map(({ fault, on, remaining }) => ({ fault, on, remaining })),
+      apiUsage: { used: this.used, max: this.max },
+      tokensIssued: this.issued,
+    });
+    const problem = (status: number, message: string) =>
+      sendJson(res, status, {
+        error: { code: status === 405 ? 'method_not_allowed' : 'invalid_request', message },
+      });
+    if (req.method === 'GET') return drainThen(req, () => sendJson(res, 200, state()));
+    if (req.method === 'DELETE')
+      return drainThen(req, () => (this.clearFaults(), sendJson(res, 200, state())));
+    if (req.method !== 'POST') return drainThen(req, () => problem(405, 'GET, POST or DELETE'));
+    const text = await readSmallBody(req, 16 * 1024);
+    if (text === undefined) return problem(413, 'the body must be at most 16 KiB');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return problem(400, 'the body is not JSON');
+    }
+    const request = readFaultRequest(body);
+    if ('problem' in request) return problem(400, request.problem);
+    if (this.faults.length >= MAX_PENDING_FAULTS)
+      return problem(409, `at most ${MAX_PENDING_FAULTS} injections wait at once: DELETE them first`);
+    this.failNext(request.count, request.fault, request.on);
+    return sendJson(res, 201, state());
+  }
+
   private takeFault(kind: ApiKind): SalesforceFault | undefined {
     const entry = this.faults.find((f) => f.remaining > 0 && (f.on === 'any' || f.on === kind));
     if (!entry) return undefined;
@@ -212,6 +352,8 @@ class FakeOrg {
 
   async handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Not Salesforce, and not counted as a request to it.
+    if (url.pathname === '/__control/faults') return this.control(req, res);
     this.log.push({ method: req.method ?? '', path: url.pathname });
 
     if (url.pathname === '/services/oauth2/token' && req.method === 'POST') return this.token(req, res);
@@ -331,7 +473,7 @@ class FakeOrg {
       instance_url: this.url,
       id: `${this.url}/id/${ORG_ID}/${USER_ID}`,
       token_type: 'Bearer',
-      issued_at: String(Date.now()),
+      issued_at: String(this.now()),
     });
   }
 
@@ -359,7 +501,7 @@ class FakeOrg {
     if (claims.iss !== this.options.clientId)
       return { error: 'invalid_client_id', error_description: 'client identifier invalid' };
     if (claims.aud !== this.url) return invalid('audience is invalid');
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.now() / 1000);
     if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp > now + 300)
       return invalid('expired authorization code');
     if (claims.sub !== this.options.username) return invalid('user hasn\u2019t approved this consumer');
@@ -485,7 +627,7 @@ class FakeOrg {
       FirstName: text('FirstName'),
       LastName: lastName,
       Switchboard_Consumer_Key__c: key,
-      CreatedDate: new Date().toISOString(),
+      CreatedDate: new Date(this.now()).toISOString(),
     };
     this.records.contacts.set(contact.Id, contact);
     return { status: 201, body: { id: contact.Id, success: true, errors: [] } };
@@ -530,7 +672,7 @@ class FakeOrg {
       Subject: text('Subject'),
       Origin: text('Origin'),
       Switchboard_Session_Key__c: key,
-      CreatedDate: new Date().toISOString(),
+      CreatedDate: new Date(this.now()).toISOString(),
     };
     this.records.cases.set(stored.Id, stored);
     return { status: 201, body: { id: stored.Id, success: true, errors: [], created: true } };
@@ -733,7 +875,7 @@ class FakeOrg {
       Recording_Part_Key__c: key,
       Checksum: file.md5Hex,
       ContentSize: file.size,
-      CreatedDate: new Date().toISOString(),
+      CreatedDate: new Date(this.now()).toISOString(),
       apiVersion: version,
     };
     this.versions.push(stored);

@@ -10,6 +10,8 @@
  * every duration the server waits out or measures (scheduleTime delays, backoffs, Retry-After, dispatch
  * deadlines, maxRetryDuration, the name tombstone) runs `timeScale` times faster on a monotonic clock, so
  * a test can go through hours of retries in milliseconds while still reading realistic timestamps.
+ * `advanceTime` moves both forward at once, as if that long had passed: what was scheduled within it
+ * becomes due (the local stack's time travel).
  *
  * Not modelled: App Engine targets, OAuth tokens, rate limiting by maxDispatchesPerSecond, redirects,
  * IAM, queue-name tombstones after DeleteQueue, ListQueues filters, system throttling.
@@ -54,6 +56,12 @@ export interface TasksServer {
   idle(): Promise<void>;
   /** Every attempt made for a task, by full name or by task id; kept after the task is gone. */
   attempts(taskName: string): AttemptRecord[];
+  /**
+   * Moves the server's time forward by `ms` (never back), timestamps and waits alike: tasks whose
+   * schedule time or next retry falls within it are dispatched now. OIDC tokens keep the real time
+   * (their verifiers check it).
+   */
+  advanceTime(ms: number): void;
 }
 
 /** RetryConfig in milliseconds. maxAttempts -1 = unlimited; maxRetryDurationMs 0 = no age limit. */
@@ -151,6 +159,7 @@ export async function startTasksServer(options: TasksServerOptions = {}): Promis
     issuer,
     idle: () => engine.idle(),
     attempts: (taskName) => engine.attempts(taskName),
+    advanceTime: (ms) => engine.advanceTime(ms),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -709,7 +718,8 @@ interface ApiRequest {
 
 class TasksEngine {
   readonly timeScale: number;
-  private readonly now: () => number;
+  /** Time skipped by advanceTime, on both clocks. */
+  private skippedMs = 0;
   private readonly queues = new Map<string, QueueRecord>();
   /** Insertion order is expiry order, because the TTL is fixed and the clock monotonic. */
   private readonly tombstones = new Map<string, number>();
@@ -725,12 +735,21 @@ class TasksEngine {
 
   constructor(private readonly options: EngineOptions) {
     this.timeScale = options.timeScale;
-    this.now = options.now;
+  }
+
+  private now(): number {
+    return this.options.now() + this.skippedMs;
   }
 
   /** Scaled monotonic clock: 1 real ms = timeScale ms here. */
   private clock(): number {
-    return performance.now() * this.timeScale;
+    return performance.now() * this.timeScale + this.skippedMs;
+  }
+
+  advanceTime(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new Error('time moves forward by a whole number of ms');
+    this.skippedMs += ms;
+    this.pump();
   }
 
   get signer(): OidcSigner {

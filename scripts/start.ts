@@ -19,8 +19,10 @@ import {
   startPubSubEmulator,
   type Emulator,
 } from './stack/emulators.js';
+import { startControlServer } from './stack/control.js';
 import { serveFunctions } from './stack/functions.js';
 import { localStack } from './stack/local-config.js';
+import { LocalTime } from './stack/local-time.js';
 
 /**
  * `npm start`: the whole system on this machine — the emulators, the functions served by the
@@ -61,6 +63,8 @@ async function main() {
     username: LOCAL_SALESFORCE.username,
   });
   stoppers.push(() => salesforce.close());
+  const time = new LocalTime(localStack.clockOffsetFile, [tasks, salesforce]);
+  stoppers.push(async () => time.forget());
   const recordings = {
     projectId,
     bucket: localStack.recordingsBucket,
@@ -81,6 +85,7 @@ async function main() {
     STORAGE_EMULATOR_HOST: storage.url,
     PLATFORM_SIGNING_SECRET: localStack.platformSigningSecret,
     CRM_DOWNLOAD_KEY: localStack.crmDownloadKey,
+    LOCAL_CLOCK_OFFSET_FILE: localStack.clockOffsetFile,
     ...recordingsEnvironment(recordings),
     // Live chat offers' timeouts, through the same local Cloud Tasks server (the queue is created on
     // its first task), to platformEvents.
@@ -105,9 +110,15 @@ async function main() {
   stoppers.push(() => served.stop());
   const url = (name: string) => served.functions.find((f) => f.name === name)!.url;
   finalized.deliverTo(url('recordingReady'));
-  // Cloud Scheduler's hourly tick, every ten minutes here.
+  // Cloud Scheduler's hourly tick, every ten minutes here (at the local stack's time, moved or not).
   const sweeps = setInterval(() => void tickSweeper(url('sweeper')).catch(() => undefined), 10 * 60_000);
   stoppers.push(async () => clearInterval(sweeps));
+  const control = await startControlServer({
+    port: ports.control,
+    time,
+    sweep: async () => (await tickSweeper(url('sweeper'))).status,
+  });
+  stoppers.push(() => control.close());
 
   // Platform events published on the topic reach the function the way Eventarc would deliver them.
   const client = new PubSub({ projectId });
@@ -147,6 +158,8 @@ Switchboard is up. Demo data: ${seeded.documents} documents, ${seeded.events} se
   Storage server               STORAGE_EMULATOR_HOST=${storage.url}
   Cloud Tasks server           ${tasks.url}
   Salesforce-compatible CRM    ${salesforce.url}  (files it received: ${salesforce.url}/local/files)
+  CRM faults                   ${salesforce.url}/__control/faults  (docs/local-stack.md, "Faults and time")
+  Local time, sweeps           ${control.url}/__control/time, ${control.url}/__control/sweep
 
 Sign in (password "${DEMO_PASSWORD}"): ${demoPeople.map((p) => p.email).join(', ')}
   TOKEN=$(npm run -s token -- manager@acme.example)

@@ -70,6 +70,11 @@ const ConfigSchema = z.object({
     .optional(),
   /** Keys the CRM presents to download a waiting recording (REC-4): current, then previous. */
   crmDownloadKeys: z.array(Secret).max(2),
+  /**
+   * Local only: the file holding how far the local stack was moved forward in time (ms); the
+   * functions' clock adds it. Refused anywhere but on the emulators of a local machine.
+   */
+  localClockOffsetFile: z.string().min(1).max(4096).optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -141,6 +146,7 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
       crmDownloadKeys: [env.CRM_DOWNLOAD_KEY, env.CRM_DOWNLOAD_KEY_PREVIOUS].filter(
         (k): k is string => k !== undefined && k !== '',
       ),
+      localClockOffsetFile: env.LOCAL_CLOCK_OFFSET_FILE || undefined,
     },
     { jitless: true },
   );
@@ -163,6 +169,17 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
   if (notLocal.length > 0)
     problems.push(
       `FIREBASE_AUTH_EMULATOR_HOST (unsigned tokens) is only accepted on a local machine: ${notLocal.join('; ')}`,
+    );
+  // A clock that anyone who can write a file moves would let deadlines (the 7-day purge, token and
+  // signature lifetimes) be skipped: it is for a machine whose data all lives in the emulators.
+  const notOnEmulators = config.localClockOffsetFile
+    ? env.FIRESTORE_EMULATOR_HOST
+      ? reasonsNotPlainlyLocal(env.FIRESTORE_EMULATOR_HOST, config.projectId, env)
+      : ['FIRESTORE_EMULATOR_HOST is not set (the data is not in the emulator)']
+    : [];
+  if (notOnEmulators.length > 0)
+    problems.push(
+      `LOCAL_CLOCK_OFFSET_FILE (a clock moved by hand) is only accepted on a local machine's emulators: ${notOnEmulators.join('; ')}`,
     );
   const { recordings } = config;
   if (

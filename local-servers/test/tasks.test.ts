@@ -114,6 +114,16 @@ async function rejection(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls until `probe` finds something: for deliveries that need no wait but a few turns of the loop. */
+async function until<T>(probe: () => T | undefined): Promise<T> {
+  for (let turn = 0; turn < 500; turn++) {
+    const found = probe();
+    if (found !== undefined) return found;
+    await sleep(10);
+  }
+  throw new Error('nothing arrived');
+}
+
 const timestamp = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
 
 const secondsOf = (value: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
@@ -390,6 +400,45 @@ describe('tasks server: scheduling', () => {
     } finally {
       await clockedClient.close();
       await clocked.close();
+    }
+  });
+
+  it('when time is moved forward, then what was scheduled within it is dispatched, later tasks wait, and timestamps follow', async () => {
+    // Real-time waits: without the move, a task a week ahead would wait a week.
+    const fakeNow = Date.UTC(2030, 0, 1);
+    const day = 24 * 3_600_000;
+    const moved = await startTasksServer({ now: () => fakeNow });
+    const movedClient = tasksClient(moved);
+    try {
+      const parent = queuePath('moved');
+      const create = (path: string, at: number) =>
+        movedClient.createTask({
+          parent,
+          task: { scheduleTime: timestamp(at), httpRequest: { url: `${target.url}${path}` } },
+        });
+      const [week] = await create('/moved-week', fakeNow + 7 * day);
+      const [fortnight] = await create('/moved-fortnight', fakeNow + 14 * day);
+
+      moved.advanceTime(8 * day);
+      // The attempt is recorded once the worker's answer is in, after the delivery.
+      const attempt = await until(() => moved.attempts(week.name ?? '')[0]);
+      expect(attempt.dispatchTime).toBeGreaterThanOrEqual(fakeNow + 8 * day);
+      const [delivered] = target.deliveries('/moved-week');
+      expect(delivered?.headers['x-cloudtasks-tasketa']).toBe(`${(fakeNow + 7 * day) / 1000}.000000`);
+      expect(target.deliveries('/moved-fortnight')).toHaveLength(0);
+      const [waiting] = await movedClient.getTask({ name: fortnight.name });
+      expect(secondsOf(waiting.scheduleTime)).toBe((fakeNow + 14 * day) / 1000);
+      // What is created now is created eight days on, and may be scheduled 30 days past that.
+      const [later] = await create('/moved-later', fakeNow + 37 * day);
+      expect(secondsOf(later.createTime)).toBe((fakeNow + 8 * day) / 1000);
+      await movedClient.deleteTask({ name: later.name });
+
+      expect(() => moved.advanceTime(-1)).toThrow(/forward/);
+      moved.advanceTime(6 * day);
+      await until(() => target.deliveries('/moved-fortnight')[0]);
+    } finally {
+      await movedClient.close();
+      await moved.close();
     }
   });
 });

@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * Ports and settings of the local stack. Every port can be changed through the environment
  * (documented in docs/configuration.md); a port of 0 picks any free one.
@@ -11,8 +14,11 @@ const port = (name: string, fallback: number) => {
   return n;
 };
 
+const controlPort = port('SWITCHBOARD_CONTROL_PORT', 8090);
+const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? 'demo-switchboard';
+
 export const localStack = {
-  projectId: process.env.GOOGLE_CLOUD_PROJECT ?? 'demo-switchboard',
+  projectId,
   /** Not a secret: it signs requests to the emulators on this machine only. */
   platformSigningSecret: process.env.PLATFORM_SIGNING_SECRET ?? 'local-platform-signing-secret-0123456789',
   ports: {
@@ -28,7 +34,15 @@ export const localStack = {
     recordingWorker: port('SWITCHBOARD_RECORDING_WORKER_PORT', 8087),
     sweeper: port('SWITCHBOARD_SWEEPER_PORT', 8088),
     salesforce: port('SWITCHBOARD_SALESFORCE_PORT', 8089),
+    control: controlPort,
   },
+  /**
+   * How far the local stack was moved forward in time, read by the functions' clock
+   * (LOCAL_CLOCK_OFFSET_FILE); one per stack on this machine.
+   */
+  clockOffsetFile:
+    process.env.LOCAL_CLOCK_OFFSET_FILE ||
+    join(tmpdir(), `switchboard-${projectId}-${controlPort}-clock-offset-ms`),
   recordingsBucket: 'switchboard-recordings',
   /** Not a secret: the local CRM's key for the recordings download route. */
   crmDownloadKey: process.env.CRM_DOWNLOAD_KEY ?? 'local-crm-download-key-0123456789abcdef',

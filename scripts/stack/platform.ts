@@ -1,11 +1,15 @@
+import { OffsetFileClock } from '../../functions/src/adapters/clock/offset-file-clock.js';
 import { signPlatformRequest } from '../../functions/src/http/platform-signature.js';
 import { localStack } from './local-config.js';
 
-/** Posts a session event to the local platformEvents function, signed as the platform signs it. */
+/**
+ * Posts a session event to the local platformEvents function, signed as the platform signs it, at the
+ * local stack's time (which may have been moved forward).
+ */
 export function postPlatformEvent(body: string): Promise<Response> {
   const url =
     process.env.PLATFORM_EVENTS_URL ?? `http://127.0.0.1:${localStack.ports.platformEvents}/v1/events`;
-  const timestamp = Math.floor(Date.now() / 1000);
+  const timestamp = Math.floor(new OffsetFileClock(localStack.clockOffsetFile).now().getTime() / 1000);
   const { pathname, search } = new URL(url);
   return fetch(url, {
     method: 'POST',

@@ -124,6 +124,32 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('a clock moved by hand (LOCAL_CLOCK_OFFSET_FILE)', () => {
+    const local = {
+      GOOGLE_CLOUD_PROJECT: 'demo-x',
+      PLATFORM_SIGNING_SECRET: SECRET,
+      FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080',
+      LOCAL_CLOCK_OFFSET_FILE: '/tmp/switchboard-clock-offset-ms',
+    };
+
+    it('when the data is in a loopback emulator of a demo-* project and no cloud runtime is around, then it is accepted', () => {
+      expect(loadConfig(local).localClockOffsetFile).toBe('/tmp/switchboard-clock-offset-ms');
+      expect(loadConfig({ ...local, LOCAL_CLOCK_OFFSET_FILE: '' }).localClockOffsetFile).toBeUndefined();
+    });
+
+    it.each([
+      ['no Firestore emulator', { FIRESTORE_EMULATOR_HOST: undefined }, /FIRESTORE_EMULATOR_HOST is not set/],
+      ['a remote emulator', { FIRESTORE_EMULATOR_HOST: 'firestore.example.com:8080' }, /loopback/],
+      ['a real project', { GOOGLE_CLOUD_PROJECT: 'acme-prod' }, /demo-\* project/],
+      ['Cloud Run', { K_SERVICE: 'sweeper' }, /K_SERVICE is set/],
+      ['a Cloud Run job', { CLOUD_RUN_JOB: 'seed' }, /CLOUD_RUN_JOB is set/],
+    ])('when on %s, then startup fails and says why', (_what, change, reason) => {
+      const env = { ...local, ...change };
+      expect(() => loadConfig(env)).toThrow(reason);
+      expect(() => loadConfig(env)).toThrow(/LOCAL_CLOCK_OFFSET_FILE .* only accepted on a local machine/);
+    });
+  });
+
   it('when no signing secret is set, then startup fails', () => {
     expect(() => loadConfig({ GOOGLE_CLOUD_PROJECT: 'demo-x' })).toThrow(
       /PLATFORM_SIGNING_SECRET is required/,

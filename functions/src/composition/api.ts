@@ -42,10 +42,12 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
   const settings = config.recordings;
   const tasks = settings && once(() => recordingTasks(settings));
   const ingest = once(() => sessionIngest(dbs, clock, tasks?.()));
+  // A token's lifetime is judged on its issuer's clock, the system's: a local stack moved forward in
+  // time would otherwise find every token the Auth emulator issues expired.
   const people = once((): PeopleDeps => ({
     idTokens: config.authEmulatorHost
-      ? new AuthEmulatorIdTokenVerifier(config.projectId, clock)
-      : new FirebaseIdTokenVerifier(config.projectId, clock),
+      ? new AuthEmulatorIdTokenVerifier(config.projectId, systemClock)
+      : new FirebaseIdTokenVerifier(config.projectId, systemClock),
     people: dbs.directory(),
   }));
   const supervisionSettings = once(

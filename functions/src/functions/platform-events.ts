@@ -1,4 +1,5 @@
 import * as functions from '@google-cloud/functions-framework';
+import { clockFor } from '../composition/clock.js';
 import { composePlatformEvents } from '../composition/platform-events.js';
 import { functionConfig } from '../config.js';
 import { platformEventsRoutes } from '../http/platform-events.js';
@@ -10,5 +11,5 @@ configureLogs({ level: config.logLevel });
 
 functions.http(
   'platformEvents',
-  httpFunction(config.projectId, platformEventsRoutes(composePlatformEvents(config))),
+  httpFunction(config.projectId, platformEventsRoutes(composePlatformEvents(config, clockFor(config)))),
 );

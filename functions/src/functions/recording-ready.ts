@@ -1,4 +1,5 @@
 import * as functions from '@google-cloud/functions-framework';
+import { clockFor } from '../composition/clock.js';
 import { composeRecordingEvents } from '../composition/recordings.js';
 import { recordingsFunctionConfig } from '../config.js';
 import { configureLogs } from '../log.js';
@@ -7,4 +8,7 @@ import { recordingReadyFromStorage } from '../triggers/recordings.js';
 const config = recordingsFunctionConfig('recordingReady');
 configureLogs({ level: config.logLevel });
 
-functions.cloudEvent('recordingReady', recordingReadyFromStorage(composeRecordingEvents(config)));
+functions.cloudEvent(
+  'recordingReady',
+  recordingReadyFromStorage(composeRecordingEvents(config, clockFor(config))),
+);

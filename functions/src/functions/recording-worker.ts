@@ -1,4 +1,5 @@
 import * as functions from '@google-cloud/functions-framework';
+import { clockFor } from '../composition/clock.js';
 import { composeRecordingWorker } from '../composition/recording-worker.js';
 import { recordingWorkerConfig } from '../config.js';
 import { recordingWorkerRoutes } from '../http/recording-worker.js';
@@ -10,5 +11,5 @@ configureLogs({ level: config.logLevel });
 
 functions.http(
   'recordingWorker',
-  httpFunction(config.projectId, recordingWorkerRoutes(composeRecordingWorker(config))),
+  httpFunction(config.projectId, recordingWorkerRoutes(composeRecordingWorker(config, clockFor(config)))),
 );

@@ -1,4 +1,5 @@
 import * as functions from '@google-cloud/functions-framework';
+import { clockFor } from '../composition/clock.js';
 import { composeSweeper } from '../composition/recordings.js';
 import { recordingsFunctionConfig } from '../config.js';
 import { configureLogs } from '../log.js';
@@ -7,4 +8,4 @@ import { sweeperFromSchedule } from '../triggers/recordings.js';
 const config = recordingsFunctionConfig('sweeper');
 configureLogs({ level: config.logLevel });
 
-functions.cloudEvent('sweeper', sweeperFromSchedule(composeSweeper(config)));
+functions.cloudEvent('sweeper', sweeperFromSchedule(composeSweeper(config, clockFor(config))));
