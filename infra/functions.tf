@@ -429,7 +429,8 @@ resource "google_cloudfunctions2_function" "sweeper" {
     ingress_settings      = "ALLOW_INTERNAL_ONLY"
     # Planning a recording it finds reads it whole, streamed, as recordingReady does.
     available_memory = "512Mi"
-    # The longest an event-triggered function may run.
+    # The longest an event-triggered function may run. A sweep starts no new step after 5 minutes
+    # (SWEEP_LIMITS in app/recordings/sweep.ts) and goes on in the next sweep from where it stopped.
     timeout_seconds    = 540
     min_instance_count = 0
     # One sweep at a time: a tick arriving while one runs is delivered again later.

@@ -62,7 +62,22 @@ export interface StorageServer {
   port: number;
   /** The bytes of an object's downloads read out so far, every range and every generation together. */
   bytesServed(bucket: string, name: string): number;
+  /**
+   * Puts objects straight into an existing bucket, as if each had been written at its
+   * `timeCreated`: for tests and demos that need many objects, or old ones, cheaply. No finalize
+   * notification is sent (it would have been, back then).
+   */
+  seedObjects(bucket: string, objects: SeedObject[]): Promise<StoredObjectMetadata[]>;
   close(): Promise<void>;
+}
+
+export interface SeedObject {
+  name: string;
+  /** Empty when not given. */
+  data?: Uint8Array | string;
+  timeCreated: Date;
+  contentType?: string;
+  metadata?: Record<string, string>;
 }
 
 export async function startStorageServer(options: StorageServerOptions = {}): Promise<StorageServer> {
@@ -87,6 +102,7 @@ export async function startStorageServer(options: StorageServerOptions = {}): Pr
     url,
     port,
     bytesServed: (bucket, name) => emulator.served.get(`${bucket}/${name}`) ?? 0,
+    seedObjects: (bucket, objects) => emulator.seedObjects(bucket, objects),
     async close() {
       await closeServer(server);
       await emulator.discardUnfinishedUploads();
@@ -107,6 +123,8 @@ interface StoredObject {
 interface BucketState {
   meta: Record<string, unknown>;
   objects: Map<string, StoredObject>;
+  /** The same names in listing order. */
+  names: SortedNames;
 }
 
 /** The fields of an object resource that a client may set on insert or patch. */
@@ -148,6 +166,7 @@ const MiB = 1024 * 1024;
 const JSON_BODY_LIMIT = MiB;
 const PART_HEADERS_LIMIT = 64 * 1024;
 const MAX_LIST_RESULTS = 1000;
+const SEED_CONCURRENCY = 64;
 const OPTIONAL_STRING_FIELDS = [
   'contentEncoding',
   'contentDisposition',
@@ -271,7 +290,7 @@ class StorageEmulator {
       timeCreated: now,
       updated: now,
     };
-    this.buckets.set(name, { meta, objects: new Map() });
+    this.buckets.set(name, { meta, objects: new Map(), names: new SortedNames() });
     sendJson(res, 200, meta);
   }
 
@@ -461,6 +480,7 @@ class StorageEmulator {
     preconditions: Preconditions,
     blob: BlobWriter,
     googHash: string | string[] | undefined,
+    seededAt?: Date,
   ): StoredObjectMetadata {
     const bucket = this.requireBucket(bucketName);
     const name = requiredName(fields.name ?? null);
@@ -470,7 +490,7 @@ class StorageEmulator {
     verifyHashes(expectedHashes(headerValue(googHash), fields), digests);
 
     const generation = this.nextGeneration();
-    const now = new Date().toISOString();
+    const now = (seededAt ?? new Date()).toISOString();
     const encodedName = encodeURIComponent(name);
     const meta: StoredObjectMetadata = {
       kind: 'storage#object',
@@ -493,9 +513,39 @@ class StorageEmulator {
     };
     applyOptionalFields(meta, fields);
     bucket.objects.set(name, { meta, path: blob.path });
+    if (!current) bucket.names.add(name);
     if (current) void removeFile(current.path);
-    this.notifyFinalize(meta);
+    if (!seededAt) this.notifyFinalize(meta);
     return meta;
+  }
+
+  async seedObjects(bucketName: string, objects: SeedObject[]): Promise<StoredObjectMetadata[]> {
+    this.requireBucket(bucketName);
+    const stored: StoredObjectMetadata[] = [];
+    // A few files written at a time: tens of thousands at once would exhaust file descriptors.
+    for (let i = 0; i < objects.length; i += SEED_CONCURRENCY) {
+      const written = await Promise.all(
+        objects.slice(i, i + SEED_CONCURRENCY).map(async (object) => {
+          const blob = this.newBlob();
+          await writeFile(blob.path, '');
+          const data = object.data ?? '';
+          if (data.length > 0)
+            await blob.append(
+              (async function* () {
+                yield typeof data === 'string' ? Buffer.from(data) : data;
+              })(),
+            );
+          return { object, blob };
+        }),
+      );
+      for (const { object, blob } of written) {
+        const fields: WritableFields = { name: object.name };
+        if (object.contentType) fields.contentType = object.contentType;
+        if (object.metadata) fields.metadata = object.metadata;
+        stored.push(this.finalize(bucketName, fields, {}, blob, undefined, object.timeCreated));
+      }
+    }
+    return stored;
   }
 
   /** Microseconds since the epoch, like GCS, but never repeating even within one microsecond. */
@@ -600,13 +650,19 @@ class StorageEmulator {
   private deleteObject(res: ServerResponse, bucket: string, name: string, query: URLSearchParams) {
     const stored = this.requireObject(bucket, name, query);
     assertWritable(stored.meta, readPreconditions(query));
-    this.requireBucket(bucket).objects.delete(name);
+    const state = this.requireBucket(bucket);
+    state.objects.delete(name);
+    state.names.remove(name);
     void removeFile(stored.path);
     res.writeHead(204).end();
   }
 
   // ---- listing ----
 
+  /**
+   * A page costs a binary search and the page's own entries, not a sort of the bucket: buckets of
+   * tens of thousands of objects are listed page by page, in tests, as they are in GCS.
+   */
   private listObjects(bucketName: string, query: URLSearchParams) {
     const bucket = this.requireBucket(bucketName);
     const prefix = query.get('prefix') ?? '';
@@ -617,15 +673,25 @@ class StorageEmulator {
       Math.min(optionalSize(query.get('maxResults')) ?? MAX_LIST_RESULTS, MAX_LIST_RESULTS) || 1;
     const after = decodePageToken(query.get('pageToken'));
 
-    const objects = [...bucket.objects.values()]
-      .map((o) => o.meta)
-      .filter((o) => o.name.startsWith(prefix))
-      .filter((o) => startOffset === null || compareUtf8(o.name, startOffset) >= 0)
-      .filter((o) => endOffset === null || compareUtf8(o.name, endOffset) < 0)
-      .sort((x, y) => compareUtf8(x.name, y.name));
-    const entries = listingEntries(objects, prefix, delimiter).filter(
-      (e) => after === undefined || compareUtf8(e.key, after) > 0,
+    // Names under a prefix are one run of the sorted names: start at the latest of the lower bounds.
+    const names = bucket.names;
+    let index = Math.max(
+      names.firstAtOrAfter(prefix),
+      startOffset === null ? 0 : names.firstAtOrAfter(startOffset),
+      after === undefined ? 0 : names.firstAtOrAfter(after),
     );
+    // One more entry than the page holds says whether there is a next page.
+    const entries: ListingEntry[] = [];
+    for (; index < names.length && entries.length <= maxResults; index++) {
+      const name = names.at(index);
+      if (!name.startsWith(prefix)) break;
+      if (endOffset !== null && compareUtf8(name, endOffset) >= 0) break;
+      const object = bucket.objects.get(name)!.meta;
+      const at = delimiter ? name.indexOf(delimiter, prefix.length) : -1;
+      const entry = at < 0 ? { key: name, object } : { key: name.slice(0, at + delimiter.length) };
+      if (after !== undefined && compareUtf8(entry.key, after) <= 0) continue;
+      if (entries.at(-1)?.key !== entry.key) entries.push(entry);
+    }
     const page = entries.slice(0, maxResults);
     const last = page.at(-1);
 
@@ -637,6 +703,60 @@ class StorageEmulator {
       ...(items.length > 0 ? { items } : {}),
       ...(entries.length > maxResults && last ? { nextPageToken: encodePageToken(last.key) } : {}),
     };
+  }
+}
+
+/**
+ * A bucket's object names in GCS's listing order (UTF-8 bytes). Names added in order are appended;
+ * others mark the list unsorted, and it is sorted once, at the next read (seeding adds many).
+ */
+class SortedNames {
+  private names: string[] = [];
+  private sorted = true;
+
+  get length(): number {
+    this.sort();
+    return this.names.length;
+  }
+
+  at(index: number): string {
+    this.sort();
+    return this.names[index]!;
+  }
+
+  /** A name not in the list yet. */
+  add(name: string): void {
+    const last = this.names.at(-1);
+    if (this.sorted && last !== undefined && Buffer.compare(Buffer.from(last), Buffer.from(name)) >= 0)
+      this.sorted = false;
+    this.names.push(name);
+  }
+
+  remove(name: string): void {
+    const at = this.firstAtOrAfter(name);
+    if (this.names[at] === name) this.names.splice(at, 1);
+  }
+
+  /** The index of the first name at or after `key` in listing order. */
+  firstAtOrAfter(key: string): number {
+    this.sort();
+    const target = Buffer.from(key);
+    let low = 0;
+    let high = this.names.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (Buffer.compare(Buffer.from(this.names[mid]!), target) < 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  private sort() {
+    if (this.sorted) return;
+    const keyed = this.names.map((name) => ({ name, key: Buffer.from(name) }));
+    keyed.sort((x, y) => Buffer.compare(x.key, y.key));
+    this.names = keyed.map((k) => k.name);
+    this.sorted = true;
   }
 }
 
@@ -1222,25 +1342,14 @@ function downloadHeaders(meta: StoredObjectMetadata, range: ByteRange | undefine
 // ---------------------------------------------------------------------------------------------
 // Listing
 
+/**
+ * An object, or a delimiter prefix standing for the objects under it. Sorted names give sorted keys
+ * (a prefix sorts where its first member does), so a page token can simply be the last key returned.
+ */
 interface ListingEntry {
   key: string;
   /** Absent for a delimiter prefix. */
   object?: StoredObjectMetadata;
-}
-
-/**
- * Collapses objects into objects and delimiter prefixes, deduplicated. Sorted names give sorted keys
- * (a prefix sorts where its first member does), so a page token can simply be the last key returned.
- */
-function listingEntries(sorted: StoredObjectMetadata[], prefix: string, delimiter: string): ListingEntry[] {
-  const entries: ListingEntry[] = [];
-  for (const object of sorted) {
-    const at = delimiter ? object.name.indexOf(delimiter, prefix.length) : -1;
-    const entry =
-      at < 0 ? { key: object.name, object } : { key: object.name.slice(0, at + delimiter.length) };
-    if (entries.at(-1)?.key !== entry.key) entries.push(entry);
-  }
-  return entries;
 }
 
 /** GCS orders names by their UTF-8 bytes, which differs from JavaScript's UTF-16 order above U+FFFF. */

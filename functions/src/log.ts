@@ -187,8 +187,12 @@ export const logs = {
       f,
     );
   },
-  sweepCompleted(f: Record<string, number>) {
+  sweepCompleted(f: Record<string, number | string>) {
     write('INFO', 'recordings_sweep_completed', 'Recordings sweep completed', f);
+  },
+  /** One step of a sweep failed; the sweep went on, and the next one tries again. */
+  recordingSweepStepFailed(f: { planId: string; step: string; error: string }) {
+    write('ERROR', 'recordings_sweep_step_failed', `Recordings sweep could not ${f.step}`, f);
   },
   recordingDownloaded(f: { planId: string; by: 'crm_key' | 'person'; uid?: string }) {
     write('INFO', 'recording_downloaded', 'Recording downloaded', f);

@@ -220,6 +220,64 @@ describe('storage server: metadata and listing', () => {
   });
 });
 
+describe('storage server: seeded objects', () => {
+  it('when objects are seeded out of order with past creation times, then they read back as written then, list in name order through deletes and pages, and notify nobody', async () => {
+    const before = finalized.length;
+    const written = new Date('2026-01-02T03:04:05.000Z');
+    const names = ['seed/c.wav', 'seed/a.wav', 'seed/e.wav', 'seed/b.wav', 'seed/d.wav'];
+    await server.seedObjects(
+      'recordings',
+      names.map((name) => ({ name, data: name, timeCreated: written, metadata: { 'session-id': 's1' } })),
+    );
+    await server.seedObjects('recordings', [{ name: 'seed/empty.wav', timeCreated: written }]);
+
+    const [metadata] = await bucket.file('seed/b.wav').getMetadata();
+    expect(metadata).toMatchObject({ timeCreated: written.toISOString(), size: '10' });
+    expect(metadata.md5Hash).toBe(md5(Buffer.from('seed/b.wav')));
+    expect(metadata.metadata).toEqual({ 'session-id': 's1' });
+    const [bytes] = await bucket.file('seed/b.wav').download();
+    expect(bytes.toString()).toBe('seed/b.wav');
+    expect((await bucket.file('seed/empty.wav').getMetadata())[0].size).toBe('0');
+
+    await bucket.file('seed/b.wav').delete();
+    const pages: string[][] = [];
+    let query: GetFilesOptions | null = { prefix: 'seed/', maxResults: 2, autoPaginate: false };
+    while (query) {
+      const [files, nextQuery]: [File[], GetFilesOptions | null, unknown] = await bucket.getFiles(query);
+      pages.push(files.map((f) => f.name));
+      query = nextQuery;
+    }
+    expect(pages).toEqual([['seed/a.wav', 'seed/c.wav'], ['seed/d.wav', 'seed/e.wav'], ['seed/empty.wav']]);
+    const [fromD] = await bucket.getFiles({
+      prefix: 'seed/',
+      startOffset: 'seed/d.wav',
+      autoPaginate: false,
+    });
+    expect(fromD.map((f) => f.name)).toEqual(['seed/d.wav', 'seed/e.wav', 'seed/empty.wav']);
+    expect(finalized.length).toBe(before);
+  });
+
+  it('when a bucket holds many seeded objects, then every page lists each once, in name order', async () => {
+    const count = 5_000;
+    const names = Array.from(
+      { length: count },
+      (_, i) => `many/${String((i * 7919) % count).padStart(5, '0')}`,
+    );
+    await server.seedObjects(
+      'recordings',
+      names.map((name) => ({ name, timeCreated: new Date() })),
+    );
+    const listed: string[] = [];
+    let query: GetFilesOptions | null = { prefix: 'many/', maxResults: 1000, autoPaginate: false };
+    while (query) {
+      const [files, nextQuery]: [File[], GetFilesOptions | null, unknown] = await bucket.getFiles(query);
+      listed.push(...files.map((f) => f.name));
+      query = nextQuery;
+    }
+    expect(listed).toEqual([...names].sort());
+  });
+});
+
 describe('storage server: finalize notifications', () => {
   it('when uploads of each kind finish, then onFinalize is called once per upload with the stored generation', async () => {
     const before = finalized.length;

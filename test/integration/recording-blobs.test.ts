@@ -200,7 +200,7 @@ describe('GcsRecordingBlobs.list', () => {
     expect(first.objects.map((o) => o.name)).toEqual(['list/a.wav', 'list/b.wav']);
     expect(first.nextPageToken).toEqual(expect.any(String));
 
-    const second = await blobs.list(BUCKET, 'list/', first.nextPageToken);
+    const second = await blobs.list(BUCKET, 'list/', { pageToken: first.nextPageToken! });
     expect(second.objects.map((o) => o.name)).toEqual(['list/c.wav']);
     expect(second.nextPageToken).toBeUndefined();
     expect(second.objects[0]).toEqual({
@@ -211,6 +211,39 @@ describe('GcsRecordingBlobs.list', () => {
       createdAt: new Date(c.timeCreated),
       contentType: 'audio/wav',
       metadata: {},
+    });
+  });
+
+  it('when a listing starts after a name, then it goes on from the next object, without that one', async () => {
+    for (const name of ['after/a.wav', 'after/b.wav', 'after/c.wav', 'after/d.wav']) await put(name, 'x');
+    const names = async (page: Promise<{ objects: { name: string }[]; nextPageToken?: string }>) => {
+      const { objects, nextPageToken } = await page;
+      return { names: objects.map((o) => o.name), more: nextPageToken !== undefined };
+    };
+
+    // The page is one short: the name started after took a place in it.
+    expect(await names(blobs.list(BUCKET, 'after/', { startAfter: 'after/a.wav' }))).toEqual({
+      names: ['after/b.wav'],
+      more: true,
+    });
+    expect(await names(blobs.list(BUCKET, 'after/', { startAfter: 'after/c.wav' }))).toEqual({
+      names: ['after/d.wav'],
+      more: false,
+    });
+    // A name that is not an object: the listing starts at the next name in order.
+    expect(await names(blobs.list(BUCKET, 'after/', { startAfter: 'after/b' }))).toEqual({
+      names: ['after/b.wav', 'after/c.wav'],
+      more: true,
+    });
+    // One object a page: the page holding only the name started after is skipped, not returned empty.
+    const onePerPage = new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: server.url, pageSize: 1 });
+    expect(await names(onePerPage.list(BUCKET, 'after/', { startAfter: 'after/b.wav' }))).toEqual({
+      names: ['after/c.wav'],
+      more: true,
+    });
+    expect(await names(onePerPage.list(BUCKET, 'after/', { startAfter: 'after/d.wav' }))).toEqual({
+      names: [],
+      more: false,
     });
   });
 

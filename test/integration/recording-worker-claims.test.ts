@@ -67,11 +67,14 @@ class DyingPlans implements RecordingPlans {
   get(planId: string) {
     return this.inner.get(planId);
   }
+  getMany(planIds: readonly string[]) {
+    return this.inner.getMany(planIds);
+  }
   withStatus(status: RecordingPlan['status'], limit: number) {
     return this.inner.withStatus(status, limit);
   }
-  overdue(now: Date, limit: number) {
-    return this.inner.overdue(now, limit);
+  overdue(...args: Parameters<RecordingPlans['overdue']>) {
+    return this.inner.overdue(...args);
   }
   async update(planId: string, change: (plan: RecordingPlan) => RecordingPlan | undefined) {
     const plan = await this.inner.get(planId);

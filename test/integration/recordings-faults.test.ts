@@ -4,6 +4,7 @@ import { Storage } from '@google-cloud/storage';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FirestoreRecordingPlans } from '../../functions/src/adapters/firestore/recording-plans.js';
+import { FirestoreBucketScanCursors } from '../../functions/src/adapters/firestore/recording-sweep.js';
 import { SalesforceCrm } from '../../functions/src/adapters/salesforce/salesforce-crm.js';
 import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recording-blobs.js';
 import type { RecordingsDeps, TaskAnswer } from '../../functions/src/app/recordings/deps.js';
@@ -175,8 +176,11 @@ class CrashingPlans implements RecordingPlans {
   get(planId: string) {
     return this.inner.get(planId);
   }
-  overdue(now: Date, limit: number) {
-    return this.inner.overdue(now, limit);
+  getMany(planIds: readonly string[]) {
+    return this.inner.getMany(planIds);
+  }
+  overdue(...args: Parameters<RecordingPlans['overdue']>) {
+    return this.inner.overdue(...args);
   }
   withStatus(status: RecordingPlan['status'], limit: number) {
     return this.inner.withStatus(status, limit);
@@ -213,8 +217,8 @@ class WatchedBlobs implements RecordingBlobs {
     this.clock.ms += this.partMs;
     return this.inner.read(...args);
   }
-  list(bucket: string, prefix: string, pageToken?: string) {
-    return this.inner.list(bucket, prefix, pageToken);
+  list(...args: Parameters<RecordingBlobs['list']>) {
+    return this.inner.list(...args);
   }
   async delete(bucket: string, name: string, generation: string) {
     const plan = await this.plans.get(planIdFor({ bucket, name, generation }));
@@ -358,6 +362,7 @@ async function runSchedule(s: Schedule): Promise<void> {
     partSizeBytes: PART_BYTES,
   };
   queue.deps = deps;
+  const scanCursors = new FirestoreBucketScanCursors(db);
 
   const announce = (source: 'bucket' | 'platform') =>
     planRecording(deps, {
@@ -377,7 +382,7 @@ async function runSchedule(s: Schedule): Promise<void> {
     const hour = Math.floor(clock.ms / HOUR);
     if (hour > lastSweepHour) {
       lastSweepHour = hour;
-      await sweep(deps);
+      await sweep({ ...deps, scanCursors, monotonicMs: () => performance.now() });
     }
     await checkRetention();
   };

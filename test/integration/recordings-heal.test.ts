@@ -150,8 +150,8 @@ class ShortReadingBlobs implements RecordingBlobs {
   stat(bucket: string, name: string) {
     return this.inner.stat(bucket, name);
   }
-  list(bucket: string, prefix: string, pageToken?: string) {
-    return this.inner.list(bucket, prefix, pageToken);
+  list(...args: Parameters<RecordingBlobs['list']>) {
+    return this.inner.list(...args);
   }
   delete(bucket: string, name: string, generation: string) {
     return this.inner.delete(bucket, name, generation);

@@ -10,6 +10,7 @@ import {
   recordingWorkerConfig,
 } from '../../functions/src/config.js';
 import { SIGNED_REQUESTS } from '../../functions/src/adapters/firestore/signed-requests.js';
+import { SWEEP_LIMITS } from '../../functions/src/app/recordings/sweep.js';
 import { REQUEST_BODY_LIMITS } from '../../functions/src/http/front-door.js';
 import { FRONT_DOOR_NODE_OPTIONS } from '../../scripts/stack/functions.js';
 import { RECORDING_WORKER_NODE_OPTIONS } from '../../scripts/stack/recordings.js';
@@ -1176,6 +1177,8 @@ describe('recordings', () => {
       expect(trigger.pubsub_topic).toBe(topic);
       expect(trigger.retry_policy).toBe('RETRY_POLICY_RETRY');
       expect(block(sweeperFunction, 'service_config').timeout_seconds).toBe(540);
+      // A sweep starts nothing new after its time budget: the step under way has minutes to end.
+      expect(SWEEP_LIMITS.timeBudgetMs / 1000).toBeLessThanOrEqual(540 - 180);
 
       const jobs = resourcesOfType('google_cloud_scheduler_job').map(([, job]) => job);
       expect(jobs).toHaveLength(1);

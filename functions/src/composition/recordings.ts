@@ -1,7 +1,9 @@
 import { FirestoreRecordingPlans } from '../adapters/firestore/recording-plans.js';
+import { FirestoreBucketScanCursors } from '../adapters/firestore/recording-sweep.js';
 import { FirestoreSessionRepository } from '../adapters/firestore/session-repository.js';
 import { GcsRecordingBlobs } from '../adapters/storage/recording-blobs.js';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
+import type { SweepDeps } from '../app/recordings/sweep.js';
 import type { RecordingsFunctionConfig, RecordingsSettings } from '../config.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { RecordingTasks } from '../ports/recordings.js';
@@ -30,10 +32,22 @@ export function recordingPipeline(
   };
 }
 
-/** recordingReady and the sweeper: the pipeline, and nothing else. */
+/** recordingReady: the pipeline, and nothing else. */
 export function composeRecordingEvents(config: RecordingsFunctionConfig, clock: Clock = systemClock) {
   const dbs = databases(config, clock);
   return {
     recordings: once(() => recordingPipeline(config, dbs, recordingTasks(config.recordings), clock)),
+  };
+}
+
+/** The sweeper: the pipeline, where its scan of the bucket stopped, and a stopwatch. */
+export function composeSweeper(config: RecordingsFunctionConfig, clock: Clock = systemClock) {
+  const dbs = databases(config, clock);
+  return {
+    sweep: once((): SweepDeps => ({
+      ...recordingPipeline(config, dbs, recordingTasks(config.recordings), clock),
+      scanCursors: new FirestoreBucketScanCursors(dbs.db()),
+      monotonicMs: () => performance.now(),
+    })),
   };
 }

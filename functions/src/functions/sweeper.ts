@@ -1,6 +1,6 @@
 import * as functions from '@google-cloud/functions-framework';
 import { clockFor } from '../composition/clock.js';
-import { composeRecordingEvents } from '../composition/recordings.js';
+import { composeSweeper } from '../composition/recordings.js';
 import { recordingsFunctionConfig } from '../config.js';
 import { configureLogs } from '../log.js';
 import { sweeperFromSchedule } from '../triggers/recordings.js';
@@ -8,4 +8,4 @@ import { sweeperFromSchedule } from '../triggers/recordings.js';
 const config = recordingsFunctionConfig('sweeper');
 configureLogs({ level: config.logLevel });
 
-functions.cloudEvent('sweeper', sweeperFromSchedule(composeRecordingEvents(config, clockFor(config))));
+functions.cloudEvent('sweeper', sweeperFromSchedule(composeSweeper(config, clockFor(config))));

@@ -1,4 +1,5 @@
 import type { RecordingPlan } from '../domain/recordings/plan.js';
+import type { BucketScanCursor } from '../domain/recordings/sweep.js';
 
 /**
  * What the recordings pipeline (REC-1 … REC-6) needs around the CRM: the bucket the platform writes
@@ -23,6 +24,12 @@ export interface ObjectPage {
   objects: RecordingObject[];
   nextPageToken?: string;
 }
+
+/**
+ * Where a listing starts: after a page it continues, or after an object name (not included; the
+ * page may then hold one object fewer than a full one).
+ */
+export type ListFrom = { pageToken: string } | { startAfter: string };
 
 /** Thrown by reads when the generation asked for no longer exists (deleted or replaced). */
 export class ObjectGenerationGone extends Error {
@@ -56,8 +63,8 @@ export interface RecordingBlobs {
    * `deleted` when this call removed it, `absent` when it was already gone or replaced.
    */
   delete(bucket: string, name: string, generation: string): Promise<'deleted' | 'absent'>;
-  /** Objects under `prefix`, a page at a time, in name order. */
-  list(bucket: string, prefix: string, pageToken?: string): Promise<ObjectPage>;
+  /** Objects under `prefix`, a page at a time, in name order; from the first one unless told. */
+  list(bucket: string, prefix: string, from?: ListFrom): Promise<ObjectPage>;
 }
 
 /** A recording to plan, as the platform's `recording.available` event announces it. */
@@ -110,6 +117,8 @@ export interface RecordingPlans {
   /** Stores a new plan, unless one with its id exists: then that one is returned (plan once). */
   create(plan: RecordingPlan): Promise<PlanCreation>;
   get(planId: string): Promise<RecordingPlan | undefined>;
+  /** The plans of those ids that exist, read at once (at most 1000 ids). */
+  getMany(planIds: readonly string[]): Promise<Map<string, RecordingPlan>>;
   /**
    * Reads the plan, lets `change` decide, and writes what it returns, atomically: when another writer
    * got there first, `change` runs again on the newer plan. Returning undefined writes nothing
@@ -121,6 +130,15 @@ export interface RecordingPlans {
   ): Promise<PlanUpdate | undefined>;
   /** The most recently changed plans in that status, newest first (for the CRM admin). */
   withStatus(status: RecordingPlan['status'], limit: number): Promise<RecordingPlan[]>;
-  /** Plans not yet finished (neither deleted nor purged) whose purge time is at or before `now`. */
-  overdue(now: Date, limit: number): Promise<RecordingPlan[]>;
+  /**
+   * Plans not yet finished (neither deleted nor purged) whose purge time is at or before `now`, in
+   * order of purge time then id; those after `after` (a plan of an earlier batch) when given.
+   */
+  overdue(now: Date, limit: number, after?: Pick<RecordingPlan, 'purgeAt' | 'id'>): Promise<RecordingPlan[]>;
+}
+
+/** Where the sweep's scan of each bucket stopped, kept between sweeps. */
+export interface BucketScanCursors {
+  get(bucket: string): Promise<BucketScanCursor | undefined>;
+  save(bucket: string, cursor: BucketScanCursor): Promise<void>;
 }

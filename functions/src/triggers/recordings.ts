@@ -1,7 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import { planRecording } from '../app/recordings/plan-recording.js';
-import { sweep } from '../app/recordings/sweep.js';
+import { sweep, type SweepDeps } from '../app/recordings/sweep.js';
 import { logs } from '../log.js';
 
 /** The fields of a Cloud Storage object event (google.events.cloud.storage.v1.StorageObjectData) used here. */
@@ -40,8 +40,8 @@ export function recordingReadyFromStorage(deps: { recordings: () => RecordingPip
 }
 
 /** sweeper: the hourly tick (Cloud Scheduler → Pub/Sub). */
-export function sweeperFromSchedule(deps: { recordings: () => RecordingPipelineDeps }) {
+export function sweeperFromSchedule(deps: { sweep: () => SweepDeps }) {
   return async (): Promise<void> => {
-    await sweep(deps.recordings());
+    await sweep(deps.sweep());
   };
 }

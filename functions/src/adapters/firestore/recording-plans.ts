@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { FieldPath, type Firestore } from '@google-cloud/firestore';
 import type { RecordingPlan } from '../../domain/recordings/plan.js';
 import type { PlanCreation, PlanUpdate, RecordingPlans } from '../../ports/recordings.js';
 import { GrpcCode, grpcCodeOf } from '../grpc-codes.js';
@@ -12,6 +12,8 @@ import { retryLostRaces } from './optimistic-retry.js';
 export const RECORDINGS = 'recordings';
 
 const RETRIES = { maxAttempts: 20, maxBackoffMs: 200 };
+/** Firestore's limit on the documents of one batched read is well above this; a listing page is at most this. */
+const MAX_GET_MANY = 1000;
 
 export class FirestoreRecordingPlans implements RecordingPlans {
   constructor(private readonly db: Firestore) {}
@@ -35,6 +37,16 @@ export class FirestoreRecordingPlans implements RecordingPlans {
 
   async get(planId: string): Promise<RecordingPlan | undefined> {
     return (await this.ref(planId).get()).data() as RecordingPlan | undefined;
+  }
+
+  async getMany(planIds: readonly string[]): Promise<Map<string, RecordingPlan>> {
+    if (planIds.length > MAX_GET_MANY) throw new RangeError(`at most ${MAX_GET_MANY} plans are read at once`);
+    const found = new Map<string, RecordingPlan>();
+    if (planIds.length === 0) return found;
+    // One round trip for the lot; each id is still one document read.
+    for (const snapshot of await this.db.getAll(...planIds.map((id) => this.ref(id))))
+      if (snapshot.exists) found.set(snapshot.id, snapshot.data() as RecordingPlan);
+    return found;
   }
 
   async update(
@@ -63,14 +75,19 @@ export class FirestoreRecordingPlans implements RecordingPlans {
     return snapshot.docs.map((d) => d.data() as RecordingPlan);
   }
 
-  async overdue(now: Date, limit: number): Promise<RecordingPlan[]> {
-    const snapshot = await this.db
+  async overdue(
+    now: Date,
+    limit: number,
+    after?: Pick<RecordingPlan, 'purgeAt' | 'id'>,
+  ): Promise<RecordingPlan[]> {
+    // The id breaks ties of purge time, so that a batch can start exactly after the previous one.
+    const ordered = this.db
       .collection(RECORDINGS)
       .where('status', 'in', ['uploading', 'uploaded', 'failed'])
       .where('purgeAt', '<=', now.toISOString())
       .orderBy('purgeAt')
-      .limit(limit)
-      .get();
+      .orderBy(FieldPath.documentId());
+    const snapshot = await (after ? ordered.startAfter(after.purgeAt, after.id) : ordered).limit(limit).get();
     return snapshot.docs.map((d) => d.data() as RecordingPlan);
   }
 }

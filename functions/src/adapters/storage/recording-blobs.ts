@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { FileMetadata, Storage } from '@google-cloud/storage';
 import {
   ObjectGenerationGone,
+  type ListFrom,
   type ObjectPage,
   type RecordingBlobs,
   type RecordingObject,
@@ -94,14 +95,24 @@ export class GcsRecordingBlobs implements RecordingBlobs {
     }
   }
 
-  async list(bucket: string, prefix: string, pageToken?: string): Promise<ObjectPage> {
-    const [files, next] = await (await this.storage()).bucket(bucket).getFiles({
-      prefix,
-      ...(pageToken ? { pageToken } : {}),
-      autoPaginate: false,
-      maxResults: this.pageSize,
-    });
-    const nextPageToken = next && 'pageToken' in next ? next.pageToken : undefined;
+  async list(bucket: string, prefix: string, from?: ListFrom): Promise<ObjectPage> {
+    const startAfter = from && 'startAfter' in from ? from.startAfter : undefined;
+    const bucketRef = (await this.storage()).bucket(bucket);
+    const page = async (pageToken: string | undefined) => {
+      const [files, next] = await bucketRef.getFiles({
+        prefix,
+        ...(pageToken ? { pageToken } : {}),
+        // The API's startOffset includes the name itself: it is dropped below.
+        ...(startAfter !== undefined ? { startOffset: startAfter } : {}),
+        autoPaginate: false,
+        maxResults: this.pageSize,
+      });
+      const nextPageToken = next && 'pageToken' in next ? next.pageToken : undefined;
+      return { files: files.filter((file) => file.name !== startAfter), nextPageToken };
+    };
+    let { files, nextPageToken } = await page(from && 'pageToken' in from ? from.pageToken : undefined);
+    // A page that held only the name started after is no page: the next one is.
+    if (files.length === 0 && nextPageToken) ({ files, nextPageToken } = await page(nextPageToken));
     return {
       objects: files.map((file) => recordingObject(bucket, { name: file.name, ...file.metadata })),
       ...(nextPageToken ? { nextPageToken } : {}),
