@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { sweeperFromSchedule } from '../../functions/src/triggers/recordings.js';
+import type { RecordingBlobs } from '../../functions/src/ports/recordings.js';
 import {
   PART_SIZE_BYTES,
   newPlan,
@@ -84,5 +86,35 @@ describe('what the sweep does with an object it lists', () => {
     const purged = withPurged(plan(), 'deadline', PURGE_TIME)!;
     expect(stepForSweptObject(CREATED, deleted, at(ORPHAN_GRACE_MS))).toEqual({ do: 'delete_leftover' });
     expect(stepForSweptObject(CREATED, purged, at(7 * DAY))).toEqual({ do: 'delete_leftover' });
+  });
+});
+
+describe('the hourly sweeper', () => {
+  it('when the recordings sweep fails, then the voicemails waiting for the CRM are still swept, and the failure is still raised', async () => {
+    const looked: Date[] = [];
+    const tick = sweeperFromSchedule({
+      sweep: () => {
+        throw new Error('Firestore unavailable');
+      },
+      voicemails: () => ({
+        outbox: {
+          get: async () => undefined,
+          update: async () => undefined,
+          settle: async () => undefined,
+          receivedBy: async (cutoff) => {
+            looked.push(cutoff);
+            return [];
+          },
+        },
+        blobs: {} as RecordingBlobs,
+        tasks: {
+          enqueueVoicemailDelivery: async () => undefined,
+          scheduleVoicemailPurge: async () => undefined,
+        },
+        clock: { now: () => at(DAY) },
+      }),
+    });
+    await expect(tick()).rejects.toThrow('Firestore unavailable');
+    expect(looked).toHaveLength(1);
   });
 });

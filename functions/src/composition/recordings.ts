@@ -1,6 +1,7 @@
 import { FirestoreRecordingPlans } from '../adapters/firestore/recording-plans.js';
 import { FirestoreBucketScanCursors } from '../adapters/firestore/recording-sweep.js';
 import { FirestoreSessionRepository } from '../adapters/firestore/session-repository.js';
+import { FirestoreVoicemailOutbox } from '../adapters/firestore/voicemails.js';
 import { GcsRecordingBlobs } from '../adapters/storage/recording-blobs.js';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import type { SweepDeps } from '../app/recordings/sweep.js';
@@ -40,14 +41,25 @@ export function composeRecordingEvents(config: RecordingsFunctionConfig, clock: 
   };
 }
 
-/** The sweeper: the pipeline, where its scan of the bucket stopped, and a stopwatch. */
+/**
+ * The sweeper: the pipeline, where its scan of the bucket stopped, and a stopwatch; and the
+ * voicemails waiting for the CRM, whose lost tasks it asks for again.
+ */
 export function composeSweeper(config: RecordingsFunctionConfig, clock: Clock = systemClock) {
   const dbs = databases(config, clock);
+  const tasks = once(() => recordingTasks(config.recordings));
+  const sweep = once((): SweepDeps => ({
+    ...recordingPipeline(config, dbs, tasks(), clock),
+    scanCursors: new FirestoreBucketScanCursors(dbs.db()),
+    monotonicMs: () => performance.now(),
+  }));
   return {
-    sweep: once((): SweepDeps => ({
-      ...recordingPipeline(config, dbs, recordingTasks(config.recordings), clock),
-      scanCursors: new FirestoreBucketScanCursors(dbs.db()),
-      monotonicMs: () => performance.now(),
+    sweep,
+    voicemails: once(() => ({
+      outbox: new FirestoreVoicemailOutbox(dbs.db()),
+      blobs: sweep().blobs,
+      tasks: tasks(),
+      clock,
     })),
   };
 }

@@ -2,6 +2,7 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import { planRecording } from '../app/recordings/plan-recording.js';
 import { sweep, type SweepDeps } from '../app/recordings/sweep.js';
+import { sweepVoicemails } from '../app/deflection/voicemail-delivery.js';
 import { logs } from '../log.js';
 
 /** The fields of a Cloud Storage object event (google.events.cloud.storage.v1.StorageObjectData) used here. */
@@ -39,9 +40,19 @@ export function recordingReadyFromStorage(deps: { recordings: () => RecordingPip
   };
 }
 
-/** sweeper: the hourly tick (Cloud Scheduler → Pub/Sub). */
-export function sweeperFromSchedule(deps: { sweep: () => SweepDeps }) {
+/**
+ * sweeper: the hourly tick (Cloud Scheduler → Pub/Sub). Recordings first, then the voicemails
+ * waiting for the CRM, whichever of the two fails.
+ */
+export function sweeperFromSchedule(deps: {
+  sweep: () => SweepDeps;
+  voicemails: () => Parameters<typeof sweepVoicemails>[0];
+}) {
   return async (): Promise<void> => {
-    await sweep(deps.sweep());
+    try {
+      await sweep(deps.sweep());
+    } finally {
+      await sweepVoicemails(deps.voicemails());
+    }
   };
 }
