@@ -75,7 +75,7 @@ const WARM_UP_BYTES = 1_000_000;
 const LIMIT_BYTES = PART_SIZE_BYTES + 32 * MEGABYTE;
 const RATIO_TARGET = 0.7;
 /**
- * The target against the `md5` relay (issue 16): the least work REC needs (read from Storage, hash,
+ * The target against the `md5` relay: the least work REC needs (read from Storage, hash,
  * send to the CRM) in a process that does nothing else, so the ratio is our own overhead.
  */
 const RELAY_RATIO_TARGET = 0.8;
