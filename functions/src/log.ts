@@ -185,6 +185,10 @@ export const logs = {
   recordingDownloaded(f: { planId: string; by: 'crm_key' | 'person'; uid?: string }) {
     write('INFO', 'recording_downloaded', 'Recording downloaded', f);
   },
+  /** A function's code cache did not fit the runtime: it started compiling from source. */
+  codeCacheRejected(f: { bundle: string }) {
+    write('WARNING', 'code_cache_rejected', 'Code cache rejected: compiled from source', f);
+  },
   unexpectedError(error: unknown, f: { operation: string }, ctx?: LogContext) {
     const e = error instanceof Error ? error : new Error(String(error));
     // Stack traces name our code only; error messages from client libraries carry no payload data.
