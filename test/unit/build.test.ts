@@ -117,7 +117,7 @@ describe('the deployed build', () => {
       expect(ours.every((url) => url.startsWith(pathToFileURL(join(build, 'functions/lib/')).href))).toBe(
         true,
       );
-      // Today 5 or 6 modules (its bundle is compiled from its code cache, not loaded as a module),
+      // Today 4 or 5 modules (its bundle is compiled from its code cache, not loaded as a module),
       // against 39 to 74 of ours when each file of functions/src was compiled alone.
       expect(ours.length).toBeGreaterThan(1);
       expect(ours.length).toBeLessThanOrEqual(20);
