@@ -185,6 +185,50 @@ export const logs = {
   recordingDownloaded(f: { planId: string; by: 'crm_key' | 'person'; uid?: string }) {
     write('INFO', 'recording_downloaded', 'Recording downloaded', f);
   },
+  voicemailTaskIgnored(f: { voicemailId: string; why: string }) {
+    write('INFO', 'voicemail_task_ignored', `Voicemail task had nothing to do: ${f.why}`, f);
+  },
+  voicemailDelivered(f: {
+    voicemailId: string;
+    outcome: string;
+    attempts: number;
+    crmApiUsed?: number;
+    crmApiMax?: number;
+  }) {
+    write('INFO', 'voicemail_delivered', `Voicemail ${f.outcome} in the CRM`, f);
+  },
+  voicemailWaitingForCrmRecord(f: { voicemailId: string }) {
+    write(
+      'WARNING',
+      'voicemail_waiting_for_crm_record',
+      'Voicemail waits for its call to be linked to a CRM record',
+      f,
+    );
+  },
+  voicemailDeliveryWillRetry(f: {
+    voicemailId: string;
+    kind: string;
+    reason: string;
+    retryAfterSeconds?: number | undefined;
+  }) {
+    write(
+      'WARNING',
+      'voicemail_delivery_will_retry',
+      `Voicemail delivery will be retried: ${f.kind} (${f.reason})`,
+      f,
+    );
+  },
+  /** A permanent failure: the voicemail waits for its purge (alert on this event). */
+  voicemailDeliveryFailed(f: { voicemailId: string; kind: string; reason: string }) {
+    write('ERROR', 'voicemail_delivery_failed', `Voicemail delivery failed for good: ${f.reason}`, f);
+  },
+  voicemailSettled(f: { voicemailId: string; status: string; objectWas: string }) {
+    write('INFO', 'voicemail_settled', `Voicemail audio deleted: ${f.status}`, f);
+  },
+  /** The 7 days came before the CRM had the voicemail (REC-3 over delivery). */
+  voicemailPurged(f: { voicemailId: string; reason: string | null; objectWas: string }) {
+    write('ERROR', 'voicemail_purged', 'Voicemail purged before the CRM had it', f);
+  },
   /** A function's code cache did not fit the runtime: it started compiling from source. */
   codeCacheRejected(f: { bundle: string }) {
     write('WARNING', 'code_cache_rejected', 'Code cache rejected: compiled from source', f);

@@ -181,6 +181,7 @@ const EXAMPLES = new Map<string, unknown>([
     { consumerKey: 'web_visitor:h-visitor-1', sessionId: 'h-new-session' },
   ],
   ['recordingWorker POST /v1/tasks/consumer-merge', { mergeId: 'unknown-merge', version: 1 }],
+  ['recordingWorker POST /v1/tasks/voicemail', { voicemailId: 'unknown-voicemail' }],
 ]);
 
 const existingIds = () =>

@@ -97,7 +97,10 @@ describe('deflection before an admin has set it up', () => {
         receiveVoicemail(
           {
             engine,
-            voicemails: { record: async (v) => (voicemails.push(v), true) },
+            voicemails: {
+              record: async (v) => (voicemails.push(v), true),
+              outboxEntry: async () => undefined,
+            },
             clock,
           },
           {

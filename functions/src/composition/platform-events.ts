@@ -44,6 +44,7 @@ export function composePlatformEvents(
             clock,
             newId: randomUUID,
           })),
+          voicemailTasks: tasks,
         }
       : {}),
     ...(chat && offers

@@ -1,6 +1,8 @@
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 import { SalesforceCrm } from '../adapters/salesforce/salesforce-crm.js';
 import { SalesforceConsumerCrm } from '../adapters/salesforce/salesforce-consumers.js';
+import { SalesforceVoicemailCrm } from '../adapters/salesforce/salesforce-voicemails.js';
+import { FirestoreVoicemailOutbox } from '../adapters/firestore/voicemails.js';
 import { FirestoreConsumerStore } from '../adapters/firestore/consumers.js';
 import { FirestoreDeflectionSettings } from '../adapters/firestore/deflection-settings.js';
 import type { RecordingWorkerConfig } from '../config.js';
@@ -10,7 +12,7 @@ import { databases, once } from './firestore.js';
 import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
 
-/** The pipeline with the CRM it uploads to, and the check that a task comes from our queue. */
+/** The pipeline with the CRM it uploads to (recordings, consumers' tickets, voicemails), and the check that a task comes from our queue. */
 export function composeRecordingWorker(
   config: RecordingWorkerConfig,
   clock: Clock = systemClock,
@@ -21,11 +23,22 @@ export function composeRecordingWorker(
   // One Salesforce session for recordings and consumers alike.
   const salesforce = once(() => new SalesforceCrm(config.salesforce, clock));
   const settings = once(() => new FirestoreDeflectionSettings(dbs.db(), clock));
+  const recordings = once(() => ({
+    ...recordingPipeline(config, dbs, tasks(), clock),
+    crm: salesforce,
+  }));
   return {
-    recordings: once(() => ({
-      ...recordingPipeline(config, dbs, tasks(), clock),
-      crm: salesforce,
-    })),
+    recordings,
+    voicemails: once(() => {
+      const pipeline = recordings();
+      return {
+        outbox: new FirestoreVoicemailOutbox(dbs.db()),
+        blobs: pipeline.blobs,
+        sessions: pipeline.sessions,
+        crm: once(() => new SalesforceVoicemailCrm(salesforce())),
+        clock,
+      };
+    }),
     consumers: once(() => ({
       consumers: new FirestoreConsumerStore(dbs.db()),
       tasks: tasks(),

@@ -20,6 +20,7 @@ import { Channel, Identifier } from '../domain/sessions/events.js';
 import { Language, PhoneNumber, QuestionTime } from '../domain/deflection/settings.js';
 import { VoicemailLeft } from '../domain/deflection/voicemail.js';
 import { receiveVoicemail } from '../app/deflection/voicemails.js';
+import type { VoicemailTasks } from '../ports/voicemails.js';
 import { bookSlot, offerSlots } from '../app/deflection/scheduled-calls.js';
 import { AgentState } from '../ports/presence.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
@@ -48,6 +49,8 @@ export interface PlatformEventsDeps {
   chatTasksCaller?: () => ServiceCallerVerifier;
   /** Anonymous consumers' merges (UNA-4), where the CRM worker's queue is configured. */
   consumers?: () => ConsumerDeps;
+  /** Voicemails for the CRM (AHD-6), on the same queue; without it they wait in the outbox. */
+  voicemailTasks?: () => VoicemailTasks;
 }
 
 const ConsumerLogin = z.strictObject({
@@ -518,6 +521,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
                 engine: deps.deflection().engine,
                 voicemails: deps.deflection().voicemails,
                 clock: deps.clock,
+                ...(deps.voicemailTasks ? { tasks: deps.voicemailTasks() } : {}),
               },
               voicemail,
             ),

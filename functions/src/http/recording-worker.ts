@@ -7,6 +7,7 @@ import {
   runTicketTask,
   type ConsumerWorkerDeps,
 } from '../app/consumers/anonymous-consumers.js';
+import { runVoicemailTask, type VoicemailWorkerDeps } from '../app/deflection/voicemail-delivery.js';
 import { notFound, retryLater } from '../domain/errors.js';
 import { PlanId } from '../domain/recordings/plan.js';
 import { Identifier, TemporaryConsumerId } from '../domain/sessions/events.js';
@@ -25,6 +26,8 @@ export interface RecordingWorkerDeps {
   caller: () => ServiceCallerVerifier;
   /** Anonymous consumers' CRM work (UNA-1 … UNA-5): the same queue, the same CRM. */
   consumers?: () => ConsumerWorkerDeps;
+  /** Voicemails for the CRM (AHD-6): the same queue, the same CRM. */
+  voicemails?: () => VoicemailWorkerDeps;
 }
 
 /**
@@ -83,6 +86,7 @@ const MergeTask = z.strictObject({
   mergeId: Identifier,
   version: z.number().int().min(1).max(MAX_MERGE_VERSION),
 });
+const VoicemailTask = z.strictObject({ voicemailId: Identifier });
 
 export function answer(result: TaskAnswer): RouteResult {
   if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };
@@ -135,6 +139,15 @@ export function recordingWorkerRoutes(deps: RecordingWorkerDeps): Route[] {
         const t = await task(ctx, MergeTask, 'The merge task');
         if (!deps.consumers) throw notFound('Anonymous consumers');
         return answer(await runMergeTask(deps.consumers(), t));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/tasks/voicemail',
+      handle: async (ctx) => {
+        const t = await task(ctx, VoicemailTask, 'The voicemail task');
+        if (!deps.voicemails) throw notFound('Voicemails for the CRM');
+        return answer(await runVoicemailTask(deps.voicemails(), t));
       },
     },
     {

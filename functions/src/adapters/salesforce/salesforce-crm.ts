@@ -105,16 +105,25 @@ function checkPart(part: RecordingPart) {
   if (!valid) throw permanent('invalid_part');
 }
 
+/** A ContentVersion to insert: its fields (`entity_content`) and its bytes. */
+export interface FileInsert {
+  entityContent: Record<string, unknown>;
+  fileName: string;
+  sizeBytes: number;
+  body: AsyncIterable<Uint8Array>;
+  reread: () => AsyncIterable<Uint8Array>;
+}
+
 /** What one upload learned from the CRM's answers to it. */
-interface UploadSeen {
+export interface UploadSeen {
   /** The org's API usage, from the latest answer that reported it (Sforce-Limit-Info). */
   usage?: ApiUsage;
   /** The MD5 of the bytes sent, base64, once a send got to the end of the part. */
   sentMd5Base64?: string;
 }
 
-/** A part as the CRM holds it. */
-interface StoredPart {
+/** A file as the CRM holds it. */
+export interface StoredPart {
   contentVersionId: string;
   md5Base64: string;
 }
@@ -327,7 +336,8 @@ export class SalesforceCrm implements CrmClient {
 
   // --- look-up ---------------------------------------------------------------------------------
 
-  private async lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined> {
+  /** The file stored under `key` (the unique key field), for recordings' parts and voicemails alike. */
+  async lookup(key: string, seen: UploadSeen): Promise<StoredPart | undefined> {
     const soql = `SELECT Id, Checksum FROM ContentVersion WHERE ${PART_KEY_FIELD} = '${escapeSoqlString(key)}'`;
     const result = await this.request<QueryResult>(
       'GET',
@@ -345,12 +355,29 @@ export class SalesforceCrm implements CrmClient {
 
   // --- insert ----------------------------------------------------------------------------------
 
-  private async insert(
-    part: RecordingPart,
-    key: string,
-    seen: UploadSeen,
-    refreshed = false,
-  ): Promise<UploadOutcome> {
+  private insert(part: RecordingPart, key: string, seen: UploadSeen): Promise<UploadOutcome> {
+    return this.insertFile(
+      {
+        entityContent: {
+          Title: partTitle(part),
+          PathOnClient: part.fileName,
+          FirstPublishLocationId: part.crmRecordId,
+          [PART_KEY_FIELD]: key,
+        },
+        fileName: part.fileName,
+        sizeBytes: part.sizeBytes,
+        body: part.body,
+        reread: part.reread,
+      },
+      seen,
+    );
+  }
+
+  /**
+   * One ContentVersion insert on the shared session, for recordings' parts and the CRM's other files
+   * (voicemails): streamed, hashed on the way, sent again once after a session refresh.
+   */
+  async insertFile(file: FileInsert, seen: UploadSeen, refreshed = false): Promise<UploadOutcome> {
     const conn = await this.connect();
     const token = conn.accessToken;
     if (!token) throw permanent('no_session');
@@ -362,16 +389,11 @@ export class SalesforceCrm implements CrmClient {
     const answer = await sendMultipart({
       url,
       accessToken: token,
-      entityContent: {
-        Title: partTitle(part),
-        PathOnClient: part.fileName,
-        FirstPublishLocationId: part.crmRecordId,
-        [PART_KEY_FIELD]: key,
-      },
-      fileName: part.fileName,
-      sizeBytes: part.sizeBytes,
+      entityContent: file.entityContent,
+      fileName: file.fileName,
+      sizeBytes: file.sizeBytes,
       // The first send streams the part it was given; a send after a session refresh needs it anew.
-      body: refreshed ? part.reread() : part.body,
+      body: refreshed ? file.reread() : file.body,
       idleTimeoutMs: this.timeoutMs,
     });
     if (answer.md5Base64) seen.sentMd5Base64 = answer.md5Base64;
@@ -385,7 +407,7 @@ export class SalesforceCrm implements CrmClient {
       } catch (error) {
         throw this.crmFailure(error);
       }
-      return this.insert(part, key, seen, true);
+      return this.insertFile(file, seen, true);
     }
     if (answer.status !== 401) this.accepted();
 
@@ -419,7 +441,7 @@ function createdId(body: string, contentType: string | undefined): string | unde
 }
 
 /** The base64 MD5 of a stream's bytes, in one pass; a Node.js stream is read without a promise per chunk. */
-async function md5Of(bytes: AsyncIterable<Uint8Array>): Promise<string> {
+export async function md5Of(bytes: AsyncIterable<Uint8Array>): Promise<string> {
   const md5 = createHash('md5');
   if (bytes instanceof Readable) {
     bytes.on('data', (chunk: Buffer) => md5.update(chunk));
@@ -428,7 +450,7 @@ async function md5Of(bytes: AsyncIterable<Uint8Array>): Promise<string> {
   return md5.digest('base64');
 }
 
-function sameChecksum(stored: StoredPart, md5Base64: string): UploadOutcome {
+export function sameChecksum(stored: StoredPart, md5Base64: string): UploadOutcome {
   if (!MD5_BASE64.test(md5Base64) || stored.md5Base64 !== md5Base64) throw permanent('checksum_mismatch');
   return { status: 'already_there', contentVersionId: stored.contentVersionId, md5Base64 };
 }
