@@ -2,7 +2,8 @@
 # gcp-build script (run by the Node.js buildpack) bundles functions/src into functions/lib
 # (scripts/build.ts). Its main (functions/src/index.ts) imports only the module of the function the
 # runtime serves, named by the entry point (FUNCTION_TARGET): each cold start loads what that one
-# function needs, from a few bundled files.
+# function needs, from a few bundled files, its own code compiled from the V8 code cache the build
+# made with the flags in its NODE_OPTIONS below (change them together: see README.md, Deploying).
 
 locals {
   function_runtime = "nodejs22"

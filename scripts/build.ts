@@ -1,18 +1,25 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { FUNCTION_NAMES, type FunctionName } from '../functions/src/config.js';
+import { REQUEST_BODY_LIMITS } from '../functions/src/http/front-door.js';
 import { FRONT_DOOR_NODE_OPTIONS } from './stack/functions.js';
+import { RECORDING_WORKER_NODE_OPTIONS } from './stack/recordings.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * `npm run build`, which the deployment runs too (gcp-build): functions/src bundled into
- * functions/lib, what every function is started from. Two entry points: the package's main, which
- * imports the module of the one function the runtime serves, and the front door that NODE_OPTIONS
- * preloads in the HTTP functions. Code shared between them is split into chunks, loaded once and only
- * by the functions that use it: a cold start reads a few files instead of a hundred modules, and the
- * preload and the function share one copy of what they both use.
+ * `npm run build`, which the deployment runs too (gcp-build, on the runtime the functions are deployed
+ * on): functions/src bundled into functions/lib, what every function is started from.
+ *
+ * The package's main (index.ts) imports the module of the one function the runtime serves, and the
+ * front door is preloaded by NODE_OPTIONS in the HTTP functions: both are ES modules, small, sharing
+ * their chunks. Each function's own code is one CommonJS bundle (`functions/<name>.cjs`) that the
+ * function's module runs through function-bundle.ts with a V8 code cache made here, by running the
+ * bundle once with the function's configuration and V8 flags and answering a first request: a cold
+ * start then reads compiled code instead of compiling it (what that saves: docs/benchmarks.md).
  *
  * Our code and zod are bundled; every other dependency (the Google SDKs, jsforce, the functions
  * framework) is loaded from node_modules, as published: the framework must be the very module its
@@ -26,26 +33,162 @@ export async function buildFunctions(outDir = join(ROOT, layout().outDir)): Prom
   };
   rmSync(outDir, { recursive: true, force: true });
   let englishOnly = 0;
-  await build({
-    entryPoints: [main, preload].map((entry) => join(ROOT, rootDir, entry)),
+  const common = {
     outbase: join(ROOT, rootDir),
     outdir: outDir,
     bundle: true,
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: 'node20',
-    chunkNames: 'chunks/[name]-[hash]',
     minifyWhitespace: true,
     minifySyntax: true,
     sourcemap: 'linked',
     external: Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name)),
     plugins: [zodInEnglishOnly(() => (englishOnly += 1))],
     logLevel: 'warning',
+  } satisfies BuildOptions;
+  const modules = functionModules(join(ROOT, rootDir));
+  await build({
+    ...common,
+    entryPoints: [main, preload, BUNDLE_RUNNER].map((entry) => join(ROOT, rootDir, entry)),
+    splitting: true,
+    format: 'esm',
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [...common.plugins, importedAsBuilt(new Set(modules.values()))],
+  });
+  await build({
+    ...common,
+    entryPoints: [...modules.values()],
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    // The SDKs loaded on first use are required, as the bundle is compiled as a script: an `import()`
+    // in it would need a loader that Node still calls experimental.
+    supported: { 'dynamic-import': false },
   });
   // Zod's layout is not a published interface: if a release moves its locales, fail rather than
   // silently ship the 250 KB that the plugin leaves out.
   if (englishOnly !== 1) throw new Error(`zod's locales index was matched ${englishOnly} times, not once`);
+  const built = (source: string) =>
+    join(outDir, relative(join(ROOT, rootDir), source)).replace(/\.ts$/, '.js');
+  const runner = join(outDir, BUNDLE_RUNNER.replace(/\.ts$/, '.js'));
+  for (const source of modules.values()) {
+    const module = built(source);
+    const from = relative(dirname(module), runner).replace(/\\/g, '/');
+    writeFileSync(
+      module,
+      `import { runFunctionBundle } from ${JSON.stringify(from.startsWith('.') ? from : `./${from}`)};\n` +
+        'runFunctionBundle(import.meta.url);\n',
+    );
+  }
+  await Promise.all(
+    [...modules].map(([name, source]) => makeCodeCache(name, built(source).replace(/\.js$/, '.cjs'), runner)),
+  );
+}
+
+/** What each function's module runs its bundle with (functions/src/function-bundle.ts). */
+const BUNDLE_RUNNER = 'function-bundle.ts';
+
+/**
+ * Each function's module, as the main's table names it (functions/src/entry-points.ts): the main
+ * imports it at run time, and it is built as that function's bundle.
+ */
+function functionModules(srcRoot: string): Map<FunctionName, string> {
+  const table = readFileSync(join(srcRoot, 'entry-points.ts'), 'utf8');
+  const modules = new Map<FunctionName, string>();
+  for (const name of FUNCTION_NAMES) {
+    const found = new RegExp(`\\['${name}', \\(\\) => import\\('\\./([\\w/-]+)\\.js'\\)\\]`).exec(table);
+    if (!found) throw new Error(`entry-points.ts does not import a module for ${name}`);
+    modules.set(name, join(srcRoot, `${found[1]!}.ts`));
+  }
+  return modules;
+}
+
+/**
+ * The main's imports of the functions' modules are left to run time, where they find the built
+ * modules that run each function's bundle, rather than being bundled into the main.
+ */
+function importedAsBuilt(modules: ReadonlySet<string>): Plugin {
+  return {
+    name: 'function-modules-imported-as-built',
+    setup(plugin) {
+      plugin.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const source = resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+        return modules.has(source) ? { path: args.path, external: true } : undefined;
+      });
+    },
+  };
+}
+
+/**
+ * The V8 flags `name` is deployed with: its NODE_OPTIONS (infra/functions.tf, which the infra tests
+ * hold to these constants) less the modules they preload. V8 rejects a code cache made under others.
+ */
+function v8FlagsOf(name: FunctionName): string[] {
+  const nodeOptions = [
+    ...(name === 'recordingWorker' ? [RECORDING_WORKER_NODE_OPTIONS] : []),
+    ...(REQUEST_BODY_LIMITS.has(name) ? [FRONT_DOOR_NODE_OPTIONS] : []),
+  ];
+  return nodeOptions
+    .flatMap((options) => options.split(/\s+/))
+    .filter((option) => option !== '' && !option.startsWith('--import='));
+}
+
+/**
+ * A configuration every function starts with, reaching nothing: the bundle is run once to make its
+ * cache, and answers one request that needs no I/O (a health check, or the framework's 404).
+ */
+function cacheRunEnvironment(name: FunctionName): Record<string, string> {
+  const nowhere = 'http://127.0.0.1:9';
+  const project = 'demo-build';
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: '',
+    METADATA_SERVER_DETECTION: 'none',
+    FUNCTION_TARGET: name,
+    GOOGLE_CLOUD_PROJECT: project,
+    LOG_LEVEL: 'ERROR',
+    RECORDINGS_BUCKET: 'build-recordings',
+    RECORDINGS_QUEUE: `projects/${project}/locations/europe-west1/queues/recordings`,
+    RECORDING_WORKER_URL: `${nowhere}/recording-worker`,
+    RECORDING_TASKS_SERVICE_ACCOUNT: `recording-tasks@${project}.iam.gserviceaccount.com`,
+    PLATFORM_SIGNING_SECRET: 'build-code-cache-secret-0123456789abcdef',
+    SALESFORCE_LOGIN_URL: nowhere,
+    SALESFORCE_CLIENT_ID: 'build',
+    SALESFORCE_USERNAME: 'build@switchboard.test',
+    SALESFORCE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nnot read\\n-----END PRIVATE KEY-----',
+  };
+}
+
+/**
+ * Runs `bundle` as the function would, in a process of its own with the function's V8 flags, answers
+ * `GET /healthz` through the framework, and writes the code cache of everything compiled by then.
+ */
+async function makeCodeCache(name: FunctionName, bundle: string, runner: string): Promise<void> {
+  const code = `import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { codeCacheOf, compileBundle } from ${JSON.stringify(pathToFileURL(runner).href)};
+const bundle = ${JSON.stringify(bundle)};
+const compiled = compileBundle(bundle);
+compiled.run();
+const { getTestServer } = await import('@google-cloud/functions-framework/testing');
+const server = getTestServer(${JSON.stringify(name)});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+await new Promise((resolve, reject) =>
+  request({ host: '127.0.0.1', port: server.address().port, path: '/healthz', agent: false }, (res) =>
+    res.resume().once('end', resolve),
+  ).once('error', reject).end(),
+);
+writeFileSync(codeCacheOf(bundle), compiled.codeCache());
+process.exit(0);
+`;
+  const child = spawn(process.execPath, [...v8FlagsOf(name), '--input-type=module', '-e', code], {
+    cwd: ROOT,
+    env: cacheRunEnvironment(name),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const exit = await new Promise<number | null>((done) => child.once('exit', done));
+  if (exit !== 0) throw new Error(`making ${name}'s code cache failed (${exit}): ${errors}`);
 }
 
 /** Bundled rather than loaded from node_modules: zod's hundred modules cost more to resolve than to run. */

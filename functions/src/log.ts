@@ -241,6 +241,10 @@ export const logs = {
   voicemailPurged(f: { voicemailId: string; reason: string | null; objectWas: string }) {
     write('ERROR', 'voicemail_purged', 'Voicemail purged before the CRM had it', f);
   },
+  /** A function's code cache did not fit the runtime: it started compiling from source. */
+  codeCacheRejected(f: { bundle: string }) {
+    write('WARNING', 'code_cache_rejected', 'Code cache rejected: compiled from source', f);
+  },
   unexpectedError(error: unknown, f: { operation: string }, ctx?: LogContext) {
     const e = error instanceof Error ? error : new Error(String(error));
     // Stack traces name our code only; error messages from client libraries carry no payload data.

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../functions/src/config.js
 import { REQUEST_BODY_LIMITS } from '../../functions/src/http/front-door.js';
 import { buildFunctions } from '../../scripts/build.js';
 import { FRONT_DOOR_NODE_OPTIONS } from '../../scripts/stack/functions.js';
+import { RECORDING_WORKER_NODE_OPTIONS } from '../../scripts/stack/recordings.js';
 
 /**
  * The deployed build (npm run build, which gcp-build runs): each function starts from it, with the
@@ -53,30 +54,47 @@ function environmentOf(name: FunctionName, recordTo: string): Record<string, str
     // The hooks first, so that they see the front door's modules too.
     NODE_OPTIONS: [
       `--import=${RECORD_MODULES}`,
+      ...(name === 'recordingWorker' ? [RECORDING_WORKER_NODE_OPTIONS] : []),
       ...(REQUEST_BODY_LIMITS.has(name) ? [FRONT_DOOR_NODE_OPTIONS] : []),
     ].join(' '),
   };
 }
 
-/** Starts `name` from the build's main, as the framework's CLI does, and lists what it loaded. */
-async function modulesLoadedBy(name: FunctionName): Promise<string[]> {
+/**
+ * Starts `name` from the build's main, as the framework's CLI does, asks it `GET /healthz`, and lists
+ * what it loaded (ES modules through the hooks, CommonJS modules from the require cache), its answer's
+ * status and what it logged.
+ */
+async function start(name: FunctionName): Promise<{ loaded: string[]; status: number; logged: string }> {
   const recordTo = join(build, `${name}.modules`);
   const child = spawn(
     process.execPath,
     [
       '--input-type=module',
       '-e',
-      `await import(${JSON.stringify(pathToFileURL(join(build, 'functions/lib/index.js')).href)});
+      `import { appendFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+await import(${JSON.stringify(pathToFileURL(join(build, 'functions/lib/index.js')).href)});
 const { getTestServer } = await import('@google-cloud/functions-framework/testing');
-getTestServer(${JSON.stringify(name)});`,
+const server = getTestServer(${JSON.stringify(name)});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { status } = await fetch(\`http://127.0.0.1:\${server.address().port}/healthz\`);
+server.close();
+const required = Object.keys(createRequire(import.meta.url).cache).map((file) => pathToFileURL(file).href);
+appendFileSync(process.env.RECORD_MODULES_TO, required.join('\\n') + '\\nstatus ' + status);
+process.exit(0);`,
     ],
-    { cwd: build, env: environmentOf(name, recordTo), stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: build, env: environmentOf(name, recordTo), stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let logged = '';
   let errors = '';
+  child.stdout!.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   expect(exit, errors).toBe(0);
-  return readFileSync(recordTo, 'utf8').trim().split('\n');
+  const lines = readFileSync(recordTo, 'utf8').trim().split('\n');
+  return { loaded: lines.slice(0, -1), status: Number(lines.at(-1)!.replace('status ', '')), logged };
 }
 
 beforeAll(async () => {
@@ -89,19 +107,88 @@ afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 describe('the deployed build', () => {
   it.each(FUNCTION_NAMES)(
-    '%s starts from it, loading our code and zod from a handful of bundled files',
+    '%s starts from it, loading our code and zod from a handful of bundled files, its code cache accepted',
     async (name) => {
-      const loaded = [...new Set(await modulesLoadedBy(name))];
+      const { loaded: all, logged } = await start(name);
+      const loaded = [...new Set(all)];
       const ours = loaded.filter((url) => url.startsWith(pathToFileURL(build).href));
       expect(loaded.filter((url) => url.includes('/node_modules/zod/'))).toEqual([]);
       expect(loaded.filter((url) => url.includes('/functions/src/'))).toEqual([]);
       expect(ours.every((url) => url.startsWith(pathToFileURL(join(build, 'functions/lib/')).href))).toBe(
         true,
       );
-      // Today 9 to 14 files, against 39 to 74 of ours when each file of functions/src was compiled alone.
+      // Today 4 or 5 modules (its bundle is compiled from its code cache, not loaded as a module),
+      // against 39 to 74 of ours when each file of functions/src was compiled alone.
       expect(ours.length).toBeGreaterThan(1);
       expect(ours.length).toBeLessThanOrEqual(20);
+      expect(logged).not.toContain('code_cache_rejected');
+    },
+    60_000,
+  );
+
+  it.each(FUNCTION_NAMES)(
+    "%s's code cache is one V8 accepts under the flags the function is deployed with",
+    async (name) => {
+      const flags = name === 'recordingWorker' ? RECORDING_WORKER_NODE_OPTIONS.split(' ') : [];
+      expect(await cacheRejected(name, flags)).toBe(false);
+      // A cache is only good for the flags it was made with: the check can tell.
+      expect(await cacheRejected(name, name === 'recordingWorker' ? [] : ['--stack-size=2000'])).toBe(true);
+    },
+    60_000,
+  );
+
+  it.each([
+    [
+      'corrupt',
+      (cache: Buffer) => Buffer.concat([cache.subarray(0, 64), Buffer.alloc(cache.length - 64, 7)]),
+    ],
+    ['made for another bundle', () => readFileSync(bundleOf('sweeper') + '.code-cache')],
+  ])(
+    'with a code cache that is %s, the api still answers, and the rejection is logged',
+    async (_, spoil) => {
+      const cache = bundleOf('api') + '.code-cache';
+      const good = readFileSync(cache);
+      writeFileSync(cache, spoil(good));
+      try {
+        const { status, logged } = await start('api');
+        expect(status).toBe(200);
+        expect(logged).toContain('"event":"code_cache_rejected"');
+        expect(logged).toContain('"bundle":"api.cjs"');
+      } finally {
+        writeFileSync(cache, good);
+      }
     },
     60_000,
   );
 });
+
+/** The built bundle that each function's module runs. */
+function bundleOf(name: FunctionName): string {
+  const table = readFileSync(join(root, 'functions/src/entry-points.ts'), 'utf8');
+  const module = new RegExp(`\\['${name}', \\(\\) => import\\('\\./([\\w/-]+)\\.js'\\)\\]`).exec(table)![1]!;
+  return join(build, 'functions/lib', `${module}.cjs`);
+}
+
+/** Whether V8, started with `flags`, rejects the code cache of `name`'s bundle. */
+async function cacheRejected(name: FunctionName, flags: string[]): Promise<boolean> {
+  const runner = pathToFileURL(join(build, 'functions/lib/function-bundle.js')).href;
+  const bundle = bundleOf(name);
+  const child = spawn(
+    process.execPath,
+    [
+      ...flags,
+      '--input-type=module',
+      '-e',
+      `import { readFileSync } from 'node:fs';
+import { codeCacheOf, compileBundle } from ${JSON.stringify(runner)};
+const bundle = ${JSON.stringify(bundle)};
+console.log(compileBundle(bundle, readFileSync(codeCacheOf(bundle))).cacheRejected);`,
+    ],
+    { cwd: build, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(exit).toBe(0);
+  return JSON.parse(output.trim()) as boolean;
+}
