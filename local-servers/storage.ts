@@ -68,6 +68,12 @@ export interface StorageServer {
    * notification is sent (it would have been, back then).
    */
   seedObjects(bucket: string, objects: SeedObject[]): Promise<StoredObjectMetadata[]>;
+  /**
+   * Moves this server's clock forward (never back): objects written afterwards carry the moved time
+   * in `timeCreated` and `updated`, as the functions and the Tasks server see it once the local stack
+   * is moved forward in time.
+   */
+  advanceTime(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +109,7 @@ export async function startStorageServer(options: StorageServerOptions = {}): Pr
     port,
     bytesServed: (bucket, name) => emulator.served.get(`${bucket}/${name}`) ?? 0,
     seedObjects: (bucket, objects) => emulator.seedObjects(bucket, objects),
+    advanceTime: (ms) => emulator.advanceTime(ms),
     async close() {
       await closeServer(server);
       await emulator.discardUnfinishedUploads();
@@ -179,6 +186,7 @@ class StorageEmulator {
   private readonly buckets = new Map<string, BucketState>();
   private readonly sessions = new Map<string, UploadSession>();
   private lastGeneration = 0;
+  private skippedMs = 0;
   readonly served = new Map<string, number>();
 
   constructor(
@@ -192,6 +200,16 @@ class StorageEmulator {
     } catch (error) {
       sendError(req, res, error);
     }
+  }
+
+  advanceTime(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0)
+      throw new RangeError('time moves forward by a whole number of ms');
+    this.skippedMs += ms;
+  }
+
+  private now(): Date {
+    return new Date(Date.now() + this.skippedMs);
   }
 
   async discardUnfinishedUploads(): Promise<void> {
@@ -276,7 +294,7 @@ class StorageEmulator {
         'Your previous request to create the named bucket succeeded and you already own it.',
       );
     }
-    const now = new Date().toISOString();
+    const now = this.now().toISOString();
     const meta = {
       kind: 'storage#bucket',
       id: name,
@@ -490,7 +508,7 @@ class StorageEmulator {
     verifyHashes(expectedHashes(headerValue(googHash), fields), digests);
 
     const generation = this.nextGeneration();
-    const now = (seededAt ?? new Date()).toISOString();
+    const now = (seededAt ?? this.now()).toISOString();
     const encodedName = encodeURIComponent(name);
     const meta: StoredObjectMetadata = {
       kind: 'storage#object',
@@ -550,7 +568,7 @@ class StorageEmulator {
 
   /** Microseconds since the epoch, like GCS, but never repeating even within one microsecond. */
   private nextGeneration(): string {
-    this.lastGeneration = Math.max(this.lastGeneration + 1, Date.now() * 1000);
+    this.lastGeneration = Math.max(this.lastGeneration + 1, this.now().getTime() * 1000);
     return String(this.lastGeneration);
   }
 
@@ -643,7 +661,7 @@ class StorageEmulator {
     applyOptionalFields(meta, patch);
     meta.metageneration = String(Number(meta.metageneration) + 1);
     meta.etag = etagOf(meta.generation, meta.metageneration);
-    meta.updated = new Date().toISOString();
+    meta.updated = this.now().toISOString();
     sendJson(res, 200, meta);
   }
 

@@ -63,7 +63,7 @@ async function main() {
     username: LOCAL_SALESFORCE.username,
   });
   stoppers.push(() => salesforce.close());
-  const time = new LocalTime(localStack.clockOffsetFile, [tasks, salesforce]);
+  const time = new LocalTime(localStack.clockOffsetFile, [tasks, salesforce, storage]);
   stoppers.push(async () => time.forget());
   const recordings = {
     projectId,

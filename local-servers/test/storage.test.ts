@@ -382,3 +382,40 @@ describe('storage server: buckets', () => {
     expect((await scratch.exists())[0]).toBe(false);
   });
 });
+
+describe('storage server: moved forward in time', () => {
+  it('when the server is moved 7 days on, then objects written afterwards are created and updated 7 days on, in their notifications too, while older objects keep their times', async () => {
+    const DAY = 86_400_000;
+    const notified: StoredObjectMetadata[] = [];
+    const moved = await startStorageServer({ onFinalize: (object) => void notified.push(object) });
+    try {
+      const client = new Storage({ apiEndpoint: moved.url, projectId: 'demo-switchboard' });
+      const [movedBucket] = await client.createBucket('moved-recordings');
+      await movedBucket.file('before.wav').save('before', { resumable: false });
+      const [before] = await movedBucket.file('before.wav').getMetadata();
+
+      expect(() => moved.advanceTime(-1)).toThrow(/forward/);
+      moved.advanceTime(7 * DAY);
+      const machineTime = Date.now();
+      await movedBucket.file('after.wav').save('after', { resumable: false });
+      const [after] = await movedBucket.file('after.wav').getMetadata();
+
+      const created = Date.parse(after.timeCreated ?? '');
+      expect(created - machineTime).toBeGreaterThanOrEqual(7 * DAY - 1000);
+      expect(created - machineTime).toBeLessThan(8 * DAY);
+      expect(after.updated).toBe(after.timeCreated);
+      expect(notified.find((o) => o.name === 'after.wav')?.timeCreated).toBe(after.timeCreated);
+      expect(BigInt(after.generation ?? 0)).toBeGreaterThan(BigInt(before.generation ?? 0));
+
+      const [unchanged] = await movedBucket.file('before.wav').getMetadata();
+      expect(unchanged.timeCreated).toBe(before.timeCreated);
+      expect(Date.parse(before.timeCreated ?? '')).toBeLessThanOrEqual(machineTime);
+      await movedBucket.file('before.wav').setMetadata({ metadata: { seen: 'yes' } });
+      const [patched] = await movedBucket.file('before.wav').getMetadata();
+      expect(patched.timeCreated).toBe(before.timeCreated);
+      expect(Date.parse(patched.updated ?? '') - machineTime).toBeGreaterThanOrEqual(7 * DAY - 1000);
+    } finally {
+      await moved.close();
+    }
+  });
+});

@@ -8,8 +8,8 @@ import { MAX_MOVE_MS, type LocalTime } from './local-time.js';
  *
  * - `GET /__control/time`: `{now, offsetSeconds}`.
  * - `POST /__control/time` `{"advance": "7d"}` (`s`, `m`, `h` or `d`, up to 30 days at a time): the
- *   functions' clock, the Cloud Tasks server (what was scheduled within the move is dispatched) and
- *   the CRM server move forward; then the sweeper runs once, for the hourly ticks moved over.
+ *   functions' clock, the Cloud Tasks server (what was scheduled within the move is dispatched), the
+ *   CRM server and the Storage server move forward; then the sweeper runs once, for the hourly ticks moved over.
  * - `POST /__control/sweep`: the sweeper's tick, now.
  */
 export interface ControlServer {

@@ -1,6 +1,9 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 
-/** What moves forward with the local stack besides the functions: our Cloud Tasks and CRM servers. */
+/**
+ * What moves forward with the local stack besides the functions: our Cloud Tasks, CRM and Storage
+ * servers (the last stamps objects with the time the functions compare against their deadlines).
+ */
 export interface MovableInTime {
   advanceTime(ms: number): void;
 }

@@ -31,7 +31,7 @@ import { AUTH_TEST_PROJECT } from '../support/projects.js';
  * Faults and time driven over HTTP, as someone running `npm start` drives them: the local CRM's
  * failure injection (`/__control/faults` on the CRM server) and the stack's time
  * (`/__control/time` on the control server), which moves the functions' clock (LOCAL_CLOCK_OFFSET_FILE),
- * the Cloud Tasks server and the CRM server together. The queue runs in real time (no time scale):
+ * the Cloud Tasks, CRM and Storage servers together. The queue runs in real time (no time scale):
  * what happens sooner than it would happens because time was moved.
  */
 const projectId = AUTH_TEST_PROJECT;
@@ -66,7 +66,7 @@ beforeAll(async () => {
     username: LOCAL_SALESFORCE.username,
   });
   const offsetFile = join(scratch, 'clock-offset-ms');
-  time = new LocalTime(offsetFile, [tasks, salesforce]);
+  time = new LocalTime(offsetFile, [tasks, salesforce, storage]);
   stack = {
     projectId,
     bucket: BUCKET,
@@ -265,6 +265,27 @@ describe('the local stack moved forward in time', () => {
     // A sweep on demand finds nothing left to do.
     const swept = await post(`${control.url}/__control/sweep`, {});
     expect([swept.status, ((await swept.json()) as TimeAnswer).sweep?.status]).toEqual([200, 204]);
+  }, 90_000);
+
+  it('when a recording is written after the stack moved 7 days on, then its 7 days count from the moved time: it is uploaded to the CRM, not purged', async () => {
+    const at = (await (await fetch(`${control.url}/__control/time`)).json()) as TimeAnswer;
+    expect(at.offsetSeconds).toBeGreaterThanOrEqual(7 * 86_400);
+
+    await callStarted('lc-call-3', CASE_ID);
+    const name = 'recordings/lc-call-3/lc-3.wav';
+    const planId = await writeRecording(name, 1 * MB);
+    const uploaded = await planWithStatus(planId, 'deleted');
+    expect(uploaded.purge).toBeNull();
+    expect(uploaded.parts[0]?.uploaded?.contentVersionId).toMatch(/^068/);
+    // Written and planned in the same moved time, so its deadline is a week after both.
+    expect(Math.abs(Date.parse(uploaded.objectCreatedAt) - Date.parse(uploaded.plannedAt))).toBeLessThan(
+      60_000,
+    );
+    expect(Date.parse(uploaded.deadline) - Date.parse(uploaded.plannedAt)).toBeGreaterThan(7 * DAY - 60_000);
+    expect((await gcs.bucket(BUCKET).file(name).exists())[0]).toBe(false);
+    expect(salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${planId}:`))).toHaveLength(
+      1,
+    );
   }, 90_000);
 
   it('when a move is malformed, backwards or too long, then 400 says how to ask and time stays where it was', async () => {
