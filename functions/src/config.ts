@@ -172,11 +172,7 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
     );
   // A clock that anyone who can write a file moves would let deadlines (the 7-day purge, token and
   // signature lifetimes) be skipped: it is for a machine whose data all lives in the emulators.
-  const notOnEmulators = config.localClockOffsetFile
-    ? env.FIRESTORE_EMULATOR_HOST
-      ? reasonsNotPlainlyLocal(env.FIRESTORE_EMULATOR_HOST, config.projectId, env)
-      : ['FIRESTORE_EMULATOR_HOST is not set (the data is not in the emulator)']
-    : [];
+  const notOnEmulators = config.localClockOffsetFile ? reasonsClockReachesOut(config, env) : [];
   if (notOnEmulators.length > 0)
     problems.push(
       `LOCAL_CLOCK_OFFSET_FILE (a clock moved by hand) is only accepted on a local machine's emulators: ${notOnEmulators.join('; ')}`,
@@ -221,13 +217,47 @@ function reasonsNotPlainlyLocal(
   projectId: string,
   env: Record<string, string | undefined>,
 ): string[] {
-  const host = /^(\[[^\]]*\]|[^:]*)(:\d{1,5})?$/.exec(authEmulatorHost)?.[1] ?? '';
-  const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
   return [
-    loopback ? undefined : 'the emulator is not on a loopback address',
+    onLoopback(authEmulatorHost) ? undefined : 'the emulator is not on a loopback address',
     projectId.startsWith('demo-') ? undefined : 'the project is not a demo-* project',
     ...CLOUD_RUNTIME_VARIABLES.filter((v) => env[v]).map((v) => `${v} is set (a Google Cloud runtime)`),
   ].filter((reason): reason is string => reason !== undefined);
+}
+
+/**
+ * Why a clock moved by hand would reach beyond this machine, if it would: the data must be in a plainly
+ * local Firestore emulator, and the bucket, the queues and the CRM, where configured, must be the local
+ * servers, which move with it (a real one would judge deadlines, or keep objects, by the real time).
+ */
+function reasonsClockReachesOut(config: Config, env: Record<string, string | undefined>): string[] {
+  const reasons = env.FIRESTORE_EMULATOR_HOST
+    ? reasonsNotPlainlyLocal(env.FIRESTORE_EMULATOR_HOST, config.projectId, env)
+    : ['FIRESTORE_EMULATOR_HOST is not set (the data is not in the emulator)'];
+  const { recordings, chatOffers, salesforce } = config;
+  const mustBeLocal: [variable: string, address: string | undefined, what: string][] = [];
+  if (recordings.bucket)
+    mustBeLocal.push(['STORAGE_EMULATOR_HOST', recordings.storageEmulatorHost, 'the recordings bucket']);
+  if (recordings.queue || chatOffers.queue)
+    mustBeLocal.push(['TASKS_EMULATOR_HOST', recordings.tasksEmulatorHost, 'the task queues']);
+  if (salesforce) mustBeLocal.push(['SALESFORCE_LOGIN_URL', salesforce.loginUrl, 'the CRM']);
+  for (const [variable, address, what] of mustBeLocal) {
+    if (address === undefined) reasons.push(`${variable} is not set (${what} is not the local server)`);
+    else if (!onLoopback(address)) reasons.push(`${variable} is not on a loopback address`);
+  }
+  return reasons;
+}
+
+/** Whether a `host:port` (as the emulators' variables give it) or a URL names this machine. */
+function onLoopback(address: string): boolean {
+  let host: string;
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(address)) {
+    try {
+      host = new URL(address).hostname;
+    } catch {
+      return false;
+    }
+  } else host = /^(\[[^\]]*\]|[^:]*)(:\d{1,5})?$/.exec(address)?.[1] ?? '';
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Every function this code deploys, by the name it is registered and deployed under. */

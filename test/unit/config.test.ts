@@ -148,6 +148,83 @@ describe('loadConfig', () => {
       expect(() => loadConfig(env)).toThrow(reason);
       expect(() => loadConfig(env)).toThrow(/LOCAL_CLOCK_OFFSET_FILE .* only accepted on a local machine/);
     });
+
+    describe('with recordings, live chat offers and the CRM configured', () => {
+      const localStack = {
+        ...local,
+        RECORDINGS_BUCKET: 'acme-recordings',
+        RECORDINGS_QUEUE: 'projects/demo-x/locations/europe-west1/queues/recordings',
+        RECORDING_WORKER_URL: 'http://127.0.0.1:8087',
+        RECORDING_TASKS_SERVICE_ACCOUNT: 'recording-tasks@demo-x.iam.gserviceaccount.com',
+        CHAT_OFFERS_QUEUE: 'projects/demo-x/locations/europe-west1/queues/chat-offers',
+        CHAT_OFFER_TIMEOUT_URL: 'http://127.0.0.1:8081/v1/tasks/chat-offer-timeout',
+        CHAT_TASKS_SERVICE_ACCOUNT: 'chat-tasks@demo-x.iam.gserviceaccount.com',
+        STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9199',
+        TASKS_EMULATOR_HOST: 'http://localhost:8123',
+        SALESFORCE_LOGIN_URL: 'http://[::1]:8089',
+        SALESFORCE_CLIENT_ID: 'client',
+        SALESFORCE_USERNAME: 'integration@acme.example',
+        SALESFORCE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----',
+      };
+
+      it('when the bucket, the queues and the CRM are the local servers on loopback addresses, then it is accepted', () => {
+        const config = loadConfig(localStack);
+        expect(config.localClockOffsetFile).toBe('/tmp/switchboard-clock-offset-ms');
+        expect(config.recordings.storageEmulatorHost).toBe('http://127.0.0.1:9199');
+        expect(config.salesforce?.loginUrl).toBe('http://[::1]:8089');
+      });
+
+      const recordingsOnly = {
+        CHAT_OFFERS_QUEUE: undefined,
+        CHAT_OFFER_TIMEOUT_URL: undefined,
+        CHAT_TASKS_SERVICE_ACCOUNT: undefined,
+      };
+      const chatOffersOnly = {
+        RECORDINGS_BUCKET: undefined,
+        RECORDINGS_QUEUE: undefined,
+        RECORDING_WORKER_URL: undefined,
+        RECORDING_TASKS_SERVICE_ACCOUNT: undefined,
+        STORAGE_EMULATOR_HOST: undefined,
+      };
+      it.each([
+        ['the real Cloud Storage', { STORAGE_EMULATOR_HOST: undefined }, /STORAGE_EMULATOR_HOST is not set/],
+        [
+          'a remote Storage server',
+          { STORAGE_EMULATOR_HOST: 'http://storage.example.com:9199' },
+          /STORAGE_EMULATOR_HOST is not on a loopback address/,
+        ],
+        [
+          'the real Cloud Tasks for recordings',
+          { ...recordingsOnly, TASKS_EMULATOR_HOST: undefined },
+          /TASKS_EMULATOR_HOST is not set/,
+        ],
+        [
+          'the real Cloud Tasks for live chat offers',
+          { ...chatOffersOnly, TASKS_EMULATOR_HOST: undefined },
+          /TASKS_EMULATOR_HOST is not set/,
+        ],
+        [
+          'a remote Tasks server',
+          { TASKS_EMULATOR_HOST: 'http://127.0.0.1.example.com:8123' },
+          /TASKS_EMULATOR_HOST is not on a loopback address/,
+        ],
+        [
+          'the real Salesforce',
+          { SALESFORCE_LOGIN_URL: 'https://login.salesforce.com' },
+          /SALESFORCE_LOGIN_URL is not on a loopback address/,
+        ],
+        [
+          'a Salesforce URL naming loopback only as its user',
+          { SALESFORCE_LOGIN_URL: 'http://127.0.0.1@crm.example.com' },
+          /SALESFORCE_LOGIN_URL is not on a loopback address/,
+        ],
+      ])('when on %s, then startup fails and says why', (_what, change, reason) => {
+        const env = { ...localStack, ...change };
+        expect(() => loadConfig(env)).toThrow(reason);
+        expect(() => loadConfig(env)).toThrow(/LOCAL_CLOCK_OFFSET_FILE .* only accepted on a local machine/);
+        expect(() => loadConfig({ ...env, LOCAL_CLOCK_OFFSET_FILE: undefined })).not.toThrow();
+      });
+    });
   });
 
   it('when no signing secret is set, then startup fails', () => {
