@@ -321,6 +321,50 @@ describe('voicemails to the CRM (AHD-6, with REC-1 … REC-3 and REC-6)', () => 
     expect(await vm.crmOutcome()).toMatchObject({ status: 'delivered' });
   });
 
+  it('when an outbox entry was written before delivery existed, then it is rebuilt from its voicemail: delivered by its task, swept without blocking newer ones, and a redelivered report finds it', async () => {
+    const old = await leave();
+    const receivedAt = new Date(now).toISOString();
+    // The shape such entries were written with: no status, no recording, no purge time.
+    const oldShape = {
+      kind: 'voicemail',
+      voicemailId: old.voicemailId,
+      queueId: 'q-support',
+      createdAt: receivedAt,
+      deliveredAt: null,
+    };
+    await db.doc(`crmOutbox/voicemail__${old.voicemailId}`).set(oldShape);
+    const redelivered = await store.outboxEntry(old.voicemailId);
+    expect(redelivered).toMatchObject({
+      status: 'pending',
+      createdAt: receivedAt,
+      recording: { bucket: BUCKET, object: old.object },
+    });
+    expect(Date.parse(redelivered!.purgeAt)).toBe(Date.parse(receivedAt) + 6 * DAY);
+    expect(await old.entry()).toEqual(redelivered);
+
+    await db.doc(`crmOutbox/voicemail__${old.voicemailId}`).set(oldShape);
+    const newer = await leave();
+    now += VOICEMAIL_TASK_GRACE_MS;
+    const asked: string[] = [];
+    await sweepVoicemails({
+      ...worker(),
+      tasks: {
+        enqueueVoicemailDelivery: async (id) => void asked.push(`deliver ${id}`),
+        scheduleVoicemailPurge: async (id) => void asked.push(`purge ${id}`),
+      },
+    });
+    expect(asked).toEqual(
+      expect.arrayContaining([`deliver ${old.voicemailId}`, `deliver ${newer.voicemailId}`]),
+    );
+
+    await db.doc(`crmOutbox/voicemail__${old.voicemailId}`).set(oldShape);
+    expect(await old.task()).toEqual({ outcome: 'done' });
+    expect(old.files()).toMatchObject([{ FirstPublishLocationId: old.caseId }]);
+    expect(await old.entry()).toBeUndefined();
+    expect(await old.audioExists()).toBe(false);
+    expect(await old.crmOutcome()).toMatchObject({ status: 'delivered' });
+  });
+
   it('when a voicemail’s tasks were lost, then the hourly sweep asks for them again after a grace period, and purges one past its purge time', async () => {
     const lost = await leave();
     const overdue = await leave({ linked: false });
