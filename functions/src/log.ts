@@ -209,7 +209,7 @@ export const logs = {
   }) {
     write('INFO', 'voicemail_delivered', `Voicemail ${f.outcome} in the CRM`, f);
   },
-  voicemailWaitingForCrmRecord(f: { voicemailId: string }) {
+  voicemailWaitingForCrmRecord(f: { voicemailId: string; nextCheckAt: string }) {
     write(
       'WARNING',
       'voicemail_waiting_for_crm_record',
