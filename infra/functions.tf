@@ -24,6 +24,7 @@ locals {
   # and by the api (which serves waiting recordings to the CRM).
   recordings_environment = {
     RECORDINGS_BUCKET = google_storage_bucket.recordings.name
+    VOICEMAIL_BUCKET  = var.voicemail_bucket
     # The full path, projects/PROJECT/locations/REGION/queues/recordings.
     RECORDINGS_QUEUE = google_cloud_tasks_queue.recordings.id
     # Computed, not read from the function: see recordings.tf.

@@ -304,6 +304,16 @@ resource "google_storage_bucket_iam_member" "recordings_admins" {
   member = "serviceAccount:${each.value}"
 }
 
+# Voicemails' audio (the platform's bucket): the worker reads a voicemail to deliver it and deletes it
+# once the CRM has it, the sweeper purges what is overdue. Same accounts as the recordings' admins.
+resource "google_storage_bucket_iam_member" "voicemail_admins" {
+  for_each = local.recordings_admins
+
+  bucket = var.voicemail_bucket
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${each.value}"
+}
+
 resource "google_storage_bucket_iam_member" "recordings_readers" {
   for_each = local.recordings_readers
 

@@ -150,3 +150,13 @@ variable "recordings_writers" {
     error_message = "recordings_writers must list IAM members such as serviceAccount:…, user:…, group:…; never allUsers or allAuthenticatedUsers."
   }
 }
+
+variable "voicemail_bucket" {
+  description = "VOICEMAIL_BUCKET: the bucket the platform writes voicemails' audio to. Voicemails for the CRM are delivered from it and deleted from it once delivered; a report naming any other bucket is refused. Never the recordings bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", var.voicemail_bucket))
+    error_message = "voicemail_bucket must be a Cloud Storage bucket name."
+  }
+}

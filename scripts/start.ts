@@ -68,6 +68,7 @@ async function main() {
   const recordings = {
     projectId,
     bucket: localStack.recordingsBucket,
+    voicemailBucket: localStack.voicemailBucket,
     storageUrl: storage.url,
     tasks,
     salesforce,

@@ -29,6 +29,14 @@ const ConfigSchema = z.object({
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a bucket name')
       .optional(),
+    /**
+     * Where the platform writes voicemails' audio. Voicemails for the CRM are delivered from here
+     * only: a report naming any other bucket is refused, and without it none is delivered.
+     */
+    voicemailBucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a bucket name')
+      .optional(),
     queue: z
       .string()
       .regex(/^projects\/[^/]+\/locations\/[^/]+\/queues\/[A-Za-z0-9-]{1,100}$/, 'must be a queue path')
@@ -118,6 +126,7 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
       directoryCacheSeconds: integer(env.DIRECTORY_CACHE_SECONDS, 60),
       recordings: {
         bucket: env.RECORDINGS_BUCKET || undefined,
+        voicemailBucket: env.VOICEMAIL_BUCKET || undefined,
         queue: env.RECORDINGS_QUEUE || undefined,
         workerUrl: env.RECORDING_WORKER_URL || undefined,
         tasksServiceAccount: env.RECORDING_TASKS_SERVICE_ACCOUNT || undefined,
@@ -185,6 +194,9 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
     problems.push(
       'TASKS_EMULATOR_HOST, TASKS_OIDC_CERTS_URL and STORAGE_EMULATOR_HOST must not be set on Cloud Run',
     );
+  // A voicemail's audio is deleted once delivered: a call recording must never pass for one.
+  if (recordings.voicemailBucket && recordings.voicemailBucket === recordings.bucket)
+    problems.push('VOICEMAIL_BUCKET must not be the recordings bucket (RECORDINGS_BUCKET)');
   problems.push(...missingFor(target, config));
   const chatOffers = Object.entries({
     CHAT_OFFERS_QUEUE: config.chatOffers.queue,

@@ -209,7 +209,7 @@ export const logs = {
   }) {
     write('INFO', 'voicemail_delivered', `Voicemail ${f.outcome} in the CRM`, f);
   },
-  voicemailWaitingForCrmRecord(f: { voicemailId: string }) {
+  voicemailWaitingForCrmRecord(f: { voicemailId: string; nextCheckAt: string }) {
     write(
       'WARNING',
       'voicemail_waiting_for_crm_record',
@@ -240,6 +240,18 @@ export const logs = {
   /** The 7 days came before the CRM had the voicemail (REC-3 over delivery). */
   voicemailPurged(f: { voicemailId: string; reason: string | null; objectWas: string }) {
     write('ERROR', 'voicemail_purged', 'Voicemail purged before the CRM had it', f);
+  },
+  /** The voicemail sweep could not deal with one entry; it went on, and the next sweep tries again. */
+  voicemailSweepStepFailed(f: { voicemailId: string; step: string; error: string }) {
+    write('ERROR', 'voicemail_sweep_step_failed', `Voicemail sweep could not ${f.step}`, f);
+  },
+  /** The hourly sweeper's voicemail part failed after its recordings part had failed too. */
+  voicemailSweepFailed(f: { error: string }) {
+    write('ERROR', 'voicemail_sweep_failed', 'Voicemail sweep failed', f);
+  },
+  /** An outbox entry written before delivery existed, rebuilt from its voicemail. */
+  voicemailEntryRebuilt(f: { voicemailId: string }) {
+    write('INFO', 'voicemail_entry_rebuilt', 'Voicemail outbox entry rebuilt from its voicemail', f);
   },
   /** A function's code cache did not fit the runtime: it started compiling from source. */
   codeCacheRejected(f: { bundle: string }) {

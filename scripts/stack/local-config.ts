@@ -44,6 +44,7 @@ export const localStack = {
     process.env.LOCAL_CLOCK_OFFSET_FILE ||
     join(tmpdir(), `switchboard-${projectId}-${controlPort}-clock-offset-ms`),
   recordingsBucket: 'switchboard-recordings',
+  voicemailBucket: 'switchboard-voicemails',
   /** Not a secret: the local CRM's key for the recordings download route. */
   crmDownloadKey: process.env.CRM_DOWNLOAD_KEY ?? 'local-crm-download-key-0123456789abcdef',
   platformEventsTopic: 'platform-events',

@@ -46,6 +46,8 @@ export async function freePort(): Promise<number> {
 export interface RecordingsStackOptions {
   projectId: string;
   bucket: string;
+  /** Where the platform writes voicemails' audio (created with the recordings bucket). */
+  voicemailBucket?: string;
   storageUrl: string;
   tasks: TasksServer;
   salesforce: SalesforceServer;
@@ -61,6 +63,7 @@ export function recordingsEnvironment(o: RecordingsStackOptions): Record<string,
   const location = o.location ?? 'europe-west1';
   return {
     RECORDINGS_BUCKET: o.bucket,
+    ...(o.voicemailBucket ? { VOICEMAIL_BUCKET: o.voicemailBucket } : {}),
     RECORDINGS_QUEUE: `projects/${o.projectId}/locations/${location}/queues/recordings`,
     RECORDING_WORKER_URL: `http://127.0.0.1:${o.workerPort}`,
     RECORDING_TASKS_SERVICE_ACCOUNT: `recording-tasks@${o.projectId}.iam.gserviceaccount.com`,
@@ -82,6 +85,8 @@ export async function createBucketAndQueue(o: RecordingsStackOptions) {
   const storage = new Storage({ apiEndpoint: o.storageUrl, projectId: o.projectId });
   const [exists] = await storage.bucket(o.bucket).exists();
   if (!exists) await storage.createBucket(o.bucket);
+  if (o.voicemailBucket && !(await storage.bucket(o.voicemailBucket).exists())[0])
+    await storage.createBucket(o.voicemailBucket);
   const client = new CloudTasksClient(clientOptions(o.tasks.url));
   const queue = env.RECORDINGS_QUEUE!;
   try {

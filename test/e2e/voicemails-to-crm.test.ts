@@ -56,6 +56,7 @@ beforeAll(async () => {
   stack = {
     projectId,
     bucket: RECORDINGS,
+    voicemailBucket: VOICEMAILS,
     storageUrl: storage.url,
     tasks,
     salesforce,
@@ -64,7 +65,6 @@ beforeAll(async () => {
   };
   await createBucketAndQueue(stack);
   gcs = new Storage({ apiEndpoint: storage.url, projectId });
-  await gcs.createBucket(VOICEMAILS);
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
     FIRESTORE_DATABASE_ID: databaseId,

@@ -1,4 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Firestore } from '@google-cloud/firestore';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +12,7 @@ import {
 import { SalesforceCrm } from '../../functions/src/adapters/salesforce/salesforce-crm.js';
 import { SalesforceVoicemailCrm } from '../../functions/src/adapters/salesforce/salesforce-voicemails.js';
 import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recording-blobs.js';
+import { CloudTasksCrmTasks } from '../../functions/src/adapters/tasks/voicemail-tasks.js';
 import {
   VOICEMAIL_TASK_GRACE_MS,
   runVoicemailTask,
@@ -19,12 +23,14 @@ import {
   newDelivery,
   type VoicemailDelivery,
 } from '../../functions/src/domain/deflection/voicemail-delivery.js';
+import { crmRecordCheckAt } from '../../functions/src/domain/recordings/plan.js';
 import { VoicemailLeft } from '../../functions/src/domain/deflection/voicemail.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
+import { startTasksServer, type TasksServer } from '../../local-servers/tasks.js';
 
 /**
  * Voicemails for the CRM (AHD-6) with the recordings' guarantees, below HTTP: the real Firestore
@@ -46,6 +52,13 @@ let gcs: Storage;
 let store: FirestoreVoicemailStore;
 let outbox: FirestoreVoicemailOutbox;
 let crm: SalesforceCrm;
+let tasksServer: TasksServer;
+let tasks: CloudTasksCrmTasks;
+let taskReceiver: http.Server;
+/** The voicemail tasks the queue delivered, by task name: what the worker would have run. */
+const tasksDelivered: { name: string; body: string }[] = [];
+/** The Tasks server runs this much faster than real time: a 5-minute wait takes 0.3 s. */
+const TIME_SCALE = 1000;
 let now = Date.now();
 const clock = { now: () => new Date(now) };
 const sessions = new Map<string, Session>();
@@ -61,6 +74,29 @@ beforeAll(async () => {
     username: USERNAME,
   });
   gcs = new Storage({ apiEndpoint: storage.url, projectId: PROJECT });
+  taskReceiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const name = String(req.headers['x-cloudtasks-taskname'] ?? '');
+      tasksDelivered.push({ name, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => taskReceiver.listen(0, '127.0.0.1', resolve));
+  const epoch = Date.now();
+  const started = performance.now();
+  tasksServer = await startTasksServer({
+    timeScale: TIME_SCALE,
+    now: () => epoch + (performance.now() - started) * TIME_SCALE,
+  });
+  const receiverUrl = `http://127.0.0.1:${(taskReceiver.address() as AddressInfo).port}`;
+  tasks = new CloudTasksCrmTasks({
+    queue: 'projects/demo-switchboard/locations/local/queues/recordings',
+    workerUrl: receiverUrl,
+    serviceAccountEmail: 'recordings-tasks@demo-switchboard.iam.gserviceaccount.com',
+    emulatorHost: `127.0.0.1:${tasksServer.port}`,
+  });
   await gcs.createBucket(BUCKET);
   store = new FirestoreVoicemailStore(db);
   outbox = new FirestoreVoicemailOutbox(db);
@@ -79,6 +115,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await tasks?.close();
+  await tasksServer?.close();
+  taskReceiver?.closeAllConnections();
+  await new Promise<void>((resolve) => (taskReceiver ? taskReceiver.close(() => resolve()) : resolve()));
   await db?.terminate();
   await salesforce?.close();
   await storage?.close();
@@ -94,6 +134,7 @@ const worker = (): VoicemailWorkerDeps => ({
   blobs: new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: storage.url }),
   sessions: { getSession: async (id) => sessions.get(id) },
   crm: () => new SalesforceVoicemailCrm(crm),
+  tasks,
   clock,
 });
 
@@ -265,18 +306,25 @@ describe('voicemails to the CRM (AHD-6, with REC-1 … REC-3 and REC-6)', () => 
     });
   });
 
-  it('when the call is not linked to a CRM record yet, then it waits without calling the CRM, and goes once it is', async () => {
+  it('when the call is not linked to a CRM record yet, then it waits without calling the CRM, the task that looks again is scheduled on the recordings’ grid of check times, and it goes once it is linked', async () => {
     const vm = await leave({ linked: false });
     const before = apiCalls().length;
 
-    expect(await vm.task()).toEqual({
-      outcome: 'retry',
-      slowDown: false,
-      retryAfterSeconds: 300,
-      reason: 'crm_record_unknown',
-    });
+    // A wait, not an error: the task is done, and the next look is a task of its own, once.
+    expect(await vm.task()).toEqual({ outcome: 'done' });
+    expect(await vm.task()).toEqual({ outcome: 'done' });
     expect(apiCalls().length).toBe(before);
     expect((await vm.entry())?.crmRecordId).toBeNull();
+    const checkAt = crmRecordCheckAt(
+      { plannedAt: new Date(now).toISOString(), purgeAt: (await vm.entry())!.purgeAt },
+      new Date(now),
+    );
+    const digest = createHash('sha256').update(vm.voicemailId).digest('hex').slice(0, 40);
+    const name = `voicemail-${digest}-at${Math.ceil(checkAt.getTime() / 1000)}`;
+    await tasksServer.idle();
+    expect(tasksDelivered.filter((t) => t.name === name)).toEqual([
+      { name, body: JSON.stringify({ voicemailId: vm.voicemailId }) },
+    ]);
 
     sessions.set(vm.sessionId!, { crm: { system: 'salesforce', recordId: vm.caseId } } as unknown as Session);
     expect(await vm.task()).toEqual({ outcome: 'done' });
@@ -285,7 +333,7 @@ describe('voicemails to the CRM (AHD-6, with REC-1 … REC-3 and REC-6)', () => 
 
   it('when the call is never linked, then the audio is purged at its time, never kept 7 days', async () => {
     const vm = await leave({ linked: false });
-    expect(await vm.task()).toMatchObject({ outcome: 'retry', reason: 'crm_record_unknown' });
+    expect(await vm.task()).toEqual({ outcome: 'done' });
 
     now += 6 * DAY;
     expect(await vm.task()).toEqual({ outcome: 'done' });
@@ -319,6 +367,50 @@ describe('voicemails to the CRM (AHD-6, with REC-1 … REC-3 and REC-6)', () => 
     expect(vm.files()).toHaveLength(1);
     expect(await vm.entry()).toBeUndefined();
     expect(await vm.crmOutcome()).toMatchObject({ status: 'delivered' });
+  });
+
+  it('when an outbox entry was written before delivery existed, then it is rebuilt from its voicemail: delivered by its task, swept without blocking newer ones, and a redelivered report finds it', async () => {
+    const old = await leave();
+    const receivedAt = new Date(now).toISOString();
+    // The shape such entries were written with: no status, no recording, no purge time.
+    const oldShape = {
+      kind: 'voicemail',
+      voicemailId: old.voicemailId,
+      queueId: 'q-support',
+      createdAt: receivedAt,
+      deliveredAt: null,
+    };
+    await db.doc(`crmOutbox/voicemail__${old.voicemailId}`).set(oldShape);
+    const redelivered = await store.outboxEntry(old.voicemailId);
+    expect(redelivered).toMatchObject({
+      status: 'pending',
+      createdAt: receivedAt,
+      recording: { bucket: BUCKET, object: old.object },
+    });
+    expect(Date.parse(redelivered!.purgeAt)).toBe(Date.parse(receivedAt) + 6 * DAY);
+    expect(await old.entry()).toEqual(redelivered);
+
+    await db.doc(`crmOutbox/voicemail__${old.voicemailId}`).set(oldShape);
+    const newer = await leave();
+    now += VOICEMAIL_TASK_GRACE_MS;
+    const asked: string[] = [];
+    await sweepVoicemails({
+      ...worker(),
+      tasks: {
+        enqueueVoicemailDelivery: async (id) => void asked.push(`deliver ${id}`),
+        scheduleVoicemailPurge: async (id) => void asked.push(`purge ${id}`),
+      },
+    });
+    expect(asked).toEqual(
+      expect.arrayContaining([`deliver ${old.voicemailId}`, `deliver ${newer.voicemailId}`]),
+    );
+
+    await db.doc(`crmOutbox/voicemail__${old.voicemailId}`).set(oldShape);
+    expect(await old.task()).toEqual({ outcome: 'done' });
+    expect(old.files()).toMatchObject([{ FirstPublishLocationId: old.caseId }]);
+    expect(await old.entry()).toBeUndefined();
+    expect(await old.audioExists()).toBe(false);
+    expect(await old.crmOutcome()).toMatchObject({ status: 'delivered' });
   });
 
   it('when a voicemail’s tasks were lost, then the hourly sweep asks for them again after a grace period, and purges one past its purge time', async () => {

@@ -252,6 +252,17 @@ describe('loadConfig', () => {
       SALESFORCE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----',
     };
 
+    it('when the voicemail bucket is set, then it is read; when it is the recordings bucket, then startup refuses it', () => {
+      const config = loadConfig({ ...base, ...recordings, VOICEMAIL_BUCKET: 'acme-voicemails' });
+      expect(config.recordings.voicemailBucket).toBe('acme-voicemails');
+      expect(() => loadConfig({ ...base, ...recordings, VOICEMAIL_BUCKET: 'acme-recordings' })).toThrow(
+        'VOICEMAIL_BUCKET must not be the recordings bucket',
+      );
+      expect(() => loadConfig({ ...base, ...recordings, VOICEMAIL_BUCKET: 'Not A Bucket' })).toThrow(
+        /voicemailBucket: must be a bucket name/,
+      );
+    });
+
     it('when the worker starts without the queue or the CRM, then startup names what is missing', () => {
       expect(() =>
         loadConfig({ ...base, FUNCTION_TARGET: 'recordingWorker', RECORDINGS_BUCKET: 'acme-recordings' }),

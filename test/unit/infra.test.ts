@@ -350,6 +350,7 @@ describe('infra/ files', () => {
       salesforce_client_id: undefined,
       salesforce_username: undefined,
       recordings_writers: [],
+      voicemail_bucket: undefined,
     });
     expect([...infra.variables.keys()]).toEqual(
       expect.arrayContaining(['project_id', 'source_archive_path', 'region', 'firestore_database_id']),
@@ -473,6 +474,7 @@ describe('functions', () => {
       'GOOGLE_CLOUD_PROJECT',
       'LOG_LEVEL',
       'RECORDINGS_BUCKET',
+      'VOICEMAIL_BUCKET',
       'RECORDINGS_QUEUE',
       'RECORDING_WORKER_URL',
       'RECORDING_TASKS_SERVICE_ACCOUNT',
@@ -1044,7 +1046,23 @@ describe('recordings', () => {
       // Nothing on any bucket names the public, and nothing but these grants touches this one.
       const storageGrants = grants.filter((grant) => grant.type.startsWith('google_storage_'));
       expect(storageGrants.filter((grant) => /all(Authenticated)?Users/.test(grant.member))).toEqual([]);
-      expect(storageGrants.filter((grant) => grant.on !== bucketName)).toEqual([]);
+      expect(
+        storageGrants.filter((grant) => grant.on !== bucketName && grant.on !== '${var.voicemail_bucket}'),
+      ).toEqual([]);
+    });
+
+    it('the worker and the sweeper, and no one else here, may read and delete voicemails in the voicemail bucket, which every function that touches recordings is told', () => {
+      const onVoicemails = grants
+        .filter((grant) => grant.on === '${var.voicemail_bucket}')
+        .map((grant) => `${grant.type} ${grant.role} ${grant.member}`);
+      expect(onVoicemails.sort()).toEqual(
+        [
+          `google_storage_bucket_iam_member roles/storage.objectAdmin ${runtimeOf('recording_worker')}`,
+          `google_storage_bucket_iam_member roles/storage.objectAdmin ${runtimeOf('sweeper')}`,
+        ].sort(),
+      );
+      const condition = String(block(infra.variables.get('voicemail_bucket')!, 'validation').condition);
+      expect(condition).toContain('var.voicemail_bucket');
     });
 
     it('recordings_writers refuses allUsers and allAuthenticatedUsers', () => {
@@ -1200,6 +1218,7 @@ describe('recordings', () => {
     it('each function that touches recordings is told the bucket, the queue, the worker URL and the tasks account', () => {
       const expected = {
         RECORDINGS_BUCKET: bucketName,
+        VOICEMAIL_BUCKET: '${var.voicemail_bucket}',
         RECORDINGS_QUEUE: queueId,
         RECORDING_WORKER_URL: '${local.recording_worker_url}',
         RECORDING_TASKS_SERVICE_ACCOUNT: ref('google_service_account.recording_tasks', 'email'),

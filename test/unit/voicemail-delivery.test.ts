@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DeflectionEngine } from '../../functions/src/app/deflection/engine.js';
-import { receiveVoicemail } from '../../functions/src/app/deflection/voicemails.js';
+import { receiveVoicemail, type AskedForTasks } from '../../functions/src/app/deflection/voicemails.js';
+import {
+  VOICEMAIL_TASK_GRACE_MS,
+  sweepVoicemails,
+} from '../../functions/src/app/deflection/voicemail-delivery.js';
+import { configureLogs } from '../../functions/src/log.js';
+import type { RecordingBlobs } from '../../functions/src/ports/recordings.js';
+import { sweeperFromSchedule } from '../../functions/src/triggers/recordings.js';
 import {
   newDelivery,
   stepForDelivery,
@@ -13,11 +20,7 @@ import {
 import { VoicemailLeft } from '../../functions/src/domain/deflection/voicemail.js';
 import type { DeflectionConfig } from '../../functions/src/domain/deflection/settings.js';
 import type { DeflectionSettingsStore } from '../../functions/src/ports/deflection-settings.js';
-import type {
-  StoredVoicemail,
-  VoicemailStore,
-  VoicemailTasks,
-} from '../../functions/src/ports/voicemails.js';
+import type { StoredVoicemail, VoicemailStore } from '../../functions/src/ports/voicemails.js';
 import { deflectionConfig } from '../support/deflection-config.js';
 
 const DAY = 86_400_000;
@@ -132,12 +135,15 @@ function received() {
   const engine = new DeflectionEngine(new MemorySettings(deflectionConfig()), 60_000, clock);
   const voicemails = new MemoryVoicemails();
   const asked: string[] = [];
-  const tasks: VoicemailTasks = {
+  const tasks: AskedForTasks = {
     enqueueVoicemailDelivery: async (id) => void asked.push(`deliver ${id}`),
     scheduleVoicemailPurge: async (id, at) => void asked.push(`purge ${id} at ${at.toISOString()}`),
   };
-  const receive = (queueId: string) =>
-    receiveVoicemail({ engine, voicemails, clock, tasks }, left({ queueId }));
+  const receive = (queueId: string, bucket = 'acme-voicemails') =>
+    receiveVoicemail(
+      { engine, voicemails, clock, tasks, bucket: 'acme-voicemails' },
+      VoicemailLeft.parse({ ...left({ queueId }), recording: { ...left().recording, bucket } }),
+    );
   return { receive, voicemails, asked };
 }
 
@@ -156,6 +162,19 @@ describe('a voicemail for the CRM asks for its tasks (AHD-6)', () => {
     expect(asked).toEqual(['purge vm-1 at 2026-11-30T01:00:00.000Z', 'deliver vm-1']);
   });
 
+  it('when the report names another bucket than the voicemail bucket (the recordings bucket, say), then 400 naming the field, nothing is stored and no task is asked for', async () => {
+    const { receive, voicemails, asked } = received();
+    await expect(receive('q-support', 'acme-call-recordings')).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('voicemail bucket acme-voicemails, not in acme-call-recordings'),
+      details: { issues: [expect.objectContaining({ path: 'recording.bucket' })] },
+    });
+    await expect(receive('q-refunds', 'acme-call-recordings')).rejects.toMatchObject({ status: 400 });
+    expect(voicemails.stored.size).toBe(0);
+    expect(voicemails.outbox.size).toBe(0);
+    expect(asked).toEqual([]);
+  });
+
   it('when the platform sends it again after it was settled, or it went to agents, then no task is asked for', async () => {
     const settled = received();
     await settled.receive('q-support');
@@ -167,5 +186,67 @@ describe('a voicemail for the CRM asks for its tasks (AHD-6)', () => {
     const toAgents = received();
     expect(await toAgents.receive('q-refunds')).toMatchObject({ route: { type: 'agents' } });
     expect(toAgents.asked).toEqual([]);
+  });
+});
+
+describe('the hourly voicemail sweep survives a failing entry', () => {
+  const receivedAt = new Date('2026-11-24T01:00:30Z');
+  const entries = ['vm-a', 'vm-b', 'vm-c'].map((voicemailId) => ({
+    ...newDelivery(left(), receivedAt),
+    voicemailId,
+  }));
+  const sweepDeps = (failFor: string, asked: string[]) => ({
+    outbox: {
+      get: async () => undefined,
+      update: async () => undefined,
+      settle: async () => undefined,
+      receivedBy: async () => entries,
+    },
+    blobs: {} as RecordingBlobs,
+    tasks: {
+      enqueueVoicemailDelivery: async (id: string) => void asked.push(id),
+      scheduleVoicemailPurge: async (id: string) => {
+        if (id === failFor) throw Object.assign(new Error(`queue refused ${id}`), { code: 14 });
+      },
+    },
+    clock: { now: () => new Date(receivedAt.getTime() + VOICEMAIL_TASK_GRACE_MS) },
+  });
+
+  it('when one entry’s tasks cannot be asked for, then the others still are, the failure is counted and logged without the error’s message', async () => {
+    const lines: string[] = [];
+    configureLogs({ sink: (line) => void lines.push(line) });
+    const asked: string[] = [];
+    expect(await sweepVoicemails(sweepDeps('vm-a', asked))).toEqual({
+      purged: 0,
+      tasksAskedAgain: 2,
+      failures: 1,
+    });
+    expect(asked).toEqual(['vm-b', 'vm-c']);
+    const failed = lines.map((l) => JSON.parse(l)).filter((l) => l.event === 'voicemail_sweep_step_failed');
+    expect(failed).toMatchObject([{ voicemailId: 'vm-a', error: 'Error (14)' }]);
+    expect(lines.join('\n')).not.toContain('queue refused');
+  });
+
+  it('when both the recordings sweep and the voicemail sweep fail, then the recordings’ error is raised and the voicemails’ is logged', async () => {
+    const lines: string[] = [];
+    configureLogs({ sink: (line) => void lines.push(line) });
+    const tick = sweeperFromSchedule({
+      sweep: () => {
+        throw new Error('recordings sweep failed');
+      },
+      voicemails: () => ({
+        ...sweepDeps('none', []),
+        outbox: {
+          ...sweepDeps('none', []).outbox,
+          receivedBy: () => Promise.reject(new TypeError('outbox')),
+        },
+      }),
+    });
+    await expect(tick()).rejects.toThrow('recordings sweep failed');
+    expect(lines.map((l) => JSON.parse(l))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: 'voicemail_sweep_failed', error: 'TypeError' }),
+      ]),
+    );
   });
 });

@@ -33,6 +33,7 @@ export function composePlatformEvents(
   clock: Clock = systemClock,
 ): PlatformEventsDeps {
   const { dbs, ingest, chat, tasks } = ingestFor(config, clock);
+  const r = config.recordings;
   const offers = config.chatOffers;
   return {
     ...(tasks
@@ -45,6 +46,7 @@ export function composePlatformEvents(
             newId: randomUUID,
           })),
           voicemailTasks: tasks,
+          ...(r?.voicemailBucket ? { voicemailBucket: r.voicemailBucket } : {}),
         }
       : {}),
     ...(chat && offers

@@ -36,6 +36,7 @@ export function composeRecordingWorker(
         blobs: pipeline.blobs,
         sessions: pipeline.sessions,
         crm: once(() => new SalesforceVoicemailCrm(salesforce())),
+        tasks: tasks(),
         clock,
       };
     }),

@@ -51,6 +51,8 @@ export interface PlatformEventsDeps {
   consumers?: () => ConsumerDeps;
   /** Voicemails for the CRM (AHD-6), on the same queue; without it they wait in the outbox. */
   voicemailTasks?: () => VoicemailTasks;
+  /** The bucket voicemails' audio must be in; without it, voicemails for the CRM wait undelivered. */
+  voicemailBucket?: string;
 }
 
 const ConsumerLogin = z.strictObject({
@@ -503,7 +505,7 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       '/v1/voicemails',
       {
         security: ['platformSignature'],
-        errors: [404, 409, 413],
+        errors: [400, 404, 409, 413],
         operationId: 'receiveVoicemail',
         summary: 'A voicemail left after hours: to the agents serving the queue, or to the CRM (AHD-6).',
         body: VoicemailLeft,
@@ -521,7 +523,12 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
                 engine: deps.deflection().engine,
                 voicemails: deps.deflection().voicemails,
                 clock: deps.clock,
-                ...(deps.voicemailTasks ? { tasks: deps.voicemailTasks() } : {}),
+                ...(deps.voicemailBucket
+                  ? {
+                      bucket: deps.voicemailBucket,
+                      ...(deps.voicemailTasks ? { tasks: deps.voicemailTasks() } : {}),
+                    }
+                  : {}),
               },
               voicemail,
             ),

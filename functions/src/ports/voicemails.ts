@@ -72,4 +72,9 @@ export interface VoicemailTasks {
   enqueueVoicemailDelivery(voicemailId: string): Promise<void>;
   /** Asks for the same task at `at`, the entry's purge time (REC-3). Idempotent. */
   scheduleVoicemailPurge(voicemailId: string, at: Date): Promise<void>;
+  /**
+   * Asks for a delivery attempt at `at` (a wait that is not an error, such as a call not yet linked
+   * to its CRM record). Idempotent per voicemail and second.
+   */
+  scheduleDeliveryAt(voicemailId: string, at: Date): Promise<void>;
 }

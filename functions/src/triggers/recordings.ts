@@ -2,7 +2,7 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import { planRecording } from '../app/recordings/plan-recording.js';
 import { sweep, type SweepDeps } from '../app/recordings/sweep.js';
-import { sweepVoicemails } from '../app/deflection/voicemail-delivery.js';
+import { errorKind, sweepVoicemails } from '../app/deflection/voicemail-delivery.js';
 import { logs } from '../log.js';
 
 /** The fields of a Cloud Storage object event (google.events.cloud.storage.v1.StorageObjectData) used here. */
@@ -42,17 +42,26 @@ export function recordingReadyFromStorage(deps: { recordings: () => RecordingPip
 
 /**
  * sweeper: the hourly tick (Cloud Scheduler → Pub/Sub). Recordings first, then the voicemails
- * waiting for the CRM, whichever of the two fails.
+ * waiting for the CRM, whichever of the two fails. When both fail, the recordings' error is the one
+ * thrown and the voicemails' is logged.
  */
 export function sweeperFromSchedule(deps: {
   sweep: () => SweepDeps;
   voicemails: () => Parameters<typeof sweepVoicemails>[0];
 }) {
   return async (): Promise<void> => {
+    let recordingsError: { error: unknown } | undefined;
     try {
       await sweep(deps.sweep());
-    } finally {
-      await sweepVoicemails(deps.voicemails());
+    } catch (error) {
+      recordingsError = { error };
     }
+    try {
+      await sweepVoicemails(deps.voicemails());
+    } catch (error) {
+      if (!recordingsError) throw error;
+      logs.voicemailSweepFailed({ error: errorKind(error) });
+    }
+    if (recordingsError) throw recordingsError.error;
   };
 }

@@ -1,9 +1,56 @@
-import type { Firestore } from '@google-cloud/firestore';
-import type { VoicemailCrmOutcome, VoicemailDelivery } from '../../domain/deflection/voicemail-delivery.js';
+import type { DocumentReference, Firestore, Transaction } from '@google-cloud/firestore';
+import {
+  newDelivery,
+  type VoicemailCrmOutcome,
+  type VoicemailDelivery,
+} from '../../domain/deflection/voicemail-delivery.js';
+import { logs } from '../../log.js';
 import type { StoredVoicemail, VoicemailOutbox, VoicemailStore } from '../../ports/voicemails.js';
 import { GrpcCode, grpcCodeOf } from '../grpc-codes.js';
 
 const outboxId = (voicemailId: string) => `voicemail__${voicemailId}`;
+
+/**
+ * Entries written before voicemails were delivered hold only `{kind, voicemailId, queueId, createdAt,
+ * deliveredAt}`: no `status`. Such an entry is rebuilt, as a new one, from the voicemail stored with it
+ * (its received time starts the 7 days), and written back. Undefined when the voicemail is missing:
+ * there is nothing to rebuild it from.
+ */
+async function currentEntry(
+  db: Firestore,
+  data: Record<string, unknown> | undefined,
+  read: (ref: DocumentReference) => Promise<Record<string, unknown> | undefined>,
+  write: (ref: DocumentReference, entry: VoicemailDelivery) => void,
+): Promise<VoicemailDelivery | undefined> {
+  if (!data) return undefined;
+  if (typeof data.status === 'string') return data as unknown as VoicemailDelivery;
+  const voicemailId = String(data.voicemailId);
+  const voicemail = (await read(db.collection('voicemails').doc(voicemailId))) as StoredVoicemail | undefined;
+  if (!voicemail) return undefined;
+  const received = voicemail.receivedAt ?? (data.createdAt as string | undefined);
+  const receivedAt = received && !Number.isNaN(Date.parse(received)) ? new Date(received) : undefined;
+  const rebuilt = newDelivery(voicemail, receivedAt ?? new Date(Date.parse(voicemail.leftAt)));
+  write(db.collection('crmOutbox').doc(outboxId(voicemailId)), rebuilt);
+  logs.voicemailEntryRebuilt({ voicemailId });
+  return rebuilt;
+}
+
+/** Reads the entry, rebuilding an old one (see currentEntry) in one transaction. */
+function readEntry(db: Firestore, voicemailId: string): Promise<VoicemailDelivery | undefined> {
+  return db.runTransaction((tx) => readEntryIn(db, tx, voicemailId));
+}
+
+async function readEntryIn(db: Firestore, tx: Transaction, voicemailId: string) {
+  const snapshot = await tx.get(db.collection('crmOutbox').doc(outboxId(voicemailId)));
+  return currentEntry(
+    db,
+    snapshot.data(),
+    async (ref) => (await tx.get(ref)).data(),
+    (ref, entry) => tx.set(ref, entry),
+  );
+}
+
+const isOld = (data: Record<string, unknown> | undefined) => !!data && typeof data.status !== 'string';
 
 /**
  * `voicemails/{id}`; `notifications/{agentId}__{voicemailId}` for each agent it goes to (agents' clients
@@ -42,6 +89,7 @@ export class FirestoreVoicemailStore implements VoicemailStore {
 
   async outboxEntry(voicemailId: string): Promise<VoicemailDelivery | undefined> {
     const snapshot = await this.db.collection('crmOutbox').doc(outboxId(voicemailId)).get();
+    if (isOld(snapshot.data())) return readEntry(this.db, voicemailId);
     return snapshot.data() as VoicemailDelivery | undefined;
   }
 }
@@ -58,7 +106,9 @@ export class FirestoreVoicemailOutbox implements VoicemailOutbox {
   }
 
   async get(voicemailId: string): Promise<VoicemailDelivery | undefined> {
-    return (await this.entry(voicemailId).get()).data() as VoicemailDelivery | undefined;
+    const data = (await this.entry(voicemailId).get()).data();
+    if (isOld(data)) return readEntry(this.db, voicemailId);
+    return data as VoicemailDelivery | undefined;
   }
 
   update(
@@ -67,9 +117,10 @@ export class FirestoreVoicemailOutbox implements VoicemailOutbox {
     outcome?: (entry: VoicemailDelivery) => VoicemailCrmOutcome,
   ): Promise<VoicemailDelivery | undefined> {
     return this.db.runTransaction(async (tx) => {
-      const snapshot = await tx.get(this.entry(voicemailId));
-      if (!snapshot.exists) return undefined;
-      const next = change(snapshot.data() as VoicemailDelivery);
+      // An old entry is rebuilt here; the rebuilt one is written even if `change` writes nothing.
+      const current = await readEntryIn(this.db, tx, voicemailId);
+      if (!current) return undefined;
+      const next = change(current);
       if (!next) return undefined;
       tx.set(this.entry(voicemailId), next);
       if (outcome) tx.update(this.voicemail(voicemailId), { crm: outcome(next) });
@@ -85,7 +136,16 @@ export class FirestoreVoicemailOutbox implements VoicemailOutbox {
       .orderBy('createdAt')
       .limit(limit)
       .get();
-    return page.docs.map((d) => d.data()).filter((d): d is VoicemailDelivery => d.kind === 'voicemail');
+    const entries = await Promise.all(
+      page.docs
+        .filter((d) => d.get('kind') === 'voicemail')
+        .map((d) =>
+          isOld(d.data())
+            ? readEntry(this.db, String(d.get('voicemailId')))
+            : (d.data() as VoicemailDelivery),
+        ),
+    );
+    return entries.filter((e): e is VoicemailDelivery => e !== undefined);
   }
 
   async settle(voicemailId: string, outcome?: VoicemailCrmOutcome): Promise<void> {

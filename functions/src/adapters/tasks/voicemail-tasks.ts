@@ -20,4 +20,17 @@ export class CloudTasksCrmTasks extends CloudTasksConsumerTasks implements Voice
     if (Number.isNaN(ms)) throw new RangeError('scheduleVoicemailPurge needs a valid date');
     await this.create(`voicemail-purge-${nameOf(voicemailId)}`, '/v1/tasks/voicemail', { voicemailId }, ms);
   }
+
+  async scheduleDeliveryAt(voicemailId: string, at: Date): Promise<void> {
+    const ms = at.getTime();
+    if (Number.isNaN(ms) || ms < 0) throw new RangeError('scheduleDeliveryAt needs a valid date');
+    // Due at this second, rounded up: its name and its schedule time agree.
+    const seconds = Math.ceil(ms / 1000);
+    await this.create(
+      `voicemail-${nameOf(voicemailId)}-at${seconds}`,
+      '/v1/tasks/voicemail',
+      { voicemailId },
+      seconds * 1000,
+    );
+  }
 }

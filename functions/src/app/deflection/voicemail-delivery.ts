@@ -6,6 +6,7 @@ import {
   withFailedAttempt,
   type VoicemailDelivery,
 } from '../../domain/deflection/voicemail-delivery.js';
+import { crmRecordCheckAt } from '../../domain/recordings/plan.js';
 import { logs } from '../../log.js';
 import type { Clock } from '../../ports/clock.js';
 import { CrmError } from '../../ports/crm.js';
@@ -13,6 +14,7 @@ import { ObjectGenerationGone, type RecordingBlobs } from '../../ports/recording
 import type { SessionRepository } from '../../ports/session-repository.js';
 import type { VoicemailCrm, VoicemailOutbox, VoicemailTasks } from '../../ports/voicemails.js';
 import { DONE, type TaskAnswer } from '../recordings/deps.js';
+import type { AskedForTasks } from './voicemails.js';
 
 /** The CRM worker's voicemail deliveries (AHD-6), with the recordings' guarantees. */
 export interface VoicemailWorkerDeps {
@@ -21,11 +23,10 @@ export interface VoicemailWorkerDeps {
   /** The CRM record of a call is on its session. */
   sessions: Pick<SessionRepository, 'getSession'>;
   crm: () => VoicemailCrm;
+  /** Where the look again at a call not yet linked to its CRM record is scheduled. */
+  tasks: Pick<VoicemailTasks, 'scheduleDeliveryAt'>;
   clock: Clock;
 }
-
-/** While the platform has not linked the call to a CRM record, look again after this long (as recordings do). */
-const CRM_RECORD_RETRY_SECONDS = 300;
 
 const fileNameOf = (objectName: string) => objectName.slice(objectName.lastIndexOf('/') + 1) || objectName;
 
@@ -200,13 +201,12 @@ async function findCrmRecord(
   if (crm && crm.system !== 'salesforce')
     return failed(deps, entry, { kind: 'permanent', reason: 'crm_not_supported' }, true, true);
   if (!crm) {
-    logs.voicemailWaitingForCrmRecord({ voicemailId: entry.voicemailId });
-    return {
-      outcome: 'retry',
-      slowDown: false,
-      retryAfterSeconds: CRM_RECORD_RETRY_SECONDS,
-      reason: 'crm_record_unknown',
-    };
+    // A wait, not an error: the task that looks again is scheduled on the recordings' grid of check
+    // times, and this one is done (a 503 would slow the queue every CRM task shares).
+    const at = crmRecordCheckAt({ plannedAt: entry.createdAt, purgeAt: entry.purgeAt }, deps.clock.now());
+    await deps.tasks.scheduleDeliveryAt(entry.voicemailId, at);
+    logs.voicemailWaitingForCrmRecord({ voicemailId: entry.voicemailId, nextCheckAt: at.toISOString() });
+    return DONE;
   }
   const linked = await deps.outbox.update(entry.voicemailId, (e) => withCrmRecord(e, crm.recordId));
   return linked ?? { ...entry, crmRecordId: crm.recordId };
@@ -220,18 +220,20 @@ const VOICEMAILS_PER_SWEEP = 1_000;
 export interface VoicemailSweep {
   purged: number;
   tasksAskedAgain: number;
+  /** Entries the sweep could not deal with; each was logged, and the sweep went on. */
+  failures: number;
 }
 
 /**
  * The hourly safety net for voicemails, for when their tasks were lost (an enqueue that failed after
  * the platform stopped redelivering, a queue that gave up): an entry past its purge time is purged
  * here (REC-3); one still waiting after a grace period gets its tasks asked for again (named: a task
- * that is still there is not doubled).
+ * that is still there is not doubled). One entry that fails does not hold back the others.
  */
 export async function sweepVoicemails(
-  deps: Pick<VoicemailWorkerDeps, 'outbox' | 'blobs' | 'clock'> & { tasks: VoicemailTasks },
+  deps: Pick<VoicemailWorkerDeps, 'outbox' | 'blobs' | 'clock'> & { tasks: AskedForTasks },
 ): Promise<VoicemailSweep> {
-  const summary: VoicemailSweep = { purged: 0, tasksAskedAgain: 0 };
+  const summary: VoicemailSweep = { purged: 0, tasksAskedAgain: 0, failures: 0 };
   const now = deps.clock.now();
   const entries = await deps.outbox.receivedBy(
     new Date(now.getTime() - VOICEMAIL_TASK_GRACE_MS),
@@ -239,16 +241,32 @@ export async function sweepVoicemails(
   );
   for (const entry of entries) {
     const step = stepForDelivery(entry, now);
-    if (step.do === 'purge') {
-      await purge(deps, entry);
-      summary.purged++;
-    } else if (step.do !== 'nothing') {
-      await deps.tasks.scheduleVoicemailPurge(entry.voicemailId, new Date(entry.purgeAt));
-      await deps.tasks.enqueueVoicemailDelivery(entry.voicemailId);
-      summary.tasksAskedAgain++;
+    try {
+      if (step.do === 'purge') {
+        await purge(deps, entry);
+        summary.purged++;
+      } else if (step.do !== 'nothing') {
+        await deps.tasks.scheduleVoicemailPurge(entry.voicemailId, new Date(entry.purgeAt));
+        await deps.tasks.enqueueVoicemailDelivery(entry.voicemailId);
+        summary.tasksAskedAgain++;
+      }
+    } catch (error) {
+      summary.failures++;
+      logs.voicemailSweepStepFailed({
+        voicemailId: entry.voicemailId,
+        step: step.do === 'purge' ? 'purge' : 'ask for tasks',
+        error: errorKind(error),
+      });
     }
   }
   return summary;
+}
+
+/** The error's class and code: messages of storage errors name the object, which is not for logs. */
+export function errorKind(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' || typeof code === 'string' ? `${error.name} (${code})` : error.name;
 }
 
 function ignored(voicemailId: string, why: string): TaskAnswer {

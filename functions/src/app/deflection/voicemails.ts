@@ -1,9 +1,12 @@
 import { agentsServing } from '../../domain/deflection/decide.js';
 import { newDelivery, type VoicemailDelivery } from '../../domain/deflection/voicemail-delivery.js';
 import type { VoicemailLeft } from '../../domain/deflection/voicemail.js';
-import { notFound } from '../../domain/errors.js';
+import { invalidRequest, notFound } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { VoicemailStore, VoicemailTasks } from '../../ports/voicemails.js';
+
+/** The tasks a voicemail for the CRM starts with: its delivery now and its purge. */
+export type AskedForTasks = Pick<VoicemailTasks, 'enqueueVoicemailDelivery' | 'scheduleVoicemailPurge'>;
 import type { DeflectionEngine } from './engine.js';
 
 /**
@@ -15,9 +18,21 @@ import type { DeflectionEngine } from './engine.js';
  * Without a CRM queue (`tasks` absent), the entry waits in the outbox.
  */
 export async function receiveVoicemail(
-  deps: { engine: DeflectionEngine; voicemails: VoicemailStore; clock: Clock; tasks?: VoicemailTasks },
+  deps: {
+    engine: DeflectionEngine;
+    voicemails: VoicemailStore;
+    clock: Clock;
+    /** With `bucket`, the bucket voicemails' audio is delivered from, and deleted from once delivered. */
+    tasks?: AskedForTasks;
+    bucket?: string;
+  },
   voicemail: VoicemailLeft,
 ) {
+  if (deps.bucket !== undefined && voicemail.recording.bucket !== deps.bucket)
+    throw invalidRequest(
+      `The voicemail's audio must be in the voicemail bucket ${deps.bucket}, not in ${voicemail.recording.bucket}.`,
+      [{ path: 'recording.bucket', message: `must be ${deps.bucket}`, code: 'not_the_voicemail_bucket' }],
+    );
   const compiled = await deps.engine.compiled();
   if (!compiled.queues.has(voicemail.queueId)) throw notFound(`The queue ${voicemail.queueId}`);
   const agentIds = agentsServing(compiled, voicemail.queueId);
@@ -36,7 +51,7 @@ export async function receiveVoicemail(
   return { voicemailId: voicemail.voicemailId, route, duplicate: !stored };
 }
 
-async function askForDelivery(tasks: VoicemailTasks, entry: VoicemailDelivery) {
+async function askForDelivery(tasks: AskedForTasks, entry: VoicemailDelivery) {
   await tasks.scheduleVoicemailPurge(entry.voicemailId, new Date(entry.purgeAt));
   await tasks.enqueueVoicemailDelivery(entry.voicemailId);
 }

@@ -346,7 +346,7 @@ const MINUTE_MS = 60_000;
  * the task name made from it keeps them one. Rounding to the nearest grid line, not the next, keeps
  * a task that runs a little before its time (clocks differ) from asking for its own time again.
  */
-export function crmRecordCheckAt(plan: RecordingPlan, now: Date): Date {
+export function crmRecordCheckAt(plan: Pick<RecordingPlan, 'plannedAt' | 'purgeAt'>, now: Date): Date {
   const age = now.getTime() - Date.parse(plan.plannedAt);
   const interval = age < HOUR_MS ? 5 * MINUTE_MS : age < 6 * HOUR_MS ? 30 * MINUTE_MS : HOUR_MS;
   const next = (Math.round(now.getTime() / interval) + 1) * interval;
