@@ -7,7 +7,7 @@ import { SalesforceCrm } from '../../functions/src/adapters/salesforce/salesforc
 import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recording-blobs.js';
 import type { RecordingsDeps } from '../../functions/src/app/recordings/deps.js';
 import { planRecording } from '../../functions/src/app/recordings/plan-recording.js';
-import { runPartTask } from '../../functions/src/app/recordings/upload-tasks.js';
+import { purge, runPartTask } from '../../functions/src/app/recordings/upload-tasks.js';
 import { CLAIM_MS, type RecordingPlan } from '../../functions/src/domain/recordings/plan.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
@@ -87,79 +87,64 @@ class DyingPlans implements RecordingPlans {
   }
 }
 
-describe('a worker that dies holding a recording', () => {
-  it('when it dies after the CRM stored a part, then other tasks stop, its retry waits for the claim to lapse, then takes over and sends the rest once', async () => {
-    const name = 'recordings/s-claims/r-1.wav';
-    const bytes = Buffer.alloc(3 * PART_BYTES);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) & 0xff;
-    await gcs.bucket(BUCKET).file(name).save(bytes, { resumable: false });
+/**
+ * A recording of three parts, planned, on a queue that, like Cloud Tasks, refuses a task name it has
+ * seen before (for about an hour after its task ran).
+ */
+async function world(name: string) {
+  const bytes = Buffer.alloc(3 * PART_BYTES);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) & 0xff;
+  await gcs.bucket(BUCKET).file(name).save(bytes, { resumable: false });
 
-    let now = Date.now();
-    const crm = new SalesforceCrm(
-      {
-        loginUrl: salesforce.url,
-        clientId: CLIENT_ID,
-        username: USERNAME,
-        privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        apiVersion: '62.0',
-      },
-      systemClock,
-    );
-    const plans = new FirestoreRecordingPlans(db);
-    const enqueued: string[] = [];
-    const deps = (planStore: RecordingPlans): RecordingsDeps => ({
-      plans: planStore,
-      blobs: new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: storage.url }),
-      tasks: {
-        enqueuePlanning: async () => undefined,
-        enqueuePartUpload: async (_, round, part) => void enqueued.push(`r${round}-p${part}`),
-        schedulePurge: async () => undefined,
-        schedulePartUpload: async () => undefined,
-        schedulePurgeAgain: async () => undefined,
-      },
-      crm: () => crm,
-      sessions: {
-        getSession: async () => ({ crm: { system: 'salesforce', recordId: CASE_ID } }) as unknown as Session,
-      },
-      clock: { now: () => new Date(now) },
-      bucket: BUCKET,
-      partSizeBytes: PART_BYTES,
-    });
+  const clock = { ms: Date.now() };
+  const crm = new SalesforceCrm(
+    {
+      loginUrl: salesforce.url,
+      clientId: CLIENT_ID,
+      username: USERNAME,
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      apiVersion: '62.0',
+    },
+    systemClock,
+  );
+  const plans = new FirestoreRecordingPlans(db);
+  const taskNames = new Set<string>();
+  const queue = { enqueued: [] as string[], scheduled: [] as string[], refused: [] as string[] };
+  const ask = (task: string, into: string[]) => {
+    if (taskNames.has(task)) queue.refused.push(task);
+    else {
+      taskNames.add(task);
+      into.push(task);
+    }
+  };
+  const deps = (planStore: RecordingPlans): RecordingsDeps => ({
+    plans: planStore,
+    blobs: new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: storage.url }),
+    tasks: {
+      enqueuePlanning: async () => undefined,
+      enqueuePartUpload: async (_, round, part) => ask(`r${round}-p${part}`, queue.enqueued),
+      schedulePurge: async () => undefined,
+      schedulePartUpload: async (_, round, part, at) =>
+        ask(`r${round}-p${part}-at${Math.ceil(at.getTime() / 1000)}`, queue.scheduled),
+      schedulePurgeAgain: async () => undefined,
+    },
+    crm: () => crm,
+    sessions: {
+      getSession: async () => ({ crm: { system: 'salesforce', recordId: CASE_ID } }) as unknown as Session,
+    },
+    clock: { now: () => new Date(clock.ms) },
+    bucket: BUCKET,
+    partSizeBytes: PART_BYTES,
+  });
+  const announce = async () => {
     const planned = await planRecording(deps(plans), { bucket: BUCKET, name, source: 'bucket' });
     if (!('plan' in planned)) throw new Error('not planned');
-    const planId = planned.plan.id;
-    enqueued.length = 0;
-    const files = () => salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${planId}:`));
-    const served = () => storage.bytesServed(BUCKET, name);
-
-    // The first delivery stores part 1 in the CRM and dies before it writes so.
-    const dying = new DyingPlans(plans, 0);
-    void runPartTask(deps(dying), { planId, round: 0, partIndex: 0 });
-    const stuck = async () => {
-      for (let i = 0; i < 200 && !dying.dead; i++) await new Promise((r) => setTimeout(r, 25));
-      return dying.dead;
-    };
-    expect(await stuck()).toBe(true);
-    // Part 2 streams while part 1's acknowledgement is written: it may have landed too, or not.
-    expect(files().length).toBeGreaterThanOrEqual(1);
-    const servedByTheDead = served();
-
-    // Another task (a late announcement's) finds the claim and stops; the task's own retry waits.
-    now += 60_000;
-    expect(await runPartTask(deps(plans), { planId, round: 0, partIndex: 1 })).toEqual({ outcome: 'done' });
-    const retry = await runPartTask(deps(plans), { planId, round: 0, partIndex: 0 });
-    expect(retry).toMatchObject({
-      outcome: 'retry',
-      reason: 'claimed_by_another_delivery',
-      retryAfterSeconds: CLAIM_MS / 1000 - 60,
-    });
-    expect(served()).toBe(servedByTheDead);
-    expect(enqueued).toEqual([]);
-
-    // Once the claim has lapsed, the retry takes over: part 1 was in flight, so it is looked up.
-    now += CLAIM_MS;
-    const requestsBefore = salesforce.requests().length;
-    expect(await runPartTask(deps(plans), { planId, round: 0, partIndex: 0 })).toEqual({ outcome: 'done' });
+    return planned.plan.id;
+  };
+  const planId = await announce();
+  queue.enqueued.length = 0;
+  const files = () => salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${planId}:`));
+  const expectUploadedOnce = async () => {
     const plan = (await plans.get(planId))!;
     expect(plan.status).toBe('deleted');
     expect(plan.worker).toBeNull();
@@ -170,9 +155,109 @@ describe('a worker that dies holding a recording', () => {
           .update(bytes.subarray(i * PART_BYTES, (i + 1) * PART_BYTES))
           .digest('hex'),
       );
+    return plan;
+  };
+  /** The first delivery of the recording's task, in a process that dies as the CRM acknowledges part `at`. */
+  const dieAt = async (at: number) => {
+    const dying = new DyingPlans(plans, at);
+    void runPartTask(deps(dying), { planId, round: 0, partIndex: 0 });
+    // The part after streams while this one's acknowledgement is written: it lands too, unrecorded.
+    const landed = () => dying.dead && files().length === at + 2;
+    for (let i = 0; i < 400 && !landed(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(landed()).toBe(true);
+  };
+  return { clock, plans, deps, queue, announce, planId, files, expectUploadedOnce, dieAt };
+}
+
+/** The recording is purged (its deadline came) just as the CRM acknowledges its first part. */
+class PurgedMeanwhilePlans implements RecordingPlans {
+  purged = false;
+  constructor(
+    private readonly inner: RecordingPlans,
+    private readonly purgeNow: (planId: string) => Promise<unknown>,
+  ) {}
+  create(plan: RecordingPlan) {
+    return this.inner.create(plan);
+  }
+  get(planId: string) {
+    return this.inner.get(planId);
+  }
+  getMany(planIds: readonly string[]) {
+    return this.inner.getMany(planIds);
+  }
+  withStatus(status: RecordingPlan['status'], limit: number) {
+    return this.inner.withStatus(status, limit);
+  }
+  overdue(...args: Parameters<RecordingPlans['overdue']>) {
+    return this.inner.overdue(...args);
+  }
+  async update(planId: string, change: (plan: RecordingPlan) => RecordingPlan | undefined) {
+    const plan = await this.inner.get(planId);
+    const next = plan && change(plan);
+    if (!this.purged && next && next.parts[0]!.uploaded && !plan.parts[0]!.uploaded) {
+      this.purged = true;
+      await this.purgeNow(planId);
+    }
+    return this.inner.update(planId, change);
+  }
+}
+
+describe('a recording purged while its worker sends it', () => {
+  it('when the purge comes as a part is acknowledged, then the worker stops there: no later part is sent and no failure is reported', async () => {
+    const w = await world('recordings/s-claims/r-3.wav');
+    const { planId, plans } = w;
+    const lines: string[] = [];
+    const purging = new PurgedMeanwhilePlans(plans, async (id) =>
+      purge(w.deps(plans), (await plans.get(id))!, 'deadline'),
+    );
+    configureLogs({ sink: (line) => lines.push(line) });
+    try {
+      expect(await runPartTask(w.deps(purging), { planId, round: 0, partIndex: 0 })).toEqual({
+        outcome: 'done',
+      });
+    } finally {
+      configureLogs({ sink: () => {} });
+    }
+    expect(purging.purged).toBe(true);
+    const plan = (await plans.get(planId))!;
+    expect(plan.status).toBe('purged');
+    expect(w.files().map((f) => f.Recording_Part_Key__c)).not.toContain(`${planId}:2`);
+    expect(lines.filter((l) => l.includes('recording_upload_failed'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('recording_purged'))).toHaveLength(1);
+  });
+});
+
+describe('a worker that dies holding a recording', () => {
+  it('when it dies after the CRM stored a part, then other tasks stop, its retry waits for the claim to lapse, then takes over and sends the rest once', async () => {
+    const name = 'recordings/s-claims/r-1.wav';
+    const w = await world(name);
+    const { planId, plans } = w;
+    const served = () => storage.bytesServed(BUCKET, name);
+
+    // The first delivery stores part 1 in the CRM and dies before it writes so.
+    await w.dieAt(0);
+    const servedByTheDead = served();
+    const claimUntil = Date.parse((await plans.get(planId))!.worker!.until);
+
+    // Another task (a late announcement's) finds the claim and stops; the task's own retry is
+    // done for now, and comes back, as a task of its own, when the claim lapses.
+    w.clock.ms += 60_000;
+    expect(await runPartTask(w.deps(plans), { planId, round: 0, partIndex: 1 })).toEqual({ outcome: 'done' });
+    const retry = await runPartTask(w.deps(plans), { planId, round: 0, partIndex: 0 });
+    expect(retry).toEqual({ outcome: 'done' });
+    expect(w.queue.scheduled).toEqual([`r0-p0-at${Math.ceil(claimUntil / 1000)}`]);
+    expect(claimUntil - (w.clock.ms - 60_000)).toBe(CLAIM_MS);
+    expect(served()).toBe(servedByTheDead);
+    expect(w.queue.enqueued).toEqual([]);
+
+    // Once the claim has lapsed, the scheduled task takes over: part 1 was in flight, so it is looked up.
+    w.clock.ms = claimUntil + 1000;
+    const requestsBefore = salesforce.requests().length;
+    expect(await runPartTask(w.deps(plans), { planId, round: 0, partIndex: 0 })).toEqual({ outcome: 'done' });
+    const plan = await w.expectUploadedOnce();
     expect(plan.parts.map((p) => p.uploaded?.outcome)).toEqual([
       'already_there',
-      expect.any(String),
+      'already_there',
       'uploaded',
     ]);
     const lookups = salesforce
@@ -181,5 +266,26 @@ describe('a worker that dies holding a recording', () => {
       .filter((r) => r.path.endsWith('/query'));
     expect(lookups.length).toBeGreaterThanOrEqual(1);
     expect(plan.crmCalls?.lookups).toBe(lookups.length);
+  });
+
+  it("when it dies at a later part and a repeat announcement spent that part's task name meanwhile, then its retry carries on and finishes the upload", async () => {
+    const w = await world('recordings/s-claims/r-2.wav');
+    const { planId, plans } = w;
+
+    // Part 1 is acknowledged; the worker dies as the CRM acknowledges part 2.
+    await w.dieAt(1);
+    expect((await plans.get(planId))!.parts.map((p) => !!p.uploaded)).toEqual([true, false, false]);
+
+    // The recording is announced again: a task for part 2, which finds the claim and stops.
+    w.clock.ms += 60_000;
+    await w.announce();
+    expect(w.queue.enqueued).toEqual(['r0-p1']);
+    expect(await runPartTask(w.deps(plans), { planId, round: 0, partIndex: 1 })).toEqual({ outcome: 'done' });
+
+    // The dead worker's task is delivered again once its claim has lapsed: part 2's task name is spent.
+    w.clock.ms += CLAIM_MS;
+    expect(await runPartTask(w.deps(plans), { planId, round: 0, partIndex: 0 })).toEqual({ outcome: 'done' });
+    expect(w.queue.refused).toEqual([]);
+    await w.expectUploadedOnce();
   });
 });

@@ -114,15 +114,16 @@ class ChaosQueue implements RecordingTasks {
   }
 
   async enqueuePartUpload(planId: string, round: number, partIndex: number): Promise<void> {
-    if (partIndex > 0 && this.clock.ms - this.attemptStartedMs >= CONTINUE_FOR_MS)
-      count('next part handed to a new task');
     this.add(`part-${planId}-r${round}-p${partIndex}`, this.clock.ms, () =>
       runPartTask(this.deps, { planId, round, partIndex }),
     );
   }
 
   async schedulePartUpload(planId: string, round: number, partIndex: number, at: Date): Promise<void> {
-    count('part task scheduled for later');
+    // A hand-over is a task due at once, under a name of its own.
+    if (at.getTime() <= this.clock.ms && this.clock.ms - this.attemptStartedMs >= CONTINUE_FOR_MS)
+      count('next part handed to a new task');
+    else count('part task scheduled for later');
     this.add(`part-${planId}-r${round}-p${partIndex}-at${at.getTime()}`, at.getTime(), () =>
       runPartTask(this.deps, { planId, round, partIndex }),
     );

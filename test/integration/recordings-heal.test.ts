@@ -269,6 +269,8 @@ describe('failures that can heal, heal', () => {
       expect(w.files().map((f) => f.Recording_Part_Key__c)).toEqual([`${w.planId}:0`, `${w.planId}:1`]);
       expect(w.queue.answers.get(`part-${w.planId}-r0-p0`)).toEqual(['retry', 'done']);
       expect(await w.objectExists()).toBe(false);
+      // The CRM refused the attempt, so it held nothing: the retry sent the part without a look-up.
+      expect(plan.crmCalls?.lookups).toBe(0);
     }, 60_000);
 
     it(`when ${blip.what} goes on, then after ${HEALING_ATTEMPTS} attempts the upload fails for good, with the reason and the attempts, and nothing reaches the CRM`, async () => {
@@ -293,6 +295,22 @@ describe('failures that can heal, heal', () => {
       expect(await w.objectExists()).toBe(true);
     }, 60_000);
   }
+});
+
+describe("a refused attempt's CRM calls", () => {
+  it('when the API limit refuses a part once, then the retry sends it without a look-up and the recording counts both inserts', async () => {
+    salesforce.failNext(1, { type: 'limit', retryAfterSeconds: 30 }, 'upload');
+    const w = await world();
+    await w.queue.drain();
+    salesforce.clearFaults();
+
+    const plan = await w.plan();
+    expect(plan.status).toBe('deleted');
+    expect(plan.lastFailure).toMatchObject({ partIndex: 0, kind: 'limit_reached', attempts: 1 });
+    expect(w.files().map((f) => f.Recording_Part_Key__c)).toEqual([`${w.planId}:0`, `${w.planId}:1`]);
+    // Part 1: the refused insert and the accepted one; part 2: one insert. One login in all.
+    expect(plan.crmCalls).toEqual({ logins: 1, lookups: 0, inserts: 3 });
+  }, 60_000);
 });
 
 // --- waits that are not errors, on the Cloud Tasks server ------------------------------------------

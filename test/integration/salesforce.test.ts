@@ -245,6 +245,8 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
     const dropped = await crmFailure(crm.uploadPart(part));
     expect(dropped.kind).toBe('not_acknowledged');
     expect(dropped.retryable).toBe(true);
+    // Stored, but unanswered: the next attempt must look before it sends.
+    expect(dropped.outcomeKnown).toBe(false);
     expect(filesOf(part.recordingId)).toHaveLength(1);
 
     const retried = await crm.uploadPart(part);
@@ -332,11 +334,15 @@ describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', ()
   it('when the API limit is reached, then limit_reached, with Retry-After when given, else 300 s', async () => {
     const part = await onePart();
     server.failNext(1, { type: 'limit', retryAfterSeconds: 120 }, 'upload');
-    expect((await crmFailure(crm.uploadPart(part))).failure).toEqual({
+    const refused = await crmFailure(crm.uploadPart(part));
+    expect(refused.failure).toEqual({
       kind: 'limit_reached',
       reason: 'request_limit_exceeded',
       retryAfterSeconds: 120,
     });
+    // The refused insert counts against the org's allowance too: it is told, for the recording's count.
+    expect(refused.calls?.inserts).toBe(1);
+    expect(refused.outcomeKnown).toBe(true);
 
     server.failNext(1, { type: 'limit' }, 'query');
     expect((await crmFailure(crm.uploadPart(part))).failure).toEqual({

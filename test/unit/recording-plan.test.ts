@@ -50,6 +50,7 @@ function plan(sizeBytes: number, overrides: Partial<Parameters<typeof newPlan>[0
 const at = (ms: number) => new Date(CREATED.getTime() + ms);
 /** The delivery of an upload task that the steps below are decided for. */
 const ME = { task: 'r0-p0', attempt: 'attempt-me' };
+const OTHER = { task: 'r0-p0', attempt: 'attempt-other' };
 const uploaded = { contentVersionId: '068000000000001AAA', outcome: 'uploaded' as const, md5Base64: MD5 };
 
 describe('parts of 50 MB (10^6 bytes)', () => {
@@ -235,6 +236,28 @@ describe('what an upload task does', () => {
     expect(after.failure).toBeNull();
   });
 
+  it('when a failed attempt was refused, then the part is sent next time without a look-up; when its outcome is unknown, then it is looked up', () => {
+    const inFlight = withClaim(p, ME, day)!;
+    expect(mayBeInCrm(inFlight.parts[0]!, OTHER)).toBe(true);
+    const limit = { partIndex: 0, kind: 'limit_reached', reason: 'request_limit_exceeded' };
+    const refused = withFailedAttempt(inFlight, limit, 'retry', day, { outcomeKnown: true })!;
+    expect(mayBeInCrm(refused.parts[0]!, OTHER)).toBe(false);
+    const timeout = { partIndex: 0, kind: 'not_acknowledged', reason: 'timeout' };
+    const lost = withFailedAttempt(inFlight, timeout, 'retry', day, { outcomeKnown: false })!;
+    expect(mayBeInCrm(lost.parts[0]!, OTHER)).toBe(true);
+  });
+
+  it("when a failed attempt made CRM calls, then they are added to the recording's calls", () => {
+    const counted = { ...p, crmCalls: { logins: 1, lookups: 0, inserts: 1 } };
+    const limit = { partIndex: 0, kind: 'limit_reached', reason: 'request_limit_exceeded' };
+    const calls = { logins: 1, lookups: 1, inserts: 1 };
+    expect(withFailedAttempt(counted, limit, 'retry', day, { calls })!.crmCalls).toEqual({
+      logins: 2,
+      lookups: 1,
+      inserts: 2,
+    });
+  });
+
   it('when a failure may heal, then it is retried until it has failed HEALING_ATTEMPTS times in a row at that part, then it is permanent', () => {
     const blip = { partIndex: 0, kind: 'not_acknowledged', reason: 'invalid_grant' };
     let current = p;
@@ -350,7 +373,7 @@ describe('one worker per recording', () => {
     // Checked before the part index: a retry of the holder's own task must not hand the plan on.
     expect(stepForPartTask(claimed, 0, 0, at(DAY + 1000), retryOfMine)).toEqual({
       do: 'wait_for_claim',
-      seconds: CLAIM_MS / 1000 - 1,
+      at: at(DAY + CLAIM_MS),
     });
     expect(withClaim(claimed, other, at(DAY + CLAIM_MS - 1))).toBeUndefined();
     expect(stepForPartTask(claimed, 0, 0, day, ME)).toEqual({ do: 'upload', part: claimed.parts[0] });

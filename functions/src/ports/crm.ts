@@ -76,6 +76,8 @@ export interface CrmFailure {
    * retried within a budget (FailureCourse `may_heal`).
    */
   mayHeal?: boolean;
+  /** The CRM API requests the upload made before it failed (they count against the org's allowance). */
+  calls?: CrmCalls;
 }
 
 /** REC-2: the three retryable cases. */
@@ -93,6 +95,7 @@ export class CrmError extends AppError {
   readonly reason: string;
   readonly retryAfterSeconds: number | undefined;
   readonly mayHeal: boolean;
+  readonly calls: CrmCalls | undefined;
 
   constructor(failure: CrmFailure) {
     super(
@@ -110,6 +113,20 @@ export class CrmError extends AppError {
     this.reason = failure.reason;
     this.retryAfterSeconds = failure.retryAfterSeconds;
     this.mayHeal = failure.mayHeal === true && isRetryable(failure.kind);
+    this.calls = failure.calls;
+  }
+
+  /** The same failure, with the requests the failed upload made (a copy: one error may be shared). */
+  withCalls(calls: CrmCalls): CrmError {
+    return new CrmError({ ...this.failure, calls: { ...calls } });
+  }
+
+  /**
+   * The CRM holds nothing from the failed attempt: it refused it, or never got all of it. Only an
+   * attempt left without an answer (`not_acknowledged`, a timeout, a lost connection) may have landed.
+   */
+  get outcomeKnown(): boolean {
+    return this.kind !== 'not_acknowledged' || this.mayHeal;
   }
 
   get retryable(): boolean {

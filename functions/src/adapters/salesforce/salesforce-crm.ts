@@ -176,7 +176,13 @@ export class SalesforceCrm implements CrmClient {
   async uploadPart(part: RecordingPart): Promise<UploadOutcome> {
     checkPart(part);
     const seen: UploadSeen = { calls: { logins: 0, lookups: 0, inserts: 0 } };
-    const outcome = await this.attach(part, seen);
+    let outcome;
+    try {
+      outcome = await this.attach(part, seen);
+    } catch (error) {
+      // A failed upload's requests count against the org's allowance too.
+      throw error instanceof CrmError ? error.withCalls(seen.calls) : error;
+    }
     return { ...outcome, ...(seen.usage ? { apiUsage: seen.usage } : {}), calls: seen.calls };
   }
 

@@ -13,6 +13,7 @@ import {
   withFailedAttempt,
   withPartUploaded,
   withPurged,
+  type FailedAttemptFacts,
   type FailureCourse,
   type PlannedPart,
   type PurgeReason,
@@ -67,20 +68,21 @@ export async function runPartTask(deps: RecordingsDeps, task: PartTask): Promise
         case 'nothing':
           return ignored(plan.id, step.why);
         case 'wait_for_claim':
+          // A wait, not an error (a 503 would slow the whole queue): this task comes back, under
+          // its own name, when the claim lapses, and is done for now.
+          await deps.tasks.schedulePartUpload(plan.id, task.round, task.partIndex, step.at);
           logs.recordingTaskIgnored({ planId: plan.id, why: 'claimed_by_another_delivery' });
-          return {
-            outcome: 'retry',
-            slowDown: false,
-            retryAfterSeconds: step.seconds,
-            reason: 'claimed_by_another_delivery',
-          };
+          return DONE;
         case 'purge':
           return await purge(deps, plan, step.reason);
         case 'delete':
           return await deleteUploaded(deps, plan);
         case 'ask_next':
-          await deps.tasks.enqueuePartUpload(plan.id, plan.round, step.partIndex);
-          return DONE;
+          // Carried on here, not asked of the queue: that part's task name may be spent already (a
+          // late announcement's task that found a claim and stopped), and the queue refuses a
+          // spent name for about an hour, which would leave the recording with no task at all.
+          partIndex = step.partIndex;
+          continue;
         case 'find_crm_record': {
           const found = await findCrmRecord(deps, plan);
           if ('outcome' in found) return found;
@@ -224,17 +226,21 @@ async function sendParts(
       return ignored(plan.id, 'unknown_plan');
     }
     plan = latest.plan = acknowledged.plan;
+    // Purged (or finished by another worker) while this part was on its way: nothing is left to send.
+    if (plan.status !== 'uploading') {
+      await nextSending;
+      return { plan };
+    }
     if (!next || !holdsClaim(plan, me, deps.clock.now())) {
       // Lost to a worker that took over a lapsed claim: it owns what this send leaves (the key).
       await nextSending;
-      if (plan.status !== 'uploading' || !next) {
-        if (plan.status === 'uploading' && handOver) {
-          await deps.tasks.enqueuePartUpload(plan.id, plan.round, nextPartIndex(plan));
-          return DONE;
-        }
-        return { plan };
+      if (next) return ignored(plan.id, 'another_worker');
+      if (handOver) {
+        // A name of its own (its due time in it): the part's plain task name may be spent already.
+        await deps.tasks.schedulePartUpload(plan.id, plan.round, nextPartIndex(plan), deps.clock.now());
+        return DONE;
       }
-      return ignored(plan.id, 'another_worker');
+      return { plan };
     }
     part = next;
     sending = nextSending!;
@@ -249,6 +255,7 @@ function failedSend(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart
       plan,
       { partIndex: part.index, kind: 'object_gone', reason: 'object_gone' },
       'permanent',
+      { outcomeKnown: true },
     );
   if (error instanceof CrmError)
     return failed(
@@ -256,6 +263,7 @@ function failedSend(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart
       plan,
       { partIndex: part.index, kind: error.kind, reason: error.reason },
       error.course,
+      { outcomeKnown: error.outcomeKnown, ...(error.calls ? { calls: error.calls } : {}) },
       error,
     );
   // Anything else (Storage briefly unavailable, say): the queue retries.
@@ -267,10 +275,11 @@ async function failed(
   plan: RecordingPlan,
   failure: { partIndex: number; kind: string; reason: string },
   course: FailureCourse,
+  facts: FailedAttemptFacts,
   error?: CrmError,
 ): Promise<TaskAnswer> {
   const after = (
-    await deps.plans.update(plan.id, (p) => withFailedAttempt(p, failure, course, deps.clock.now()))
+    await deps.plans.update(plan.id, (p) => withFailedAttempt(p, failure, course, deps.clock.now(), facts))
   )?.plan;
   const fields = {
     planId: plan.id,
@@ -298,7 +307,9 @@ async function findCrmRecord(deps: RecordingsDeps, plan: RecordingPlan): Promise
   const crm = plan.sessionId ? (await deps.sessions.getSession(plan.sessionId))?.crm : undefined;
   if (crm && crm.system !== 'salesforce') {
     const partIndex = nextPartIndex(plan);
-    return failed(deps, plan, { partIndex, kind: 'permanent', reason: 'crm_not_supported' }, 'permanent');
+    return failed(deps, plan, { partIndex, kind: 'permanent', reason: 'crm_not_supported' }, 'permanent', {
+      outcomeKnown: true,
+    });
   }
   if (!crm) {
     // A wait, not an error: the task that looks again is scheduled, and this one is done.

@@ -264,7 +264,7 @@ export type PartTaskStep =
    * Another delivery of this very task holds the plan: a retry of an attempt that died, or a
    * duplicate of one still running; which, only the claim's lapse tells.
    */
-  | { do: 'wait_for_claim'; seconds: number }
+  | { do: 'wait_for_claim'; at: Date }
   | {
       do: 'nothing';
       why: 'finished' | 'failed' | 'stale_round' | 'out_of_order' | 'another_worker';
@@ -303,8 +303,7 @@ export function stepForPartTask(
   // through its own task's retry, which must wait for the claim to lapse, not hand the plan on to a
   // task that would find the claim and stop.
   const other = liveClaimOfAnother(plan, me, now);
-  if (other?.task === me.task)
-    return { do: 'wait_for_claim', seconds: Math.ceil((Date.parse(other.until) - now.getTime()) / 1000) };
+  if (other?.task === me.task) return { do: 'wait_for_claim', at: new Date(other.until) };
   if (other) return { do: 'nothing', why: 'another_worker' };
   const next = nextPartIndex(plan);
   if (partIndex < next) return { do: 'ask_next', partIndex: next };
@@ -487,11 +486,24 @@ export type FailureCourse = 'retry' | 'may_heal' | 'permanent';
  */
 export const HEALING_ATTEMPTS = 8;
 
+/** What a failed attempt learned besides its failure. */
+export interface FailedAttemptFacts {
+  /**
+   * The CRM refused the part, or was never sent all of it: it holds nothing from this attempt, so the
+   * part's in-flight mark goes and the next attempt sends it without a look-up. Otherwise (no answer)
+   * the mark stays.
+   */
+  outcomeKnown?: boolean;
+  /** The CRM API requests the attempt made before it failed: they count against the org's allowance too. */
+  calls?: CrmCalls;
+}
+
 export function withFailedAttempt(
   plan: RecordingPlan,
   failure: Omit<AttemptFailure, 'at' | 'attempts'>,
   course: FailureCourse,
   now: Date,
+  { outcomeKnown = false, calls }: FailedAttemptFacts = {},
 ): RecordingPlan | undefined {
   if (plan.status !== 'uploading') return undefined;
   const last = plan.lastFailure;
@@ -503,6 +515,14 @@ export function withFailedAttempt(
   const givesUp = course === 'permanent' || (course === 'may_heal' && attempts >= HEALING_ATTEMPTS);
   return {
     ...plan,
+    ...(outcomeKnown
+      ? {
+          parts: plan.parts.map((p) =>
+            p.index === failure.partIndex && p.inFlight ? { ...p, inFlight: null } : p,
+          ),
+        }
+      : {}),
+    ...(calls ? { crmCalls: addCalls(plan.crmCalls, calls) } : {}),
     lastFailure: recorded,
     ...(givesUp
       ? {
