@@ -35,6 +35,13 @@ async function currentEntry(
   return rebuilt;
 }
 
+/** The outbox entry as it stands; an old one is rebuilt (readEntry) first. */
+async function outboxEntryOf(db: Firestore, voicemailId: string): Promise<VoicemailDelivery | undefined> {
+  const data = (await db.collection('crmOutbox').doc(outboxId(voicemailId)).get()).data();
+  if (isOld(data)) return readEntry(db, voicemailId);
+  return data as VoicemailDelivery | undefined;
+}
+
 /** Reads the entry, rebuilding an old one (see currentEntry) in one transaction. */
 function readEntry(db: Firestore, voicemailId: string): Promise<VoicemailDelivery | undefined> {
   return db.runTransaction((tx) => readEntryIn(db, tx, voicemailId));
@@ -87,10 +94,8 @@ export class FirestoreVoicemailStore implements VoicemailStore {
     }
   }
 
-  async outboxEntry(voicemailId: string): Promise<VoicemailDelivery | undefined> {
-    const snapshot = await this.db.collection('crmOutbox').doc(outboxId(voicemailId)).get();
-    if (isOld(snapshot.data())) return readEntry(this.db, voicemailId);
-    return snapshot.data() as VoicemailDelivery | undefined;
+  outboxEntry(voicemailId: string): Promise<VoicemailDelivery | undefined> {
+    return outboxEntryOf(this.db, voicemailId);
   }
 }
 
@@ -105,10 +110,8 @@ export class FirestoreVoicemailOutbox implements VoicemailOutbox {
     return this.db.collection('voicemails').doc(voicemailId);
   }
 
-  async get(voicemailId: string): Promise<VoicemailDelivery | undefined> {
-    const data = (await this.entry(voicemailId).get()).data();
-    if (isOld(data)) return readEntry(this.db, voicemailId);
-    return data as VoicemailDelivery | undefined;
+  get(voicemailId: string): Promise<VoicemailDelivery | undefined> {
+    return outboxEntryOf(this.db, voicemailId);
   }
 
   update(
