@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { Text } from '../deflection/settings.js';
+import { Identifier } from '../sessions/events.js';
+
+/**
+ * Agent notifications, as admins edit them (NOT-1 … NOT-4): what an agent hears and sees when a call or
+ * a chat is assigned to them. Global call and chat sections, and a whisper announcement per queue that
+ * overrides the global whisper for calls from that queue.
+ */
+
+/** The tones that ship with the product; an admin may also upload their own (NOT-4). */
+export const BuiltInTone = z.enum(['classic', 'chime', 'bell', 'marimba', 'pulse', 'soft']);
+export type BuiltInTone = z.infer<typeof BuiltInTone>;
+
+export const ToneChoice = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('builtin'), name: BuiltInTone }),
+  z.strictObject({
+    type: z.literal('custom'),
+    toneId: Identifier.describe('An uploaded tone, from the tone library (`/v1/notification-tones`).'),
+  }),
+]);
+export type ToneChoice = z.infer<typeof ToneChoice>;
+
+/** How fast an announcement is read: 1 is normal speed; faster readings add less to the caller's wait. */
+export const PlaybackSpeed = z.number().min(0.5).max(2).multipleOf(0.25);
+
+/** Once, or again every `everySeconds` until the agent takes it or nothing is waiting any more. */
+export const NotificationFrequency = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('once') }),
+  z.strictObject({ mode: z.literal('repeat'), everySeconds: z.number().int().min(5).max(300) }),
+]);
+export type NotificationFrequency = z.infer<typeof NotificationFrequency>;
+
+/** NOT-1: calls, for every queue (a queue's whisper announcement overrides `whisper` and `countdown`). */
+export const CallNotifications = z.strictObject({
+  /** "{Call type} from {Queue name}", read to the agent after assignment. */
+  whisper: z.strictObject({ enabled: z.boolean(), speed: PlaybackSpeed.default(1) }),
+  /** "Your turn! Call starts in 3, 2, 1." */
+  countdown: z.strictObject({ enabled: z.boolean() }),
+  incomingCallTone: ToneChoice,
+  frequency: NotificationFrequency,
+  /** An SMS to the phone number in the agent's profile for every incoming call. */
+  sms: z.strictObject({ enabled: z.boolean() }),
+});
+export type CallNotifications = z.infer<typeof CallNotifications>;
+
+/** NOT-2: chats, for every queue. */
+export const ChatNotifications = z.strictObject({
+  newChatTone: ToneChoice,
+  frequency: NotificationFrequency,
+  /** For a message in a chat the agent already has. */
+  newMessageTone: ToneChoice,
+});
+export type ChatNotifications = z.infer<typeof ChatNotifications>;
+
+/** NOT-3: what a queue's whisper announcement says. */
+export const WhisperAnnouncement = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('queue_name') }),
+  z.strictObject({ type: z.literal('tts'), text: Text(500) }),
+  z.strictObject({
+    type: z.literal('recording'),
+    toneId: Identifier.describe('An uploaded recording, from the tone library (`/v1/notification-tones`).'),
+  }),
+]);
+export type WhisperAnnouncement = z.infer<typeof WhisperAnnouncement>;
+
+/** NOT-3: a queue's whisper announcement (IVR, mobile and web queues); unset fields follow the global call settings. */
+export const QueueWhisper = z.strictObject({
+  enabled: z.boolean(),
+  announcement: WhisperAnnouncement,
+  speed: PlaybackSpeed.optional(),
+  countdown: z.boolean().optional(),
+});
+export type QueueWhisper = z.infer<typeof QueueWhisper>;
+
+export interface NotificationConfig {
+  calls: CallNotifications;
+  chats: ChatNotifications;
+  /** By queue id; a queue without an entry uses the global call settings. */
+  queues: ReadonlyMap<string, QueueWhisper>;
+}
+
+/** What applies until an admin saves a section: a built-in tone, once, nothing read, no SMS. */
+export const DEFAULT_CALL_NOTIFICATIONS: CallNotifications = {
+  whisper: { enabled: false, speed: 1 },
+  countdown: { enabled: false },
+  incomingCallTone: { type: 'builtin', name: 'classic' },
+  frequency: { mode: 'once' },
+  sms: { enabled: false },
+};
+
+export const DEFAULT_CHAT_NOTIFICATIONS: ChatNotifications = {
+  newChatTone: { type: 'builtin', name: 'chime' },
+  frequency: { mode: 'once' },
+  newMessageTone: { type: 'builtin', name: 'soft' },
+};
+
+/** An uploaded tone or whisper recording (NOT-3, NOT-4): an MPEG audio file in the tones bucket. */
+export interface CustomTone {
+  id: string;
+  /** The label admins see (the uploaded file's name unless they gave one). */
+  name: string;
+  sizeBytes: number;
+  /** Measured from the audio frames, not declared by the uploader. */
+  durationMs: number;
+  /** Where the audio is: its object in the tones bucket, and that object's generation. */
+  object: string;
+  generation: string;
+  uploadedAt: string;
+  uploadedBy: string;
+}
+
+/**
+ * Every place the configuration uses an uploaded tone, by tone id (paths such as
+ * `calls.incomingCallTone` or `queues.q1.announcement`): a tone listed here cannot be deleted, and a
+ * configuration that names a tone missing from the library cannot be saved.
+ */
+export function tonesInUse(config: NotificationConfig): Map<string, string[]> {
+  const uses = new Map<string, string[]>();
+  const use = (choice: { type: string; toneId?: string }, path: string) => {
+    if (choice.toneId === undefined) return;
+    const paths = uses.get(choice.toneId) ?? [];
+    paths.push(path);
+    uses.set(choice.toneId, paths);
+  };
+  use(config.calls.incomingCallTone, 'calls.incomingCallTone');
+  use(config.chats.newChatTone, 'chats.newChatTone');
+  use(config.chats.newMessageTone, 'chats.newMessageTone');
+  for (const [queueId, whisper] of config.queues) use(whisper.announcement, `queues.${queueId}.announcement`);
+  return uses;
+}
