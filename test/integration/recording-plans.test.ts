@@ -63,6 +63,14 @@ afterAll(async () => {
   await storage.close();
 });
 
+/** A 3,000-byte recording in the bucket, planned: three parts to change. */
+async function plannedRecording(name: string, fill: number) {
+  await gcs.bucket(BUCKET).file(name).save(Buffer.alloc(3000, fill), { resumable: false });
+  const made = await planRecording(deps(), { bucket: BUCKET, name, source: 'bucket' });
+  if (!('plan' in made)) throw new Error('no plan');
+  return made;
+}
+
 describe('planning a recording', () => {
   it('when the bucket and the platform announce a recording six times at once, then one plan is made, and its tasks asked for', async () => {
     const name = 'recordings/s-linked/r-1.wav';
@@ -111,10 +119,7 @@ describe('planning a recording', () => {
   });
 
   it('when two writers change one plan at once, then both changes are kept', async () => {
-    const name = 'recordings/s-3/r-3.wav';
-    await gcs.bucket(BUCKET).file(name).save(Buffer.alloc(3000, 1), { resumable: false });
-    const made = await planRecording(deps(), { bucket: BUCKET, name, source: 'bucket' });
-    if (!('plan' in made)) throw new Error('no plan');
+    const made = await plannedRecording('recordings/s-3/r-3.wav', 1);
     const plans = new FirestoreRecordingPlans(db);
     const now = new Date();
     await Promise.all([
@@ -136,10 +141,7 @@ describe('planning a recording', () => {
   });
 
   it('when the instance that last read or wrote a plan changes it again, then it writes without reading it first, and a change by another writer in between is kept', async () => {
-    const name = 'recordings/s-4/r-4.wav';
-    await gcs.bucket(BUCKET).file(name).save(Buffer.alloc(3000, 2), { resumable: false });
-    const made = await planRecording(deps(), { bucket: BUCKET, name, source: 'bucket' });
-    if (!('plan' in made)) throw new Error('no plan');
+    const made = await plannedRecording('recordings/s-4/r-4.wav', 2);
     const worker = new FirestoreRecordingPlans(db);
     const other = new FirestoreRecordingPlans(db);
     const me = { task: 'r0-p0', attempt: 'a-1' };
@@ -181,10 +183,7 @@ describe('planning a recording', () => {
   });
 
   it('when a change does not apply to the version an instance kept, then it is decided again on what is stored', async () => {
-    const name = 'recordings/s-5/r-5.wav';
-    await gcs.bucket(BUCKET).file(name).save(Buffer.alloc(3000, 3), { resumable: false });
-    const made = await planRecording(deps(), { bucket: BUCKET, name, source: 'bucket' });
-    if (!('plan' in made)) throw new Error('no plan');
+    const made = await plannedRecording('recordings/s-5/r-5.wav', 3);
     const worker = new FirestoreRecordingPlans(db);
     await worker.get(made.plan.id);
     await new FirestoreRecordingPlans(db).update(made.plan.id, (p) =>
