@@ -129,3 +129,65 @@ export function tonesInUse(config: NotificationConfig): Map<string, string[]> {
   for (const [queueId, whisper] of config.queues) use(whisper.announcement, `queues.${queueId}.announcement`);
   return uses;
 }
+
+/**
+ * A tone as it is stored: what the library decodes each document with, so that a document written by
+ * hand or by another version is left out rather than played.
+ */
+export const CustomToneRecord = z.strictObject({
+  id: Identifier,
+  name: Text(255),
+  sizeBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024 * 1024),
+  durationMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600 * 1000),
+  object: Text(1024),
+  generation: z.string().regex(/^\d{1,20}$/, 'must be a Cloud Storage generation'),
+  uploadedAt: z.iso.datetime({ offset: true }),
+  uploadedBy: Identifier,
+}) satisfies z.ZodType<CustomTone>;
+
+export interface NotificationIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** A configuration may only name tones the library holds: one issue for every place that names a missing one. */
+export function missingToneIssues(
+  config: NotificationConfig,
+  tones: ReadonlyMap<string, unknown>,
+): NotificationIssue[] {
+  return [...tonesInUse(config)]
+    .filter(([toneId]) => !tones.has(toneId))
+    .flatMap(([toneId, paths]) =>
+      paths.map((path) => ({
+        path,
+        code: 'unknown_tone',
+        message: `The tone ${toneId} is not in the tone library: upload it first, or choose another.`,
+      })),
+    );
+}
+
+/** The channels whose calls an agent is announced (NOT-3): not SMS, which has no call to whisper into. */
+const WHISPER_CHANNELS: ReadonlySet<string> = new Set(['ivr', 'mobile', 'web']);
+
+/**
+ * Why a queue's whisper does not apply to it, given the queue's channels in the queue directory
+ * (undefined: no such queue); undefined when it applies. A whisper may be saved only for a queue where
+ * it applies. One left behind when its queue is deleted, or stops taking IVR, mobile and web calls, is
+ * kept but ignored: the global whisper applies to that queue's calls, and the settings list it as
+ * orphaned until an admin deletes it (it would apply again to a queue later created with its id).
+ */
+export function whisperQueueProblem(
+  channels: readonly string[] | undefined,
+): 'unknown_queue' | 'not_a_call_queue' | undefined {
+  if (channels === undefined) return 'unknown_queue';
+  return channels.some((channel) => WHISPER_CHANNELS.has(channel)) ? undefined : 'not_a_call_queue';
+}
