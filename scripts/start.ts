@@ -7,6 +7,7 @@ import { startSalesforceServer } from '../local-servers/salesforce.js';
 import {
   LOCAL_SALESFORCE,
   connectedAppKeys,
+  createBucket,
   createBucketAndQueue,
   finalizeNotifier,
   recordingsEnvironment,
@@ -76,6 +77,7 @@ async function main() {
     workerPort: ports.recordingWorker,
   };
   await createBucketAndQueue(recordings);
+  await createBucket(storage.url, projectId, localStack.notificationTonesBucket);
 
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -86,6 +88,8 @@ async function main() {
     STORAGE_EMULATOR_HOST: storage.url,
     PLATFORM_SIGNING_SECRET: localStack.platformSigningSecret,
     CRM_DOWNLOAD_KEY: localStack.crmDownloadKey,
+    NOTIFICATION_TONES_BUCKET: localStack.notificationTonesBucket,
+    NOTIFICATION_TONE_PREVIEW_KEY: localStack.tonePreviewKey,
     LOCAL_CLOCK_OFFSET_FILE: localStack.clockOffsetFile,
     ...recordingsEnvironment(recordings),
     // Live chat offers' timeouts, through the same local Cloud Tasks server (the queue is created on
