@@ -84,7 +84,12 @@ const ConfigSchema = z.object({
    * recordings bucket (whose sweep deletes what no plan names), and the key that signs their preview
    * URLs. Both or neither: without them the tone library is off.
    */
-  notificationTones: z.object({ bucket: BucketName.optional(), previewKey: Secret.optional() }),
+  notificationTones: z.object({
+    bucket: BucketName.optional(),
+    previewKey: Secret.optional(),
+    /** Local only: the Cloud Storage endpoint, as for recordings. */
+    storageEmulatorHost: z.string().min(1).optional(),
+  }),
   /**
    * Local only: the file holding how far the local stack was moved forward in time (ms); the
    * functions' clock adds it. Refused anywhere but on the emulators of a local machine.
@@ -166,6 +171,7 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
       notificationTones: {
         bucket: env.NOTIFICATION_TONES_BUCKET || undefined,
         previewKey: env.NOTIFICATION_TONE_PREVIEW_KEY || undefined,
+        storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
       },
     },
     { jitless: true },
@@ -242,13 +248,16 @@ function notificationTonesProblems(config: Config): string[] {
 export interface NotificationTonesSettings {
   bucket: string;
   previewKey: string;
+  storageEmulatorHost?: string;
 }
 
 export function notificationTonesOf(
   config: Pick<Config, 'notificationTones'>,
 ): NotificationTonesSettings | undefined {
-  const { bucket, previewKey } = config.notificationTones;
-  return bucket && previewKey ? { bucket, previewKey } : undefined;
+  const { bucket, previewKey, storageEmulatorHost } = config.notificationTones;
+  return bucket && previewKey
+    ? { bucket, previewKey, ...(storageEmulatorHost ? { storageEmulatorHost } : {}) }
+    : undefined;
 }
 
 /** Variables a Google Cloud runtime sets (Cloud Run services and jobs, Cloud Functions, App Engine). */
@@ -294,7 +303,11 @@ function reasonsClockReachesOut(config: Config, env: Record<string, string | und
     mustBeLocal.push(['TASKS_EMULATOR_HOST', recordings.tasksEmulatorHost, 'the task queues']);
   if (salesforce) mustBeLocal.push(['SALESFORCE_LOGIN_URL', salesforce.loginUrl, 'the CRM']);
   if (config.notificationTones.bucket)
-    mustBeLocal.push(['STORAGE_EMULATOR_HOST', recordings.storageEmulatorHost, 'the tones bucket']);
+    mustBeLocal.push([
+      'STORAGE_EMULATOR_HOST',
+      config.notificationTones.storageEmulatorHost,
+      'the tones bucket',
+    ]);
   for (const [variable, address, what] of mustBeLocal) {
     if (address === undefined) reasons.push(`${variable} is not set (${what} is not the local server)`);
     else if (!onLoopback(address)) reasons.push(`${variable} is not on a loopback address`);

@@ -291,7 +291,7 @@ describe('deleting a tone (NOT-4)', () => {
 
     expect(await refusal(deleteTone(deps, admin, tone.id))).toMatchObject({
       status: 409,
-      details: { reason: 'tone_in_use', usedBy: ['chats.newMessageTone', 'queues.q1.announcement'] },
+      details: { reason: 'tone_in_use', paths: ['chats.newMessageTone', 'queues.q1.announcement'] },
     });
     expect(store.tones.has(tone.id)).toBe(true);
     expect(audio.objects.has(tone.object)).toBe(true);

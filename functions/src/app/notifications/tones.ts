@@ -7,6 +7,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { NotificationSettingsStore } from '../../ports/notification-settings.js';
 import type { ToneAudioStore } from '../../ports/notification-tones.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
+import { refuseIfToneInUse } from './settings.js';
 
 /**
  * The tone library (NOT-4, and NOT-3's uploaded whisper recordings): admins upload `.mp3` files,
@@ -164,17 +165,7 @@ export async function replaceTone(
  */
 export async function deleteTone(deps: ToneDeps, actor: Actor, toneId: string): Promise<void> {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const { removed } = await deps.store.removeTone(toneId, (config) => {
-    const usedBy = tonesInUse(config).get(toneId);
-    if (usedBy)
-      throw conflict(
-        'tone_in_use',
-        `The tone is in use (${usedBy.join(', ')}): choose another tone there first.`,
-        {
-          usedBy,
-        },
-      );
-  });
+  const { removed } = await deps.store.removeTone(toneId, (config) => refuseIfToneInUse(config, toneId));
   if (!removed) throw notFound('The tone');
   await deleteAudioOf(deps, removed, 'deleted');
   await sweepOrphanedAudio(deps);
