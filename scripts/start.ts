@@ -14,6 +14,7 @@ import {
   tickSweeper,
 } from './stack/recordings.js';
 import { DEMO_PASSWORD, demoPeople, seedDemoAccounts, seedDemoData } from './seed/demo-data.js';
+import { seedDemoTone } from './seed/demo-tone.js';
 import {
   startAuthEmulator,
   startFirestoreEmulator,
@@ -103,6 +104,7 @@ async function main() {
   const seeded = await seedDemoData(db, projectId);
   stoppers.push(() => db.terminate());
   await seedDemoAccounts(auth.host, projectId);
+  await seedDemoTone(db, { projectId, bucket: localStack.notificationTonesBucket, url: storage.url });
 
   const served = await serveFunctions({
     api: ports.api,

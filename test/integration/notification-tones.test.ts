@@ -14,6 +14,8 @@ import { BUILT_IN_ROLES, resolveActor } from '../../functions/src/domain/access/
 import type { NotificationSettingsStore } from '../../functions/src/ports/notification-settings.js';
 import type { ToneAudioStore } from '../../functions/src/ports/notification-tones.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
+import { DEMO_TONE_NAME, demoToneBytes, seedDemoTone } from '../../scripts/seed/demo-tone.js';
+import { checkMpegAudio } from '../../functions/src/domain/notifications/mp3.js';
 import { demoTone } from '../support/mp3.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -122,5 +124,18 @@ describe('the tone library on Firestore and Storage (NOT-4)', () => {
     expect(named).toContain(next.object);
     await deleteTone(deps, admin, next.id);
     await deleteTone(deps, admin, kept.id);
+  });
+
+  it('when the local stack seeds its demo tone, then it is a valid MP3 that plays back, and seeding again adds none', async () => {
+    const { deps } = library();
+    expect(checkMpegAudio(demoToneBytes())).toMatchObject({ ok: true, audio: { frames: 77 } });
+    const storage = { projectId: 'demo-switchboard', bucket: BUCKET, url: server.url };
+
+    const id = await seedDemoTone(db, storage);
+    expect(await seedDemoTone(db, storage)).toBe(id);
+
+    const tones = [...(await store.load()).tones.values()].filter((tone) => tone.name === DEMO_TONE_NAME);
+    expect(tones.map((tone) => tone.id)).toEqual([id]);
+    expect(await toneAudio(deps, id, tones[0]!.generation)).toEqual(demoToneBytes());
   });
 });
