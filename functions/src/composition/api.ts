@@ -28,6 +28,7 @@ import type { ApiDeps } from '../http/api.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { deflection } from './deflection.js';
 import { databases, once } from './firestore.js';
+import { notifications } from './notifications.js';
 import { sessionIngest } from './ingest.js';
 import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
@@ -74,6 +75,7 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     newId: randomUUID,
   }));
   const deflectionDeps = once(() => deflection(dbs, clock));
+  const notificationDeps = once(() => notifications(dbs, clock, deflectionDeps().settings));
   const admin = once((): AdminDeps => ({
     people: new FirestorePeopleAdmin(dbs.directoryDb()),
     roles: new FirestoreRolesAdmin(dbs.directoryDb()),
@@ -109,12 +111,14 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     people,
     supervision,
     deflection: deflectionDeps,
+    notifications: notificationDeps,
     admin,
     reveal,
     crmDownloadKeys: config.crmDownloadKeys,
   };
   const tones = notificationTonesOf(config);
-  if (tones) deps.notificationTones = once(() => notificationTones(config, tones, dbs, clock));
+  if (tones)
+    deps.notificationTones = once(() => notificationTones(config, tones, notificationDeps().settings, clock));
   if (!settings || !tasks) return deps;
   const consumers = once(() => ({
     consumers: new FirestoreConsumerStore(dbs.db()),

@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { FirestoreNotificationSettings } from '../adapters/firestore/notification-settings.js';
 import { GcsToneAudio } from '../adapters/storage/notification-tones.js';
 import type { FunctionConfig, NotificationTonesSettings } from '../config.js';
 import type { ToneApiDeps } from '../http/api/notification-tones.js';
 import type { Clock } from '../ports/clock.js';
-import type { Databases } from './firestore.js';
+import type { NotificationSettingsStore } from '../ports/notification-settings.js';
 
-/** The tone library (NOT-4): its audio in the tones bucket, its metadata in the notification settings' store. */
+/** The tone library (NOT-4): its audio in the tones bucket, its metadata in the notification settings' own store. */
 export function notificationTones(
   config: Pick<FunctionConfig, 'projectId'>,
   tones: NotificationTonesSettings,
-  dbs: Databases,
+  store: NotificationSettingsStore,
   clock: Clock,
 ): ToneApiDeps {
   const { storageEmulatorHost } = tones;
   return {
-    store: new FirestoreNotificationSettings(dbs.db(), clock),
+    store,
     audio: new GcsToneAudio({
       projectId: config.projectId,
       bucket: tones.bucket,
