@@ -57,7 +57,9 @@ locals {
   api_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, {
     PLATFORM_COMMANDS_TOPIC         = google_pubsub_topic.platform_commands.name
     FIRESTORE_DIRECTORY_DATABASE_ID = google_firestore_database.directory.name
-    NODE_OPTIONS                    = local.front_door_node_options
+    # Uploaded notification tones (NOT-4), in their own bucket (recordings.tf).
+    NOTIFICATION_TONES_BUCKET = google_storage_bucket.notification_tones.name
+    NODE_OPTIONS              = local.front_door_node_options
   })
 
   # Only the worker talks to Salesforce. Its private key is a secret (SALESFORCE_PRIVATE_KEY, below),
@@ -268,6 +270,14 @@ resource "google_cloudfunctions2_function" "api" {
       secret     = google_secret_manager_secret.crm_download_key_previous.secret_id
       version    = "latest"
     }
+
+    # The key tones' preview URLs are signed with (NOT-4).
+    secret_environment_variables {
+      key        = "NOTIFICATION_TONE_PREVIEW_KEY"
+      project_id = var.project_id
+      secret     = google_secret_manager_secret.notification_tone_preview_key.secret_id
+      version    = "latest"
+    }
   }
 
   depends_on = [
@@ -282,6 +292,7 @@ resource "google_cloudfunctions2_function" "api" {
     # Cloud Run checks at deploy time that the runtime account can read the secrets.
     google_secret_manager_secret_iam_member.api_crm_download_key,
     google_secret_manager_secret_iam_member.api_crm_download_key_previous,
+    google_secret_manager_secret_iam_member.api_notification_tone_preview_key,
   ]
 }
 
@@ -372,7 +383,7 @@ resource "google_cloudfunctions2_function" "recording_worker" {
     service_account_email = google_service_account.recording_worker_runtime.email
     # Reached by Cloud Tasks. Not public: only recording-tasks holds run.invoker on it (iam.tf), so
     # Cloud Run refuses any other caller, and the code checks the task's OIDC token again.
-    ingress_settings = "ALLOW_ALL"
+    ingress_settings   = "ALLOW_ALL"
     available_memory = "512Mi"
     # One upload per instance: memory then holds one streamed part at a time, whatever the queue
     # sends. The queue's 20 concurrent dispatches get 20 instances.

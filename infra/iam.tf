@@ -379,6 +379,19 @@ resource "google_secret_manager_secret_iam_member" "api_crm_download_key_previou
   member    = "serviceAccount:${google_service_account.api_runtime.email}"
 }
 
+# The tone library (NOT-4): only the api writes, reads and deletes tones' audio.
+resource "google_storage_bucket_iam_member" "api_notification_tones" {
+  bucket = google_storage_bucket.notification_tones.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.api_runtime.email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "api_notification_tone_preview_key" {
+  secret_id = google_secret_manager_secret.notification_tone_preview_key.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.api_runtime.email}"
+}
+
 # Eventarc's Cloud Storage triggers: the bucket's events reach Eventarc through Pub/Sub, published by
 # the project's Cloud Storage service agent, which needs the publisher role on the project (Eventarc
 # creates that topic itself, so the grant cannot name it). The trigger's own account must be allowed

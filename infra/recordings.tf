@@ -119,3 +119,31 @@ resource "google_cloud_scheduler_job" "sweeper" {
 
   depends_on = [google_project_service.required["cloudscheduler.googleapis.com"]]
 }
+
+# Uploaded notification tones and whisper recordings (NOT-3, NOT-4): a bucket of their own, never the
+# recordings bucket, whose lifecycle rule and sweep would delete them. Kept until an admin deletes or
+# replaces a tone; the api writes, reads and deletes them, nobody else. Objects are small (at most
+# 1,000,000 bytes each, 50 tones).
+resource "google_storage_bucket" "notification_tones" {
+  name     = "${var.project_id}-switchboard-notification-tones"
+  location = var.region
+
+  storage_class               = "STANDARD"
+  uniform_bucket_level_access = true
+  # Previews are served by the api's signed URLs, never by the bucket itself.
+  public_access_prevention = "enforced"
+
+  # A replaced or deleted tone's audio is deleted by its generation; no older generation is kept.
+  versioning {
+    enabled = false
+  }
+
+  # Admins delete a tone on purpose; a tone deleted by mistake is uploaded again.
+  soft_delete_policy {
+    retention_duration_seconds = 0
+  }
+
+  force_destroy = false
+
+  depends_on = [google_project_service.required["storage.googleapis.com"]]
+}

@@ -60,3 +60,16 @@ resource "google_secret_manager_secret" "crm_download_key_previous" {
 
   depends_on = [google_project_service.required["secretmanager.googleapis.com"]]
 }
+
+# The key the api signs tones' preview URLs with (NOTIFICATION_TONE_PREVIEW_KEY, NOT-4). A URL lives
+# 15 minutes: a new version invalidates the previews handed out before it, and nothing else, so there
+# is no previous key.
+resource "google_secret_manager_secret" "notification_tone_preview_key" {
+  secret_id = "notification-tone-preview-key"
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.required["secretmanager.googleapis.com"]]
+}

@@ -7,12 +7,14 @@ import { startSalesforceServer } from '../local-servers/salesforce.js';
 import {
   LOCAL_SALESFORCE,
   connectedAppKeys,
+  createBucket,
   createBucketAndQueue,
   finalizeNotifier,
   recordingsEnvironment,
   tickSweeper,
 } from './stack/recordings.js';
 import { DEMO_PASSWORD, demoPeople, seedDemoAccounts, seedDemoData } from './seed/demo-data.js';
+import { seedDemoTone } from './seed/demo-tone.js';
 import {
   startAuthEmulator,
   startFirestoreEmulator,
@@ -76,6 +78,7 @@ async function main() {
     workerPort: ports.recordingWorker,
   };
   await createBucketAndQueue(recordings);
+  await createBucket(storage.url, projectId, localStack.notificationTonesBucket);
 
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -86,6 +89,8 @@ async function main() {
     STORAGE_EMULATOR_HOST: storage.url,
     PLATFORM_SIGNING_SECRET: localStack.platformSigningSecret,
     CRM_DOWNLOAD_KEY: localStack.crmDownloadKey,
+    NOTIFICATION_TONES_BUCKET: localStack.notificationTonesBucket,
+    NOTIFICATION_TONE_PREVIEW_KEY: localStack.tonePreviewKey,
     LOCAL_CLOCK_OFFSET_FILE: localStack.clockOffsetFile,
     ...recordingsEnvironment(recordings),
     // Live chat offers' timeouts, through the same local Cloud Tasks server (the queue is created on
@@ -99,6 +104,7 @@ async function main() {
   const seeded = await seedDemoData(db, projectId);
   stoppers.push(() => db.terminate());
   await seedDemoAccounts(auth.host, projectId);
+  await seedDemoTone(db, { projectId, bucket: localStack.notificationTonesBucket, url: storage.url });
 
   const served = await serveFunctions({
     api: ports.api,

@@ -5,6 +5,7 @@ import { z } from 'zod';
  * Every variable is documented in docs/configuration.md.
  */
 const Secret = z.string().min(32, 'must be at least 32 characters');
+const BucketName = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a bucket name');
 
 const ConfigSchema = z.object({
   projectId: z.string().min(1),
@@ -78,6 +79,17 @@ const ConfigSchema = z.object({
     .optional(),
   /** Keys the CRM presents to download a waiting recording (REC-4): current, then previous. */
   crmDownloadKeys: z.array(Secret).max(2),
+  /**
+   * Uploaded notification tones and whisper recordings (NOT-3, NOT-4): their bucket, never the
+   * recordings bucket (whose sweep deletes what no plan names), and the key that signs their preview
+   * URLs. Both or neither: without them the tone library is off.
+   */
+  notificationTones: z.object({
+    bucket: BucketName.optional(),
+    previewKey: Secret.optional(),
+    /** Local only: the Cloud Storage endpoint, as for recordings. */
+    storageEmulatorHost: z.string().min(1).optional(),
+  }),
   /**
    * Local only: the file holding how far the local stack was moved forward in time (ms); the
    * functions' clock adds it. Refused anywhere but on the emulators of a local machine.
@@ -156,6 +168,11 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
         (k): k is string => k !== undefined && k !== '',
       ),
       localClockOffsetFile: env.LOCAL_CLOCK_OFFSET_FILE || undefined,
+      notificationTones: {
+        bucket: env.NOTIFICATION_TONES_BUCKET || undefined,
+        previewKey: env.NOTIFICATION_TONE_PREVIEW_KEY || undefined,
+        storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
+      },
     },
     { jitless: true },
   );
@@ -198,6 +215,7 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
   if (recordings.voicemailBucket && recordings.voicemailBucket === recordings.bucket)
     problems.push('VOICEMAIL_BUCKET must not be the recordings bucket (RECORDINGS_BUCKET)');
   problems.push(...missingFor(target, config));
+  problems.push(...notificationTonesProblems(config));
   const chatOffers = Object.entries({
     CHAT_OFFERS_QUEUE: config.chatOffers.queue,
     CHAT_OFFER_TIMEOUT_URL: config.chatOffers.timeoutUrl,
@@ -208,6 +226,38 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
   if (unset.length > 0 && unset.length < chatOffers.length)
     problems.push(...unset.map((name) => `${name} is required once another live chat offers setting is set`));
   return { config, problems };
+}
+
+function notificationTonesProblems(config: Config): string[] {
+  const { bucket, previewKey } = config.notificationTones;
+  const problems: string[] = [];
+  // Half a set is a mistake: it would switch the tone library off unseen.
+  if (bucket && !previewKey)
+    problems.push('NOTIFICATION_TONE_PREVIEW_KEY is required once NOTIFICATION_TONES_BUCKET is set');
+  if (previewKey && !bucket)
+    problems.push('NOTIFICATION_TONES_BUCKET is required once NOTIFICATION_TONE_PREVIEW_KEY is set');
+  // The recordings sweep deletes objects no plan names, and a delivered voicemail's audio is deleted.
+  if (bucket && (bucket === config.recordings.bucket || bucket === config.recordings.voicemailBucket))
+    problems.push(
+      'NOTIFICATION_TONES_BUCKET must be a bucket of its own, not RECORDINGS_BUCKET or VOICEMAIL_BUCKET',
+    );
+  return problems;
+}
+
+/** The tone library's settings, both set. */
+export interface NotificationTonesSettings {
+  bucket: string;
+  previewKey: string;
+  storageEmulatorHost?: string;
+}
+
+export function notificationTonesOf(
+  config: Pick<Config, 'notificationTones'>,
+): NotificationTonesSettings | undefined {
+  const { bucket, previewKey, storageEmulatorHost } = config.notificationTones;
+  return bucket && previewKey
+    ? { bucket, previewKey, ...(storageEmulatorHost ? { storageEmulatorHost } : {}) }
+    : undefined;
 }
 
 /** Variables a Google Cloud runtime sets (Cloud Run services and jobs, Cloud Functions, App Engine). */
@@ -252,6 +302,12 @@ function reasonsClockReachesOut(config: Config, env: Record<string, string | und
   if (recordings.queue || chatOffers.queue)
     mustBeLocal.push(['TASKS_EMULATOR_HOST', recordings.tasksEmulatorHost, 'the task queues']);
   if (salesforce) mustBeLocal.push(['SALESFORCE_LOGIN_URL', salesforce.loginUrl, 'the CRM']);
+  if (config.notificationTones.bucket)
+    mustBeLocal.push([
+      'STORAGE_EMULATOR_HOST',
+      config.notificationTones.storageEmulatorHost,
+      'the tones bucket',
+    ]);
   for (const [variable, address, what] of mustBeLocal) {
     if (address === undefined) reasons.push(`${variable} is not set (${what} is not the local server)`);
     else if (!onLoopback(address)) reasons.push(`${variable} is not on a loopback address`);

@@ -253,6 +253,18 @@ export const logs = {
   voicemailEntryRebuilt(f: { voicemailId: string }) {
     write('INFO', 'voicemail_entry_rebuilt', 'Voicemail outbox entry rebuilt from its voicemail', f);
   },
+  /** A tone's audio no tone names could not be deleted now: the next tone library sweep deletes it. */
+  toneAudioLeft(f: { object: string; why: string }) {
+    write('WARNING', 'tone_audio_left', 'Tone audio left for the next sweep', f);
+  },
+  /** Audio no tone names, left by failed writes or deletions, deleted by the tone library sweep. */
+  toneAudioSwept(f: { deleted: number }) {
+    write('INFO', 'tone_audio_swept', 'Tone audio no tone names deleted', f);
+  },
+  /** The tone library sweep failed; the next upload, replacement or deletion sweeps again. */
+  toneAudioSweepFailed(f: { error: string }) {
+    write('WARNING', 'tone_audio_sweep_failed', 'Tone library sweep failed', f);
+  },
   /** A function's code cache did not fit the runtime: it started compiling from source. */
   codeCacheRejected(f: { bundle: string }) {
     write('WARNING', 'code_cache_rejected', 'Code cache rejected: compiled from source', f);

@@ -45,6 +45,9 @@ export const localStack = {
     join(tmpdir(), `switchboard-${projectId}-${controlPort}-clock-offset-ms`),
   recordingsBucket: 'switchboard-recordings',
   voicemailBucket: 'switchboard-voicemails',
+  /** Uploaded notification tones (NOT-4), and the local key their preview URLs are signed with. */
+  notificationTonesBucket: 'switchboard-notification-tones',
+  tonePreviewKey: process.env.NOTIFICATION_TONE_PREVIEW_KEY ?? 'local-tone-preview-key-0123456789abcdef',
   /** Not a secret: the local CRM's key for the recordings download route. */
   crmDownloadKey: process.env.CRM_DOWNLOAD_KEY ?? 'local-crm-download-key-0123456789abcdef',
   platformEventsTopic: 'platform-events',

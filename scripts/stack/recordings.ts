@@ -79,6 +79,12 @@ export function recordingsEnvironment(o: RecordingsStackOptions): Record<string,
   };
 }
 
+/** A bucket on the local Storage server, unless it is there already (the tones bucket, NOT-4). */
+export async function createBucket(storageUrl: string, projectId: string, bucket: string) {
+  const storage = new Storage({ apiEndpoint: storageUrl, projectId });
+  if (!(await storage.bucket(bucket).exists())[0]) await storage.createBucket(bucket);
+}
+
 /** The bucket, and the queue with the RetryConfig of infra/ (so local retries pace as deployed ones). */
 export async function createBucketAndQueue(o: RecordingsStackOptions) {
   const env = recordingsEnvironment(o);

@@ -16,6 +16,7 @@ import { routeTables } from '../../scripts/export-schemas.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import {
   connectedAppKeys,
+  createBucket,
   createBucketAndQueue,
   freePort,
   recordingsEnvironment,
@@ -52,6 +53,7 @@ const REQUESTS_PER_ROUTE = Number(process.env.HOSTILE_INPUT_REQUESTS_PER_ROUTE ?
 /** Replays only the routes whose "function METHOD path" contains this text. */
 const ONLY = process.env.HOSTILE_INPUT_ONLY ?? '';
 const BUCKET = 'hostile-input-recordings';
+const TONES_BUCKET = 'hostile-input-tones';
 /** Topics are per project, and other files of this project create their own: a name of our own. */
 const COMMANDS_TOPIC = 'hostile-input-commands';
 const TASKS_SERVICE_ACCOUNT = `recording-tasks@${projectId}.iam.gserviceaccount.com`;
@@ -384,6 +386,7 @@ beforeAll(async () => {
     workerPort: await freePort(),
   };
   await createBucketAndQueue(stack);
+  await createBucket(storage.url, projectId, TONES_BUCKET);
   const issuer = await oidcIssuer();
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -391,6 +394,8 @@ beforeAll(async () => {
     PLATFORM_SIGNING_SECRET: SECRET,
     DIRECTORY_CACHE_SECONDS: '0',
     CRM_DOWNLOAD_KEY: CRM_KEY,
+    NOTIFICATION_TONES_BUCKET: TONES_BUCKET,
+    NOTIFICATION_TONE_PREVIEW_KEY: 'hostile-input-tone-preview-key-0123456789',
     PLATFORM_COMMANDS_TOPIC: COMMANDS_TOPIC,
     ...recordingsEnvironment(stack),
     TASKS_OIDC_CERTS_URL: issuer.certsUrl,
@@ -434,7 +439,9 @@ afterAll(async () => {
   await db.terminate();
   for (const name of Object.keys(process.env))
     if (
-      /^(RECORDING|TASKS_|CHAT_|STORAGE_EMULATOR|SALESFORCE_|CRM_DOWNLOAD|FIRESTORE_DATABASE_ID)/.test(name)
+      /^(RECORDING|TASKS_|CHAT_|STORAGE_EMULATOR|SALESFORCE_|CRM_DOWNLOAD|FIRESTORE_DATABASE_ID|NOTIFICATION_TONE)/.test(
+        name,
+      )
     )
       delete process.env[name];
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   functionConfig,
   loadConfig,
+  notificationTonesOf,
   recordingsFunctionConfig,
   recordingWorkerConfig,
 } from '../../functions/src/config.js';
@@ -21,7 +22,49 @@ describe('loadConfig', () => {
       recordings: { partSizeBytes: 50_000_000 },
       chatOffers: {},
       crmDownloadKeys: [],
+      notificationTones: {},
     });
+  });
+
+  it('the tone library (NOT-4) is set up whole or not at all, in a bucket of its own, and refused on a moved clock unless its bucket is local', () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'demo-x', PLATFORM_SIGNING_SECRET: SECRET };
+    const whole = {
+      ...base,
+      NOTIFICATION_TONES_BUCKET: 'acme-tones',
+      NOTIFICATION_TONE_PREVIEW_KEY: 'k'.repeat(32),
+    };
+    expect(notificationTonesOf(functionConfig('api', whole))).toEqual({
+      bucket: 'acme-tones',
+      previewKey: 'k'.repeat(32),
+    });
+    expect(notificationTonesOf(functionConfig('api', base))).toBeUndefined();
+    expect(() => functionConfig('api', { ...whole, NOTIFICATION_TONE_PREVIEW_KEY: '' })).toThrow(
+      'NOTIFICATION_TONE_PREVIEW_KEY is required once NOTIFICATION_TONES_BUCKET is set',
+    );
+    expect(() => functionConfig('api', { ...whole, NOTIFICATION_TONES_BUCKET: '' })).toThrow(
+      'NOTIFICATION_TONES_BUCKET is required once NOTIFICATION_TONE_PREVIEW_KEY is set',
+    );
+    expect(() => functionConfig('api', { ...whole, NOTIFICATION_TONE_PREVIEW_KEY: 'short' })).toThrow(
+      'must be at least 32 characters',
+    );
+    expect(() => functionConfig('api', { ...whole, NOTIFICATION_TONES_BUCKET: 'Not A Bucket' })).toThrow(
+      'must be a bucket name',
+    );
+    expect(() => functionConfig('api', { ...whole, VOICEMAIL_BUCKET: 'acme-tones' })).toThrow(
+      'NOTIFICATION_TONES_BUCKET must be a bucket of its own',
+    );
+    const moved = {
+      ...whole,
+      GOOGLE_CLOUD_PROJECT: 'demo-x',
+      FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080',
+      LOCAL_CLOCK_OFFSET_FILE: '/tmp/offset',
+    };
+    expect(() => functionConfig('api', moved)).toThrow(
+      'STORAGE_EMULATOR_HOST is not set (the tones bucket is not the local server)',
+    );
+    expect(() =>
+      functionConfig('api', { ...moved, STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9199' }),
+    ).not.toThrow();
   });
 
   it('live chat offers are set up whole or not at all: half a set stops startup and names what is missing', () => {

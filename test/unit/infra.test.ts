@@ -494,7 +494,7 @@ describe('functions', () => {
         'PLATFORM_SIGNATURE_ACCEPT_V1',
       ],
       platformEventsPubSub: [...common, ...chat],
-      api: [...common, ...chat, 'FIRESTORE_DIRECTORY_DATABASE_ID'],
+      api: [...common, ...chat, 'FIRESTORE_DIRECTORY_DATABASE_ID', 'NOTIFICATION_TONES_BUCKET'],
       recordingReady: common,
       recordingWorker: [
         ...common,
@@ -684,7 +684,11 @@ describe('secrets', () => {
       PLATFORM_SIGNING_SECRET_PREVIOUS: 'platform_signing_secret_previous',
     },
     platformEventsPubSub: {},
-    api: { CRM_DOWNLOAD_KEY: 'crm_download_key', CRM_DOWNLOAD_KEY_PREVIOUS: 'crm_download_key_previous' },
+    api: {
+      CRM_DOWNLOAD_KEY: 'crm_download_key',
+      CRM_DOWNLOAD_KEY_PREVIOUS: 'crm_download_key_previous',
+      NOTIFICATION_TONE_PREVIEW_KEY: 'notification_tone_preview_key',
+    },
     recordingReady: {},
     recordingWorker: { SALESFORCE_PRIVATE_KEY: 'salesforce_private_key' },
     sweeper: {},
@@ -713,6 +717,7 @@ describe('secrets', () => {
       'google_secret_manager_secret.salesforce_private_key': 'salesforce-private-key',
       'google_secret_manager_secret.crm_download_key': 'crm-download-key',
       'google_secret_manager_secret.crm_download_key_previous': 'crm-download-key-previous',
+      'google_secret_manager_secret.notification_tone_preview_key': 'notification-tone-preview-key',
     });
   });
 
@@ -745,7 +750,7 @@ describe('secrets', () => {
           `${serviceAccountMember(accountOf[entryPoint]!)} -> ${ref(`google_secret_manager_secret.${secret}`, 'id')}`,
       ),
     );
-    expect(expected).toHaveLength(5);
+    expect(expected).toHaveLength(6);
     expect(accessors.sort()).toEqual(expected.sort());
     expect(
       grants.filter(
@@ -903,7 +908,7 @@ describe('access', () => {
     }
   });
 
-  it("the api's account may publish to platform-commands, read recordings and its two download keys, and holds nothing else but its project roles", () => {
+  it("the api's account may publish to platform-commands, read recordings and its two download keys, keep the tones bucket and read the preview key, and holds nothing else but its project roles", () => {
     expect(
       grantsTo(serviceAccountMember('api_runtime'))
         .filter((grant) => grant.type !== 'google_project_iam_member')
@@ -917,6 +922,8 @@ describe('access', () => {
         `roles/storage.objectViewer on ${ref('google_storage_bucket.recordings', 'name')}`,
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key', 'id')}`,
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key_previous', 'id')}`,
+        `roles/storage.objectAdmin on ${ref('google_storage_bucket.notification_tones', 'name')}`,
+        `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.notification_tone_preview_key', 'id')}`,
       ].sort(),
     );
   });
@@ -1002,6 +1009,18 @@ describe('recordings', () => {
   const runtimeOf = (fn: string) => serviceAccountMember(`${fn}_runtime`);
 
   describe('bucket', () => {
+    it('uploaded tones (NOT-4) have a bucket of their own, private, with no lifecycle rule to delete them, that only the api may use', () => {
+      const tones = resource('google_storage_bucket.notification_tones');
+      const tonesName = ref('google_storage_bucket.notification_tones', 'name');
+      expect(tones.name).not.toBe(bucket.name);
+      expect(tones.public_access_prevention).toBe('enforced');
+      expect(blocks(tones, 'lifecycle_rule')).toEqual([]);
+      expect(
+        grants.filter((grant) => grant.on === tonesName).map((grant) => `${grant.role} ${grant.member}`),
+      ).toEqual([`roles/storage.objectAdmin ${runtimeOf('api')}`]);
+      expect(environmentOf(apiFunction).NOTIFICATION_TONES_BUCKET).toBe(tonesName);
+    });
+
     it('when an object is deleted, then soft delete keeps nothing (it would keep it 7 more days)', () => {
       expect(block(bucket, 'soft_delete_policy')).toEqual({ retention_duration_seconds: 0 });
     });
@@ -1047,7 +1066,12 @@ describe('recordings', () => {
       const storageGrants = grants.filter((grant) => grant.type.startsWith('google_storage_'));
       expect(storageGrants.filter((grant) => /all(Authenticated)?Users/.test(grant.member))).toEqual([]);
       expect(
-        storageGrants.filter((grant) => grant.on !== bucketName && grant.on !== '${var.voicemail_bucket}'),
+        storageGrants.filter(
+          (grant) =>
+            grant.on !== bucketName &&
+            grant.on !== '${var.voicemail_bucket}' &&
+            grant.on !== ref('google_storage_bucket.notification_tones', 'name'),
+        ),
       ).toEqual([]);
     });
 

@@ -23,7 +23,7 @@ import { FirestoreAvailableDesks } from '../adapters/firestore/available-desks.j
 import type { PeopleDeps } from '../app/authenticate.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import type { SupervisionDeps } from '../app/supervision/deps.js';
-import type { FunctionConfig } from '../config.js';
+import { notificationTonesOf, type FunctionConfig } from '../config.js';
 import type { ApiDeps } from '../http/api.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { deflection } from './deflection.js';
@@ -33,6 +33,7 @@ import { sessionIngest } from './ingest.js';
 import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
+import { notificationTones } from './notification-tones.js';
 
 /**
  * The api: people, supervision, deflection settings, the directory's administration and, where
@@ -115,6 +116,9 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     reveal,
     crmDownloadKeys: config.crmDownloadKeys,
   };
+  const tones = notificationTonesOf(config);
+  if (tones)
+    deps.notificationTones = once(() => notificationTones(config, tones, notificationDeps().settings, clock));
   if (!settings || !tasks) return deps;
   const consumers = once(() => ({
     consumers: new FirestoreConsumerStore(dbs.db()),

@@ -20,6 +20,7 @@ import { chatCollaborationRoutes } from './api/chat-collaboration.js';
 import type { CollaborationDeps } from '../app/chat/collaboration.js';
 import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
+import { notificationToneRoutes, type ToneApiDeps } from './api/notification-tones.js';
 import { notificationRoutes } from './api/notifications.js';
 import { privacySettingsRoutes } from './api/privacy.js';
 import { recordingRoutes } from './api/recordings.js';
@@ -49,6 +50,8 @@ export interface ApiDeps {
   collaboration?: () => CollaborationDeps;
   /** Anonymous consumers' merges (UNA-4); absent where the CRM worker's queue is not configured. */
   consumers?: () => ConsumerDeps;
+  /** Uploaded notification tones and whisper recordings (NOT-3, NOT-4); absent where their bucket is not configured. */
+  notificationTones?: () => ToneApiDeps;
 }
 
 export const API_DESCRIPTION = {
@@ -92,6 +95,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       authenticate,
       ...(deps.collaboration ? { collaboration: deps.collaboration } : {}),
     }),
+    ...(deps.notificationTones
+      ? notificationToneRoutes({ authenticate, tones: deps.notificationTones })
+      : []),
   ];
   routes.push(contractRoute(API_DESCRIPTION, () => routes));
   return routes;

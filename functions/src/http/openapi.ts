@@ -37,6 +37,8 @@ const STATUS_TEXT = new Map<number, string>([
   [404, 'Not found'],
   [409, 'Conflict: error.details.reason says which'],
   [413, 'Payload too large'],
+  [415, 'Unsupported media type: the body is not of the media type described'],
+  [416, 'Range not satisfiable'],
   [500, 'Unexpected failure; reveals nothing'],
 ]);
 
@@ -102,7 +104,7 @@ const requirementOf = (scheme: SecurityScheme): Record<string, string[]> =>
 /** Statuses every route of this kind may answer besides its own: its inputs, its security, a failure. */
 export function errorStatuses(contract: RouteContract): number[] {
   const statuses = new Set(contract.errors ?? []);
-  if (contract.params || contract.query || contract.body) statuses.add(400);
+  if (contract.params || contract.query || contract.body || contract.rawBody) statuses.add(400);
   if (contract.security.length > 0) statuses.add(401);
   statuses.add(500);
   return [...statuses].sort((a, b) => a - b);
@@ -166,6 +168,18 @@ function operationOf(route: Route, contract: RouteContract) {
           requestBody: {
             required: true,
             content: { 'application/json': { schema: jsonSchema(contract.body, 'input') } },
+          },
+        }
+      : {}),
+    ...(contract.rawBody
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              [contract.rawBody.mediaType]: {
+                schema: { type: 'string', contentMediaType: contract.rawBody.mediaType },
+              },
+            },
           },
         }
       : {}),

@@ -55,6 +55,11 @@ export interface RouteContract {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  /**
+   * A body of bytes of this media type (an upload) instead of a JSON `body`: the handler reads
+   * `req.rawBody`, the bytes as sent, bounded by the function's body limit (front-door.ts).
+   */
+  rawBody?: { mediaType: string };
   /** How an error names a refused body ("The call settings is not valid."); "The body" otherwise. */
   bodyName?: string;
   /** Success answers by status. */
