@@ -129,3 +129,48 @@ export function tonesInUse(config: NotificationConfig): Map<string, string[]> {
   for (const [queueId, whisper] of config.queues) use(whisper.announcement, `queues.${queueId}.announcement`);
   return uses;
 }
+
+/**
+ * A tone as it is stored: what the library decodes each document with, so that a document written by
+ * hand or by another version is left out rather than played.
+ */
+export const CustomToneRecord = z.strictObject({
+  id: Identifier,
+  name: Text(255),
+  sizeBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024 * 1024),
+  durationMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600 * 1000),
+  object: Text(1024),
+  generation: z.string().regex(/^\d{1,20}$/, 'must be a Cloud Storage generation'),
+  uploadedAt: z.iso.datetime({ offset: true }),
+  uploadedBy: Identifier,
+}) satisfies z.ZodType<CustomTone>;
+
+export interface NotificationIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** A configuration may only name tones the library holds: one issue for every place that names a missing one. */
+export function missingToneIssues(
+  config: NotificationConfig,
+  tones: ReadonlyMap<string, unknown>,
+): NotificationIssue[] {
+  return [...tonesInUse(config)]
+    .filter(([toneId]) => !tones.has(toneId))
+    .flatMap(([toneId, paths]) =>
+      paths.map((path) => ({
+        path,
+        code: 'unknown_tone',
+        message: `The tone ${toneId} is not in the tone library: upload it first, or choose another.`,
+      })),
+    );
+}

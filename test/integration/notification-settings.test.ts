@@ -1,0 +1,464 @@
+import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { FirestoreNotificationSettings } from '../../functions/src/adapters/firestore/notification-settings.js';
+import { refuseIfToneInUse } from '../../functions/src/app/notifications/settings.js';
+import { AppError } from '../../functions/src/domain/errors.js';
+import {
+  CallNotifications,
+  ChatNotifications,
+  DEFAULT_CALL_NOTIFICATIONS,
+  DEFAULT_CHAT_NOTIFICATIONS,
+  QueueWhisper,
+  type CustomTone,
+  type NotificationConfig,
+} from '../../functions/src/domain/notifications/settings.js';
+import { systemClock } from '../../functions/src/ports/clock.js';
+import type { NotificationSection } from '../../functions/src/ports/notification-settings.js';
+import { testFirestore, testProjectId } from '../support/projects.js';
+
+/**
+ * NOT-1, NOT-2, NOT-3, NOT-4: the notification settings and the tone library on the Firestore emulator.
+ * A save replaces its section with exactly what was checked, a load is one version, and a tone is never
+ * both removed and named by a saved setting.
+ */
+const db = testFirestore(testProjectId('notif-store'));
+afterAll(() => db.terminate());
+
+const json = (value: unknown) => JSON.stringify(value);
+const acceptAll = () => {};
+
+/** A store over a database of its own, so that each test starts from nothing saved. */
+function freshStore(label: string) {
+  const fresh = testFirestore(testProjectId(label));
+  onTestFinished(() => fresh.terminate());
+  return { db: fresh, store: new FirestoreNotificationSettings(fresh, systemClock) };
+}
+
+const tone = (id: string, more: Partial<CustomTone> = {}): CustomTone => ({
+  id,
+  name: `${id}.mp3`,
+  sizeBytes: 48_213,
+  durationMs: 2_612,
+  object: `tones/${id}.mp3`,
+  generation: '1733250000000001',
+  uploadedAt: '2026-12-03T18:00:00.000Z',
+  uploadedBy: 'u-admin',
+  ...more,
+});
+
+const calls = (more: Partial<CallNotifications> = {}) =>
+  CallNotifications.parse({
+    whisper: { enabled: true, speed: 1.25 },
+    countdown: { enabled: true },
+    incomingCallTone: { type: 'builtin', name: 'bell' },
+    frequency: { mode: 'repeat', everySeconds: 15 },
+    sms: { enabled: true },
+    ...more,
+  });
+
+const chats = (more: Partial<ChatNotifications> = {}) =>
+  ChatNotifications.parse({
+    newChatTone: { type: 'builtin', name: 'marimba' },
+    frequency: { mode: 'repeat', everySeconds: 30 },
+    newMessageTone: { type: 'builtin', name: 'pulse' },
+    ...more,
+  });
+
+/** The configuration as a plain value, queues in id order, for exact comparison. */
+const plain = (config: NotificationConfig) => ({
+  calls: config.calls,
+  chats: config.chats,
+  queues: [...config.queues].sort(([a], [b]) => (a < b ? -1 : 1)),
+});
+
+describe('notification settings store on the Firestore emulator', () => {
+  it('when nothing was ever saved, then the defaults apply, the library is empty and the version is 0 (NOT-1, NOT-2)', async () => {
+    const { store } = freshStore('notif-empty');
+    const loaded = await store.load();
+    expect(json(plain(loaded.config))).toBe(
+      json({ calls: DEFAULT_CALL_NOTIFICATIONS, chats: DEFAULT_CHAT_NOTIFICATIONS, queues: [] }),
+    );
+    expect(loaded.tones.size).toBe(0);
+    expect(loaded.version).toBe(0);
+  });
+
+  it('when every section is saved, then each document and each loaded section is exactly what was checked (NOT-1, NOT-2, NOT-3)', async () => {
+    const { db: fresh, store } = freshStore('notif-round');
+    const greeting = tone('tone-greeting', { name: 'Accueil «équipe» 🎧.mp3' });
+    const ring = tone('tone-ring');
+    await store.putTone(greeting);
+    await store.putTone(ring);
+    const saved: NotificationSection[] = [
+      { section: 'calls', value: calls({ incomingCallTone: { type: 'custom', toneId: 'tone-ring' } }) },
+      { section: 'chats', value: chats({ newMessageTone: { type: 'custom', toneId: 'tone-ring' } }) },
+      {
+        section: 'queueWhisper',
+        queueId: 'q-billing',
+        value: QueueWhisper.parse({ enabled: true, announcement: { type: 'queue_name' } }),
+      },
+      {
+        section: 'queueWhisper',
+        queueId: 'q-support',
+        value: QueueWhisper.parse({
+          enabled: true,
+          announcement: { type: 'tts', text: 'Appel prioritaire — client « VIP »' },
+          speed: 0.75,
+          countdown: false,
+        }),
+      },
+      {
+        section: 'queueWhisper',
+        queueId: 'q-night',
+        value: QueueWhisper.parse({
+          enabled: false,
+          announcement: { type: 'recording', toneId: 'tone-greeting' },
+          countdown: true,
+        }),
+      },
+    ];
+    let version = 2;
+    for (const change of saved) expect(await store.save(change, acceptAll)).toBe(++version);
+
+    const loaded = await store.load();
+    expect(loaded.version).toBe(version);
+    for (const change of saved) {
+      if (change.section === 'queueWhisperDeleted') continue;
+      const [path, readBack] =
+        change.section === 'queueWhisper'
+          ? [`queueWhispers/${change.queueId}`, loaded.config.queues.get(change.queueId)]
+          : change.section === 'calls'
+            ? ['settings/notificationCalls', loaded.config.calls]
+            : ['settings/notificationChats', loaded.config.chats];
+      expect((await fresh.doc(path).get()).data()).toEqual(change.value);
+      expect(json(readBack)).toBe(json(change.value));
+    }
+    expect([...loaded.config.queues.keys()]).toEqual(['q-billing', 'q-night', 'q-support']);
+    expect(json(loaded.tones.get('tone-greeting'))).toBe(json(greeting));
+    expect(json(loaded.tones.get('tone-ring'))).toBe(json(ring));
+    expect((await fresh.doc('notificationTones/tone-ring').get()).data()).toEqual(ring);
+  });
+
+  it('when a section is saved without a field it had, then the field is gone from the store and from what is loaded', async () => {
+    const { db: fresh, store } = freshStore('notif-replace');
+    const fast = QueueWhisper.parse({ enabled: true, announcement: { type: 'queue_name' }, speed: 1.5 });
+    await store.save({ section: 'queueWhisper', queueId: 'q-1', value: fast }, acceptAll);
+    const plainWhisper = QueueWhisper.parse({ enabled: true, announcement: { type: 'queue_name' } });
+    await store.save({ section: 'queueWhisper', queueId: 'q-1', value: plainWhisper }, acceptAll);
+    expect((await fresh.doc('queueWhispers/q-1').get()).get('speed')).toBeUndefined();
+    expect((await store.load()).config.queues.get('q-1')).toEqual({
+      enabled: true,
+      announcement: { type: 'queue_name' },
+    });
+  });
+
+  it('when a caller saves a value it built itself, then what is stored is what the schema gives, and a value the schema refuses is 400 with nothing written', async () => {
+    const { db: fresh, store } = freshStore('notif-built');
+    const withoutSpeed = { ...calls(), whisper: { enabled: true } } as CallNotifications;
+    await store.save({ section: 'calls', value: withoutSpeed }, acceptAll);
+    expect((await fresh.doc('settings/notificationCalls').get()).get('whisper')).toEqual({
+      enabled: true,
+      speed: 1,
+    });
+    const before = (await store.load()).version;
+    const refused: NotificationSection[] = [
+      { section: 'calls', value: { ...calls(), extra: 'not a setting' } as CallNotifications },
+      { section: 'chats', value: { ...chats(), frequency: { mode: 'repeat', everySeconds: 1 } } },
+      {
+        section: 'queueWhisper',
+        queueId: 'no/slash',
+        value: QueueWhisper.parse({ enabled: true, announcement: { type: 'queue_name' } }),
+      },
+    ];
+    for (const change of refused)
+      await expect(store.save(change, acceptAll)).rejects.toMatchObject({ status: 400 });
+    await expect(store.save(refused[1]!, acceptAll)).rejects.toMatchObject({
+      details: { issues: [expect.objectContaining({ path: 'frequency.everySeconds' })] },
+    });
+    expect((await fresh.doc('settings/notificationCalls').get()).get('extra')).toBeUndefined();
+    expect((await fresh.doc('settings/notificationChats').get()).exists).toBe(false);
+    expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
+    expect((await store.load()).version).toBe(before);
+  });
+
+  it('when a save names tones missing from the library, then 400 lists every path, the check is not even asked, and nothing is written (NOT-4)', async () => {
+    const { db: fresh, store } = freshStore('notif-missing');
+    await store.putTone(tone('tone-kept'));
+    const check = vi.fn();
+    await expect(
+      store.save(
+        {
+          section: 'chats',
+          value: chats({
+            newChatTone: { type: 'custom', toneId: 'tone-gone' },
+            newMessageTone: { type: 'custom', toneId: 'constructor' },
+          }),
+        },
+        check,
+      ),
+    ).rejects.toMatchObject({
+      status: 400,
+      details: {
+        issues: [
+          expect.objectContaining({ path: 'chats.newChatTone', code: 'unknown_tone' }),
+          expect.objectContaining({ path: 'chats.newMessageTone', code: 'unknown_tone' }),
+        ],
+      },
+    });
+    await expect(
+      store.save(
+        {
+          section: 'queueWhisper',
+          queueId: 'q-1',
+          value: QueueWhisper.parse({
+            enabled: true,
+            announcement: { type: 'recording', toneId: 'tone-gone' },
+          }),
+        },
+        check,
+      ),
+    ).rejects.toMatchObject({
+      status: 400,
+      details: { issues: [expect.objectContaining({ path: 'queues.q-1.announcement' })] },
+    });
+    expect(check).not.toHaveBeenCalled();
+    expect((await fresh.doc('settings/notificationChats').get()).exists).toBe(false);
+    expect((await fresh.doc('queueWhispers/q-1').get()).exists).toBe(false);
+    expect((await store.load()).version).toBe(1);
+  });
+
+  it("when the caller's check refuses, then its error comes through and nothing is written; the check sees the whole next configuration and the library", async () => {
+    const { db: fresh, store } = freshStore('notif-check');
+    await store.putTone(tone('tone-a'));
+    await store.save({ section: 'calls', value: calls() }, acceptAll);
+    const seen: unknown[] = [];
+    const refusal = new AppError('invalid_request', 400, 'refused by the check');
+    await expect(
+      store.save(
+        { section: 'chats', value: chats({ newChatTone: { type: 'custom', toneId: 'tone-a' } }) },
+        (next, tones) => {
+          seen.push(plain(next), [...tones.keys()]);
+          throw refusal;
+        },
+      ),
+    ).rejects.toBe(refusal);
+    expect(json(seen)).toBe(
+      json([
+        { calls: calls(), chats: chats({ newChatTone: { type: 'custom', toneId: 'tone-a' } }), queues: [] },
+        ['tone-a'],
+      ]),
+    );
+    expect((await fresh.doc('settings/notificationChats').get()).exists).toBe(false);
+    expect((await store.load()).version).toBe(2);
+  });
+
+  it("when a queue's whisper is deleted, then it is gone and the global whisper applies; deleting it again writes nothing (NOT-3)", async () => {
+    const { db: fresh, store } = freshStore('notif-unwhisper');
+    const whisper = QueueWhisper.parse({ enabled: true, announcement: { type: 'tts', text: 'VIP' } });
+    await store.save({ section: 'queueWhisper', queueId: 'q-vip', value: whisper }, acceptAll);
+    expect(await store.save({ section: 'queueWhisperDeleted', queueId: 'q-vip' }, acceptAll)).toBe(2);
+    expect((await fresh.doc('queueWhispers/q-vip').get()).exists).toBe(false);
+    expect((await store.load()).config.queues.has('q-vip')).toBe(false);
+    expect(await store.save({ section: 'queueWhisperDeleted', queueId: 'q-vip' }, acceptAll)).toBe(2);
+    expect(await store.save({ section: 'queueWhisperDeleted', queueId: 'no/such' }, acceptAll)).toBe(2);
+    expect((await store.load()).version).toBe(2);
+  });
+
+  describe('the tone library (NOT-4)', () => {
+    it('when a tone is put with an id already there, then it replaces that tone, which is returned, and settings using it keep naming it', async () => {
+      const { db: fresh, store } = freshStore('notif-replace-tone');
+      expect(await store.putTone(tone('tone-1'))).toEqual({ version: 1, replaced: undefined });
+      await store.save(
+        { section: 'calls', value: calls({ incomingCallTone: { type: 'custom', toneId: 'tone-1' } }) },
+        acceptAll,
+      );
+      const newer = tone('tone-1', { generation: '1733250000000002', durationMs: 1_044, name: 'Ring v2' });
+      const { version, replaced } = await store.putTone(newer);
+      expect(version).toBe(3);
+      expect(json(replaced)).toBe(json(tone('tone-1')));
+      const loaded = await store.load();
+      expect(json(loaded.tones.get('tone-1'))).toBe(json(newer));
+      expect(loaded.config.calls.incomingCallTone).toEqual({ type: 'custom', toneId: 'tone-1' });
+      expect((await fresh.collection('notificationTones').get()).size).toBe(1);
+    });
+
+    it('when a tone that is not valid is put, then 400 and nothing is written', async () => {
+      const { db: fresh, store } = freshStore('notif-bad-tone');
+      for (const bad of [
+        tone('a/b'),
+        tone('tone-1', { sizeBytes: 0 }),
+        tone('tone-1', { generation: 'latest' }),
+        { ...tone('tone-1'), extra: true } as CustomTone,
+      ])
+        await expect(store.putTone(bad)).rejects.toMatchObject({ status: 400 });
+      expect((await fresh.collection('notificationTones').get()).empty).toBe(true);
+      expect((await store.load()).version).toBe(0);
+    });
+
+    it('when a tone in use is removed, then 409 tone_in_use names every setting using it and it stays; once unused it is removed, and removing it again writes nothing', async () => {
+      const { db: fresh, store } = freshStore('notif-remove');
+      await store.putTone(tone('tone-1'));
+      await store.save(
+        { section: 'calls', value: calls({ incomingCallTone: { type: 'custom', toneId: 'tone-1' } }) },
+        acceptAll,
+      );
+      await store.save(
+        {
+          section: 'queueWhisper',
+          queueId: 'q-vip',
+          value: QueueWhisper.parse({ enabled: true, announcement: { type: 'recording', toneId: 'tone-1' } }),
+        },
+        acceptAll,
+      );
+      const refuse = (config: NotificationConfig) => refuseIfToneInUse(config, 'tone-1');
+      await expect(store.removeTone('tone-1', refuse)).rejects.toMatchObject({
+        status: 409,
+        details: { reason: 'tone_in_use', paths: ['calls.incomingCallTone', 'queues.q-vip.announcement'] },
+      });
+      expect((await fresh.doc('notificationTones/tone-1').get()).exists).toBe(true);
+      expect((await store.load()).version).toBe(3);
+
+      await store.save({ section: 'calls', value: calls() }, acceptAll);
+      await store.save({ section: 'queueWhisperDeleted', queueId: 'q-vip' }, acceptAll);
+      const removal = await store.removeTone('tone-1', refuse);
+      expect(removal.version).toBe(6);
+      expect(json(removal.removed)).toBe(json(tone('tone-1')));
+      expect((await fresh.doc('notificationTones/tone-1').get()).exists).toBe(false);
+      expect(await store.removeTone('tone-1', refuse)).toEqual({ version: 6, removed: undefined });
+      expect(await store.removeTone('../x', refuse)).toEqual({ version: 6, removed: undefined });
+    });
+
+    it('when a save naming a tone and the removal of that tone run at once, many times, then never do both succeed, and what is stored never names a missing tone', async () => {
+      const { db: fresh, store } = freshStore('notif-race');
+      for (let i = 0; i < 24; i++) {
+        const toneId = `tone-${i}`;
+        await store.putTone(tone(toneId));
+        const save =
+          i % 2 === 0
+            ? store.save(
+                { section: 'calls', value: calls({ incomingCallTone: { type: 'custom', toneId } }) },
+                acceptAll,
+              )
+            : store.save(
+                {
+                  section: 'queueWhisper',
+                  queueId: `q-${i}`,
+                  value: QueueWhisper.parse({ enabled: true, announcement: { type: 'recording', toneId } }),
+                },
+                acceptAll,
+              );
+        const remove = store.removeTone(toneId, (config) => refuseIfToneInUse(config, toneId));
+        const [saved, removed] = await Promise.allSettled([save, remove]);
+        const outcome = `${saved.status === 'fulfilled' ? 'saved' : (saved.reason as AppError).status}/${
+          removed.status === 'fulfilled' ? 'removed' : (removed.reason as AppError).status
+        }`;
+        // Whichever came first, the other was refused for it: 409 in use, or 400 unknown tone.
+        expect(['saved/409', '400/removed']).toContain(outcome);
+        const loaded = await store.load();
+        const stored =
+          i % 2 === 0 ? fresh.doc('settings/notificationCalls') : fresh.doc(`queueWhispers/q-${i}`);
+        const named = json((await stored.get()).data() ?? {}).includes(`"${toneId}"`);
+        expect(named).toBe(loaded.tones.has(toneId));
+        if (outcome === 'saved/409') await store.save({ section: 'calls', value: calls() }, acceptAll);
+        if (outcome === 'saved/409' && i % 2 === 1)
+          await store.save({ section: 'queueWhisperDeleted', queueId: `q-${i}` }, acceptAll);
+      }
+    });
+  });
+
+  it('when stored documents are malformed, then each is defaulted or left out, never trusted, and a valid save still goes through', async () => {
+    const { db: fresh, store } = freshStore('notif-malformed');
+    await store.putTone(tone('tone-ok'));
+    await fresh.doc('settings/notificationCalls').set({ ...calls(), sms: { enabled: 'yes' } });
+    await fresh
+      .doc('settings/notificationChats')
+      .set(chats({ newChatTone: { type: 'custom', toneId: 'tone-hand-written' } }));
+    await fresh.doc('queueWhispers/q-bad').set({ enabled: true, announcement: { type: 'shout' } });
+    await fresh.doc('queueWhispers/_q').set({ enabled: true, announcement: { type: 'queue_name' } });
+    await fresh
+      .doc('queueWhispers/q-lost')
+      .set({ enabled: true, announcement: { type: 'recording', toneId: 'tone-lost' } });
+    await fresh
+      .doc('queueWhispers/q-ok')
+      .set({ enabled: true, announcement: { type: 'recording', toneId: 'tone-ok' } });
+    await fresh.doc('notificationTones/tone-misfiled').set(tone('tone-other'));
+    await fresh.doc('notificationTones/tone-short').set({ ...tone('tone-short'), durationMs: -1 });
+    await fresh.doc('settings/notificationsVersion').set({ version: 'seven' });
+
+    const loaded = await store.load();
+    expect(json(plain(loaded.config))).toBe(
+      json({
+        calls: DEFAULT_CALL_NOTIFICATIONS,
+        chats: chats({ newChatTone: DEFAULT_CHAT_NOTIFICATIONS.newChatTone }),
+        queues: [['q-ok', { enabled: true, announcement: { type: 'recording', toneId: 'tone-ok' } }]],
+      }),
+    );
+    expect([...loaded.tones.keys()]).toEqual(['tone-ok']);
+    expect(loaded.version).toBe(0);
+    // The malformed documents do not block a valid save of another section.
+    expect(await store.save({ section: 'chats', value: chats() }, acceptAll)).toBe(1);
+    // A misfiled tone document is no tone, but it can be removed so that nothing is left behind.
+    expect(await store.removeTone('tone-misfiled', acceptAll)).toEqual({ version: 2, removed: undefined });
+    expect((await fresh.doc('notificationTones/tone-misfiled').get()).exists).toBe(false);
+  });
+
+  it('when saves race loads, then every load is one version: exactly the configuration saved at that version', async () => {
+    const { store } = freshStore('notif-loads');
+    await store.save({ section: 'calls', value: calls() }, acceptAll);
+    const first = await store.load();
+    const expected = new Map<number, string>([[first.version, json(plain(first.config))]]);
+    let current = first.config;
+    let saving = true;
+    const saves = (async () => {
+      for (let i = 0; i < 15; i++) {
+        const change: NotificationSection =
+          i % 3 === 0
+            ? { section: 'calls', value: calls({ frequency: { mode: 'repeat', everySeconds: 10 + i } }) }
+            : i % 3 === 1
+              ? { section: 'chats', value: chats({ frequency: { mode: 'repeat', everySeconds: 10 + i } }) }
+              : {
+                  section: 'queueWhisper',
+                  queueId: `q-${i}`,
+                  value: QueueWhisper.parse({
+                    enabled: true,
+                    announcement: { type: 'tts', text: `Queue ${i}` },
+                  }),
+                };
+        const version = await store.save(change, acceptAll);
+        current =
+          change.section === 'queueWhisper'
+            ? { ...current, queues: new Map([...current.queues, [change.queueId, change.value]]) }
+            : { ...current, [change.section]: change.value };
+        expected.set(version, json(plain(current)));
+      }
+      saving = false;
+    })();
+    const loads: { version: number; config: string }[] = [];
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (saving) {
+          const { config, version } = await store.load();
+          loads.push({ version, config: json(plain(config)) });
+        }
+      }),
+    );
+    await saves;
+    expect(loads.length).toBeGreaterThan(5);
+    expect(
+      loads.filter(({ version, config }) => config !== expected.get(version)).map((l) => l.version),
+    ).toEqual([]);
+  });
+
+  it('when a section is saved, then watchers hear of the new version, and it records the instant of the clock the store was given', async () => {
+    const at = new Date('2026-12-03T10:15:00.000Z');
+    const store = new FirestoreNotificationSettings(db, { now: () => at });
+    const heard: number[] = [];
+    const stop = store.watchVersion((version) => heard.push(version));
+    onTestFinished(stop);
+    const version = await store.save({ section: 'chats', value: chats() }, acceptAll);
+    await vi.waitFor(() => expect(heard).toContain(version));
+    const stored = (await db.doc('settings/notificationsVersion').get()).data()!;
+    expect({ version: stored.version, updatedAt: stored.updatedAt.toDate() }).toEqual({
+      version,
+      updatedAt: at,
+    });
+  });
+});
