@@ -1,6 +1,24 @@
 import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FirestoreNotificationSettings } from '../../functions/src/adapters/firestore/notification-settings.js';
-import { refuseIfToneInUse } from '../../functions/src/app/notifications/settings.js';
+import { FirestoreDeflectionSettings } from '../../functions/src/adapters/firestore/deflection-settings.js';
+import { deleteQueueSettings } from '../../functions/src/app/deflection/settings.js';
+import type { NotificationDeps } from '../../functions/src/app/notifications/deps.js';
+import {
+  deleteQueueWhisper,
+  readNotificationSettings,
+  refuseIfToneInUse,
+  saveCallNotifications,
+  saveChatNotifications,
+  saveQueueWhisper,
+} from '../../functions/src/app/notifications/settings.js';
+import { BUILT_IN_ROLES, resolveActor } from '../../functions/src/domain/access/permissions.js';
+import {
+  CallSettings,
+  ChatSettings,
+  LanguageSettings,
+  QueueSettings,
+  SupportCenter,
+} from '../../functions/src/domain/deflection/settings.js';
 import { AppError } from '../../functions/src/domain/errors.js';
 import {
   CallNotifications,
@@ -13,6 +31,7 @@ import {
 } from '../../functions/src/domain/notifications/settings.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import type { NotificationSection } from '../../functions/src/ports/notification-settings.js';
+import { deflectionConfig } from '../support/deflection-config.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
 /**
@@ -179,7 +198,7 @@ describe('notification settings store on the Firestore emulator', () => {
     expect((await store.load()).version).toBe(before);
   });
 
-  it('when a save names tones missing from the library, then 400 lists every path, the check is not even asked, and nothing is written (NOT-4)', async () => {
+  it('when a save names tones missing from the library, then 400 lists every path even when the caller check accepts, and nothing is written (NOT-4)', async () => {
     const { db: fresh, store } = freshStore('notif-missing');
     await store.putTone(tone('tone-kept'));
     const check = vi.fn();
@@ -219,7 +238,7 @@ describe('notification settings store on the Firestore emulator', () => {
       status: 400,
       details: { issues: [expect.objectContaining({ path: 'queues.q-1.announcement' })] },
     });
-    expect(check).not.toHaveBeenCalled();
+    expect(check).toHaveBeenCalledTimes(2);
     expect((await fresh.doc('settings/notificationChats').get()).exists).toBe(false);
     expect((await fresh.doc('queueWhispers/q-1').get()).exists).toBe(false);
     expect((await store.load()).version).toBe(1);
@@ -461,4 +480,152 @@ describe('notification settings store on the Firestore emulator', () => {
       updatedAt: at,
     });
   });
+
+  describe('the settings as admins edit them (NOT-1, NOT-2, NOT-3)', () => {
+    const actor = (role: 'admin' | 'manager' | 'agent') =>
+      resolveActor(
+        { uid: `u-${role}`, name: role, roleIds: [role], teamIds: [] },
+        new Map(Object.entries(BUILT_IN_ROLES)),
+      );
+    const admin = actor('admin');
+
+    /** Notification settings beside a deflection configuration whose queues are the queue directory. */
+    async function setUp(label: string, withQueues = true) {
+      const { db: fresh, store } = freshStore(label);
+      const queues = new FirestoreDeflectionSettings(fresh, systemClock);
+      if (withQueues) {
+        const config = deflectionConfig();
+        const accept = () => {};
+        for (const [tag, value] of Object.entries(config.languages))
+          await queues.save({ section: 'language', tag, value: LanguageSettings.parse(value) }, accept);
+        for (const [id, value] of Object.entries(config.queues))
+          await queues.save({ section: 'queue', id, value: QueueSettings.parse(value) }, accept);
+        await queues.save(
+          { section: 'supportCenter', value: SupportCenter.parse(config.supportCenter) },
+          accept,
+        );
+        await queues.save({ section: 'call', value: CallSettings.parse(config.call) }, accept);
+        await queues.save({ section: 'chat', value: ChatSettings.parse(config.chat) }, accept);
+      }
+      const deps: NotificationDeps = { settings: store, queues, clock: systemClock };
+      return { db: fresh, store, queues, deps };
+    }
+
+    const nameWhisper = QueueWhisper.parse({
+      enabled: true,
+      announcement: { type: 'queue_name' },
+      speed: 1.5,
+    });
+
+    it('when an admin saves each section, then reading them back gives exactly what was saved, with the tones and where each is used', async () => {
+      const { store, deps } = await setUp('notif-admin');
+      await store.putTone(tone('tone-ring'));
+      await store.putTone(tone('tone-spare'));
+      const savedCalls = calls({ incomingCallTone: { type: 'custom', toneId: 'tone-ring' } });
+      const savedChats = chats({ newChatTone: { type: 'custom', toneId: 'tone-ring' } });
+      await saveCallNotifications(deps, admin, savedCalls);
+      await saveChatNotifications(deps, admin, savedChats);
+      // A mobile and web queue, and an IVR one.
+      await saveQueueWhisper(deps, admin, 'q-mobile-app', nameWhisper);
+      expect(await saveQueueWhisper(deps, admin, 'q-night', nameWhisper)).toEqual({ version: 6 });
+
+      const read = await readNotificationSettings(deps, admin);
+      expect(json(read)).toBe(
+        json({
+          calls: savedCalls,
+          chats: savedChats,
+          queues: [
+            { queueId: 'q-mobile-app', whisper: nameWhisper },
+            { queueId: 'q-night', whisper: nameWhisper },
+          ],
+          tones: [
+            { ...summary(tone('tone-ring')), usedBy: ['calls.incomingCallTone', 'chats.newChatTone'] },
+            { ...summary(tone('tone-spare')), usedBy: [] },
+          ],
+          version: 6,
+        }),
+      );
+    });
+
+    it('when nothing was saved, then reading gives the defaults', async () => {
+      const { deps } = await setUp('notif-admin-defaults', false);
+      expect(json(await readNotificationSettings(deps, admin))).toBe(
+        json({
+          calls: DEFAULT_CALL_NOTIFICATIONS,
+          chats: DEFAULT_CHAT_NOTIFICATIONS,
+          queues: [],
+          tones: [],
+          version: 0,
+        }),
+      );
+    });
+
+    it('when someone without Settings-Edit reads or saves, then 403 and nothing is written', async () => {
+      const { db: fresh, deps } = await setUp('notif-denied');
+      for (const who of [actor('agent'), actor('manager')]) {
+        await expect(readNotificationSettings(deps, who)).rejects.toMatchObject({ status: 403 });
+        await expect(saveCallNotifications(deps, who, calls())).rejects.toMatchObject({ status: 403 });
+        await expect(saveChatNotifications(deps, who, chats())).rejects.toMatchObject({ status: 403 });
+        await expect(saveQueueWhisper(deps, who, 'q-night', nameWhisper)).rejects.toMatchObject({
+          status: 403,
+        });
+        await expect(deleteQueueWhisper(deps, who, 'q-night')).rejects.toMatchObject({ status: 403 });
+      }
+      expect((await fresh.doc('settings/notificationsVersion').get()).exists).toBe(false);
+    });
+
+    it('when a whisper is saved for a queue that does not exist, then 404; for a queue without IVR, mobile or web calls, 400 listing that and every missing tone; nothing is written', async () => {
+      const { db: fresh, deps } = await setUp('notif-queues');
+      for (const queueId of ['q-gone', 'constructor'])
+        await expect(saveQueueWhisper(deps, admin, queueId, nameWhisper)).rejects.toMatchObject({
+          status: 404,
+        });
+      const recorded = QueueWhisper.parse({
+        enabled: true,
+        announcement: { type: 'recording', toneId: 'tone-gone' },
+      });
+      await expect(saveQueueWhisper(deps, admin, 'q-texts', recorded)).rejects.toMatchObject({
+        status: 400,
+        details: {
+          issues: [
+            expect.objectContaining({ path: 'queues.q-texts', code: 'not_a_call_queue' }),
+            expect.objectContaining({ path: 'queues.q-texts.announcement', code: 'unknown_tone' }),
+          ],
+        },
+      });
+      expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
+    });
+
+    it('when the deflection settings were never set up, then no queue exists to whisper for', async () => {
+      const { deps } = await setUp('notif-no-queues', false);
+      await expect(saveQueueWhisper(deps, admin, 'q-night', nameWhisper)).rejects.toMatchObject({
+        status: 404,
+      });
+    });
+
+    it("when a whisper's queue is deleted, then the whisper is kept but listed as orphaned, and deleting it removes it; deleting it again changes nothing", async () => {
+      const { db: fresh, queues, deps } = await setUp('notif-orphan');
+      await saveQueueWhisper(deps, admin, 'q-night', nameWhisper);
+      await saveQueueWhisper(deps, admin, 'q-support', nameWhisper);
+      await deleteQueueSettings(queues, admin, 'q-night');
+      const withoutSms = QueueSettings.parse({
+        ...deflectionConfig().queues['q-support'],
+        channels: ['sms'],
+      });
+      await queues.save({ section: 'queue', id: 'q-support', value: withoutSms }, () => {});
+
+      expect((await readNotificationSettings(deps, admin)).queues).toEqual([
+        { queueId: 'q-night', whisper: nameWhisper, orphaned: 'unknown_queue' },
+        { queueId: 'q-support', whisper: nameWhisper, orphaned: 'not_a_call_queue' },
+      ]);
+      const { version } = await deleteQueueWhisper(deps, admin, 'q-night');
+      expect((await fresh.doc('queueWhispers/q-night').get()).exists).toBe(false);
+      expect(await deleteQueueWhisper(deps, admin, 'q-night')).toEqual({ version });
+      expect((await readNotificationSettings(deps, admin)).queues.map((q) => q.queueId)).toEqual([
+        'q-support',
+      ]);
+    });
+  });
 });
+
+const summary = ({ object: _object, generation: _generation, ...rest }: CustomTone) => rest;

@@ -241,12 +241,12 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
         return { writes: (batch) => batch.delete(ref), answer: asVersion };
       }
       const next = applyChange(config, write);
-      // Whatever the caller checks, the store never names a tone it does not hold; the commit is
+      check(next, tones);
+      // Whatever the caller checked, the store never names a tone it does not hold; the commit is
       // conditional on the library as read here, so the tone cannot be removed in between.
       const missing = missingToneIssues(next, tones);
       if (missing.length > 0)
         throw invalidRequest('These settings name tones that are not uploaded.', missing);
-      check(next, tones);
       const ref =
         write.section === 'queueWhisper'
           ? this.db.collection(WHISPERS).doc(write.queueId)

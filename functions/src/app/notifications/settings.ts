@@ -1,10 +1,127 @@
-import { conflict } from '../../domain/errors.js';
-import { tonesInUse, type NotificationConfig } from '../../domain/notifications/settings.js';
+import type { Actor } from '../../domain/access/permissions.js';
+import { conflict, invalidRequest, notFound } from '../../domain/errors.js';
+import {
+  missingToneIssues,
+  tonesInUse,
+  whisperQueueProblem,
+  type CallNotifications,
+  type ChatNotifications,
+  type NotificationConfig,
+  type NotificationIssue,
+  type QueueWhisper,
+} from '../../domain/notifications/settings.js';
+import type { DeflectionSettingsStore } from '../../ports/deflection-settings.js';
+import { authorizeOrThrow } from '../supervision/deps.js';
+import type { NotificationDeps } from './deps.js';
+
+/**
+ * Agent notification settings (NOT-1, NOT-2, NOT-3), edited with `Settings-Edit`: each section is saved
+ * whole, only if the configuration it makes is valid; otherwise a 400 lists every problem and nothing
+ * is written.
+ */
+
+/** Each queue's channels, by id (a Map: the ids come from callers). */
+async function queueChannels(queues: DeflectionSettingsStore): Promise<Map<string, readonly string[]>> {
+  const { config } = await queues.load();
+  return new Map(Object.entries(config?.queues ?? {}).map(([id, queue]) => [id, queue.channels]));
+}
+
+/** Every problem at once, or nothing. */
+function refuseIssues(issues: NotificationIssue[]): void {
+  if (issues.length > 0) throw invalidRequest('These notification settings cannot be saved.', issues);
+}
+
+export async function saveCallNotifications(deps: NotificationDeps, actor: Actor, value: CallNotifications) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const version = await deps.settings.save({ section: 'calls', value }, (next, tones) =>
+    refuseIssues(missingToneIssues(next, tones)),
+  );
+  return { version };
+}
+
+export async function saveChatNotifications(deps: NotificationDeps, actor: Actor, value: ChatNotifications) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const version = await deps.settings.save({ section: 'chats', value }, (next, tones) =>
+    refuseIssues(missingToneIssues(next, tones)),
+  );
+  return { version };
+}
+
+/**
+ * A queue's whisper announcement, for a queue of the queue directory that takes IVR, mobile or web
+ * calls (NOT-3): 404 for a queue that does not exist. The queue is looked up before the save, not in its
+ * transaction: a queue deleted meanwhile leaves an orphaned whisper, which is ignored (see
+ * `whisperQueueProblem`).
+ */
+export async function saveQueueWhisper(
+  deps: NotificationDeps,
+  actor: Actor,
+  queueId: string,
+  value: QueueWhisper,
+) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const problem = whisperQueueProblem((await queueChannels(deps.queues)).get(queueId));
+  if (problem === 'unknown_queue') throw notFound(`The queue ${queueId}`);
+  const version = await deps.settings.save({ section: 'queueWhisper', queueId, value }, (next, tones) =>
+    refuseIssues([
+      ...(problem === 'not_a_call_queue'
+        ? [
+            {
+              path: `queues.${queueId}`,
+              code: problem,
+              message: `The queue ${queueId} takes no IVR, mobile or web calls: there is no call to announce.`,
+            },
+          ]
+        : []),
+      ...missingToneIssues(next, tones),
+    ]),
+  );
+  return { version };
+}
+
+/** The global whisper applies again to the queue's calls. Removing a whisper that is not there changes nothing. */
+export async function deleteQueueWhisper(deps: NotificationDeps, actor: Actor, queueId: string) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const version = await deps.settings.save({ section: 'queueWhisperDeleted', queueId }, () => {});
+  return { version };
+}
+
+/**
+ * Every section as it applies (the defaults for one never saved), each queue's whisper with whether
+ * it is orphaned, and the tone library with where each tone is used.
+ */
+export async function readNotificationSettings(deps: NotificationDeps, actor: Actor) {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const [{ config, tones, version }, channels] = await Promise.all([
+    deps.settings.load(),
+    queueChannels(deps.queues),
+  ]);
+  const uses = tonesInUse(config);
+  return {
+    calls: config.calls,
+    chats: config.chats,
+    queues: [...config.queues].map(([queueId, whisper]) => {
+      const orphaned = whisperQueueProblem(channels.get(queueId));
+      return { queueId, whisper, ...(orphaned ? { orphaned } : {}) };
+    }),
+    tones: [...tones.values()].map((tone) => ({
+      id: tone.id,
+      name: tone.name,
+      sizeBytes: tone.sizeBytes,
+      durationMs: tone.durationMs,
+      uploadedAt: tone.uploadedAt,
+      uploadedBy: tone.uploadedBy,
+      usedBy: uses.get(tone.id) ?? [],
+    })),
+    version,
+  };
+}
 
 /**
  * A tone in use cannot be deleted (NOT-4): the admin chooses another tone first, so that no setting is
- * left naming audio that is gone. Refused with a 409 naming every setting that uses it; the store runs
- * this inside the removal's transaction, so a save naming the tone cannot slip in between.
+ * left naming audio that is gone. Refused with a 409 naming every setting that uses it; the store asks
+ * this of the very configuration the removal commits against, so a save naming the tone cannot slip in
+ * between.
  */
 export function refuseIfToneInUse(config: NotificationConfig, toneId: string): void {
   const paths = tonesInUse(config).get(toneId);

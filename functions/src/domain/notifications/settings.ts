@@ -174,3 +174,20 @@ export function missingToneIssues(
       })),
     );
 }
+
+/** The channels whose calls an agent is announced (NOT-3): not SMS, which has no call to whisper into. */
+const WHISPER_CHANNELS: ReadonlySet<string> = new Set(['ivr', 'mobile', 'web']);
+
+/**
+ * Why a queue's whisper does not apply to it, given the queue's channels in the queue directory
+ * (undefined: no such queue); undefined when it applies. A whisper may be saved only for a queue where
+ * it applies. One left behind when its queue is deleted, or stops taking IVR, mobile and web calls, is
+ * kept but ignored: the global whisper applies to that queue's calls, and the settings list it as
+ * orphaned until an admin deletes it (it would apply again to a queue later created with its id).
+ */
+export function whisperQueueProblem(
+  channels: readonly string[] | undefined,
+): 'unknown_queue' | 'not_a_call_queue' | undefined {
+  if (channels === undefined) return 'unknown_queue';
+  return channels.some((channel) => WHISPER_CHANNELS.has(channel)) ? undefined : 'not_a_call_queue';
+}
