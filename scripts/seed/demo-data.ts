@@ -21,12 +21,20 @@ import {
   SipRedirection,
   VirtualAgentSettings,
 } from '../../functions/src/domain/deflection/sip-redirection.js';
+import {
+  CallNotifications,
+  ChatNotifications,
+  QueueWhisper,
+  whisperQueueProblem,
+} from '../../functions/src/domain/notifications/settings.js';
 import { SessionEvent } from '../../functions/src/domain/sessions/events.js';
+import type { NotificationSection } from '../../functions/src/ports/notification-settings.js';
 import { StuckThresholdsInput } from '../../functions/src/domain/supervision/session-listing.js';
 import {
   FirestorePeopleAdmin,
   FirestoreRolesAdmin,
 } from '../../functions/src/adapters/firestore/directory.js';
+import { FirestoreNotificationSettings } from '../../functions/src/adapters/firestore/notification-settings.js';
 import { FirestoreSupervisionSettings } from '../../functions/src/adapters/firestore/supervision.js';
 
 /**
@@ -306,6 +314,45 @@ export function demoDeflectionConfig(): DeflectionConfig {
   return config;
 }
 
+/** Agent notifications (NOT-1, NOT-2, NOT-3): a whisper read a little faster, a countdown, SMS, and two queue whispers. */
+export const demoNotifications = {
+  calls: {
+    whisper: { enabled: true, speed: 1.25 },
+    countdown: { enabled: true },
+    incomingCallTone: { type: 'builtin', name: 'bell' },
+    frequency: { mode: 'repeat', everySeconds: 15 },
+    sms: { enabled: true },
+  },
+  chats: {
+    newChatTone: { type: 'builtin', name: 'chime' },
+    frequency: { mode: 'repeat', everySeconds: 30 },
+    newMessageTone: { type: 'builtin', name: 'soft' },
+  },
+  queueWhispers: {
+    'q-night': { enabled: true, announcement: { type: 'queue_name' }, speed: 1, countdown: false },
+    'q-refunds': { enabled: true, announcement: { type: 'tts', text: 'Refund request' }, countdown: true },
+  },
+};
+
+/**
+ * The demo notification sections as the api would have checked them: each parsed by its schema, each
+ * whisper for a queue of the demo that takes calls. Throws when one is not.
+ */
+export function demoNotificationSections(): NotificationSection[] {
+  const queues = demoDeflectionConfig().queues;
+  return [
+    { section: 'calls', value: CallNotifications.parse(demoNotifications.calls) },
+    { section: 'chats', value: ChatNotifications.parse(demoNotifications.chats) },
+    ...Object.entries(demoNotifications.queueWhispers).map(([queueId, whisper]): NotificationSection => {
+      const problem = whisperQueueProblem(
+        Object.hasOwn(queues, queueId) ? queues[queueId]!.channels : undefined,
+      );
+      if (problem) throw new Error(`The demo whisper of ${queueId} cannot be saved: ${problem}`);
+      return { section: 'queueWhisper', queueId, value: QueueWhisper.parse(whisper) };
+    }),
+  ];
+}
+
 /** Custom roles and people as the admin routes check them: schemas, and roles that exist. */
 export function demoDirectory() {
   const roles = new Map(Object.entries(demoRoles).map(([id, role]) => [id, RoleInput.parse(role)]));
@@ -344,6 +391,21 @@ export async function seedDemoData(
   for (const person of directory.people) await people.change(person.uid, person, () => {});
   const clock = { now: () => now };
   await new FirestoreSupervisionSettings(db, 0, clock).saveStuckThresholds(directory.stuckThresholds);
+  const notifications = new FirestoreNotificationSettings(db, clock);
+  const { config: stored } = await notifications.load();
+  for (const change of demoNotificationSections()) {
+    // Only what differs is saved: each save is a new version, and seeding again must change nothing.
+    const current =
+      change.section === 'calls'
+        ? stored.calls
+        : change.section === 'chats'
+          ? stored.chats
+          : change.section === 'queueWhisper'
+            ? stored.queues.get(change.queueId)
+            : undefined;
+    if ('value' in change && JSON.stringify(current) === JSON.stringify(change.value)) continue;
+    await notifications.save(change, () => {});
+  }
 
   // Ingested as the platform event functions do it, at the seed's time.
   const ingestConfig = functionConfig('platformEventsPubSub', {

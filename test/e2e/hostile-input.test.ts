@@ -102,6 +102,28 @@ const EXAMPLES = new Map<string, unknown>([
       ],
     },
   ],
+  [
+    'api PUT /v1/settings/notifications/calls',
+    {
+      whisper: { enabled: true, speed: 1.25 },
+      countdown: { enabled: true },
+      incomingCallTone: { type: 'builtin', name: 'bell' },
+      frequency: { mode: 'repeat', everySeconds: 15 },
+      sms: { enabled: true },
+    },
+  ],
+  [
+    'api PUT /v1/settings/notifications/chats',
+    {
+      newChatTone: { type: 'builtin', name: 'chime' },
+      frequency: { mode: 'once' },
+      newMessageTone: { type: 'builtin', name: 'soft' },
+    },
+  ],
+  [
+    'api PUT /v1/settings/queues/:queueId/whisper',
+    { enabled: true, announcement: { type: 'tts', text: 'Billing call' }, speed: 1.5, countdown: true },
+  ],
   ['platformEvents POST /v1/sip-redirections', { sessionId: 'h-call-a' }],
   ['api POST /v1/sessions/:sessionId/end', { confirmationId: randomUUID() }],
   [

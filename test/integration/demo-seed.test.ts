@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FirestoreDirectory } from '../../functions/src/adapters/firestore/directory.js';
 import { FirestoreSupervisionSettings } from '../../functions/src/adapters/firestore/supervision.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
-import { demoPeople, seedDemoData } from '../../scripts/seed/demo-data.js';
+import { FirestoreNotificationSettings } from '../../functions/src/adapters/firestore/notification-settings.js';
+import { demoNotificationSections, demoPeople, seedDemoData } from '../../scripts/seed/demo-data.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
 const projectId = testProjectId('seed');
@@ -14,7 +15,7 @@ afterAll(async () => {
 
 async function directoryDocuments(): Promise<string> {
   const out: Record<string, unknown> = {};
-  for (const collection of ['users', 'roles', 'settings', 'queues'])
+  for (const collection of ['users', 'roles', 'settings', 'queues', 'queueWhispers'])
     for (const doc of (await db.collection(collection).get()).docs)
       out[`${collection}/${doc.id}`] = doc.data();
   return JSON.stringify(out);
@@ -36,5 +37,9 @@ describe('demo seed', () => {
       queuedMinutes: 300,
       connectedMinutes: 480,
     });
+    const { config } = await new FirestoreNotificationSettings(db, systemClock).load();
+    expect(JSON.stringify([config.calls, config.chats, ...config.queues.values()])).toBe(
+      JSON.stringify(demoNotificationSections().map((s) => ('value' in s ? s.value : undefined))),
+    );
   });
 });

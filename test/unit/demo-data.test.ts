@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { demoDeflectionConfig, demoDirectory, demoPeople, demoRoles } from '../../scripts/seed/demo-data.js';
+import {
+  demoDeflectionConfig,
+  demoDirectory,
+  demoNotifications,
+  demoNotificationSections,
+  demoPeople,
+  demoRoles,
+} from '../../scripts/seed/demo-data.js';
 
 describe('demo data', () => {
   it('is a configuration an admin could have saved: every section parses and the whole is valid', () => {
@@ -11,6 +18,22 @@ describe('demo data', () => {
     expect(people.map((p) => p.uid)).toEqual(demoPeople.map((p) => p.uid));
     expect([...roles.keys()]).toEqual(Object.keys(demoRoles));
     expect(people.some((p) => p.phone !== null)).toBe(true);
+  });
+
+  it('has notification settings an admin could have saved: each section parses, each whisper is for a queue taking calls (NOT-1, NOT-2, NOT-3)', () => {
+    expect(demoNotificationSections().map((s) => s.section)).toEqual([
+      'calls',
+      'chats',
+      'queueWhisper',
+      'queueWhisper',
+    ]);
+    const whispers = demoNotifications.queueWhispers as Record<string, unknown>;
+    try {
+      whispers['q-invoices-sms'] = { enabled: true, announcement: { type: 'queue_name' } };
+      expect(() => demoNotificationSections()).toThrow(/q-invoices-sms/);
+    } finally {
+      delete whispers['q-invoices-sms'];
+    }
   });
 
   it('refuses a person the routes would refuse', () => {

@@ -28,6 +28,7 @@ import type { ApiDeps } from '../http/api.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { deflection } from './deflection.js';
 import { databases, once } from './firestore.js';
+import { notifications } from './notifications.js';
 import { sessionIngest } from './ingest.js';
 import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
@@ -73,6 +74,7 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     newId: randomUUID,
   }));
   const deflectionDeps = once(() => deflection(dbs, clock));
+  const notificationDeps = once(() => notifications(dbs, clock, deflectionDeps().settings));
   const admin = once((): AdminDeps => ({
     people: new FirestorePeopleAdmin(dbs.directoryDb()),
     roles: new FirestoreRolesAdmin(dbs.directoryDb()),
@@ -108,6 +110,7 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     people,
     supervision,
     deflection: deflectionDeps,
+    notifications: notificationDeps,
     admin,
     reveal,
     crmDownloadKeys: config.crmDownloadKeys,

@@ -3,6 +3,7 @@ import type { PeopleDeps } from '../app/authenticate.js';
 import type { AdminDeps } from '../app/admin/directory.js';
 import type { RevealDeps } from '../app/chat/reveal.js';
 import type { DeflectionDeps } from '../app/deflection/deps.js';
+import type { NotificationDeps } from '../app/notifications/deps.js';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
 import type { DownloadDeps } from '../app/recordings/download.js';
 import type { SupervisionDeps } from '../app/supervision/deps.js';
@@ -19,6 +20,7 @@ import { chatCollaborationRoutes } from './api/chat-collaboration.js';
 import type { CollaborationDeps } from '../app/chat/collaboration.js';
 import { deflectionRoutes } from './api/deflection.js';
 import { meRoutes } from './api/me.js';
+import { notificationRoutes } from './api/notifications.js';
 import { privacySettingsRoutes } from './api/privacy.js';
 import { recordingRoutes } from './api/recordings.js';
 import { sessionRoutes } from './api/sessions.js';
@@ -31,6 +33,8 @@ export interface ApiDeps {
   people: () => PeopleDeps;
   supervision: () => SupervisionDeps;
   deflection: () => DeflectionDeps;
+  /** Agent notifications' settings and the tone library. */
+  notifications: () => NotificationDeps;
   /** Recordings (REC-4 and the CRM admin's view); absent where recordings are not configured. */
   downloads?: () => DownloadDeps;
   recordings?: () => RecordingPipelineDeps;
@@ -79,6 +83,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...sessionRoutes({ authenticate, supervision }),
     ...agentRoutes({ authenticate, supervision }),
     ...deflectionRoutes({ authenticate, deflection, supervision, ...(deps.chat ? { chat: deps.chat } : {}) }),
+    ...notificationRoutes({ authenticate, notifications: deps.notifications }),
     ...auditRoutes({ authenticate, supervision }),
     ...chatRevealRoutes({ authenticate, reveal: deps.reveal }),
     ...consumerRoutes({ authenticate, ...(deps.consumers ? { consumers: deps.consumers } : {}) }),
