@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   hours: async () => (await import('./hours.js')).run(),
   recordings: async () => (await import('./recordings.js')).run(),
   masking: async () => (await import('./masking.js')).run(),
+  notifications: async () => (await import('./notifications.js')).run(),
   'cold-start': async () => (await import('./cold-start.js')).run(),
 };
 

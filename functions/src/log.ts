@@ -266,6 +266,16 @@ export const logs = {
     write('WARNING', 'tone_audio_sweep_failed', 'Tone library sweep failed', f);
   },
   /** A function's code cache did not fit the runtime: it started compiling from source. */
+  notificationPlanned(
+    f: { sessionId: string; notification: string; assignmentId?: string; sms: string; addsToWaitMs: number },
+    ctx?: LogContext,
+  ) {
+    write('INFO', 'notification_planned', `Notification plan: ${f.notification}`, f, ctx);
+  },
+  /** The agent's SMS command could not be published; the next ask for the plan publishes it (same id). */
+  notificationSmsWillRetry(f: { sessionId: string; assignmentId: string }, ctx?: LogContext) {
+    write('WARNING', 'notification_sms_will_retry', 'Agent SMS not handed to the platform yet', f, ctx);
+  },
   codeCacheRejected(f: { bundle: string }) {
     write('WARNING', 'code_cache_rejected', 'Code cache rejected: compiled from source', f);
   },

@@ -3,12 +3,14 @@ import { signPlatformRequest } from '../../functions/src/http/platform-signature
 import { localStack } from './local-config.js';
 
 /**
- * Posts a session event to the local platformEvents function, signed as the platform signs it, at the
- * local stack's time (which may have been moved forward).
+ * Posts a session event (or, given a path, another request) to the local platformEvents function,
+ * signed as the platform signs it, at the local stack's time (which may have been moved forward).
  */
-export function postPlatformEvent(body: string): Promise<Response> {
+export function postPlatformEvent(body: string, path = '/v1/events'): Promise<Response> {
   const url =
-    process.env.PLATFORM_EVENTS_URL ?? `http://127.0.0.1:${localStack.ports.platformEvents}/v1/events`;
+    path === '/v1/events' && process.env.PLATFORM_EVENTS_URL
+      ? process.env.PLATFORM_EVENTS_URL
+      : `http://127.0.0.1:${localStack.ports.platformEvents}${path}`;
   const timestamp = Math.floor(new OffsetFileClock(localStack.clockOffsetFile).now().getTime() / 1000);
   const { pathname, search } = new URL(url);
   return fetch(url, {

@@ -90,7 +90,8 @@ function record(deps: IngestDeps, event: SessionEvent): Promise<IngestResult> {
       if (merged.duplicate) return { outcome: 'duplicate', session: current };
       if (merged.checkpoint && merged.checkpoint !== from)
         tx.putCheckpoint(event.sessionId, merged.checkpoint);
-      session = merged.session;
+      // What plans announced is not in the events: it stays as recorded.
+      session = { ...merged.session, notifications: current.notifications };
       outcome = 'replayed';
     }
     const teamIds = session.queue ? await deps.queues.teamsOfQueue(session.queue.id) : [];

@@ -12,6 +12,7 @@ import { sessionIngest } from './ingest.js';
 import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
+import { notificationPlans } from './notification-plans.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
@@ -69,6 +70,7 @@ export function composePlatformEvents(
     signedRequests: once(() => new FirestoreSignedRequestLedger(dbs.db())),
     ingest,
     deflection: once(() => deflection(dbs, clock)),
+    notifications: once(() => notificationPlans(config, dbs, ingest(), clock)),
     clock,
   };
 }

@@ -37,6 +37,8 @@ import { readReservedData, setReservedData } from '../app/reserved-data.js';
 import { EventTime, Sequence, TemporaryConsumerId } from '../domain/sessions/events.js';
 import { MAX_PROFILE_CHANGES_KEPT, RESERVED_PROPERTIES } from '../domain/sessions/profile.js';
 import { Profile, ProfileHistory } from './api/answers.js';
+import { planNotification, type PlanDeps } from '../app/notifications/plans.js';
+import { PlanAnswer, PlanRequest } from './notification-plans.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -53,6 +55,8 @@ export interface PlatformEventsDeps {
   voicemailTasks?: () => VoicemailTasks;
   /** The bucket voicemails' audio must be in; without it, voicemails for the CRM wait undelivered. */
   voicemailBucket?: string;
+  /** Agents' notification plans (NOT-5); every function that serves this table composes them. */
+  notifications?: () => PlanDeps;
 }
 
 const ConsumerLogin = z.strictObject({
@@ -618,6 +622,37 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
           status: 200,
           body: {
             outcome: await onlyOnce(verified, () => offerQueueTransfer({ chat }, sessionId, pick)),
+          },
+        };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/notifications/plans',
+      {
+        ...signed,
+        errors: [404, 409, 413, 503],
+        operationId: 'planNotification',
+        summary:
+          'What the agent hears and sees for an assignment, in order: the tone, the whisper in their language, the countdown; the repeat schedule, whether an SMS goes to them, and the wait it adds (NOT-5). The same assignment asked again gets the same plan, adds no wait and sends no second SMS; a 503 means the SMS could not be handed over yet: ask again.',
+        body: PlanRequest,
+        bodyName: 'The plan request',
+        answers: { 200: PlanAnswer },
+      },
+      async (req) => {
+        // Not guarded against copies: a copy of an ask gets the same plan and changes nothing.
+        const ask = req.body(signedBody(req.req, { allowV1: true }).body);
+        if (!deps.notifications) throw notFound('Notification plans');
+        const { plan, sms } = await planNotification(deps.notifications(), ask, req.log);
+        return {
+          status: 200,
+          body: {
+            sessionId: ask.sessionId,
+            notification: plan.notification,
+            steps: plan.steps,
+            repeat: plan.repeat,
+            sms,
+            addsToWaitMs: plan.addsToWaitMs,
           },
         };
       },

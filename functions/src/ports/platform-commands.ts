@@ -64,6 +64,19 @@ export type PlatformCommand =
       sessionId: string;
       agentId: string;
       status: 'joined' | 'left';
+    }
+  /**
+   * NOT-1: an SMS to the agent for an incoming call, once per assignment (`commandId` names the
+   * assignment). `to` is the number in the agent's profile: it goes to the platform and nowhere else.
+   */
+  | {
+      type: 'agent.sms';
+      commandId: string;
+      sessionId: string;
+      assignmentId: string;
+      agentId: string;
+      to: string;
+      text: string;
     };
 
 export interface PlatformCommands {

@@ -107,7 +107,34 @@ export interface Session {
   eventCount: number;
   /** Events that made no sense at their place in the order; kept (bounded) for support, never fatal. */
   anomalies: Anomaly[];
+  /**
+   * What agents' notification plans added to the caller's wait (NOT-1, NOT-5). Not from the events: it
+   * is recorded when the platform asks for a plan, and kept when the events are folded again.
+   */
+  notifications: SessionNotifications;
 }
+
+/** One call assignment whose plan was announced: recorded once, however often the plan is asked. */
+export interface AnnouncedAssignment {
+  assignmentId: string;
+  agentId: string;
+  addsToWaitMs: number;
+  /** `owed` until the platform has taken the SMS command; otherwise why the plan sends none. */
+  sms: 'owed' | 'sent' | 'disabled' | 'no_phone';
+}
+
+export interface SessionNotifications {
+  /** Every announced assignment's whisper and countdown, those no longer listed included. */
+  announcedWaitMs: number;
+  /** The newest `MAX_ANNOUNCED_ASSIGNMENTS_KEPT`, oldest first. */
+  assignments: AnnouncedAssignment[];
+}
+
+/**
+ * Far more assignments than a call has (one per transfer back to a queue): a plan asked again for an
+ * assignment older than this many would be counted again.
+ */
+export const MAX_ANNOUNCED_ASSIGNMENTS_KEPT = 50;
 
 export const MAX_ANOMALIES_KEPT = 20;
 
@@ -140,6 +167,7 @@ export function emptySession(id: string): Session {
     lastSequence: -1,
     eventCount: 0,
     anomalies: [],
+    notifications: { announcedWaitMs: 0, assignments: [] },
   };
 }
 
@@ -435,13 +463,56 @@ export function mergeLate(
   return { duplicate: false, session, checkpoint };
 }
 
-/** Live metrics for call and chat details (MON-4): closed intervals plus the running one up to `now`. */
+/**
+ * Records that the plan for a call assignment was announced, once: asked again for the same assignment,
+ * the session is unchanged and the assignment first recorded is returned.
+ */
+export function announceAssignment(
+  session: Session,
+  announced: AnnouncedAssignment,
+): { session: Session; assignment: AnnouncedAssignment; first: boolean } {
+  const { notifications } = session;
+  const known = notifications.assignments.find((a) => a.assignmentId === announced.assignmentId);
+  if (known) return { session, assignment: known, first: false };
+  return {
+    session: {
+      ...session,
+      notifications: {
+        announcedWaitMs: notifications.announcedWaitMs + announced.addsToWaitMs,
+        assignments: [...notifications.assignments, announced].slice(-MAX_ANNOUNCED_ASSIGNMENTS_KEPT),
+      },
+    },
+    assignment: announced,
+    first: true,
+  };
+}
+
+/** The assignment's SMS was taken by the platform; unchanged when it was already, or owed none. */
+export function smsSent(session: Session, assignmentId: string): Session | undefined {
+  const { assignments } = session.notifications;
+  const index = assignments.findIndex((a) => a.assignmentId === assignmentId && a.sms === 'owed');
+  if (index < 0) return undefined;
+  return {
+    ...session,
+    notifications: {
+      ...session.notifications,
+      assignments: assignments.map((a, i) => (i === index ? { ...a, sms: 'sent' as const } : a)),
+    },
+  };
+}
+
+/**
+ * Live metrics for call and chat details (MON-4): closed intervals plus the running one up to `now`.
+ * The caller's wait includes the whisper and countdown agents were announced (NOT-1): the caller hears
+ * nothing of the agent until they are over.
+ */
 export function metricsAt(session: Session, now: Date): SessionTotals {
   const at = session.endedAt ?? now.toISOString();
   const { totals, clock } = session;
   return {
     ...totals,
-    queueWaitMs: totals.queueWaitMs + elapsedMs(clock.queueWaitSince, at),
+    queueWaitMs:
+      totals.queueWaitMs + elapsedMs(clock.queueWaitSince, at) + session.notifications.announcedWaitMs,
     talkMs: totals.talkMs + elapsedMs(clock.talkSince, at),
     holdMs: totals.holdMs + elapsedMs(clock.holdSince, at),
   };
