@@ -1,11 +1,16 @@
-import { Firestore } from '@google-cloud/firestore';
+import { DocumentReference, Firestore } from '@google-cloud/firestore';
 import { Storage } from '@google-cloud/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FirestoreRecordingPlans } from '../../functions/src/adapters/firestore/recording-plans.js';
 import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recording-blobs.js';
 import type { RecordingsDeps } from '../../functions/src/app/recordings/deps.js';
 import { planRecording } from '../../functions/src/app/recordings/plan-recording.js';
-import { withFailedAttempt, withPartUploaded } from '../../functions/src/domain/recordings/plan.js';
+import {
+  withClaim,
+  withFailedAttempt,
+  withPartUploaded,
+  type RecordingPlan,
+} from '../../functions/src/domain/recordings/plan.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
@@ -128,5 +133,73 @@ describe('planning a recording', () => {
     const after = (await plans.get(made.plan.id))!;
     expect(after.parts[0]!.uploaded?.contentVersionId).toBe('068A');
     expect(after.lastFailure?.reason).toBe('timeout');
+  });
+
+  it('when the instance that last read or wrote a plan changes it again, then it writes without reading it first, and a change by another writer in between is kept', async () => {
+    const name = 'recordings/s-4/r-4.wav';
+    await gcs.bucket(BUCKET).file(name).save(Buffer.alloc(3000, 2), { resumable: false });
+    const made = await planRecording(deps(), { bucket: BUCKET, name, source: 'bucket' });
+    if (!('plan' in made)) throw new Error('no plan');
+    const worker = new FirestoreRecordingPlans(db);
+    const other = new FirestoreRecordingPlans(db);
+    const me = { task: 'r0-p0', attempt: 'a-1' };
+    const acknowledge = (index: number) => (p: RecordingPlan) =>
+      withPartUploaded(
+        p,
+        index,
+        { contentVersionId: `068${index}`, outcome: 'uploaded', md5Base64: 'AAAAAAAAAAAAAAAAAAAAAA==' },
+        new Date(),
+        { me, sendingNext: index + 1 },
+      );
+    const reads = vi.spyOn(DocumentReference.prototype, 'get');
+    try {
+      await worker.get(made.plan.id);
+      expect((await worker.update(made.plan.id, (p) => withClaim(p, me, new Date())))?.written).toBe(true);
+      expect((await worker.update(made.plan.id, acknowledge(0)))?.written).toBe(true);
+      expect(reads).toHaveBeenCalledTimes(1);
+
+      await other.update(made.plan.id, (p) =>
+        withFailedAttempt(
+          p,
+          { partIndex: 2, kind: 'not_acknowledged', reason: 'timeout' },
+          'retry',
+          new Date(),
+        ),
+      );
+      const reread = reads.mock.calls.length;
+      const after = await worker.update(made.plan.id, acknowledge(1));
+      expect(after?.written).toBe(true);
+      expect(reads.mock.calls.length).toBe(reread + 1);
+    } finally {
+      reads.mockRestore();
+    }
+    const stored = (await db.doc(`recordings/${made.plan.id}`).get()).data() as RecordingPlan;
+    expect(stored.parts.map((p) => p.uploaded?.contentVersionId ?? null)).toEqual(['0680', '0681', null]);
+    expect(stored.parts[2]!.inFlight?.attempt).toBe('a-1');
+    expect(stored.lastFailure?.reason).toBe('timeout');
+    expect(stored.worker?.attempt).toBe('a-1');
+  });
+
+  it('when a change does not apply to the version an instance kept, then it is decided again on what is stored', async () => {
+    const name = 'recordings/s-5/r-5.wav';
+    await gcs.bucket(BUCKET).file(name).save(Buffer.alloc(3000, 3), { resumable: false });
+    const made = await planRecording(deps(), { bucket: BUCKET, name, source: 'bucket' });
+    if (!('plan' in made)) throw new Error('no plan');
+    const worker = new FirestoreRecordingPlans(db);
+    await worker.get(made.plan.id);
+    await new FirestoreRecordingPlans(db).update(made.plan.id, (p) =>
+      withFailedAttempt(
+        p,
+        { partIndex: 0, kind: 'not_acknowledged', reason: 'timeout' },
+        'retry',
+        new Date(),
+      ),
+    );
+    // Applies only once a failure is recorded, which the kept version does not show.
+    const cleared = await worker.update(made.plan.id, (p) =>
+      p.lastFailure ? { ...p, lastFailure: null } : undefined,
+    );
+    expect(cleared?.written).toBe(true);
+    expect((await db.doc(`recordings/${made.plan.id}`).get()).data()?.lastFailure).toBeNull();
   });
 });

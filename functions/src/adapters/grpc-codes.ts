@@ -4,6 +4,7 @@
  * adapter loads gax only with its client, on the first task, and must not pull it in at cold start.
  */
 export const GrpcCode = {
+  NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
   FAILED_PRECONDITION: 9,
   ABORTED: 10,
