@@ -439,7 +439,7 @@ function send(port: number, ask: (typeof FUNCTIONS)[FunctionName]['ask']): Promi
 const runtimeFlagsOf = (nodeOptions: string | undefined) =>
   (nodeOptions ?? '')
     .split(/\s+/)
-    .filter((option) => option !== '' && !option.startsWith('--import='))
+    .filter((option) => option !== '' && !/^--(import|require)=/.test(option))
     .join(' ');
 
 /**

@@ -37,7 +37,7 @@ locals {
   # up to 1 GB of any body before our code runs. It refuses compressed and oversize bodies unread and
   # answers malformed requests with JSON errors. Relative to /workspace, where the runtime starts the
   # function. The same value as FRONT_DOOR_NODE_OPTIONS in scripts/stack/functions.ts.
-  front_door_node_options = "--import=./functions/lib/http/front-door-preload.js"
+  front_door_node_options = "--require=./functions/lib/http/front-door-preload.js"
 
   # platformEventsPubSub, recordingReady and the sweeper need nothing else.
   recordings_runtime_environment = merge(local.runtime_environment, local.recordings_environment)

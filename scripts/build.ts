@@ -3,7 +3,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { FUNCTION_NAMES, type FunctionName } from '../functions/src/config.js';
+import type { FunctionName } from '../functions/src/config.js';
+import { FUNCTION_MODULES } from '../functions/src/entry-points.js';
 import { REQUEST_BODY_LIMITS } from '../functions/src/http/front-door.js';
 import { FRONT_DOOR_NODE_OPTIONS } from './stack/functions.js';
 import { RECORDING_WORKER_NODE_OPTIONS } from './stack/recordings.js';
@@ -14,12 +15,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * `npm run build`, which the deployment runs too (gcp-build, on the runtime the functions are deployed
  * on): functions/src bundled into functions/lib, what every function is started from.
  *
- * The package's main (index.ts) imports the module of the one function the runtime serves, and the
- * front door is preloaded by NODE_OPTIONS in the HTTP functions: both are ES modules, small, sharing
- * their chunks. Each function's own code is one CommonJS bundle (`functions/<name>.cjs`) that the
- * function's module runs through function-bundle.ts with a V8 code cache made here, by running the
- * bundle once with the function's configuration and V8 flags and answering a first request: a cold
- * start then reads compiled code instead of compiling it (what that saves: docs/benchmarks.md).
+ * Everything built is CommonJS, which Node loads without its ES-module loader (tens of milliseconds
+ * of a cold start). The package's main (index.ts) and the front door that NODE_OPTIONS preloads in
+ * the HTTP functions are small. Each function's own code is one bundle (`functions/<name>.cjs`) that
+ * the main runs through function-bundle.ts with a V8 code cache made here, by running the bundle once
+ * with the function's configuration and V8 flags and answering a first request: a cold start then
+ * reads compiled code instead of compiling it (what that saves: docs/benchmarks.md).
  *
  * Our code and zod are bundled; every other dependency (the Google SDKs, jsforce, the functions
  * framework) is loaded from node_modules, as published: the framework must be the very module its
@@ -45,77 +46,37 @@ export async function buildFunctions(outDir = join(ROOT, layout().outDir)): Prom
     external: Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name)),
     plugins: [zodInEnglishOnly(() => (englishOnly += 1))],
     logLevel: 'warning',
+    format: 'cjs',
+    // The SDKs loaded on first use are required: an `import()` in a bundle compiled as a script would
+    // need a loader that Node still calls experimental.
+    supported: { 'dynamic-import': false },
   } satisfies BuildOptions;
   const modules = functionModules(join(ROOT, rootDir));
   await build({
     ...common,
     entryPoints: [main, preload, BUNDLE_RUNNER].map((entry) => join(ROOT, rootDir, entry)),
-    splitting: true,
-    format: 'esm',
-    chunkNames: 'chunks/[name]-[hash]',
-    plugins: [...common.plugins, importedAsBuilt(new Set(modules.values()))],
   });
-  await build({
-    ...common,
-    entryPoints: [...modules.values()],
-    format: 'cjs',
-    outExtension: { '.js': '.cjs' },
-    // The SDKs loaded on first use are required, as the bundle is compiled as a script: an `import()`
-    // in it would need a loader that Node still calls experimental.
-    supported: { 'dynamic-import': false },
-  });
+  await build({ ...common, entryPoints: [...modules.values()], outExtension: { '.js': '.cjs' } });
+  // Every .js file of the build is CommonJS, whatever the package's type: Node and the framework
+  // (which imports the main when its nearest package.json says "module") read the nearest one.
+  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
   // Zod's layout is not a published interface: if a release moves its locales, fail rather than
   // silently ship the 250 KB that the plugin leaves out.
   if (englishOnly !== 1) throw new Error(`zod's locales index was matched ${englishOnly} times, not once`);
-  const built = (source: string) =>
-    join(outDir, relative(join(ROOT, rootDir), source)).replace(/\.ts$/, '.js');
+  const bundleOf = (source: string) =>
+    join(outDir, relative(join(ROOT, rootDir), source)).replace(/\.ts$/, '.cjs');
   const runner = join(outDir, BUNDLE_RUNNER.replace(/\.ts$/, '.js'));
-  for (const source of modules.values()) {
-    const module = built(source);
-    const from = relative(dirname(module), runner).replace(/\\/g, '/');
-    writeFileSync(
-      module,
-      `import { runFunctionBundle } from ${JSON.stringify(from.startsWith('.') ? from : `./${from}`)};\n` +
-        'runFunctionBundle(import.meta.url);\n',
-    );
-  }
-  await Promise.all(
-    [...modules].map(([name, source]) => makeCodeCache(name, built(source).replace(/\.js$/, '.cjs'), runner)),
-  );
+  await Promise.all([...modules].map(([name, source]) => makeCodeCache(name, bundleOf(source), runner)));
 }
 
-/** What each function's module runs its bundle with (functions/src/function-bundle.ts). */
+/** What runs each function's bundle with its code cache (functions/src/function-bundle.ts). */
 const BUNDLE_RUNNER = 'function-bundle.ts';
 
-/**
- * Each function's module, as the main's table names it (functions/src/entry-points.ts): the main
- * imports it at run time, and it is built as that function's bundle.
- */
+/** Each function's module (functions/src/entry-points.ts), built as that function's bundle. */
 function functionModules(srcRoot: string): Map<FunctionName, string> {
-  const table = readFileSync(join(srcRoot, 'entry-points.ts'), 'utf8');
-  const modules = new Map<FunctionName, string>();
-  for (const name of FUNCTION_NAMES) {
-    const found = new RegExp(`\\['${name}', \\(\\) => import\\('\\./([\\w/-]+)\\.js'\\)\\]`).exec(table);
-    if (!found) throw new Error(`entry-points.ts does not import a module for ${name}`);
-    modules.set(name, join(srcRoot, `${found[1]!}.ts`));
-  }
-  return modules;
-}
-
-/**
- * The main's imports of the functions' modules are left to run time, where they find the built
- * modules that run each function's bundle, rather than being bundled into the main.
- */
-function importedAsBuilt(modules: ReadonlySet<string>): Plugin {
-  return {
-    name: 'function-modules-imported-as-built',
-    setup(plugin) {
-      plugin.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const source = resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
-        return modules.has(source) ? { path: args.path, external: true } : undefined;
-      });
-    },
-  };
+  return new Map(
+    [...FUNCTION_MODULES].map(([name, module]) => [name, join(srcRoot, module.replace(/\.js$/, '.ts'))]),
+  );
 }
 
 /**
@@ -129,7 +90,7 @@ function v8FlagsOf(name: FunctionName): string[] {
   ];
   return nodeOptions
     .flatMap((options) => options.split(/\s+/))
-    .filter((option) => option !== '' && !option.startsWith('--import='));
+    .filter((option) => option !== '' && !/^--(import|require)=/.test(option));
 }
 
 /**
@@ -220,7 +181,7 @@ function layout() {
     compilerOptions: { rootDir: string; outDir: string };
   };
   const { main } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string };
-  const preload = /^--import=\.\/(.+)$/.exec(FRONT_DOOR_NODE_OPTIONS)?.[1];
+  const preload = /^--require=\.\/(.+)$/.exec(FRONT_DOOR_NODE_OPTIONS)?.[1];
   if (!preload)
     throw new Error(`FRONT_DOOR_NODE_OPTIONS does not preload a module: ${FRONT_DOOR_NODE_OPTIONS}`);
   const source = (built: string) => relative(compilerOptions.outDir, built).replace(/\.js$/, '.ts');

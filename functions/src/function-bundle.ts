@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { logs } from './log.js';
 
@@ -63,12 +62,10 @@ export function compileBundle(bundle: string, sealedCache?: Buffer): CompiledBun
 }
 
 /**
- * Runs the bundle that the module at `moduleUrl` stands for (`api.js` → `api.cjs`), with its code
- * cache when there is one. A rejected cache still serves, compiled from source, and is logged: it
+ * Runs a function's bundle, with its code cache when there is one. A rejected cache still serves, compiled from source, and is logged: it
  * means slower cold starts, and a build made on another runtime, or with other flags, than deployed.
  */
-export function runFunctionBundle(moduleUrl: string): void {
-  const bundle = fileURLToPath(moduleUrl).replace(/\.js$/, '.cjs');
+export function runFunctionBundle(bundle: string): void {
   const cache = codeCacheOf(bundle);
   const compiled = compileBundle(bundle, existsSync(cache) ? readFileSync(cache) : undefined);
   if (compiled.cacheRejected) logs.codeCacheRejected({ bundle: bundle.split(/[\\/]/).pop() ?? bundle });

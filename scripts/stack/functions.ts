@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FUNCTION_ENTRIES } from '../../functions/src/entry-points.js';
+import { functionModuleOf } from '../../functions/src/entry-points.js';
 import { REQUEST_BODY_LIMITS, guardServer } from '../../functions/src/http/front-door.js';
 
 /**
@@ -19,15 +19,18 @@ export interface ServedFunction {
  * front door (functions/src/http/front-door.ts), loaded from the build before the framework starts.
  * Relative to the function's root, where the runtime starts it.
  */
-export const FRONT_DOOR_NODE_OPTIONS = '--import=./functions/lib/http/front-door-preload.js';
+export const FRONT_DOOR_NODE_OPTIONS = '--require=./functions/lib/http/front-door-preload.js';
+
+/** Where the functions' modules are, as the table in entry-points.ts names them: served from source. */
+const FUNCTIONS_SOURCE = new URL('../../functions/src/', import.meta.url);
 
 export async function serveFunctions(
   ports: Record<string, number>,
 ): Promise<{ functions: ServedFunction[]; stop(): Promise<void> }> {
   for (const name of Object.keys(ports)) {
-    const entry = [...FUNCTION_ENTRIES].find(([entryName]) => entryName === name)?.[1];
-    if (!entry) throw new Error(`No function is named ${name}`);
-    await entry();
+    const module = functionModuleOf(name);
+    if (!module) throw new Error(`No function is named ${name}`);
+    await import(new URL(module, FUNCTIONS_SOURCE).href);
   }
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
   const functions: ServedFunction[] = [];

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../functions/src/config.js';
+import { FUNCTION_MODULES } from '../../functions/src/entry-points.js';
 import { REQUEST_BODY_LIMITS } from '../../functions/src/http/front-door.js';
 import { buildFunctions } from '../../scripts/build.js';
 import { FRONT_DOOR_NODE_OPTIONS } from '../../scripts/stack/functions.js';
@@ -60,12 +61,18 @@ function environmentOf(name: FunctionName, recordTo: string): Record<string, str
   };
 }
 
+/** The framework's own loader, which its CLI loads a function's package with. */
+const FRAMEWORK_LOADER = join(root, 'node_modules/@google-cloud/functions-framework/build/src/loader.js');
+
 /**
- * Starts `name` from the build's main, as the framework's CLI does, asks it `GET /healthz`, and lists
- * what it loaded (ES modules through the hooks, CommonJS modules from the require cache), its answer's
- * status and what it logged.
+ * Starts `name` from the build's main, loaded by the framework's loader as its CLI does, asks it
+ * `GET /healthz`, and lists what it loaded (ES modules through the hooks, CommonJS modules from the
+ * require cache), what was loaded as an ES module by the time the function was registered, its
+ * answer's status and what it logged.
  */
-async function start(name: FunctionName): Promise<{ loaded: string[]; status: number; logged: string }> {
+async function start(
+  name: FunctionName,
+): Promise<{ loaded: string[]; imported: string[]; status: number; logged: string }> {
   const recordTo = join(build, `${name}.modules`);
   const child = spawn(
     process.execPath,
@@ -75,7 +82,9 @@ async function start(name: FunctionName): Promise<{ loaded: string[]; status: nu
       `import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-await import(${JSON.stringify(pathToFileURL(join(build, 'functions/lib/index.js')).href)});
+const { getUserFunction } = createRequire(import.meta.url)(${JSON.stringify(FRAMEWORK_LOADER)});
+if (!(await getUserFunction(${JSON.stringify(build)}, ${JSON.stringify(name)}, 'http'))) process.exit(3);
+appendFileSync(process.env.RECORD_MODULES_TO, 'required by now\\n');
 const { getTestServer } = await import('@google-cloud/functions-framework/testing');
 const server = getTestServer(${JSON.stringify(name)});
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -94,7 +103,13 @@ process.exit(0);`,
   const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   expect(exit, errors).toBe(0);
   const lines = readFileSync(recordTo, 'utf8').trim().split('\n');
-  return { loaded: lines.slice(0, -1), status: Number(lines.at(-1)!.replace('status ', '')), logged };
+  const imported = lines.slice(0, lines.indexOf('required by now'));
+  return {
+    loaded: lines.slice(0, -1).filter((line) => line !== 'required by now'),
+    imported,
+    status: Number(lines.at(-1)!.replace('status ', '')),
+    logged,
+  };
 }
 
 beforeAll(async () => {
@@ -107,9 +122,9 @@ afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 describe('the deployed build', () => {
   it.each(FUNCTION_NAMES)(
-    '%s starts from it, loading our code and zod from a handful of bundled files, its code cache accepted',
+    '%s starts from it, loading our code and zod from its main and bundle, all CommonJS, its code cache accepted',
     async (name) => {
-      const { loaded: all, logged } = await start(name);
+      const { loaded: all, imported, logged } = await start(name);
       const loaded = [...new Set(all)];
       const ours = loaded.filter((url) => url.startsWith(pathToFileURL(build).href));
       expect(loaded.filter((url) => url.includes('/node_modules/zod/'))).toEqual([]);
@@ -117,10 +132,17 @@ describe('the deployed build', () => {
       expect(ours.every((url) => url.startsWith(pathToFileURL(join(build, 'functions/lib/')).href))).toBe(
         true,
       );
-      // Today 4 or 5 modules (its bundle is compiled from its code cache, not loaded as a module),
-      // against 39 to 74 of ours when each file of functions/src was compiled alone.
-      expect(ours.length).toBeGreaterThan(1);
-      expect(ours.length).toBeLessThanOrEqual(20);
+      // The main, and the front door where the function has one (its bundle is compiled from its
+      // code cache, not loaded as a module), against 39 to 74 of ours when each file of functions/src
+      // was compiled alone; all of them CommonJS, which Node loads without its ES-module loader.
+      const lib = (file: string) => pathToFileURL(join(build, 'functions/lib', file)).href;
+      expect(ours.sort()).toEqual(
+        [
+          lib('index.js'),
+          ...(REQUEST_BODY_LIMITS.has(name) ? [lib('http/front-door-preload.js')] : []),
+        ].sort(),
+      );
+      expect(imported.filter((url) => url.startsWith(pathToFileURL(build).href))).toEqual([]);
       expect(logged).not.toContain('code_cache_rejected');
     },
     60_000,
@@ -164,9 +186,7 @@ describe('the deployed build', () => {
 
 /** The built bundle that each function's module runs. */
 function bundleOf(name: FunctionName): string {
-  const table = readFileSync(join(root, 'functions/src/entry-points.ts'), 'utf8');
-  const module = new RegExp(`\\['${name}', \\(\\) => import\\('\\./([\\w/-]+)\\.js'\\)\\]`).exec(table)![1]!;
-  return join(build, 'functions/lib', `${module}.cjs`);
+  return join(build, 'functions/lib', FUNCTION_MODULES.get(name)!.replace(/\.js$/, '.cjs'));
 }
 
 /** Whether V8, started with `flags`, rejects the code cache of `name`'s bundle. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../../functions/src/config.js';
-import { FUNCTION_ENTRIES } from '../../functions/src/entry-points.js';
+import { FUNCTION_MODULES } from '../../functions/src/entry-points.js';
 
 /**
  * What each deployed function loads, read from its import graph (imports of types only left out, as
@@ -104,21 +104,17 @@ const EXPECTED = new Map<FunctionName, { atStart: string[]; ever: string[] }>([
   ['sweeper', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE] }],
 ]);
 
-const moduleOf = (name: FunctionName) => {
-  const table = readFileSync(join(src, 'entry-points.ts'), 'utf8');
-  const match = new RegExp(`\\['${name}', \\(\\) => import\\('\\./([\\w/-]+)\\.js'\\)\\]`).exec(table);
-  return join(src, `${match![1]!}.ts`);
-};
+const moduleOf = (name: FunctionName) => join(src, FUNCTION_MODULES.get(name)!.replace(/\.js$/, '.ts'));
 
 describe("each function's own module", () => {
   it('every function has one, in the table the main loads from', () => {
-    expect([...FUNCTION_ENTRIES.keys()].sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect([...FUNCTION_MODULES.keys()].sort()).toEqual([...FUNCTION_NAMES].sort());
     expect([...EXPECTED.keys()].sort()).toEqual([...FUNCTION_NAMES].sort());
   });
 
-  it('the main loads nothing at import but the table: only the module of the deployed function', () => {
+  it("the main loads nothing at import but the table and what runs a bundle: only the deployed function's bundle", () => {
     const atStart = reach(join(src, 'index.ts'), false);
-    expect(atStart.files.sort()).toEqual(['entry-points.ts', 'index.ts']);
+    expect(atStart.files.sort()).toEqual(['entry-points.ts', 'function-bundle.ts', 'index.ts', 'log.ts']);
     expect(atStart.packages).toEqual([]);
   });
 

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codeCacheOf, compileBundle, runFunctionBundle } from '../../functions/src/function-bundle.js';
 import { configureLogs } from '../../functions/src/log.js';
@@ -96,20 +95,18 @@ describe('a function bundle', () => {
   });
 });
 
-describe("a function's module", () => {
-  const moduleOf = (bundle: string) => pathToFileURL(bundle.replace(/\.cjs$/, '.js')).href;
-
+describe("a function's bundle, run by the main", () => {
   it('runs its bundle with its code cache, logging nothing', () => {
     const bundle = writeBundle('served', 'one');
     makeCache(bundle);
-    runFunctionBundle(moduleOf(bundle));
+    runFunctionBundle(bundle);
     expect(ran).toEqual(['one served.cjs 6']);
     expect(logged).toEqual([]);
   });
 
   it('runs its bundle without a code cache when there is none, logging nothing', () => {
     const bundle = writeBundle('uncached', 'one');
-    runFunctionBundle(moduleOf(bundle));
+    runFunctionBundle(bundle);
     expect(ran).toEqual(['one uncached.cjs 6']);
     expect(logged).toEqual([]);
   });
@@ -118,7 +115,7 @@ describe("a function's module", () => {
     const bundle = writeBundle('rejected', 'one');
     const cache = makeCache(bundle);
     writeFileSync(codeCacheOf(bundle), cache.subarray(0, cache.length - 1));
-    runFunctionBundle(moduleOf(bundle));
+    runFunctionBundle(bundle);
     expect(ran).toEqual(['one rejected.cjs 6']);
     expect(logged.map((line) => JSON.parse(line) as unknown)).toEqual([
       {

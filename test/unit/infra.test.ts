@@ -386,8 +386,8 @@ describe('functions', () => {
   it("the entry points are the functions registered by the package's main, one module each, each with the matching signature", () => {
     // The main imports the module that FUNCTION_TARGET names, from this table.
     const table = readFileSync(join(root, 'functions/src/entry-points.ts'), 'utf8');
-    const modules = [...table.matchAll(/\['(\w+)', \(\) => import\('\.\/(functions\/[\w-]+)\.js'\)\]/g)];
-    expect(modules).toHaveLength([...table.matchAll(/\bimport\(/g)].length);
+    const modules = [...table.matchAll(/\['(\w+)', '\.\/(functions\/[\w-]+)\.js'\]/g)];
+    expect(modules).toHaveLength([...table.matchAll(/\['\w+', /g)].length);
     const registered = modules.map(([, name, module]) => {
       const text = readFileSync(join(root, 'functions/src', `${module!}.ts`), 'utf8');
       const found = [...text.matchAll(/functions\.(http|cloudEvent)\(\s*'(\w+)'/g)].map(
@@ -536,7 +536,7 @@ describe('functions', () => {
       compilerOptions: { rootDir: string; outDir: string };
       include: string[];
     };
-    const preload = /^--import=\.\/(.+)\.js$/.exec(FRONT_DOOR_NODE_OPTIONS)![1]!;
+    const preload = /^--require=\.\/(.+)\.js$/.exec(FRONT_DOOR_NODE_OPTIONS)![1]!;
     expect(preload.startsWith(`${build.compilerOptions.outDir}/`)).toBe(true);
     expect(build.include).toContain(build.compilerOptions.rootDir);
     const source = `${build.compilerOptions.rootDir}${preload.slice(build.compilerOptions.outDir.length)}.ts`;

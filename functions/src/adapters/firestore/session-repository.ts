@@ -1,6 +1,6 @@
 import type { DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
 import { unavailable } from '../../domain/errors.js';
-import { FOLDED_FIELDS, type SessionEvent } from '../../domain/sessions/events.js';
+import { foldedFields, type SessionEvent } from '../../domain/sessions/events.js';
 import {
   comesAfter,
   storedSession,
@@ -94,7 +94,7 @@ export class FirestoreSessionRepository implements SessionRepository {
       listEventsAfter: async (sessionId, position) => {
         const events = this.sessionRef(sessionId).collection(EVENTS);
         const query = position ? events.where('sequence', '>=', position.sequence) : events;
-        const snapshot = await query.select(...FOLDED_FIELDS).get();
+        const snapshot = await query.select(...foldedFields()).get();
         const read = snapshot.docs.map((d) => toEvent(d.data()));
         return position ? read.filter((e) => comesAfter(e, position)) : read;
       },

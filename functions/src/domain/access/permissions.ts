@@ -28,11 +28,15 @@ export const RoleScope = z.enum(['all_teams', 'assigned_teams']);
 /** Every role is read on each cache refresh and resolved for every person: their number is bounded. */
 export const MAX_CUSTOM_ROLES = 200;
 
-export const RoleDefinition = z.object({
-  name: z.string().min(1).max(100),
-  permissions: z.array(Permission).max(20),
-  scope: RoleScope.default('assigned_teams'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+export const RoleDefinition = z.lazy(() =>
+  z.object({
+    name: z.string().min(1).max(100),
+    permissions: z.array(Permission).max(20),
+    scope: RoleScope.default('assigned_teams'),
+  }),
+);
 export type RoleDefinition = z.infer<typeof RoleDefinition>;
 
 export const BUILT_IN_ROLE_IDS = ['admin', 'manager', 'agent'] as const;
@@ -41,14 +45,16 @@ export const isBuiltInRole = (id: string) => (BUILT_IN_ROLE_IDS as readonly stri
 const unique = <T>(items: readonly T[]) => new Set(items).size === items.length;
 
 /** A role as an admin writes it: every field explicit, no permission twice. */
-export const RoleInput = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  permissions: z
-    .array(Permission)
-    .max(Permission.options.length)
-    .refine(unique, 'must not list a permission twice'),
-  scope: RoleScope,
-});
+export const RoleInput = z.lazy(() =>
+  z.strictObject({
+    name: z.string().trim().min(1).max(100),
+    permissions: z
+      .array(Permission)
+      .max(Permission.options.length)
+      .refine(unique, 'must not list a permission twice'),
+    scope: RoleScope,
+  }),
+);
 export type RoleInput = z.infer<typeof RoleInput>;
 
 /**
@@ -64,12 +70,14 @@ export const MAX_ROLES_PER_PERSON = 20;
 export const MAX_TEAMS_PER_PERSON = 50;
 
 /** A person as an admin writes them. */
-export const PersonInput = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  roleIds: z.array(DirectoryId).max(MAX_ROLES_PER_PERSON).refine(unique, 'must not list a role twice'),
-  teamIds: z.array(DirectoryId).max(MAX_TEAMS_PER_PERSON).refine(unique, 'must not list a team twice'),
-  phone: E164.nullable().default(null),
-});
+export const PersonInput = z.lazy(() =>
+  z.strictObject({
+    name: z.string().trim().min(1).max(100),
+    roleIds: z.array(DirectoryId).max(MAX_ROLES_PER_PERSON).refine(unique, 'must not list a role twice'),
+    teamIds: z.array(DirectoryId).max(MAX_TEAMS_PER_PERSON).refine(unique, 'must not list a team twice'),
+    phone: E164.nullable().default(null),
+  }),
+);
 export type PersonInput = z.infer<typeof PersonInput>;
 
 /** Built-in roles; a custom role in `roles/{id}` is any set of permissions over a scope. */

@@ -46,57 +46,71 @@ export const HoursScope = z
   .refine((s) => s.queueId || s.channel || s.language, 'name at least one of queueId, channel, language');
 export type HoursScope = z.infer<typeof HoursScope>;
 
-export const SupportCenter = z.object({
-  name: Text(200),
-  email: z.string().max(254).pipe(z.email()),
-  phone: PhoneNumber.optional(),
-  defaultLanguage: Language,
-  hours: Schedule,
-  customHours: z
-    .array(z.object({ scope: HoursScope, hours: Schedule }))
-    .max(500)
-    .default([]),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+export const SupportCenter = z.lazy(() =>
+  z.object({
+    name: Text(200),
+    email: z.string().max(254).pipe(z.email()),
+    phone: PhoneNumber.optional(),
+    defaultLanguage: Language,
+    hours: Schedule,
+    customHours: z
+      .array(z.object({ scope: HoursScope, hours: Schedule }))
+      .max(500)
+      .default([]),
+  }),
+);
 export type SupportCenter = z.infer<typeof SupportCenter>;
 
 /** AHD-6: exactly one global IVR option. */
-export const IvrOption = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('queue'), queueId: Identifier }),
-  z.object({ type: z.literal('phone'), number: PhoneNumber }),
-  z.object({ type: z.literal('voicemail') }),
-  z.object({ type: z.literal('message') }),
-]);
+export const IvrOption = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('queue'), queueId: Identifier }),
+    z.object({ type: z.literal('phone'), number: PhoneNumber }),
+    z.object({ type: z.literal('voicemail') }),
+    z.object({ type: z.literal('message') }),
+  ]),
+);
 export type IvrOption = z.infer<typeof IvrOption>;
 
 /** AHD-5: what the mobile and web SDKs offer after hours (phone and voicemail are mobile only). */
-export const SdkOptions = z.object({
-  scheduledCall: z.boolean().default(false),
-  email: z.boolean().default(false),
-  phone: z.object({ number: PhoneNumber }).optional(),
-  voicemail: z.boolean().default(false),
-});
+export const SdkOptions = z.lazy(() =>
+  z.object({
+    scheduledCall: z.boolean().default(false),
+    email: z.boolean().default(false),
+    phone: z.object({ number: PhoneNumber }).optional(),
+    voicemail: z.boolean().default(false),
+  }),
+);
 
-export const CallSettings = z.object({
-  afterHoursDeflection: z.boolean(),
-  allowTransfersOutsideHours: z.boolean().default(false),
-  ivr: IvrOption.default({ type: 'message' }),
-  sdk: SdkOptions.default({ scheduledCall: false, email: false, voicemail: false }),
-});
+export const CallSettings = z.lazy(() =>
+  z.object({
+    afterHoursDeflection: z.boolean(),
+    allowTransfersOutsideHours: z.boolean().default(false),
+    ivr: IvrOption.default({ type: 'message' }),
+    sdk: SdkOptions.default({ scheduledCall: false, email: false, voicemail: false }),
+  }),
+);
 export type CallSettings = z.infer<typeof CallSettings>;
 
-export const ChatSettings = z.object({
-  afterHoursDeflection: z.boolean(),
-  /** AHD-7: only meaningful when deflection is off. */
-  allowTransfersOutsideHoursWhenOff: z.boolean().default(false),
-  email: z.boolean().default(false),
-});
+export const ChatSettings = z.lazy(() =>
+  z.object({
+    afterHoursDeflection: z.boolean(),
+    /** AHD-7: only meaningful when deflection is off. */
+    allowTransfersOutsideHoursWhenOff: z.boolean().default(false),
+    email: z.boolean().default(false),
+  }),
+);
 export type ChatSettings = z.infer<typeof ChatSettings>;
 
 /** A prompt: a recording (a reference to an uploaded file) or text-to-speech text. */
-export const Prompt = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('tts'), text: Text(2000) }),
-  z.object({ type: z.literal('recording'), recordingId: Identifier }),
-]);
+export const Prompt = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('tts'), text: Text(2000) }),
+    z.object({ type: z.literal('recording'), recordingId: Identifier }),
+  ]),
+);
 export type Prompt = z.infer<typeof Prompt>;
 
 export const PromptName = z.enum([
@@ -110,48 +124,52 @@ export const PromptName = z.enum([
 ]);
 export type PromptName = z.infer<typeof PromptName>;
 
-export const LanguageSettings = z.object({
-  enabled: z.boolean(),
-  // In a fixed order, so that the prompts read back exactly as they were checked, whatever order they
-  // were sent or stored in.
-  prompts: z
-    .partialRecord(PromptName, Prompt)
-    .default({})
-    .transform(
-      (prompts) =>
-        Object.fromEntries(
-          PromptName.options.flatMap((name) => (prompts[name] ? [[name, prompts[name]]] : [])),
-        ) as Partial<Record<PromptName, Prompt>>,
-    ),
-});
+export const LanguageSettings = z.lazy(() =>
+  z.object({
+    enabled: z.boolean(),
+    // In a fixed order, so that the prompts read back exactly as they were checked, whatever order they
+    // were sent or stored in.
+    prompts: z
+      .partialRecord(PromptName, Prompt)
+      .default({})
+      .transform(
+        (prompts) =>
+          Object.fromEntries(
+            PromptName.options.flatMap((name) => (prompts[name] ? [[name, prompts[name]]] : [])),
+          ) as Partial<Record<PromptName, Prompt>>,
+      ),
+  }),
+);
 export type LanguageSettings = z.infer<typeof LanguageSettings>;
 
 /** AHD-9: per-queue custom deflection for IVR, mobile and SMS queues; never web. */
-export const QueueDeflection = z
-  .object({
-    ivr: z
-      .discriminatedUnion('type', [
-        z.object({ type: z.literal('message'), greeting: Prompt.optional() }),
-        z.object({ type: z.literal('queue'), queueId: Identifier }),
-        z.object({ type: z.literal('phone'), number: PhoneNumber }),
-        z.object({ type: z.literal('voicemail'), greeting: Prompt.optional() }),
-      ])
-      .optional(),
-    /** Either a queue to redirect to, and nothing else, or one or more options. */
-    mobile: z
-      .object({
-        redirectQueueId: Identifier.optional(),
-        scheduledCall: z.boolean().default(false),
-        email: z.boolean().default(false),
-        phone: z.object({ number: PhoneNumber }).optional(),
-        voicemail: z.boolean().default(false),
-      })
-      .strict()
-      .optional(),
-    sms: z.object({ enabled: z.boolean(), text: Text(1600).optional() }).optional(),
-    web: z.unknown().optional(),
-  })
-  .strict();
+export const QueueDeflection = z.lazy(() =>
+  z
+    .object({
+      ivr: z
+        .discriminatedUnion('type', [
+          z.object({ type: z.literal('message'), greeting: Prompt.optional() }),
+          z.object({ type: z.literal('queue'), queueId: Identifier }),
+          z.object({ type: z.literal('phone'), number: PhoneNumber }),
+          z.object({ type: z.literal('voicemail'), greeting: Prompt.optional() }),
+        ])
+        .optional(),
+      /** Either a queue to redirect to, and nothing else, or one or more options. */
+      mobile: z
+        .object({
+          redirectQueueId: Identifier.optional(),
+          scheduledCall: z.boolean().default(false),
+          email: z.boolean().default(false),
+          phone: z.object({ number: PhoneNumber }).optional(),
+          voicemail: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+      sms: z.object({ enabled: z.boolean(), text: Text(1600).optional() }).optional(),
+      web: z.unknown().optional(),
+    })
+    .strict(),
+);
 export type QueueDeflection = z.infer<typeof QueueDeflection>;
 
 /** A list of distinct items, at most `max`. */
@@ -166,24 +184,26 @@ const DistinctList = <T extends z.ZodType<string>>(item: T, max: number) =>
  * (read by supervision to scope who sees the queue's sessions) are changed through a save of this
  * section too, so that nothing else writes queue documents.
  */
-export const QueueSettings = z.object({
-  name: Text(200),
-  parentId: Identifier.nullable().default(null),
-  menuPath: z.array(Text(100)).min(1).max(10),
-  channels: DistinctList(Channel, Channel.options.length).default(['ivr', 'mobile', 'web', 'sms']),
-  teamIds: DistinctList(Identifier, 100).default([]),
-  /** Agents assigned to the queue receive its voicemails (AHD-5, AHD-6). */
-  assignedAgentIds: DistinctList(Identifier, 1000).default([]),
-  virtualAgent: z.enum(['none', 'always', 'queue_hours']).default('none'),
-  scheduledCalls: z
-    .object({
-      enabled: z.boolean(),
-      slotMinutes: z.number().int().min(5).max(240).default(30),
-      horizonDays: z.number().int().min(1).max(30).default(7),
-    })
-    .default({ enabled: false, slotMinutes: 30, horizonDays: 7 }),
-  deflection: QueueDeflection.optional(),
-});
+export const QueueSettings = z.lazy(() =>
+  z.object({
+    name: Text(200),
+    parentId: Identifier.nullable().default(null),
+    menuPath: z.array(Text(100)).min(1).max(10),
+    channels: DistinctList(Channel, Channel.options.length).default(['ivr', 'mobile', 'web', 'sms']),
+    teamIds: DistinctList(Identifier, 100).default([]),
+    /** Agents assigned to the queue receive its voicemails (AHD-5, AHD-6). */
+    assignedAgentIds: DistinctList(Identifier, 1000).default([]),
+    virtualAgent: z.enum(['none', 'always', 'queue_hours']).default('none'),
+    scheduledCalls: z
+      .object({
+        enabled: z.boolean(),
+        slotMinutes: z.number().int().min(5).max(240).default(30),
+        horizonDays: z.number().int().min(1).max(30).default(7),
+      })
+      .default({ enabled: false, slotMinutes: 30, horizonDays: 7 }),
+    deflection: QueueDeflection.optional(),
+  }),
+);
 export type QueueSettings = z.infer<typeof QueueSettings>;
 
 export interface DeflectionConfig {

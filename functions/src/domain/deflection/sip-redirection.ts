@@ -87,23 +87,29 @@ export const SourceField = z
     'must be a session metadata key: 1-64 letters, digits, _ or - (starting with a letter or digit)',
   );
 
-export const SipDataParameter = z.strictObject({
-  field: SipField,
-  type: z.literal('dynamic'),
-  source: z.literal('ujet_metadata'),
-  source_field: SourceField,
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+export const SipDataParameter = z.lazy(() =>
+  z.strictObject({
+    field: SipField,
+    type: z.literal('dynamic'),
+    source: z.literal('ujet_metadata'),
+    source_field: SourceField,
+  }),
+);
 export type SipDataParameter = z.infer<typeof SipDataParameter>;
 
 export const MAX_SIP_DATA_PARAMETERS = 20;
 
 /** A queue's SIP redirection settings, in the platform's own shape. */
-export const SipRedirection = z.strictObject({
-  uri: SipUri,
-  data_parameters_enabled: z.boolean(),
-  data_parameters: z.array(SipDataParameter).max(MAX_SIP_DATA_PARAMETERS).default([]),
-  data_records: z.strictObject({ in_metadata: z.boolean(), in_crm_record: z.boolean() }),
-});
+export const SipRedirection = z.lazy(() =>
+  z.strictObject({
+    uri: SipUri,
+    data_parameters_enabled: z.boolean(),
+    data_parameters: z.array(SipDataParameter).max(MAX_SIP_DATA_PARAMETERS).default([]),
+    data_records: z.strictObject({ in_metadata: z.boolean(), in_crm_record: z.boolean() }),
+  }),
+);
 export type SipRedirection = z.infer<typeof SipRedirection>;
 
 /**
@@ -123,9 +129,11 @@ export const VirtualAgentDataParameter = z.strictObject({
 });
 export type VirtualAgentDataParameter = z.infer<typeof VirtualAgentDataParameter>;
 
-export const VirtualAgentSettings = z.strictObject({
-  data_parameters: z.array(VirtualAgentDataParameter).max(10),
-});
+export const VirtualAgentSettings = z.lazy(() =>
+  z.strictObject({
+    data_parameters: z.array(VirtualAgentDataParameter).max(10),
+  }),
+);
 export type VirtualAgentSettings = z.infer<typeof VirtualAgentSettings>;
 
 /** What the admin sees under "Preview" for a virtual agent's data parameter. */

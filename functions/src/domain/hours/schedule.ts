@@ -63,28 +63,34 @@ function spillEnd(interval: Interval): number | null {
 
 const describe = (i: Interval) => `${i.open}–${i.close}`;
 
-export const Intervals = z
-  .array(Interval)
-  .max(24, 'at most 24 intervals a day')
-  .superRefine((intervals, ctx) => {
-    const ranges = intervals
-      .map((interval, index) => ({ interval, index, range: ownRange(interval) }))
-      .filter((r) => r.range !== null)
-      .sort((a, b) => a.range!.start - b.range!.start || a.index - b.index);
-    for (let k = 1; k < ranges.length; k++) {
-      const [previous, current] = [ranges[k - 1]!, ranges[k]!];
-      if (previous.range!.end > current.range!.start)
-        ctx.addIssue({
-          code: 'custom',
-          message: `overlaps ${describe(previous.interval)} on the same day`,
-          path: [current.index],
-        });
-    }
-  });
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+export const Intervals = z.lazy(() =>
+  z
+    .array(Interval)
+    .max(24, 'at most 24 intervals a day')
+    .superRefine((intervals, ctx) => {
+      const ranges = intervals
+        .map((interval, index) => ({ interval, index, range: ownRange(interval) }))
+        .filter((r) => r.range !== null)
+        .sort((a, b) => a.range!.start - b.range!.start || a.index - b.index);
+      for (let k = 1; k < ranges.length; k++) {
+        const [previous, current] = [ranges[k - 1]!, ranges[k]!];
+        if (previous.range!.end > current.range!.start)
+          ctx.addIssue({
+            code: 'custom',
+            message: `overlaps ${describe(previous.interval)} on the same day`,
+            path: [current.index],
+          });
+      }
+    }),
+);
 
-export const Day = z.union([z.literal('open_all_day'), z.literal('closed'), Intervals], {
-  error: 'must be "open_all_day", "closed" or a list of intervals {open: "HH:MM", close: "HH:MM"}',
-});
+export const Day = z.lazy(() =>
+  z.union([z.literal('open_all_day'), z.literal('closed'), Intervals], {
+    error: 'must be "open_all_day", "closed" or a list of intervals {open: "HH:MM", close: "HH:MM"}',
+  }),
+);
 export type Day = z.infer<typeof Day>;
 
 export const LocalDate = z
@@ -94,17 +100,19 @@ export const LocalDate = z
     if (parseDate(text) === null) ctx.addIssue({ code: 'custom', message: `${text} is not a calendar date` });
   });
 
-export const ScheduleException = z.strictObject({
-  date: LocalDate,
-  hours: Day,
-  // Well-formed text only: a lone surrogate could not be stored and read back as it was checked.
-  name: z
-    .string()
-    .min(1)
-    .max(100)
-    .refine((name) => !/\p{Cs}/u.test(name), 'must be well-formed Unicode text (no lone surrogate)')
-    .optional(),
-});
+export const ScheduleException = z.lazy(() =>
+  z.strictObject({
+    date: LocalDate,
+    hours: Day,
+    // Well-formed text only: a lone surrogate could not be stored and read back as it was checked.
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .refine((name) => !/\p{Cs}/u.test(name), 'must be well-formed Unicode text (no lone surrogate)')
+      .optional(),
+  }),
+);
 export type ScheduleException = z.infer<typeof ScheduleException>;
 
 export const TimeZone = z.string().superRefine((zone, ctx) => {
@@ -115,87 +123,91 @@ export const TimeZone = z.string().superRefine((zone, ctx) => {
     });
 });
 
-export const Weekly = z.strictObject({
-  mon: Day.optional(),
-  tue: Day.optional(),
-  wed: Day.optional(),
-  thu: Day.optional(),
-  fri: Day.optional(),
-  sat: Day.optional(),
-  sun: Day.optional(),
-});
+export const Weekly = z.lazy(() =>
+  z.strictObject({
+    mon: Day.optional(),
+    tue: Day.optional(),
+    wed: Day.optional(),
+    thu: Day.optional(),
+    fri: Day.optional(),
+    sat: Day.optional(),
+    sun: Day.optional(),
+  }),
+);
 
-export const Schedule = z
-  .strictObject({
-    timeZone: TimeZone,
-    /** A missing day is closed. */
-    weekly: Weekly,
-    /** Holidays (hours: "closed") and one-off special hours, at most one per date. */
-    exceptions: z.array(ScheduleException).max(1000, 'at most 1000 exceptions').optional(),
-  })
-  .superRefine((schedule, ctx) => {
-    // Runs even when a part is invalid: every helper skips what it cannot read.
-    const dated = new Map<number, { index: number; hours: Day }>();
-    (schedule.exceptions ?? []).forEach((exception, index) => {
-      const civil = typeof exception.date === 'string' ? parseDate(exception.date) : null;
-      if (!civil) return;
-      const dayNumber = dayNumberOf(civil.year, civil.month, civil.day);
-      const first = dated.get(dayNumber);
-      if (first)
-        ctx.addIssue({
-          code: 'custom',
-          message: `duplicate exception for ${exception.date}: exceptions[${first.index}] already sets that date`,
-          path: ['exceptions', index, 'date'],
-        });
-      else dated.set(dayNumber, { index, hours: exception.hours });
-    });
-
-    // Weekly: each day's last interval running past midnight against the next day's hours.
-    DAY_KEYS.forEach((key, weekday) => {
-      const nextKey = DAY_KEYS[(weekday + 1) % 7]!;
-      checkSpill(ctx, schedule.weekly[key], schedule.weekly[nextKey], {
-        spillPath: ['weekly', key],
-        spillName: key,
-        nextPath: null,
-        nextName: nextKey,
+export const Schedule = z.lazy(() =>
+  z
+    .strictObject({
+      timeZone: TimeZone,
+      /** A missing day is closed. */
+      weekly: Weekly,
+      /** Holidays (hours: "closed") and one-off special hours, at most one per date. */
+      exceptions: z.array(ScheduleException).max(1000, 'at most 1000 exceptions').optional(),
+    })
+    .superRefine((schedule, ctx) => {
+      // Runs even when a part is invalid: every helper skips what it cannot read.
+      const dated = new Map<number, { index: number; hours: Day }>();
+      (schedule.exceptions ?? []).forEach((exception, index) => {
+        const civil = typeof exception.date === 'string' ? parseDate(exception.date) : null;
+        if (!civil) return;
+        const dayNumber = dayNumberOf(civil.year, civil.month, civil.day);
+        const first = dated.get(dayNumber);
+        if (first)
+          ctx.addIssue({
+            code: 'custom',
+            message: `duplicate exception for ${exception.date}: exceptions[${first.index}] already sets that date`,
+            path: ['exceptions', index, 'date'],
+          });
+        else dated.set(dayNumber, { index, hours: exception.hours });
       });
-    });
 
-    // Exceptions: against the day before (whose hours run into theirs) and the day after.
-    for (const [dayNumber, { index, hours }] of dated) {
-      const date = formatDate(civilOf(dayNumber));
-      const before = dated.get(dayNumber - 1);
-      if (!before) {
-        const key = DAY_KEYS[weekdayOf(dayNumber - 1)]!;
-        checkSpill(ctx, schedule.weekly[key], hours, {
-          spillPath: null,
-          spillName: `${key} (weekly)`,
-          nextPath: ['exceptions', index, 'hours'],
-          nextName: `${date} (exception)`,
+      // Weekly: each day's last interval running past midnight against the next day's hours.
+      DAY_KEYS.forEach((key, weekday) => {
+        const nextKey = DAY_KEYS[(weekday + 1) % 7]!;
+        checkSpill(ctx, schedule.weekly[key], schedule.weekly[nextKey], {
+          spillPath: ['weekly', key],
+          spillName: key,
+          nextPath: null,
+          nextName: nextKey,
+        });
+      });
+
+      // Exceptions: against the day before (whose hours run into theirs) and the day after.
+      for (const [dayNumber, { index, hours }] of dated) {
+        const date = formatDate(civilOf(dayNumber));
+        const before = dated.get(dayNumber - 1);
+        if (!before) {
+          const key = DAY_KEYS[weekdayOf(dayNumber - 1)]!;
+          checkSpill(ctx, schedule.weekly[key], hours, {
+            spillPath: null,
+            spillName: `${key} (weekly)`,
+            nextPath: ['exceptions', index, 'hours'],
+            nextName: `${date} (exception)`,
+          });
+        }
+        const after = dated.get(dayNumber + 1);
+        const nextDate = formatDate(civilOf(dayNumber + 1));
+        const nextKey = DAY_KEYS[weekdayOf(dayNumber + 1)]!;
+        checkSpill(ctx, hours, after ? after.hours : schedule.weekly[nextKey], {
+          spillPath: ['exceptions', index, 'hours'],
+          spillName: `${date} (exception)`,
+          nextPath: null,
+          nextName: after ? `${nextDate} (exception)` : `${nextDate} (${nextKey}, weekly)`,
         });
       }
-      const after = dated.get(dayNumber + 1);
-      const nextDate = formatDate(civilOf(dayNumber + 1));
-      const nextKey = DAY_KEYS[weekdayOf(dayNumber + 1)]!;
-      checkSpill(ctx, hours, after ? after.hours : schedule.weekly[nextKey], {
-        spillPath: ['exceptions', index, 'hours'],
-        spillName: `${date} (exception)`,
-        nextPath: null,
-        nextName: after ? `${nextDate} (exception)` : `${nextDate} (${nextKey}, weekly)`,
-      });
-    }
-  })
-  // Intervals sorted by opening time, so that evaluation and display need not sort again. After the
-  // checks above, whose paths name the intervals as they were submitted.
-  .transform((schedule) => ({
-    ...schedule,
-    weekly: Object.fromEntries(
-      Object.entries(schedule.weekly).map(([key, day]) => [key, sortDay(day)]),
-    ) as typeof schedule.weekly,
-    ...(schedule.exceptions && {
-      exceptions: schedule.exceptions.map((e) => ({ ...e, hours: sortDay(e.hours) })),
-    }),
-  }));
+    })
+    // Intervals sorted by opening time, so that evaluation and display need not sort again. After the
+    // checks above, whose paths name the intervals as they were submitted.
+    .transform((schedule) => ({
+      ...schedule,
+      weekly: Object.fromEntries(
+        Object.entries(schedule.weekly).map(([key, day]) => [key, sortDay(day)]),
+      ) as typeof schedule.weekly,
+      ...(schedule.exceptions && {
+        exceptions: schedule.exceptions.map((e) => ({ ...e, hours: sortDay(e.hours) })),
+      }),
+    })),
+);
 export type Schedule = z.infer<typeof Schedule>;
 export type ScheduleInput = z.input<typeof Schedule>;
 

@@ -134,100 +134,106 @@ const envelope = {
   occurredAt: EventTime,
 };
 
-export const SessionEvent = z.discriminatedUnion('type', [
-  z.object({
-    ...envelope,
-    type: z.literal('session.created'),
-    kind: Kind,
-    channel: Channel,
-    queue: QueueRef,
-    language: z
-      .string()
-      .max(35)
-      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA'),
-    consumer: Consumer,
-    crm: CrmLink.optional(),
-    /** The SDK's metadata at the start: reserved properties (RDP-1) and the app's own keys. */
-    metadata: Metadata.optional(),
-  }),
-  z.object({ ...envelope, type: z.literal('session.assigned'), agent: AgentRef }),
-  z.object({
-    ...envelope,
-    type: z.literal('session.connected'),
-    /** Needed only when the session was not assigned first. */
-    agent: AgentRef.optional(),
-  }),
-  z.object({
-    ...envelope,
-    type: z.literal('session.transferred'),
-    to: z.discriminatedUnion('type', [
-      z.object({ type: z.literal('queue'), queue: QueueRef }),
-      z.object({ type: z.literal('agent'), agent: AgentRef }),
-    ]),
-  }),
-  z.object({ ...envelope, type: z.literal('session.held') }),
-  z.object({ ...envelope, type: z.literal('session.resumed') }),
-  z.object({
-    ...envelope,
-    type: z.literal('participant.joined'),
-    participant: z.object({
-      id: Identifier,
-      role: ParticipantRole,
-      name: Label(200).optional(),
-    }),
-  }),
-  z.object({ ...envelope, type: z.literal('participant.left'), participantId: Identifier }),
-  z.object({
-    ...envelope,
-    type: z.literal('recording.available'),
-    recording: z.object({
-      id: Identifier,
-      bucket: BucketName,
-      object: ObjectName,
-      generation: Generation.optional(),
-      sizeBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-      contentType: Label(100).optional(),
-    }),
-  }),
-  z.object({ ...envelope, type: z.literal('crm.linked'), crm: CrmLink }),
-  z.object({
-    ...envelope,
-    type: z.literal('message.sent'),
-    message: z.object({
-      id: Identifier,
-      author: z.object({
-        type: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
-        id: Identifier.optional(),
-      }),
-      text: Text(4000),
-    }),
-  }),
-  z
-    .object({
+/**
+ * Built on its first parse rather than when the module loads: it is some forty schemas, and a
+ * function that never receives an event (or not before its first answer) should not pay for them.
+ */
+export const SessionEvent = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.object({
       ...envelope,
-      type: z.literal('metadata.updated'),
-      /** Who sent it: the SDK, the Apps API, SIP headers, or a virtual agent that verified the user. */
-      source: ProfileSource,
-      /** Who, where the platform knows: a virtual agent's or an app's id. */
-      by: Identifier.optional(),
-      metadata: Metadata,
-    })
-    .superRefine((event, ctx) => {
-      const keys = Object.keys(event.metadata);
-      if (keys.length === 0)
-        ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'must hold at least one key' });
-      // Only the SDK sends an app's own metadata; the other sources set reserved properties. The keys
-      // are counted, never named: a caller's key may be personal data.
-      const appKeys = keys.filter((k) => !RESERVED_PROPERTIES.has(k)).length;
-      if (event.source !== 'sdk' && appKeys > 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metadata'],
-          message: `only the reserved properties come from ${event.source} (${appKeys === 1 ? 'one other key' : `${appKeys} other keys`})`,
-        });
+      type: z.literal('session.created'),
+      kind: Kind,
+      channel: Channel,
+      queue: QueueRef,
+      language: z
+        .string()
+        .max(35)
+        .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or fr-CA'),
+      consumer: Consumer,
+      crm: CrmLink.optional(),
+      /** The SDK's metadata at the start: reserved properties (RDP-1) and the app's own keys. */
+      metadata: Metadata.optional(),
     }),
-  z.object({ ...envelope, type: z.literal('session.ended'), reason: EndReason }),
-]);
+    z.object({ ...envelope, type: z.literal('session.assigned'), agent: AgentRef }),
+    z.object({
+      ...envelope,
+      type: z.literal('session.connected'),
+      /** Needed only when the session was not assigned first. */
+      agent: AgentRef.optional(),
+    }),
+    z.object({
+      ...envelope,
+      type: z.literal('session.transferred'),
+      to: z.discriminatedUnion('type', [
+        z.object({ type: z.literal('queue'), queue: QueueRef }),
+        z.object({ type: z.literal('agent'), agent: AgentRef }),
+      ]),
+    }),
+    z.object({ ...envelope, type: z.literal('session.held') }),
+    z.object({ ...envelope, type: z.literal('session.resumed') }),
+    z.object({
+      ...envelope,
+      type: z.literal('participant.joined'),
+      participant: z.object({
+        id: Identifier,
+        role: ParticipantRole,
+        name: Label(200).optional(),
+      }),
+    }),
+    z.object({ ...envelope, type: z.literal('participant.left'), participantId: Identifier }),
+    z.object({
+      ...envelope,
+      type: z.literal('recording.available'),
+      recording: z.object({
+        id: Identifier,
+        bucket: BucketName,
+        object: ObjectName,
+        generation: Generation.optional(),
+        sizeBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+        contentType: Label(100).optional(),
+      }),
+    }),
+    z.object({ ...envelope, type: z.literal('crm.linked'), crm: CrmLink }),
+    z.object({
+      ...envelope,
+      type: z.literal('message.sent'),
+      message: z.object({
+        id: Identifier,
+        author: z.object({
+          type: z.enum(['consumer', 'agent', 'virtual_agent', 'system']),
+          id: Identifier.optional(),
+        }),
+        text: Text(4000),
+      }),
+    }),
+    z
+      .object({
+        ...envelope,
+        type: z.literal('metadata.updated'),
+        /** Who sent it: the SDK, the Apps API, SIP headers, or a virtual agent that verified the user. */
+        source: ProfileSource,
+        /** Who, where the platform knows: a virtual agent's or an app's id. */
+        by: Identifier.optional(),
+        metadata: Metadata,
+      })
+      .superRefine((event, ctx) => {
+        const keys = Object.keys(event.metadata);
+        if (keys.length === 0)
+          ctx.addIssue({ code: 'custom', path: ['metadata'], message: 'must hold at least one key' });
+        // Only the SDK sends an app's own metadata; the other sources set reserved properties. The keys
+        // are counted, never named: a caller's key may be personal data.
+        const appKeys = keys.filter((k) => !RESERVED_PROPERTIES.has(k)).length;
+        if (event.source !== 'sdk' && appKeys > 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['metadata'],
+            message: `only the reserved properties come from ${event.source} (${appKeys === 1 ? 'one other key' : `${appKeys} other keys`})`,
+          });
+      }),
+    z.object({ ...envelope, type: z.literal('session.ended'), reason: EndReason }),
+  ]),
+);
 
 export type SessionEvent = z.infer<typeof SessionEvent>;
 
@@ -235,9 +241,12 @@ export type SessionEvent = z.infer<typeof SessionEvent>;
  * What folding reads back of a stored event: every field of every event type but a message's text,
  * which only the chat thread shows (derived from the schema, so a new field is never left out).
  */
-export const FOLDED_FIELDS: readonly string[] = [
-  ...new Set(SessionEvent.options.flatMap((variant) => Object.keys(variant.shape))),
-].flatMap((field) => (field === 'message' ? ['message.id', 'message.author'] : [field]));
+export function foldedFields(): readonly string[] {
+  return (foldedFieldsOnce ??= [
+    ...new Set(SessionEvent.unwrap().options.flatMap((variant) => Object.keys(variant.shape))),
+  ].flatMap((field) => (field === 'message' ? ['message.id', 'message.author'] : [field])));
+}
+let foldedFieldsOnce: readonly string[] | undefined;
 export type SessionEventType = SessionEvent['type'];
 export type SessionEventOf<T extends SessionEventType> = Extract<SessionEvent, { type: T }>;
 

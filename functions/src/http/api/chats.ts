@@ -16,52 +16,64 @@ export interface ChatsApiDeps {
   chat?: () => ChatDeps;
 }
 
-const Desk = z.object({
-  agentId: z.string(),
-  state: z.enum(AgentState),
-  wrapUpsOwed: z
-    .array(z.string())
-    .describe('Chats whose wrap-up the agent owes; while any is owed the agent is Busy and offered nothing.'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const Desk = z.lazy(() =>
+  z.object({
+    agentId: z.string(),
+    state: z.enum(AgentState),
+    wrapUpsOwed: z
+      .array(z.string())
+      .describe(
+        'Chats whose wrap-up the agent owes; while any is owed the agent is Busy and offered nothing.',
+      ),
+  }),
+);
 
-const StateInput = z.strictObject({
-  state: z
-    .enum(CHOSEN_AGENT_STATES)
-    .describe('RONA is set by the system; an agent leaves it by choosing Available.'),
-});
+const StateInput = z.lazy(() =>
+  z.strictObject({
+    state: z
+      .enum(CHOSEN_AGENT_STATES)
+      .describe('RONA is set by the system; an agent leaves it by choosing Available.'),
+  }),
+);
 
-export const ChatView = z.object({
-  sessionId: z.string(),
-  status: z.enum([...CHAT_PHASES, 'transferred']),
-  role: z.enum(['owner', 'guest', 'offered', 'former']),
-  offer: z
-    .object({
-      offerId: z.string(),
-      purpose: z.enum(['assignment', 'transfer', 'conference']),
-      receivedAt: z.string().describe('When the offer reached the agent: the desktop counts from it.'),
-      expiresAt: z.string(),
-    })
-    .nullable(),
-  customerName: z.string(),
-  customerInitials: z.string(),
-  queueName: z.string(),
-  agentName: z.string(),
-  profileFlags: ProfileFlags(),
-  date: z.string(),
-  interruption: z.object({ warning: z.string(), at: z.string() }).nullable(),
-  wrapUpOwed: z.boolean(),
-  updatedAt: z.string(),
-});
+export const ChatView = z.lazy(() =>
+  z.object({
+    sessionId: z.string(),
+    status: z.enum([...CHAT_PHASES, 'transferred']),
+    role: z.enum(['owner', 'guest', 'offered', 'former']),
+    offer: z
+      .object({
+        offerId: z.string(),
+        purpose: z.enum(['assignment', 'transfer', 'conference']),
+        receivedAt: z.string().describe('When the offer reached the agent: the desktop counts from it.'),
+        expiresAt: z.string(),
+      })
+      .nullable(),
+    customerName: z.string(),
+    customerInitials: z.string(),
+    queueName: z.string(),
+    agentName: z.string(),
+    profileFlags: ProfileFlags(),
+    date: z.string(),
+    interruption: z.object({ warning: z.string(), at: z.string() }).nullable(),
+    wrapUpOwed: z.boolean(),
+    updatedAt: z.string(),
+  }),
+);
 
-const ThreadMessage = z.object({
-  messageId: z.string(),
-  author: z.enum(['customer', 'agent', 'system']),
-  agentId: z.string().nullable(),
-  initials: z.string().nullable().describe("The customer's initials, on customer messages."),
-  text: z.string(),
-  sentAt: z.string(),
-  order: z.string(),
-});
+const ThreadMessage = z.lazy(() =>
+  z.object({
+    messageId: z.string(),
+    author: z.enum(['customer', 'agent', 'system']),
+    agentId: z.string().nullable(),
+    initials: z.string().nullable().describe("The customer's initials, on customer messages."),
+    text: z.string(),
+    sentAt: z.string(),
+    order: z.string(),
+  }),
+);
 
 const ChatParams = z.object({ sessionId: Identifier });
 const OfferParams = z.object({ sessionId: Identifier, offerId: Identifier });
@@ -70,32 +82,36 @@ const OfferParams = z.object({ sessionId: Identifier, offerId: Identifier });
  * The text is checked by the use case (characters as a person counts them, reserved characters) so
  * that the refusal says which rule; the bound here only keeps absurd bodies out.
  */
-const MessageInput = z.strictObject({
-  clientMessageId: Identifier.describe(
-    'Chosen by the desktop for each message: a retry with the same id sends nothing new.',
-  ),
-  text: z
-    .string()
-    .max(16_000)
-    .describe('At most 1000 characters as a person counts them; < and > are reserved.'),
-});
-
-export const ChatOfferSettings = z.strictObject({
-  offerTimeoutSeconds: z
-    .number()
-    .int()
-    .min(5)
-    .max(600)
-    .describe(
-      'How long an offered chat waits for the agent before it is withdrawn and the agent goes to RONA.',
+const MessageInput = z.lazy(() =>
+  z.strictObject({
+    clientMessageId: Identifier.describe(
+      'Chosen by the desktop for each message: a retry with the same id sends nothing new.',
     ),
-});
+    text: z
+      .string()
+      .max(16_000)
+      .describe('At most 1000 characters as a person counts them; < and > are reserved.'),
+  }),
+);
 
-const WrapUpReason = z.object({ id: Identifier, label: z.string() });
-const WrapUpReasonInput = z.strictObject({ label: z.string().trim().min(1).max(100) });
+export const ChatOfferSettings = z.lazy(() =>
+  z.strictObject({
+    offerTimeoutSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(600)
+      .describe(
+        'How long an offered chat waits for the agent before it is withdrawn and the agent goes to RONA.',
+      ),
+  }),
+);
+
+const WrapUpReason = z.lazy(() => z.object({ id: Identifier, label: z.string() }));
+const WrapUpReasonInput = z.lazy(() => z.strictObject({ label: z.string().trim().min(1).max(100) }));
 const WrapUpReasonParams = z.object({ reasonId: Identifier });
 const WrapUpReasonQuery = z.object({ q: z.string().min(1).max(100).optional() });
-const WrapUpInput = z.strictObject({ reasonId: Identifier });
+const WrapUpInput = z.lazy(() => z.strictObject({ reasonId: Identifier }));
 
 /** Live chat, the agent's side (LCH-1 … LCH-5, LCH-10): the caller is the agent. */
 export function chatRoutes(deps: ChatsApiDeps): Route[] {
