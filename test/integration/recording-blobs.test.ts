@@ -146,6 +146,15 @@ describe('GcsRecordingBlobs.read', () => {
     expect(server.bytesServed(BUCKET, 'read/later.wav')).toBe(5);
   });
 
+  it('when Storage refuses the read for another reason, then the read fails with that status, not ObjectGenerationGone', async () => {
+    const { bytes, error } = await consume(
+      blobs.read(BUCKET, 'read/call.wav', generation, { start: 400_000, end: 400_009 }),
+    );
+    expect(bytes.length).toBe(0);
+    expect(error).not.toBeInstanceOf(ObjectGenerationGone);
+    expect(error).toMatchObject({ code: 416 });
+  });
+
   it('when the object was deleted, then a range read fails with ObjectGenerationGone', async () => {
     const { generation: gone } = await put('read/deleted.wav', 'bye');
     await bucket.file('read/deleted.wav').delete();

@@ -1,4 +1,4 @@
-import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FileMetadata, Storage } from '@google-cloud/storage';
@@ -64,25 +64,20 @@ export class GcsRecordingBlobs implements RecordingBlobs {
   read(bucket: string, name: string, generation: string, range?: { start: number; end: number }): Readable {
     if (range) assertRange(range);
     return new DownloadOnFirstRead((out) =>
-      this.media(bucket, name, generation, range).then(
-        (response) => {
-          if (out.destroyed) return void response.destroy();
-          response.on('error', (error) => out.destroy(error));
-          out.on('close', () => response.destroy());
-          response.pipe(out);
-        },
-        (error: unknown) => out.destroy(error as Error),
+      this.download(out, bucket, name, generation, range).catch((error: unknown) =>
+        out.destroy(error as Error),
       ),
     );
   }
 
-  /** The answer to the media GET, once it is a 200 or 206; any other status is an error. */
-  private async media(
+  /** GETs the media into `out`, piped as the answer comes (a 200 or 206; any other status is an error). */
+  private async download(
+    out: PassThrough,
     bucket: string,
     name: string,
     generation: string,
     range?: { start: number; end: number },
-  ): Promise<IncomingMessage> {
+  ): Promise<void> {
     const storage = await this.storage();
     const url = new URL(
       `${storage.apiEndpoint}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(name)}`,
@@ -95,15 +90,26 @@ export class GcsRecordingBlobs implements RecordingBlobs {
     // The client sends no credentials to a custom endpoint (a local server) unless told to.
     if (!storage.customEndpoint || storage.useAuthWithCustomEndpoint)
       Object.assign(headers, await storage.authClient.getRequestHeaders(url.href));
-    const response = await new Promise<IncomingMessage>((resolve, reject) =>
-      (url.protocol === 'https:' ? httpsGet : httpGet)(url, { headers }, resolve).on('error', reject),
-    );
-    if (response.statusCode === 200 || response.statusCode === 206) return response;
-    response.resume();
-    if (response.statusCode === 404) throw new ObjectGenerationGone(bucket, name, generation);
-    throw Object.assign(new Error(`gs://${bucket}/${name}#${generation}: HTTP ${response.statusCode}`), {
-      code: response.statusCode,
+    if (out.destroyed) return;
+    const request = (url.protocol === 'https:' ? httpsGet : httpGet)(url, { headers }, (response) => {
+      const status = response.statusCode;
+      if (status !== 200 && status !== 206) {
+        response.resume();
+        out.destroy(
+          status === 404
+            ? new ObjectGenerationGone(bucket, name, generation)
+            : Object.assign(new Error(`gs://${bucket}/${name}#${generation}: HTTP ${status}`), {
+                code: status,
+              }),
+        );
+        return;
+      }
+      // Piped at once: bytes that came before a pipe would be lost to any other reader.
+      response.on('error', (error) => out.destroy(error));
+      response.pipe(out);
     });
+    request.on('error', (error) => out.destroy(error));
+    out.on('close', () => request.destroy());
   }
 
   async delete(bucket: string, name: string, generation: string): Promise<'deleted' | 'absent'> {
