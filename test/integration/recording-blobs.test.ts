@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Storage, type Bucket } from '@google-cloud/storage';
+import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 import { GcsRecordingBlobs } from '../../functions/src/adapters/storage/recording-blobs.js';
@@ -161,6 +164,45 @@ describe('GcsRecordingBlobs.read', () => {
 
     const { error } = await consume(blobs.read(BUCKET, 'read/deleted.wav', gone, { start: 0, end: 1 }));
     expect(error).toBeInstanceOf(ObjectGenerationGone);
+  });
+});
+
+describe('GcsRecordingBlobs.read with credentials', () => {
+  it('when the client holds an access token, then the media GET carries it as a bearer token, with the range, and the bytes read back', async () => {
+    const media = randomBytes(1000);
+    const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+    // Stands in for Storage behind an endpoint that checks credentials, as production's does.
+    const endpoint = createServer((request, response) => {
+      seen.push({ url: request.url ?? '', headers: request.headers });
+      const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
+      if (request.headers.authorization !== 'Bearer token-of-the-test' || !range) {
+        response.writeHead(401).end();
+        return;
+      }
+      response.writeHead(206).end(media.subarray(Number(range[1]), Number(range[2]) + 1));
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    try {
+      const authClient = new OAuth2Client();
+      authClient.setCredentials({ access_token: 'token-of-the-test', expiry_date: Date.now() + 86_400_000 });
+      const signed = new GcsRecordingBlobs({
+        projectId: PROJECT,
+        apiEndpoint: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`,
+        authClient,
+      });
+
+      const bytes = await collect(signed.read(BUCKET, 'calls/signed.wav', '42', { start: 10, end: 509 }));
+
+      expect(bytes.equals(media.subarray(10, 510))).toBe(true);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.url).toBe('/storage/v1/b/recordings/o/calls%2Fsigned.wav?alt=media&generation=42');
+      expect(seen[0]?.headers).toMatchObject({
+        authorization: 'Bearer token-of-the-test',
+        range: 'bytes=10-509',
+      });
+    } finally {
+      await new Promise((resolve) => endpoint.close(resolve));
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
-import type { FileMetadata, Storage } from '@google-cloud/storage';
+import type { FileMetadata, Storage, StorageOptions } from '@google-cloud/storage';
+import type { AuthClient } from 'google-auth-library';
 import {
   ObjectGenerationGone,
   type ListFrom,
@@ -14,6 +15,8 @@ export interface GcsRecordingBlobsOptions {
   projectId: string;
   /** A local JSON-API server (`http://127.0.0.1:PORT`); the client then sends no credentials. */
   apiEndpoint?: string;
+  /** Credentials for every request instead of the environment's, sent to `apiEndpoint` too. */
+  authClient?: AuthClient;
   /** Objects per `list` page; 500 by default. */
   pageSize?: number;
 }
@@ -31,9 +34,21 @@ export class GcsRecordingBlobs implements RecordingBlobs {
 
   // The Storage client is heavy: load it on first use, not at cold start.
   private storage(): Promise<Storage> {
-    const { projectId, apiEndpoint } = this.options;
+    const { projectId, apiEndpoint, authClient } = this.options;
     this.client ??= import('@google-cloud/storage').then(
-      ({ Storage }) => new Storage({ projectId, ...(apiEndpoint ? { apiEndpoint } : {}) }),
+      ({ Storage }) =>
+        new Storage({
+          projectId,
+          ...(apiEndpoint ? { apiEndpoint } : {}),
+          // The client's own google-auth-library is an older major whose types differ from
+          // ours; it wraps any client that signs requests, which is all it asks of this one.
+          ...(authClient
+            ? {
+                authClient: authClient as unknown as StorageOptions['authClient'],
+                useAuthWithCustomEndpoint: true,
+              }
+            : {}),
+        }),
     );
     return this.client;
   }
@@ -88,8 +103,12 @@ export class GcsRecordingBlobs implements RecordingBlobs {
     const headers: Record<string, string> = { 'Accept-Encoding': 'gzip', 'Cache-Control': 'no-store' };
     if (range) headers.Range = `bytes=${range.start}-${range.end}`;
     // The client sends no credentials to a custom endpoint (a local server) unless told to.
+    // A client of google-auth-library 10 answers a WHATWG Headers, whose entries are not own
+    // properties (Object.assign would copy none); older ones a plain record. Both iterate so.
     if (!storage.customEndpoint || storage.useAuthWithCustomEndpoint)
-      Object.assign(headers, await storage.authClient.getRequestHeaders(url.href));
+      new Headers(await storage.authClient.getRequestHeaders(url.href)).forEach((value, key) => {
+        headers[key] = value;
+      });
     if (out.destroyed) return;
     const request = (url.protocol === 'https:' ? httpsGet : httpGet)(url, { headers }, (response) => {
       const status = response.statusCode;
