@@ -490,10 +490,10 @@ describe('notification settings store on the Firestore emulator', () => {
     const admin = actor('admin');
 
     /** Notification settings beside a deflection configuration whose queues are the queue directory. */
-    async function setUp(label: string, withQueues = true) {
+    async function setUp(label: string, deflection: 'whole' | 'queues_only' | 'none' = 'whole') {
       const { db: fresh, store } = freshStore(label);
       const queues = new FirestoreDeflectionSettings(fresh, systemClock);
-      if (withQueues) {
+      if (deflection !== 'none') {
         const config = deflectionConfig();
         const accept = () => {};
         for (const [tag, value] of Object.entries(config.languages))
@@ -505,7 +505,8 @@ describe('notification settings store on the Firestore emulator', () => {
           accept,
         );
         await queues.save({ section: 'call', value: CallSettings.parse(config.call) }, accept);
-        await queues.save({ section: 'chat', value: ChatSettings.parse(config.chat) }, accept);
+        if (deflection === 'whole')
+          await queues.save({ section: 'chat', value: ChatSettings.parse(config.chat) }, accept);
       }
       const deps: NotificationDeps = { settings: store, queues, clock: systemClock };
       return { db: fresh, store, queues, deps };
@@ -548,7 +549,7 @@ describe('notification settings store on the Firestore emulator', () => {
     });
 
     it('when nothing was saved, then reading gives the defaults', async () => {
-      const { deps } = await setUp('notif-admin-defaults', false);
+      const { deps } = await setUp('notif-admin-defaults', 'none');
       expect(json(await readNotificationSettings(deps, admin))).toBe(
         json({
           calls: DEFAULT_CALL_NOTIFICATIONS,
@@ -596,11 +597,24 @@ describe('notification settings store on the Firestore emulator', () => {
       expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
     });
 
-    it('when the deflection settings were never set up, then no queue exists to whisper for', async () => {
-      const { deps } = await setUp('notif-no-queues', false);
-      await expect(saveQueueWhisper(deps, admin, 'q-night', nameWhisper)).rejects.toMatchObject({
-        status: 404,
-      });
+    it('when the deflection settings are not whole, then a whisper save is 409 not_configured with nothing written, and no whisper is listed as orphaned', async () => {
+      for (const deflection of ['none', 'queues_only'] as const) {
+        const {
+          db: fresh,
+          store,
+          deps,
+        } = await setUp(`notif-unset-${deflection.replace('_', '-')}`, deflection);
+        await expect(saveQueueWhisper(deps, admin, 'q-night', nameWhisper)).rejects.toMatchObject({
+          status: 409,
+          details: { reason: 'not_configured' },
+        });
+        expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
+        // A whisper saved while the queues were known stays listed as it is, not as orphaned.
+        await store.save({ section: 'queueWhisper', queueId: 'q-night', value: nameWhisper }, acceptAll);
+        expect((await readNotificationSettings(deps, admin)).queues).toEqual([
+          { queueId: 'q-night', whisper: nameWhisper },
+        ]);
+      }
     });
 
     it("when a whisper's queue is deleted, then the whisper is kept but listed as orphaned, and deleting it removes it; deleting it again changes nothing", async () => {

@@ -10,7 +10,8 @@ import {
   type NotificationIssue,
   type QueueWhisper,
 } from '../../domain/notifications/settings.js';
-import type { DeflectionSettingsStore } from '../../ports/deflection-settings.js';
+import type { DeflectionConfig } from '../../domain/deflection/settings.js';
+import { savedConfig } from '../deflection/settings.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 import type { NotificationDeps } from './deps.js';
 
@@ -21,10 +22,8 @@ import type { NotificationDeps } from './deps.js';
  */
 
 /** Each queue's channels, by id (a Map: the ids come from callers). */
-async function queueChannels(queues: DeflectionSettingsStore): Promise<Map<string, readonly string[]>> {
-  const { config } = await queues.load();
-  return new Map(Object.entries(config?.queues ?? {}).map(([id, queue]) => [id, queue.channels]));
-}
+const channelsOf = (config: DeflectionConfig): Map<string, readonly string[]> =>
+  new Map(Object.entries(config.queues).map(([id, queue]) => [id, queue.channels]));
 
 /** Every problem at once, or nothing. */
 function refuseIssues(issues: NotificationIssue[]): void {
@@ -49,7 +48,8 @@ export async function saveChatNotifications(deps: NotificationDeps, actor: Actor
 
 /**
  * A queue's whisper announcement, for a queue of the queue directory that takes IVR, mobile or web
- * calls (NOT-3): 404 for a queue that does not exist. The queue is looked up before the save, not in its
+ * calls (NOT-3): 404 for a queue that does not exist, 409 `not_configured` while the deflection settings
+ * are not set up. The queue is looked up before the save, not in its
  * transaction: a queue deleted meanwhile leaves an orphaned whisper, which is ignored (see
  * `whisperQueueProblem`).
  */
@@ -60,7 +60,8 @@ export async function saveQueueWhisper(
   value: QueueWhisper,
 ) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const problem = whisperQueueProblem((await queueChannels(deps.queues)).get(queueId));
+  // Until the deflection settings are whole, which queues exist is not known: 409, not a false 404.
+  const problem = whisperQueueProblem(channelsOf(await savedConfig(deps.queues, actor)).get(queueId));
   if (problem === 'unknown_queue') throw notFound(`The queue ${queueId}`);
   const version = await deps.settings.save({ section: 'queueWhisper', queueId, value }, (next, tones) =>
     refuseIssues([
@@ -92,16 +93,15 @@ export async function deleteQueueWhisper(deps: NotificationDeps, actor: Actor, q
  */
 export async function readNotificationSettings(deps: NotificationDeps, actor: Actor) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const [{ config, tones, version }, channels] = await Promise.all([
-    deps.settings.load(),
-    queueChannels(deps.queues),
-  ]);
+  const [{ config, tones, version }, queues] = await Promise.all([deps.settings.load(), deps.queues.load()]);
+  // Until the deflection settings are whole, no whisper is known to be orphaned.
+  const channels = queues.config && channelsOf(queues.config);
   const uses = tonesInUse(config);
   return {
     calls: config.calls,
     chats: config.chats,
     queues: [...config.queues].map(([queueId, whisper]) => {
-      const orphaned = whisperQueueProblem(channels.get(queueId));
+      const orphaned = channels && whisperQueueProblem(channels.get(queueId));
       return { queueId, whisper, ...(orphaned ? { orphaned } : {}) };
     }),
     tones: [...tones.values()].map((tone) => ({

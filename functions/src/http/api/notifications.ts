@@ -119,11 +119,11 @@ export function notificationRoutes(deps: NotificationApiDeps): Route[] {
         ...sectionSave,
         operationId: 'saveQueueWhisper',
         summary:
-          "Replace a queue's whisper announcement, which overrides the global whisper for its calls (NOT-3); the queue must take IVR, mobile or web calls.",
+          "Replace a queue's whisper announcement, which overrides the global whisper for its calls (NOT-3); the queue must take IVR, mobile or web calls. 409 not_configured until the deflection settings are set up.",
         params: QueueParams,
         body: QueueWhisper,
         bodyName: 'The whisper announcement',
-        errors: [403, 404],
+        errors: [403, 404, 409],
       },
       async (req) => {
         const actor = await settingsEditor(deps.authenticate, req);
