@@ -281,6 +281,43 @@ describe('notification settings store on the Firestore emulator', () => {
     expect((await store.load()).version).toBe(2);
   });
 
+  it('when a section is saved again exactly as stored, as a retried request would, then nothing is written and the version stays', async () => {
+    const { db: fresh, store } = freshStore('notif-same');
+    const whisper = QueueWhisper.parse({ enabled: true, announcement: { type: 'tts', text: 'Urgent' } });
+    const sections: NotificationSection[] = [
+      { section: 'calls', value: calls() },
+      { section: 'chats', value: chats() },
+      { section: 'queueWhisper', queueId: 'q-night', value: whisper },
+    ];
+    for (const change of sections) await store.save(change, acceptAll);
+    const written = async () =>
+      Promise.all(
+        [
+          'settings/notificationCalls',
+          'settings/notificationChats',
+          'queueWhispers/q-night',
+          'settings/notificationsVersion',
+        ].map(async (path) => (await fresh.doc(path).get()).updateTime?.toMillis()),
+      );
+    const before = await written();
+    // Built with its keys in another order: the same section all the same.
+    const { sms, frequency, incomingCallTone, countdown, whisper: globalWhisper } = calls();
+    const reordered = CallNotifications.parse({
+      sms,
+      frequency,
+      incomingCallTone,
+      countdown,
+      whisper: { speed: globalWhisper.speed, enabled: globalWhisper.enabled },
+    });
+    for (const change of [...sections, { section: 'calls' as const, value: reordered }])
+      expect(await store.save(change, acceptAll)).toBe(3);
+    expect(await written()).toEqual(before);
+    // Anything different is a new version.
+    expect(await store.save({ section: 'calls', value: calls({ sms: { enabled: false } }) }, acceptAll)).toBe(
+      4,
+    );
+  });
+
   describe('the tone library (NOT-4)', () => {
     it('when a tone is put with an id already there, then it replaces that tone, which is returned, and settings using it keep naming it', async () => {
       const { db: fresh, store } = freshStore('notif-replace-tone');

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type {
   DocumentSnapshot,
   Firestore,
@@ -124,6 +125,13 @@ function resolve(change: SectionWrite): SectionWrite {
   return { ...change, value: parsed.data } as SectionWrite;
 }
 
+/** The section's document as stored, undefined when there is none. */
+function storedSection(stored: RawDocs, change: SectionWrite): unknown {
+  if (change.section === 'calls') return stored.calls;
+  if (change.section === 'chats') return stored.chats;
+  return stored.whispers.find(([id]) => id === change.queueId)?.[1];
+}
+
 function applyChange(config: NotificationConfig, change: NotificationSection): NotificationConfig {
   switch (change.section) {
     case 'calls':
@@ -247,6 +255,9 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
       const missing = missingToneIssues(next, tones);
       if (missing.length > 0)
         throw invalidRequest('These settings name tones that are not uploaded.', missing);
+      // The same section again (a retried request) writes nothing, so it makes no new version for
+      // every instance to reload.
+      if (isDeepStrictEqual(storedSection(stored, write), write.value)) return { answer: asVersion };
       const ref =
         write.section === 'queueWhisper'
           ? this.db.collection(WHISPERS).doc(write.queueId)
