@@ -244,6 +244,35 @@ describe('notification settings store on the Firestore emulator', () => {
     expect((await store.load()).version).toBe(1);
   });
 
+  it('when the caller’s check returns problems, then they are refused in one 400 together with every tone the library misses, and nothing is written', async () => {
+    const { db: fresh, store } = freshStore('notif-issues');
+    const own = { path: 'queues.q-1', code: 'not_a_call_queue', message: 'no calls' };
+    const recorded = QueueWhisper.parse({
+      enabled: true,
+      announcement: { type: 'recording', toneId: 'tone-gone' },
+    });
+    await expect(
+      store.save({ section: 'queueWhisper', queueId: 'q-1', value: recorded }, () => [own]),
+    ).rejects.toMatchObject({
+      status: 400,
+      details: {
+        issues: [own, expect.objectContaining({ path: 'queues.q-1.announcement', code: 'unknown_tone' })],
+      },
+    });
+    await expect(
+      store.save(
+        {
+          section: 'queueWhisper',
+          queueId: 'q-1',
+          value: QueueWhisper.parse({ enabled: false, announcement: { type: 'queue_name' } }),
+        },
+        () => [own],
+      ),
+    ).rejects.toMatchObject({ status: 400, details: { issues: [own] } });
+    expect((await fresh.doc('queueWhispers/q-1').get()).exists).toBe(false);
+    expect((await store.load()).version).toBe(0);
+  });
+
   it("when the caller's check refuses, then its error comes through and nothing is written; the check sees the whole next configuration and the library", async () => {
     const { db: fresh, store } = freshStore('notif-check');
     await store.putTone(tone('tone-a'));

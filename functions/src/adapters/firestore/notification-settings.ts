@@ -17,6 +17,7 @@ import {
   QueueWhisper,
   type CustomTone,
   type NotificationConfig,
+  type NotificationIssue,
   type ToneChoice,
 } from '../../domain/notifications/settings.js';
 import { Identifier } from '../../domain/sessions/events.js';
@@ -236,7 +237,7 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
 
   async save(
     change: NotificationSection,
-    check: (next: NotificationConfig, tones: ReadonlyMap<string, CustomTone>) => void,
+    check: (next: NotificationConfig, tones: ReadonlyMap<string, CustomTone>) => NotificationIssue[] | void,
   ): Promise<number> {
     const write = change.section === 'queueWhisperDeleted' ? change : resolve(change);
     const asVersion = (version: number) => version;
@@ -249,12 +250,10 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
         return { writes: (batch) => batch.delete(ref), answer: asVersion };
       }
       const next = applyChange(config, write);
-      check(next, tones);
       // Whatever the caller checked, the store never names a tone it does not hold; the commit is
       // conditional on the library as read here, so the tone cannot be removed in between.
-      const missing = missingToneIssues(next, tones);
-      if (missing.length > 0)
-        throw invalidRequest('These settings name tones that are not uploaded.', missing);
+      const issues = [...(check(next, tones) ?? []), ...missingToneIssues(next, tones)];
+      if (issues.length > 0) throw invalidRequest('These notification settings cannot be saved.', issues);
       // The same section again (a retried request) writes nothing, so it makes no new version for
       // every instance to reload.
       if (isDeepStrictEqual(storedSection(stored, write), write.value)) return { answer: asVersion };
