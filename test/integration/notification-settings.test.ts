@@ -547,6 +547,23 @@ describe('notification settings store on the Firestore emulator', () => {
     });
   });
 
+  it('when the stored version is not a positive whole number, then watchers hear 0 as loads read it, and a later save is heard as newer', async () => {
+    const { db: fresh, store } = freshStore('notif-bad-version');
+    const heard: number[] = [];
+    const stop = store.watchVersion((version) => heard.push(version));
+    onTestFinished(stop);
+    // The first call back is for the document as it is: none yet.
+    await vi.waitFor(() => expect(heard).toEqual([0]), { timeout: 10_000 });
+    for (const [i, bad] of ['seven', Number.NaN, -3, 2.5].entries()) {
+      await fresh.doc('settings/notificationsVersion').set({ version: bad, marker: i });
+      await vi.waitFor(() => expect(heard).toHaveLength(i + 2), { timeout: 10_000 });
+      expect((await store.load()).version).toBe(0);
+    }
+    expect(heard).toEqual([0, 0, 0, 0, 0]);
+    expect(await store.save({ section: 'calls', value: calls() }, acceptAll)).toBe(1);
+    await vi.waitFor(() => expect(heard.at(-1)).toBe(1), { timeout: 10_000 });
+  });
+
   describe('the settings as admins edit them (NOT-1, NOT-2, NOT-3)', () => {
     const actor = (role: 'admin' | 'manager' | 'agent') =>
       resolveActor(

@@ -159,6 +159,15 @@ interface StoreState {
   stored: RawDocs;
 }
 
+/**
+ * The stored version; 0 for one that is not a positive safe integer, the same for loads and watchers
+ * (a NaN would never compare as newer, and the plan cache would stop reloading).
+ */
+function versionOf(snapshot: DocumentSnapshot): number {
+  const version = Number(snapshot.get('version') ?? 0);
+  return Number.isSafeInteger(version) && version > 0 ? version : 0;
+}
+
 const RETRIES = {
   maxAttempts: 20,
   maxBackoffMs: 500,
@@ -192,11 +201,10 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
         };
         const library = decodeTones(stored.tones);
         const versionDoc = version as DocumentSnapshot;
-        const storedVersion = Number(versionDoc.get('version') ?? 0);
         return {
           config: decodeConfig(stored, library),
           tones: library,
-          version: Number.isSafeInteger(storedVersion) && storedVersion > 0 ? storedVersion : 0,
+          version: versionOf(versionDoc),
           versionTime: versionDoc.updateTime ?? null,
           stored,
         };
@@ -298,7 +306,7 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
 
   watchVersion(onVersion: (version: number) => void): () => void {
     return this.db.doc(VERSION_DOC).onSnapshot(
-      (snapshot) => onVersion(Number(snapshot.get('version') ?? 0)),
+      (snapshot) => onVersion(versionOf(snapshot)),
       () => {
         /* the cache falls back to its time limit */
       },
