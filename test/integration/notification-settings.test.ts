@@ -192,6 +192,10 @@ describe('notification settings store on the Firestore emulator', () => {
     await expect(store.save(refused[1]!, acceptAll)).rejects.toMatchObject({
       details: { issues: [expect.objectContaining({ path: 'frequency.everySeconds' })] },
     });
+    // Issues are named as the api names a request's: the whole value is `(root)`.
+    await expect(
+      store.save({ section: 'chats', value: null as unknown as ChatNotifications }, acceptAll),
+    ).rejects.toMatchObject({ details: { issues: [expect.objectContaining({ path: '(root)' })] } });
     expect((await fresh.doc('settings/notificationCalls').get()).get('extra')).toBeUndefined();
     expect((await fresh.doc('settings/notificationChats').get()).exists).toBe(false);
     expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
@@ -374,6 +378,10 @@ describe('notification settings store on the Firestore emulator', () => {
         { ...tone('tone-1'), extra: true } as CustomTone,
       ])
         await expect(store.putTone(bad)).rejects.toMatchObject({ status: 400 });
+      await expect(store.putTone('not a tone' as unknown as CustomTone)).rejects.toMatchObject({
+        status: 400,
+        details: { issues: [expect.objectContaining({ path: '(root)', code: 'invalid_type' })] },
+      });
       expect((await fresh.collection('notificationTones').get()).empty).toBe(true);
       expect((await store.load()).version).toBe(0);
     });

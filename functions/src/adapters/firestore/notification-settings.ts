@@ -6,7 +6,7 @@ import type {
   Timestamp,
   WriteBatch,
 } from '@google-cloud/firestore';
-import { invalidRequest, unavailable } from '../../domain/errors.js';
+import { invalidRequest, unavailable, zodIssues } from '../../domain/errors.js';
 import {
   CallNotifications,
   ChatNotifications,
@@ -108,20 +108,10 @@ function resolve(change: SectionWrite): SectionWrite {
   const issues = [];
   if (change.section === 'queueWhisper') {
     const queueId = Identifier.safeParse(change.queueId);
-    if (!queueId.success)
-      issues.push(
-        ...queueId.error.issues.map((i) => ({ path: 'queueId', message: i.message, code: i.code as string })),
-      );
+    if (!queueId.success) issues.push(...zodIssues(queueId.error).map((i) => ({ ...i, path: 'queueId' })));
   }
   const parsed = SCHEMAS[change.section].safeParse(change.value);
-  if (!parsed.success)
-    issues.push(
-      ...parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: i.message,
-        code: i.code as string,
-      })),
-    );
+  if (!parsed.success) issues.push(...zodIssues(parsed.error));
   if (!parsed.success || issues.length > 0) throw invalidRequest('These settings are not valid.', issues);
   return { ...change, value: parsed.data } as SectionWrite;
 }
@@ -275,11 +265,7 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
 
   async putTone(tone: CustomTone): Promise<{ version: number; replaced: CustomTone | undefined }> {
     const parsed = CustomToneRecord.safeParse(tone);
-    if (!parsed.success)
-      throw invalidRequest(
-        'This tone is not valid.',
-        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
-      );
+    if (!parsed.success) throw invalidRequest('This tone is not valid.', zodIssues(parsed.error));
     const ref = this.db.collection(TONES).doc(parsed.data.id);
     return this.write(({ tones }) => ({
       writes: (batch) => batch.set(ref, parsed.data),
