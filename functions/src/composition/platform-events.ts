@@ -36,6 +36,7 @@ export function composePlatformEvents(
   const { dbs, ingest, chat, tasks } = ingestFor(config, clock);
   const r = config.recordings;
   const offers = config.chatOffers;
+  const deflectionDeps = once(() => deflection(dbs, clock));
   return {
     ...(tasks
       ? {
@@ -69,8 +70,9 @@ export function composePlatformEvents(
     signing: config.platformSigning,
     signedRequests: once(() => new FirestoreSignedRequestLedger(dbs.db())),
     ingest,
-    deflection: once(() => deflection(dbs, clock)),
-    notifications: once(() => notificationPlans(config, dbs, ingest(), clock)),
+    deflection: deflectionDeps,
+    // The same cached deflection configuration as the deflection questions: which queues take calls.
+    notifications: once(() => notificationPlans(config, dbs, ingest(), deflectionDeps().engine, clock)),
     clock,
   };
 }

@@ -18,6 +18,7 @@ import type { PeopleDirectory } from '../../ports/people.js';
 import type { PlatformCommands } from '../../ports/platform-commands.js';
 import type { QueueDirectory } from '../../ports/queues.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
+import type { DeflectionEngine } from '../deflection/engine.js';
 import type { NotificationPlanner } from './planner.js';
 
 export interface PlanDeps {
@@ -27,6 +28,8 @@ export interface PlanDeps {
   people: Pick<PeopleDirectory, 'getPerson'>;
   /** A session's teams, for its listing when the announced wait is written. */
   queues: QueueDirectory;
+  /** Which queues exist and take calls now, from the cached deflection configuration. */
+  deflection: Pick<DeflectionEngine, 'queueChannels'>;
   commands: PlatformCommands;
   clock: Clock;
 }
@@ -73,12 +76,18 @@ export async function planNotification(deps: PlanDeps, ask: PlanAsk, log?: LogCo
   const isCall = ask.trigger === 'assignment' && session.kind === 'call';
   // Only a call's plan reads the agent's profile, for the SMS.
   const phone = isCall ? ((await deps.people.getPerson(ask.agentId))?.phone ?? null) : null;
+  const channels =
+    isCall && session.queue ? await deps.deflection.queueChannels(session.queue.id) : undefined;
   const question: PlanQuestion = {
     trigger: ask.trigger,
     kind: session.kind,
     channel: session.channel,
     queue: session.queue
-      ? { id: session.queue.id, name: session.queue.menuPath[session.queue.menuPath.length - 1]! }
+      ? {
+          id: session.queue.id,
+          name: session.queue.menuPath[session.queue.menuPath.length - 1]!,
+          channels,
+        }
       : null,
     agentLanguage: ask.agentLanguage ?? null,
     agentHasPhone: phone !== null,
