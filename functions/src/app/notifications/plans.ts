@@ -7,7 +7,7 @@ import {
 import { conflict, notFound, unavailable } from '../../domain/errors.js';
 import {
   announceAssignment,
-  smsSent,
+  settleSms,
   type AnnouncedAssignment,
   type Session,
 } from '../../domain/sessions/session.js';
@@ -100,14 +100,21 @@ export async function planNotification(deps: PlanDeps, ask: PlanAsk, log?: LogCo
     );
     return { plan, sms: { send: false, reason: 'not_a_call' } };
   }
-  const assignment = await announce(deps, ask, {
+  let assignment = await announce(deps, ask, {
     assignmentId: ask.assignmentId,
     agentId: ask.agentId,
     addsToWaitMs: plan.addsToWaitMs,
     sms: plan.sms.send ? 'owed' : plan.sms.reason === 'no_phone' ? 'no_phone' : 'disabled',
   });
-  // The number is read from the profile on every ask: it is never stored with the session.
-  if (assignment.sms === 'owed' && phone !== null) await sendSms(deps, ask, phone, question, log);
+  // The number is read from the profile on every ask: it is never stored with the session. Removed
+  // from the profile since the SMS was owed, there is nothing to send it to: it is settled, not owed.
+  if (assignment.sms === 'owed') {
+    if (phone !== null) await sendSms(deps, ask, phone, question, log);
+    else {
+      await settleSmsOf(deps, ask, 'no_phone');
+      assignment = { ...assignment, sms: 'no_phone' };
+    }
+  }
   logs.notificationPlanned(
     {
       sessionId: ask.sessionId,
@@ -176,9 +183,17 @@ async function sendSms(
     logs.notificationSmsWillRetry({ sessionId: ask.sessionId, assignmentId: ask.assignmentId }, log);
     throw unavailable('The SMS to the agent could not be handed to the platform; ask for the plan again.');
   }
+  await settleSmsOf(deps, ask, 'sent');
+}
+
+async function settleSmsOf(
+  deps: PlanDeps,
+  ask: { sessionId: string; assignmentId: string },
+  outcome: 'sent' | 'no_phone',
+) {
   await deps.sessions.inTransaction(ask.sessionId, async (tx) => {
     const session = await tx.getSession(ask.sessionId);
-    const next = session && smsSent(session, ask.assignmentId);
+    const next = session && settleSms(session, ask.assignmentId, outcome);
     if (next) await write(deps, tx, next);
   });
 }
