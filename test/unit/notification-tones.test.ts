@@ -75,8 +75,9 @@ class MemorySettings implements NotificationSettingsStore {
   async save(): Promise<number> {
     throw new Error('not used here');
   }
-  async putTone(tone: CustomTone) {
+  async putTone(tone: CustomTone, check: (tones: ReadonlyMap<string, CustomTone>) => void = () => {}) {
     if (this.failPutTone) throw new Error('firestore unavailable');
+    check(this.tones);
     const replaced = this.tones.get(tone.id);
     this.tones.set(tone.id, tone);
     return { version: ++this.version, replaced };

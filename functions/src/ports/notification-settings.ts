@@ -40,8 +40,15 @@ export interface NotificationSettingsStore {
     change: NotificationSection,
     check: (next: NotificationConfig, tones: ReadonlyMap<string, CustomTone>) => NotificationIssue[] | void,
   ): Promise<number>;
-  /** Adds a tone, or replaces the one with its id (settings using it then play the new audio); returns the one replaced. */
-  putTone(tone: CustomTone): Promise<{ version: number; replaced: CustomTone | undefined }>;
+  /**
+   * Adds a tone, or replaces the one with its id (settings using it then play the new audio), unless
+   * `check` refuses (by throwing) given the library as the write commits against it; returns the one
+   * replaced.
+   */
+  putTone(
+    tone: CustomTone,
+    check?: (tones: ReadonlyMap<string, CustomTone>) => void,
+  ): Promise<{ version: number; replaced: CustomTone | undefined }>;
   /**
    * Removes a tone, unless `check` refuses (by throwing) given the configuration that uses it; returns
    * the tone removed, undefined when there was none (a retry).

@@ -263,14 +263,20 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
     });
   }
 
-  async putTone(tone: CustomTone): Promise<{ version: number; replaced: CustomTone | undefined }> {
+  async putTone(
+    tone: CustomTone,
+    check: (tones: ReadonlyMap<string, CustomTone>) => void = () => {},
+  ): Promise<{ version: number; replaced: CustomTone | undefined }> {
     const parsed = CustomToneRecord.safeParse(tone);
     if (!parsed.success) throw invalidRequest('This tone is not valid.', zodIssues(parsed.error));
     const ref = this.db.collection(TONES).doc(parsed.data.id);
-    return this.write(({ tones }) => ({
-      writes: (batch) => batch.set(ref, parsed.data),
-      answer: (version) => ({ version, replaced: tones.get(parsed.data.id) }),
-    }));
+    return this.write(({ tones }) => {
+      check(tones);
+      return {
+        writes: (batch) => batch.set(ref, parsed.data),
+        answer: (version) => ({ version, replaced: tones.get(parsed.data.id) }),
+      };
+    });
   }
 
   removeTone(

@@ -35,6 +35,14 @@ export const ORPHAN_GRACE_MS = 10 * 60 * 1000;
 /** Objects looked at by one sweep: more than the library's tones with room for what failures left. */
 const SWEEP_LIMIT = 500;
 
+function refuseIfLibraryFull(tones: ReadonlyMap<string, CustomTone>): void {
+  if (tones.size >= MAX_TONES)
+    throw conflict(
+      'tone_library_full',
+      `The tone library holds at most ${MAX_TONES} tones: delete one first.`,
+    );
+}
+
 export interface ToneEntry {
   tone: CustomTone;
   /** Where the settings use it (`calls.incomingCallTone`, `queues.q1.announcement`…). */
@@ -97,12 +105,9 @@ export async function listTones(deps: ToneDeps, actor: Actor): Promise<ToneEntry
 export async function uploadTone(deps: ToneDeps, actor: Actor, upload: ToneUpload): Promise<ToneEntry> {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const audio = checkedAudio(upload.bytes);
-  const { tones } = await deps.store.load();
-  if (tones.size >= MAX_TONES)
-    throw conflict(
-      'tone_library_full',
-      `The tone library holds at most ${MAX_TONES} tones: delete one first.`,
-    );
+  // Refused before any audio is written when the library is full already; the save checks again
+  // against the library it commits to, so that uploads at once never go past the limit.
+  refuseIfLibraryFull((await deps.store.load()).tones);
   const id = deps.newId();
   const object = objectNameFor(id, deps);
   const tone = await writeAudioThen(deps, object, upload.bytes, async (generation) => {
@@ -116,7 +121,7 @@ export async function uploadTone(deps: ToneDeps, actor: Actor, upload: ToneUploa
       uploadedAt: deps.clock.now().toISOString(),
       uploadedBy: actor.uid,
     };
-    await deps.store.putTone(tone);
+    await deps.store.putTone(tone, refuseIfLibraryFull);
     return tone;
   });
   await sweepOrphanedAudio(deps);
