@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FirestoreNotificationSettings } from '../../functions/src/adapters/firestore/notification-settings.js';
+import { FirestoreAuditLog } from '../../functions/src/adapters/firestore/supervision.js';
 import { FirestoreDeflectionSettings } from '../../functions/src/adapters/firestore/deflection-settings.js';
 import { deleteQueueSettings } from '../../functions/src/app/deflection/settings.js';
 import type { NotificationDeps } from '../../functions/src/app/notifications/deps.js';
@@ -31,6 +32,7 @@ import {
 } from '../../functions/src/domain/notifications/settings.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import type { NotificationSection } from '../../functions/src/ports/notification-settings.js';
+import type { AuditEntry } from '../../functions/src/ports/supervision.js';
 import { deflectionConfig } from '../support/deflection-config.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -599,8 +601,15 @@ describe('notification settings store on the Firestore emulator', () => {
         if (deflection === 'whole')
           await queues.save({ section: 'chat', value: ChatSettings.parse(config.chat) }, accept);
       }
-      const deps: NotificationDeps = { settings: store, queues, clock: systemClock };
-      return { db: fresh, store, queues, deps };
+      const audit = new FirestoreAuditLog(fresh);
+      const deps: NotificationDeps = {
+        settings: store,
+        queues,
+        audit,
+        clock: systemClock,
+        newId: () => crypto.randomUUID(),
+      };
+      return { db: fresh, store, queues, deps, audit };
     }
 
     const nameWhisper = QueueWhisper.parse({
@@ -637,6 +646,47 @@ describe('notification settings store on the Firestore emulator', () => {
           version: 6,
         }),
       );
+    });
+
+    it('when an admin saves a section, a queue whisper or removes one, then the audit trail records who, which and when, without any value; a refused save records nothing', async () => {
+      const { deps, audit } = await setUp('notif-audit');
+      await saveCallNotifications(deps, admin, calls());
+      await saveChatNotifications(deps, admin, chats());
+      await saveQueueWhisper(deps, admin, 'q-night', nameWhisper);
+      await deleteQueueWhisper(deps, admin, 'q-night');
+      await expect(saveCallNotifications(deps, actor('manager'), calls())).rejects.toMatchObject({
+        status: 403,
+      });
+      await expect(saveQueueWhisper(deps, admin, 'q-gone', nameWhisper)).rejects.toMatchObject({
+        status: 404,
+      });
+      const entries = await audit.list({}, { limit: 10 });
+      // Saves within one millisecond may list in either order: compared as a set.
+      const described = (e: AuditEntry) =>
+        `${e.action} ${e.subject?.type}/${e.subject?.id} by ${e.actorUid}, session ${e.sessionId}, agent ${e.agentId}`;
+      expect(entries.map(described).sort()).toEqual(
+        [
+          'notification_settings.changed settings/notificationCalls',
+          'notification_settings.changed settings/notificationChats',
+          'queue_whisper.changed queue/q-night',
+          'queue_whisper.removed queue/q-night',
+        ].map((what) => `${what} by u-admin, session null, agent null`),
+      );
+      // Only who, what and when: no setting's value is in the trail.
+      for (const entry of entries) {
+        expect(Object.keys(entry).sort()).toEqual([
+          'action',
+          'actorUid',
+          'agentId',
+          'at',
+          'id',
+          'kind',
+          'sessionId',
+          'subject',
+          'teamIds',
+        ]);
+        expect(JSON.stringify(entry)).not.toMatch(/bell|whisper"|speed|sms"/);
+      }
     });
 
     it('when nothing was saved, then reading gives the defaults', async () => {

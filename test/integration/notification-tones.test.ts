@@ -71,6 +71,7 @@ function library() {
   const deps: ToneDeps = {
     store: failing,
     audio: failingAudio,
+    audit: { record: async () => {}, list: async () => [] },
     clock: { now: () => new Date(Date.now() + offsetMs) },
     newId: () => crypto.randomUUID(),
   };

@@ -75,7 +75,9 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     newId: randomUUID,
   }));
   const deflectionDeps = once(() => deflection(dbs, clock));
-  const notificationDeps = once(() => notifications(dbs, clock, deflectionDeps().settings));
+  const notificationDeps = once(() =>
+    notifications(dbs, clock, deflectionDeps().settings, supervision().audit),
+  );
   const admin = once((): AdminDeps => ({
     people: new FirestorePeopleAdmin(dbs.directoryDb()),
     roles: new FirestoreRolesAdmin(dbs.directoryDb()),
@@ -118,7 +120,9 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
   };
   const tones = notificationTonesOf(config);
   if (tones)
-    deps.notificationTones = once(() => notificationTones(config, tones, notificationDeps().settings, clock));
+    deps.notificationTones = once(() =>
+      notificationTones(config, tones, notificationDeps().settings, supervision().audit, clock),
+    );
   if (!settings || !tasks) return deps;
   const consumers = once(() => ({
     consumers: new FirestoreConsumerStore(dbs.db()),

@@ -10,6 +10,7 @@ import {
 } from '../../domain/notifications/settings.js';
 import type { DeflectionConfig } from '../../domain/deflection/settings.js';
 import { savedConfig } from '../deflection/settings.js';
+import { audit } from '../admin/directory.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 import type { NotificationDeps } from './deps.js';
 
@@ -26,15 +27,23 @@ const channelsOf = (config: DeflectionConfig): Map<string, readonly string[]> =>
 /** The store refuses a save naming a tone the library does not hold: no check of the caller's own. */
 const noOtherIssues = () => [];
 
+/*
+ * Each save is audited after it is written (who, when, which section, never its values). Saving the
+ * same value again writes nothing, so a request retried after the audit failed saves nothing and
+ * audits again: a change is never left unaudited.
+ */
+
 export async function saveCallNotifications(deps: NotificationDeps, actor: Actor, value: CallNotifications) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const version = await deps.settings.save({ section: 'calls', value }, noOtherIssues);
+  await audit(deps, actor, 'notification_settings.changed', { type: 'settings', id: 'notificationCalls' });
   return { version };
 }
 
 export async function saveChatNotifications(deps: NotificationDeps, actor: Actor, value: ChatNotifications) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const version = await deps.settings.save({ section: 'chats', value }, noOtherIssues);
+  await audit(deps, actor, 'notification_settings.changed', { type: 'settings', id: 'notificationChats' });
   return { version };
 }
 
@@ -67,6 +76,7 @@ export async function saveQueueWhisper(
         ]
       : [],
   );
+  await audit(deps, actor, 'queue_whisper.changed', { type: 'queue', id: queueId });
   return { version };
 }
 
@@ -74,6 +84,7 @@ export async function saveQueueWhisper(
 export async function deleteQueueWhisper(deps: NotificationDeps, actor: Actor, queueId: string) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const version = await deps.settings.save({ section: 'queueWhisperDeleted', queueId }, () => {});
+  await audit(deps, actor, 'queue_whisper.removed', { type: 'queue', id: queueId });
   return { version };
 }
 

@@ -6,6 +6,8 @@ import { logs } from '../../log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { NotificationSettingsStore } from '../../ports/notification-settings.js';
 import type { ToneAudioStore } from '../../ports/notification-tones.js';
+import type { AuditLog } from '../../ports/supervision.js';
+import { audit } from '../admin/directory.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 import { refuseIfToneInUse } from './settings.js';
 
@@ -24,6 +26,8 @@ import { refuseIfToneInUse } from './settings.js';
 export interface ToneDeps {
   store: NotificationSettingsStore;
   audio: ToneAudioStore;
+  /** Uploads, replacements and deletions are recorded there: who, when, which tone. */
+  audit: AuditLog;
   clock: Clock;
   newId: () => string;
 }
@@ -124,6 +128,7 @@ export async function uploadTone(deps: ToneDeps, actor: Actor, upload: ToneUploa
     await deps.store.putTone(tone, refuseIfLibraryFull);
     return tone;
   });
+  await audit(deps, actor, 'notification_tone.uploaded', { type: 'notification_tone', id });
   await sweepOrphanedAudio(deps);
   return { tone, usedBy: [] };
 }
@@ -157,6 +162,7 @@ export async function replaceTone(
     const { replaced } = await deps.store.putTone(tone);
     return { tone, replaced };
   });
+  await audit(deps, actor, 'notification_tone.replaced', { type: 'notification_tone', id: toneId });
   // A replacement racing this one may have been saved in between: what this save replaced is what goes.
   if (replaced && replaced.object !== tone.object) await deleteAudioOf(deps, replaced, 'replaced');
   await sweepOrphanedAudio(deps);
@@ -172,6 +178,7 @@ export async function deleteTone(deps: ToneDeps, actor: Actor, toneId: string): 
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const { removed } = await deps.store.removeTone(toneId, (config) => refuseIfToneInUse(config, toneId));
   if (!removed) throw notFound('The tone');
+  await audit(deps, actor, 'notification_tone.deleted', { type: 'notification_tone', id: toneId });
   await deleteAudioOf(deps, removed, 'deleted');
   await sweepOrphanedAudio(deps);
 }

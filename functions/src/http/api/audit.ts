@@ -40,6 +40,12 @@ const AuditEntry = onFirstUse(() =>
       'sip_redirection.changed',
       'sip_redirection.removed',
       'virtual_agent.changed',
+      'notification_settings.changed',
+      'queue_whisper.changed',
+      'queue_whisper.removed',
+      'notification_tone.uploaded',
+      'notification_tone.replaced',
+      'notification_tone.deleted',
       'consumer.merged',
       'consumer.unmerged',
     ]),
@@ -50,7 +56,10 @@ const AuditEntry = onFirstUse(() =>
     teamIds: z.array(z.string()),
     recordingPlanId: z.string().optional(),
     subject: z
-      .object({ type: z.enum(['person', 'role', 'queue', 'settings', 'consumer_merge']), id: z.string() })
+      .object({
+        type: z.enum(['person', 'role', 'queue', 'settings', 'consumer_merge', 'notification_tone']),
+        id: z.string(),
+      })
       .optional(),
     messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
   }),
