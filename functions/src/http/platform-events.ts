@@ -59,14 +59,18 @@ export interface PlatformEventsDeps {
   notifications?: () => PlanDeps;
 }
 
-const ConsumerLogin = z.strictObject({
-  consumerId: Identifier.describe('The logged-in consumer, as the platform knows them.'),
-  crmContactId: z
-    .string()
-    .regex(SALESFORCE_ID, 'must be a Salesforce id')
-    .describe("The logged-in consumer's contact in the CRM: where the anonymous tickets go."),
-  temporaryId: TemporaryConsumerId.describe('The id the consumer had on this device before logging in.'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const ConsumerLogin = z.lazy(() =>
+  z.strictObject({
+    consumerId: Identifier.describe('The logged-in consumer, as the platform knows them.'),
+    crmContactId: z
+      .string()
+      .regex(SALESFORCE_ID, 'must be a Salesforce id')
+      .describe("The logged-in consumer's contact in the CRM: where the anonymous tickets go."),
+    temporaryId: TemporaryConsumerId.describe('The id the consumer had on this device before logging in.'),
+  }),
+);
 const ConsumerMerged = onFirstUse(() =>
   z.object({
     outcome: z
@@ -80,40 +84,50 @@ const ConsumerMerged = onFirstUse(() =>
 );
 
 /** The task an offer's timeout runs: named by the offer (adapters/tasks/offer-timeouts.ts). */
-export const OfferTimeoutTask = z.strictObject({ sessionId: Identifier, offerId: Identifier });
-const OfferTimeoutAnswer = z.object({
-  outcome: z
-    .enum(['timed_out', 'already_settled'])
-    .describe('already_settled: the offer was accepted, declined or withdrawn first; nothing changed.'),
-});
+export const OfferTimeoutTask = z.lazy(() => z.strictObject({ sessionId: Identifier, offerId: Identifier }));
+const OfferTimeoutAnswer = z.lazy(() =>
+  z.object({
+    outcome: z
+      .enum(['timed_out', 'already_settled'])
+      .describe('already_settled: the offer was accepted, declined or withdrawn first; nothing changed.'),
+  }),
+);
 
-const ChatTransferParams = z.object({ sessionId: Identifier });
-const ChatTransferPick = z.strictObject({
-  offerId: Identifier.describe(
-    'The transfer request this pick answers: the `offerId` of its `chat.transfer` `requested` command. The agent picked is offered the chat under this id followed by `.picked`.',
-  ),
-  agentId: Identifier.nullable().describe('Null when no agent of the queue can take the chat.'),
-});
-const ChatTransferPicked = z.object({
-  outcome: z
-    .enum(['offered', 'rejected'])
-    .describe(
-      'rejected: nobody, or an agent who cannot take it, was picked. A pick for another request, or one already received, is a 409 (stale_transfer).',
+const ChatTransferParams = z.lazy(() => z.object({ sessionId: Identifier }));
+const ChatTransferPick = z.lazy(() =>
+  z.strictObject({
+    offerId: Identifier.describe(
+      'The transfer request this pick answers: the `offerId` of its `chat.transfer` `requested` command. The agent picked is offered the chat under this id followed by `.picked`.',
     ),
-});
+    agentId: Identifier.nullable().describe('Null when no agent of the queue can take the chat.'),
+  }),
+);
+const ChatTransferPicked = z.lazy(() =>
+  z.object({
+    outcome: z
+      .enum(['offered', 'rejected'])
+      .describe(
+        'rejected: nobody, or an agent who cannot take it, was picked. A pick for another request, or one already received, is a 409 (stale_transfer).',
+      ),
+  }),
+);
 
-const SlotQuestion = z.object({ queueId: Identifier, channel: Channel, language: Language });
-const BookingRequest = SlotQuestion.extend({
-  bookingId: Identifier,
-  slotStart: QuestionTime,
-  callerNumber: PhoneNumber,
-  sessionId: Identifier.optional(),
-});
+const SlotQuestion = z.lazy(() => z.object({ queueId: Identifier, channel: Channel, language: Language }));
+const BookingRequest = z.lazy(() =>
+  SlotQuestion.unwrap().extend({
+    bookingId: Identifier,
+    slotStart: QuestionTime,
+    callerNumber: PhoneNumber,
+    sessionId: Identifier.optional(),
+  }),
+);
 
-const SipRedirectionQuestion = z.strictObject({
-  sessionId: Identifier.describe('The session whose call is being redirected over SIP.'),
-});
-const SipValue = z.union([z.string(), z.number(), z.boolean()]);
+const SipRedirectionQuestion = z.lazy(() =>
+  z.strictObject({
+    sessionId: Identifier.describe('The session whose call is being redirected over SIP.'),
+  }),
+);
+const SipValue = z.lazy(() => z.union([z.string(), z.number(), z.boolean()]));
 const SipRedirectionAnswer = onFirstUse(() =>
   z.object({
     queueId: z.string().describe("The session's queue, whose SIP redirection settings apply."),
@@ -162,23 +176,27 @@ const SipRedirectionAnswer = onFirstUse(() =>
       ),
   }),
 );
-const SessionParams = z.object({ sessionId: Identifier });
-const ReservedDataWrite = z
-  .strictObject({
-    eventId: Identifier.describe("This call's id among the session's events: a copy changes nothing."),
-    sequence: Sequence.describe("This call's place in the session's event order: the last writer wins."),
-    occurredAt: EventTime,
-    by: Identifier.optional().describe('The app that called, where the platform knows it.'),
-    reserved_verified_customer: z.boolean().optional(),
-    reserved_bad_actor: z.boolean().optional(),
-    reserved_repeat_customer: z.boolean().optional(),
-  })
-  .refine((write) => [...RESERVED_PROPERTIES.keys()].some((key) => Object.hasOwn(write, key)), {
-    message: `must set at least one of ${[...RESERVED_PROPERTIES.keys()].join(', ')}`,
-  });
+const SessionParams = z.lazy(() => z.object({ sessionId: Identifier }));
+const ReservedDataWrite = z.lazy(() =>
+  z
+    .strictObject({
+      eventId: Identifier.describe("This call's id among the session's events: a copy changes nothing."),
+      sequence: Sequence.describe("This call's place in the session's event order: the last writer wins."),
+      occurredAt: EventTime,
+      by: Identifier.optional().describe('The app that called, where the platform knows it.'),
+      reserved_verified_customer: z.boolean().optional(),
+      reserved_bad_actor: z.boolean().optional(),
+      reserved_repeat_customer: z.boolean().optional(),
+    })
+    .refine((write) => [...RESERVED_PROPERTIES.keys()].some((key) => Object.hasOwn(write, key)), {
+      message: `must set at least one of ${[...RESERVED_PROPERTIES.keys()].join(', ')}`,
+    }),
+);
 
-const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
-const AgentParams = z.object({ agentId: Identifier });
+const PresenceReport = z.lazy(() =>
+  z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) }),
+);
+const AgentParams = z.lazy(() => z.object({ agentId: Identifier }));
 
 const Ingested = onFirstUse(() =>
   z.object({

@@ -65,15 +65,19 @@ const MAX_METADATA_TEXT = 1000;
  * (never `__…__`, which Firestore reserves), bounded.
  */
 const KEY_RULE = 'keys must be 1-64 letters, digits, _ or - (starting with a letter or digit)';
-const MetadataKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, KEY_RULE);
-const MetadataValue = z.union([
-  z.boolean(),
-  z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-  z
-    .string()
-    .max(MAX_METADATA_TEXT)
-    .regex(/^\P{Cs}*$/u, 'must be text (no lone surrogate)'),
-]);
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const MetadataKey = z.lazy(() => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, KEY_RULE));
+const MetadataValue = z.lazy(() =>
+  z.union([
+    z.boolean(),
+    z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+    z
+      .string()
+      .max(MAX_METADATA_TEXT)
+      .regex(/^\P{Cs}*$/u, 'must be text (no lone surrogate)'),
+  ]),
+);
 
 export type MetadataValue = z.infer<typeof MetadataValue>;
 

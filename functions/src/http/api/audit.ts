@@ -11,12 +11,16 @@ export interface AuditApiDeps {
   supervision: () => SupervisionDeps;
 }
 
-const AuditQuery = z.object({
-  sessionId: Identifier.optional(),
-  actorUid: Identifier.optional(),
-  pageSize: PageSize,
-  cursor: Cursor,
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const AuditQuery = z.lazy(() =>
+  z.object({
+    sessionId: Identifier.optional(),
+    actorUid: Identifier.optional(),
+    pageSize: PageSize,
+    cursor: Cursor,
+  }),
+);
 
 const AuditEntry = onFirstUse(() =>
   z.object({

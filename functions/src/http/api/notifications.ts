@@ -18,7 +18,9 @@ export interface NotificationApiDeps {
   notifications: () => NotificationDeps;
 }
 
-const QueueParams = z.object({ queueId: Identifier });
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const QueueParams = z.lazy(() => z.object({ queueId: Identifier }));
 
 const NotificationSettingsAnswer = onFirstUse(() =>
   z.object({
