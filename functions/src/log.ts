@@ -93,6 +93,16 @@ export const logs = {
   }) {
     write('INFO', 'recording_planned', `Recording upload plan ${f.outcome}`, f);
   },
+  /** Smart-action media: ids, purpose and the verdict only; never a file name (it may say who uploaded). */
+  mediaObjectIgnored(f: { reason: 'not_a_media_object' | 'not_an_object_finalized_event' }) {
+    write('INFO', 'media_object_ignored', `Media object ignored: ${f.reason}`, f);
+  },
+  mediaChecked(f: { sessionId: string; mediaId: string; purpose: string; outcome: string; reason?: string }) {
+    write(f.outcome === 'accepted' ? 'INFO' : 'WARNING', 'media_checked', `Media ${f.outcome}`, f);
+  },
+  mediaNotIssued(f: { sessionId: string; mediaId: string }) {
+    write('WARNING', 'media_not_issued', 'Media object with no upload issued for it deleted', f);
+  },
   recordingObjectIgnored(f: { source: string; reason: string }) {
     write('INFO', 'recording_object_ignored', `Recording announcement ignored: ${f.reason}`, f);
   },
