@@ -13,6 +13,7 @@ import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 import { notificationPlans } from './notification-plans.js';
+import { mediaDeps } from './media.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
@@ -71,9 +72,13 @@ export function composePlatformEvents(
     ingest,
     deflection: once(() => deflection(dbs, clock)),
     notifications: once(() => notificationPlans(config, dbs, ingest(), clock)),
+    ...optional('media', mediaDeps(config, dbs, clock)),
     clock,
   };
 }
+
+const optional = <K extends string, T>(key: K, value: T | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, T>>;
 
 /** platformEventsPubSub: the same session events, from the topic. */
 export function composePlatformEventsPubSub(

@@ -39,6 +39,8 @@ import { MAX_PROFILE_CHANGES_KEPT, RESERVED_PROPERTIES } from '../domain/session
 import { Profile, ProfileHistory } from './api/answers.js';
 import { planNotification, type PlanDeps } from '../app/notifications/plans.js';
 import { PlanAnswer, PlanRequest } from './notification-plans.js';
+import { issueUploads, type MediaDeps } from '../app/smart-actions/media.js';
+import { MediaUploadsAnswer, MediaUploadsAsk, MediaUploadsParams } from './media-uploads.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -57,6 +59,8 @@ export interface PlatformEventsDeps {
   voicemailBucket?: string;
   /** Agents' notification plans (NOT-5); every function that serves this table composes them. */
   notifications?: () => PlanDeps;
+  /** Smart-action media uploads (SMA-2, SMA-3), where the media bucket is set. */
+  media?: () => MediaDeps;
 }
 
 const ConsumerLogin = z.strictObject({
@@ -658,6 +662,36 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       },
     ),
   ];
+  routes.push(
+    route(
+      'POST',
+      '/v1/sessions/:sessionId/media-uploads',
+      {
+        ...signed,
+        errors: [404, 409, 413],
+        operationId: 'issueMediaUploads',
+        summary:
+          "Upload URLs for the consumer's SDK: the files of a photos, screenshot or video request, or a web chat attachment (.png, .jpg, .mp4). Each file goes straight to Cloud Storage, is checked by its content once uploaded, and is shown to the agent at once; never more files than the request allows (409 too_many_files).",
+        params: MediaUploadsParams,
+        body: MediaUploadsAsk,
+        bodyName: 'The upload ask',
+        answers: { 200: MediaUploadsAnswer },
+      },
+      async (req) => {
+        // Not guarded against copies: the same askId gets the same URLs and counts no more files.
+        const ask = req.body(signedBody(req.req, { allowV1: false }).body);
+        if (!deps.media) throw notFound('Smart-action media');
+        const { sessionId } = req.path();
+        const uploads = await issueUploads(deps.media(), {
+          sessionId,
+          askId: ask.askId,
+          files: ask.files,
+          ...(ask.requestId ? { requestId: ask.requestId } : {}),
+        });
+        return { status: 200, body: { sessionId, uploads } };
+      },
+    ),
+  );
   routes.push(contractRoute(PLATFORM_EVENTS_DESCRIPTION, () => routes));
   return routes;
 }

@@ -106,18 +106,3 @@ export interface MediaBlobs {
   /** A URL that reads the object until `expiresAt`. */
   downloadUrl(object: string, generation: string, expiresAt: Date): Promise<string>;
 }
-
-/** What media needs of a smart-action request. */
-export interface MediaRequest {
-  action: string;
-  state: string;
-  agentId: string;
-  expiresAt: string;
-  maxFiles: number;
-}
-
-export interface MediaRequestLookup {
-  get(sessionId: string, requestId: string): Promise<MediaRequest | undefined>;
-  /** The request was answered with its first accepted file; a repeat changes nothing. */
-  answered(sessionId: string, requestId: string, at: Date): Promise<void>;
-}

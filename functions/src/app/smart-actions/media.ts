@@ -18,18 +18,15 @@ import {
 import { logs } from '../../log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
-import type {
-  MediaBlobs,
-  MediaRecord,
-  MediaRecords,
-  MediaRequestLookup,
-} from '../../ports/smart-action-media.js';
+import type { MediaBlobs, MediaRecord, MediaRecords } from '../../ports/smart-action-media.js';
+import type { SmartActionRequests } from '../../ports/smart-actions.js';
+import { stateAt } from '../../domain/smart-actions/actions.js';
 
 export interface MediaDeps {
   sessions: Pick<SessionRepository, 'getSession'>;
   records: MediaRecords;
   blobs: MediaBlobs;
-  requests: MediaRequestLookup;
+  requests: Pick<SmartActionRequests, 'get' | 'settle'>;
   clock: Clock;
   /** 24 lowercase hex digits, random: the media id, and the unguessable part of its object's name. */
   newMediaId: () => string;
@@ -84,10 +81,9 @@ async function targetOf(deps: MediaDeps, ask: UploadAsk): Promise<Target> {
       throw conflict('not_a_media_request', `A ${request.action} request takes no files.`, {
         action: request.action,
       });
-    if (request.state !== 'requested' || Date.parse(request.expiresAt) <= deps.clock.now().getTime())
-      throw conflict('request_not_open', 'The request was answered, declined or has expired.', {
-        state: request.state,
-      });
+    const state = stateAt(request, deps.clock.now());
+    if (state !== 'requested')
+      throw conflict('request_not_open', 'The request was answered, declined or has expired.', { state });
     return {
       purpose,
       requestKey: ask.requestId,
@@ -277,7 +273,28 @@ export async function mediaFinalized(deps: MediaDeps, object: FinalizedObject): 
     return 'refused';
   }
   await showToAgent(deps, record);
-  if (record.requestId) await deps.requests.answered(sessionId, record.requestId, finalizedAt);
+  // The first accepted file answers the request; later ones are on the media records. A request that
+  // expired while a long video was uploading stays expired, and the video is still shown.
+  if (record.requestId)
+    await deps.requests.settle(
+      sessionId,
+      record.requestId,
+      {
+        state: 'answered',
+        result: {
+          type: 'media',
+          files: [
+            {
+              object: record.object,
+              contentType: CONTENT_TYPES[record.format!],
+              sizeBytes: record.sizeBytes!,
+              acceptedAt: record.finalizedAt!,
+            },
+          ],
+        },
+      },
+      finalizedAt,
+    );
   return 'accepted';
 }
 
