@@ -13,6 +13,7 @@ import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 import { notificationPlans } from './notification-plans.js';
+import { smartActions } from './smart-actions.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
@@ -71,6 +72,7 @@ export function composePlatformEvents(
     ingest,
     deflection: once(() => deflection(dbs, clock)),
     notifications: once(() => notificationPlans(config, dbs, ingest(), clock)),
+    smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock, ingest())),
     clock,
   };
 }
