@@ -286,6 +286,24 @@ export const logs = {
   notificationSmsWillRetry(f: { sessionId: string; assignmentId: string }, ctx?: LogContext) {
     write('WARNING', 'notification_sms_will_retry', 'Agent SMS not handed to the platform yet', f, ctx);
   },
+  /** An agent asked a smart action (SMA-1, SMA-2): `created` false for a retry of the same ask. */
+  smartActionRequested(
+    f: { sessionId: string; requestId: string; action: string; created: boolean },
+    ctx?: LogContext,
+  ) {
+    write('INFO', 'smart_action_requested', `Smart action requested: ${f.action}`, f, ctx);
+  },
+  /** A smart action's result came back: identifiers and outcome only, never what the consumer typed. */
+  smartActionSettled(
+    f: { sessionId: string; requestId: string; action: string; outcome: string; state: string },
+    ctx?: LogContext,
+  ) {
+    write('INFO', 'smart_action_settled', `Smart action result: ${f.outcome}`, f, ctx);
+  },
+  /** What a smart action owes (a command, the verified flag) could not be done yet; the next attempt does it. */
+  smartActionEffectWillRetry(f: { sessionId: string; requestId: string; effect: string }, ctx?: LogContext) {
+    write('WARNING', 'smart_action_effect_will_retry', 'Smart action effect not done yet', f, ctx);
+  },
   codeCacheRejected(f: { bundle: string }) {
     write('WARNING', 'code_cache_rejected', 'Code cache rejected: compiled from source', f);
   },

@@ -115,7 +115,7 @@ describe('smart-action requests on the Firestore emulator', () => {
     const late = await store.settle(
       'S-late',
       'r-1',
-      { state: 'answered', result: { type: 'identity', outcome: 'verified' } },
+      { state: 'answered', result: { type: 'identity', outcome: 'verified', sequence: 7 } },
       after(REQUEST_TTL_MS),
     );
     expect(late).toMatchObject({ changed: false, reason: 'expired' });
@@ -125,8 +125,8 @@ describe('smart-action requests on the Firestore emulator', () => {
   it('when different results race on three instances, then exactly one settles the request and it is the one stored', async () => {
     await createOne(ask('S-concurrent', 'verify_identity', 'r-1'));
     const outcomes = [
-      { state: 'answered', result: { type: 'identity', outcome: 'verified' } },
-      { state: 'answered', result: { type: 'identity', outcome: 'failed' } },
+      { state: 'answered', result: { type: 'identity', outcome: 'verified', sequence: 7 } },
+      { state: 'answered', result: { type: 'identity', outcome: 'failed', sequence: 7 } },
       { state: 'declined' },
     ] as const;
     const settled = await Promise.all(

@@ -154,7 +154,7 @@ describe('a request from requested to answered, declined or expired', () => {
   it('when answered in time, then it is answered with its result and owes what it was given', () => {
     const settled = settleRequest(
       request('verify_identity'),
-      { state: 'answered', result: { type: 'identity', outcome: 'verified' } },
+      { state: 'answered', result: { type: 'identity', outcome: 'verified', sequence: 7 } },
       after(5000),
       ['verified_flag'],
     );
@@ -163,7 +163,7 @@ describe('a request from requested to answered, declined or expired', () => {
       request: {
         state: 'answered',
         settledAt: after(5000).toISOString(),
-        result: { type: 'identity', outcome: 'verified' },
+        result: { type: 'identity', outcome: 'verified', sequence: 7 },
         owed: ['platform_request', 'verified_flag'],
       },
     });

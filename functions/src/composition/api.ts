@@ -34,6 +34,7 @@ import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { notificationTones } from './notification-tones.js';
+import { smartActions } from './smart-actions.js';
 
 /**
  * The api: people, supervision, deflection settings, the directory's administration and, where
@@ -115,6 +116,7 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     admin,
     reveal,
     crmDownloadKeys: config.crmDownloadKeys,
+    smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock)),
   };
   const tones = notificationTonesOf(config);
   if (tones)

@@ -14,6 +14,7 @@ import { chatDeps } from './chats.js';
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 import { notificationPlans } from './notification-plans.js';
 import { mediaDeps } from './media.js';
+import { smartActions } from './smart-actions.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
@@ -73,6 +74,7 @@ export function composePlatformEvents(
     deflection: once(() => deflection(dbs, clock)),
     notifications: once(() => notificationPlans(config, dbs, ingest(), clock)),
     ...optional('media', mediaDeps(config, dbs, clock)),
+    smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock, ingest())),
     clock,
   };
 }

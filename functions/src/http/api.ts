@@ -26,6 +26,8 @@ import { privacySettingsRoutes } from './api/privacy.js';
 import { recordingRoutes } from './api/recordings.js';
 import { sessionRoutes } from './api/sessions.js';
 import { sipRedirectionRoutes } from './api/sip-redirection.js';
+import { smartActionRoutes } from './api/smart-actions.js';
+import type { SmartActionDeps } from '../app/smart-actions/requests.js';
 import { contractRoute } from './contract-route.js';
 import { route, type Route } from './router.js';
 
@@ -52,6 +54,8 @@ export interface ApiDeps {
   consumers?: () => ConsumerDeps;
   /** Uploaded notification tones and whisper recordings (NOT-3, NOT-4); absent where their bucket is not configured. */
   notificationTones?: () => ToneApiDeps;
+  /** Smart actions agents ask of mobile SDK consumers (SMA-1, SMA-2). */
+  smartActions?: () => SmartActionDeps;
 }
 
 export const API_DESCRIPTION = {
@@ -98,6 +102,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.notificationTones
       ? notificationToneRoutes({ authenticate, tones: deps.notificationTones })
       : []),
+    ...smartActionRoutes({ authenticate, ...(deps.smartActions ? { smartActions: deps.smartActions } : {}) }),
   ];
   routes.push(contractRoute(API_DESCRIPTION, () => routes));
   return routes;

@@ -41,6 +41,10 @@ import { planNotification, type PlanDeps } from '../app/notifications/plans.js';
 import { PlanAnswer, PlanRequest } from './notification-plans.js';
 import { issueUploads, type MediaDeps } from '../app/smart-actions/media.js';
 import { MediaUploadsAnswer, MediaUploadsAsk, MediaUploadsParams } from './media-uploads.js';
+import type { SmartActionDeps } from '../app/smart-actions/requests.js';
+import { recordSmartActionResult } from '../app/smart-actions/results.js';
+import { MAX_TEXT_INPUT_LENGTH } from '../domain/smart-actions/actions.js';
+import { SmartActionAnswer } from './api/smart-actions.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -61,6 +65,8 @@ export interface PlatformEventsDeps {
   notifications?: () => PlanDeps;
   /** Smart-action media uploads (SMA-2, SMA-3), where the media bucket is set. */
   media?: () => MediaDeps;
+  /** Smart actions' results (SMA-1, SMA-2), which may set the verified-customer flag. */
+  smartActions?: () => SmartActionDeps;
 }
 
 const ConsumerLogin = z.strictObject({
@@ -180,6 +186,40 @@ const ReservedDataWrite = z
   .refine((write) => [...RESERVED_PROPERTIES.keys()].some((key) => Object.hasOwn(write, key)), {
     message: `must set at least one of ${[...RESERVED_PROPERTIES.keys()].join(', ')}`,
   });
+
+const SmartActionParams = z.object({ sessionId: Identifier, requestId: Identifier });
+/** Built on its first parse: most platform requests are events, not results. */
+const SmartActionResult = z.lazy(() =>
+  z.discriminatedUnion('answer', [
+    z.strictObject({ answer: z.literal('declined').describe('The consumer declined the request.') }),
+    z.strictObject({
+      answer: z.literal('identity'),
+      identity: z
+        .enum(['verified', 'failed'])
+        .describe("verified sets the session's verified-customer flag (source smart_action)."),
+      sequence: Sequence.describe(
+        "The verification's place in the session's event order: the flag's last writer wins.",
+      ),
+    }),
+    z.strictObject({
+      answer: z.literal('text'),
+      text: z
+        .string()
+        .min(1)
+        .max(MAX_TEXT_INPUT_LENGTH)
+        .regex(/^\P{Cs}*$/u, 'must be text (no lone surrogate)')
+        .describe('What the consumer typed: kept for the agent, never logged.'),
+    }),
+  ]),
+);
+const SmartActionSettled = onFirstUse(() =>
+  z.object({
+    outcome: z
+      .enum(['settled', 'already_settled', 'expired'])
+      .describe('already_settled or expired: the request was not changed by this result.'),
+    request: SmartActionAnswer(),
+  }),
+);
 
 const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
 const AgentParams = z.object({ agentId: Identifier });
@@ -410,6 +450,34 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         verifiedRequest(req.req, { allowV1: false });
         const { sessionId } = req.path();
         return { status: 200, body: await readReservedData(deps.ingest().sessions, sessionId) };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/sessions/:sessionId/smart-actions/:requestId/result',
+      {
+        ...signedOnce,
+        errors: [404, 409, 413, 503],
+        operationId: 'recordSmartActionResult',
+        summary:
+          'The consumer answered or declined a smart action (SMA-1, SMA-2): an identity verified sets the verified-customer flag, a text input is kept for the agent. A result for a request already settled or expired changes nothing; media are answered by upload.',
+        params: SmartActionParams,
+        body: SmartActionResult,
+        bodyName: 'The result',
+        answers: { 200: SmartActionSettled },
+      },
+      async (req) => {
+        const { verified, body } = signedBody(req.req, { allowV1: false });
+        const result = req.body(body);
+        if (!deps.smartActions) throw notFound('Smart actions');
+        const smartActions = deps.smartActions();
+        const { sessionId, requestId } = req.path();
+        return {
+          status: 200,
+          body: await onlyOnce(verified, () =>
+            recordSmartActionResult(smartActions, sessionId, requestId, result, req.log),
+          ),
+        };
       },
     ),
     route(

@@ -56,7 +56,11 @@ export interface SmartActionFile {
 
 /** What an answered request brought back, by action. */
 export type SmartActionResult =
-  | { type: 'identity'; outcome: 'verified' | 'failed' }
+  /**
+   * `sequence`: the verification's place in the session's events, as the platform numbers it, so that
+   * the verified-customer flag it sets is ordered with the other writers' (RDP-1).
+   */
+  | { type: 'identity'; outcome: 'verified' | 'failed'; sequence: number }
   /** The consumer's text: personal data (an address, a name), never logged. */
   | { type: 'text'; text: string }
   | { type: 'media'; files: SmartActionFile[] }
