@@ -1,7 +1,8 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { mediaFinalized, type MediaDeps } from '../app/smart-actions/media.js';
 import { logs } from '../log.js';
-import { OBJECT_FINALIZED } from './recordings.js';
+
+const OBJECT_FINALIZED = 'google.cloud.storage.object.v1.finalized';
 
 /** The fields of a Cloud Storage object event used here (google.events.cloud.storage.v1.StorageObjectData). */
 export interface MediaObjectData {
