@@ -55,7 +55,8 @@ locals {
 
   # The api publishes listen-in, barge and end commands to the platform's topic, and is the one
   # function that reads people and roles (the directory database, firestore.tf).
-  api_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, {
+  # And it serves a session's media to its agent and to a supervisor monitoring it (media.tf).
+  api_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, local.media_environment, {
     PLATFORM_COMMANDS_TOPIC         = google_pubsub_topic.platform_commands.name
     FIRESTORE_DIRECTORY_DATABASE_ID = google_firestore_database.directory.name
     # Uploaded notification tones (NOT-4), in their own bucket (recordings.tf).

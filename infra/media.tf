@@ -153,6 +153,20 @@ resource "google_service_account_iam_member" "media_ready_signs_as_itself" {
   member             = "serviceAccount:${google_service_account.media_ready_runtime.email}"
 }
 
+# The api serves a session's media to its agent and to a supervisor monitoring it: fresh download URLs,
+# signed as itself, for objects it may read.
+resource "google_storage_bucket_iam_member" "api_media_reader" {
+  bucket = google_storage_bucket.media.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.api_runtime.email}"
+}
+
+resource "google_service_account_iam_member" "api_signs_as_itself" {
+  service_account_id = google_service_account.api_runtime.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.api_runtime.email}"
+}
+
 # platformEvents opens the upload sessions: it may create objects, never read or delete them.
 resource "google_storage_bucket_iam_member" "platform_events_media_uploads" {
   bucket = google_storage_bucket.media.name

@@ -7,8 +7,10 @@ import { configureLogs } from '../../functions/src/log.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 import { serveFunctions } from '../../scripts/stack/functions.js';
 import { finalizeNotifier } from '../../scripts/stack/recordings.js';
+import { agentListing } from '../../functions/src/domain/supervision/agent-listing.js';
+import { createAccount, signIn } from '../support/people.js';
 import { sendSigned } from '../support/platform.js';
-import { testProjectId } from '../support/projects.js';
+import { AUTH_TEST_PROJECT } from '../support/projects.js';
 
 /**
  * Smart-action media as deployed, on this machine (SMA-2, SMA-3, SMA-4): the platform asks
@@ -16,15 +18,18 @@ import { testProjectId } from '../support/projects.js';
  * its finalize notification reaches mediaReady as Eventarc's would; the verdict lands in Firestore,
  * where the agent's desktop listens.
  */
-const projectId = testProjectId('media-e2e');
+const projectId = AUTH_TEST_PROJECT;
+const databaseId = 'smart-action-media-e2e';
 const BUCKET = 'acme-smart-action-media';
 const SECRET = 'media-platform-secret-0123456789abcdef';
-const db = new Firestore({ projectId });
+const db = new Firestore({ projectId, databaseId });
 const requests = new FirestoreSmartActionRequests(db);
 const notifier = finalizeNotifier();
 let storage: StorageServer;
 let gcs: Storage;
 let events = '';
+let api = '';
+const tokens = new Map<string, string>();
 let stop: () => Promise<void> = async () => {};
 const logged: string[] = [];
 
@@ -49,11 +54,25 @@ beforeAll(async () => {
   await gcs.createBucket(BUCKET);
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_DATABASE_ID: databaseId,
+    DIRECTORY_CACHE_SECONDS: '0',
     PLATFORM_SIGNING_SECRET: SECRET,
     MEDIA_BUCKET: BUCKET,
     STORAGE_EMULATOR_HOST: storage.url,
   });
-  const served = await serveFunctions({ platformEvents: 0, mediaReady: 0 });
+  await db.doc('queues/q-1').set({ name: 'Support', teamIds: ['team-a'] });
+  for (const [uid, roleIds] of [
+    ['media-cyd', ['agent']],
+    ['media-dan', ['agent']],
+    ['media-mona', ['manager']],
+  ] as const) {
+    const person = { uid, name: uid, roleIds: [...roleIds], teamIds: ['team-a'] };
+    await db.doc(`users/${uid}`).set({ ...person, ...agentListing(person) });
+    await createAccount(projectId, uid, `${uid}@acme.example`);
+    tokens.set(uid, await signIn(`${uid}@acme.example`));
+  }
+  const served = await serveFunctions({ platformEvents: 0, mediaReady: 0, api: 0 });
+  api = served.functions.find((f) => f.name === 'api')!.url;
   events = served.functions.find((f) => f.name === 'platformEvents')!.url;
   notifier.deliverTo(served.functions.find((f) => f.name === 'mediaReady')!.url);
   stop = served.stop;
@@ -63,7 +82,13 @@ afterAll(async () => {
   await stop();
   await storage?.close();
   await db.terminate();
-  for (const name of ['MEDIA_BUCKET', 'STORAGE_EMULATOR_HOST', 'PLATFORM_SIGNING_SECRET'])
+  for (const name of [
+    'MEDIA_BUCKET',
+    'STORAGE_EMULATOR_HOST',
+    'PLATFORM_SIGNING_SECRET',
+    'FIRESTORE_DATABASE_ID',
+    'DIRECTORY_CACHE_SECONDS',
+  ])
     delete process.env[name];
 });
 
@@ -88,6 +113,7 @@ async function session(sessionId: string, kind: 'call' | 'chat', channel: 'mobil
       },
     ],
     [1, 'session.assigned', { agent: { id: agentId } }],
+    [2, 'session.connected', {}],
   ] as const) {
     const res = await platform('/v1/events', {
       schemaVersion: 1,
@@ -167,7 +193,11 @@ describe('photos for a mobile call (SMA-1, SMA-2)', () => {
       files: [{ sizeBytes: 100 }],
     });
     expect(fifthUrl.status).toBe(409);
-    expect(fifthUrl.body.error.details).toMatchObject({ reason: 'too_many_files', maxFiles: 4, alreadyIssued: 4 });
+    expect(fifthUrl.body.error.details).toMatchObject({
+      reason: 'too_many_files',
+      maxFiles: 4,
+      alreadyIssued: 4,
+    });
 
     for (const [i, u] of four.body.uploads.entries()) await upload(u.uploadUrl, png(i + 1));
     for (const u of four.body.uploads)
@@ -243,8 +273,8 @@ describe('web chat attachments (SMA-3)', () => {
 
 describe('a video shown to the agent at once (SMA-4)', () => {
   it('when an .mp4 is uploaded, then a listener on the agent desk sees it with a download URL that reads it', async () => {
-    await session('chat-video', 'chat', 'mobile', 'cyd');
-    const requestId = await request('chat-video', 'video', 'cyd', 'chat');
+    await session('chat-video', 'chat', 'mobile', 'media-cyd');
+    const requestId = await request('chat-video', 'video', 'media-cyd', 'chat');
     const video = Buffer.concat([MP4_HEAD, Buffer.alloc(3_000_000, 1)]);
     const ask = await askUploads('chat-video', {
       askId: 'v-1',
@@ -254,7 +284,7 @@ describe('a video shown to the agent at once (SMA-4)', () => {
     expect(ask.status).toBe(200);
 
     const seen = new Promise<any>((resolve) => {
-      const unsubscribe = db.collection('agentDesks/cyd/media').onSnapshot((snapshot) => {
+      const unsubscribe = db.collection('agentDesks/media-cyd/media').onSnapshot((snapshot) => {
         const doc = snapshot.docs.find((d) => d.id === ask.body.uploads[0].mediaId);
         if (doc) {
           unsubscribe();
@@ -276,5 +306,43 @@ describe('a video shown to the agent at once (SMA-4)', () => {
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(video)).toBe(true);
     expect(await requests.get('chat-video', requestId)).toMatchObject({ state: 'answered' });
+  });
+});
+
+describe("who sees a session's media (SMA-4)", () => {
+  const media = (uid: string) =>
+    fetch(`${api}/v1/sessions/chat-video/media`, {
+      headers: { authorization: `Bearer ${tokens.get(uid)!}` },
+    });
+
+  it("when the session's agent asks, then they get its files with a fresh URL; another agent is refused", async () => {
+    const own = await media('media-cyd');
+    expect(own.status).toBe(200);
+    const body = (await own.json()) as any;
+    expect(body.media).toEqual([
+      expect.objectContaining({
+        purpose: 'video',
+        state: 'accepted',
+        format: 'mp4',
+        downloadUrl: expect.any(String),
+      }),
+    ]);
+    expect((await fetch(body.media[0].downloadUrl)).status).toBe(200);
+    const other = await media('media-dan');
+    expect(other.status).toBe(403);
+  });
+
+  it('when a supervisor monitors the chat, then they see its files; not before', async () => {
+    const before = await media('media-mona');
+    expect(before.status).toBe(409);
+    expect(((await before.json()) as any).error.details.reason).toBe('not_monitoring');
+    const start = await fetch(`${api}/v1/sessions/chat-video/monitors/me`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${tokens.get('media-mona')!}` },
+    });
+    expect(start.status).toBe(200);
+    const monitoring = await media('media-mona');
+    expect(monitoring.status).toBe(200);
+    expect(((await monitoring.json()) as any).media[0]).toMatchObject({ state: 'accepted', format: 'mp4' });
   });
 });

@@ -507,7 +507,13 @@ describe('functions', () => {
         'MEDIA_BUCKET',
       ],
       platformEventsPubSub: [...common, ...chat],
-      api: [...common, ...chat, 'FIRESTORE_DIRECTORY_DATABASE_ID', 'NOTIFICATION_TONES_BUCKET'],
+      api: [
+        ...common,
+        ...chat,
+        'FIRESTORE_DIRECTORY_DATABASE_ID',
+        'NOTIFICATION_TONES_BUCKET',
+        'MEDIA_BUCKET',
+      ],
       recordingReady: common,
       recordingWorker: [
         ...common,
@@ -944,6 +950,8 @@ describe('access', () => {
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key_previous', 'id')}`,
         `roles/storage.objectAdmin on ${ref('google_storage_bucket.notification_tones', 'name')}`,
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.notification_tone_preview_key', 'id')}`,
+        `roles/storage.objectViewer on ${ref('google_storage_bucket.media', 'name')}`,
+        `roles/iam.serviceAccountTokenCreator on ${ref('google_service_account.api_runtime', 'name')}`,
       ].sort(),
     );
   });
@@ -1178,13 +1186,15 @@ describe('recordings', () => {
       // Nothing may act as recording-tasks project-wide (which would let it act as every account).
       const chatTasks = ref('google_service_account.chat_tasks', 'name');
       // mediaReady signs download URLs as itself (media.tf), and as nobody else.
-      const mediaSigner = ref('google_service_account.media_ready_runtime', 'name');
+      const mediaSigners = ['media_ready_runtime', 'api_runtime'].map((account) =>
+        ref(`google_service_account.${account}`, 'name'),
+      );
       expect(
         grants.filter(
           (grant) =>
             /serviceAccount(User|TokenCreator)/.test(grant.role) &&
             grant.on !== chatTasks &&
-            grant.on !== mediaSigner,
+            !mediaSigners.includes(grant.on),
         ),
       ).toEqual(actAs);
     });
@@ -1533,7 +1543,7 @@ describe('smart-action media', () => {
     expect(blocks(ttl, 'ttl_config')).toHaveLength(1);
   });
 
-  it('only platformEvents creates media objects and only mediaReady reads and deletes them; it signs as itself only', () => {
+  it('only platformEvents creates media objects, only mediaReady deletes them, the api reads them; each signs as itself only', () => {
     const onBucket = resourcesOfType('google_storage_bucket_iam_member')
       .map(([, grant]) => grant)
       .filter((grant) => grant.bucket === mediaBucket)
@@ -1542,10 +1552,14 @@ describe('smart-action media', () => {
       [
         `roles/storage.objectCreator ${serviceAccountMember('platform_events_runtime')}`,
         `roles/storage.objectUser ${serviceAccountMember('media_ready_runtime')}`,
+        `roles/storage.objectViewer ${serviceAccountMember('api_runtime')}`,
       ].sort(),
     );
     const signer = resource('google_service_account_iam_member.media_ready_signs_as_itself');
     expect(signer.service_account_id).toBe(ref('google_service_account.media_ready_runtime', 'name'));
     expect(signer.member).toBe(serviceAccountMember('media_ready_runtime'));
+    const apiSigner = resource('google_service_account_iam_member.api_signs_as_itself');
+    expect(apiSigner.service_account_id).toBe(ref('google_service_account.api_runtime', 'name'));
+    expect(apiSigner.member).toBe(serviceAccountMember('api_runtime'));
   });
 });

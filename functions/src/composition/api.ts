@@ -35,6 +35,7 @@ import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { notificationTones } from './notification-tones.js';
 import { smartActions } from './smart-actions.js';
+import { mediaDeps } from './media.js';
 
 /**
  * The api: people, supervision, deflection settings, the directory's administration and, where
@@ -118,6 +119,8 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     crmDownloadKeys: config.crmDownloadKeys,
     smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock)),
   };
+  const media = mediaDeps(config, dbs, clock);
+  if (media) deps.media = media;
   const tones = notificationTonesOf(config);
   if (tones)
     deps.notificationTones = once(() => notificationTones(config, tones, notificationDeps().settings, clock));

@@ -1,3 +1,4 @@
+import type { Actor } from '../../domain/access/permissions.js';
 import { conflict, invalidRequest, notFound } from '../../domain/errors.js';
 import {
   ATTACHMENTS_KEY,
@@ -20,6 +21,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
 import type { MediaBlobs, MediaRecord, MediaRecords } from '../../ports/smart-action-media.js';
 import type { SmartActionRequests } from '../../ports/smart-actions.js';
+import { visibleSession, type SupervisionDeps } from '../supervision/deps.js';
 import { stateAt } from '../../domain/smart-actions/actions.js';
 
 export interface MediaDeps {
@@ -339,4 +341,25 @@ export async function sessionMedia(deps: MediaDeps, sessionId: string, limit: nu
       ...(record.state === 'accepted' ? await downloadLink(deps, record) : {}),
     })),
   );
+}
+
+/**
+ * A session's media for the agent it is assigned to, or for a supervisor monitoring it right now
+ * (SMA-4): anyone else is refused as the session's details would refuse them, and a supervisor who
+ * is not monitoring is told to start.
+ */
+export async function viewSessionMedia(
+  deps: { media: MediaDeps; supervision: SupervisionDeps },
+  actor: Actor,
+  sessionId: string,
+  limit: number,
+) {
+  const session = await deps.media.sessions.getSession(sessionId);
+  if (!session?.agent || session.agent.id !== actor.uid) {
+    await visibleSession(deps.supervision, actor, sessionId, 'session.view');
+    const monitor = await deps.supervision.monitors.get(sessionId, actor.uid);
+    if (!monitor || monitor.stoppedAt !== null)
+      throw conflict('not_monitoring', "Start monitoring the session to see its customer's files.");
+  }
+  return { sessionId, media: await sessionMedia(deps.media, sessionId, limit) };
 }
