@@ -59,7 +59,7 @@ export async function run() {
     const signed = async (path: string, body: unknown) =>
       (
         await sendSigned(`${urls.platformEvents}${path}`, JSON.stringify(body), { secret: SECRET })
-      ).json() as Promise<any>;
+      ).json() as Promise<{ uploads?: { uploadUrl: string; mediaId: string }[] }>;
     for (const [sequence, type, fields] of [
       [
         0,
@@ -103,7 +103,7 @@ export async function run() {
         requestId: id,
         files: [{ sizeBytes }],
       });
-      const [slot] = ask.uploads as { uploadUrl: string; mediaId: string }[];
+      const [slot] = ask.uploads ?? [];
       const before = memoryOf(child.pid!);
       const body = Buffer.alloc(sizeBytes, 1);
       head.copy(body);
