@@ -9,7 +9,9 @@ const DOCS = join(ROOT, 'docs');
 /** A newcomer's README fits on a few screens; the design lives in docs/. */
 const README_MAX_BYTES = 12_288;
 const SOURCE_ROOT = join(ROOT, 'functions/src');
-const BUILD_OUTPUTS = new Set(['functions/lib']);
+const BUILD_OUTPUTS = ['functions/lib'];
+const isBuilt = (path: string) =>
+  BUILD_OUTPUTS.some((output) => path.replace(/\/$/, '') === output || path.startsWith(`${output}/`));
 
 const docsPages = () =>
   readdirSync(DOCS)
@@ -42,7 +44,7 @@ function stalePaths(file: string, markdown: string): string[] {
     .filter((path) => {
       const top = path.split('/')[0]!;
       // Beside the repository (`../shared/SPEC.md`) or built, not committed.
-      if (top === '..' || BUILD_OUTPUTS.has(path.replace(/\/$/, ''))) return false;
+      if (top === '..' || isBuilt(path)) return false;
       if (existsSync(join(ROOT, top))) return !existsSync(join(ROOT, path));
       if (existsSync(join(SOURCE_ROOT, top)))
         return !existsSync(join(SOURCE_ROOT, path)) && !existsSync(join(SOURCE_ROOT, `${path}.ts`));
