@@ -43,6 +43,7 @@ function environmentOf(name: FunctionName, recordTo: string): Record<string, str
     GOOGLE_CLOUD_PROJECT: project,
     LOG_LEVEL: 'ERROR',
     RECORDINGS_BUCKET: 'acme-recordings',
+    MEDIA_BUCKET: 'acme-media',
     RECORDINGS_QUEUE: `projects/${project}/locations/europe-west1/queues/recordings`,
     RECORDING_WORKER_URL: `${nowhere}/recording-worker`,
     RECORDING_TASKS_SERVICE_ACCOUNT: `recording-tasks@${project}.iam.gserviceaccount.com`,

@@ -34,6 +34,8 @@ import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { notificationTones } from './notification-tones.js';
+import { smartActions } from './smart-actions.js';
+import { mediaDeps } from './media.js';
 
 /**
  * The api: people, supervision, deflection settings, the directory's administration and, where
@@ -117,7 +119,10 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     admin,
     reveal,
     crmDownloadKeys: config.crmDownloadKeys,
+    smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock)),
   };
+  const media = mediaDeps(config, dbs, clock);
+  if (media) deps.media = media;
   const tones = notificationTonesOf(config);
   if (tones)
     deps.notificationTones = once(() =>

@@ -13,6 +13,8 @@ import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 import { notificationPlans } from './notification-plans.js';
+import { mediaDeps } from './media.js';
+import { smartActions } from './smart-actions.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
@@ -73,9 +75,14 @@ export function composePlatformEvents(
     deflection: deflectionDeps,
     // The same cached deflection configuration as the deflection questions: which queues take calls.
     notifications: once(() => notificationPlans(config, dbs, ingest(), deflectionDeps().engine, clock)),
+    ...optional('media', mediaDeps(config, dbs, clock)),
+    smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock, ingest())),
     clock,
   };
 }
+
+const optional = <K extends string, T>(key: K, value: T | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, T>>;
 
 /** platformEventsPubSub: the same session events, from the topic. */
 export function composePlatformEventsPubSub(

@@ -7,7 +7,8 @@ import { z } from 'zod';
  * each becomes a flag the agent sees, with where it came from. The last writer in the platform's
  * event order wins, and every change is kept with its source, time and old and new values.
  */
-export const PROFILE_SOURCES = ['sdk', 'api', 'sip', 'virtual_agent'] as const;
+/** `smart_action`: the consumer verified their identity on their device when the agent asked (SMA-1). */
+export const PROFILE_SOURCES = ['sdk', 'api', 'sip', 'virtual_agent', 'smart_action'] as const;
 export const ProfileSource = z.enum(PROFILE_SOURCES);
 export type ProfileSource = z.infer<typeof ProfileSource>;
 
@@ -207,6 +208,7 @@ const SOURCE_LABELS: Readonly<Record<ProfileSource, string>> = {
   api: 'Apps API',
   sip: 'SIP header',
   virtual_agent: 'Virtual agent',
+  smart_action: 'Identity verification',
 };
 
 /**
