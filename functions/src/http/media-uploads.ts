@@ -5,37 +5,40 @@ import { onFirstUse } from './router.js';
 /** The most files one ask may name: a photos request's four. */
 export const MAX_FILES_PER_ASK = 4;
 
-export const MediaUploadsParams = z.object({ sessionId: Identifier });
+// Built on their first parse, like the other platform routes' schemas: most cold starts serve events.
+export const MediaUploadsParams = z.lazy(() => z.object({ sessionId: Identifier }));
 
 /** What the platform asks for the consumer's SDK (SMA-2, SMA-3). */
-export const MediaUploadsAsk = z.strictObject({
-  askId: Identifier.describe(
-    "The platform's id of this ask: asked again with it, the same URLs come back and no more files are counted.",
-  ),
-  requestId: Identifier.optional().describe(
-    'The photos, screenshot or video request the files answer. Left out for a web chat attachment (SMA-3).',
-  ),
-  files: z
-    .array(
-      z.strictObject({
-        sizeBytes: z
-          .number()
-          .int()
-          .min(1)
-          .max(500_000_000)
-          .describe('The exact size: the upload must be this many bytes.'),
-        fileName: z
-          .string()
-          .min(5)
-          .max(255)
-          .regex(/^[^\p{Cc}\p{Cs}/\\]*$/u, 'must be a file name without control characters or slashes')
-          .optional()
-          .describe('An attachment only: its name, ending in .png, .jpg or .mp4.'),
-      }),
-    )
-    .min(1)
-    .max(MAX_FILES_PER_ASK),
-});
+export const MediaUploadsAsk = z.lazy(() =>
+  z.strictObject({
+    askId: Identifier.describe(
+      "The platform's id of this ask: asked again with it, the same URLs come back and no more files are counted.",
+    ),
+    requestId: Identifier.optional().describe(
+      'The photos, screenshot or video request the files answer. Left out for a web chat attachment (SMA-3).',
+    ),
+    files: z
+      .array(
+        z.strictObject({
+          sizeBytes: z
+            .number()
+            .int()
+            .min(1)
+            .max(500_000_000)
+            .describe('The exact size: the upload must be this many bytes.'),
+          fileName: z
+            .string()
+            .min(5)
+            .max(255)
+            .regex(/^[^\p{Cc}\p{Cs}/\\]*$/u, 'must be a file name without control characters or slashes')
+            .optional()
+            .describe('An attachment only: its name, ending in .png, .jpg or .mp4.'),
+        }),
+      )
+      .min(1)
+      .max(MAX_FILES_PER_ASK),
+  }),
+);
 
 export const MediaUploadsAnswer = onFirstUse(() =>
   z.object({

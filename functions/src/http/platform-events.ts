@@ -203,7 +203,7 @@ const ReservedDataWrite = z.lazy(() =>
     }),
 );
 
-const SmartActionParams = z.object({ sessionId: Identifier, requestId: Identifier });
+const SmartActionParams = z.lazy(() => z.object({ sessionId: Identifier, requestId: Identifier }));
 /** Built on its first parse: most platform requests are events, not results. */
 const SmartActionResult = z.lazy(() =>
   z.discriminatedUnion('answer', [
