@@ -114,6 +114,13 @@ const FUNCTIONS: Record<
       'listening with its module loaded (the framework answers a GET 404; a sweep reads Firestore and Storage)',
     onFirstUse: ['@google-cloud/tasks', '@google-cloud/storage'],
   },
+  mediaReady: {
+    signature: 'cloudevent',
+    ask: cloudEvent('google.cloud.storage.object.v1.deleted', { bucket: 'acme-media', name: 'a.png' }),
+    answers: 204,
+    measures: 'a CloudEvent of another type acknowledged by its handler',
+    onFirstUse: ['@google-cloud/storage'],
+  },
 };
 
 function cloudEvent(type: string, data: unknown) {

@@ -38,7 +38,7 @@ function questions(): PlanQuestion[] {
       trigger: kind === 'chat' && random() < 0.5 ? 'message' : 'assignment',
       kind,
       channel: pick(channels),
-      queue: { id: queueId, name: `Queue ${queueId}` },
+      queue: { id: queueId, name: `Queue ${queueId}`, channels: ['ivr', 'mobile', 'web'] },
       agentLanguage: pick(languages),
       agentHasPhone: random() < 0.8,
     };

@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   masking: async () => (await import('./masking.js')).run(),
   notifications: async () => (await import('./notifications.js')).run(),
   'cold-start': async () => (await import('./cold-start.js')).run(),
+  media: async () => (await import('./media.js')).run(),
 };
 
 const names = process.argv.slice(2);

@@ -1,4 +1,4 @@
-# All six functions are built from the same source: the npm package at the repository root, whose
+# All seven functions are built from the same source: the npm package at the repository root, whose
 # gcp-build script (run by the Node.js buildpack) bundles functions/src into functions/lib
 # (scripts/build.ts). Its main (functions/src/index.ts) imports only the module of the function the
 # runtime serves, named by the entry point (FUNCTION_TARGET): each cold start loads what that one
@@ -46,7 +46,8 @@ locals {
   platform_events_pubsub_environment = merge(local.recordings_runtime_environment, local.chat_environment)
 
   # Only platformEvents checks signatures.
-  platform_events_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, {
+  # It also opens the consumers' media upload sessions (media.tf).
+  platform_events_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, local.media_environment, {
     PLATFORM_SIGNATURE_MAX_SKEW_SECONDS = tostring(var.signature_max_skew_seconds)
     PLATFORM_SIGNATURE_ACCEPT_V1        = tostring(var.signature_accept_v1)
     NODE_OPTIONS                        = local.front_door_node_options
@@ -54,7 +55,8 @@ locals {
 
   # The api publishes listen-in, barge and end commands to the platform's topic, and is the one
   # function that reads people and roles (the directory database, firestore.tf).
-  api_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, {
+  # And it serves a session's media to its agent and to a supervisor monitoring it (media.tf).
+  api_environment = merge(local.runtime_environment, local.recordings_environment, local.chat_environment, local.media_environment, {
     PLATFORM_COMMANDS_TOPIC         = google_pubsub_topic.platform_commands.name
     FIRESTORE_DIRECTORY_DATABASE_ID = google_firestore_database.directory.name
     # Uploaded notification tones (NOT-4), in their own bucket (recordings.tf).

@@ -23,6 +23,7 @@ locals {
     recording_ready        = google_service_account.recording_ready_runtime.email
     recording_worker       = google_service_account.recording_worker_runtime.email
     sweeper                = google_service_account.sweeper_runtime.email
+    media_ready            = google_service_account.media_ready_runtime.email
   }
 }
 

@@ -160,3 +160,9 @@ variable "voicemail_bucket" {
     error_message = "voicemail_bucket must be a Cloud Storage bucket name."
   }
 }
+
+variable "media_upload_origins" {
+  description = "The web origins (https://www.example.com) whose pages upload web chat attachments to the media bucket; none by default."
+  type        = list(string)
+  default     = []
+}

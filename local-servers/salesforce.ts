@@ -65,6 +65,7 @@ export interface StoredContentVersion {
   ContentDocumentId: string;
   Title: string;
   PathOnClient: string;
+  Description: string | null;
   FirstPublishLocationId: string | null;
   Recording_Part_Key__c: string | null;
   /** Hex MD5 of the file, as Salesforce computes it. */
@@ -243,6 +244,7 @@ const QUERYABLE = new Set([
   'ContentDocumentId',
   'Title',
   'PathOnClient',
+  'Description',
   'FirstPublishLocationId',
   'Recording_Part_Key__c',
   'Checksum',
@@ -874,6 +876,15 @@ class FakeOrg {
           fields: ['PathOnClient'],
         },
       ]);
+    const description = text('Description') ?? null;
+    if (description !== null && description.length > 1000)
+      return sendJson(res, 400, [
+        {
+          message: 'Description: data value too large (max length=1000)',
+          errorCode: 'STRING_TOO_LONG',
+          fields: ['Description'],
+        },
+      ]);
     const recordId = text('FirstPublishLocationId') ?? null;
     if (recordId !== null && !/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/.test(recordId))
       return sendJson(res, 400, [
@@ -900,6 +911,7 @@ class FakeOrg {
       ContentDocumentId: salesforceId('069', this.sequence),
       Title: text('Title') ?? pathOnClient.replace(/\.[^.]*$/, ''),
       PathOnClient: pathOnClient,
+      Description: description,
       FirstPublishLocationId: recordId,
       Recording_Part_Key__c: key,
       Checksum: file.md5Hex,

@@ -220,9 +220,10 @@ class StorageEmulator {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname, query } = splitUrl(req.url ?? '/');
-    const route = parseRoute(pathname);
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
+    if (query.has('X-Goog-Signature')) return this.signedRead(req, res, pathname, query, read);
+    const route = parseRoute(pathname);
 
     if (route.api === 'upload' && route.kind === 'objects') {
       return this.dispatchUpload(req, res, route.bucket, query);
@@ -256,6 +257,34 @@ class StorageEmulator {
         throw notFound('Not Found');
     }
     throw new HttpError(405, 'methodNotAllowed', `${method} is not supported here.`);
+  }
+
+  /**
+   * A V4 signed URL (`/{bucket}/{object}?X-Goog-Algorithm=…`), as `getSignedUrl` makes them: read only,
+   * and refused once expired, as GCS does. The signature itself is not checked: this server holds
+   * none of the keys that sign (a deployed function's service account signs through IAM).
+   */
+  private signedRead(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+    query: URLSearchParams,
+    read: boolean,
+  ) {
+    if (!read) throw new HttpError(403, 'SignatureDoesNotMatch', 'This URL was signed for reading only.');
+    const issued = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get('X-Goog-Date') ?? '');
+    const expires = Number(query.get('X-Goog-Expires'));
+    if (query.get('X-Goog-Algorithm') !== 'GOOG4-RSA-SHA256' || !issued || !Number.isSafeInteger(expires))
+      throw badRequest('AuthorizationQueryParametersError', 'Malformed V4 signed URL.');
+    const [, y, mo, d, h, mi, se] = issued.map(Number);
+    const issuedAt = Date.UTC(y!, mo! - 1, d!, h!, mi!, se!);
+    if (this.now().getTime() > issuedAt + expires * 1000)
+      throw badRequest('ExpiredToken', 'Invalid argument: the signed URL has expired.');
+    const at = pathname.indexOf('/', 1);
+    if (at < 0) throw notFound('Not Found');
+    const bucket = decodeSegment(pathname.slice(1, at));
+    const object = decodeSegment(pathname.slice(at + 1));
+    return this.download(req, res, bucket, object, new URLSearchParams());
   }
 
   private dispatchUpload(req: IncomingMessage, res: ServerResponse, bucket: string, query: URLSearchParams) {

@@ -108,6 +108,7 @@ function cacheRunEnvironment(name: FunctionName): Record<string, string> {
     GOOGLE_CLOUD_PROJECT: project,
     LOG_LEVEL: 'ERROR',
     RECORDINGS_BUCKET: 'build-recordings',
+    MEDIA_BUCKET: 'build-media',
     RECORDINGS_QUEUE: `projects/${project}/locations/europe-west1/queues/recordings`,
     RECORDING_WORKER_URL: `${nowhere}/recording-worker`,
     RECORDING_TASKS_SERVICE_ACCOUNT: `recording-tasks@${project}.iam.gserviceaccount.com`,

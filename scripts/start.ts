@@ -53,7 +53,14 @@ async function main() {
     startAuthEmulator({ port: ports.auth, projectId }).then(track),
   ]);
   const finalized = finalizeNotifier();
-  const storage = await startStorageServer({ port: ports.storage, onFinalize: finalized.onFinalize });
+  const mediaFinalized = finalizeNotifier();
+  const storage = await startStorageServer({
+    port: ports.storage,
+    onFinalize: (object) =>
+      object.bucket === localStack.mediaBucket
+        ? mediaFinalized.onFinalize(object)
+        : finalized.onFinalize(object),
+  });
   stoppers.push(() => storage.close());
   const tasks = await startTasksServer({ port: ports.tasks });
   stoppers.push(() => tasks.close());
@@ -79,6 +86,7 @@ async function main() {
   };
   await createBucketAndQueue(recordings);
   await createBucket(storage.url, projectId, localStack.notificationTonesBucket);
+  await createBucket(storage.url, projectId, localStack.mediaBucket);
 
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -91,6 +99,7 @@ async function main() {
     CRM_DOWNLOAD_KEY: localStack.crmDownloadKey,
     NOTIFICATION_TONES_BUCKET: localStack.notificationTonesBucket,
     NOTIFICATION_TONE_PREVIEW_KEY: localStack.tonePreviewKey,
+    MEDIA_BUCKET: localStack.mediaBucket,
     LOCAL_CLOCK_OFFSET_FILE: localStack.clockOffsetFile,
     ...recordingsEnvironment(recordings),
     // Live chat offers' timeouts, through the same local Cloud Tasks server (the queue is created on
@@ -113,10 +122,12 @@ async function main() {
     recordingReady: ports.recordingReady,
     recordingWorker: ports.recordingWorker,
     sweeper: ports.sweeper,
+    mediaReady: ports.mediaReady,
   });
   stoppers.push(() => served.stop());
   const url = (name: string) => served.functions.find((f) => f.name === name)!.url;
   finalized.deliverTo(url('recordingReady'));
+  mediaFinalized.deliverTo(url('mediaReady'));
   // Cloud Scheduler's hourly tick, every ten minutes here (at the local stack's time, moved or not).
   const sweeps = setInterval(() => void tickSweeper(url('sweeper')).catch(() => undefined), 10 * 60_000);
   stoppers.push(async () => clearInterval(sweeps));
@@ -155,6 +166,7 @@ Switchboard is up. Demo data: ${seeded.documents} documents, ${seeded.events} se
   recordingReady               ${url('recordingReady')}  (told of every object written to gs://${localStack.recordingsBucket})
   recordingWorker              ${url('recordingWorker')}  (tasks of queue recordings, OIDC-checked)
   sweeper                      ${url('sweeper')}  (ticked every 10 minutes)
+  mediaReady                   ${url('mediaReady')}  (told of every upload to gs://${localStack.mediaBucket})
 
   api contract (OpenAPI 3.1)             ${url('api')}/v1/openapi.json
   platformEvents contract (OpenAPI 3.1)  ${url('platformEvents')}/v1/openapi.json

@@ -91,6 +91,15 @@ const ConfigSchema = z.object({
     storageEmulatorHost: z.string().min(1).optional(),
   }),
   /**
+   * Smart-action media (SMA-2 … SMA-4): the bucket consumers upload photos, screenshots, videos and
+   * web chat attachments to, a bucket of its own. Without it, media is off.
+   */
+  media: z.object({
+    bucket: BucketName.optional(),
+    /** Local only: the Cloud Storage endpoint, as for recordings. */
+    storageEmulatorHost: z.string().min(1).optional(),
+  }),
+  /**
    * Local only: the file holding how far the local stack was moved forward in time (ms); the
    * functions' clock adds it. Refused anywhere but on the emulators of a local machine.
    */
@@ -173,6 +182,10 @@ function checkConfig(env: Record<string, string | undefined>): { config?: Config
         previewKey: env.NOTIFICATION_TONE_PREVIEW_KEY || undefined,
         storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
       },
+      media: {
+        bucket: env.MEDIA_BUCKET || undefined,
+        storageEmulatorHost: env.STORAGE_EMULATOR_HOST || undefined,
+      },
     },
     { jitless: true },
   );
@@ -240,6 +253,15 @@ function notificationTonesProblems(config: Config): string[] {
   if (bucket && (bucket === config.recordings.bucket || bucket === config.recordings.voicemailBucket))
     problems.push(
       'NOTIFICATION_TONES_BUCKET must be a bucket of its own, not RECORDINGS_BUCKET or VOICEMAIL_BUCKET',
+    );
+  // mediaReady deletes every refused upload, and other buckets' objects are no uploads.
+  const media = config.media.bucket;
+  if (
+    media &&
+    [config.recordings.bucket, config.recordings.voicemailBucket, bucket].some((other) => other === media)
+  )
+    problems.push(
+      'MEDIA_BUCKET must be a bucket of its own, not RECORDINGS_BUCKET, VOICEMAIL_BUCKET or NOTIFICATION_TONES_BUCKET',
     );
   return problems;
 }
@@ -336,6 +358,7 @@ export const FUNCTION_NAMES = [
   'recordingReady',
   'recordingWorker',
   'sweeper',
+  'mediaReady',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -449,4 +472,30 @@ export function recordingWorkerConfig(
   const salesforce = config?.salesforce;
   if (!config || !recordings || !salesforce) throw invalidConfiguration(problems);
   return { ...config, recordings, salesforce };
+}
+
+/** The media settings, the bucket set. */
+export interface MediaSettings {
+  bucket: string;
+  storageEmulatorHost?: string;
+}
+
+export const mediaOf = (config: Pick<Config, 'media'>): MediaSettings | undefined =>
+  config.media.bucket
+    ? {
+        bucket: config.media.bucket,
+        ...(config.media.storageEmulatorHost
+          ? { storageEmulatorHost: config.media.storageEmulatorHost }
+          : {}),
+      }
+    : undefined;
+
+/** mediaReady exists for the media bucket: it does not start without it. */
+export function mediaFunctionConfig(
+  env: Record<string, string | undefined> = process.env,
+): FunctionConfig & { media: MediaSettings } {
+  const { config, problems } = checkFunctionConfig('mediaReady', env);
+  const media = config && mediaOf(config);
+  if (!config || !media) throw invalidConfiguration([...problems, 'MEDIA_BUCKET is required for mediaReady']);
+  return { ...config, media };
 }

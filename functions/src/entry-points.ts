@@ -13,6 +13,7 @@ export const FUNCTION_MODULES: ReadonlyMap<FunctionName, string> = new Map<Funct
   ['recordingReady', './functions/recording-ready.js'],
   ['recordingWorker', './functions/recording-worker.js'],
   ['sweeper', './functions/sweeper.js'],
+  ['mediaReady', './functions/media-ready.js'],
 ]);
 
 /** The module of the function named `target`, or nothing when no function has that name. */

@@ -93,6 +93,16 @@ export const logs = {
   }) {
     write('INFO', 'recording_planned', `Recording upload plan ${f.outcome}`, f);
   },
+  /** Smart-action media: ids, purpose and the verdict only; never a file name (it may say who uploaded). */
+  mediaObjectIgnored(f: { reason: 'not_a_media_object' | 'not_an_object_finalized_event' }) {
+    write('INFO', 'media_object_ignored', `Media object ignored: ${f.reason}`, f);
+  },
+  mediaChecked(f: { sessionId: string; mediaId: string; purpose: string; outcome: string; reason?: string }) {
+    write(f.outcome === 'accepted' ? 'INFO' : 'WARNING', 'media_checked', `Media ${f.outcome}`, f);
+  },
+  mediaNotIssued(f: { sessionId: string; mediaId: string }) {
+    write('WARNING', 'media_not_issued', 'Media object with no upload issued for it deleted', f);
+  },
   recordingObjectIgnored(f: { source: string; reason: string }) {
     write('INFO', 'recording_object_ignored', `Recording announcement ignored: ${f.reason}`, f);
   },
@@ -275,6 +285,24 @@ export const logs = {
   /** The agent's SMS command could not be published; the next ask for the plan publishes it (same id). */
   notificationSmsWillRetry(f: { sessionId: string; assignmentId: string }, ctx?: LogContext) {
     write('WARNING', 'notification_sms_will_retry', 'Agent SMS not handed to the platform yet', f, ctx);
+  },
+  /** An agent asked a smart action (SMA-1, SMA-2): `created` false for a retry of the same ask. */
+  smartActionRequested(
+    f: { sessionId: string; requestId: string; action: string; created: boolean },
+    ctx?: LogContext,
+  ) {
+    write('INFO', 'smart_action_requested', `Smart action requested: ${f.action}`, f, ctx);
+  },
+  /** A smart action's result came back: identifiers and outcome only, never what the consumer typed. */
+  smartActionSettled(
+    f: { sessionId: string; requestId: string; action: string; outcome: string; state: string },
+    ctx?: LogContext,
+  ) {
+    write('INFO', 'smart_action_settled', `Smart action result: ${f.outcome}`, f, ctx);
+  },
+  /** What a smart action owes (a command, the verified flag) could not be done yet; the next attempt does it. */
+  smartActionEffectWillRetry(f: { sessionId: string; requestId: string; effect: string }, ctx?: LogContext) {
+    write('WARNING', 'smart_action_effect_will_retry', 'Smart action effect not done yet', f, ctx);
   },
   codeCacheRejected(f: { bundle: string }) {
     write('WARNING', 'code_cache_rejected', 'Code cache rejected: compiled from source', f);

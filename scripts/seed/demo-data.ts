@@ -392,20 +392,8 @@ export async function seedDemoData(
   const clock = { now: () => now };
   await new FirestoreSupervisionSettings(db, 0, clock).saveStuckThresholds(directory.stuckThresholds);
   const notifications = new FirestoreNotificationSettings(db, clock);
-  const { config: stored } = await notifications.load();
-  for (const change of demoNotificationSections()) {
-    // Only what differs is saved: each save is a new version, and seeding again must change nothing.
-    const current =
-      change.section === 'calls'
-        ? stored.calls
-        : change.section === 'chats'
-          ? stored.chats
-          : change.section === 'queueWhisper'
-            ? stored.queues.get(change.queueId)
-            : undefined;
-    if ('value' in change && JSON.stringify(current) === JSON.stringify(change.value)) continue;
-    await notifications.save(change, () => {});
-  }
+  // Seeding again saves the same sections, which the store writes nothing for.
+  for (const change of demoNotificationSections()) await notifications.save(change, () => {});
 
   // Ingested as the platform event functions do it, at the seed's time.
   const ingestConfig = functionConfig('platformEventsPubSub', {

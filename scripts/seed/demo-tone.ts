@@ -1,5 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { randomUUID } from 'node:crypto';
+import { FirestoreAuditLog } from '../../functions/src/adapters/firestore/supervision.js';
 import { FirestoreNotificationSettings } from '../../functions/src/adapters/firestore/notification-settings.js';
 import { GcsToneAudio } from '../../functions/src/adapters/storage/notification-tones.js';
 import { uploadTone } from '../../functions/src/app/notifications/tones.js';
@@ -40,6 +41,7 @@ export async function seedDemoTone(
       bucket: storage.bucket,
       apiEndpoint: storage.url,
     }),
+    audit: new FirestoreAuditLog(db),
     clock: { now: () => now },
     newId: randomUUID,
   };

@@ -33,6 +33,7 @@ export const localStack = {
     recordingReady: port('SWITCHBOARD_RECORDING_READY_PORT', 8086),
     recordingWorker: port('SWITCHBOARD_RECORDING_WORKER_PORT', 8087),
     sweeper: port('SWITCHBOARD_SWEEPER_PORT', 8088),
+    mediaReady: port('SWITCHBOARD_MEDIA_READY_PORT', 8091),
     salesforce: port('SWITCHBOARD_SALESFORCE_PORT', 8089),
     control: controlPort,
   },
@@ -47,6 +48,8 @@ export const localStack = {
   voicemailBucket: 'switchboard-voicemails',
   /** Uploaded notification tones (NOT-4), and the local key their preview URLs are signed with. */
   notificationTonesBucket: 'switchboard-notification-tones',
+  /** Smart-action media (SMA-2 … SMA-4): consumers' uploads, announced to mediaReady. */
+  mediaBucket: 'switchboard-media',
   tonePreviewKey: process.env.NOTIFICATION_TONE_PREVIEW_KEY ?? 'local-tone-preview-key-0123456789abcdef',
   /** Not a secret: the local CRM's key for the recordings download route. */
   crmDownloadKey: process.env.CRM_DOWNLOAD_KEY ?? 'local-crm-download-key-0123456789abcdef',

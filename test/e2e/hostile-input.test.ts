@@ -54,6 +54,7 @@ const REQUESTS_PER_ROUTE = Number(process.env.HOSTILE_INPUT_REQUESTS_PER_ROUTE ?
 const ONLY = process.env.HOSTILE_INPUT_ONLY ?? '';
 const BUCKET = 'hostile-input-recordings';
 const TONES_BUCKET = 'hostile-input-tones';
+const MEDIA_BUCKET = 'hostile-input-media';
 /** Topics are per project, and other files of this project create their own: a name of our own. */
 const COMMANDS_TOPIC = 'hostile-input-commands';
 const TASKS_SERVICE_ACCOUNT = `recording-tasks@${projectId}.iam.gserviceaccount.com`;
@@ -387,6 +388,7 @@ beforeAll(async () => {
   };
   await createBucketAndQueue(stack);
   await createBucket(storage.url, projectId, TONES_BUCKET);
+  await createBucket(storage.url, projectId, MEDIA_BUCKET);
   const issuer = await oidcIssuer();
   Object.assign(process.env, {
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -396,6 +398,7 @@ beforeAll(async () => {
     CRM_DOWNLOAD_KEY: CRM_KEY,
     NOTIFICATION_TONES_BUCKET: TONES_BUCKET,
     NOTIFICATION_TONE_PREVIEW_KEY: 'hostile-input-tone-preview-key-0123456789',
+    MEDIA_BUCKET,
     PLATFORM_COMMANDS_TOPIC: COMMANDS_TOPIC,
     ...recordingsEnvironment(stack),
     TASKS_OIDC_CERTS_URL: issuer.certsUrl,

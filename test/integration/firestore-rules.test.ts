@@ -88,6 +88,14 @@ beforeAll(async () => {
   await db.doc('consumerMerges/m-1').set({ id: 'm-1', consumerKey: 'web_visitor:v-1', consumerId: 'c-1' });
   await db.doc('notifications/u-ari__vm-1').set({ agentId: 'u-ari', type: 'voicemail', voicemailId: 'vm-1' });
   await db.doc('voicemails/vm-1').set({ queueId: 'q-1', callerNumber: '+15551234567' });
+  await db.doc('sessions/S-ari/smartActions/r-1').set({
+    id: 'r-1',
+    kind: 'call',
+    agentId: 'u-ari',
+    action: 'text_input',
+    result: { type: 'text', text: 'A' },
+  });
+  await db.doc('sessions/C-ari/smartActions/r-2').set({ id: 'r-2', kind: 'chat', agentId: 'u-ari' });
   await db
     .doc('recordings/rec-1')
     .set({ sessionId: 'S-sam', status: 'uploading', object: { name: 'r.wav' } });
@@ -181,6 +189,32 @@ describe('firestore.rules', () => {
     expect(await read('sessions/C-ari', 'u-ari')).toBe(403);
     expect(await read('chats/C-ari', 'u-ari')).toBe(403);
     expect(await runQuery('sessions', 'u-ari', { field: 'agent.id', value: 'u-ari' })).toBe(403);
+  });
+
+  it("when the agent of a call reads its smart actions (by id or listener query), then it is allowed; another agent, no token, or a chat's session, denied", async () => {
+    expect(await read('sessions/S-ari/smartActions/r-1', 'u-ari')).toBe(200);
+    expect(await read('sessions/S-ari/smartActions/r-1', 'u-sam')).toBe(403);
+    expect(await read('sessions/S-ari/smartActions/r-1', 'u-manager')).toBe(403);
+    expect(await read('sessions/S-ari/smartActions/r-1')).toBe(403);
+    // A chat's session holds the customer's data unmasked: its requests are read on the agent's desk.
+    expect(await read('sessions/C-ari/smartActions/r-2', 'u-ari')).toBe(403);
+    const listen = async (sessionId: string, uid: string) =>
+      (
+        await fetch(`${base()}/sessions/${sessionId}:runQuery`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokenFor(uid)}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            structuredQuery: {
+              from: [{ collectionId: 'smartActions' }],
+              where: {
+                fieldFilter: { field: { fieldPath: 'kind' }, op: 'EQUAL', value: { stringValue: 'call' } },
+              },
+            },
+          }),
+        })
+      ).status;
+    expect(await listen('S-ari', 'u-ari')).toBe(200);
+    expect(await listen('S-ari', 'u-sam')).toBe(403);
   });
 
   it('when a client writes anything, then it is denied', async () => {

@@ -55,7 +55,7 @@ const event = (sessionId: string, sequence: number, fields: Record<string, unkno
     ...fields,
   }) as SessionEvent;
 
-async function assignedCall(sessionId: string) {
+async function assignedCall(sessionId: string, agentId = 'ari') {
   await ingestSessionEvent(
     ingest,
     event(sessionId, 0, {
@@ -67,11 +67,11 @@ async function assignedCall(sessionId: string) {
       consumer: { id: 'c-1', anonymous: false },
     }),
   );
-  await ingestSessionEvent(ingest, event(sessionId, 2, { type: 'session.assigned', agent: { id: 'ari' } }));
+  await ingestSessionEvent(ingest, event(sessionId, 2, { type: 'session.assigned', agent: { id: agentId } }));
 }
 
-const ask = (sessionId: string, assignmentId = 'as-1') =>
-  planNotification(deps, { trigger: 'assignment', sessionId, assignmentId, agentId: 'ari' });
+const ask = (sessionId: string, assignmentId = 'as-1', agentId = 'ari') =>
+  planNotification(deps, { trigger: 'assignment', sessionId, assignmentId, agentId });
 
 beforeAll(async () => {
   configureLogs({ sink: (line) => logged.push(line) });
@@ -136,6 +136,26 @@ describe('a call’s plan recorded on its session (NOT-1, NOT-5)', () => {
     expect(session.notifications.announcedWaitMs).toBe(5534);
     expect(logged.some((line) => line.includes('notification_sms_will_retry'))).toBe(true);
     expect(logged.filter((line) => line.includes(PHONE.slice(1)))).toEqual([]);
+  });
+
+  it('when the agent’s phone is removed from their profile before the owed SMS is handed over, then the next ask settles it as no_phone, says so, and sends nothing', async () => {
+    await db
+      .doc('users/bo')
+      .set({ uid: 'bo', name: 'Bo Agent', roleIds: ['agent'], teamIds: [], phone: PHONE });
+    await assignedCall('S-unphoned', 'bo');
+    publishFailures = 1;
+    await expect(ask('S-unphoned', 'as-1', 'bo')).rejects.toMatchObject({ status: 503 });
+    await db.doc('users/bo').update({ phone: null });
+    const answer = await ask('S-unphoned', 'as-1', 'bo');
+    expect(answer.sms).toEqual({ send: false, reason: 'no_phone' });
+    const session = (await ingest.sessions.getSession('S-unphoned'))!;
+    expect(session.notifications.assignments).toEqual([
+      { assignmentId: 'as-1', agentId: 'bo', addsToWaitMs: 5534, sms: 'no_phone' },
+    ]);
+    // Settled: the phone back in the profile sends nothing for this assignment.
+    await db.doc('users/bo').update({ phone: PHONE });
+    expect((await ask('S-unphoned', 'as-1', 'bo')).sms).toEqual({ send: false, reason: 'no_phone' });
+    expect(published.filter((c) => c.sessionId === 'S-unphoned')).toEqual([]);
   });
 
   it('when the same assignment is asked for by another agent, then 409 and nothing changes', async () => {

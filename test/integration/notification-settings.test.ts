@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FirestoreNotificationSettings } from '../../functions/src/adapters/firestore/notification-settings.js';
+import { FirestoreAuditLog } from '../../functions/src/adapters/firestore/supervision.js';
 import { FirestoreDeflectionSettings } from '../../functions/src/adapters/firestore/deflection-settings.js';
 import { deleteQueueSettings } from '../../functions/src/app/deflection/settings.js';
 import type { NotificationDeps } from '../../functions/src/app/notifications/deps.js';
@@ -31,6 +32,7 @@ import {
 } from '../../functions/src/domain/notifications/settings.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import type { NotificationSection } from '../../functions/src/ports/notification-settings.js';
+import type { AuditEntry } from '../../functions/src/ports/supervision.js';
 import { deflectionConfig } from '../support/deflection-config.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -192,6 +194,10 @@ describe('notification settings store on the Firestore emulator', () => {
     await expect(store.save(refused[1]!, acceptAll)).rejects.toMatchObject({
       details: { issues: [expect.objectContaining({ path: 'frequency.everySeconds' })] },
     });
+    // Issues are named as the api names a request's: the whole value is `(root)`.
+    await expect(
+      store.save({ section: 'chats', value: null as unknown as ChatNotifications }, acceptAll),
+    ).rejects.toMatchObject({ details: { issues: [expect.objectContaining({ path: '(root)' })] } });
     expect((await fresh.doc('settings/notificationCalls').get()).get('extra')).toBeUndefined();
     expect((await fresh.doc('settings/notificationChats').get()).exists).toBe(false);
     expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
@@ -244,6 +250,35 @@ describe('notification settings store on the Firestore emulator', () => {
     expect((await store.load()).version).toBe(1);
   });
 
+  it('when the caller’s check returns problems, then they are refused in one 400 together with every tone the library misses, and nothing is written', async () => {
+    const { db: fresh, store } = freshStore('notif-issues');
+    const own = { path: 'queues.q-1', code: 'not_a_call_queue', message: 'no calls' };
+    const recorded = QueueWhisper.parse({
+      enabled: true,
+      announcement: { type: 'recording', toneId: 'tone-gone' },
+    });
+    await expect(
+      store.save({ section: 'queueWhisper', queueId: 'q-1', value: recorded }, () => [own]),
+    ).rejects.toMatchObject({
+      status: 400,
+      details: {
+        issues: [own, expect.objectContaining({ path: 'queues.q-1.announcement', code: 'unknown_tone' })],
+      },
+    });
+    await expect(
+      store.save(
+        {
+          section: 'queueWhisper',
+          queueId: 'q-1',
+          value: QueueWhisper.parse({ enabled: false, announcement: { type: 'queue_name' } }),
+        },
+        () => [own],
+      ),
+    ).rejects.toMatchObject({ status: 400, details: { issues: [own] } });
+    expect((await fresh.doc('queueWhispers/q-1').get()).exists).toBe(false);
+    expect((await store.load()).version).toBe(0);
+  });
+
   it("when the caller's check refuses, then its error comes through and nothing is written; the check sees the whole next configuration and the library", async () => {
     const { db: fresh, store } = freshStore('notif-check');
     await store.putTone(tone('tone-a'));
@@ -281,6 +316,43 @@ describe('notification settings store on the Firestore emulator', () => {
     expect((await store.load()).version).toBe(2);
   });
 
+  it('when a section is saved again exactly as stored, as a retried request would, then nothing is written and the version stays', async () => {
+    const { db: fresh, store } = freshStore('notif-same');
+    const whisper = QueueWhisper.parse({ enabled: true, announcement: { type: 'tts', text: 'Urgent' } });
+    const sections: NotificationSection[] = [
+      { section: 'calls', value: calls() },
+      { section: 'chats', value: chats() },
+      { section: 'queueWhisper', queueId: 'q-night', value: whisper },
+    ];
+    for (const change of sections) await store.save(change, acceptAll);
+    const written = async () =>
+      Promise.all(
+        [
+          'settings/notificationCalls',
+          'settings/notificationChats',
+          'queueWhispers/q-night',
+          'settings/notificationsVersion',
+        ].map(async (path) => (await fresh.doc(path).get()).updateTime?.toMillis()),
+      );
+    const before = await written();
+    // Built with its keys in another order: the same section all the same.
+    const { sms, frequency, incomingCallTone, countdown, whisper: globalWhisper } = calls();
+    const reordered = CallNotifications.parse({
+      sms,
+      frequency,
+      incomingCallTone,
+      countdown,
+      whisper: { speed: globalWhisper.speed, enabled: globalWhisper.enabled },
+    });
+    for (const change of [...sections, { section: 'calls' as const, value: reordered }])
+      expect(await store.save(change, acceptAll)).toBe(3);
+    expect(await written()).toEqual(before);
+    // Anything different is a new version.
+    expect(await store.save({ section: 'calls', value: calls({ sms: { enabled: false } }) }, acceptAll)).toBe(
+      4,
+    );
+  });
+
   describe('the tone library (NOT-4)', () => {
     it('when a tone is put with an id already there, then it replaces that tone, which is returned, and settings using it keep naming it', async () => {
       const { db: fresh, store } = freshStore('notif-replace-tone');
@@ -308,6 +380,10 @@ describe('notification settings store on the Firestore emulator', () => {
         { ...tone('tone-1'), extra: true } as CustomTone,
       ])
         await expect(store.putTone(bad)).rejects.toMatchObject({ status: 400 });
+      await expect(store.putTone('not a tone' as unknown as CustomTone)).rejects.toMatchObject({
+        status: 400,
+        details: { issues: [expect.objectContaining({ path: '(root)', code: 'invalid_type' })] },
+      });
       expect((await fresh.collection('notificationTones').get()).empty).toBe(true);
       expect((await store.load()).version).toBe(0);
     });
@@ -481,6 +557,23 @@ describe('notification settings store on the Firestore emulator', () => {
     });
   });
 
+  it('when the stored version is not a positive whole number, then watchers hear 0 as loads read it, and a later save is heard as newer', async () => {
+    const { db: fresh, store } = freshStore('notif-bad-version');
+    const heard: number[] = [];
+    const stop = store.watchVersion((version) => heard.push(version));
+    onTestFinished(stop);
+    // The first call back is for the document as it is: none yet.
+    await vi.waitFor(() => expect(heard).toEqual([0]), { timeout: 10_000 });
+    for (const [i, bad] of ['seven', Number.NaN, -3, 2.5].entries()) {
+      await fresh.doc('settings/notificationsVersion').set({ version: bad, marker: i });
+      await vi.waitFor(() => expect(heard).toHaveLength(i + 2), { timeout: 10_000 });
+      expect((await store.load()).version).toBe(0);
+    }
+    expect(heard).toEqual([0, 0, 0, 0, 0]);
+    expect(await store.save({ section: 'calls', value: calls() }, acceptAll)).toBe(1);
+    await vi.waitFor(() => expect(heard.at(-1)).toBe(1), { timeout: 10_000 });
+  });
+
   describe('the settings as admins edit them (NOT-1, NOT-2, NOT-3)', () => {
     const actor = (role: 'admin' | 'manager' | 'agent') =>
       resolveActor(
@@ -490,10 +583,10 @@ describe('notification settings store on the Firestore emulator', () => {
     const admin = actor('admin');
 
     /** Notification settings beside a deflection configuration whose queues are the queue directory. */
-    async function setUp(label: string, withQueues = true) {
+    async function setUp(label: string, deflection: 'whole' | 'queues_only' | 'none' = 'whole') {
       const { db: fresh, store } = freshStore(label);
       const queues = new FirestoreDeflectionSettings(fresh, systemClock);
-      if (withQueues) {
+      if (deflection !== 'none') {
         const config = deflectionConfig();
         const accept = () => {};
         for (const [tag, value] of Object.entries(config.languages))
@@ -505,10 +598,18 @@ describe('notification settings store on the Firestore emulator', () => {
           accept,
         );
         await queues.save({ section: 'call', value: CallSettings.parse(config.call) }, accept);
-        await queues.save({ section: 'chat', value: ChatSettings.parse(config.chat) }, accept);
+        if (deflection === 'whole')
+          await queues.save({ section: 'chat', value: ChatSettings.parse(config.chat) }, accept);
       }
-      const deps: NotificationDeps = { settings: store, queues, clock: systemClock };
-      return { db: fresh, store, queues, deps };
+      const audit = new FirestoreAuditLog(fresh);
+      const deps: NotificationDeps = {
+        settings: store,
+        queues,
+        audit,
+        clock: systemClock,
+        newId: () => crypto.randomUUID(),
+      };
+      return { db: fresh, store, queues, deps, audit };
     }
 
     const nameWhisper = QueueWhisper.parse({
@@ -547,8 +648,49 @@ describe('notification settings store on the Firestore emulator', () => {
       );
     });
 
+    it('when an admin saves a section, a queue whisper or removes one, then the audit trail records who, which and when, without any value; a refused save records nothing', async () => {
+      const { deps, audit } = await setUp('notif-audit');
+      await saveCallNotifications(deps, admin, calls());
+      await saveChatNotifications(deps, admin, chats());
+      await saveQueueWhisper(deps, admin, 'q-night', nameWhisper);
+      await deleteQueueWhisper(deps, admin, 'q-night');
+      await expect(saveCallNotifications(deps, actor('manager'), calls())).rejects.toMatchObject({
+        status: 403,
+      });
+      await expect(saveQueueWhisper(deps, admin, 'q-gone', nameWhisper)).rejects.toMatchObject({
+        status: 404,
+      });
+      const entries = await audit.list({}, { limit: 10 });
+      // Saves within one millisecond may list in either order: compared as a set.
+      const described = (e: AuditEntry) =>
+        `${e.action} ${e.subject?.type}/${e.subject?.id} by ${e.actorUid}, session ${e.sessionId}, agent ${e.agentId}`;
+      expect(entries.map(described).sort()).toEqual(
+        [
+          'notification_settings.changed settings/notificationCalls',
+          'notification_settings.changed settings/notificationChats',
+          'queue_whisper.changed queue/q-night',
+          'queue_whisper.removed queue/q-night',
+        ].map((what) => `${what} by u-admin, session null, agent null`),
+      );
+      // Only who, what and when: no setting's value is in the trail.
+      for (const entry of entries) {
+        expect(Object.keys(entry).sort()).toEqual([
+          'action',
+          'actorUid',
+          'agentId',
+          'at',
+          'id',
+          'kind',
+          'sessionId',
+          'subject',
+          'teamIds',
+        ]);
+        expect(JSON.stringify(entry)).not.toMatch(/bell|whisper"|speed|sms"/);
+      }
+    });
+
     it('when nothing was saved, then reading gives the defaults', async () => {
-      const { deps } = await setUp('notif-admin-defaults', false);
+      const { deps } = await setUp('notif-admin-defaults', 'none');
       expect(json(await readNotificationSettings(deps, admin))).toBe(
         json({
           calls: DEFAULT_CALL_NOTIFICATIONS,
@@ -596,11 +738,24 @@ describe('notification settings store on the Firestore emulator', () => {
       expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
     });
 
-    it('when the deflection settings were never set up, then no queue exists to whisper for', async () => {
-      const { deps } = await setUp('notif-no-queues', false);
-      await expect(saveQueueWhisper(deps, admin, 'q-night', nameWhisper)).rejects.toMatchObject({
-        status: 404,
-      });
+    it('when the deflection settings are not whole, then a whisper save is 409 not_configured with nothing written, and no whisper is listed as orphaned', async () => {
+      for (const deflection of ['none', 'queues_only'] as const) {
+        const {
+          db: fresh,
+          store,
+          deps,
+        } = await setUp(`notif-unset-${deflection.replace('_', '-')}`, deflection);
+        await expect(saveQueueWhisper(deps, admin, 'q-night', nameWhisper)).rejects.toMatchObject({
+          status: 409,
+          details: { reason: 'not_configured' },
+        });
+        expect((await fresh.collection('queueWhispers').get()).empty).toBe(true);
+        // A whisper saved while the queues were known stays listed as it is, not as orphaned.
+        await store.save({ section: 'queueWhisper', queueId: 'q-night', value: nameWhisper }, acceptAll);
+        expect((await readNotificationSettings(deps, admin)).queues).toEqual([
+          { queueId: 'q-night', whisper: nameWhisper },
+        ]);
+      }
     });
 
     it("when a whisper's queue is deleted, then the whisper is kept but listed as orphaned, and deleting it removes it; deleting it again changes nothing", async () => {

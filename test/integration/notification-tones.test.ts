@@ -4,6 +4,7 @@ import { FirestoreNotificationSettings } from '../../functions/src/adapters/fire
 import { GcsToneAudio } from '../../functions/src/adapters/storage/notification-tones.js';
 import {
   deleteTone,
+  MAX_TONES,
   ORPHAN_GRACE_MS,
   replaceTone,
   toneAudio,
@@ -54,9 +55,9 @@ function library() {
   let offsetMs = 0;
   const failing: NotificationSettingsStore = Object.create(store, {
     putTone: {
-      value: (tone: Parameters<NotificationSettingsStore['putTone']>[0]) => {
+      value: (...args: Parameters<NotificationSettingsStore['putTone']>) => {
         if (faults.putTone) return Promise.reject(new Error('DEADLINE_EXCEEDED'));
-        return store.putTone(tone);
+        return store.putTone(...args);
       },
     },
   });
@@ -70,6 +71,7 @@ function library() {
   const deps: ToneDeps = {
     store: failing,
     audio: failingAudio,
+    audit: { record: async () => {}, list: async () => [] },
     clock: { now: () => new Date(Date.now() + offsetMs) },
     newId: () => crypto.randomUUID(),
   };
@@ -124,6 +126,42 @@ describe('the tone library on Firestore and Storage (NOT-4)', () => {
     expect(named).toContain(next.object);
     await deleteTone(deps, admin, next.id);
     await deleteTone(deps, admin, kept.id);
+  });
+
+  it('when uploads race with one place left in the library, then exactly one is saved, the others are refused (409) and leave no audio behind', async () => {
+    const fresh = testFirestore(testProjectId('notif-tones-full'));
+    const full = new FirestoreNotificationSettings(fresh, { now: () => new Date() });
+    try {
+      const { deps } = library();
+      const raced: ToneDeps = { ...deps, store: full };
+      const uploadedAt = new Date().toISOString();
+      for (let i = 0; i < MAX_TONES - 1; i++)
+        await full.putTone({
+          id: `tone-${i}`,
+          name: `t${i}.mp3`,
+          sizeBytes: 1_000,
+          durationMs: 1_000,
+          object: `tones/tone-${i}/x.mp3`,
+          generation: '1',
+          uploadedAt,
+          uploadedBy: 'u-admin',
+        });
+      const before = await objects();
+      const outcomes = await Promise.allSettled(
+        ['a', 'b', 'c', 'd'].map((name) => uploadTone(raced, admin, { name, bytes: demoTone() })),
+      );
+      const saved = outcomes.filter((o) => o.status === 'fulfilled');
+      expect(saved).toHaveLength(1);
+      for (const outcome of outcomes.filter((o) => o.status === 'rejected'))
+        expect(outcome.reason).toMatchObject({ status: 409, details: { reason: 'tone_library_full' } });
+      expect((await full.load()).tones.size).toBe(MAX_TONES);
+      const added = (await objects()).filter((name) => !before.includes(name));
+      expect(added).toEqual([
+        (saved[0] as PromiseFulfilledResult<{ tone: { object: string } }>).value.tone.object,
+      ]);
+    } finally {
+      await fresh.terminate();
+    }
   });
 
   it('when the local stack seeds its demo tone, then it is a valid MP3 that plays back, and seeding again adds none', async () => {

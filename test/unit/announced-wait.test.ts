@@ -6,7 +6,7 @@ import {
   emptySession,
   MAX_ANNOUNCED_ASSIGNMENTS_KEPT,
   metricsAt,
-  smsSent,
+  settleSms,
   type AnnouncedAssignment,
   type Session,
 } from '../../functions/src/domain/sessions/session.js';
@@ -69,12 +69,12 @@ describe('the wait announced to agents in call metrics (NOT-1, MON-4)', () => {
 
   it('when the SMS owed for an assignment is handed over, then it is marked sent once; an assignment that owed none is left alone', () => {
     const { session } = announceAssignment(waitingCall(), announced('as-1', 0));
-    const sent = smsSent(session, 'as-1')!;
+    const sent = settleSms(session, 'as-1', 'sent')!;
     expect(sent.notifications.assignments[0]!.sms).toBe('sent');
-    expect(smsSent(sent, 'as-1')).toBeUndefined();
-    expect(smsSent(session, 'as-unknown')).toBeUndefined();
+    expect(settleSms(sent, 'as-1', 'no_phone')).toBeUndefined();
+    expect(settleSms(session, 'as-unknown', 'sent')).toBeUndefined();
     const none = announceAssignment(waitingCall(), { ...announced('as-2', 0), sms: 'no_phone' }).session;
-    expect(smsSent(none, 'as-2')).toBeUndefined();
+    expect(settleSms(none, 'as-2', 'sent')).toBeUndefined();
   });
 
   it('when events are applied after the plan, then the announced wait stays', () => {

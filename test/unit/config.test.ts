@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   functionConfig,
   loadConfig,
+  mediaFunctionConfig,
   notificationTonesOf,
   recordingsFunctionConfig,
   recordingWorkerConfig,
@@ -23,7 +24,20 @@ describe('loadConfig', () => {
       chatOffers: {},
       crmDownloadKeys: [],
       notificationTones: {},
+      media: {},
     });
+  });
+
+  it('media (SMA-2 … SMA-4) has a bucket of its own, without which mediaReady does not start', () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'demo-x', PLATFORM_SIGNING_SECRET: SECRET };
+    expect(loadConfig({ ...base, MEDIA_BUCKET: 'acme-media' }).media).toEqual({ bucket: 'acme-media' });
+    expect(() => loadConfig({ ...base, MEDIA_BUCKET: 'acme-rec', RECORDINGS_BUCKET: 'acme-rec' })).toThrow(
+      /MEDIA_BUCKET must be a bucket of its own/,
+    );
+    expect(() => mediaFunctionConfig({ ...base, FUNCTION_TARGET: 'mediaReady' })).toThrow(
+      /MEDIA_BUCKET is required for mediaReady/,
+    );
+    expect(mediaFunctionConfig({ ...base, MEDIA_BUCKET: 'acme-media' }).media.bucket).toBe('acme-media');
   });
 
   it('the tone library (NOT-4) is set up whole or not at all, in a bucket of its own, and refused on a moved clock unless its bucket is local', () => {

@@ -96,12 +96,14 @@ const AUTH = 'google-auth-library';
 /** What each function serves: Firestore and the framework at its cold start, the rest on first use. */
 const EXPECTED = new Map<FunctionName, { atStart: string[]; ever: string[] }>([
   // Live chat: commands to the platform, and (platformEvents) the offers' timeout tasks' OIDC tokens.
-  ['platformEvents', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, PUBSUB, AUTH] }],
-  ['platformEventsPubSub', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, PUBSUB, AUTH] }],
+  // Smart-action media: platformEvents opens upload sessions in the media bucket.
+  ['platformEvents', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE, PUBSUB, AUTH] }],
+  ['platformEventsPubSub', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE, PUBSUB, AUTH] }],
   ['api', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE, PUBSUB, AUTH] }],
   ['recordingReady', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE] }],
   ['recordingWorker', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE, AUTH, 'jsforce'] }],
   ['sweeper', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [TASKS, STORAGE] }],
+  ['mediaReady', { atStart: [FRAMEWORK, FIRESTORE, 'zod'], ever: [STORAGE] }],
 ]);
 
 const moduleOf = (name: FunctionName) => join(src, FUNCTION_MODULES.get(name)!.replace(/\.js$/, '.ts'));

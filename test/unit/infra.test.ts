@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   functionConfig,
   loadConfig,
+  mediaFunctionConfig,
   recordingsFunctionConfig,
   recordingWorkerConfig,
 } from '../../functions/src/config.js';
@@ -37,6 +38,7 @@ const OWN_CHECKS = new Map<string, (env: Record<string, string>) => unknown>([
   ['recordingReady', (env) => recordingsFunctionConfig('recordingReady', env)],
   ['recordingWorker', (env) => recordingWorkerConfig(env)],
   ['sweeper', (env) => recordingsFunctionConfig('sweeper', env)],
+  ['mediaReady', (env) => mediaFunctionConfig(env)],
 ]);
 const infraDir = join(root, 'infra');
 
@@ -268,6 +270,7 @@ const pubsubFunction = resource('google_cloudfunctions2_function.platform_events
 const apiFunction = resource('google_cloudfunctions2_function.api');
 const readyFunction = resource('google_cloudfunctions2_function.recording_ready');
 const workerFunction = resource('google_cloudfunctions2_function.recording_worker');
+const mediaReadyFunction = resource('google_cloudfunctions2_function.media_ready');
 const sweeperFunction = resource('google_cloudfunctions2_function.sweeper');
 const functions = [
   {
@@ -299,6 +302,11 @@ const functions = [
     address: 'google_cloudfunctions2_function.sweeper',
     body: sweeperFunction,
     entryPoint: 'sweeper',
+  },
+  {
+    address: 'google_cloudfunctions2_function.media_ready',
+    body: mediaReadyFunction,
+    entryPoint: 'mediaReady',
   },
 ];
 
@@ -375,6 +383,7 @@ describe('functions', () => {
       'recordingReady',
       'recordingWorker',
       'sweeper',
+      'mediaReady',
     ]);
     for (const { body, entryPoint } of functions) {
       const build = block(body, 'build_config');
@@ -413,6 +422,7 @@ describe('functions', () => {
         'cloudEvent recordingReady',
         'http recordingWorker',
         'cloudEvent sweeper',
+        'cloudEvent mediaReady',
       ]),
     );
     const deployed = resourcesOfType('google_cloudfunctions2_function').map(([, body]) => {
@@ -460,9 +470,11 @@ describe('functions', () => {
         'recording_ready_runtime',
         'recording_worker_runtime',
         'sweeper_runtime',
+        'media_ready_runtime',
         'platform_events_trigger',
         'recording_ready_trigger',
         'sweeper_trigger',
+        'media_ready_trigger',
       ].map((account) => ref(`google_service_account.${account}`, 'email')),
     );
   });
@@ -492,9 +504,16 @@ describe('functions', () => {
         ...chat,
         'PLATFORM_SIGNATURE_MAX_SKEW_SECONDS',
         'PLATFORM_SIGNATURE_ACCEPT_V1',
+        'MEDIA_BUCKET',
       ],
       platformEventsPubSub: [...common, ...chat],
-      api: [...common, ...chat, 'FIRESTORE_DIRECTORY_DATABASE_ID', 'NOTIFICATION_TONES_BUCKET'],
+      api: [
+        ...common,
+        ...chat,
+        'FIRESTORE_DIRECTORY_DATABASE_ID',
+        'NOTIFICATION_TONES_BUCKET',
+        'MEDIA_BUCKET',
+      ],
       recordingReady: common,
       recordingWorker: [
         ...common,
@@ -504,6 +523,8 @@ describe('functions', () => {
         'SALESFORCE_API_VERSION',
       ],
       sweeper: common,
+      // Smart-action media: its bucket, and nothing of recordings.
+      mediaReady: ['FIRESTORE_DATABASE_ID', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'MEDIA_BUCKET'],
     };
     for (const { body, entryPoint } of functions) {
       // NODE_OPTIONS is Node's own (see the next test), not a setting of ours.
@@ -692,6 +713,7 @@ describe('secrets', () => {
     recordingReady: {},
     recordingWorker: { SALESFORCE_PRIVATE_KEY: 'salesforce_private_key' },
     sweeper: {},
+    mediaReady: {},
   };
 
   it('each secret a function reads comes from Secret Manager, latest version, and only the functions that need one have one', () => {
@@ -803,6 +825,9 @@ describe('access', () => {
       `roles/run.invoker ${serviceAccountMember('recording_ready_trigger')}`,
     ]);
     expect(invokers('sweeper')).toEqual([`roles/run.invoker ${serviceAccountMember('sweeper_trigger')}`]);
+    expect(invokers('media_ready')).toEqual([
+      `roles/run.invoker ${serviceAccountMember('media_ready_trigger')}`,
+    ]);
     expect(invokers('recording_worker')).toEqual([
       `roles/run.invoker ${serviceAccountMember('recording_tasks')}`,
     ]);
@@ -815,6 +840,7 @@ describe('access', () => {
     'recording_ready_runtime',
     'recording_worker_runtime',
     'sweeper_runtime',
+    'media_ready_runtime',
   ];
 
   it('each runtime account holds logging.logWriter on the project, and no other unconditional project role', () => {
@@ -924,6 +950,8 @@ describe('access', () => {
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.crm_download_key_previous', 'id')}`,
         `roles/storage.objectAdmin on ${ref('google_storage_bucket.notification_tones', 'name')}`,
         `roles/secretmanager.secretAccessor on ${ref('google_secret_manager_secret.notification_tone_preview_key', 'id')}`,
+        `roles/storage.objectViewer on ${ref('google_storage_bucket.media', 'name')}`,
+        `roles/iam.serviceAccountTokenCreator on ${ref('google_service_account.api_runtime', 'name')}`,
       ].sort(),
     );
   });
@@ -1070,7 +1098,8 @@ describe('recordings', () => {
           (grant) =>
             grant.on !== bucketName &&
             grant.on !== '${var.voicemail_bucket}' &&
-            grant.on !== ref('google_storage_bucket.notification_tones', 'name'),
+            grant.on !== ref('google_storage_bucket.notification_tones', 'name') &&
+            grant.on !== ref('google_storage_bucket.media', 'name'),
         ),
       ).toEqual([]);
     });
@@ -1156,9 +1185,16 @@ describe('recordings', () => {
       );
       // Nothing may act as recording-tasks project-wide (which would let it act as every account).
       const chatTasks = ref('google_service_account.chat_tasks', 'name');
+      // mediaReady signs download URLs as itself (media.tf), and as nobody else.
+      const mediaSigners = ['media_ready_runtime', 'api_runtime'].map((account) =>
+        ref(`google_service_account.${account}`, 'name'),
+      );
       expect(
         grants.filter(
-          (grant) => /serviceAccount(User|TokenCreator)/.test(grant.role) && grant.on !== chatTasks,
+          (grant) =>
+            /serviceAccount(User|TokenCreator)/.test(grant.role) &&
+            grant.on !== chatTasks &&
+            !mediaSigners.includes(grant.on),
         ),
       ).toEqual(actAs);
     });
@@ -1206,6 +1242,7 @@ describe('recordings', () => {
       ).toEqual(
         [
           `roles/eventarc.eventReceiver ${serviceAccountMember('recording_ready_trigger')}`,
+          `roles/eventarc.eventReceiver ${serviceAccountMember('media_ready_trigger')}`,
           'roles/pubsub.publisher serviceAccount:${data.google_storage_project_service_account.this.email_address}',
         ].sort(),
       );
@@ -1481,5 +1518,48 @@ describe('Node.js version', () => {
     expect(admits('>=20.19 <23', '20.19.0')).toBe(true);
     expect(admits('>=18 <19 || >=22', '22.1.0')).toBe(true);
     expect(() => admits('^22', '22.1.0')).toThrow(/unsupported/);
+  });
+});
+
+describe('smart-action media', () => {
+  const media = resource('google_storage_bucket.media');
+  const mediaBucket = ref('google_storage_bucket.media', 'name');
+
+  it('when a media object is finalized in the media bucket, then mediaReady receives it, with retries', () => {
+    const trigger = block(mediaReadyFunction, 'event_trigger');
+    expect(trigger.event_type).toBe('google.cloud.storage.object.v1.finalized');
+    expect(trigger.event_filters).toEqual([{ attribute: 'bucket', value: mediaBucket }]);
+    expect(trigger.retry_policy).toBe('RETRY_POLICY_RETRY');
+  });
+
+  it('media is deleted within 7 days, as recordings are: lifecycle age 6, no soft delete, Firestore TTL on the records', () => {
+    const [rule] = blocks(media, 'lifecycle_rule');
+    expect(block(rule!, 'condition').age).toBe(6);
+    expect(block(rule!, 'action').type).toBe('Delete');
+    expect(block(media, 'soft_delete_policy').retention_duration_seconds).toBe(0);
+    expect(media.public_access_prevention).toBe('enforced');
+    const ttl = resource('google_firestore_field.media_ttl');
+    expect([ttl.collection, ttl.field]).toEqual(['media', 'expireAt']);
+    expect(blocks(ttl, 'ttl_config')).toHaveLength(1);
+  });
+
+  it('only platformEvents creates media objects, only mediaReady deletes them, the api reads them; each signs as itself only', () => {
+    const onBucket = resourcesOfType('google_storage_bucket_iam_member')
+      .map(([, grant]) => grant)
+      .filter((grant) => grant.bucket === mediaBucket)
+      .map((grant) => `${String(grant.role)} ${String(grant.member)}`);
+    expect(onBucket.sort()).toEqual(
+      [
+        `roles/storage.objectCreator ${serviceAccountMember('platform_events_runtime')}`,
+        `roles/storage.objectUser ${serviceAccountMember('media_ready_runtime')}`,
+        `roles/storage.objectViewer ${serviceAccountMember('api_runtime')}`,
+      ].sort(),
+    );
+    const signer = resource('google_service_account_iam_member.media_ready_signs_as_itself');
+    expect(signer.service_account_id).toBe(ref('google_service_account.media_ready_runtime', 'name'));
+    expect(signer.member).toBe(serviceAccountMember('media_ready_runtime'));
+    const apiSigner = resource('google_service_account_iam_member.api_signs_as_itself');
+    expect(apiSigner.service_account_id).toBe(ref('google_service_account.api_runtime', 'name'));
+    expect(apiSigner.member).toBe(serviceAccountMember('api_runtime'));
   });
 });

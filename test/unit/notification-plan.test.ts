@@ -49,7 +49,7 @@ const mobileBillingCall: PlanQuestion = {
   trigger: 'assignment',
   kind: 'call',
   channel: 'mobile',
-  queue: { id: 'q-billing', name: 'Billing' },
+  queue: { id: 'q-billing', name: 'Billing', channels: ['ivr', 'mobile', 'web'] },
   agentLanguage: 'en',
   agentHasPhone: true,
 };
@@ -206,10 +206,29 @@ describe('a queue’s whisper announcement in the plan (NOT-3)', () => {
       sources({}, [['q-billing', { enabled: false, announcement: { type: 'queue_name' } }]]),
       {
         ...mobileBillingCall,
-        queue: { id: 'q-sales', name: 'Sales' },
+        queue: { id: 'q-sales', name: 'Sales', channels: ['mobile'] },
       },
     );
     expect(other.steps.map((s) => s.type)).toEqual(['tone', 'whisper', 'countdown']);
+  });
+
+  it('when the queue was deleted, or takes no IVR, mobile or web calls any more, then its whisper left behind is ignored and the global whisper and countdown play', () => {
+    const silent: QueueWhisper = {
+      enabled: false,
+      announcement: { type: 'tts', text: 'Never read' },
+      countdown: false,
+    };
+    const globalSteps = ['tone', 'whisper', 'countdown'];
+    for (const channels of [undefined, ['sms']]) {
+      const plan = planNotifications(sources({}, [['q-billing', silent]]), {
+        ...mobileBillingCall,
+        queue: { id: 'q-billing', name: 'Billing', channels },
+      });
+      expect(plan.steps.map((s) => s.type)).toEqual(globalSteps);
+      expect(plan.steps[1]).toMatchObject({ text: 'Mobile call from Billing' });
+    }
+    // While the queue takes calls, the same whisper applies.
+    expect(whisperOf(sources({}, [['q-billing', silent]]))).toBeUndefined();
   });
 
   it('when the queue sets its own countdown, then it wins over the global one either way', () => {

@@ -55,7 +55,7 @@ const question: PlanQuestion = {
   trigger: 'assignment',
   kind: 'call',
   channel: 'ivr',
-  queue: { id: 'q-billing', name: 'Billing' },
+  queue: { id: 'q-billing', name: 'Billing', channels: ['ivr'] },
   agentLanguage: 'en',
   agentHasPhone: false,
 };

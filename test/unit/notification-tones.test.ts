@@ -19,6 +19,7 @@ import {
 } from '../../functions/src/domain/notifications/settings.js';
 import type { NotificationSettingsStore } from '../../functions/src/ports/notification-settings.js';
 import type { ToneAudioObject, ToneAudioStore } from '../../functions/src/ports/notification-tones.js';
+import type { AuditEntry } from '../../functions/src/ports/supervision.js';
 import { demoTone, wav } from '../support/mp3.js';
 
 /**
@@ -75,8 +76,9 @@ class MemorySettings implements NotificationSettingsStore {
   async save(): Promise<number> {
     throw new Error('not used here');
   }
-  async putTone(tone: CustomTone) {
+  async putTone(tone: CustomTone, check: (tones: ReadonlyMap<string, CustomTone>) => void = () => {}) {
     if (this.failPutTone) throw new Error('firestore unavailable');
+    check(this.tones);
     const replaced = this.tones.get(tone.id);
     this.tones.set(tone.id, tone);
     return { version: ++this.version, replaced };
@@ -97,8 +99,15 @@ function library() {
   let ids = 0;
   const audio = new MemoryAudio(() => now);
   const store = new MemorySettings();
-  const deps: ToneDeps = { store, audio, clock: { now: () => now }, newId: () => `id${++ids}` };
-  return { deps, audio, store, later: (ms: number) => void (now = new Date(now.getTime() + ms)) };
+  const audited: AuditEntry[] = [];
+  const deps: ToneDeps = {
+    store,
+    audio,
+    audit: { record: async (entry) => void audited.push(entry), list: async () => [] },
+    clock: { now: () => now },
+    newId: () => `id${++ids}`,
+  };
+  return { deps, audio, store, audited, later: (ms: number) => void (now = new Date(now.getTime() + ms)) };
 }
 
 async function refusal(promise: Promise<unknown>) {
@@ -310,6 +319,28 @@ describe('deleting a tone (NOT-4)', () => {
     expect(store.tones.size).toBe(0);
     expect(audio.objects.size).toBe(0);
     expect(await refusal(deleteTone(deps, admin, tone.id))).toMatchObject({ status: 404 });
+  });
+
+  it('when an admin uploads, replaces and deletes a tone, then each is in the audit trail with who and which tone; refused ones are not', async () => {
+    const { deps, audited } = library();
+    const { tone } = await uploadTone(deps, admin, { name: 'Ring', bytes: demoTone() });
+    await replaceTone(deps, admin, tone.id, { bytes: demoTone(2) });
+    expect(await refusal(replaceTone(deps, manager, tone.id, { bytes: demoTone() }))).toMatchObject({
+      status: 403,
+    });
+    expect(await refusal(uploadTone(deps, admin, { name: 'Bad', bytes: wav() }))).toMatchObject({
+      status: 400,
+    });
+    await deleteTone(deps, admin, tone.id);
+    expect(audited.map(({ action, actorUid, subject }) => ({ action, actorUid, subject }))).toEqual(
+      ['notification_tone.uploaded', 'notification_tone.replaced', 'notification_tone.deleted'].map(
+        (action) => ({
+          action,
+          actorUid: 'boss',
+          subject: { type: 'notification_tone', id: tone.id },
+        }),
+      ),
+    );
   });
 
   it('when the audio cannot be deleted after the tone, then the tone is gone and a later sweep deletes the audio', async () => {

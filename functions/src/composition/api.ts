@@ -34,6 +34,8 @@ import { recordingPipeline } from './recordings.js';
 import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { notificationTones } from './notification-tones.js';
+import { smartActions } from './smart-actions.js';
+import { mediaDeps } from './media.js';
 
 /**
  * The api: people, supervision, deflection settings, the directory's administration and, where
@@ -75,7 +77,9 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     newId: randomUUID,
   }));
   const deflectionDeps = once(() => deflection(dbs, clock));
-  const notificationDeps = once(() => notifications(dbs, clock, deflectionDeps().settings));
+  const notificationDeps = once(() =>
+    notifications(dbs, clock, deflectionDeps().settings, supervision().audit),
+  );
   const admin = once((): AdminDeps => ({
     people: new FirestorePeopleAdmin(dbs.directoryDb()),
     roles: new FirestoreRolesAdmin(dbs.directoryDb()),
@@ -115,10 +119,15 @@ export function composeApi(config: FunctionConfig, clock: Clock = systemClock): 
     admin,
     reveal,
     crmDownloadKeys: config.crmDownloadKeys,
+    smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock)),
   };
+  const media = mediaDeps(config, dbs, clock);
+  if (media) deps.media = media;
   const tones = notificationTonesOf(config);
   if (tones)
-    deps.notificationTones = once(() => notificationTones(config, tones, notificationDeps().settings, clock));
+    deps.notificationTones = once(() =>
+      notificationTones(config, tones, notificationDeps().settings, supervision().audit, clock),
+    );
   if (!settings || !tasks) return deps;
   const consumers = once(() => ({
     consumers: new FirestoreConsumerStore(dbs.db()),

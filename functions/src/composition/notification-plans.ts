@@ -12,6 +12,7 @@ export function notificationPlans(
   config: Pick<FunctionConfig, 'projectId' | 'platformCommandsTopic'>,
   dbs: Databases,
   ingest: Pick<IngestDeps, 'sessions' | 'queues'>,
+  deflection: PlanDeps['deflection'],
   clock: Clock,
 ): PlanDeps {
   return {
@@ -19,6 +20,7 @@ export function notificationPlans(
     planner: new NotificationPlanner(new FirestoreNotificationSettings(dbs.db(), clock), 5 * 60_000, clock),
     sessions: ingest.sessions,
     queues: ingest.queues,
+    deflection,
     people: dbs.directory(),
     commands: new PubSubPlatformCommands(config.projectId, config.platformCommandsTopic),
     clock,

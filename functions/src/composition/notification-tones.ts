@@ -4,12 +4,14 @@ import type { FunctionConfig, NotificationTonesSettings } from '../config.js';
 import type { ToneApiDeps } from '../http/api/notification-tones.js';
 import type { Clock } from '../ports/clock.js';
 import type { NotificationSettingsStore } from '../ports/notification-settings.js';
+import type { AuditLog } from '../ports/supervision.js';
 
 /** The tone library (NOT-4): its audio in the tones bucket, its metadata in the notification settings' own store. */
 export function notificationTones(
   config: Pick<FunctionConfig, 'projectId'>,
   tones: NotificationTonesSettings,
   store: NotificationSettingsStore,
+  audit: AuditLog,
   clock: Clock,
 ): ToneApiDeps {
   const { storageEmulatorHost } = tones;
@@ -20,6 +22,7 @@ export function notificationTones(
       bucket: tones.bucket,
       ...(storageEmulatorHost ? { apiEndpoint: storageEmulatorHost } : {}),
     }),
+    audit,
     clock,
     newId: randomUUID,
     previewKey: tones.previewKey,

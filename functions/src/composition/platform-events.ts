@@ -13,6 +13,8 @@ import { recordingTasks } from './tasks.js';
 import { chatDeps } from './chats.js';
 import { OidcCallerVerifier } from '../adapters/identity/oidc-callers.js';
 import { notificationPlans } from './notification-plans.js';
+import { mediaDeps } from './media.js';
+import { smartActions } from './smart-actions.js';
 
 /** Ingestion, and where recordings are set up, the queue that a recording.available event asks to plan. */
 function ingestFor(config: FunctionConfig, clock: Clock) {
@@ -36,6 +38,7 @@ export function composePlatformEvents(
   const { dbs, ingest, chat, tasks } = ingestFor(config, clock);
   const r = config.recordings;
   const offers = config.chatOffers;
+  const deflectionDeps = once(() => deflection(dbs, clock));
   return {
     ...(tasks
       ? {
@@ -69,11 +72,17 @@ export function composePlatformEvents(
     signing: config.platformSigning,
     signedRequests: once(() => new FirestoreSignedRequestLedger(dbs.db())),
     ingest,
-    deflection: once(() => deflection(dbs, clock)),
-    notifications: once(() => notificationPlans(config, dbs, ingest(), clock)),
+    deflection: deflectionDeps,
+    // The same cached deflection configuration as the deflection questions: which queues take calls.
+    notifications: once(() => notificationPlans(config, dbs, ingest(), deflectionDeps().engine, clock)),
+    ...optional('media', mediaDeps(config, dbs, clock)),
+    smartActions: once(() => smartActions(config, dbs, ingest().sessions, clock, ingest())),
     clock,
   };
 }
+
+const optional = <K extends string, T>(key: K, value: T | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, T>>;
 
 /** platformEventsPubSub: the same session events, from the topic. */
 export function composePlatformEventsPubSub(

@@ -1,6 +1,7 @@
 import { FirestoreRecordingPlans } from '../adapters/firestore/recording-plans.js';
 import { FirestoreBucketScanCursors } from '../adapters/firestore/recording-sweep.js';
 import { FirestoreSessionRepository } from '../adapters/firestore/session-repository.js';
+import { FirestoreSmartActionRequests } from '../adapters/firestore/smart-actions.js';
 import { FirestoreVoicemailOutbox } from '../adapters/firestore/voicemails.js';
 import { GcsRecordingBlobs } from '../adapters/storage/recording-blobs.js';
 import type { RecordingPipelineDeps } from '../app/recordings/deps.js';
@@ -27,6 +28,7 @@ export function recordingPipeline(
     }),
     tasks,
     sessions: new FirestoreSessionRepository(dbs.db()),
+    redactions: new FirestoreSmartActionRequests(dbs.db()),
     clock,
     bucket: r.bucket,
     partSizeBytes: r.partSizeBytes,

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * The one error type of the system. `code` is stable (clients may switch on it), `status` is the HTTP
  * status it maps to, `message` is safe to show to the caller (never PII, never a secret), and
@@ -21,6 +23,30 @@ export interface ValidationIssue {
   path: string;
   message: string;
   code: string;
+}
+
+/**
+ * The most problems an answer or a log line lists: enough to mend a request, bounded whatever was sent.
+ * When there are more, the last one says how many are left out.
+ */
+export const MAX_ISSUES_LISTED = 20;
+
+export function zodIssues(error: z.ZodError): ValidationIssue[] {
+  const shown = (i: z.core.$ZodIssue): ValidationIssue => ({
+    path: i.path.join('.') || '(root)',
+    message: i.message,
+    code: i.code,
+  });
+  if (error.issues.length <= MAX_ISSUES_LISTED) return error.issues.map(shown);
+  const listed = error.issues.slice(0, MAX_ISSUES_LISTED - 1).map(shown);
+  return [
+    ...listed,
+    {
+      path: '(root)',
+      message: `${error.issues.length - listed.length} more problems are not listed`,
+      code: 'too_many_issues',
+    },
+  ];
 }
 
 export const invalidRequest = (message: string, issues: ValidationIssue[] = []) =>

@@ -26,6 +26,10 @@ import { privacySettingsRoutes } from './api/privacy.js';
 import { recordingRoutes } from './api/recordings.js';
 import { sessionRoutes } from './api/sessions.js';
 import { sipRedirectionRoutes } from './api/sip-redirection.js';
+import { smartActionRoutes } from './api/smart-actions.js';
+import type { SmartActionDeps } from '../app/smart-actions/requests.js';
+import type { MediaDeps } from '../app/smart-actions/media.js';
+import { mediaRoutes } from './api/media.js';
 import { contractRoute } from './contract-route.js';
 import { route, type Route } from './router.js';
 
@@ -52,6 +56,10 @@ export interface ApiDeps {
   consumers?: () => ConsumerDeps;
   /** Uploaded notification tones and whisper recordings (NOT-3, NOT-4); absent where their bucket is not configured. */
   notificationTones?: () => ToneApiDeps;
+  /** Smart actions agents ask of mobile SDK consumers (SMA-1, SMA-2). */
+  smartActions?: () => SmartActionDeps;
+  /** Smart-action media (SMA-2 … SMA-4); absent where the media bucket is not configured. */
+  media?: () => MediaDeps;
 }
 
 export const API_DESCRIPTION = {
@@ -98,6 +106,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.notificationTones
       ? notificationToneRoutes({ authenticate, tones: deps.notificationTones })
       : []),
+    ...smartActionRoutes({ authenticate, ...(deps.smartActions ? { smartActions: deps.smartActions } : {}) }),
+    ...mediaRoutes({ authenticate, supervision, ...(deps.media ? { media: deps.media } : {}) }),
   ];
   routes.push(contractRoute(API_DESCRIPTION, () => routes));
   return routes;

@@ -4,18 +4,22 @@ import { Language, QuestionTime } from '../domain/deflection/settings.js';
 import { TimeZone } from '../domain/hours/schedule.js';
 import { Channel, Identifier, Kind } from '../domain/sessions/events.js';
 
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
 /**
  * One contact, as the platform asks about it (now) or an admin previews it (any date and time, before
  * a configuration goes live).
  */
-export const DeflectionQuestion = z.object({
-  kind: Kind,
-  channel: Channel,
-  queueId: Identifier,
-  language: Language,
-  at: QuestionTime.optional(),
-  consumerTimeZone: TimeZone.optional(),
-});
+export const DeflectionQuestion = z.lazy(() =>
+  z.object({
+    kind: Kind,
+    channel: Channel,
+    queueId: Identifier,
+    language: Language,
+    at: QuestionTime.optional(),
+    consumerTimeZone: TimeZone.optional(),
+  }),
+);
 
 /** The question as the domain asks it: at the given instant (its schema bounds it), or now. */
 export function contactQuestion(q: z.infer<typeof DeflectionQuestion>, now: Date): ContactQuestion {

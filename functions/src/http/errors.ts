@@ -1,29 +1,5 @@
 import { z } from 'zod';
-import { AppError, invalidRequest, type ValidationIssue } from '../domain/errors.js';
-
-/**
- * The most problems an answer or a log line lists: enough to mend a request, bounded whatever was sent.
- * When there are more, the last one says how many are left out.
- */
-export const MAX_ISSUES_LISTED = 20;
-
-export function zodIssues(error: z.ZodError): ValidationIssue[] {
-  const shown = (i: z.core.$ZodIssue): ValidationIssue => ({
-    path: i.path.join('.') || '(root)',
-    message: i.message,
-    code: i.code,
-  });
-  if (error.issues.length <= MAX_ISSUES_LISTED) return error.issues.map(shown);
-  const listed = error.issues.slice(0, MAX_ISSUES_LISTED - 1).map(shown);
-  return [
-    ...listed,
-    {
-      path: '(root)',
-      message: `${error.issues.length - listed.length} more problems are not listed`,
-      code: 'too_many_issues',
-    },
-  ];
-}
+import { AppError, invalidRequest, zodIssues } from '../domain/errors.js';
 
 /** A `\u` escape of a UTF-16 surrogate: the only way a lone one gets into a body read as UTF-8. */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;

@@ -3,28 +3,32 @@ import { Language } from '../domain/deflection/settings.js';
 import { Identifier } from '../domain/sessions/events.js';
 import { onFirstUse } from './router.js';
 
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
 /** What the platform asks for (NOT-5): the session's kind, channel and queue are the session's own. */
-export const PlanRequest = z.discriminatedUnion('trigger', [
-  z.strictObject({
-    trigger: z.literal('assignment').describe('A call or a chat was just assigned to the agent.'),
-    sessionId: Identifier,
-    assignmentId: Identifier.describe(
-      "The platform's id of this assignment: asked again with it, the plan adds no wait and sends no SMS again.",
-    ),
-    agentId: Identifier.describe(
-      'The agent, as in Users & Teams: their profile holds the phone for the SMS.',
-    ),
-    agentLanguage: Language.optional().describe(
-      "The agent's language: the whisper and the countdown are in it (en, fr, es, de; English otherwise).",
-    ),
-  }),
-  z.strictObject({
-    trigger: z.literal('message').describe('A message came in a chat the agent already has.'),
-    sessionId: Identifier,
-    agentId: Identifier,
-    agentLanguage: Language.optional(),
-  }),
-]);
+export const PlanRequest = z.lazy(() =>
+  z.discriminatedUnion('trigger', [
+    z.strictObject({
+      trigger: z.literal('assignment').describe('A call or a chat was just assigned to the agent.'),
+      sessionId: Identifier,
+      assignmentId: Identifier.describe(
+        "The platform's id of this assignment: asked again with it, the plan adds no wait and sends no SMS again.",
+      ),
+      agentId: Identifier.describe(
+        'The agent, as in Users & Teams: their profile holds the phone for the SMS.',
+      ),
+      agentLanguage: Language.optional().describe(
+        "The agent's language: the whisper and the countdown are in it (en, fr, es, de; English otherwise).",
+      ),
+    }),
+    z.strictObject({
+      trigger: z.literal('message').describe('A message came in a chat the agent already has.'),
+      sessionId: Identifier,
+      agentId: Identifier,
+      agentLanguage: Language.optional(),
+    }),
+  ]),
+);
 
 const Tone = onFirstUse(() =>
   z.discriminatedUnion('type', [

@@ -39,6 +39,12 @@ import { MAX_PROFILE_CHANGES_KEPT, RESERVED_PROPERTIES } from '../domain/session
 import { Profile, ProfileHistory } from './api/answers.js';
 import { planNotification, type PlanDeps } from '../app/notifications/plans.js';
 import { PlanAnswer, PlanRequest } from './notification-plans.js';
+import { issueUploads, type MediaDeps } from '../app/smart-actions/media.js';
+import { MediaUploadsAnswer, MediaUploadsAsk, MediaUploadsParams } from './media-uploads.js';
+import type { SmartActionDeps } from '../app/smart-actions/requests.js';
+import { recordSmartActionResult } from '../app/smart-actions/results.js';
+import { MAX_TEXT_INPUT_LENGTH } from '../domain/smart-actions/actions.js';
+import { SmartActionAnswer } from './api/smart-actions.js';
 
 export interface PlatformEventsDeps {
   signing: SigningPolicy;
@@ -57,16 +63,24 @@ export interface PlatformEventsDeps {
   voicemailBucket?: string;
   /** Agents' notification plans (NOT-5); every function that serves this table composes them. */
   notifications?: () => PlanDeps;
+  /** Smart-action media uploads (SMA-2, SMA-3), where the media bucket is set. */
+  media?: () => MediaDeps;
+  /** Smart actions' results (SMA-1, SMA-2), which may set the verified-customer flag. */
+  smartActions?: () => SmartActionDeps;
 }
 
-const ConsumerLogin = z.strictObject({
-  consumerId: Identifier.describe('The logged-in consumer, as the platform knows them.'),
-  crmContactId: z
-    .string()
-    .regex(SALESFORCE_ID, 'must be a Salesforce id')
-    .describe("The logged-in consumer's contact in the CRM: where the anonymous tickets go."),
-  temporaryId: TemporaryConsumerId.describe('The id the consumer had on this device before logging in.'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const ConsumerLogin = z.lazy(() =>
+  z.strictObject({
+    consumerId: Identifier.describe('The logged-in consumer, as the platform knows them.'),
+    crmContactId: z
+      .string()
+      .regex(SALESFORCE_ID, 'must be a Salesforce id')
+      .describe("The logged-in consumer's contact in the CRM: where the anonymous tickets go."),
+    temporaryId: TemporaryConsumerId.describe('The id the consumer had on this device before logging in.'),
+  }),
+);
 const ConsumerMerged = onFirstUse(() =>
   z.object({
     outcome: z
@@ -80,40 +94,50 @@ const ConsumerMerged = onFirstUse(() =>
 );
 
 /** The task an offer's timeout runs: named by the offer (adapters/tasks/offer-timeouts.ts). */
-export const OfferTimeoutTask = z.strictObject({ sessionId: Identifier, offerId: Identifier });
-const OfferTimeoutAnswer = z.object({
-  outcome: z
-    .enum(['timed_out', 'already_settled'])
-    .describe('already_settled: the offer was accepted, declined or withdrawn first; nothing changed.'),
-});
+export const OfferTimeoutTask = z.lazy(() => z.strictObject({ sessionId: Identifier, offerId: Identifier }));
+const OfferTimeoutAnswer = z.lazy(() =>
+  z.object({
+    outcome: z
+      .enum(['timed_out', 'already_settled'])
+      .describe('already_settled: the offer was accepted, declined or withdrawn first; nothing changed.'),
+  }),
+);
 
-const ChatTransferParams = z.object({ sessionId: Identifier });
-const ChatTransferPick = z.strictObject({
-  offerId: Identifier.describe(
-    'The transfer request this pick answers: the `offerId` of its `chat.transfer` `requested` command. The agent picked is offered the chat under this id followed by `.picked`.',
-  ),
-  agentId: Identifier.nullable().describe('Null when no agent of the queue can take the chat.'),
-});
-const ChatTransferPicked = z.object({
-  outcome: z
-    .enum(['offered', 'rejected'])
-    .describe(
-      'rejected: nobody, or an agent who cannot take it, was picked. A pick for another request, or one already received, is a 409 (stale_transfer).',
+const ChatTransferParams = z.lazy(() => z.object({ sessionId: Identifier }));
+const ChatTransferPick = z.lazy(() =>
+  z.strictObject({
+    offerId: Identifier.describe(
+      'The transfer request this pick answers: the `offerId` of its `chat.transfer` `requested` command. The agent picked is offered the chat under this id followed by `.picked`.',
     ),
-});
+    agentId: Identifier.nullable().describe('Null when no agent of the queue can take the chat.'),
+  }),
+);
+const ChatTransferPicked = z.lazy(() =>
+  z.object({
+    outcome: z
+      .enum(['offered', 'rejected'])
+      .describe(
+        'rejected: nobody, or an agent who cannot take it, was picked. A pick for another request, or one already received, is a 409 (stale_transfer).',
+      ),
+  }),
+);
 
-const SlotQuestion = z.object({ queueId: Identifier, channel: Channel, language: Language });
-const BookingRequest = SlotQuestion.extend({
-  bookingId: Identifier,
-  slotStart: QuestionTime,
-  callerNumber: PhoneNumber,
-  sessionId: Identifier.optional(),
-});
+const SlotQuestion = z.lazy(() => z.object({ queueId: Identifier, channel: Channel, language: Language }));
+const BookingRequest = z.lazy(() =>
+  SlotQuestion.unwrap().extend({
+    bookingId: Identifier,
+    slotStart: QuestionTime,
+    callerNumber: PhoneNumber,
+    sessionId: Identifier.optional(),
+  }),
+);
 
-const SipRedirectionQuestion = z.strictObject({
-  sessionId: Identifier.describe('The session whose call is being redirected over SIP.'),
-});
-const SipValue = z.union([z.string(), z.number(), z.boolean()]);
+const SipRedirectionQuestion = z.lazy(() =>
+  z.strictObject({
+    sessionId: Identifier.describe('The session whose call is being redirected over SIP.'),
+  }),
+);
+const SipValue = z.lazy(() => z.union([z.string(), z.number(), z.boolean()]));
 const SipRedirectionAnswer = onFirstUse(() =>
   z.object({
     queueId: z.string().describe("The session's queue, whose SIP redirection settings apply."),
@@ -162,23 +186,61 @@ const SipRedirectionAnswer = onFirstUse(() =>
       ),
   }),
 );
-const SessionParams = z.object({ sessionId: Identifier });
-const ReservedDataWrite = z
-  .strictObject({
-    eventId: Identifier.describe("This call's id among the session's events: a copy changes nothing."),
-    sequence: Sequence.describe("This call's place in the session's event order: the last writer wins."),
-    occurredAt: EventTime,
-    by: Identifier.optional().describe('The app that called, where the platform knows it.'),
-    reserved_verified_customer: z.boolean().optional(),
-    reserved_bad_actor: z.boolean().optional(),
-    reserved_repeat_customer: z.boolean().optional(),
-  })
-  .refine((write) => [...RESERVED_PROPERTIES.keys()].some((key) => Object.hasOwn(write, key)), {
-    message: `must set at least one of ${[...RESERVED_PROPERTIES.keys()].join(', ')}`,
-  });
+const SessionParams = z.lazy(() => z.object({ sessionId: Identifier }));
+const ReservedDataWrite = z.lazy(() =>
+  z
+    .strictObject({
+      eventId: Identifier.describe("This call's id among the session's events: a copy changes nothing."),
+      sequence: Sequence.describe("This call's place in the session's event order: the last writer wins."),
+      occurredAt: EventTime,
+      by: Identifier.optional().describe('The app that called, where the platform knows it.'),
+      reserved_verified_customer: z.boolean().optional(),
+      reserved_bad_actor: z.boolean().optional(),
+      reserved_repeat_customer: z.boolean().optional(),
+    })
+    .refine((write) => [...RESERVED_PROPERTIES.keys()].some((key) => Object.hasOwn(write, key)), {
+      message: `must set at least one of ${[...RESERVED_PROPERTIES.keys()].join(', ')}`,
+    }),
+);
 
-const PresenceReport = z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) });
-const AgentParams = z.object({ agentId: Identifier });
+const SmartActionParams = z.lazy(() => z.object({ sessionId: Identifier, requestId: Identifier }));
+/** Built on its first parse: most platform requests are events, not results. */
+const SmartActionResult = z.lazy(() =>
+  z.discriminatedUnion('answer', [
+    z.strictObject({ answer: z.literal('declined').describe('The consumer declined the request.') }),
+    z.strictObject({
+      answer: z.literal('identity'),
+      identity: z
+        .enum(['verified', 'failed'])
+        .describe("verified sets the session's verified-customer flag (source smart_action)."),
+      sequence: Sequence.describe(
+        "The verification's place in the session's event order: the flag's last writer wins.",
+      ),
+    }),
+    z.strictObject({
+      answer: z.literal('text'),
+      text: z
+        .string()
+        .min(1)
+        .max(MAX_TEXT_INPUT_LENGTH)
+        .regex(/^\P{Cs}*$/u, 'must be text (no lone surrogate)')
+        .describe('What the consumer typed: kept for the agent, never logged.'),
+    }),
+  ]),
+);
+const SmartActionSettled = onFirstUse(() =>
+  z.object({
+    outcome: z
+      .enum(['settled', 'already_settled', 'expired'])
+      .describe('already_settled or expired: the request was not changed by this result.'),
+    request: SmartActionAnswer(),
+  }),
+);
+
+const PresenceReport = z.lazy(() =>
+  z.object({ state: z.enum(AgentState), at: z.iso.datetime({ offset: true }) }),
+);
+const AgentParams = z.lazy(() => z.object({ agentId: Identifier }));
 
 const Ingested = onFirstUse(() =>
   z.object({
@@ -406,6 +468,34 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
         verifiedRequest(req.req, { allowV1: false });
         const { sessionId } = req.path();
         return { status: 200, body: await readReservedData(deps.ingest().sessions, sessionId) };
+      },
+    ),
+    route(
+      'POST',
+      '/v1/sessions/:sessionId/smart-actions/:requestId/result',
+      {
+        ...signedOnce,
+        errors: [404, 409, 413, 503],
+        operationId: 'recordSmartActionResult',
+        summary:
+          'The consumer answered or declined a smart action (SMA-1, SMA-2): an identity verified sets the verified-customer flag, a text input is kept for the agent. A result for a request already settled or expired changes nothing; media are answered by upload.',
+        params: SmartActionParams,
+        body: SmartActionResult,
+        bodyName: 'The result',
+        answers: { 200: SmartActionSettled },
+      },
+      async (req) => {
+        const { verified, body } = signedBody(req.req, { allowV1: false });
+        const result = req.body(body);
+        if (!deps.smartActions) throw notFound('Smart actions');
+        const smartActions = deps.smartActions();
+        const { sessionId, requestId } = req.path();
+        return {
+          status: 200,
+          body: await onlyOnce(verified, () =>
+            recordSmartActionResult(smartActions, sessionId, requestId, result, req.log),
+          ),
+        };
       },
     ),
     route(
@@ -658,6 +748,36 @@ export function platformEventsRoutes(deps: PlatformEventsDeps): Route[] {
       },
     ),
   ];
+  routes.push(
+    route(
+      'POST',
+      '/v1/sessions/:sessionId/media-uploads',
+      {
+        ...signed,
+        errors: [404, 409, 413],
+        operationId: 'issueMediaUploads',
+        summary:
+          "Upload URLs for the consumer's SDK: the files of a photos, screenshot or video request, or a web chat attachment (.png, .jpg, .mp4). Each file goes straight to Cloud Storage, is checked by its content once uploaded, and is shown to the agent at once; never more files than the request allows (409 too_many_files).",
+        params: MediaUploadsParams,
+        body: MediaUploadsAsk,
+        bodyName: 'The upload ask',
+        answers: { 200: MediaUploadsAnswer },
+      },
+      async (req) => {
+        // Not guarded against copies: the same askId gets the same URLs and counts no more files.
+        const ask = req.body(signedBody(req.req, { allowV1: false }).body);
+        if (!deps.media) throw notFound('Smart-action media');
+        const { sessionId } = req.path();
+        const uploads = await issueUploads(deps.media(), {
+          sessionId,
+          askId: ask.askId,
+          files: ask.files,
+          ...(ask.requestId ? { requestId: ask.requestId } : {}),
+        });
+        return { status: 200, body: { sessionId, uploads } };
+      },
+    ),
+  );
   routes.push(contractRoute(PLATFORM_EVENTS_DESCRIPTION, () => routes));
   return routes;
 }

@@ -30,63 +30,77 @@ export interface RecordingWorkerDeps {
   voicemails?: () => VoicemailWorkerDeps;
 }
 
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
 /**
  * An object name as Cloud Storage accepts one: 1 to 1024 bytes of UTF-8, no carriage return or line
  * feed, not "." or "..", not under ".well-known/acme-challenge/". Anything else the service refuses,
  * and that refusal must be the caller's 400, not our 500.
  */
-export const StorageObjectName = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine((name) => !/\p{Surrogate}/u.test(name), 'must be well-formed Unicode (no lone surrogate)')
-  .refine((name) => Buffer.byteLength(name, 'utf8') <= 1024, 'must be at most 1024 bytes of UTF-8')
-  .refine((name) => !/[\r\n]/.test(name), 'must not contain a carriage return or line feed')
-  .refine((name) => name !== '.' && name !== '..', 'must not be . or ..')
-  .refine(
-    (name) => !name.startsWith('.well-known/acme-challenge/'),
-    'must not start with .well-known/acme-challenge/',
-  );
+export const StorageObjectName = z.lazy(() =>
+  z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine((name) => !/\p{Surrogate}/u.test(name), 'must be well-formed Unicode (no lone surrogate)')
+    .refine((name) => Buffer.byteLength(name, 'utf8') <= 1024, 'must be at most 1024 bytes of UTF-8')
+    .refine((name) => !/[\r\n]/.test(name), 'must not contain a carriage return or line feed')
+    .refine((name) => name !== '.' && name !== '..', 'must not be . or ..')
+    .refine(
+      (name) => !name.startsWith('.well-known/acme-challenge/'),
+      'must not start with .well-known/acme-challenge/',
+    ),
+);
 
 /** A Cloud Storage generation: a 64-bit number, in decimal. */
-export const StorageGeneration = z.string().regex(/^\d{1,19}$/, 'must be a generation number');
+export const StorageGeneration = z.lazy(() => z.string().regex(/^\d{1,19}$/, 'must be a generation number'));
 
 /** A recording has far fewer parts and retries than these; larger numbers are not a task of ours. */
 export const MAX_PART_INDEX = 100_000;
 export const MAX_ROUND = 10_000;
 
-export const PlanTask = z.object({
-  bucket: z.string().min(3).max(222),
-  object: StorageObjectName,
-  generation: StorageGeneration.optional(),
-  sessionId: Identifier,
-  recordingId: Identifier,
-});
-export const PartTask = z.object({
-  planId: PlanId,
-  round: z.number().int().nonnegative().max(MAX_ROUND),
-  partIndex: z.number().int().nonnegative().max(MAX_PART_INDEX),
-});
-export const PurgeTask = z.object({ planId: PlanId });
+export const PlanTask = z.lazy(() =>
+  z.object({
+    bucket: z.string().min(3).max(222),
+    object: StorageObjectName,
+    generation: StorageGeneration.optional(),
+    sessionId: Identifier,
+    recordingId: Identifier,
+  }),
+);
+export const PartTask = z.lazy(() =>
+  z.object({
+    planId: PlanId,
+    round: z.number().int().nonnegative().max(MAX_ROUND),
+    partIndex: z.number().int().nonnegative().max(MAX_PART_INDEX),
+  }),
+);
+export const PurgeTask = z.lazy(() => z.object({ planId: PlanId }));
 /** `source:id`, as `consumerKey` writes it: checked by the temporary id's own schema. */
-const ConsumerKey = z
-  .string()
-  .max(160)
-  .refine((key) => {
-    const colon = key.indexOf(':');
-    return TemporaryConsumerId.safeParse({ source: key.slice(0, colon), id: key.slice(colon + 1) }).success;
-  }, 'must be a consumer key');
-const TicketTask = z.strictObject({
-  consumerKey: ConsumerKey,
-  sessionId: Identifier,
-});
+const ConsumerKey = z.lazy(() =>
+  z
+    .string()
+    .max(160)
+    .refine((key) => {
+      const colon = key.indexOf(':');
+      return TemporaryConsumerId.safeParse({ source: key.slice(0, colon), id: key.slice(colon + 1) }).success;
+    }, 'must be a consumer key'),
+);
+const TicketTask = z.lazy(() =>
+  z.strictObject({
+    consumerKey: ConsumerKey,
+    sessionId: Identifier,
+  }),
+);
 /** A merge changes a few times at most; a larger version is not a task of ours. */
 const MAX_MERGE_VERSION = 100_000;
-const MergeTask = z.strictObject({
-  mergeId: Identifier,
-  version: z.number().int().min(1).max(MAX_MERGE_VERSION),
-});
-const VoicemailTask = z.strictObject({ voicemailId: Identifier });
+const MergeTask = z.lazy(() =>
+  z.strictObject({
+    mergeId: Identifier,
+    version: z.number().int().min(1).max(MAX_MERGE_VERSION),
+  }),
+);
+const VoicemailTask = z.lazy(() => z.strictObject({ voicemailId: Identifier }));
 
 export function answer(result: TaskAnswer): RouteResult {
   if (result.outcome === 'done') return { status: 200, body: { outcome: 'done' } };

@@ -19,6 +19,8 @@ export interface RecordingPart {
   fileName: string;
   /** Exact byte length of this part. */
   sizeBytes: number;
+  /** Said beside the file in the CRM (the spans paused for redaction); absent when there is nothing to say. */
+  description?: string;
   /**
    * An earlier attempt's outcome is unknown (it may have landed): the CRM is asked for the part
    * before it is sent. Otherwise it is sent at once, one request, and a repeat is still refused by

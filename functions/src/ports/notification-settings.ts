@@ -3,6 +3,7 @@ import type {
   ChatNotifications,
   CustomTone,
   NotificationConfig,
+  NotificationIssue,
   QueueWhisper,
 } from '../domain/notifications/settings.js';
 
@@ -31,14 +32,23 @@ export interface NotificationSettingsStore {
   load(): Promise<VersionedNotifications>;
   /**
    * Atomically: reads the configuration and the library, applies `change`, lets `check` refuse the
-   * result (by throwing), then writes the section and a new version — or nothing.
+   * result (by throwing, or by returning problems), then writes the section and a new version — or
+   * nothing. The problems `check` returns are refused in one 400 together with every tone the result
+   * names that the library does not hold, which the store checks itself.
    */
   save(
     change: NotificationSection,
-    check: (next: NotificationConfig, tones: ReadonlyMap<string, CustomTone>) => void,
+    check: (next: NotificationConfig, tones: ReadonlyMap<string, CustomTone>) => NotificationIssue[] | void,
   ): Promise<number>;
-  /** Adds a tone, or replaces the one with its id (settings using it then play the new audio); returns the one replaced. */
-  putTone(tone: CustomTone): Promise<{ version: number; replaced: CustomTone | undefined }>;
+  /**
+   * Adds a tone, or replaces the one with its id (settings using it then play the new audio), unless
+   * `check` refuses (by throwing) given the library as the write commits against it; returns the one
+   * replaced.
+   */
+  putTone(
+    tone: CustomTone,
+    check?: (tones: ReadonlyMap<string, CustomTone>) => void,
+  ): Promise<{ version: number; replaced: CustomTone | undefined }>;
   /**
    * Removes a tone, unless `check` refuses (by throwing) given the configuration that uses it; returns
    * the tone removed, undefined when there was none (a retry).

@@ -1,5 +1,6 @@
 import type { AgentState } from '../domain/chat/agent-state.js';
 import type { TransferTarget } from '../domain/chat/chat.js';
+import type { SmartAction } from '../domain/smart-actions/actions.js';
 
 /**
  * Commands to the platform, which owns the media plane and routing: listen in, barge, end, re-route
@@ -77,6 +78,28 @@ export type PlatformCommand =
       agentId: string;
       to: string;
       text: string;
+    }
+  /**
+   * SMA-1, SMA-2: prompt the consumer's mobile SDK for a smart action, once (`commandId` is the
+   * request's id); the consumer's answer comes back as a signed result. Media requests take at most
+   * `maxFiles` files; the prompt is void after `expiresAt`.
+   */
+  | {
+      type: 'smart_action.request';
+      commandId: string;
+      sessionId: string;
+      requestId: string;
+      action: Exclude<SmartAction, 'redact'>;
+      maxFiles: number;
+      expiresAt: string;
+    }
+  /** SMA-1 redact: pause the call's recording while sensitive data is shared, then resume it. */
+  | {
+      type: 'recording.pause' | 'recording.resume';
+      commandId: string;
+      sessionId: string;
+      /** The redaction (its request's id) the pause starts or the resume ends. */
+      requestId: string;
     };
 
 export interface PlatformCommands {

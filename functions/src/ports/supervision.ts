@@ -86,13 +86,20 @@ export type AuditAction =
   | 'sip_redirection.changed'
   | 'sip_redirection.removed'
   | 'virtual_agent.changed'
+  /** NOT-1…NOT-4: a notification section, a queue's whisper or a tone of the library. */
+  | 'notification_settings.changed'
+  | 'queue_whisper.changed'
+  | 'queue_whisper.removed'
+  | 'notification_tone.uploaded'
+  | 'notification_tone.replaced'
+  | 'notification_tone.deleted'
   /** UNA-4: an anonymous consumer's tickets moved to a logged-in identity (actor `platform`), or back. */
   | 'consumer.merged'
   | 'consumer.unmerged';
 
 /** What an admin's change was made to (people, roles, queues, company settings). */
 export interface AuditSubject {
-  type: 'person' | 'role' | 'queue' | 'settings' | 'consumer_merge';
+  type: 'person' | 'role' | 'queue' | 'settings' | 'consumer_merge' | 'notification_tone';
   id: string;
 }
 

@@ -1,7 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { ingestSessionEvent, type IngestDeps } from '../app/ingest-session-event.js';
 import { SessionEvent } from '../domain/sessions/events.js';
-import { zodIssues } from '../http/errors.js';
+import { zodIssues } from '../domain/errors.js';
 import { logs } from '../log.js';
 
 export interface PubSubMessagePublished {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type {
   DocumentSnapshot,
   Firestore,
@@ -5,7 +6,7 @@ import type {
   Timestamp,
   WriteBatch,
 } from '@google-cloud/firestore';
-import { invalidRequest, unavailable } from '../../domain/errors.js';
+import { invalidRequest, unavailable, zodIssues } from '../../domain/errors.js';
 import {
   CallNotifications,
   ChatNotifications,
@@ -16,6 +17,7 @@ import {
   QueueWhisper,
   type CustomTone,
   type NotificationConfig,
+  type NotificationIssue,
   type ToneChoice,
 } from '../../domain/notifications/settings.js';
 import { Identifier } from '../../domain/sessions/events.js';
@@ -106,22 +108,19 @@ function resolve(change: SectionWrite): SectionWrite {
   const issues = [];
   if (change.section === 'queueWhisper') {
     const queueId = Identifier.safeParse(change.queueId);
-    if (!queueId.success)
-      issues.push(
-        ...queueId.error.issues.map((i) => ({ path: 'queueId', message: i.message, code: i.code as string })),
-      );
+    if (!queueId.success) issues.push(...zodIssues(queueId.error).map((i) => ({ ...i, path: 'queueId' })));
   }
   const parsed = SCHEMAS[change.section].safeParse(change.value);
-  if (!parsed.success)
-    issues.push(
-      ...parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: i.message,
-        code: i.code as string,
-      })),
-    );
+  if (!parsed.success) issues.push(...zodIssues(parsed.error));
   if (!parsed.success || issues.length > 0) throw invalidRequest('These settings are not valid.', issues);
   return { ...change, value: parsed.data } as SectionWrite;
+}
+
+/** The section's document as stored, undefined when there is none. */
+function storedSection(stored: RawDocs, change: SectionWrite): unknown {
+  if (change.section === 'calls') return stored.calls;
+  if (change.section === 'chats') return stored.chats;
+  return stored.whispers.find(([id]) => id === change.queueId)?.[1];
 }
 
 function applyChange(config: NotificationConfig, change: NotificationSection): NotificationConfig {
@@ -148,6 +147,15 @@ interface StoreState {
   /** Null when no version was ever written. */
   versionTime: Timestamp | null;
   stored: RawDocs;
+}
+
+/**
+ * The stored version; 0 for one that is not a positive safe integer, the same for loads and watchers
+ * (a NaN would never compare as newer, and the plan cache would stop reloading).
+ */
+function versionOf(snapshot: DocumentSnapshot): number {
+  const version = Number(snapshot.get('version') ?? 0);
+  return Number.isSafeInteger(version) && version > 0 ? version : 0;
 }
 
 const RETRIES = {
@@ -183,11 +191,10 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
         };
         const library = decodeTones(stored.tones);
         const versionDoc = version as DocumentSnapshot;
-        const storedVersion = Number(versionDoc.get('version') ?? 0);
         return {
           config: decodeConfig(stored, library),
           tones: library,
-          version: Number.isSafeInteger(storedVersion) && storedVersion > 0 ? storedVersion : 0,
+          version: versionOf(versionDoc),
           versionTime: versionDoc.updateTime ?? null,
           stored,
         };
@@ -228,7 +235,7 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
 
   async save(
     change: NotificationSection,
-    check: (next: NotificationConfig, tones: ReadonlyMap<string, CustomTone>) => void,
+    check: (next: NotificationConfig, tones: ReadonlyMap<string, CustomTone>) => NotificationIssue[] | void,
   ): Promise<number> {
     const write = change.section === 'queueWhisperDeleted' ? change : resolve(change);
     const asVersion = (version: number) => version;
@@ -241,12 +248,13 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
         return { writes: (batch) => batch.delete(ref), answer: asVersion };
       }
       const next = applyChange(config, write);
-      check(next, tones);
       // Whatever the caller checked, the store never names a tone it does not hold; the commit is
       // conditional on the library as read here, so the tone cannot be removed in between.
-      const missing = missingToneIssues(next, tones);
-      if (missing.length > 0)
-        throw invalidRequest('These settings name tones that are not uploaded.', missing);
+      const issues = [...(check(next, tones) ?? []), ...missingToneIssues(next, tones)];
+      if (issues.length > 0) throw invalidRequest('These notification settings cannot be saved.', issues);
+      // The same section again (a retried request) writes nothing, so it makes no new version for
+      // every instance to reload.
+      if (isDeepStrictEqual(storedSection(stored, write), write.value)) return { answer: asVersion };
       const ref =
         write.section === 'queueWhisper'
           ? this.db.collection(WHISPERS).doc(write.queueId)
@@ -255,18 +263,20 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
     });
   }
 
-  async putTone(tone: CustomTone): Promise<{ version: number; replaced: CustomTone | undefined }> {
+  async putTone(
+    tone: CustomTone,
+    check: (tones: ReadonlyMap<string, CustomTone>) => void = () => {},
+  ): Promise<{ version: number; replaced: CustomTone | undefined }> {
     const parsed = CustomToneRecord.safeParse(tone);
-    if (!parsed.success)
-      throw invalidRequest(
-        'This tone is not valid.',
-        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
-      );
+    if (!parsed.success) throw invalidRequest('This tone is not valid.', zodIssues(parsed.error));
     const ref = this.db.collection(TONES).doc(parsed.data.id);
-    return this.write(({ tones }) => ({
-      writes: (batch) => batch.set(ref, parsed.data),
-      answer: (version) => ({ version, replaced: tones.get(parsed.data.id) }),
-    }));
+    return this.write(({ tones }) => {
+      check(tones);
+      return {
+        writes: (batch) => batch.set(ref, parsed.data),
+        answer: (version) => ({ version, replaced: tones.get(parsed.data.id) }),
+      };
+    });
   }
 
   removeTone(
@@ -288,7 +298,7 @@ export class FirestoreNotificationSettings implements NotificationSettingsStore 
 
   watchVersion(onVersion: (version: number) => void): () => void {
     return this.db.doc(VERSION_DOC).onSnapshot(
-      (snapshot) => onVersion(Number(snapshot.get('version') ?? 0)),
+      (snapshot) => onVersion(versionOf(snapshot)),
       () => {
         /* the cache falls back to its time limit */
       },

@@ -393,6 +393,7 @@ export class SalesforceCrm implements CrmClient {
         entityContent: {
           Title: partTitle(part),
           PathOnClient: part.fileName,
+          ...(part.description ? { Description: part.description } : {}),
           FirstPublishLocationId: part.crmRecordId,
           [PART_KEY_FIELD]: key,
         },

@@ -50,7 +50,12 @@ const ADMIN_ROLE = 'admin';
 const SESSION_PAGE = 100;
 const SESSIONS_AT_ONCE = 10;
 
-export function audit(deps: AdminDeps, actor: Actor, action: AuditAction, subject: AuditSubject) {
+export function audit(
+  deps: Pick<AdminDeps, 'audit' | 'clock' | 'newId'>,
+  actor: Actor,
+  action: AuditAction,
+  subject: AuditSubject,
+) {
   const at = deps.clock.now().toISOString();
   return deps.audit.record({
     id: auditId(subject.type, subject.id, actor.uid, action, `${at}-${deps.newId()}`),

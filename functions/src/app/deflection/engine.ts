@@ -67,6 +67,11 @@ export class DeflectionEngine {
     return compiled;
   }
 
+  /** A queue's channels as configured now; undefined when there is no such queue, or no configuration yet. */
+  async queueChannels(queueId: string): Promise<readonly string[] | undefined> {
+    return (await this.current())?.queues.get(queueId)?.channels;
+  }
+
   async decide(question: ContactQuestion): Promise<Decision> {
     const compiled = await this.compiled();
     if (!compiled.queues.has(question.queueId)) throw notFound(`The queue ${question.queueId}`);

@@ -1,5 +1,9 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import { ownQueueIssues, validateDeflectionConfig } from '../../domain/deflection/settings.js';
+import {
+  ownQueueIssues,
+  validateDeflectionConfig,
+  type DeflectionConfig,
+} from '../../domain/deflection/settings.js';
 import { ownSipRedirectionIssues, ownVirtualAgentIssues } from '../../domain/deflection/sip-redirection.js';
 import { conflict, invalidRequest } from '../../domain/errors.js';
 import type { DeflectionSettingsStore, SettingsSection } from '../../ports/deflection-settings.js';
@@ -53,6 +57,18 @@ export async function deleteQueueSettings(store: DeflectionSettingsStore, actor:
       );
   });
   return { version };
+}
+
+/**
+ * The whole deflection configuration, or 409 `not_configured` until the support center, call and chat
+ * settings have all been saved: before then no queue can be trusted to exist or not.
+ */
+export async function savedConfig(store: DeflectionSettingsStore, actor: Actor): Promise<DeflectionConfig> {
+  authorizeOrThrow(actor, { type: 'settings.edit' });
+  const { config } = await store.load();
+  if (!config)
+    throw conflict('not_configured', 'Business hours and deflection settings have not been set up yet.');
+  return config;
 }
 
 export async function readSettings(store: DeflectionSettingsStore, actor: Actor) {

@@ -1,5 +1,4 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import type { DeflectionConfig } from '../../domain/deflection/settings.js';
 import {
   sipRedirectionAnswer,
   virtualAgentParameterPreview,
@@ -10,9 +9,8 @@ import { conflict, notFound } from '../../domain/errors.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
 import type { SettingsSection } from '../../ports/deflection-settings.js';
 import { audit, type AdminDeps } from '../admin/directory.js';
-import { authorizeOrThrow } from '../supervision/deps.js';
 import type { DeflectionEngine } from './engine.js';
-import { saveSettings } from './settings.js';
+import { savedConfig, saveSettings } from './settings.js';
 
 /**
  * Saves one of a queue's sections like every deflection setting (refused whole, every problem listed,
@@ -26,7 +24,7 @@ async function saveQueueSection(
 ) {
   // Refused until the whole configuration exists, so that what is saved can always be read back (the
   // read needs it too); once set up, the configuration never goes back, so checking first is enough.
-  await savedConfig(deps, actor);
+  await savedConfig(deps.deflection, actor);
   const { version } = await saveSettings(deps.deflection, actor, change);
   await audit(
     deps,
@@ -35,14 +33,6 @@ async function saveQueueSection(
     { type: 'queue', id: change.id },
   );
   return version;
-}
-
-async function savedConfig(deps: AdminDeps, actor: Actor): Promise<DeflectionConfig> {
-  authorizeOrThrow(actor, { type: 'settings.edit' });
-  const { config } = await deps.deflection.load();
-  if (!config)
-    throw conflict('not_configured', 'Business hours and deflection settings have not been set up yet.');
-  return config;
 }
 
 const own = <T>(record: Record<string, T>, id: string): T | undefined =>
@@ -74,7 +64,7 @@ export async function deleteSipRedirection(deps: AdminDeps, actor: Actor, queueI
 }
 
 export async function readSipRedirection(deps: AdminDeps, actor: Actor, queueId: string) {
-  const sip = own((await savedConfig(deps, actor)).sipRedirections, queueId);
+  const sip = own((await savedConfig(deps.deflection, actor)).sipRedirections, queueId);
   if (!sip) throw notFound(`The SIP redirection of queue ${queueId}`);
   return sip;
 }
@@ -99,7 +89,7 @@ export async function saveVirtualAgentSettings(
 }
 
 export async function readVirtualAgentSettings(deps: AdminDeps, actor: Actor, queueId: string) {
-  const settings = own((await savedConfig(deps, actor)).virtualAgents, queueId);
+  const settings = own((await savedConfig(deps.deflection, actor)).virtualAgents, queueId);
   if (!settings) throw notFound(`The virtual agent settings of queue ${queueId}`);
   return withPreviews(settings);
 }

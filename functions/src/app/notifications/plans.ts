@@ -7,7 +7,7 @@ import {
 import { conflict, notFound, unavailable } from '../../domain/errors.js';
 import {
   announceAssignment,
-  smsSent,
+  settleSms,
   type AnnouncedAssignment,
   type Session,
 } from '../../domain/sessions/session.js';
@@ -18,6 +18,7 @@ import type { PeopleDirectory } from '../../ports/people.js';
 import type { PlatformCommands } from '../../ports/platform-commands.js';
 import type { QueueDirectory } from '../../ports/queues.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
+import type { DeflectionEngine } from '../deflection/engine.js';
 import type { NotificationPlanner } from './planner.js';
 
 export interface PlanDeps {
@@ -27,6 +28,8 @@ export interface PlanDeps {
   people: Pick<PeopleDirectory, 'getPerson'>;
   /** A session's teams, for its listing when the announced wait is written. */
   queues: QueueDirectory;
+  /** Which queues exist and take calls now, from the cached deflection configuration. */
+  deflection: Pick<DeflectionEngine, 'queueChannels'>;
   commands: PlatformCommands;
   clock: Clock;
 }
@@ -73,12 +76,18 @@ export async function planNotification(deps: PlanDeps, ask: PlanAsk, log?: LogCo
   const isCall = ask.trigger === 'assignment' && session.kind === 'call';
   // Only a call's plan reads the agent's profile, for the SMS.
   const phone = isCall ? ((await deps.people.getPerson(ask.agentId))?.phone ?? null) : null;
+  const channels =
+    isCall && session.queue ? await deps.deflection.queueChannels(session.queue.id) : undefined;
   const question: PlanQuestion = {
     trigger: ask.trigger,
     kind: session.kind,
     channel: session.channel,
     queue: session.queue
-      ? { id: session.queue.id, name: session.queue.menuPath[session.queue.menuPath.length - 1]! }
+      ? {
+          id: session.queue.id,
+          name: session.queue.menuPath[session.queue.menuPath.length - 1]!,
+          channels,
+        }
       : null,
     agentLanguage: ask.agentLanguage ?? null,
     agentHasPhone: phone !== null,
@@ -91,14 +100,21 @@ export async function planNotification(deps: PlanDeps, ask: PlanAsk, log?: LogCo
     );
     return { plan, sms: { send: false, reason: 'not_a_call' } };
   }
-  const assignment = await announce(deps, ask, {
+  let assignment = await announce(deps, ask, {
     assignmentId: ask.assignmentId,
     agentId: ask.agentId,
     addsToWaitMs: plan.addsToWaitMs,
     sms: plan.sms.send ? 'owed' : plan.sms.reason === 'no_phone' ? 'no_phone' : 'disabled',
   });
-  // The number is read from the profile on every ask: it is never stored with the session.
-  if (assignment.sms === 'owed' && phone !== null) await sendSms(deps, ask, phone, question, log);
+  // The number is read from the profile on every ask: it is never stored with the session. Removed
+  // from the profile since the SMS was owed, there is nothing to send it to: it is settled, not owed.
+  if (assignment.sms === 'owed') {
+    if (phone !== null) await sendSms(deps, ask, phone, question, log);
+    else {
+      await settleSmsOf(deps, ask, 'no_phone');
+      assignment = { ...assignment, sms: 'no_phone' };
+    }
+  }
   logs.notificationPlanned(
     {
       sessionId: ask.sessionId,
@@ -167,9 +183,17 @@ async function sendSms(
     logs.notificationSmsWillRetry({ sessionId: ask.sessionId, assignmentId: ask.assignmentId }, log);
     throw unavailable('The SMS to the agent could not be handed to the platform; ask for the plan again.');
   }
+  await settleSmsOf(deps, ask, 'sent');
+}
+
+async function settleSmsOf(
+  deps: PlanDeps,
+  ask: { sessionId: string; assignmentId: string },
+  outcome: 'sent' | 'no_phone',
+) {
   await deps.sessions.inTransaction(ask.sessionId, async (tx) => {
     const session = await tx.getSession(ask.sessionId);
-    const next = session && smsSent(session, ask.assignmentId);
+    const next = session && settleSms(session, ask.assignmentId, outcome);
     if (next) await write(deps, tx, next);
   });
 }

@@ -1,16 +1,16 @@
 import type { Actor } from '../../domain/access/permissions.js';
-import { conflict, invalidRequest, notFound } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
 import {
-  missingToneIssues,
   tonesInUse,
   whisperQueueProblem,
   type CallNotifications,
   type ChatNotifications,
   type NotificationConfig,
-  type NotificationIssue,
   type QueueWhisper,
 } from '../../domain/notifications/settings.js';
-import type { DeflectionSettingsStore } from '../../ports/deflection-settings.js';
+import type { DeflectionConfig } from '../../domain/deflection/settings.js';
+import { savedConfig } from '../deflection/settings.js';
+import { audit } from '../admin/directory.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 import type { NotificationDeps } from './deps.js';
 
@@ -21,35 +21,36 @@ import type { NotificationDeps } from './deps.js';
  */
 
 /** Each queue's channels, by id (a Map: the ids come from callers). */
-async function queueChannels(queues: DeflectionSettingsStore): Promise<Map<string, readonly string[]>> {
-  const { config } = await queues.load();
-  return new Map(Object.entries(config?.queues ?? {}).map(([id, queue]) => [id, queue.channels]));
-}
+const channelsOf = (config: DeflectionConfig): Map<string, readonly string[]> =>
+  new Map(Object.entries(config.queues).map(([id, queue]) => [id, queue.channels]));
 
-/** Every problem at once, or nothing. */
-function refuseIssues(issues: NotificationIssue[]): void {
-  if (issues.length > 0) throw invalidRequest('These notification settings cannot be saved.', issues);
-}
+/** The store refuses a save naming a tone the library does not hold: no check of the caller's own. */
+const noOtherIssues = () => [];
+
+/*
+ * Each save is audited after it is written (who, when, which section, never its values). Saving the
+ * same value again writes nothing, so a request retried after the audit failed saves nothing and
+ * audits again: a change is never left unaudited.
+ */
 
 export async function saveCallNotifications(deps: NotificationDeps, actor: Actor, value: CallNotifications) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const version = await deps.settings.save({ section: 'calls', value }, (next, tones) =>
-    refuseIssues(missingToneIssues(next, tones)),
-  );
+  const version = await deps.settings.save({ section: 'calls', value }, noOtherIssues);
+  await audit(deps, actor, 'notification_settings.changed', { type: 'settings', id: 'notificationCalls' });
   return { version };
 }
 
 export async function saveChatNotifications(deps: NotificationDeps, actor: Actor, value: ChatNotifications) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const version = await deps.settings.save({ section: 'chats', value }, (next, tones) =>
-    refuseIssues(missingToneIssues(next, tones)),
-  );
+  const version = await deps.settings.save({ section: 'chats', value }, noOtherIssues);
+  await audit(deps, actor, 'notification_settings.changed', { type: 'settings', id: 'notificationChats' });
   return { version };
 }
 
 /**
  * A queue's whisper announcement, for a queue of the queue directory that takes IVR, mobile or web
- * calls (NOT-3): 404 for a queue that does not exist. The queue is looked up before the save, not in its
+ * calls (NOT-3): 404 for a queue that does not exist, 409 `not_configured` while the deflection settings
+ * are not set up. The queue is looked up before the save, not in its
  * transaction: a queue deleted meanwhile leaves an orphaned whisper, which is ignored (see
  * `whisperQueueProblem`).
  */
@@ -60,22 +61,22 @@ export async function saveQueueWhisper(
   value: QueueWhisper,
 ) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const problem = whisperQueueProblem((await queueChannels(deps.queues)).get(queueId));
+  // Until the deflection settings are whole, which queues exist is not known: 409, not a false 404.
+  const problem = whisperQueueProblem(channelsOf(await savedConfig(deps.queues, actor)).get(queueId));
   if (problem === 'unknown_queue') throw notFound(`The queue ${queueId}`);
-  const version = await deps.settings.save({ section: 'queueWhisper', queueId, value }, (next, tones) =>
-    refuseIssues([
-      ...(problem === 'not_a_call_queue'
-        ? [
-            {
-              path: `queues.${queueId}`,
-              code: problem,
-              message: `The queue ${queueId} takes no IVR, mobile or web calls: there is no call to announce.`,
-            },
-          ]
-        : []),
-      ...missingToneIssues(next, tones),
-    ]),
+  // Listed with any tone the library misses, which the store adds: every problem in one 400.
+  const version = await deps.settings.save({ section: 'queueWhisper', queueId, value }, () =>
+    problem === 'not_a_call_queue'
+      ? [
+          {
+            path: `queues.${queueId}`,
+            code: problem,
+            message: `The queue ${queueId} takes no IVR, mobile or web calls: there is no call to announce.`,
+          },
+        ]
+      : [],
   );
+  await audit(deps, actor, 'queue_whisper.changed', { type: 'queue', id: queueId });
   return { version };
 }
 
@@ -83,6 +84,7 @@ export async function saveQueueWhisper(
 export async function deleteQueueWhisper(deps: NotificationDeps, actor: Actor, queueId: string) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const version = await deps.settings.save({ section: 'queueWhisperDeleted', queueId }, () => {});
+  await audit(deps, actor, 'queue_whisper.removed', { type: 'queue', id: queueId });
   return { version };
 }
 
@@ -92,16 +94,15 @@ export async function deleteQueueWhisper(deps: NotificationDeps, actor: Actor, q
  */
 export async function readNotificationSettings(deps: NotificationDeps, actor: Actor) {
   authorizeOrThrow(actor, { type: 'settings.edit' });
-  const [{ config, tones, version }, channels] = await Promise.all([
-    deps.settings.load(),
-    queueChannels(deps.queues),
-  ]);
+  const [{ config, tones, version }, queues] = await Promise.all([deps.settings.load(), deps.queues.load()]);
+  // Until the deflection settings are whole, no whisper is known to be orphaned.
+  const channels = queues.config && channelsOf(queues.config);
   const uses = tonesInUse(config);
   return {
     calls: config.calls,
     chats: config.chats,
     queues: [...config.queues].map(([queueId, whisper]) => {
-      const orphaned = whisperQueueProblem(channels.get(queueId));
+      const orphaned = channels && whisperQueueProblem(channels.get(queueId));
       return { queueId, whisper, ...(orphaned ? { orphaned } : {}) };
     }),
     tones: [...tones.values()].map((tone) => ({

@@ -6,6 +6,8 @@ import { logs } from '../../log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { NotificationSettingsStore } from '../../ports/notification-settings.js';
 import type { ToneAudioStore } from '../../ports/notification-tones.js';
+import type { AuditLog } from '../../ports/supervision.js';
+import { audit } from '../admin/directory.js';
 import { authorizeOrThrow } from '../supervision/deps.js';
 import { refuseIfToneInUse } from './settings.js';
 
@@ -24,6 +26,8 @@ import { refuseIfToneInUse } from './settings.js';
 export interface ToneDeps {
   store: NotificationSettingsStore;
   audio: ToneAudioStore;
+  /** Uploads, replacements and deletions are recorded there: who, when, which tone. */
+  audit: AuditLog;
   clock: Clock;
   newId: () => string;
 }
@@ -34,6 +38,14 @@ export const MAX_TONES = 50;
 export const ORPHAN_GRACE_MS = 10 * 60 * 1000;
 /** Objects looked at by one sweep: more than the library's tones with room for what failures left. */
 const SWEEP_LIMIT = 500;
+
+function refuseIfLibraryFull(tones: ReadonlyMap<string, CustomTone>): void {
+  if (tones.size >= MAX_TONES)
+    throw conflict(
+      'tone_library_full',
+      `The tone library holds at most ${MAX_TONES} tones: delete one first.`,
+    );
+}
 
 export interface ToneEntry {
   tone: CustomTone;
@@ -97,12 +109,9 @@ export async function listTones(deps: ToneDeps, actor: Actor): Promise<ToneEntry
 export async function uploadTone(deps: ToneDeps, actor: Actor, upload: ToneUpload): Promise<ToneEntry> {
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const audio = checkedAudio(upload.bytes);
-  const { tones } = await deps.store.load();
-  if (tones.size >= MAX_TONES)
-    throw conflict(
-      'tone_library_full',
-      `The tone library holds at most ${MAX_TONES} tones: delete one first.`,
-    );
+  // Refused before any audio is written when the library is full already; the save checks again
+  // against the library it commits to, so that uploads at once never go past the limit.
+  refuseIfLibraryFull((await deps.store.load()).tones);
   const id = deps.newId();
   const object = objectNameFor(id, deps);
   const tone = await writeAudioThen(deps, object, upload.bytes, async (generation) => {
@@ -116,9 +125,10 @@ export async function uploadTone(deps: ToneDeps, actor: Actor, upload: ToneUploa
       uploadedAt: deps.clock.now().toISOString(),
       uploadedBy: actor.uid,
     };
-    await deps.store.putTone(tone);
+    await deps.store.putTone(tone, refuseIfLibraryFull);
     return tone;
   });
+  await audit(deps, actor, 'notification_tone.uploaded', { type: 'notification_tone', id });
   await sweepOrphanedAudio(deps);
   return { tone, usedBy: [] };
 }
@@ -152,6 +162,7 @@ export async function replaceTone(
     const { replaced } = await deps.store.putTone(tone);
     return { tone, replaced };
   });
+  await audit(deps, actor, 'notification_tone.replaced', { type: 'notification_tone', id: toneId });
   // A replacement racing this one may have been saved in between: what this save replaced is what goes.
   if (replaced && replaced.object !== tone.object) await deleteAudioOf(deps, replaced, 'replaced');
   await sweepOrphanedAudio(deps);
@@ -167,6 +178,7 @@ export async function deleteTone(deps: ToneDeps, actor: Actor, toneId: string): 
   authorizeOrThrow(actor, { type: 'settings.edit' });
   const { removed } = await deps.store.removeTone(toneId, (config) => refuseIfToneInUse(config, toneId));
   if (!removed) throw notFound('The tone');
+  await audit(deps, actor, 'notification_tone.deleted', { type: 'notification_tone', id: toneId });
   await deleteAudioOf(deps, removed, 'deleted');
   await sweepOrphanedAudio(deps);
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { CrmClient } from '../../ports/crm.js';
 import type { RecordingBlobs, RecordingPlans, RecordingTasks } from '../../ports/recordings.js';
 import type { SessionRepository } from '../../ports/session-repository.js';
+import type { SmartActionRequests } from '../../ports/smart-actions.js';
 
 /** What the recordings use cases work through, in every function that works on recordings. */
 export interface RecordingPipelineDeps {
@@ -10,6 +11,8 @@ export interface RecordingPipelineDeps {
   tasks: RecordingTasks;
   /** The CRM record of a call is on its session. */
   sessions: Pick<SessionRepository, 'getSession'>;
+  /** The call's redactions, whose paused spans the CRM's copy of the recording names (SMA-1). */
+  redactions?: Pick<SmartActionRequests, 'list'>;
   clock: Clock;
   /** The bucket the platform writes recordings to; objects elsewhere are not ours. */
   bucket: string;

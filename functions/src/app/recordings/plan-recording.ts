@@ -7,6 +7,7 @@ import {
   type CrmRecordRef,
   type RecordingPlan,
 } from '../../domain/recordings/plan.js';
+import { describePausedSpans, pausedSpans } from '../../domain/smart-actions/actions.js';
 import { logs } from '../../log.js';
 import type { RecordingObject } from '../../ports/recordings.js';
 import type { RecordingPipelineDeps } from './deps.js';
@@ -72,7 +73,7 @@ export async function planRecording(
         },
         objectCreatedAt: object.createdAt,
         ...link,
-        crm: link.sessionId ? await crmRecordOf(deps, link.sessionId) : null,
+        ...(link.sessionId ? await callFacts(deps, link.sessionId) : { crm: null }),
         partSizeBytes: deps.partSizeBytes,
       },
       deps.clock.now(),
@@ -116,6 +117,19 @@ export async function crmRecordOf(
 ): Promise<CrmRecordRef | null> {
   const crm = (await deps.sessions.getSession(sessionId))?.crm;
   return crm?.system === 'salesforce' ? { system: 'salesforce', recordId: crm.recordId } : null;
+}
+
+/**
+ * What the plan takes from the call: its CRM record, and what the CRM's copy says of the spans its
+ * recording was paused for redaction (SMA-1), a redaction never resumed spanning to the call's end.
+ */
+async function callFacts(deps: RecordingPipelineDeps, sessionId: string) {
+  const [crm, session, requests] = await Promise.all([
+    crmRecordOf(deps, sessionId),
+    deps.redactions ? deps.sessions.getSession(sessionId) : undefined,
+    deps.redactions ? deps.redactions.list(sessionId) : [],
+  ]);
+  return { crm, crmDescription: describePausedSpans(pausedSpans(requests, session?.endedAt ?? null)) };
 }
 
 /**

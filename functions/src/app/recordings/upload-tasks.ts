@@ -150,6 +150,7 @@ function send(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart, me: 
         crmRecordId: plan.crm!.recordId,
         fileName: plan.fileName,
         sizeBytes: part.sizeBytes,
+        ...(plan.crmDescription ? { description: plan.crmDescription } : {}),
         mayBeThere: mayBeInCrm(part, me),
         // The CRM adapter counts the bytes as they go and never completes an upload of another size;
         // it hashes them too, and that MD5 goes on the plan. The read starts when the adapter reads.

@@ -35,15 +35,19 @@ const LATEST_QUESTION = Date.UTC(2200, 0, 1);
  * An instant a contact or a booking is asked about, with its offset: from 1970 to 2199, far beyond any
  * preview an admin needs, and far inside what dates and zones can represent.
  */
-export const QuestionTime = z.iso.datetime({ offset: true }).refine((text) => {
-  const at = Date.parse(text);
-  return at >= EARLIEST_QUESTION && at < LATEST_QUESTION;
-}, 'must be a date and time from 1970 to 2199');
+export const QuestionTime = z.lazy(() =>
+  z.iso.datetime({ offset: true }).refine((text) => {
+    const at = Date.parse(text);
+    return at >= EARLIEST_QUESTION && at < LATEST_QUESTION;
+  }, 'must be a date and time from 1970 to 2199'),
+);
 
 /** Custom hours for a queue (and its sub-queues), a channel and/or a language (AHD-1). */
-export const HoursScope = z
-  .object({ queueId: Identifier.optional(), channel: Channel.optional(), language: Language.optional() })
-  .refine((s) => s.queueId || s.channel || s.language, 'name at least one of queueId, channel, language');
+export const HoursScope = z.lazy(() =>
+  z
+    .object({ queueId: Identifier.optional(), channel: Channel.optional(), language: Language.optional() })
+    .refine((s) => s.queueId || s.channel || s.language, 'name at least one of queueId, channel, language'),
+);
 export type HoursScope = z.infer<typeof HoursScope>;
 
 // The schemas in z.lazy are built on their first parse, not when a function starts: most functions

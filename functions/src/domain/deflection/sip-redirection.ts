@@ -52,15 +52,17 @@ export function sipUriProblem(uri: string): string | undefined {
   return undefined;
 }
 
-export const SipUri = z
-  .string()
-  .min(1)
-  .max(SIP_URI_MAX)
-  .superRefine((uri, ctx) => {
-    const problem = sipUriProblem(uri);
-    if (problem)
-      ctx.addIssue({ code: 'custom', message: `${problem} (for example sip:support@pbx.example.com)` });
-  });
+export const SipUri = z.lazy(() =>
+  z
+    .string()
+    .min(1)
+    .max(SIP_URI_MAX)
+    .superRefine((uri, ctx) => {
+      const problem = sipUriProblem(uri);
+      if (problem)
+        ctx.addIssue({ code: 'custom', message: `${problem} (for example sip:support@pbx.example.com)` });
+    }),
+);
 
 /** The prefix of every header a data parameter becomes: never a header SIP itself defines. */
 export const SIP_HEADER_PREFIX = 'X-';
@@ -69,23 +71,27 @@ export const SIP_HEADER_PREFIX = 'X-';
  * A data parameter's field: the SIP header's name after `X-`, so only letters, digits, `-` and `_`
  * (a token no SIP parser splits or folds), and short enough for any PBX.
  */
-export const SipField = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/,
-    'must be 1-63 letters, digits, - or _, starting with a letter or digit (it names a SIP header)',
-  );
+export const SipField = z.lazy(() =>
+  z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/,
+      'must be 1-63 letters, digits, - or _, starting with a letter or digit (it names a SIP header)',
+    ),
+);
 
 /**
  * The session metadata key the value is read from, as the SDK may send one (the reserved keys read the
  * profile flags): a field no session can carry would never be sent, so it is refused when saved.
  */
-export const SourceField = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
-    'must be a session metadata key: 1-64 letters, digits, _ or - (starting with a letter or digit)',
-  );
+export const SourceField = z.lazy(() =>
+  z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+      'must be a session metadata key: 1-64 letters, digits, _ or - (starting with a letter or digit)',
+    ),
+);
 
 // The schemas in z.lazy are built on their first parse, not when a function starts: most functions
 // never parse them, or not before their first answer.
@@ -116,17 +122,19 @@ export type SipRedirection = z.infer<typeof SipRedirection>;
  * A virtual agent's data parameter: Dynamic, from Session metadata, incoming field Verified customer,
  * to the destination field the CRM and Dialogflow CX know it by.
  */
-export const VirtualAgentDataParameter = z.strictObject({
-  type: z.literal('dynamic'),
-  source: z.literal('session_metadata'),
-  incoming_field: z.literal('verified_customer'),
-  destination_field: z
-    .string()
-    .regex(
-      /^[A-Za-z][A-Za-z0-9_-]{0,63}$/,
-      'must be 1-64 letters, digits, - or _, starting with a letter (a Dialogflow CX parameter id)',
-    ),
-});
+export const VirtualAgentDataParameter = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('dynamic'),
+    source: z.literal('session_metadata'),
+    incoming_field: z.literal('verified_customer'),
+    destination_field: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9_-]{0,63}$/,
+        'must be 1-64 letters, digits, - or _, starting with a letter (a Dialogflow CX parameter id)',
+      ),
+  }),
+);
 export type VirtualAgentDataParameter = z.infer<typeof VirtualAgentDataParameter>;
 
 export const VirtualAgentSettings = z.lazy(() =>

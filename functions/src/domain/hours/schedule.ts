@@ -27,23 +27,27 @@ import { isTimeZone } from './zone-clock.js';
  * previous day's hours still run past midnight into it; see `evaluate.ts`).
  */
 
-export const Time = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time "HH:MM" from 00:00 to 23:59');
+export const Time = z.lazy(() =>
+  z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time "HH:MM" from 00:00 to 23:59'),
+);
 
-export const CloseTime = z
-  .string()
-  .regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time "HH:MM" from 00:00 to 23:59, or 24:00');
+export const CloseTime = z.lazy(() =>
+  z
+    .string()
+    .regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time "HH:MM" from 00:00 to 23:59, or 24:00'),
+);
 
-export const Interval = z.strictObject({ open: Time, close: CloseTime }).superRefine((interval, ctx) => {
-  // 09:00–09:00 could mean closed or open around the clock; say which.
-  if (interval.open === interval.close)
-    ctx.addIssue({
-      code: 'custom',
-      message: `open and close are both ${interval.open}: use "open_all_day" for 24 hours, or "closed"`,
-      path: ['close'],
-    });
-});
+export const Interval = z.lazy(() =>
+  z.strictObject({ open: Time, close: CloseTime }).superRefine((interval, ctx) => {
+    // 09:00–09:00 could mean closed or open around the clock; say which.
+    if (interval.open === interval.close)
+      ctx.addIssue({
+        code: 'custom',
+        message: `open and close are both ${interval.open}: use "open_all_day" for 24 hours, or "closed"`,
+        path: ['close'],
+      });
+  }),
+);
 export type Interval = z.infer<typeof Interval>;
 
 /** Where an interval lies within its own day, in minutes: [start, end), end 1440 when it runs past midnight. */
@@ -93,12 +97,15 @@ export const Day = z.lazy(() =>
 );
 export type Day = z.infer<typeof Day>;
 
-export const LocalDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date "YYYY-MM-DD"', abort: true })
-  .superRefine((text, ctx) => {
-    if (parseDate(text) === null) ctx.addIssue({ code: 'custom', message: `${text} is not a calendar date` });
-  });
+export const LocalDate = z.lazy(() =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date "YYYY-MM-DD"', abort: true })
+    .superRefine((text, ctx) => {
+      if (parseDate(text) === null)
+        ctx.addIssue({ code: 'custom', message: `${text} is not a calendar date` });
+    }),
+);
 
 export const ScheduleException = z.lazy(() =>
   z.strictObject({
@@ -115,13 +122,15 @@ export const ScheduleException = z.lazy(() =>
 );
 export type ScheduleException = z.infer<typeof ScheduleException>;
 
-export const TimeZone = z.string().superRefine((zone, ctx) => {
-  if (!isTimeZone(zone))
-    ctx.addIssue({
-      code: 'custom',
-      message: `unknown time zone "${zone}": use an IANA name such as Europe/Paris, America/New_York or UTC`,
-    });
-});
+export const TimeZone = z.lazy(() =>
+  z.string().superRefine((zone, ctx) => {
+    if (!isTimeZone(zone))
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown time zone "${zone}": use an IANA name such as Europe/Paris, America/New_York or UTC`,
+      });
+  }),
+);
 
 export const Weekly = z.lazy(() =>
   z.strictObject({

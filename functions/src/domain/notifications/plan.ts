@@ -2,6 +2,7 @@ import type { Channel, Kind } from '../sessions/events.js';
 import {
   DEFAULT_CALL_NOTIFICATIONS,
   DEFAULT_CHAT_NOTIFICATIONS,
+  whisperQueueProblem,
   type BuiltInTone,
   type CustomTone,
   type NotificationConfig,
@@ -29,8 +30,11 @@ export interface PlanQuestion {
   trigger: PlanTrigger;
   kind: Kind;
   channel: Channel | null;
-  /** The queue the session waited in, with the name the consumer saw (the last of its menu path). */
-  queue: { id: string; name: string } | null;
+  /**
+   * The queue the session waited in, with the name the consumer saw (the last of its menu path) and
+   * its channels as the queue directory has them now (undefined: the queue is gone).
+   */
+  queue: { id: string; name: string; channels: readonly string[] | undefined } | null;
   /** The agent's language (a BCP 47 tag); phrases fall back to English. */
   agentLanguage: string | null;
   /** Whether the agent's profile has a phone number to send an SMS to. */
@@ -242,8 +246,12 @@ function planCall({ config, tones }: PlanSources, question: PlanQuestion): Notif
       tone: plannedTone(calls.incomingCallTone, tones, DEFAULT_CALL_NOTIFICATIONS.incomingCallTone),
     },
   ];
-  // NOT-3: a queue's whisper, enabled or not, replaces the global one; its unset fields follow the global.
-  const queueWhisper = question.queue ? config.queues.get(question.queue.id) : undefined;
+  // NOT-3: a queue's whisper, enabled or not, replaces the global one; its unset fields follow the
+  // global. One left behind by a queue deleted, or no longer taking calls, is ignored as it is listed.
+  const queueWhisper =
+    question.queue && whisperQueueProblem(question.queue.channels) === undefined
+      ? config.queues.get(question.queue.id)
+      : undefined;
   const speed = queueWhisper?.speed ?? calls.whisper.speed;
   const countdown = queueWhisper?.countdown ?? calls.countdown.enabled;
   const tts = (text: string): PlanStep => ({

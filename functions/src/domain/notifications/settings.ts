@@ -12,65 +12,79 @@ import { Identifier } from '../sessions/events.js';
 export const BuiltInTone = z.enum(['classic', 'chime', 'bell', 'marimba', 'pulse', 'soft']);
 export type BuiltInTone = z.infer<typeof BuiltInTone>;
 
-export const ToneChoice = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('builtin'), name: BuiltInTone }),
-  z.strictObject({
-    type: z.literal('custom'),
-    toneId: Identifier.describe('An uploaded tone, from the tone library (`/v1/notification-tones`).'),
-  }),
-]);
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+export const ToneChoice = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('builtin'), name: BuiltInTone }),
+    z.strictObject({
+      type: z.literal('custom'),
+      toneId: Identifier.describe('An uploaded tone, from the tone library (`/v1/notification-tones`).'),
+    }),
+  ]),
+);
 export type ToneChoice = z.infer<typeof ToneChoice>;
 
 /** How fast an announcement is read: 1 is normal speed; faster readings add less to the caller's wait. */
-export const PlaybackSpeed = z.number().min(0.5).max(2).multipleOf(0.25);
+export const PlaybackSpeed = z.lazy(() => z.number().min(0.5).max(2).multipleOf(0.25));
 
 /** Once, or again every `everySeconds` until the agent takes it or nothing is waiting any more. */
-export const NotificationFrequency = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('once') }),
-  z.strictObject({ mode: z.literal('repeat'), everySeconds: z.number().int().min(5).max(300) }),
-]);
+export const NotificationFrequency = z.lazy(() =>
+  z.discriminatedUnion('mode', [
+    z.strictObject({ mode: z.literal('once') }),
+    z.strictObject({ mode: z.literal('repeat'), everySeconds: z.number().int().min(5).max(300) }),
+  ]),
+);
 export type NotificationFrequency = z.infer<typeof NotificationFrequency>;
 
 /** NOT-1: calls, for every queue (a queue's whisper announcement overrides `whisper` and `countdown`). */
-export const CallNotifications = z.strictObject({
-  /** "{Call type} from {Queue name}", read to the agent after assignment. */
-  whisper: z.strictObject({ enabled: z.boolean(), speed: PlaybackSpeed.default(1) }),
-  /** "Your turn! Call starts in 3, 2, 1." */
-  countdown: z.strictObject({ enabled: z.boolean() }),
-  incomingCallTone: ToneChoice,
-  frequency: NotificationFrequency,
-  /** An SMS to the phone number in the agent's profile for every incoming call. */
-  sms: z.strictObject({ enabled: z.boolean() }),
-});
+export const CallNotifications = z.lazy(() =>
+  z.strictObject({
+    /** "{Call type} from {Queue name}", read to the agent after assignment. */
+    whisper: z.strictObject({ enabled: z.boolean(), speed: PlaybackSpeed.default(1) }),
+    /** "Your turn! Call starts in 3, 2, 1." */
+    countdown: z.strictObject({ enabled: z.boolean() }),
+    incomingCallTone: ToneChoice,
+    frequency: NotificationFrequency,
+    /** An SMS to the phone number in the agent's profile for every incoming call. */
+    sms: z.strictObject({ enabled: z.boolean() }),
+  }),
+);
 export type CallNotifications = z.infer<typeof CallNotifications>;
 
 /** NOT-2: chats, for every queue. */
-export const ChatNotifications = z.strictObject({
-  newChatTone: ToneChoice,
-  frequency: NotificationFrequency,
-  /** For a message in a chat the agent already has. */
-  newMessageTone: ToneChoice,
-});
+export const ChatNotifications = z.lazy(() =>
+  z.strictObject({
+    newChatTone: ToneChoice,
+    frequency: NotificationFrequency,
+    /** For a message in a chat the agent already has. */
+    newMessageTone: ToneChoice,
+  }),
+);
 export type ChatNotifications = z.infer<typeof ChatNotifications>;
 
 /** NOT-3: what a queue's whisper announcement says. */
-export const WhisperAnnouncement = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('queue_name') }),
-  z.strictObject({ type: z.literal('tts'), text: Text(500) }),
-  z.strictObject({
-    type: z.literal('recording'),
-    toneId: Identifier.describe('An uploaded recording, from the tone library (`/v1/notification-tones`).'),
-  }),
-]);
+export const WhisperAnnouncement = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('queue_name') }),
+    z.strictObject({ type: z.literal('tts'), text: Text(500) }),
+    z.strictObject({
+      type: z.literal('recording'),
+      toneId: Identifier.describe('An uploaded recording, from the tone library (`/v1/notification-tones`).'),
+    }),
+  ]),
+);
 export type WhisperAnnouncement = z.infer<typeof WhisperAnnouncement>;
 
 /** NOT-3: a queue's whisper announcement (IVR, mobile and web queues); unset fields follow the global call settings. */
-export const QueueWhisper = z.strictObject({
-  enabled: z.boolean(),
-  announcement: WhisperAnnouncement,
-  speed: PlaybackSpeed.optional(),
-  countdown: z.boolean().optional(),
-});
+export const QueueWhisper = z.lazy(() =>
+  z.strictObject({
+    enabled: z.boolean(),
+    announcement: WhisperAnnouncement,
+    speed: PlaybackSpeed.optional(),
+    countdown: z.boolean().optional(),
+  }),
+);
 export type QueueWhisper = z.infer<typeof QueueWhisper>;
 
 export interface NotificationConfig {
@@ -134,24 +148,27 @@ export function tonesInUse(config: NotificationConfig): Map<string, string[]> {
  * A tone as it is stored: what the library decodes each document with, so that a document written by
  * hand or by another version is left out rather than played.
  */
-export const CustomToneRecord = z.strictObject({
-  id: Identifier,
-  name: Text(255),
-  sizeBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(1024 * 1024 * 1024),
-  durationMs: z
-    .number()
-    .int()
-    .positive()
-    .max(24 * 3600 * 1000),
-  object: Text(1024),
-  generation: z.string().regex(/^\d{1,20}$/, 'must be a Cloud Storage generation'),
-  uploadedAt: z.iso.datetime({ offset: true }),
-  uploadedBy: Identifier,
-}) satisfies z.ZodType<CustomTone>;
+export const CustomToneRecord = z.lazy(
+  () =>
+    z.strictObject({
+      id: Identifier,
+      name: Text(255),
+      sizeBytes: z
+        .number()
+        .int()
+        .positive()
+        .max(1024 * 1024 * 1024),
+      durationMs: z
+        .number()
+        .int()
+        .positive()
+        .max(24 * 3600 * 1000),
+      object: Text(1024),
+      generation: z.string().regex(/^\d{1,20}$/, 'must be a Cloud Storage generation'),
+      uploadedAt: z.iso.datetime({ offset: true }),
+      uploadedBy: Identifier,
+    }) satisfies z.ZodType<CustomTone>,
+);
 
 export interface NotificationIssue {
   path: string;

@@ -160,6 +160,11 @@ export interface RecordingPlan {
   worker?: WorkerClaim | null;
   /** Absent on plans made before they were counted. */
   crmCalls?: CrmCalls;
+  /**
+   * Said beside each part in the CRM: the spans of the call its recording was paused for redaction
+   * (SMA-1). Absent when it never was.
+   */
+  crmDescription?: string;
 }
 
 export interface PlanInput {
@@ -169,6 +174,7 @@ export interface PlanInput {
   recordingId: string | null;
   crm: CrmRecordRef | null;
   partSizeBytes: number;
+  crmDescription?: string | null;
 }
 
 export function newPlan(input: PlanInput, now: Date): RecordingPlan {
@@ -198,6 +204,7 @@ export function newPlan(input: PlanInput, now: Date): RecordingPlan {
     purge: null,
     worker: null,
     crmCalls: NO_CRM_CALLS,
+    ...(input.crmDescription ? { crmDescription: input.crmDescription } : {}),
   };
 }
 

@@ -39,7 +39,9 @@ const Label = (max: number) =>
 export const BucketName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'must be a Cloud Storage bucket name');
-export const ObjectName = Label(1024);
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+export const ObjectName = z.lazy(() => Label(1024));
 export const Generation = z.string().regex(/^\d{1,20}$/, 'must be a Cloud Storage generation');
 
 /**
@@ -52,10 +54,12 @@ export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER - 1;
  * Times from 2000 to 2099 (any offset): stored as UTC text that sorts as time, which a year before
  * 1000 or after 9999 would not, and far enough that no real event falls outside.
  */
-export const EventTime = z.iso
-  .datetime({ offset: true })
-  .regex(/^20\d\d-/, 'must be a time in the years 2000 to 2099')
-  .transform((value) => new Date(value).toISOString());
+export const EventTime = z.lazy(() =>
+  z.iso
+    .datetime({ offset: true })
+    .regex(/^20\d\d-/, 'must be a time in the years 2000 to 2099')
+    .transform((value) => new Date(value).toISOString()),
+);
 
 export const Kind = z.enum(['call', 'chat']);
 export type Kind = z.infer<typeof Kind>;
@@ -63,17 +67,21 @@ export type Kind = z.infer<typeof Kind>;
 export const Channel = z.enum(['ivr', 'mobile', 'web', 'sms']);
 export type Channel = z.infer<typeof Channel>;
 
-export const QueueRef = z.object({
-  id: Identifier,
-  /** The menu path the consumer took, root first: ["Billing", "Refunds"]. */
-  menuPath: z.array(Label(100)).min(1).max(10),
-});
+export const QueueRef = z.lazy(() =>
+  z.object({
+    id: Identifier,
+    /** The menu path the consumer took, root first: ["Billing", "Refunds"]. */
+    menuPath: z.array(Label(100)).min(1).max(10),
+  }),
+);
 export type QueueRef = z.infer<typeof QueueRef>;
 
-export const AgentRef = z.object({
-  id: Identifier,
-  name: Label(200).optional(),
-});
+export const AgentRef = z.lazy(() =>
+  z.object({
+    id: Identifier,
+    name: Label(200).optional(),
+  }),
+);
 export type AgentRef = z.infer<typeof AgentRef>;
 
 /**
@@ -86,26 +94,30 @@ export const TemporaryConsumerId = z.object({
 });
 export type TemporaryConsumerId = z.infer<typeof TemporaryConsumerId>;
 
-export const Consumer = z.object({
-  id: Identifier,
-  name: Label(200).optional(),
-  anonymous: z.boolean().default(false),
-  /**
-   * Read only for an anonymous consumer; events without it stay valid (no CRM ticket is made for
-   * them). A known consumer's is ignored rather than refused: refusing would lose the session.
-   */
-  temporaryId: TemporaryConsumerId.optional(),
-});
+export const Consumer = z.lazy(() =>
+  z.object({
+    id: Identifier,
+    name: Label(200).optional(),
+    anonymous: z.boolean().default(false),
+    /**
+     * Read only for an anonymous consumer; events without it stay valid (no CRM ticket is made for
+     * them). A known consumer's is ignored rather than refused: refusing would lose the session.
+     */
+    temporaryId: TemporaryConsumerId.optional(),
+  }),
+);
 
-export const CrmLink = z.object({
-  system: z.enum(['salesforce', 'zendesk', 'other']),
-  recordId: Label(100),
-  /** Shown to supervisors as a link: web addresses only. */
-  url: z
-    .url({ protocol: /^https?$/, hostname: z.regexes.domain })
-    .max(2048)
-    .optional(),
-});
+export const CrmLink = z.lazy(() =>
+  z.object({
+    system: z.enum(['salesforce', 'zendesk', 'other']),
+    recordId: Label(100),
+    /** Shown to supervisors as a link: web addresses only. */
+    url: z
+      .url({ protocol: /^https?$/, hostname: z.regexes.domain })
+      .max(2048)
+      .optional(),
+  }),
+);
 export type CrmLink = z.infer<typeof CrmLink>;
 
 export const ParticipantRole = z.enum(['agent', 'consumer', 'virtual_agent', 'external']);

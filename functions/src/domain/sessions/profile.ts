@@ -7,7 +7,8 @@ import { z } from 'zod';
  * each becomes a flag the agent sees, with where it came from. The last writer in the platform's
  * event order wins, and every change is kept with its source, time and old and new values.
  */
-export const PROFILE_SOURCES = ['sdk', 'api', 'sip', 'virtual_agent'] as const;
+/** `smart_action`: the consumer verified their identity on their device when the agent asked (SMA-1). */
+export const PROFILE_SOURCES = ['sdk', 'api', 'sip', 'virtual_agent', 'smart_action'] as const;
 export const ProfileSource = z.enum(PROFILE_SOURCES);
 export type ProfileSource = z.infer<typeof ProfileSource>;
 
@@ -65,15 +66,19 @@ const MAX_METADATA_TEXT = 1000;
  * (never `__…__`, which Firestore reserves), bounded.
  */
 const KEY_RULE = 'keys must be 1-64 letters, digits, _ or - (starting with a letter or digit)';
-const MetadataKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, KEY_RULE);
-const MetadataValue = z.union([
-  z.boolean(),
-  z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-  z
-    .string()
-    .max(MAX_METADATA_TEXT)
-    .regex(/^\P{Cs}*$/u, 'must be text (no lone surrogate)'),
-]);
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const MetadataKey = z.lazy(() => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, KEY_RULE));
+const MetadataValue = z.lazy(() =>
+  z.union([
+    z.boolean(),
+    z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+    z
+      .string()
+      .max(MAX_METADATA_TEXT)
+      .regex(/^\P{Cs}*$/u, 'must be text (no lone surrogate)'),
+  ]),
+);
 
 export type MetadataValue = z.infer<typeof MetadataValue>;
 
@@ -203,6 +208,7 @@ const SOURCE_LABELS: Readonly<Record<ProfileSource, string>> = {
   api: 'Apps API',
   sip: 'SIP header',
   virtual_agent: 'Virtual agent',
+  smart_action: 'Identity verification',
 };
 
 /**

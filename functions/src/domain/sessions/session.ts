@@ -487,8 +487,15 @@ export function announceAssignment(
   };
 }
 
-/** The assignment's SMS was taken by the platform; unchanged when it was already, or owed none. */
-export function smsSent(session: Session, assignmentId: string): Session | undefined {
+/**
+ * The assignment's SMS is no longer owed: the platform took it (`sent`), or the agent's profile lost
+ * its phone before it could be (`no_phone`). Unchanged when it was settled already, or owed none.
+ */
+export function settleSms(
+  session: Session,
+  assignmentId: string,
+  outcome: 'sent' | 'no_phone',
+): Session | undefined {
   const { assignments } = session.notifications;
   const index = assignments.findIndex((a) => a.assignmentId === assignmentId && a.sms === 'owed');
   if (index < 0) return undefined;
@@ -496,7 +503,7 @@ export function smsSent(session: Session, assignmentId: string): Session | undef
     ...session,
     notifications: {
       ...session.notifications,
-      assignments: assignments.map((a, i) => (i === index ? { ...a, sms: 'sent' as const } : a)),
+      assignments: assignments.map((a, i) => (i === index ? { ...a, sms: outcome } : a)),
     },
   };
 }

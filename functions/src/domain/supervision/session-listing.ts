@@ -204,24 +204,32 @@ export function sessionListing(session: Session, teamIds: readonly string[]): Se
   };
 }
 
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
 /** END-3 thresholds are between a minute and 30 days. */
-const ThresholdMinutes = z
-  .number()
-  .int()
-  .min(1)
-  .max(30 * 24 * 60);
+const ThresholdMinutes = z.lazy(() =>
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 60),
+);
 
 /** END-3: a company threshold per list marks sessions as stuck. */
-export const StuckThresholds = z.object({
-  queuedMinutes: ThresholdMinutes.default(300),
-  connectedMinutes: ThresholdMinutes.default(480),
-});
+export const StuckThresholds = z.lazy(() =>
+  z.object({
+    queuedMinutes: ThresholdMinutes.default(300),
+    connectedMinutes: ThresholdMinutes.default(480),
+  }),
+);
 
 /** The thresholds as an admin writes them: both, explicitly. */
-export const StuckThresholdsInput = z.strictObject({
-  queuedMinutes: ThresholdMinutes,
-  connectedMinutes: ThresholdMinutes,
-});
+export const StuckThresholdsInput = z.lazy(() =>
+  z.strictObject({
+    queuedMinutes: ThresholdMinutes,
+    connectedMinutes: ThresholdMinutes,
+  }),
+);
 export type StuckThresholds = z.infer<typeof StuckThresholds>;
 
 export function isStuck(

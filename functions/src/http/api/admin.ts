@@ -27,13 +27,17 @@ import { onFirstUse, route, type Route } from '../router.js';
 import { Cursor, PageSize, type Authenticate } from './callers.js';
 import { authorizeOrThrow } from '../../app/supervision/deps.js';
 
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
 /** Request and answer schemas of the admin routes: what the OpenAPI description is made of. */
-export const PeopleListQuery = z.object({
-  q: z.string().min(1).max(100).optional(),
-  teamId: DirectoryId.optional(),
-  pageSize: PageSize,
-  cursor: Cursor,
-});
+export const PeopleListQuery = z.lazy(() =>
+  z.object({
+    q: z.string().min(1).max(100).optional(),
+    teamId: DirectoryId.optional(),
+    pageSize: PageSize,
+    cursor: Cursor,
+  }),
+);
 
 export const PersonAnswer = onFirstUse(() =>
   z.object({
@@ -60,12 +64,14 @@ export const RoleAnswer = onFirstUse(() =>
 export const RoleList = onFirstUse(() => z.object({ items: z.array(RoleAnswer()) }));
 
 /** At most as many teams on a queue as a person may have: either is one Firestore `in` away. */
-export const QueueTeamsInput = z.strictObject({
-  teamIds: z
-    .array(DirectoryId)
-    .max(MAX_TEAMS_PER_PERSON)
-    .refine((ids) => new Set(ids).size === ids.length, 'must not list a team twice'),
-});
+export const QueueTeamsInput = z.lazy(() =>
+  z.strictObject({
+    teamIds: z
+      .array(DirectoryId)
+      .max(MAX_TEAMS_PER_PERSON)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not list a team twice'),
+  }),
+);
 export const QueueTeamsAnswer = onFirstUse(() =>
   z.object({
     queueId: DirectoryId,
@@ -82,9 +88,9 @@ export interface AdminApiDeps {
   admin: () => AdminDeps;
 }
 
-const UidParams = z.object({ uid: DirectoryId });
-const RoleParams = z.object({ roleId: DirectoryId });
-const QueueParams = z.object({ queueId: DirectoryId });
+const UidParams = z.lazy(() => z.object({ uid: DirectoryId }));
+const RoleParams = z.lazy(() => z.object({ roleId: DirectoryId }));
+const QueueParams = z.lazy(() => z.object({ queueId: DirectoryId }));
 
 /**
  * People, custom roles, queue teams and stuck thresholds (END-3). The permission is checked before

@@ -11,12 +11,16 @@ export interface AgentsApiDeps {
   supervision: () => SupervisionDeps;
 }
 
-const AgentListQuery = z.object({
-  teamId: Identifier.optional(),
-  q: z.string().min(1).max(100).optional(),
-  pageSize: PageSize,
-  cursor: Cursor,
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const AgentListQuery = z.lazy(() =>
+  z.object({
+    teamId: Identifier.optional(),
+    q: z.string().min(1).max(100).optional(),
+    pageSize: PageSize,
+    cursor: Cursor,
+  }),
+);
 
 const AgentPage = onFirstUse(() =>
   z.object({

@@ -123,7 +123,7 @@ export const SessionDetails = onFirstUse(() =>
     agent: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
     issue: z.string().nullable(),
     crm: z
-      .object({ system: CrmLink.shape.system, recordId: z.string(), url: z.string().optional() })
+      .object({ system: CrmLink.unwrap().shape.system, recordId: z.string(), url: z.string().optional() })
       .nullable(),
     profile: Profile(),
     profileHistory: ProfileHistory(),

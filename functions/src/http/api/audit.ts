@@ -11,12 +11,16 @@ export interface AuditApiDeps {
   supervision: () => SupervisionDeps;
 }
 
-const AuditQuery = z.object({
-  sessionId: Identifier.optional(),
-  actorUid: Identifier.optional(),
-  pageSize: PageSize,
-  cursor: Cursor,
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const AuditQuery = z.lazy(() =>
+  z.object({
+    sessionId: Identifier.optional(),
+    actorUid: Identifier.optional(),
+    pageSize: PageSize,
+    cursor: Cursor,
+  }),
+);
 
 const AuditEntry = onFirstUse(() =>
   z.object({
@@ -40,6 +44,12 @@ const AuditEntry = onFirstUse(() =>
       'sip_redirection.changed',
       'sip_redirection.removed',
       'virtual_agent.changed',
+      'notification_settings.changed',
+      'queue_whisper.changed',
+      'queue_whisper.removed',
+      'notification_tone.uploaded',
+      'notification_tone.replaced',
+      'notification_tone.deleted',
       'consumer.merged',
       'consumer.unmerged',
     ]),
@@ -50,7 +60,10 @@ const AuditEntry = onFirstUse(() =>
     teamIds: z.array(z.string()),
     recordingPlanId: z.string().optional(),
     subject: z
-      .object({ type: z.enum(['person', 'role', 'queue', 'settings', 'consumer_merge']), id: z.string() })
+      .object({
+        type: z.enum(['person', 'role', 'queue', 'settings', 'consumer_merge', 'notification_tone']),
+        id: z.string(),
+      })
       .optional(),
     messageId: z.string().optional().describe('For message.revealed: the message whose text was read.'),
   }),

@@ -19,10 +19,14 @@ export interface ChatCollaborationApiDeps {
   collaboration?: () => CollaborationDeps;
 }
 
-const ChatParams = z.object({ sessionId: Identifier });
-const TargetsQuery = z.object({
-  q: z.string().trim().min(1).max(100).optional().describe('Narrows both lists by name.'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const ChatParams = z.lazy(() => z.object({ sessionId: Identifier }));
+const TargetsQuery = z.lazy(() =>
+  z.object({
+    q: z.string().trim().min(1).max(100).optional().describe('Narrows both lists by name.'),
+  }),
+);
 
 const Targets = onFirstUse(() =>
   z.object({
@@ -33,13 +37,15 @@ const Targets = onFirstUse(() =>
   }),
 );
 
-const TransferInput = z.strictObject({
-  to: z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('queue'), queueId: Identifier }),
-    z.strictObject({ type: z.literal('agent'), agentId: Identifier }),
-  ]),
-});
-const InviteInput = z.strictObject({ agentId: Identifier });
+const TransferInput = z.lazy(() =>
+  z.strictObject({
+    to: z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('queue'), queueId: Identifier }),
+      z.strictObject({ type: z.literal('agent'), agentId: Identifier }),
+    ]),
+  }),
+);
+const InviteInput = z.lazy(() => z.strictObject({ agentId: Identifier }));
 
 /** Transfer (LCH-8) and conference (LCH-9), for the agent who accepted the chat. */
 export function chatCollaborationRoutes(deps: ChatCollaborationApiDeps): Route[] {

@@ -5,7 +5,9 @@ import { onFirstUse, route, type Route } from '../router.js';
 import { Instant } from './answers.js';
 import type { Authenticate } from './callers.js';
 
-const RevealParams = z.object({ sessionId: Identifier, messageId: Identifier });
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const RevealParams = z.lazy(() => z.object({ sessionId: Identifier, messageId: Identifier }));
 
 const RevealedMessage = onFirstUse(() =>
   z.object({

@@ -75,8 +75,8 @@ const ThreadMessage = z.lazy(() =>
   }),
 );
 
-const ChatParams = z.object({ sessionId: Identifier });
-const OfferParams = z.object({ sessionId: Identifier, offerId: Identifier });
+const ChatParams = z.lazy(() => z.object({ sessionId: Identifier }));
+const OfferParams = z.lazy(() => z.object({ sessionId: Identifier, offerId: Identifier }));
 
 /**
  * The text is checked by the use case (characters as a person counts them, reserved characters) so
@@ -109,8 +109,8 @@ export const ChatOfferSettings = z.lazy(() =>
 
 const WrapUpReason = z.lazy(() => z.object({ id: Identifier, label: z.string() }));
 const WrapUpReasonInput = z.lazy(() => z.strictObject({ label: z.string().trim().min(1).max(100) }));
-const WrapUpReasonParams = z.object({ reasonId: Identifier });
-const WrapUpReasonQuery = z.object({ q: z.string().min(1).max(100).optional() });
+const WrapUpReasonParams = z.lazy(() => z.object({ reasonId: Identifier }));
+const WrapUpReasonQuery = z.lazy(() => z.object({ q: z.string().min(1).max(100).optional() }));
 const WrapUpInput = z.lazy(() => z.strictObject({ reasonId: Identifier }));
 
 /** Live chat, the agent's side (LCH-1 … LCH-5, LCH-10): the caller is the agent. */

@@ -6,7 +6,9 @@ import { Identifier } from '../../domain/sessions/events.js';
 import { onFirstUse, route, type Route } from '../router.js';
 import type { Authenticate } from './callers.js';
 
-const MergeParams = z.object({ mergeId: Identifier });
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const MergeParams = z.lazy(() => z.object({ mergeId: Identifier }));
 
 const MergeUndone = onFirstUse(() =>
   z.object({

@@ -34,9 +34,13 @@ export interface DeflectionApiDeps {
   chat?: () => ChatDeps;
 }
 
-const QueueDeleted = z.object({
-  interruptedChats: z.number().int().describe('Live chats that came through the queue, now interrupted.'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const QueueDeleted = z.lazy(() =>
+  z.object({
+    interruptedChats: z.number().int().describe('Live chats that came through the queue, now interrupted.'),
+  }),
+);
 
 /** A settings save: refused whole with every problem listed when the configuration it makes is invalid. */
 const settingsSave = {

@@ -2,15 +2,19 @@ import { z } from 'zod';
 import { route, type Route } from '../router.js';
 import type { Authenticate } from './callers.js';
 
-const Me = z.object({
-  uid: z.string(),
-  name: z.string(),
-  teamIds: z.array(z.string()),
-  multiFactor: z.boolean(),
-  permissions: z
-    .record(z.string(), z.union([z.literal('all_teams'), z.array(z.string())]))
-    .describe('Each permission held, on all teams or on the teams listed.'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const Me = z.lazy(() =>
+  z.object({
+    uid: z.string(),
+    name: z.string(),
+    teamIds: z.array(z.string()),
+    multiFactor: z.boolean(),
+    permissions: z
+      .record(z.string(), z.union([z.literal('all_teams'), z.array(z.string())]))
+      .describe('Each permission held, on all teams or on the teams listed.'),
+  }),
+);
 
 /** Who the caller is and what they may do, for the console to show only what they can use. */
 export function meRoutes(deps: { authenticate: Authenticate }): Route[] {

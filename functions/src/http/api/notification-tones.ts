@@ -28,16 +28,24 @@ export interface NotificationTonesApiDeps {
 const AUDIO_TYPES = new Set(['audio/mpeg', 'audio/mp3']);
 
 const ToneName = Text(100).refine((name) => !/\p{Cc}/u.test(name), 'must hold no control characters');
-const ToneParams = z.object({ toneId: Identifier });
-const UploadQuery = z.object({ name: ToneName.describe("The tone's label, as admins will see it.") });
-const ReplaceQuery = z.object({
-  name: ToneName.optional().describe('A new label; the current one is kept if absent.'),
-});
-const PreviewQuery = z.object({
-  generation: z.string().regex(/^\d{1,20}$/, 'must be a generation number'),
-  expires: z.coerce.number().int().min(0).max(253_402_300_799),
-  signature: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a preview signature'),
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const ToneParams = z.lazy(() => z.object({ toneId: Identifier }));
+const UploadQuery = z.lazy(() =>
+  z.object({ name: ToneName.describe("The tone's label, as admins will see it.") }),
+);
+const ReplaceQuery = z.lazy(() =>
+  z.object({
+    name: ToneName.optional().describe('A new label; the current one is kept if absent.'),
+  }),
+);
+const PreviewQuery = z.lazy(() =>
+  z.object({
+    generation: z.string().regex(/^\d{1,20}$/, 'must be a generation number'),
+    expires: z.coerce.number().int().min(0).max(253_402_300_799),
+    signature: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a preview signature'),
+  }),
+);
 
 const ToneAnswer = onFirstUse(() =>
   z.object({

@@ -18,7 +18,9 @@ export interface NotificationApiDeps {
   notifications: () => NotificationDeps;
 }
 
-const QueueParams = z.object({ queueId: Identifier });
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const QueueParams = z.lazy(() => z.object({ queueId: Identifier }));
 
 const NotificationSettingsAnswer = onFirstUse(() =>
   z.object({
@@ -119,11 +121,11 @@ export function notificationRoutes(deps: NotificationApiDeps): Route[] {
         ...sectionSave,
         operationId: 'saveQueueWhisper',
         summary:
-          "Replace a queue's whisper announcement, which overrides the global whisper for its calls (NOT-3); the queue must take IVR, mobile or web calls.",
+          "Replace a queue's whisper announcement, which overrides the global whisper for its calls (NOT-3); the queue must take IVR, mobile or web calls. 409 not_configured until the deflection settings are set up.",
         params: QueueParams,
         body: QueueWhisper,
         bodyName: 'The whisper announcement',
-        errors: [403, 404],
+        errors: [403, 404, 409],
       },
       async (req) => {
         const actor = await settingsEditor(deps.authenticate, req);

@@ -52,11 +52,15 @@ async function downloaderOf(deps: RecordingsApiDeps, ctx: RouteContext): Promise
   return { by: 'person', actor: await deps.authenticate(ctx) };
 }
 
-const ListQuery = z.object({
-  status: z.enum(PLAN_STATUSES),
-  pageSize: z.coerce.number().int().min(1).max(100).default(25),
-});
-const PlanParams = z.object({ planId: PlanId });
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const ListQuery = z.lazy(() =>
+  z.object({
+    status: z.enum(PLAN_STATUSES),
+    pageSize: z.coerce.number().int().min(1).max(100).default(25),
+  }),
+);
+const PlanParams = z.lazy(() => z.object({ planId: PlanId }));
 
 const Failure = onFirstUse(() =>
   z.object({
@@ -69,20 +73,22 @@ const Failure = onFirstUse(() =>
 );
 
 /** Failure kinds and reasons are lower-case codes (`not_acknowledged`, `invalid_grant`…). */
-const FailureCode = z
-  .string()
-  .regex(/^[a-z0-9_]{1,80}$/, 'must be a failure code: lower-case letters, digits and "_"');
+const FailureCode = z.lazy(() =>
+  z.string().regex(/^[a-z0-9_]{1,80}$/, 'must be a failure code: lower-case letters, digits and "_"'),
+);
 
 /** A bulk retry takes at most this many recordings in one call. */
 const MAX_BULK_RETRY = 100;
 
-const BulkRetryInput = z.strictObject({
-  kind: FailureCode.optional(),
-  reason: FailureCode.optional(),
-  failedSince: z.iso.datetime({ offset: true }).optional(),
-  crmRecordId: z.string().regex(SALESFORCE_ID, 'must be a Salesforce id').optional(),
-  limit: z.number().int().min(1).max(MAX_BULK_RETRY).default(MAX_BULK_RETRY),
-});
+const BulkRetryInput = z.lazy(() =>
+  z.strictObject({
+    kind: FailureCode.optional(),
+    reason: FailureCode.optional(),
+    failedSince: z.iso.datetime({ offset: true }).optional(),
+    crmRecordId: z.string().regex(SALESFORCE_ID, 'must be a Salesforce id').optional(),
+    limit: z.number().int().min(1).max(MAX_BULK_RETRY).default(MAX_BULK_RETRY),
+  }),
+);
 
 const BulkRetryAnswer = onFirstUse(() =>
   z.object({

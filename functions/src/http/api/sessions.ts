@@ -19,21 +19,25 @@ export interface SessionsApiDeps {
   supervision: () => SupervisionDeps;
 }
 
-const SessionListQuery = z.object({
-  kind: Kind,
-  state: z.enum(['queued', 'connected']),
-  channel: Channel.optional(),
-  queueId: Identifier.optional(),
-  agentId: Identifier.optional(),
-  teamId: Identifier.optional(),
-  q: z.string().min(1).max(100).optional(),
-  pageSize: PageSize,
-  cursor: Cursor,
-});
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const SessionListQuery = z.lazy(() =>
+  z.object({
+    kind: Kind,
+    state: z.enum(['queued', 'connected']),
+    channel: Channel.optional(),
+    queueId: Identifier.optional(),
+    agentId: Identifier.optional(),
+    teamId: Identifier.optional(),
+    q: z.string().min(1).max(100).optional(),
+    pageSize: PageSize,
+    cursor: Cursor,
+  }),
+);
 
-const ThreadQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(200) });
-const EndBody = z.object({ confirmationId: z.uuid() });
-export const SessionParams = z.object({ sessionId: Identifier });
+const ThreadQuery = z.lazy(() => z.object({ limit: z.coerce.number().int().min(1).max(500).default(200) }));
+const EndBody = z.lazy(() => z.object({ confirmationId: z.uuid() }));
+export const SessionParams = z.lazy(() => z.object({ sessionId: Identifier }));
 
 const SessionPage = onFirstUse(() =>
   z.object({ items: z.array(SessionSummary()), nextCursor: NextCursor() }),

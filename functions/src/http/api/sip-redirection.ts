@@ -16,7 +16,9 @@ import { onFirstUse, route, type Route } from '../router.js';
 import type { AdminApiDeps } from './admin.js';
 import { settingsEditor } from './callers.js';
 
-const QueueParams = z.object({ queueId: Identifier });
+// The schemas in z.lazy are built on their first parse, not when a function starts: most functions
+// never parse them, or not before their first answer.
+const QueueParams = z.lazy(() => z.object({ queueId: Identifier }));
 
 const SipRedirectionSaved = onFirstUse(() =>
   z.object({ version: z.number().int(), sipRedirection: SipRedirection }),
@@ -24,15 +26,17 @@ const SipRedirectionSaved = onFirstUse(() =>
 
 const SipRedirectionDeleted = onFirstUse(() => z.object({ version: z.number().int() }));
 
-const Preview = z.object({
-  label: z.string().describe('The parameter as the admin reads it under Preview.'),
-  dialogflowParameter: z.string().describe('How Dialogflow CX refers to it.'),
-  example: z
-    .record(z.string(), z.boolean())
-    .describe('What the virtual agent is passed for a verified customer.'),
-});
+const Preview = z.lazy(() =>
+  z.object({
+    label: z.string().describe('The parameter as the admin reads it under Preview.'),
+    dialogflowParameter: z.string().describe('How Dialogflow CX refers to it.'),
+    example: z
+      .record(z.string(), z.boolean())
+      .describe('What the virtual agent is passed for a verified customer.'),
+  }),
+);
 const VirtualAgentAnswer = onFirstUse(() =>
-  z.object({ data_parameters: z.array(VirtualAgentDataParameter.extend({ preview: Preview })) }),
+  z.object({ data_parameters: z.array(VirtualAgentDataParameter.unwrap().extend({ preview: Preview })) }),
 );
 const VirtualAgentSaved = onFirstUse(() => VirtualAgentAnswer().extend({ version: z.number().int() }));
 
