@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Storage, type Bucket } from '@google-cloud/storage';
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,37 @@ describe('GcsRecordingBlobs.read', () => {
     expect(server.bytesServed(BUCKET, 'read/later.wav')).toBe(0);
     expect((await collect(stream)).toString()).toBe('later');
     expect(server.bytesServed(BUCKET, 'read/later.wav')).toBe(5);
+  });
+
+  it('when a read is started now, then the download begins before its first read, and its bytes read back whole, served once', async () => {
+    const { generation } = await put('read/ahead.wav', data);
+    const stream = blobs.read(
+      BUCKET,
+      'read/ahead.wav',
+      generation,
+      { start: 1000, end: 250_999 },
+      { startNow: true },
+    );
+    for (let i = 0; i < 200 && server.bytesServed(BUCKET, 'read/ahead.wav') === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.bytesServed(BUCKET, 'read/ahead.wav')).toBeGreaterThan(0);
+
+    expect((await collect(stream)).equals(data.subarray(1000, 251_000))).toBe(true);
+    expect(server.bytesServed(BUCKET, 'read/ahead.wav')).toBe(250_000);
+  });
+
+  it('when a read started now fails before it is read, then nothing is thrown meanwhile and its first read fails with ObjectGenerationGone', async () => {
+    const { generation: gone } = await put('read/ahead-gone.wav', 'bye');
+    await bucket.file('read/ahead-gone.wav').delete();
+
+    const stream = blobs.read(BUCKET, 'read/ahead-gone.wav', gone, { start: 0, end: 1 }, { startNow: true });
+    for (let i = 0; i < 200 && !(stream as Readable).errored; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((stream as Readable).errored).toBeInstanceOf(ObjectGenerationGone);
+
+    const { bytes, error } = await consume(stream);
+    expect(bytes.length).toBe(0);
+    expect(error).toBeInstanceOf(ObjectGenerationGone);
   });
 
   it('when Storage refuses the read for another reason, then the read fails with that status, not ObjectGenerationGone', async () => {

@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { Firestore } from '@google-cloud/firestore';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { CLAIM_MS, type RecordingPlan } from '../../functions/src/domain/recordi
 import type { Session } from '../../functions/src/domain/sessions/session.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
-import type { RecordingPlans } from '../../functions/src/ports/recordings.js';
+import { CrmError, type CrmClient } from '../../functions/src/ports/crm.js';
+import type { RecordingBlobs, RecordingPlans } from '../../functions/src/ports/recordings.js';
 import { startSalesforceServer, type SalesforceServer } from '../../local-servers/salesforce.js';
 import { startStorageServer, type StorageServer } from '../../local-servers/storage.js';
 
@@ -161,8 +163,12 @@ async function world(name: string) {
   const dieAt = async (at: number) => {
     const dying = new DyingPlans(plans, at);
     void runPartTask(deps(dying), { planId, round: 0, partIndex: 0 });
-    // The part after streams while this one's acknowledgement is written: it lands too, unrecorded.
-    const landed = () => dying.dead && files().length === at + 2;
+    // The part after streams while this one's acknowledgement is written: it lands too, unrecorded;
+    // the one after that (if any) is read ahead meanwhile.
+    const landed = () =>
+      dying.dead &&
+      files().length === at + 2 &&
+      storage.bytesServed(BUCKET, name) === Math.min(at + 3, 3) * PART_BYTES;
     for (let i = 0; i < 400 && !landed(); i++) await new Promise((r) => setTimeout(r, 25));
     expect(landed()).toBe(true);
   };
@@ -287,5 +293,82 @@ describe('a worker that dies holding a recording', () => {
     expect(await runPartTask(w.deps(plans), { planId, round: 0, partIndex: 0 })).toEqual({ outcome: 'done' });
     expect(w.queue.refused).toEqual([]);
     await w.expectUploadedOnce();
+  });
+});
+
+/**
+ * What a worker does, in order: reads made (`read <first byte>`, `ahead` when begun at once),
+ * reads ended early (`ended <first byte>`), and the CRM's sends and answers of each part.
+ */
+function watched(deps: RecordingsDeps, answer?: (partIndex: number) => CrmError | undefined) {
+  const log: string[] = [];
+  const blobs: RecordingBlobs = {
+    stat: (...args) => deps.blobs.stat(...args),
+    delete: (...args) => deps.blobs.delete(...args),
+    list: (...args) => deps.blobs.list(...args),
+    read: (bucket, name, generation, range, options) => {
+      log.push(`read ${range?.start}${options?.startNow ? ' ahead' : ''}`);
+      const stream = deps.blobs.read(bucket, name, generation, range, options) as Readable;
+      stream.once('close', () => {
+        if (!stream.readableEnded) log.push(`ended ${range?.start}`);
+      });
+      return stream;
+    },
+  };
+  const crm = (): CrmClient => {
+    const inner = deps.crm();
+    return {
+      uploadPart: async (part) => {
+        log.push(`send ${part.partIndex}`);
+        const failure = answer?.(part.partIndex);
+        if (failure) throw failure;
+        const outcome = await inner.uploadPart(part);
+        log.push(`answered ${part.partIndex}`);
+        return outcome;
+      },
+    };
+  };
+  return { log, deps: { ...deps, blobs, crm } };
+}
+
+describe('a worker reads each part while the one before it is sent', () => {
+  it("when parts go one after another, then the next part's read begins as the part before it is sent, and each byte is read once", async () => {
+    const name = 'recordings/s-ahead/r-1.wav';
+    const w = await world(name);
+    const { log, deps } = watched(w.deps(w.plans));
+
+    expect(await runPartTask(deps, { planId: w.planId, round: 0, partIndex: 0 })).toEqual({
+      outcome: 'done',
+    });
+
+    expect(log).toEqual([
+      'read 0',
+      'read 1000 ahead',
+      'send 0',
+      'answered 0',
+      'read 2000 ahead',
+      'send 1',
+      'answered 1',
+      'send 2',
+      'answered 2',
+    ]);
+    await w.expectUploadedOnce();
+    expect(storage.bytesServed(BUCKET, name)).toBe(3 * PART_BYTES);
+  });
+
+  it('when a part fails for good, then the read begun for the next one is ended, and that part is not sent', async () => {
+    const w = await world('recordings/s-ahead/r-2.wav');
+    const { log, deps } = watched(w.deps(w.plans), (partIndex) =>
+      partIndex === 0 ? new CrmError({ kind: 'permanent', reason: 'entity_is_deleted' }) : undefined,
+    );
+
+    expect(await runPartTask(deps, { planId: w.planId, round: 0, partIndex: 0 })).toEqual({
+      outcome: 'done',
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(log).toContain('ended 1000');
+    expect(log.filter((l) => l.startsWith('send'))).toEqual(['send 0']);
+    expect((await w.plans.get(w.planId))?.status).toBe('failed');
   });
 });

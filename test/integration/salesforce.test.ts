@@ -328,6 +328,23 @@ describe('Salesforce CRM adapter: parts, in order, at most once (REC-1, REC-5, R
     });
     expect(filesOf(part.recordingId)).toHaveLength(0);
   });
+
+  it('when the source failed before the upload began (a read begun ahead), then that failure comes back as it is, not as a CRM failure, and nothing is stored', async () => {
+    const part = await onePart();
+    const lost = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const body = new Readable({ read() {} });
+    body.on('error', () => undefined);
+    body.destroy(lost);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    const failure = await crm.uploadPart({ ...part, body }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBe(lost);
+    expect(filesOf(part.recordingId)).toHaveLength(0);
+  });
 });
 
 describe('Salesforce CRM adapter: failures, retryable exactly as REC-2 says', () => {

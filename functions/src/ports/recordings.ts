@@ -51,12 +51,15 @@ export interface RecordingBlobs {
    * range is given), streamed: never held whole in memory, not validated by the client (range reads
    * cannot be), so callers hash what they read. The download starts at the first read. Fails with
    * ObjectGenerationGone when the generation is gone, at the first read at the latest.
+   * `startNow`: the download begins at once instead, its answer and first bytes waiting (with
+   * backpressure) for the first read; a failure before then is kept for that read.
    */
   read(
     bucket: string,
     name: string,
     generation: string,
     range?: { start: number; end: number },
+    options?: { startNow?: boolean },
   ): AsyncIterable<Uint8Array>;
   /**
    * Deletes that generation only (never a newer object written under the same name).

@@ -83,6 +83,8 @@ export function sendMultipart(upload: MultipartUpload): Promise<HttpAnswer> {
   framing.push(preamble);
   const source =
     upload.body instanceof Readable ? upload.body : Readable.from(upload.body, { objectMode: false });
+  // A source that failed before it came here (a read begun ahead) may have told nobody.
+  sourceError = source.errored ?? undefined;
   source.once('error', (error) => (sourceError ??= error));
 
   const send = upload.url.protocol === 'https:' ? httpsRequest : httpRequest;

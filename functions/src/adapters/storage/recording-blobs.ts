@@ -76,13 +76,25 @@ export class GcsRecordingBlobs implements RecordingBlobs {
    * of the CRM upload, measured at a tenth of the recording worker's CPU. Its retries were no use
    * here anyway: a failed read is retried by the queue, from the part's first byte.
    */
-  read(bucket: string, name: string, generation: string, range?: { start: number; end: number }): Readable {
+  read(
+    bucket: string,
+    name: string,
+    generation: string,
+    range?: { start: number; end: number },
+    options?: { startNow?: boolean },
+  ): Readable {
     if (range) assertRange(range);
-    return new DownloadOnFirstRead((out) =>
+    const stream = new DownloadOnFirstRead((out) =>
       this.download(out, bucket, name, generation, range).catch((error: unknown) =>
         out.destroy(error as Error),
       ),
     );
+    if (options?.startNow) {
+      // Nobody listens yet: the failure stays on the stream (`errored`), for its reader to get.
+      stream.on('error', () => undefined);
+      stream.read(0);
+    }
+    return stream;
   }
 
   /** GETs the media into `out`, piped as the answer comes (a 200 or 206; any other status is an error). */

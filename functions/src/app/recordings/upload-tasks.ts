@@ -136,8 +136,17 @@ export async function runPurgeTask(deps: RecordingsDeps, planId: string): Promis
 
 type Sent = { outcome: UploadOutcome } | { error: unknown };
 
-/** One part to the CRM; failures come back as values, so a send can run beside a write. */
-function send(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart, me: TaskAttempt): Promise<Sent> {
+/**
+ * One part to the CRM, its bytes from `body`; failures come back as values, so a send can run
+ * beside a write.
+ */
+function send(
+  deps: RecordingsDeps,
+  plan: RecordingPlan,
+  part: PlannedPart,
+  me: TaskAttempt,
+  body: AsyncIterable<Uint8Array>,
+): Promise<Sent> {
   const { bucket, name, generation } = plan.object;
   const range = { start: part.start, end: part.end };
   try {
@@ -153,8 +162,9 @@ function send(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart, me: 
         ...(plan.crmDescription ? { description: plan.crmDescription } : {}),
         mayBeThere: mayBeInCrm(part, me),
         // The CRM adapter counts the bytes as they go and never completes an upload of another size;
-        // it hashes them too, and that MD5 goes on the plan. The read starts when the adapter reads.
-        body: deps.blobs.read(bucket, name, generation, range),
+        // it hashes them too, and that MD5 goes on the plan. The read starts when the adapter reads,
+        // unless it was begun ahead (PartReads).
+        body,
         reread: () => deps.blobs.read(bucket, name, generation, range),
       })
       .then(
@@ -169,7 +179,7 @@ function send(deps: RecordingsDeps, plan: RecordingPlan, part: PlannedPart, me: 
 /**
  * Sends parts from `first` on, in order, while this worker holds the plan: each acknowledgement is
  * written while the next part streams (its write also renews the claim and marks the next part in
- * flight). Ends with the plan as stored once this worker stops (every part acknowledged, time to
+ * flight), and each part's read is begun while the part before it is sent. Ends with the plan as stored once this worker stops (every part acknowledged, time to
  * hand over, or the claim lost), or with what to tell the queue.
  */
 async function sendParts(
@@ -180,9 +190,26 @@ async function sendParts(
   startedAt: number,
   latest: { plan: RecordingPlan },
 ): Promise<TaskAnswer | { plan: RecordingPlan }> {
+  const reads = new PartReads(deps, claimed, me);
+  try {
+    return await sendInOrder(deps, claimed, first, me, startedAt, latest, reads);
+  } finally {
+    reads.drop();
+  }
+}
+
+async function sendInOrder(
+  deps: RecordingsDeps,
+  claimed: RecordingPlan,
+  first: PlannedPart,
+  me: TaskAttempt,
+  startedAt: number,
+  latest: { plan: RecordingPlan },
+  reads: PartReads,
+): Promise<TaskAnswer | { plan: RecordingPlan }> {
   let plan = claimed;
   let part = first;
-  let sending = send(deps, plan, part, me);
+  let sending = send(deps, plan, part, me, reads.take(part));
   for (;;) {
     const sent = await sending;
     if ('error' in sent) return failedSend(deps, plan, part, sent.error);
@@ -191,7 +218,7 @@ async function sendParts(
     const handOver = deps.clock.now().getTime() - startedAt >= CONTINUE_FOR_MS;
     const next = following && !handOver ? following : undefined;
     // REC-5: the next part may reach the CRM now (this one is there), but is acknowledged after it.
-    const nextSending = next ? send(deps, plan, next, me) : undefined;
+    const nextSending = next ? send(deps, plan, next, me, reads.take(next)) : undefined;
     let acknowledged;
     try {
       acknowledged = await deps.plans.update(plan.id, (p) =>
@@ -246,6 +273,52 @@ async function sendParts(
     part = next;
     sending = nextSending!;
   }
+}
+
+/**
+ * The reads of a worker's parts, each begun as the part before it starts its send: the next GET's
+ * round trip and first bytes are then ready when the CRM answers, not on the way between two
+ * parts. At most one read is ahead, waiting with backpressure (a socket's buffers, not a part).
+ */
+class PartReads {
+  private ahead: { index: number; body: AsyncIterable<Uint8Array> } | undefined;
+
+  constructor(
+    private readonly deps: RecordingsDeps,
+    private readonly plan: RecordingPlan,
+    private readonly me: TaskAttempt,
+  ) {}
+
+  /** The bytes of `part`, read ahead if they were; the read of the part after it begins now. */
+  take(part: PlannedPart): AsyncIterable<Uint8Array> {
+    const ahead = this.ahead?.index === part.index ? this.ahead.body : undefined;
+    this.drop(ahead);
+    const body = ahead ?? this.read(part, false);
+    const following = this.plan.parts[part.index + 1];
+    // A part that may be in the CRM already is looked up first, and its bytes perhaps never read.
+    if (following && !mayBeInCrm(following, this.me))
+      this.ahead = { index: following.index, body: this.read(following, true) };
+    return body;
+  }
+
+  /** Ends the read ahead, unless it is `kept`: its part will not be sent by this worker. */
+  drop(kept?: AsyncIterable<Uint8Array>): void {
+    const body = this.ahead?.body;
+    this.ahead = undefined;
+    if (body && body !== kept) destroyRead(body);
+  }
+
+  private read(part: PlannedPart, startNow: boolean) {
+    const { bucket, name, generation } = this.plan.object;
+    return this.deps.blobs.read(bucket, name, generation, { start: part.start, end: part.end }, { startNow });
+  }
+}
+
+/** Stops a read and its download (a Node stream), or ends an iterator. */
+function destroyRead(body: AsyncIterable<Uint8Array>): void {
+  const stream = body as { destroy?: () => void };
+  if (typeof stream.destroy === 'function') stream.destroy();
+  else void body[Symbol.asyncIterator]().return?.();
 }
 
 /** What a failed send leaves on the plan, and tells the queue. */
