@@ -331,6 +331,35 @@ function watched(deps: RecordingsDeps, answer?: (partIndex: number) => CrmError 
   return { log, deps: { ...deps, blobs, crm } };
 }
 
+describe('a recording planned', () => {
+  it('when its plan is stored, then its upload is asked for without waiting for its purge to be scheduled', async () => {
+    const w = await world('recordings/s-asked/r-0.wav');
+    const name = 'recordings/s-asked/r-1.wav';
+    await gcs.bucket(BUCKET).file(name).save(Buffer.alloc(PART_BYTES), { resumable: false });
+    const deps = w.deps(w.plans);
+    const asked: string[] = [];
+    let uploadAsked: () => void = () => undefined;
+    const uploadAskedFor = new Promise<void>((resolve) => (uploadAsked = resolve));
+    const tasks = {
+      ...deps.tasks,
+      // Cloud Tasks may be slow to answer one of the two: the other is not held up by it.
+      schedulePurge: async () => {
+        await uploadAskedFor;
+        asked.push('purge');
+      },
+      enqueuePartUpload: async (_: string, round: number, part: number) => {
+        asked.push(`r${round}-p${part}`);
+        uploadAsked();
+      },
+    };
+
+    const planned = await planRecording({ ...deps, tasks }, { bucket: BUCKET, name, source: 'bucket' });
+
+    expect(planned.outcome).toBe('created');
+    expect(asked).toEqual(['r0-p0', 'purge']);
+  }, 10_000);
+});
+
 describe('a worker reads each part while the one before it is sent', () => {
   it("when parts go one after another, then the next part's read begins as the part before it is sent, and each byte is read once", async () => {
     const name = 'recordings/s-ahead/r-1.wav';

@@ -99,12 +99,15 @@ async function deleteIfEmpty(deps: RecordingPipelineDeps, plan: RecordingPlan): 
 
 /**
  * The tasks a plan needs: its purge at the deadline and its next upload. Both are named, so asking
- * again (a repeated announcement, a crash after the plan was stored) creates nothing new.
+ * again (a repeated announcement, a crash after the plan was stored) creates nothing new; so they
+ * are asked for together, and the upload does not wait for a purge that is days away.
  */
 export async function askForTasks(deps: RecordingPipelineDeps, plan: RecordingPlan): Promise<void> {
   if (isFinished(plan)) return;
-  await deps.tasks.schedulePurge(plan.id, new Date(plan.purgeAt));
-  if (plan.status !== 'failed') await deps.tasks.enqueuePartUpload(plan.id, plan.round, nextPartIndex(plan));
+  await Promise.all([
+    deps.tasks.schedulePurge(plan.id, new Date(plan.purgeAt)),
+    plan.status !== 'failed' && deps.tasks.enqueuePartUpload(plan.id, plan.round, nextPartIndex(plan)),
+  ]);
 }
 
 /**
