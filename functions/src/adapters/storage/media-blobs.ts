@@ -52,10 +52,20 @@ export class GcsMediaBlobs implements MediaBlobs {
     return url;
   }
 
-  async head(object: string, generation: string, length: number): Promise<Uint8Array> {
+  async head(object: string, generation: string, length: number): Promise<Uint8Array | undefined> {
     const file = (await this.bucket()).file(object, { generation });
-    const [bytes] = await file.download({ start: 0, end: length - 1, validation: false, decompress: false });
-    return bytes;
+    try {
+      const [bytes] = await file.download({
+        start: 0,
+        end: length - 1,
+        validation: false,
+        decompress: false,
+      });
+      return bytes;
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw error;
+    }
   }
 
   async delete(object: string, generation: string): Promise<void> {

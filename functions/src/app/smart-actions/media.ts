@@ -240,6 +240,11 @@ export async function mediaFinalized(deps: MediaDeps, object: FinalizedObject): 
     object.sizeBytes > 0
       ? await deps.blobs.head(object.name, object.generation, HEAD_BYTES)
       : new Uint8Array();
+  if (!head) {
+    // Deleted by an earlier delivery of this finalize, which recorded the verdict: nothing left to do.
+    logs.mediaObjectIgnored({ reason: 'object_gone' });
+    return 'ignored';
+  }
   const finalizedAt = object.timeCreated ? new Date(object.timeCreated) : deps.clock.now();
   const record = await deps.records.settle(
     sessionId,
