@@ -104,3 +104,42 @@ describe('a finalize delivered again', () => {
     expect((await gcs.bucket(BUCKET).file(object.name).exists())[0]).toBe(true);
   });
 });
+
+describe('download URLs on a stack moved forward in time (docs/local-stack.md)', () => {
+  it('when the stack has moved 8 days on, then an accepted file is shown with a URL that reads it for 15 minutes of that time, and not after', async () => {
+    const DAY = 24 * 60 * 60_000;
+    const movedStorage = await startStorageServer();
+    try {
+      const movedGcs = new Storage({ apiEndpoint: movedStorage.url, projectId });
+      await movedGcs.createBucket(BUCKET);
+      let moved = 8 * DAY;
+      movedStorage.advanceTime(moved);
+      const movedDeps: MediaDeps = {
+        ...deps,
+        blobs: new GcsMediaBlobs({ projectId, bucket: BUCKET, apiEndpoint: movedStorage.url }),
+        clock: { now: () => new Date(Date.now() + moved) },
+      };
+      const [slot] = await issueUploads(movedDeps, {
+        sessionId: 'web-1',
+        askId: 'moved-png',
+        files: [{ sizeBytes: PNG.length, fileName: 'moved.png' }],
+      });
+      expect((await fetch(slot!.uploadUrl, { method: 'PUT', body: PNG })).status).toBe(200);
+      const [metadata] = await movedGcs.bucket(BUCKET).file(slot!.object).getMetadata();
+      const object = { name: slot!.object, generation: String(metadata.generation), sizeBytes: PNG.length };
+
+      expect(await mediaFinalized(movedDeps, object)).toBe('accepted');
+      const shown = (await db.doc(`agentDesks/ava/media/${slot!.mediaId}`).get()).data()!;
+      expect(Date.parse(shown.downloadUrlExpiresAt as string)).toBeGreaterThan(Date.now() + moved);
+      const read = await fetch(shown.downloadUrl as string);
+      expect(read.status).toBe(200);
+      expect(Buffer.from(await read.arrayBuffer()).equals(PNG)).toBe(true);
+
+      movedStorage.advanceTime(16 * 60_000);
+      moved += 16 * 60_000;
+      expect((await fetch(shown.downloadUrl as string)).status).toBe(400);
+    } finally {
+      await movedStorage.close();
+    }
+  });
+});

@@ -322,9 +322,13 @@ async function showToAgent(deps: MediaDeps, record: MediaRecord) {
 }
 
 async function downloadLink(deps: MediaDeps, record: MediaRecord) {
-  const expiresAt = new Date(deps.clock.now().getTime() + DOWNLOAD_WINDOW_MS);
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + DOWNLOAD_WINDOW_MS);
   return {
-    downloadUrl: await deps.blobs.downloadUrl(record.object, record.generation!, expiresAt),
+    downloadUrl: await deps.blobs.downloadUrl(record.object, record.generation!, {
+      from: now,
+      until: expiresAt,
+    }),
     downloadUrlExpiresAt: expiresAt.toISOString(),
   };
 }
