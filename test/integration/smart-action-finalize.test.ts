@@ -143,3 +143,22 @@ describe('download URLs on a stack moved forward in time (docs/local-stack.md)',
     }
   });
 });
+
+describe('an askId used again', () => {
+  it('when the same askId comes for other files, then it is refused and nothing is added; asked as it was, the same URLs come back', async () => {
+    const ask = { sessionId: 'web-1', askId: 'reused', files: [{ sizeBytes: 100, fileName: 'a.png' }] };
+    const first = await issueUploads(deps, ask);
+    expect(await issueUploads(deps, ask)).toEqual(first);
+    for (const other of [
+      { ...ask, files: [{ sizeBytes: 101, fileName: 'a.png' }] },
+      { ...ask, files: [{ sizeBytes: 100, fileName: 'b.png' }] },
+      { ...ask, files: [...ask.files, { sizeBytes: 100, fileName: 'c.png' }] },
+    ])
+      await expect(issueUploads(deps, other)).rejects.toMatchObject({
+        status: 409,
+        details: { reason: 'ask_id_reused' },
+      });
+    const slots = await db.collection('sessions/web-1/media').where('askId', '==', 'reused').get();
+    expect(slots.size).toBe(1);
+  });
+});

@@ -158,7 +158,7 @@ const answerOf = (record: MediaRecord): IssuedUpload => ({
  */
 export async function issueUploads(deps: MediaDeps, ask: UploadAsk): Promise<IssuedUpload[]> {
   const repeated = await deps.records.ofAsk(ask.sessionId, ask.askId);
-  if (repeated.length > 0) return repeated.map(answerOf);
+  if (repeated.length > 0) return answerOfRepeat(repeated, ask);
   const target = await targetOf(deps, ask);
   checkFiles(target.purpose, ask.files);
   const already = await deps.records.issuedCount(ask.sessionId, target.requestKey);
@@ -210,7 +210,29 @@ export async function issueUploads(deps: MediaDeps, ask: UploadAsk): Promise<Iss
   );
   const outcome = await deps.records.issue(ask.sessionId, target.requestKey, records, target.maxFiles);
   if (!outcome.issued) throw tooMany(outcome.alreadyIssued);
-  return outcome.records.map(answerOf);
+  // The same ask made at once elsewhere may have recorded its slots first: they are the answer.
+  return answerOfRepeat(outcome.records, ask);
+}
+
+/**
+ * The slots an ask issued before, when it is asked again as it was; an `askId` used again for other
+ * files (another request, count, size or name) is refused rather than answered with URLs for files
+ * it does not describe.
+ */
+function answerOfRepeat(issued: readonly MediaRecord[], ask: UploadAsk): IssuedUpload[] {
+  const same =
+    issued.length === ask.files.length &&
+    issued.every((record, index) => {
+      const file = ask.files[index]!;
+      return (
+        record.requestId === (ask.requestId ?? null) &&
+        record.declaredBytes === file.sizeBytes &&
+        record.fileName === (file.fileName ?? null)
+      );
+    });
+  if (!same)
+    throw conflict('ask_id_reused', 'This askId already has upload URLs for other files; use a new one.');
+  return issued.map(answerOf);
 }
 
 export interface FinalizedObject {
