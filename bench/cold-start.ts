@@ -35,12 +35,12 @@ import { median, quantile, report } from './support.js';
  * that only starts Node, bare imports of each SDK, Firestore required, and hellos with and without
  * Firestore.
  *
- * BENCH_COLD_START_ROUNDS (default 9) sets the rounds; BENCH_COLD_START_PACKAGE another checkout's
+ * BENCH_COLD_START_ROUNDS (default 15) sets the rounds; BENCH_COLD_START_PACKAGE another checkout's
  * root (built, with its node_modules), to time its functions beside this one's floors.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = resolve(process.env.BENCH_COLD_START_PACKAGE ?? root);
-const ROUNDS = Number(process.env.BENCH_COLD_START_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_COLD_START_ROUNDS ?? 15);
 const TARGET_MS = 50;
 const PROJECT = 'demo-bench-cold-start';
 const FRAMEWORK_CLI = join(root, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
@@ -156,6 +156,7 @@ function environmentOf(name: FunctionName): Record<string, string> {
     GOOGLE_CLOUD_PROJECT: PROJECT,
     LOG_LEVEL: 'ERROR',
     ...recordings,
+    MEDIA_BUCKET: 'acme-media',
     ...(name === 'platformEvents'
       ? { PLATFORM_SIGNING_SECRET: 'cold-start-secret-0123456789abcdef0123' }
       : {}),

@@ -94,7 +94,7 @@ export const logs = {
     write('INFO', 'recording_planned', `Recording upload plan ${f.outcome}`, f);
   },
   /** Smart-action media: ids, purpose and the verdict only; never a file name (it may say who uploaded). */
-  mediaObjectIgnored(f: { reason: 'not_a_media_object' | 'not_an_object_finalized_event' }) {
+  mediaObjectIgnored(f: { reason: 'not_a_media_object' | 'not_an_object_finalized_event' | 'object_gone' }) {
     write('INFO', 'media_object_ignored', `Media object ignored: ${f.reason}`, f);
   },
   mediaChecked(f: { sessionId: string; mediaId: string; purpose: string; outcome: string; reason?: string }) {

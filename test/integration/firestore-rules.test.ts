@@ -96,6 +96,9 @@ beforeAll(async () => {
     result: { type: 'text', text: 'A' },
   });
   await db.doc('sessions/C-ari/smartActions/r-2').set({ id: 'r-2', kind: 'chat', agentId: 'u-ari' });
+  await db.doc('agentDesks/u-ari/media/m-1').set({ id: 'm-1', sessionId: 'S-ari', downloadUrl: 'u' });
+  await db.doc('agentDesks/u-ari/chats/C-ari/smartActions/r-2').set({ id: 'r-2', kind: 'chat' });
+  await db.doc('sessions/S-ari/media/m-1').set({ id: 'm-1', agentId: 'u-ari', uploadUrl: 'u' });
   await db
     .doc('recordings/rec-1')
     .set({ sessionId: 'S-sam', status: 'uploading', object: { name: 'r.wav' } });
@@ -215,6 +218,18 @@ describe('firestore.rules', () => {
       ).status;
     expect(await listen('S-ari', 'u-ari')).toBe(200);
     expect(await listen('S-ari', 'u-sam')).toBe(403);
+  });
+
+  it("when an agent reads the customer's files and a chat's smart actions on their own desk, then it is allowed; anyone else, and the upload slots under the session, denied", async () => {
+    for (const path of ['agentDesks/u-ari/media/m-1', 'agentDesks/u-ari/chats/C-ari/smartActions/r-2']) {
+      expect(await read(path, 'u-ari')).toBe(200);
+      for (const stranger of ['u-sam', 'u-manager', 'u-admin', 'consumer-c-1'])
+        expect(await read(path, stranger)).toBe(403);
+      expect(await read(path)).toBe(403);
+    }
+    // Upload slots hold the upload URLs: no client reads them, not even the session's agent.
+    expect(await read('sessions/S-ari/media/m-1', 'u-ari')).toBe(403);
+    expect(await read('sessions/S-ari/media/m-1', 'u-admin')).toBe(403);
   });
 
   it('when a client writes anything, then it is denied', async () => {

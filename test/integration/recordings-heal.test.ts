@@ -20,6 +20,12 @@ import {
   type RecordingPlan,
 } from '../../functions/src/domain/recordings/plan.js';
 import type { Session } from '../../functions/src/domain/sessions/session.js';
+import {
+  describePausedSpans,
+  newRequest,
+  pausedSpans,
+  settleRequest,
+} from '../../functions/src/domain/smart-actions/actions.js';
 import { configureLogs } from '../../functions/src/log.js';
 import { systemClock } from '../../functions/src/ports/clock.js';
 import type { RecordingBlobs, RecordingTasks } from '../../functions/src/ports/recordings.js';
@@ -443,4 +449,85 @@ describe('an empty recording', () => {
     const listed = await new FirestoreRecordingPlans(db).withStatus('empty', 100);
     expect(listed.map((p) => p.id)).toContain(first.plan.id);
   });
+});
+
+describe('a redacted call whose recording comes before the call is known', () => {
+  it('when the recording is planned before its session is named, then the CRM copy still says which spans were paused', async () => {
+    sequence++;
+    const sessionId = `heal-redacted-s${sequence}`;
+    // A name that says nothing of the call: the platform names it later.
+    const name = `unsorted/r${sequence}.wav`;
+    await gcs
+      .bucket(BUCKET)
+      .file(name)
+      .save(Buffer.alloc(PART_BYTES - 100, 5), { resumable: false });
+    const [metadata] = await gcs.bucket(BUCKET).file(name).getMetadata();
+    const generation = String(metadata.generation);
+    const clock = new Clock(Date.parse(String(metadata.timeCreated)) + 1000);
+    const queue = new RetryingQueue(clock);
+    const start = new Date(clock.ms - 10 * 60_000);
+    const redactions = [
+      settleRequest(
+        newRequest({
+          id: `redact-a-${sequence}`,
+          sessionId,
+          kind: 'call',
+          action: 'redact',
+          agentId: 'ava',
+          clientRequestId: 'r-a',
+          now: start,
+        }),
+        { state: 'answered', result: { type: 'redaction', resumedBy: 'ava' } },
+        new Date(start.getTime() + 60_000),
+      ).request,
+      newRequest({
+        id: `redact-b-${sequence}`,
+        sessionId,
+        kind: 'call',
+        action: 'redact',
+        agentId: 'ava',
+        clientRequestId: 'r-b',
+        now: new Date(start.getTime() + 120_000),
+      }),
+    ];
+    const endedAt = new Date(start.getTime() + 180_000).toISOString();
+    const call = { crm: { system: 'salesforce', recordId: CASE_ID }, endedAt } as unknown as Session;
+    const deps: RecordingsDeps = {
+      plans: new FirestoreRecordingPlans(db),
+      blobs: new GcsRecordingBlobs({ projectId: PROJECT, apiEndpoint: storage.url }),
+      tasks: queue,
+      crm: () =>
+        new SalesforceCrm(
+          {
+            loginUrl: salesforce.url,
+            clientId: CLIENT_ID,
+            username: USERNAME,
+            privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+            apiVersion: '62.0',
+          },
+          systemClock,
+        ),
+      sessions: { getSession: async (id) => (id === sessionId ? call : undefined) },
+      redactions: { list: async (id) => (id === sessionId ? redactions : []) },
+      clock,
+      bucket: BUCKET,
+      partSizeBytes: PART_BYTES,
+    };
+    queue.deps = deps;
+    const planId = planIdFor({ bucket: BUCKET, name, generation });
+
+    await planRecording(deps, { bucket: BUCKET, name, generation, source: 'bucket' });
+    expect((await db.doc(`recordings/${planId}`).get()).data()).toMatchObject({ sessionId: null, crm: null });
+    await planRecording(deps, { bucket: BUCKET, name, generation, sessionId, source: 'platform' });
+    await queue.drain();
+
+    const files = salesforce.files().filter((f) => f.Recording_Part_Key__c?.startsWith(`${planId}:`));
+    const expected = describePausedSpans(pausedSpans(redactions, endedAt));
+    expect(expected).toMatch(/^Recording paused for redaction \(2 spans, UTC\)/);
+    expect(files.map((f) => f.Description)).toEqual([expected]);
+    expect((await db.doc(`recordings/${planId}`).get()).data()).toMatchObject({
+      status: 'deleted',
+      crmDescription: expected,
+    });
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FirestoreMediaRecords } from '../../functions/src/adapters/firestore/smart-action-media.js';
+import { judgeUpload } from '../../functions/src/domain/smart-actions/media.js';
 import type { MediaRecord } from '../../functions/src/ports/smart-action-media.js';
 import { testFirestore, testProjectId } from '../support/projects.js';
 
@@ -101,5 +102,35 @@ describe('media records', () => {
     });
     expect(settled).toBeUndefined();
     expect((await a!.list('s-other', 10))[0]!.state).toBe('issued');
+  });
+
+  it('when a fifth photo is finalized at the same time as the fourth, then at most four are accepted', async () => {
+    // Five slots (an issue refuses a fifth; here they are written directly to race the count).
+    const records = [1, 2, 3, 4, 5].map(() => slot('s-fifth', 'ask-1'));
+    await a!.issue('s-fifth', 'req-1', records, 5);
+    const verdicts = await Promise.all(
+      records.map((record, index) =>
+        (index % 2 === 0 ? a! : b!).settle(
+          's-fifth',
+          record.id,
+          (issued, acceptedBefore) =>
+            judgeUpload({
+              purpose: 'photos',
+              head: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+              sizeBytes: 100,
+              declaredBytes: issued.declaredBytes,
+              acceptedBefore,
+              maxFiles: issued.maxFiles,
+              uploadExpiresAt: new Date(issued.uploadExpiresAt),
+              finalizedAt: new Date('2026-12-03T10:05:00Z'),
+            }),
+          { object: record.object, sizeBytes: 100, generation: '1', at: new Date('2026-12-03T10:05:00Z') },
+        ),
+      ),
+    );
+    expect(verdicts.filter((v) => v?.state === 'accepted')).toHaveLength(4);
+    expect(verdicts.filter((v) => v?.state === 'refused').map((v) => v!.reason)).toEqual(['too_many_files']);
+    const stored = await a!.list('s-fifth', 10);
+    expect(stored.filter((r) => r.state === 'accepted')).toHaveLength(4);
   });
 });

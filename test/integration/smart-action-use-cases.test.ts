@@ -324,4 +324,41 @@ describe('smart actions through the use cases', () => {
       reason: 'not_redacting',
     });
   });
+
+  it('when the same ask comes twice at once, then one request is made and the platform gets its command once', async () => {
+    await connected('S-twice', 'call', 'mobile');
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        askSmartAction(deps, 'agent-1', 'S-twice', { action: 'screenshot', clientRequestId: 'c-twice' }),
+      ),
+    );
+    expect(both.map((b) => b.created).sort()).toEqual([false, true]);
+    expect(both[0]!.request.id).toBe(both[1]!.request.id);
+    expect(await listSmartActions(deps, 'agent-1', 'S-twice')).toHaveLength(1);
+    expect(published.filter((c) => c.sessionId === 'S-twice').map((c) => c.commandId)).toEqual([
+      both[0]!.request.id,
+    ]);
+  });
+
+  it('when the agent resumes twice at once, then one resume ends the span, the other is refused, and the platform is told once', async () => {
+    await connected('S-resume-race', 'call', 'mobile');
+    const { request } = await askSmartAction(deps, 'agent-1', 'S-resume-race', {
+      action: 'redact',
+      clientRequestId: 'c-race',
+    });
+    nowMs += 10_000;
+    const outcomes = await Promise.allSettled([
+      resumeRecording(deps, 'agent-1', 'S-resume-race'),
+      resumeRecording(deps, 'agent-1', 'S-resume-race'),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === 'rejected');
+    expect(refused && (refused.reason as AppError).details).toMatchObject({ reason: 'not_redacting' });
+    expect(
+      published.filter((c) => c.sessionId === 'S-resume-race').map((c) => [c.type, c.commandId]),
+    ).toEqual([
+      ['recording.pause', request.id],
+      ['recording.resume', `${request.id}.resume`],
+    ]);
+  });
 });

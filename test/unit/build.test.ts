@@ -131,7 +131,7 @@ const CONFIGURATION_SCHEMAS = 123;
 const SCHEMAS_AT_COLD_START = new Map<FunctionName, number>([
   ['platformEvents', 260],
   ['platformEventsPubSub', 240],
-  ['api', 320],
+  ['api', 304],
   ['recordingReady', 190],
   ['recordingWorker', 240],
   ['sweeper', 190],

@@ -7,7 +7,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const README = join(ROOT, 'README.md');
 const DOCS = join(ROOT, 'docs');
 /** A newcomer's README fits on a few screens; the design lives in docs/. */
-const README_MAX_BYTES = 12_288;
+const README_MAX_BYTES = 12_000;
 const SOURCE_ROOT = join(ROOT, 'functions/src');
 const BUILD_OUTPUTS = ['functions/lib'];
 const isBuilt = (path: string) =>

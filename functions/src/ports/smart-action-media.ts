@@ -99,10 +99,16 @@ export interface MediaBlobs {
     object: string,
     options: { sizeBytes: number; contentType: string; metadata: Record<string, string> },
   ): Promise<string>;
-  /** The object's first `length` bytes (fewer if it is shorter): one range read. */
-  head(object: string, generation: string, length: number): Promise<Uint8Array>;
+  /**
+   * The object's first `length` bytes (fewer if it is shorter): one range read. Undefined when that
+   * generation is gone (deleted by an earlier delivery of its finalize).
+   */
+  head(object: string, generation: string, length: number): Promise<Uint8Array | undefined>;
   /** Deletes that generation; gone already is fine. */
   delete(object: string, generation: string): Promise<void>;
-  /** A URL that reads the object until `expiresAt`. */
-  downloadUrl(object: string, generation: string, expiresAt: Date): Promise<string>;
+  /**
+   * A URL that reads the object from `from` until `until`, both by the caller's clock: signed as of
+   * `from`, so a clock moved forward (the local stack's) gives a URL that lasts as long by that clock.
+   */
+  downloadUrl(object: string, generation: string, window: { from: Date; until: Date }): Promise<string>;
 }

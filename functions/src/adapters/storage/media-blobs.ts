@@ -52,10 +52,20 @@ export class GcsMediaBlobs implements MediaBlobs {
     return url;
   }
 
-  async head(object: string, generation: string, length: number): Promise<Uint8Array> {
+  async head(object: string, generation: string, length: number): Promise<Uint8Array | undefined> {
     const file = (await this.bucket()).file(object, { generation });
-    const [bytes] = await file.download({ start: 0, end: length - 1, validation: false, decompress: false });
-    return bytes;
+    try {
+      const [bytes] = await file.download({
+        start: 0,
+        end: length - 1,
+        validation: false,
+        decompress: false,
+      });
+      return bytes;
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw error;
+    }
   }
 
   async delete(object: string, generation: string): Promise<void> {
@@ -68,9 +78,20 @@ export class GcsMediaBlobs implements MediaBlobs {
     }
   }
 
-  async downloadUrl(object: string, generation: string, expiresAt: Date): Promise<string> {
+  async downloadUrl(
+    object: string,
+    generation: string,
+    window: { from: Date; until: Date },
+  ): Promise<string> {
     const file = (await this.bucket()).file(object, { generation });
-    const [url] = await file.getSignedUrl({ version: 'v4', action: 'read', expires: expiresAt });
+    // Signed as of `from` rather than the machine's time: the URL's life (at most 7 days) is counted
+    // from the same clock as its end.
+    const [url] = await file.getSignedUrl({
+      version: 'v4',
+      action: 'read',
+      accessibleAt: window.from,
+      expires: window.until,
+    });
     return url;
   }
 }

@@ -127,12 +127,28 @@ export async function crmRecordOf(
  * recording was paused for redaction (SMA-1), a redaction never resumed spanning to the call's end.
  */
 async function callFacts(deps: RecordingPipelineDeps, sessionId: string) {
-  const [crm, session, requests] = await Promise.all([
+  const [crm, crmDescription] = await Promise.all([
     crmRecordOf(deps, sessionId),
-    deps.redactions ? deps.sessions.getSession(sessionId) : undefined,
-    deps.redactions ? deps.redactions.list(sessionId) : [],
+    pausedSpansDescription(deps, sessionId),
   ]);
-  return { crm, crmDescription: describePausedSpans(pausedSpans(requests, session?.endedAt ?? null)) };
+  return { crm, crmDescription };
+}
+
+/**
+ * What the CRM's copy of a call's recording says of the spans it was paused for redaction (SMA-1),
+ * read from the call as it is now: when the plan is made with its CRM record, else when the record
+ * is linked later (the call known or ended only after its recording was announced).
+ */
+export async function pausedSpansDescription(
+  deps: RecordingPipelineDeps,
+  sessionId: string,
+): Promise<string | null> {
+  if (!deps.redactions) return null;
+  const [session, requests] = await Promise.all([
+    deps.sessions.getSession(sessionId),
+    deps.redactions.list(sessionId),
+  ]);
+  return describePausedSpans(pausedSpans(requests, session?.endedAt ?? null));
 }
 
 /**

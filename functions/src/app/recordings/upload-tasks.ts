@@ -23,6 +23,7 @@ import {
 import { logs } from '../../log.js';
 import { CrmError, type UploadOutcome } from '../../ports/crm.js';
 import { ObjectGenerationGone } from '../../ports/recordings.js';
+import { pausedSpansDescription } from './plan-recording.js';
 import { DONE, type RecordingPipelineDeps, type RecordingsDeps, type TaskAnswer } from './deps.js';
 
 export interface PartTask {
@@ -396,8 +397,9 @@ async function findCrmRecord(deps: RecordingsDeps, plan: RecordingPlan): Promise
     });
     return DONE;
   }
+  const description = await pausedSpansDescription(deps, plan.sessionId!);
   const linked = await deps.plans.update(plan.id, (p) =>
-    withCrmRecord(p, { system: 'salesforce', recordId: crm.recordId }, deps.clock.now()),
+    withCrmRecord(p, { system: 'salesforce', recordId: crm.recordId }, deps.clock.now(), description),
   );
   return linked?.plan ?? { ...plan, crm: { system: 'salesforce', recordId: crm.recordId } };
 }

@@ -158,7 +158,7 @@ const answerOf = (record: MediaRecord): IssuedUpload => ({
  */
 export async function issueUploads(deps: MediaDeps, ask: UploadAsk): Promise<IssuedUpload[]> {
   const repeated = await deps.records.ofAsk(ask.sessionId, ask.askId);
-  if (repeated.length > 0) return repeated.map(answerOf);
+  if (repeated.length > 0) return answerOfRepeat(repeated, ask);
   const target = await targetOf(deps, ask);
   checkFiles(target.purpose, ask.files);
   const already = await deps.records.issuedCount(ask.sessionId, target.requestKey);
@@ -210,7 +210,29 @@ export async function issueUploads(deps: MediaDeps, ask: UploadAsk): Promise<Iss
   );
   const outcome = await deps.records.issue(ask.sessionId, target.requestKey, records, target.maxFiles);
   if (!outcome.issued) throw tooMany(outcome.alreadyIssued);
-  return outcome.records.map(answerOf);
+  // The same ask made at once elsewhere may have recorded its slots first: they are the answer.
+  return answerOfRepeat(outcome.records, ask);
+}
+
+/**
+ * The slots an ask issued before, when it is asked again as it was; an `askId` used again for other
+ * files (another request, count, size or name) is refused rather than answered with URLs for files
+ * it does not describe.
+ */
+function answerOfRepeat(issued: readonly MediaRecord[], ask: UploadAsk): IssuedUpload[] {
+  const same =
+    issued.length === ask.files.length &&
+    issued.every((record, index) => {
+      const file = ask.files[index]!;
+      return (
+        record.requestId === (ask.requestId ?? null) &&
+        record.declaredBytes === file.sizeBytes &&
+        record.fileName === (file.fileName ?? null)
+      );
+    });
+  if (!same)
+    throw conflict('ask_id_reused', 'This askId already has upload URLs for other files; use a new one.');
+  return issued.map(answerOf);
 }
 
 export interface FinalizedObject {
@@ -240,6 +262,11 @@ export async function mediaFinalized(deps: MediaDeps, object: FinalizedObject): 
     object.sizeBytes > 0
       ? await deps.blobs.head(object.name, object.generation, HEAD_BYTES)
       : new Uint8Array();
+  if (!head) {
+    // Deleted by an earlier delivery of this finalize, which recorded the verdict: nothing left to do.
+    logs.mediaObjectIgnored({ reason: 'object_gone' });
+    return 'ignored';
+  }
   const finalizedAt = object.timeCreated ? new Date(object.timeCreated) : deps.clock.now();
   const record = await deps.records.settle(
     sessionId,
@@ -317,9 +344,13 @@ async function showToAgent(deps: MediaDeps, record: MediaRecord) {
 }
 
 async function downloadLink(deps: MediaDeps, record: MediaRecord) {
-  const expiresAt = new Date(deps.clock.now().getTime() + DOWNLOAD_WINDOW_MS);
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + DOWNLOAD_WINDOW_MS);
   return {
-    downloadUrl: await deps.blobs.downloadUrl(record.object, record.generation!, expiresAt),
+    downloadUrl: await deps.blobs.downloadUrl(record.object, record.generation!, {
+      from: now,
+      until: expiresAt,
+    }),
     downloadUrlExpiresAt: expiresAt.toISOString(),
   };
 }

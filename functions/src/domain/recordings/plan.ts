@@ -362,9 +362,19 @@ export function crmRecordCheckAt(plan: Pick<RecordingPlan, 'plannedAt' | 'purgeA
 // ------------------------------------------------------------------------------------------------
 // Changes. Each returns undefined when the plan must not change (a repeat, or a change overtaken).
 
-export function withCrmRecord(plan: RecordingPlan, crm: CrmRecordRef, now: Date): RecordingPlan | undefined {
+/**
+ * Links the call's CRM record, with what the CRM's copy says beside each part (`crmDescription`, read
+ * with it): no part was sent before, so the parts all say the same.
+ */
+export function withCrmRecord(
+  plan: RecordingPlan,
+  crm: CrmRecordRef,
+  now: Date,
+  crmDescription: string | null = null,
+): RecordingPlan | undefined {
   if (plan.crm) return undefined;
-  return { ...plan, crm, updatedAt: now.toISOString() };
+  const { crmDescription: _before, ...rest } = plan;
+  return { ...rest, crm, ...(crmDescription ? { crmDescription } : {}), updatedAt: now.toISOString() };
 }
 
 /** Fills in what the platform's event knows and the bucket's did not. */

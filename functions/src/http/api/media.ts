@@ -14,8 +14,9 @@ export interface MediaApiDeps {
   media?: () => MediaDeps;
 }
 
-const SessionParams = z.object({ sessionId: Identifier });
-const MediaQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) });
+// Built on their first parse: the api's cold start builds no route's schemas.
+const SessionParams = z.lazy(() => z.object({ sessionId: Identifier }));
+const MediaQuery = z.lazy(() => z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }));
 
 const SessionMedia = onFirstUse(() =>
   z.object({

@@ -17,7 +17,7 @@ export interface SmartActionsApiDeps {
   smartActions?: () => SmartActionDeps;
 }
 
-const SessionParams = z.object({ sessionId: Identifier });
+const SessionParams = z.lazy(() => z.object({ sessionId: Identifier }));
 
 const AskInput = z.lazy(() =>
   z.strictObject({
