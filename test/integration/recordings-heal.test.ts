@@ -149,7 +149,10 @@ class RetryingQueue implements RecordingTasks {
   }
 }
 
-/** Reads whose stream ends halfway through the part, cleanly, for the next `count` reads. */
+/**
+ * Reads of the first part whose stream ends halfway through it, cleanly, for the next `shortReads`
+ * of them (the read of the part after it, begun ahead, is whole).
+ */
 class ShortReadingBlobs implements RecordingBlobs {
   shortReads = 0;
   constructor(private readonly inner: RecordingBlobs) {}
@@ -164,9 +167,9 @@ class ShortReadingBlobs implements RecordingBlobs {
   }
   read(...args: Parameters<RecordingBlobs['read']>): AsyncIterable<Uint8Array> {
     const source = this.inner.read(...args);
-    if (this.shortReads <= 0) return source;
-    this.shortReads--;
     const [, , , range] = args;
+    if (this.shortReads <= 0 || range?.start !== 0) return source;
+    this.shortReads--;
     const keep = Math.floor(((range?.end ?? 0) - (range?.start ?? 0) + 1) / 2);
     return (async function* () {
       let kept = 0;
