@@ -327,6 +327,7 @@ describe("who sees a session's media (SMA-4)", () => {
         downloadUrl: expect.any(String),
       }),
     ]);
+    expect(body.next).toBeNull();
     expect((await fetch(body.media[0].downloadUrl)).status).toBe(200);
     const other = await media('media-dan');
     expect(other.status).toBe(403);
@@ -344,5 +345,34 @@ describe("who sees a session's media (SMA-4)", () => {
     const monitoring = await media('media-mona');
     expect(monitoring.status).toBe(200);
     expect(((await monitoring.json()) as any).media[0]).toMatchObject({ state: 'accepted', format: 'mp4' });
+  });
+});
+
+describe("a session's media, a page at a time", () => {
+  it('when a session has more files than a page, then next leads to the rest, and an unknown after is refused', async () => {
+    await session('chat-pages', 'chat', 'web', 'media-cyd');
+    const ask = await askUploads('chat-pages', {
+      askId: 'pages-1',
+      files: ['a.png', 'b.jpg', 'c.mp4'].map((fileName) => ({ sizeBytes: 10, fileName })),
+    });
+    expect(ask.status).toBe(200);
+    const page = async (query: string) => {
+      const res = await fetch(`${api}/v1/sessions/chat-pages/media?${query}`, {
+        headers: { authorization: `Bearer ${tokens.get('media-cyd')!}` },
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const first = await page('limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.media).toHaveLength(2);
+    expect(first.body.next).toBe(first.body.media[1].mediaId);
+    const second = await page(`limit=2&after=${first.body.next}`);
+    expect(second.body.media).toHaveLength(1);
+    expect(second.body.next).toBeNull();
+    expect([...first.body.media, ...second.body.media].map((m: any) => m.mediaId).sort()).toEqual(
+      ask.body.uploads.map((u: any) => u.mediaId).sort(),
+    );
+    const unknown = await page(`after=${'f'.repeat(24)}`);
+    expect(unknown.status).toBe(400);
   });
 });

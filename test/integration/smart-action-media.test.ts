@@ -87,7 +87,7 @@ describe('media records', () => {
     expect(one).toEqual(two);
     expect(one).toMatchObject({ state: 'accepted', format: 'png', generation: '7', sizeBytes: 100 });
     expect(judged).toBeGreaterThanOrEqual(1);
-    const [listed] = await a!.list('s-judge', 10);
+    const [listed] = (await a!.list('s-judge', 10))!;
     expect(listed).toEqual(one);
   });
 
@@ -101,7 +101,7 @@ describe('media records', () => {
       at: new Date(),
     });
     expect(settled).toBeUndefined();
-    expect((await a!.list('s-other', 10))[0]!.state).toBe('issued');
+    expect((await a!.list('s-other', 10))![0]!.state).toBe('issued');
   });
 
   it('when a fifth photo is finalized at the same time as the fourth, then at most four are accepted', async () => {
@@ -130,7 +130,28 @@ describe('media records', () => {
     );
     expect(verdicts.filter((v) => v?.state === 'accepted')).toHaveLength(4);
     expect(verdicts.filter((v) => v?.state === 'refused').map((v) => v!.reason)).toEqual(['too_many_files']);
-    const stored = await a!.list('s-fifth', 10);
+    const stored = (await a!.list('s-fifth', 10))!;
     expect(stored.filter((r) => r.state === 'accepted')).toHaveLength(4);
+  });
+
+  it('when a session has more files than a page, then the pages follow each other without a gap or a repeat', async () => {
+    // Five files of one ask share their issue time; two more come later.
+    const issuedAt = '2026-12-03T11:00:00.000Z';
+    const records = [
+      ...[1, 2, 3, 4, 5].map(() => slot('s-pages', 'ask-1', { issuedAt })),
+      ...[1, 2].map(() => slot('s-pages', 'ask-2')),
+    ];
+    await a!.issue('s-pages', 'req-1', records, 10);
+    const pages: string[][] = [];
+    let after: string | undefined;
+    for (let pageNumber = 0; pageNumber < 5; pageNumber++) {
+      const page = (await b!.list('s-pages', 3, after))!;
+      if (page.length === 0) break;
+      pages.push(page.map((record) => record.id));
+      after = page.at(-1)!.id;
+    }
+    expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
+    expect(pages.flat().sort()).toEqual(records.map((record) => record.id).sort());
+    expect(await a!.list('s-pages', 3, 'f'.repeat(24))).toBeUndefined();
   });
 });

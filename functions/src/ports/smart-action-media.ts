@@ -83,8 +83,11 @@ export interface MediaRecords {
     decide: (record: MediaRecord, acceptedBefore: number) => UploadVerdict,
     finalized: { object: string; sizeBytes: number; generation: string; at: Date },
   ): Promise<MediaRecord | undefined>;
-  /** A session's records, oldest first, at most `limit`. */
-  list(sessionId: string, limit: number): Promise<MediaRecord[]>;
+  /**
+   * A session's records, oldest first, at most `limit`, after the record `after` when given;
+   * undefined when `after` is not one of the session's records.
+   */
+  list(sessionId: string, limit: number, after?: string): Promise<MediaRecord[] | undefined>;
   /** Shows an accepted file on the agent's desk (written again with a fresh URL on a repeat). */
   show(agentId: string, media: ShownMedia): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { UploadVerdict } from '../../domain/smart-actions/media.js';
 import type { IssueOutcome, MediaRecord, MediaRecords, ShownMedia } from '../../ports/smart-action-media.js';
 import { AGENT_DESKS } from './chats.js';
@@ -82,8 +82,15 @@ export class FirestoreMediaRecords implements MediaRecords {
     });
   }
 
-  async list(sessionId: string, limit: number): Promise<MediaRecord[]> {
-    const snapshot = await this.media(sessionId).orderBy('issuedAt').limit(limit).get();
+  async list(sessionId: string, limit: number, after?: string): Promise<MediaRecord[] | undefined> {
+    // Ordered by the document id too: files of one ask share their issue time.
+    let query = this.media(sessionId).orderBy('issuedAt').orderBy(FieldPath.documentId()).limit(limit);
+    if (after !== undefined) {
+      const previous = await this.media(sessionId).doc(after).get();
+      if (!previous.exists) return undefined;
+      query = query.startAfter(previous);
+    }
+    const snapshot = await query.get();
     return snapshot.docs.map((doc) => fromStored(doc.data() as StoredMediaRecord));
   }
 

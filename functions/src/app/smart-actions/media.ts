@@ -355,10 +355,25 @@ async function downloadLink(deps: MediaDeps, record: MediaRecord) {
   };
 }
 
-/** A session's files as the agent and a supervisor monitoring it see them, with fresh download URLs. */
-export async function sessionMedia(deps: MediaDeps, sessionId: string, limit: number) {
-  const records = await deps.records.list(sessionId, limit);
-  return Promise.all(
+/** A page of the files the agent and a supervisor monitoring a session see, with fresh download URLs. */
+export interface MediaPage {
+  limit: number;
+  /** The last file of the previous page (its `next`). */
+  after?: string;
+}
+
+/**
+ * A session's files as the agent and a supervisor monitoring it see them, with fresh download URLs,
+ * a page at a time (a session may hold hundreds): `next` names the page's last file when more follow.
+ */
+export async function sessionMedia(deps: MediaDeps, sessionId: string, page: MediaPage) {
+  const listed = await deps.records.list(sessionId, page.limit + 1, page.after);
+  if (!listed)
+    throw invalidRequest(
+      `after: ${page.after} is not a file of this session; pass the next of the previous page.`,
+    );
+  const records = listed.slice(0, page.limit);
+  const media = await Promise.all(
     records.map(async (record) => ({
       mediaId: record.id,
       requestId: record.requestId,
@@ -372,6 +387,7 @@ export async function sessionMedia(deps: MediaDeps, sessionId: string, limit: nu
       ...(record.state === 'accepted' ? await downloadLink(deps, record) : {}),
     })),
   );
+  return { media, next: listed.length > page.limit ? records.at(-1)!.id : null };
 }
 
 /**
@@ -383,7 +399,7 @@ export async function viewSessionMedia(
   deps: { media: MediaDeps; supervision: SupervisionDeps },
   actor: Actor,
   sessionId: string,
-  limit: number,
+  page: MediaPage,
 ) {
   const session = await deps.media.sessions.getSession(sessionId);
   if (!session?.agent || session.agent.id !== actor.uid) {
@@ -392,5 +408,5 @@ export async function viewSessionMedia(
     if (!monitor || monitor.stoppedAt !== null)
       throw conflict('not_monitoring', "Start monitoring the session to see its customer's files.");
   }
-  return { sessionId, media: await sessionMedia(deps.media, sessionId, limit) };
+  return { sessionId, ...(await sessionMedia(deps.media, sessionId, page)) };
 }

@@ -16,7 +16,12 @@ export interface MediaApiDeps {
 
 // Built on their first parse: the api's cold start builds no route's schemas.
 const SessionParams = z.lazy(() => z.object({ sessionId: Identifier }));
-const MediaQuery = z.lazy(() => z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }));
+const MediaQuery = z.lazy(() =>
+  z.object({
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    after: Identifier.optional().describe("The previous page's next."),
+  }),
+);
 
 const SessionMedia = onFirstUse(() =>
   z.object({
@@ -39,6 +44,7 @@ const SessionMedia = onFirstUse(() =>
         downloadUrlExpiresAt: z.string().optional(),
       }),
     ),
+    next: z.string().nullable().describe('Pass as after for the next page; null on the last page.'),
   }),
 );
 
@@ -61,14 +67,14 @@ export function mediaRoutes(deps: MediaApiDeps): Route[] {
       async (req) => {
         const actor = await deps.authenticate(req);
         if (!deps.media) throw notFound('Smart-action media');
-        const { limit } = req.query();
+        const { limit, after } = req.query();
         return {
           status: 200,
           body: await viewSessionMedia(
             { media: deps.media(), supervision: deps.supervision() },
             actor,
             req.path().sessionId,
-            limit,
+            { limit, ...(after === undefined ? {} : { after }) },
           ),
         };
       },
